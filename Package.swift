@@ -1,0 +1,91 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "pccc-sync",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "pccc", targets: ["pccc"]),
+        .library(name: "SyncCore", targets: ["SyncCore"]),
+        .library(name: "Records", targets: ["Records"]),
+        .library(name: "Replica", targets: ["Replica"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
+        ),
+        .target(
+            name: "SyncCore",
+            dependencies: [
+                "CZlib",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(name: "Records", dependencies: ["SyncCore"]),
+        .target(
+            name: "Topology",
+            dependencies: ["SyncCore", .product(name: "Yams", package: "Yams")]
+        ),
+        .target(
+            name: "Replica",
+            dependencies: [
+                "SyncCore",
+                "Records",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .executableTarget(
+            name: "pccc",
+            dependencies: [
+                "SyncCore",
+                "Records",
+                "Replica",
+                "Topology",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "pccc-bench",
+            dependencies: [
+                "SyncCore",
+                "Records",
+                "Replica",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
+        .testTarget(
+            name: "SyncCoreTests",
+            dependencies: ["SyncCore"]
+        ),
+        .testTarget(
+            name: "RecordsTests",
+            dependencies: ["Records"]
+        ),
+        .testTarget(
+            name: "TopologyTests",
+            dependencies: ["Topology", "SyncCore"]
+        ),
+        .testTarget(
+            name: "ReplicaTests",
+            dependencies: [
+                "SyncCore",
+                "Records",
+                "Replica",
+                "CZlib",
+                "pccc",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

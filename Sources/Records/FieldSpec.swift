@@ -1,0 +1,26 @@
+import SyncCore
+
+/// One field of a record kind: its name, merge class and, where the law or the model fixes
+/// them, the values it may take.
+public struct FieldSpec: Hashable, Sendable {
+    /// The column name, such as `family_name`.
+    public let name: String
+    /// How concurrent writes merge.
+    public let mergeClass: MergeClass
+    /// The allowed values, or nil for free text.
+    public let allowedValues: [String]?
+    /// Whether a create must set it.
+    public let isRequired: Bool
+
+    /// Creates a field spec; a `max` field's allowed values are its order.
+    public init(_ name: String, _ mergeClass: MergeClass = .lww, allowed: [String]? = nil, required: Bool = false) {
+        self.name = name
+        self.mergeClass = mergeClass
+        if case .max(let order) = mergeClass, allowed == nil {
+            self.allowedValues = order
+        } else {
+            self.allowedValues = allowed
+        }
+        self.isRequired = required
+    }
+}

@@ -1,0 +1,93 @@
+import SyncCore
+
+/// The record kinds of the domain (POLE model, UMF/SIS inspired) and the schema of each.
+public enum RecordKind: String, CaseIterable, Hashable, Sendable {
+    case person
+    case vehicle
+    case document
+    case firearm
+    case request
+    case hit
+    case note
+
+    /// Kinds whose rows are inserted once and never changed.
+    public var isAppendOnly: Bool { self == .hit || self == .note }
+
+    /// Request status order: a request only moves forward.
+    public static let requestStatusOrder = ["open", "acknowledged", "answered", "closed"]
+
+    /// Fields every record carries besides its id, group, origin and creation time.
+    public static let commonFields: [FieldSpec] = [
+        FieldSpec("handling_code", .owner, allowed: ["H0", "H1", "H2", "H3"]),
+        FieldSpec("source_reliability", .owner, allowed: ["A", "B", "C", "X"]),
+        FieldSpec("info_accuracy", .owner, allowed: ["1", "2", "3", "4"]),
+        FieldSpec("derived_from", .owner),
+    ]
+
+    /// The kind's own fields, in column order.
+    public var ownFields: [FieldSpec] {
+        switch self {
+        case .person:
+            return [
+                FieldSpec("family_name", required: true), FieldSpec("given_name"), FieldSpec("birth_date"),
+                FieldSpec("birth_place"), FieldSpec("nationality"), FieldSpec("sex", allowed: ["F", "M", "X"]),
+                FieldSpec("aliases"), FieldSpec("alert", allowed: ["wanted", "missing", "suspect", "none"]),
+                FieldSpec("reason"),
+            ]
+        case .vehicle:
+            return [
+                FieldSpec("plate"), FieldSpec("vin"), FieldSpec("make"), FieldSpec("model"), FieldSpec("colour"),
+                FieldSpec("registration_country"), FieldSpec("alert", allowed: ["stolen", "wanted", "none"]),
+            ]
+        case .document:
+            return [
+                FieldSpec("doc_type", required: true), FieldSpec("number", required: true), FieldSpec("issuing_country"),
+                FieldSpec("status", allowed: ["stolen", "lost", "invalid", "false", "misappropriated"]),
+            ]
+        case .firearm:
+            return [
+                FieldSpec("serial", required: true), FieldSpec("make"), FieldSpec("model"), FieldSpec("calibre"),
+                FieldSpec("status"),
+            ]
+        case .request:
+            return [
+                FieldSpec("from_node", .immutable), FieldSpec("to_node", .immutable, required: true),
+                FieldSpec("urgency", .immutable, allowed: ["urgent_direct", "urgent_indirect", "standard"], required: true),
+                FieldSpec("subject_ids", .immutable), FieldSpec("question", required: true),
+                FieldSpec("status", .max(order: Self.requestStatusOrder)), FieldSpec("answer"),
+            ]
+        case .hit:
+            return [
+                FieldSpec("record_id", .immutable, required: true), FieldSpec("place", .immutable),
+                FieldSpec("checked_at", .immutable), FieldSpec("outcome", .immutable),
+            ]
+        case .note:
+            return [
+                FieldSpec("record_id", .immutable, required: true), FieldSpec("author", .immutable),
+                FieldSpec("text", .immutable, required: true),
+            ]
+        }
+    }
+
+    /// Every writable field: the kind's own, then the common ones (append-only kinds have
+    /// only their own, all immutable).
+    public var fields: [FieldSpec] {
+        isAppendOnly ? ownFields : ownFields + Self.commonFields
+    }
+
+    /// The spec of a field, or nil when the kind has no such field.
+    public func field(named name: String) -> FieldSpec? {
+        fields.first { $0.name == name }
+    }
+
+    /// Fields whose values feed the name index.
+    public var searchableFields: [String] {
+        switch self {
+        case .person: return ["family_name", "given_name", "aliases"]
+        case .vehicle: return ["plate", "vin"]
+        case .document: return ["number"]
+        case .firearm: return ["serial"]
+        case .request, .hit, .note: return []
+        }
+    }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import GRDB
+import SyncCore
+
+/// The batch log, stream heads and leaf index; owns redaction of stored batches.
+enum BatchStore {
+    struct StreamHead {
+        let seq: UInt64
+        let headerHash: [UInt8]
+    }
+
+    static func head(origin: String, group: String, db: Database) throws -> StreamHead? {
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT seq, header_hash FROM stream_head WHERE origin = ? AND sharing_group = ?"),
+            arguments: [origin, group]
+        ).map { row in
+            let seq: Int64 = row["seq"]
+            let hash: Data = row["header_hash"]
+            return StreamHead(seq: UInt64(seq), headerHash: Array(hash))
+        }
+    }
+
+    static func headerHash(origin: String, group: String, seq: UInt64, db: Database) throws -> [UInt8]? {
+        try Data.fetchOne(
+            db.cachedStatement(sql: "SELECT header_hash FROM batch_log WHERE origin = ? AND sharing_group = ? AND seq = ?"),
+            arguments: [origin, group, Int64(seq)]
+        ).map { Array($0) }
+    }
+
+    /// Stores a batch whose changes were just applied and advances its stream head. Leaves of
+    /// records already erased here, and of hits and notes of erased records, are stored redacted.
+    static func store(_ batch: SignedBatch, leaves: [BatchLeaf], receivedAt: UInt64, db: Database) throws {
+        var stored = batch
+        var redactedAny = false
+        var storedLeaves = leaves
+        for (index, leaf) in leaves.enumerated() where isRedactable(leaf) {
+            if try isErased(leaf, db: db) {
+                storedLeaves[index] = leaf.redacted
+                redactedAny = true
+            }
+        }
+        if redactedAny { stored = batch.replacingLeaves(storedLeaves) }
+        let header = batch.header
+        let hash = header.hash
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO batch_log (origin, sharing_group, seq, header, signature, payload, raw_length, header_hash,
+                                       hlc_max, change_count, received_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """
+        ).execute(arguments: [
+            header.origin, header.group, Int64(header.seq), Data(header.encoded), Data(stored.signature),
+            Data(stored.payload), stored.rawLength, Data(hash), Int64(header.hlcMax.rawValue),
+            Int(header.changeCount), Int64(receivedAt),
+        ])
+        let index = try db.cachedStatement(
+            sql: "INSERT OR IGNORE INTO batch_leaf (kind, record_id, origin, sharing_group, seq) VALUES (?, ?, ?, ?, ?)"
+        )
+        for leaf in storedLeaves {
+            guard case .full = leaf, isRedactable(leaf) else { continue }
+            try index.execute(arguments: [leaf.kind, leaf.recordID.description, header.origin, header.group, Int64(header.seq)])
+        }
+        try db.cachedStatement(
+            sql: "INSERT OR REPLACE INTO stream_head (origin, sharing_group, seq, header_hash) VALUES (?, ?, ?, ?)"
+        ).execute(arguments: [header.origin, header.group, Int64(header.seq), Data(hash)])
+    }
+
+    /// Replaces every stored leaf of an erased record by its redacted form. Headers and
+    /// signatures are untouched and still verify, since both leaf forms hash the same.
+    static func redact(_ record: ErasedRecord, db: Database) throws {
+        let locations = try Row.fetchAll(
+            db,
+            sql: "SELECT origin, sharing_group, seq FROM batch_leaf WHERE kind = ? AND record_id = ?",
+            arguments: [record.kind, record.id]
+        )
+        for location in locations {
+            let origin: String = location["origin"]
+            let group: String = location["sharing_group"]
+            let seq: Int64 = location["seq"]
+            guard let batch = try load(origin: origin, group: group, seq: UInt64(seq), db: db) else { continue }
+            let leaves = try batch.verifiedLeaves().map { leaf in
+                leaf.kind == record.kind && leaf.recordID.description == record.id && isRedactable(leaf) ? leaf.redacted : leaf
+            }
+            let redacted = batch.replacingLeaves(leaves)
+            try db.execute(
+                sql: "UPDATE batch_log SET payload = ?, raw_length = ? WHERE origin = ? AND sharing_group = ? AND seq = ?",
+                arguments: [Data(redacted.payload), redacted.rawLength, origin, group, seq]
+            )
+        }
+        try db.execute(sql: "DELETE FROM batch_leaf WHERE kind = ? AND record_id = ?", arguments: [record.kind, record.id])
+    }
+
+    /// A stored batch, exactly as it would be sent.
+    static func load(origin: String, group: String, seq: UInt64, db: Database) throws -> SignedBatch? {
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(
+                    sql: "SELECT header, signature, payload, raw_length FROM batch_log WHERE origin = ? AND sharing_group = ? AND seq = ?"
+                ),
+                arguments: [origin, group, Int64(seq)]
+            )
+        else { return nil }
+        return try signedBatch(from: row)
+    }
+
+    static func signedBatch(from row: Row) throws -> SignedBatch {
+        let headerBytes: Data = row["header"]
+        var reader = ByteReader(Array(headerBytes))
+        let header = try BatchHeader.decode(from: &reader)
+        let signature: Data = row["signature"]
+        let payload: Data = row["payload"]
+        return SignedBatch(header: header, signature: Array(signature), payload: Array(payload), rawLength: row["raw_length"])
+    }
+
+    /// Erase leaves carry no personal data and must stay readable, so later receivers apply them.
+    private static func isRedactable(_ leaf: BatchLeaf) -> Bool {
+        if case .full(let change) = leaf, case .erase = change.operation { return false }
+        return true
+    }
+
+    private static func isErased(_ leaf: BatchLeaf, db: Database) throws -> Bool {
+        var ids = [leaf.recordID.description]
+        if case .full(let change) = leaf, case .append(let writes) = change.operation,
+            let parent = writes.first(where: { $0.field == "record_id" })?.value
+        {
+            ids.append(parent)
+        }
+        for id in ids {
+            if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM tombstone WHERE record_id = ?"), arguments: [id]) ?? false {
+                return true
+            }
+        }
+        return false
+    }
+}

@@ -1,0 +1,235 @@
+import Foundation
+import GRDB
+import Records
+import SyncCore
+
+/// Records erased while applying, whose stored leaves must then be redacted.
+struct ErasedRecord: Hashable {
+    let kind: String
+    let id: String
+}
+
+/// Applies one change to the replica's tables by the merge rules. Local writes and received
+/// batches both go through here, so a node merges its own writes exactly as its peers do.
+struct ChangeApplier {
+    let db: Database
+    let origin: String
+    let group: String
+    private(set) var erased: [ErasedRecord] = []
+
+    init(db: Database, origin: String, group: String) {
+        self.db = db
+        self.origin = origin
+        self.group = group
+    }
+
+    /// Applies `change`. Writes the rules ignore (unknown kind or field, a value outside its
+    /// allowed set, another group's record) are dropped the same way on every replica.
+    mutating func apply(_ change: Change) throws {
+        guard let kind = RecordKind(rawValue: change.kind) else { return }
+        let id = change.recordID.description
+        let stamp = WriteStamp(hlc: change.hlc, origin: origin)
+        switch change.operation {
+        case .erase(let reason):
+            try erase(kind: kind, id: id, stamp: stamp, reason: reason, group: group)
+        case .create(let writes):
+            guard !kind.isAppendOnly, try tombstone(kind: kind, id: id) == nil else { return }
+            if let existing = try recordGroup(kind: kind, id: id) {
+                guard existing == group else { return }
+                try merge(writes, kind: kind, id: id, stamp: stamp, isCreate: false)
+            } else {
+                try insert(kind: kind, id: id, stamp: stamp, writes: writes)
+                try replayOrphans(kind: kind, id: id)
+            }
+        case .update(let writes):
+            guard !kind.isAppendOnly, try tombstone(kind: kind, id: id) == nil else { return }
+            if let existing = try recordGroup(kind: kind, id: id) {
+                guard existing == group else { return }
+                try merge(writes, kind: kind, id: id, stamp: stamp, isCreate: false)
+            } else {
+                // Another origin's update can outrun the create through other relays; keep it
+                // until the create arrives and decides the record's group and owner.
+                try db.execute(
+                    sql: """
+                        INSERT OR IGNORE INTO orphan_change (kind, record_id, sharing_group, origin, hlc, body)
+                        VALUES (?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [kind.rawValue, id, group, origin, Int64(change.hlc.rawValue), Data(change.encodedBody)]
+                )
+            }
+        case .append(let writes):
+            guard kind.isAppendOnly, try tombstone(kind: kind, id: id) == nil,
+                try recordGroup(kind: kind, id: id) == nil
+            else { return }
+            // The hits and notes of an erased record are dropped, not buried: a node may only ever
+            // see them redacted, so no tombstone of theirs could be made the same everywhere.
+            if let parentID = writes.first(where: { $0.field == "record_id" })?.value, try tombstone(anyKindID: parentID) != nil {
+                return
+            }
+            try insert(kind: kind, id: id, stamp: stamp, writes: writes)
+        }
+    }
+
+    // MARK: Records
+
+    private func recordGroup(kind: RecordKind, id: String) throws -> String? {
+        try String.fetchOne(
+            db.cachedStatement(sql: "SELECT sharing_group FROM \"\(kind.rawValue)\" WHERE id = ?"),
+            arguments: [id]
+        )
+    }
+
+    private func insert(kind: RecordKind, id: String, stamp: WriteStamp, writes: [FieldWrite]) throws {
+        var accepted: [FieldWrite] = []
+        for write in writes {
+            guard let spec = kind.field(named: write.field), Self.isAllowed(write.value, spec) else { continue }
+            // An owner field in a create is the owner's by definition; a max field starts anywhere.
+            accepted.append(write)
+        }
+        let columns = ["id", "sharing_group", "origin", "created_at"] + accepted.map(\.field)
+        let quoted = columns.map { "\"\($0)\"" }.joined(separator: ", ")
+        let marks = Array(repeating: "?", count: columns.count).joined(separator: ", ")
+        let createdAt = Timestamps.iso8601(milliseconds: stamp.hlc.milliseconds)
+        var arguments: StatementArguments = [id, group, stamp.origin, createdAt]
+        for write in accepted { arguments += [write.value] }
+        try db.cachedStatement(sql: "INSERT INTO \"\(kind.rawValue)\" (\(quoted)) VALUES (\(marks))").execute(arguments: arguments)
+        for write in accepted {
+            try setClock(kind: kind, id: id, field: write.field, stamp: stamp)
+        }
+        try reindexNames(kind: kind, id: id)
+    }
+
+    private mutating func merge(_ writes: [FieldWrite], kind: RecordKind, id: String, stamp: WriteStamp, isCreate: Bool) throws {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM \"\(kind.rawValue)\" WHERE id = ?"), arguments: [id]) else {
+            return
+        }
+        let recordOrigin: String = row["origin"]
+        var clocks: [String: WriteStamp] = [:]
+        let clockRows = try Row.fetchAll(
+            db.cachedStatement(sql: "SELECT field, hlc, origin FROM field_clock WHERE kind = ? AND record_id = ?"),
+            arguments: [kind.rawValue, id]
+        )
+        for clockRow in clockRows {
+            let hlc: Int64 = clockRow["hlc"]
+            clocks[clockRow["field"]] = WriteStamp(hlc: HybridTimestamp(rawValue: UInt64(hlc)), origin: clockRow["origin"])
+        }
+        var winners: [FieldWrite] = []
+        for write in writes {
+            guard let spec = kind.field(named: write.field), Self.isAllowed(write.value, spec) else { continue }
+            let current = clocks[write.field].map { StampedValue(value: row[write.field], stamp: $0) }
+            let incoming = StampedValue(value: write.value, stamp: stamp)
+            if MergeRule.incomingWins(spec.mergeClass, current: current, incoming: incoming, recordOrigin: recordOrigin, isCreate: isCreate) {
+                winners.append(write)
+            }
+        }
+        guard !winners.isEmpty else { return }
+        let assignments = winners.map { "\"\($0.field)\" = ?" }.joined(separator: ", ")
+        var arguments: StatementArguments = []
+        for write in winners { arguments += [write.value] }
+        arguments += [id]
+        try db.cachedStatement(sql: "UPDATE \"\(kind.rawValue)\" SET \(assignments) WHERE id = ?").execute(arguments: arguments)
+        for write in winners {
+            try setClock(kind: kind, id: id, field: write.field, stamp: stamp)
+        }
+        if winners.contains(where: { kind.searchableFields.contains($0.field) }) {
+            try reindexNames(kind: kind, id: id)
+        }
+    }
+
+    private mutating func replayOrphans(kind: RecordKind, id: String) throws {
+        let orphans = try Row.fetchAll(
+            db,
+            sql: "SELECT sharing_group, origin, body FROM orphan_change WHERE kind = ? AND record_id = ? ORDER BY hlc, origin",
+            arguments: [kind.rawValue, id]
+        )
+        try db.execute(sql: "DELETE FROM orphan_change WHERE kind = ? AND record_id = ?", arguments: [kind.rawValue, id])
+        guard let recordID = RecordID(id) else { return }
+        for orphan in orphans where orphan["sharing_group"] as String == group {
+            let body: Data = orphan["body"]
+            guard let change = try? Change.decode(kind: kind.rawValue, recordID: recordID, body: Array(body)) else { continue }
+            let stamp = WriteStamp(hlc: change.hlc, origin: orphan["origin"])
+            try merge(change.fieldWrites, kind: kind, id: id, stamp: stamp, isCreate: false)
+        }
+    }
+
+    private func setClock(kind: RecordKind, id: String, field: String, stamp: WriteStamp) throws {
+        try db.cachedStatement(
+            sql: "INSERT OR REPLACE INTO field_clock (kind, record_id, field, hlc, origin) VALUES (?, ?, ?, ?, ?)"
+        ).execute(arguments: [kind.rawValue, id, field, Int64(stamp.hlc.rawValue), stamp.origin])
+    }
+
+    private func reindexNames(kind: RecordKind, id: String) throws {
+        guard !kind.searchableFields.isEmpty else { return }
+        try db.cachedStatement(sql: "DELETE FROM name_index WHERE record_id = ?").execute(arguments: [id])
+        let columns = kind.searchableFields.map { "\"\($0)\"" }.joined(separator: ", ")
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(columns) FROM \"\(kind.rawValue)\" WHERE id = ?"), arguments: [id]) else {
+            return
+        }
+        var keys: [String] = []
+        for field in kind.searchableFields {
+            if let value: String = row[field] { keys += NameFolding.keys(value) }
+        }
+        guard !keys.isEmpty else { return }
+        try db.cachedStatement(sql: "INSERT INTO name_index (kind, record_id, keys) VALUES (?, ?, ?)")
+            .execute(arguments: [kind.rawValue, id, keys.joined(separator: " ")])
+    }
+
+    private static func isAllowed(_ value: String?, _ spec: FieldSpec) -> Bool {
+        guard let value, let allowed = spec.allowedValues else { return true }
+        return allowed.contains(value)
+    }
+
+    // MARK: Erasure
+
+    struct Tombstone {
+        let stamp: WriteStamp
+        let reason: String
+        let group: String
+    }
+
+    private func tombstone(kind: RecordKind, id: String) throws -> Tombstone? {
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT hlc, origin, reason, sharing_group FROM tombstone WHERE kind = ? AND record_id = ?"),
+            arguments: [kind.rawValue, id]
+        ).map(Self.tombstone(from:))
+    }
+
+    private func tombstone(anyKindID id: String) throws -> Tombstone? {
+        try Row.fetchOne(
+            db.cachedStatement(sql: "SELECT hlc, origin, reason, sharing_group FROM tombstone WHERE record_id = ? LIMIT 1"),
+            arguments: [id]
+        ).map(Self.tombstone(from:))
+    }
+
+    private static func tombstone(from row: Row) -> Tombstone {
+        let hlc: Int64 = row["hlc"]
+        return Tombstone(stamp: WriteStamp(hlc: HybridTimestamp(rawValue: UInt64(hlc)), origin: row["origin"]), reason: row["reason"], group: row["sharing_group"])
+    }
+
+    /// Erasure beats every write. Of several erasures the greatest stamp is kept, with the group
+    /// of the batch that carried it, so tombstones converge whatever the arrival order. The
+    /// record's hits and notes go with it.
+    private mutating func erase(kind: RecordKind, id: String, stamp: WriteStamp, reason: String, group: String) throws {
+        if let existing = try tombstone(kind: kind, id: id), !(existing.stamp < stamp) { return }
+        try db.execute(
+            sql: "INSERT OR REPLACE INTO tombstone (kind, record_id, hlc, origin, reason, sharing_group) VALUES (?, ?, ?, ?, ?, ?)",
+            arguments: [kind.rawValue, id, Int64(stamp.hlc.rawValue), stamp.origin, reason, group]
+        )
+        try purge(kind: kind, id: id)
+        guard !kind.isAppendOnly else { return }
+        for childKind in RecordKind.allCases where childKind.isAppendOnly {
+            for child in try String.fetchAll(db, sql: "SELECT id FROM \"\(childKind.rawValue)\" WHERE record_id = ?", arguments: [id]) {
+                try purge(kind: childKind, id: child)
+            }
+        }
+    }
+
+    /// Removes every value of a record and schedules its stored leaves for redaction.
+    private mutating func purge(kind: RecordKind, id: String) throws {
+        try db.execute(sql: "DELETE FROM \"\(kind.rawValue)\" WHERE id = ?", arguments: [id])
+        try db.execute(sql: "DELETE FROM field_clock WHERE kind = ? AND record_id = ?", arguments: [kind.rawValue, id])
+        try db.execute(sql: "DELETE FROM orphan_change WHERE kind = ? AND record_id = ?", arguments: [kind.rawValue, id])
+        try db.execute(sql: "DELETE FROM name_index WHERE record_id = ?", arguments: [id])
+        erased.append(ErasedRecord(kind: kind.rawValue, id: id))
+    }
+}

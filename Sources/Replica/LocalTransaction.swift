@@ -1,0 +1,46 @@
+import Records
+import SyncCore
+
+/// The writes of one local transaction, in one sharing group. `Replica.transact` turns them
+/// into exactly one batch of the node's stream for that group.
+public struct LocalTransaction: Sendable {
+    enum Step: Sendable {
+        case create(RecordKind, RecordID, [FieldWrite])
+        case update(RecordID, [FieldWrite])
+        case erase(RecordID, reason: String)
+        case append(RecordKind, RecordID, [FieldWrite])
+    }
+
+    private(set) var steps: [Step] = []
+    private let newID: @Sendable () -> RecordID
+
+    init(newID: @escaping @Sendable () -> RecordID) {
+        self.newID = newID
+    }
+
+    /// Creates a record of `kind` with its initial values and returns its new id.
+    @discardableResult
+    public mutating func create(_ kind: RecordKind, _ fields: [FieldWrite]) -> RecordID {
+        let id = newID()
+        steps.append(.create(kind, id, fields))
+        return id
+    }
+
+    /// Writes some fields of an existing record (nil clears a field).
+    public mutating func update(_ id: RecordID, _ fields: [FieldWrite]) {
+        steps.append(.update(id, fields))
+    }
+
+    /// Erases a record everywhere, keeping only a tombstone with `reason`.
+    public mutating func erase(_ id: RecordID, reason: String) {
+        steps.append(.erase(id, reason: reason))
+    }
+
+    /// Inserts a hit or note row and returns its id.
+    @discardableResult
+    public mutating func append(_ kind: RecordKind, _ fields: [FieldWrite]) -> RecordID {
+        let id = newID()
+        steps.append(.append(kind, id, fields))
+        return id
+    }
+}

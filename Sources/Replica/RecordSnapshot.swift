@@ -1,0 +1,71 @@
+import Records
+import SyncCore
+
+/// A live record as merged here, with the write behind each field value.
+public struct RecordSnapshot: Equatable, Sendable {
+    /// The record kind.
+    public let kind: RecordKind
+    /// The record id.
+    public let id: RecordID
+    /// The sharing group, fixed at creation.
+    public let group: String
+    /// The node that created the record.
+    public let origin: String
+    /// When it was created (ISO 8601, UTC).
+    public let createdAt: String
+    /// Field values that are set.
+    public let values: [String: String]
+    /// The write that set each field, including cleared ones.
+    public let provenance: [String: WriteStamp]
+}
+
+/// A tombstone: all that remains of an erased record.
+public struct TombstoneSnapshot: Equatable, Sendable {
+    /// The record kind.
+    public let kind: RecordKind
+    /// The record id.
+    public let id: RecordID
+    /// The erasure that won.
+    public let stamp: WriteStamp
+    /// Its reason code.
+    public let reason: String
+}
+
+/// What the replica knows of one id.
+public enum RecordLookup: Equatable, Sendable {
+    /// The record is live.
+    case live(RecordSnapshot)
+    /// The record was erased.
+    case erased(TombstoneSnapshot)
+    /// No record has that id here.
+    case unknown
+}
+
+/// One stream's position: the last seq held.
+public struct StreamPosition: Hashable, Sendable {
+    /// The stream's origin node.
+    public let origin: String
+    /// The stream's group.
+    public let group: String
+    /// The last seq held.
+    public let seq: UInt64
+
+    /// Creates a position.
+    public init(origin: String, group: String, seq: UInt64) {
+        self.origin = origin
+        self.group = group
+        self.seq = seq
+    }
+}
+
+/// A raised alarm (fork, clock skew), as shown in status.
+public struct Alarm: Equatable, Sendable {
+    /// Stable code such as `fork`.
+    public let code: String
+    /// What it is about, such as a stream.
+    public let subject: String
+    /// One sentence for the admin.
+    public let message: String
+    /// How often it was raised.
+    public let count: Int
+}

@@ -1,0 +1,130 @@
+import Foundation
+import GRDB
+import SyncCore
+
+extension Replica {
+    /// Verifies and applies one received batch, in the order of DESIGN §4: size limits,
+    /// signature (before inflating anything), membership, chain position, clock skew, bounded
+    /// inflate, Merkle root; then the changes, the batch and its stream head in one transaction.
+    public func apply(envelope: [UInt8]) throws -> ApplyOutcome {
+        let batch: SignedBatch
+        do throws(BatchRejection) {
+            batch = try SignedBatch.decode(envelope: envelope, limits: configuration.limits)
+        } catch {
+            return .rejected(error)
+        }
+        if let rejection = checkTrust(batch.header, batch) {
+            return .rejected(rejection)
+        }
+        let header = batch.header
+        let now = configuration.wallClock()
+        return try writer.write { db -> ApplyOutcome in
+            let head = try BatchStore.head(origin: header.origin, group: header.group, db: db)
+            let headSeq = head?.seq ?? 0
+            if header.seq <= headSeq {
+                let held = try BatchStore.headerHash(origin: header.origin, group: header.group, seq: header.seq, db: db)
+                if held == header.hash { return .duplicate }
+                return try Self.quarantine(envelope, header, "a different batch already holds seq \(header.seq)", now: now, db: db)
+            }
+            guard header.seq == headSeq + 1 else {
+                return .rejected(
+                    BatchRejection(
+                        .outOfOrder,
+                        "batch \(header.seq) of stream \(header.origin)/\(header.group) arrived before batch \(headSeq + 1)"
+                    )
+                )
+            }
+            guard header.prevHash == head?.headerHash ?? BatchHeader.zeroHash else {
+                return try Self.quarantine(envelope, header, "seq \(header.seq) does not chain to the held seq \(headSeq)", now: now, db: db)
+            }
+            let limit = now + configuration.maxClockSkewMilliseconds
+            if header.hlcMax.milliseconds > limit {
+                let ahead = header.hlcMax.milliseconds - now
+                try Self.raiseAlarm(
+                    code: "clock_skew",
+                    subject: header.origin,
+                    message: "batches of \(header.origin) are \(ahead / 1000) s ahead of this node's clock and are held back",
+                    now: now,
+                    db: db
+                )
+                return .heldBack(aheadByMilliseconds: ahead)
+            }
+            let leaves: [BatchLeaf]
+            do throws(BatchRejection) {
+                leaves = try batch.verifiedLeaves()
+            } catch {
+                return .rejected(error)
+            }
+            var applier = ChangeApplier(db: db, origin: header.origin, group: header.group)
+            var applied = 0
+            for case .full(let change) in leaves {
+                try applier.apply(change)
+                applied += 1
+            }
+            try BatchStore.store(batch, leaves: leaves, receivedAt: now, db: db)
+            for record in applier.erased {
+                try BatchStore.redact(record, db: db)
+            }
+            var clock = try Self.loadClock(db)
+            clock.observe(header.hlcMax, wallMilliseconds: now)
+            try Self.saveClock(clock, db)
+            return .applied(changes: applied)
+        }
+    }
+
+    /// The checks that need no database: network, pinned key, signature, membership.
+    private func checkTrust(_ header: BatchHeader, _ batch: SignedBatch) -> BatchRejection? {
+        let roster = configuration.roster
+        guard header.network == roster.network else {
+            return BatchRejection(.wrongNetwork, "batch is of network \(header.network), this node is in \(roster.network)")
+        }
+        guard let key = roster.signingKeys[header.origin] else {
+            return BatchRejection(.unknownOrigin, "batch origin \(header.origin) is not a node of the topology")
+        }
+        guard batch.hasValidSignature(publicKey: key) else {
+            return BatchRejection(.badSignature, "batch signature does not verify with the key pinned for \(header.origin)")
+        }
+        guard roster.isMember(header.origin, of: header.group) else {
+            return BatchRejection(.notMember, "batch origin \(header.origin) is not a member of group \(header.group)")
+        }
+        guard roster.isMember(configuration.nodeID, of: header.group) else {
+            return BatchRejection(.notMember, "this node is not a member of group \(header.group)")
+        }
+        return nil
+    }
+
+    private static func quarantine(
+        _ envelope: [UInt8],
+        _ header: BatchHeader,
+        _ reason: String,
+        now: UInt64,
+        db: Database
+    ) throws -> ApplyOutcome {
+        try db.execute(
+            sql: """
+                INSERT OR IGNORE INTO quarantine (origin, sharing_group, seq, header_hash, envelope, reason, received_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [header.origin, header.group, Int64(header.seq), Data(header.hash), Data(envelope), reason, Int64(now)]
+        )
+        try raiseAlarm(
+            code: "fork",
+            subject: "\(header.origin)/\(header.group)",
+            message: "stream \(header.origin)/\(header.group) forked: \(reason); the other batch is quarantined",
+            now: now,
+            db: db
+        )
+        return .forked(reason: reason)
+    }
+
+    static func raiseAlarm(code: String, subject: String, message: String, now: UInt64, db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO alarm (code, subject, message, first_seen, last_seen, count) VALUES (?, ?, ?, ?, ?, 1)
+                ON CONFLICT (code, subject) DO UPDATE SET message = excluded.message, last_seen = excluded.last_seen,
+                    count = count + 1
+                """,
+            arguments: [code, subject, message, Int64(now), Int64(now)]
+        )
+    }
+}

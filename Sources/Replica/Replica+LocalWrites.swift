@@ -1,0 +1,171 @@
+import Foundation
+import GRDB
+import Records
+import SyncCore
+
+extension Replica {
+    /// Runs one local transaction in `group`: validates every write, merges it, and stores the
+    /// resulting signed batch, all in one SQLite transaction. Returns that batch.
+    @discardableResult
+    public func transact(in group: String, _ build: (inout LocalTransaction) throws -> Void) throws -> SignedBatch {
+        let wallClock = configuration.wallClock
+        var transaction = LocalTransaction(newID: { RecordID.make(milliseconds: wallClock()) })
+        try build(&transaction)
+        let steps = transaction.steps
+        guard configuration.roster.isMember(configuration.nodeID, of: group) else {
+            throw ReplicaError(.notMember, "this node is not a member of group \(group)")
+        }
+        guard !steps.isEmpty else {
+            throw ReplicaError(.invalid, "the transaction writes nothing")
+        }
+        return try writer.write { db in
+            var clock = try Self.loadClock(db)
+            var applier = ChangeApplier(db: db, origin: configuration.nodeID, group: group)
+            var leaves: [BatchLeaf] = []
+            leaves.reserveCapacity(steps.count)
+            for step in steps {
+                let change = try self.change(for: step, hlc: tick(&clock), group: group, db: db)
+                try applier.apply(change)
+                leaves.append(.full(change))
+            }
+            let head = try BatchStore.head(origin: configuration.nodeID, group: group, db: db)
+            let batch = try SignedBatch.make(
+                network: configuration.roster.network,
+                origin: configuration.nodeID,
+                group: group,
+                seq: (head?.seq ?? 0) + 1,
+                prevHash: head?.headerHash ?? BatchHeader.zeroHash,
+                leaves: leaves,
+                signingKey: configuration.signingKey
+            )
+            try checkWithinLimits(batch)
+            try BatchStore.store(batch, leaves: leaves, receivedAt: clock.latest.milliseconds, db: db)
+            for record in applier.erased {
+                try BatchStore.redact(record, db: db)
+            }
+            try Self.saveClock(clock, db)
+            return batch
+        }
+    }
+
+    /// Creates one record in its own transaction and returns its id.
+    public func create(_ kind: RecordKind, in group: String, _ fields: [FieldWrite]) throws -> RecordID {
+        var id: RecordID?
+        try transact(in: group) { id = $0.create(kind, fields) }
+        return id!
+    }
+
+    /// Updates fields of one record in its own transaction.
+    public func update(_ id: RecordID, _ fields: [FieldWrite]) throws {
+        try transact(in: try liveGroup(of: id)) { $0.update(id, fields) }
+    }
+
+    /// Erases one record in its own transaction.
+    public func erase(_ id: RecordID, reason: String) throws {
+        try transact(in: try liveGroup(of: id)) { $0.erase(id, reason: reason) }
+    }
+
+    /// Appends a hit or note in its own transaction, in the group of the record it refers to.
+    public func append(_ kind: RecordKind, _ fields: [FieldWrite]) throws -> RecordID {
+        guard let target = fields.first(where: { $0.field == "record_id" })?.value, let targetID = RecordID(target) else {
+            throw ReplicaError(.invalid, "a \(kind.rawValue) needs record_id set to the id of the record it is about")
+        }
+        var id: RecordID?
+        try transact(in: try liveGroup(of: targetID)) { id = $0.append(kind, fields) }
+        return id!
+    }
+
+    private func liveGroup(of id: RecordID) throws -> String {
+        try writer.read { db in try Self.locate(id, db: db).group }
+    }
+
+    /// Finds a live record's kind and group, or says why there is none.
+    static func locate(_ id: RecordID, db: Database) throws -> (kind: RecordKind, group: String) {
+        for kind in RecordKind.allCases {
+            if let group = try String.fetchOne(
+                db.cachedStatement(sql: "SELECT sharing_group FROM \"\(kind.rawValue)\" WHERE id = ?"),
+                arguments: [id.description]
+            ) {
+                return (kind, group)
+            }
+        }
+        if try Bool.fetchOne(db, sql: "SELECT 1 FROM tombstone WHERE record_id = ?", arguments: [id.description]) ?? false {
+            throw ReplicaError(.erased, "record \(id) has been erased")
+        }
+        throw ReplicaError(.notFound, "no record has id \(id)")
+    }
+
+    private func change(for step: LocalTransaction.Step, hlc: HybridTimestamp, group: String, db: Database) throws -> Change {
+        switch step {
+        case .create(let kind, let id, let writes):
+            guard !kind.isAppendOnly else {
+                throw ReplicaError(.invalid, "a \(kind.rawValue) is appended, not created")
+            }
+            try validate(writes, kind: kind, isCreate: true)
+            return Change(kind: kind.rawValue, recordID: id, hlc: hlc, operation: .create(writes))
+        case .update(let id, let writes):
+            let (kind, recordGroup) = try Self.locate(id, db: db)
+            try requireGroup(recordGroup, group, id)
+            guard !kind.isAppendOnly else {
+                throw ReplicaError(.invalid, "a \(kind.rawValue) is append-only and cannot be changed")
+            }
+            guard !writes.isEmpty else { throw ReplicaError(.invalid, "the update of \(id) sets no field") }
+            try validate(writes, kind: kind, isCreate: false)
+            return Change(kind: kind.rawValue, recordID: id, hlc: hlc, operation: .update(writes))
+        case .erase(let id, let reason):
+            let (kind, recordGroup) = try Self.locate(id, db: db)
+            try requireGroup(recordGroup, group, id)
+            guard Self.isValidReasonCode(reason) else {
+                throw ReplicaError(.invalid, "the erasure reason must be a code of 1 to 64 lowercase letters, digits, '_' or '-'")
+            }
+            return Change(kind: kind.rawValue, recordID: id, hlc: hlc, operation: .erase(reason: reason))
+        case .append(let kind, let id, let writes):
+            guard kind.isAppendOnly else {
+                throw ReplicaError(.invalid, "a \(kind.rawValue) is created, not appended")
+            }
+            try validate(writes, kind: kind, isCreate: true)
+            if let target = writes.first(where: { $0.field == "record_id" })?.value {
+                guard let targetID = RecordID(target) else {
+                    throw ReplicaError(.invalid, "record_id \(target) is not a record id")
+                }
+                try requireGroup(try Self.locate(targetID, db: db).group, group, targetID)
+            }
+            return Change(kind: kind.rawValue, recordID: id, hlc: hlc, operation: .append(writes))
+        }
+    }
+
+    private func validate(_ writes: [FieldWrite], kind: RecordKind, isCreate: Bool) throws {
+        do {
+            try RecordValidation.check(writes, kind: kind, isCreate: isCreate)
+        } catch {
+            throw ReplicaError(.invalid, error.reason)
+        }
+    }
+
+    private func requireGroup(_ recordGroup: String, _ group: String, _ id: RecordID) throws {
+        guard recordGroup == group else {
+            throw ReplicaError(.invalid, "record \(id) lives in group \(recordGroup), not in this transaction's group \(group)")
+        }
+    }
+
+    static func isValidReasonCode(_ reason: String) -> Bool {
+        !reason.isEmpty && reason.utf8.count <= 64
+            && reason.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 || $0 == 45 }
+    }
+
+    /// A batch peers would refuse must not be made: the transaction fails instead.
+    private func checkWithinLimits(_ batch: SignedBatch) throws {
+        let limits = configuration.limits
+        let envelopeBytes = batch.envelopeSize
+        let fits =
+            envelopeBytes <= limits.maxEnvelopeBytes && batch.rawLength <= limits.maxRawBytes
+            && batch.rawLength <= max(batch.payload.count, 1) * limits.maxInflateRatio
+            && Int(batch.header.changeCount) <= limits.maxChanges
+        guard fits else {
+            throw ReplicaError(
+                .tooLarge,
+                "the transaction makes a batch of \(envelopeBytes) bytes (\(batch.rawLength) inflated), over the batch limits; split it"
+            )
+        }
+    }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import GRDB
+import Records
+import SyncCore
+
+extension Replica {
+    /// Looks up one record by id.
+    public func lookup(_ id: RecordID) throws -> RecordLookup {
+        try writer.read { db in
+            for kind in RecordKind.allCases {
+                guard let row = try Row.fetchOne(db, sql: "SELECT * FROM \"\(kind.rawValue)\" WHERE id = ?", arguments: [id.description]) else {
+                    continue
+                }
+                var values: [String: String] = [:]
+                for spec in kind.fields {
+                    if let value: String = row[spec.name] { values[spec.name] = value }
+                }
+                var provenance: [String: WriteStamp] = [:]
+                for clock in try Row.fetchAll(
+                    db,
+                    sql: "SELECT field, hlc, origin FROM field_clock WHERE kind = ? AND record_id = ?",
+                    arguments: [kind.rawValue, id.description]
+                ) {
+                    let hlc: Int64 = clock["hlc"]
+                    provenance[clock["field"]] = WriteStamp(hlc: HybridTimestamp(rawValue: UInt64(hlc)), origin: clock["origin"])
+                }
+                return .live(
+                    RecordSnapshot(
+                        kind: kind, id: id, group: row["sharing_group"], origin: row["origin"],
+                        createdAt: row["created_at"], values: values, provenance: provenance
+                    )
+                )
+            }
+            if let row = try Row.fetchOne(
+                db,
+                sql: "SELECT kind, hlc, origin, reason FROM tombstone WHERE record_id = ? ORDER BY kind",
+                arguments: [id.description]
+            ), let kind = RecordKind(rawValue: row["kind"]) {
+                let hlc: Int64 = row["hlc"]
+                return .erased(
+                    TombstoneSnapshot(
+                        kind: kind, id: id, stamp: WriteStamp(hlc: HybridTimestamp(rawValue: UInt64(hlc)), origin: row["origin"]),
+                        reason: row["reason"]
+                    )
+                )
+            }
+            return .unknown
+        }
+    }
+
+    /// The last seq held of every stream.
+    public func streamPositions() throws -> [StreamPosition] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT origin, sharing_group, seq FROM stream_head ORDER BY origin, sharing_group").map { row in
+                let seq: Int64 = row["seq"]
+                return StreamPosition(origin: row["origin"], group: row["sharing_group"], seq: UInt64(seq))
+            }
+        }
+    }
+
+    /// Stored batches of one stream after `seq`, oldest first, exactly as they are sent.
+    public func batches(origin: String, group: String, after seq: UInt64, limit: Int = 1000) throws -> [SignedBatch] {
+        try writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT header, signature, payload, raw_length FROM batch_log
+                    WHERE origin = ? AND sharing_group = ? AND seq > ? ORDER BY seq LIMIT ?
+                    """,
+                arguments: [origin, group, Int64(seq), limit]
+            ).map(BatchStore.signedBatch(from:))
+        }
+    }
+
+    /// Raised alarms, newest first.
+    public func alarms() throws -> [Alarm] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT code, subject, message, count FROM alarm ORDER BY last_seen DESC").map { row in
+                Alarm(code: row["code"], subject: row["subject"], message: row["message"], count: row["count"])
+            }
+        }
+    }
+
+    /// How many batches sit in quarantine.
+    public func quarantinedCount() throws -> Int {
+        try writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM quarantine") ?? 0 }
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+import GRDB
+import SyncCore
+
+/// A node's local replica: one SQLite file (WAL, `synchronous=FULL`) holding the merged
+/// records, their field clocks, tombstones, every batch held, and stream heads.
+///
+/// Every local transaction becomes exactly one signed batch, stored in the same SQLite
+/// transaction as the state change; every received batch is verified and applied the same way.
+public final class Replica: Sendable {
+    let writer: any DatabaseWriter
+    /// Who this node is, whom it trusts, and its limits.
+    public let configuration: ReplicaConfiguration
+
+    /// Opens or creates the replica file at `path`. A file made for another node or network is
+    /// refused rather than reused.
+    public convenience init(path: String, configuration: ReplicaConfiguration) throws {
+        var config = Configuration()
+        config.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        config.busyMode = .timeout(10)
+        try self.init(writer: try DatabasePool(path: path, configuration: config), configuration: configuration)
+    }
+
+    /// Creates a replica in memory, for tests.
+    public static func inMemory(configuration: ReplicaConfiguration) throws -> Replica {
+        try Replica(writer: try DatabaseQueue(), configuration: configuration)
+    }
+
+    private init(writer: any DatabaseWriter, configuration: ReplicaConfiguration) throws {
+        self.writer = writer
+        self.configuration = configuration
+        try ReplicaSchema.migrator.migrate(writer)
+        try writer.write { db in
+            for (key, expected) in [("node_id", configuration.nodeID), ("network", configuration.roster.network)] {
+                if let stored = try String.fetchOne(db, sql: "SELECT value FROM replica_meta WHERE key = ?", arguments: [key]) {
+                    guard stored == expected else {
+                        throw ReplicaError(.wrongReplica, "this replica belongs to \(key.replacingOccurrences(of: "_", with: " ")) \(stored), not \(expected)")
+                    }
+                } else {
+                    try db.execute(sql: "INSERT INTO replica_meta (key, value) VALUES (?, ?)", arguments: [key, expected])
+                }
+            }
+        }
+    }
+
+    /// The schema version stored in the file (`PRAGMA user_version`).
+    public func schemaVersion() throws -> Int {
+        try writer.read { db in try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0 }
+    }
+
+    // MARK: Clock
+
+    func tick(_ clock: inout HybridClock) -> HybridTimestamp {
+        clock.tick(wallMilliseconds: configuration.wallClock())
+    }
+
+    static func loadClock(_ db: Database) throws -> HybridClock {
+        let stored = try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM replica_meta WHERE key = 'hlc'"))
+        return HybridClock(latest: HybridTimestamp(rawValue: stored.flatMap { UInt64($0) } ?? 0))
+    }
+
+    static func saveClock(_ clock: HybridClock, _ db: Database) throws {
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO replica_meta (key, value) VALUES ('hlc', ?)")
+            .execute(arguments: [String(clock.latest.rawValue)])
+    }
+}

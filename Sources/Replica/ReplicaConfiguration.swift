@@ -1,0 +1,37 @@
+import SyncCore
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Everything a replica needs besides its file: who it is, whom it trusts, and its limits.
+public struct ReplicaConfiguration: Sendable {
+    /// This node's id.
+    public var nodeID: String
+    /// This node's Ed25519 signing key, separate from its TLS key.
+    public var signingKey: BatchSigningKey
+    /// Network id, pinned keys and group members.
+    public var roster: Roster
+    /// Size limits for received batches.
+    public var limits: BatchLimits = .default
+    /// How far ahead of the local clock a batch may be before it is held back.
+    public var maxClockSkewMilliseconds: UInt64 = 10 * 60 * 1000
+    /// The wall clock in Unix milliseconds; replaceable so tests can skew it.
+    public var wallClock: @Sendable () -> UInt64 = ReplicaConfiguration.systemMilliseconds
+
+    /// Creates a configuration with default limits and the system clock.
+    public init(nodeID: String, signingKey: BatchSigningKey, roster: Roster) {
+        self.nodeID = nodeID
+        self.signingKey = signingKey
+        self.roster = roster
+    }
+
+    /// The system's real-time clock in Unix milliseconds.
+    @Sendable public static func systemMilliseconds() -> UInt64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return UInt64(spec.tv_sec) * 1000 + UInt64(spec.tv_nsec) / 1_000_000
+    }
+}

@@ -1,0 +1,82 @@
+import GRDB
+import Records
+
+/// The SQLite schema: numbered, append-only migrations. Never edit a registered migration;
+/// add the next number.
+enum ReplicaSchema {
+    /// The schema version written to `PRAGMA user_version` by the last migration.
+    static let version = 1
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("1-replica") { db in
+            try createVersion1(db)
+            try db.execute(sql: "PRAGMA user_version = 1")
+        }
+        return migrator
+    }
+
+    private static func createVersion1(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE replica_meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;
+                CREATE TABLE field_clock (
+                    kind TEXT NOT NULL, record_id TEXT NOT NULL, field TEXT NOT NULL,
+                    hlc INTEGER NOT NULL, origin TEXT NOT NULL,
+                    PRIMARY KEY (kind, record_id, field)) WITHOUT ROWID;
+                CREATE TABLE tombstone (
+                    kind TEXT NOT NULL, record_id TEXT NOT NULL, hlc INTEGER NOT NULL, origin TEXT NOT NULL,
+                    reason TEXT NOT NULL, sharing_group TEXT NOT NULL,
+                    PRIMARY KEY (kind, record_id)) WITHOUT ROWID;
+                CREATE INDEX tombstone_by_record ON tombstone (record_id);
+                CREATE TABLE orphan_change (
+                    kind TEXT NOT NULL, record_id TEXT NOT NULL, sharing_group TEXT NOT NULL,
+                    origin TEXT NOT NULL, hlc INTEGER NOT NULL, body BLOB NOT NULL,
+                    PRIMARY KEY (kind, record_id, origin, hlc)) WITHOUT ROWID;
+                CREATE TABLE batch_log (
+                    origin TEXT NOT NULL, sharing_group TEXT NOT NULL, seq INTEGER NOT NULL,
+                    header BLOB NOT NULL, signature BLOB NOT NULL, payload BLOB NOT NULL,
+                    raw_length INTEGER NOT NULL, header_hash BLOB NOT NULL, hlc_max INTEGER NOT NULL,
+                    change_count INTEGER NOT NULL, received_at INTEGER NOT NULL,
+                    PRIMARY KEY (origin, sharing_group, seq)) WITHOUT ROWID;
+                CREATE TABLE batch_leaf (
+                    kind TEXT NOT NULL, record_id TEXT NOT NULL,
+                    origin TEXT NOT NULL, sharing_group TEXT NOT NULL, seq INTEGER NOT NULL,
+                    PRIMARY KEY (kind, record_id, origin, sharing_group, seq)) WITHOUT ROWID;
+                CREATE TABLE stream_head (
+                    origin TEXT NOT NULL, sharing_group TEXT NOT NULL, seq INTEGER NOT NULL,
+                    header_hash BLOB NOT NULL, PRIMARY KEY (origin, sharing_group)) WITHOUT ROWID;
+                CREATE TABLE peer_progress (
+                    peer TEXT NOT NULL, origin TEXT NOT NULL, sharing_group TEXT NOT NULL, seq INTEGER NOT NULL,
+                    PRIMARY KEY (peer, origin, sharing_group)) WITHOUT ROWID;
+                CREATE TABLE quarantine (
+                    id INTEGER PRIMARY KEY, origin TEXT NOT NULL, sharing_group TEXT NOT NULL, seq INTEGER NOT NULL,
+                    header_hash BLOB NOT NULL, envelope BLOB NOT NULL, reason TEXT NOT NULL, received_at INTEGER NOT NULL,
+                    UNIQUE (origin, sharing_group, seq, header_hash));
+                CREATE TABLE alarm (
+                    code TEXT NOT NULL, subject TEXT NOT NULL, message TEXT NOT NULL,
+                    first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, count INTEGER NOT NULL,
+                    PRIMARY KEY (code, subject)) WITHOUT ROWID;
+                CREATE VIRTUAL TABLE name_index USING fts5 (
+                    kind UNINDEXED, record_id UNINDEXED, keys, tokenize = 'unicode61 remove_diacritics 2');
+                CREATE TABLE audit_log (
+                    seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, user TEXT NOT NULL, action TEXT NOT NULL,
+                    record_ids TEXT NOT NULL, purpose TEXT, detail TEXT, prev_hash BLOB NOT NULL, hash BLOB NOT NULL);
+                """
+        )
+        for kind in RecordKind.allCases {
+            let columns = kind.fields.map { "\"\($0.name)\" TEXT" }.joined(separator: ", ")
+            try db.execute(
+                sql: """
+                    CREATE TABLE "\(kind.rawValue)" (
+                        id TEXT PRIMARY KEY NOT NULL, sharing_group TEXT NOT NULL, origin TEXT NOT NULL,
+                        created_at TEXT NOT NULL, \(columns)) WITHOUT ROWID;
+                    CREATE INDEX "\(kind.rawValue)_by_group" ON "\(kind.rawValue)" (sharing_group);
+                    """
+            )
+            if kind.isAppendOnly {
+                try db.execute(sql: "CREATE INDEX \"\(kind.rawValue)_by_record\" ON \"\(kind.rawValue)\" (record_id)")
+            }
+        }
+    }
+}

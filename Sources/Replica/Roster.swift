@@ -1,0 +1,24 @@
+import SyncCore
+
+/// What a replica trusts: the region's network id, each node's pinned signing key and the
+/// members of each sharing group. The topology supplies it; tests build it directly.
+public struct Roster: Sendable {
+    /// The region's network id.
+    public let network: String
+    /// Each node's Ed25519 signing key.
+    public let signingKeys: [String: BatchVerifyingKey]
+    /// Each group's member node ids.
+    public let groups: [String: Set<String>]
+
+    /// Creates a roster.
+    public init(network: String, signingKeys: [String: BatchVerifyingKey], groups: [String: Set<String>]) {
+        self.network = network
+        self.signingKeys = signingKeys
+        self.groups = groups
+    }
+
+    /// Whether `node` is a member of `group`.
+    public func isMember(_ node: String, of group: String) -> Bool {
+        groups[group]?.contains(node) ?? false
+    }
+}

@@ -1,0 +1,21 @@
+/// What orders two writes: the HLC reading first, then the origin node id as a tie-break,
+/// so every replica picks the same winner for concurrent writes.
+public struct WriteStamp: Comparable, Hashable, Sendable, CustomStringConvertible {
+    /// When the write was made.
+    public let hlc: HybridTimestamp
+    /// The node that made the write.
+    public let origin: String
+
+    /// Creates a stamp.
+    public init(hlc: HybridTimestamp, origin: String) {
+        self.hlc = hlc
+        self.origin = origin
+    }
+
+    public static func < (lhs: WriteStamp, rhs: WriteStamp) -> Bool {
+        if lhs.hlc != rhs.hlc { return lhs.hlc < rhs.hlc }
+        return lhs.origin.utf8.lexicographicallyPrecedes(rhs.origin.utf8)
+    }
+
+    public var description: String { "\(hlc)@\(origin)" }
+}

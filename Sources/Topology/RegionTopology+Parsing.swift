@@ -1,0 +1,149 @@
+import SyncCore
+import Yams
+
+extension RegionTopology {
+    /// Parses and validates a topology. `file` only names the source in errors.
+    public static func parse(yaml: String, file: String) throws(TopologyError) -> RegionTopology {
+        let root: Yams.Node
+        do {
+            guard let composed = try Yams.compose(yaml: yaml) else {
+                throw TopologyError(file: file, line: nil, "the topology file is empty")
+            }
+            root = composed
+        } catch let error as TopologyError {
+            throw error
+        } catch let error as YamlError {
+            throw TopologyError(file: file, line: Self.line(of: error), "the file is not valid YAML: \(error)")
+        } catch {
+            throw TopologyError(file: file, line: nil, "the file is not valid YAML: \(error)")
+        }
+        var parser = Parser(file: file)
+        return try parser.topology(root)
+    }
+
+    private static func line(of error: YamlError) -> Int? {
+        switch error {
+        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): return mark.line
+        default: return nil
+        }
+    }
+}
+
+private struct Parser {
+    let file: String
+
+    func fail(_ node: Yams.Node?, _ reason: String) -> TopologyError {
+        TopologyError(file: file, line: node?.mark?.line, reason)
+    }
+
+    mutating func topology(_ root: Yams.Node) throws(TopologyError) -> RegionTopology {
+        guard let mapping = root.mapping else { throw fail(root, "the topology must be a mapping with network, nodes, links and groups") }
+        for (key, _) in mapping {
+            guard let name = key.string, ["network", "nodes", "links", "groups", "revoked"].contains(name) else {
+                throw fail(key, "unknown key \(key.string ?? "?"); the keys are network, nodes, links, groups and revoked")
+            }
+        }
+        guard let networkNode = mapping["network"], let network = networkNode.string, Self.isSlug(network) else {
+            throw fail(mapping["network"] ?? root, "network must be a slug of lowercase letters, digits and '-'")
+        }
+        let nodes = try parseNodes(mapping["nodes"], root: root)
+        let ids = Set(nodes.map(\.id))
+        let links = try parseLinks(mapping["links"], ids: ids)
+        let groups = try parseGroups(mapping["groups"], ids: ids, root: root)
+        var revoked: [String] = []
+        if let revokedNode = mapping["revoked"] {
+            guard let items = revokedNode.sequence else { throw fail(revokedNode, "revoked must be a list of certificate serials") }
+            for item in items {
+                guard let serial = item.string else { throw fail(item, "a revoked serial must be a string") }
+                revoked.append(serial)
+            }
+        }
+        return RegionTopology(network: network, nodes: nodes, links: links, groups: groups, revoked: revoked)
+    }
+
+    func parseNodes(_ node: Yams.Node?, root: Yams.Node) throws(TopologyError) -> [RegionTopology.Node] {
+        guard let node, let items = node.sequence, !items.isEmpty else {
+            throw fail(node ?? root, "nodes must be a non-empty list")
+        }
+        var result: [RegionTopology.Node] = []
+        for item in items {
+            guard let entry = item.mapping else { throw fail(item, "each node must be a mapping with id, address and signing_key") }
+            guard let idNode = entry["id"], let id = idNode.string, Self.isSlug(id) else {
+                throw fail(item, "a node id must be a slug of lowercase letters, digits and '-'")
+            }
+            guard !result.contains(where: { $0.id == id }) else { throw fail(idNode, "node \(id) is defined twice") }
+            guard let addressNode = entry["address"], let address = addressNode.string, Self.isAddress(address) else {
+                throw fail(entry["address"] ?? item, "node \(id) needs an address of the form host:port")
+            }
+            var key: BatchVerifyingKey?
+            if let keyNode = entry["signing_key"] {
+                guard let text = keyNode.string, text.hasPrefix("ed25519:"), let raw = Base64.decode(String(text.dropFirst(8))),
+                    let parsed = try? BatchVerifyingKey(rawRepresentation: raw)
+                else {
+                    throw fail(keyNode, "signing_key of \(id) must be ed25519: followed by the base64 of a 32-byte public key")
+                }
+                key = parsed
+            }
+            result.append(RegionTopology.Node(id: id, address: address, signingKey: key))
+        }
+        return result
+    }
+
+    func parseLinks(_ node: Yams.Node?, ids: Set<String>) throws(TopologyError) -> [RegionTopology.Link] {
+        guard let node else { return [] }
+        guard let items = node.sequence else { throw fail(node, "links must be a list") }
+        var result: [RegionTopology.Link] = []
+        for item in items {
+            let link: RegionTopology.Link
+            if let pair = item.sequence {
+                guard pair.count == 2, let from = pair[0].string, let to = pair[1].string else {
+                    throw fail(item, "a link must be [from, to] or a mapping with from, to and address")
+                }
+                link = RegionTopology.Link(from: from, to: to, address: nil)
+            } else if let entry = item.mapping, let from = entry["from"]?.string, let to = entry["to"]?.string {
+                let address = entry["address"]?.string
+                if let address, !Self.isAddress(address) { throw fail(entry["address"], "link address \(address) is not host:port") }
+                link = RegionTopology.Link(from: from, to: to, address: address)
+            } else {
+                throw fail(item, "a link must be [from, to] or a mapping with from, to and address")
+            }
+            for end in [link.from, link.to] where !ids.contains(end) {
+                throw fail(item, "link names unknown node \(end)")
+            }
+            guard link.from != link.to else { throw fail(item, "a node cannot link to itself (\(link.from))") }
+            guard !result.contains(where: { Set([$0.from, $0.to]) == Set([link.from, link.to]) }) else {
+                throw fail(item, "link \(link.from)–\(link.to) is defined twice")
+            }
+            result.append(link)
+        }
+        return result
+    }
+
+    func parseGroups(_ node: Yams.Node?, ids: Set<String>, root: Yams.Node) throws(TopologyError) -> [String: [String]] {
+        guard let node, let mapping = node.mapping else { throw fail(node ?? root, "groups must be a mapping of group name to member list") }
+        var result: [String: [String]] = [:]
+        for (key, value) in mapping {
+            guard let name = key.string, Self.isSlug(name) else { throw fail(key, "a group name must be a slug") }
+            guard let members = value.sequence, !members.isEmpty else { throw fail(value, "group \(name) needs a list of members") }
+            var list: [String] = []
+            for member in members {
+                guard let id = member.string, ids.contains(id) else {
+                    throw fail(member, "group \(name) names unknown node \(member.string ?? "?")")
+                }
+                list.append(id)
+            }
+            result[name] = list
+        }
+        return result
+    }
+
+    static func isSlug(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.count <= 64
+            && text.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 45 }
+    }
+
+    static func isAddress(_ text: String) -> Bool {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]) else { return false }
+        return colon != text.startIndex && (1...65535).contains(port)
+    }
+}

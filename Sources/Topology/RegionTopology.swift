@@ -1,0 +1,69 @@
+import SyncCore
+
+/// A region's topology (DESIGN §6): its network id, nodes, dialing links, sharing groups and
+/// revoked certificate serials, as validated from the admins' YAML file.
+public struct RegionTopology: Sendable, Equatable {
+    /// One node of the region.
+    public struct Node: Sendable, Equatable {
+        /// The node id, a short slug such as `mk-tabanovce`.
+        public let id: String
+        /// Where it listens, `host:port`.
+        public let address: String
+        /// Its pinned batch-signing key; nil until the admin pastes it in.
+        public let signingKey: BatchVerifyingKey?
+    }
+
+    /// A link: `from` dials `to`, at `address` when given, else at `to`'s own address.
+    public struct Link: Sendable, Equatable {
+        /// The dialing node.
+        public let from: String
+        /// The listening node.
+        public let to: String
+        /// A dial address overriding `to`'s own.
+        public let address: String?
+
+        /// Creates a link.
+        public init(from: String, to: String, address: String?) {
+            self.from = from
+            self.to = to
+            self.address = address
+        }
+    }
+
+    /// The region's network id.
+    public let network: String
+    /// The nodes, in file order.
+    public let nodes: [Node]
+    /// The links, in file order.
+    public let links: [Link]
+    /// Each group's members.
+    public let groups: [String: [String]]
+    /// Revoked certificate serials.
+    public let revoked: [String]
+
+    /// The node with `id`, if any.
+    public func node(_ id: String) -> Node? {
+        nodes.first { $0.id == id }
+    }
+}
+
+/// A topology file that cannot be used; the message names the file, the line and the fault.
+public struct TopologyError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The file the error is in.
+    public let file: String
+    /// The 1-based line, when known.
+    public let line: Int?
+    /// What is wrong, one sentence.
+    public let reason: String
+
+    /// Creates the error.
+    public init(file: String, line: Int?, _ reason: String) {
+        self.file = file
+        self.line = line
+        self.reason = reason
+    }
+
+    public var description: String {
+        line.map { "\(file):\($0): \(reason)" } ?? "\(file): \(reason)"
+    }
+}

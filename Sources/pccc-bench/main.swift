@@ -1,0 +1,1 @@
+print("pccc-bench: not yet")

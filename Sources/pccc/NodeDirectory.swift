@@ -1,0 +1,74 @@
+import Foundation
+import Replica
+import SyncCore
+import Topology
+
+/// A node's data folder: `replica.sqlite`, `topology.yaml`, `signing.key` and `node.id`.
+struct NodeDirectory {
+    let url: URL
+
+    init(_ path: String) {
+        url = URL(fileURLWithPath: path, isDirectory: true)
+    }
+
+    var replicaPath: String { url.appendingPathComponent("replica.sqlite").path }
+    var topologyPath: String { url.appendingPathComponent("topology.yaml").path }
+    var signingKeyPath: String { url.appendingPathComponent("signing.key").path }
+    var nodeIDPath: String { url.appendingPathComponent("node.id").path }
+
+    /// Opens the node's replica with the trust of its topology.
+    func open() throws -> Replica {
+        guard FileManager.default.fileExists(atPath: nodeIDPath) else {
+            throw CLIError("\(url.path) is not a node folder; run pccc init first")
+        }
+        let nodeID = try String(contentsOfFile: nodeIDPath, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let topology = try Self.loadTopology(topologyPath)
+        let key = try Self.loadSigningKey(signingKeyPath)
+        return try Replica(path: replicaPath, configuration: ReplicaConfiguration(nodeID: nodeID, signingKey: key, roster: topology.roster))
+    }
+
+    static func loadTopology(_ path: String) throws -> RegionTopology {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw CLIError("cannot read the topology file \(path)")
+        }
+        do {
+            return try RegionTopology.parse(yaml: text, file: path)
+        } catch {
+            throw CLIError(error.description)
+        }
+    }
+
+    static func loadSigningKey(_ path: String) throws -> BatchSigningKey {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw CLIError("cannot read the signing key file \(path)")
+        }
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard trimmed.hasPrefix(signingKeyPrefix), let raw = Base64.decode(String(trimmed.dropFirst(signingKeyPrefix.count))),
+            let key = try? BatchSigningKey(rawRepresentation: raw)
+        else {
+            throw CLIError("\(path) is not a signing key file (expected \(signingKeyPrefix)BASE64)")
+        }
+        return key
+    }
+
+    /// Writes a signing key readable by its owner only.
+    static func writeSigningKey(_ key: BatchSigningKey, to path: String) throws {
+        let text = signingKeyPrefix + Base64.encode(key.rawRepresentation) + "\n"
+        guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw CLIError("cannot write the signing key file \(path)")
+        }
+    }
+
+    static let signingKeyPrefix = "ed25519-signing-key:"
+}
+
+extension RegionTopology {
+    /// The replica's trust inputs: network id, pinned keys and group members.
+    var roster: Roster {
+        var keys: [String: BatchVerifyingKey] = [:]
+        for node in nodes {
+            if let key = node.signingKey { keys[node.id] = key }
+        }
+        return Roster(network: network, signingKeys: keys, groups: groups.mapValues(Set.init))
+    }
+}

@@ -1,0 +1,14 @@
+import ArgumentParser
+
+/// The `pccc` command-line tool: one executable with a subcommand per job.
+@main
+struct PCCC: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pccc",
+        abstract: "PCCC Sync: a local replica per centre that syncs signed, merged records with its neighbours.",
+        subcommands: [
+            InitCommand.self, RecordCommand.self, HitCommand.self, NoteCommand.self, DigestCommand.self,
+            StatusCommand.self, PullCommand.self, DemoCommand.self,
+        ]
+    )
+}

@@ -1,0 +1,190 @@
+import Records
+import Replica
+import SyncCore
+
+/// One generated history: 3–5 replicas, random creates, updates, erasures and appends on random
+/// replicas, interleaved with partial deliveries in random order with duplicates; then a full
+/// delivery, all-pairs or round the ring. Everything follows from the seed.
+struct ConvergenceScenario {
+    enum Pattern: String, CaseIterable {
+        case allPairs = "all-pairs"
+        case ring
+    }
+
+    let seed: UInt64
+    private(set) var log: [String] = []
+    private(set) var writes = 0
+
+    init(seed: UInt64) {
+        self.seed = seed
+    }
+
+    /// Runs the scenario; returns, per group, the set of member digests (one element when converged).
+    mutating func run() throws -> [String: Set<String>] {
+        var rng = SplitMix64(seed: seed)
+        let count = Int.random(in: 3...5, using: &rng)
+        let nodes = (0..<count).map { "n\($0)" }
+        let subgroup = Set(nodes.shuffled(using: &rng).prefix(Int.random(in: 2...count, using: &rng)))
+        let groups: [String: Set<String>] = ["region": Set(nodes), "sub": subgroup]
+        let region = try TestRegion(nodes: nodes, groups: groups)
+        for node in nodes {
+            region.clocks[node]!.advance(by: UInt64.random(in: 0..<50, using: &rng))
+        }
+        var ids: [(RecordID, String)] = []
+        for _ in 0..<Int.random(in: 6...24, using: &rng) {
+            for node in nodes {
+                region.clocks[node]!.advance(by: UInt64.random(in: 0...2, using: &rng))
+            }
+            let node = nodes.randomElement(using: &rng)!
+            if Int.random(in: 0..<10, using: &rng) < 6 {
+                try write(at: node, region: region, groups: groups, ids: &ids, rng: &rng)
+            } else {
+                let source = nodes.randomElement(using: &rng)!
+                guard source != node else { continue }
+                try deliver(from: source, to: node, region: region, groups: groups, fraction: Double.random(in: 0.2...1, using: &rng), rng: &rng)
+            }
+        }
+        let pattern = Pattern.allCases.randomElement(using: &rng)!
+        log.append("full delivery: \(pattern.rawValue)")
+        var moved = true
+        var rounds = 0
+        while moved {
+            rounds += 1
+            precondition(rounds < 20, "delivery does not settle")
+            let before = try nodes.map { try region[$0].streamPositions() }
+            switch pattern {
+            case .allPairs:
+                for source in nodes.shuffled(using: &rng) {
+                    for target in nodes.shuffled(using: &rng) where target != source {
+                        try deliver(from: source, to: target, region: region, groups: groups, fraction: 1, rng: &rng)
+                    }
+                }
+            case .ring:
+                // Batches travel only through members of their group, so each group has its own ring.
+                for group in groups.keys.sorted() {
+                    let ring = nodes.filter { groups[group]!.contains($0) }
+                    for (index, source) in ring.enumerated() {
+                        try deliver(from: source, to: ring[(index + 1) % ring.count], region: region, groups: groups, fraction: 1, rng: &rng)
+                    }
+                }
+            }
+            moved = try nodes.map { try region[$0].streamPositions() } != before
+        }
+        var digests: [String: Set<String>] = [:]
+        for (group, members) in groups {
+            digests[group] = Set(try members.map { try region[$0].digest(group: group) })
+            let empty = StateDigest().finalize()
+            for outsider in Set(nodes).subtracting(members) {
+                guard try region[outsider].digest(group: group) == empty else {
+                    throw ScenarioFailure("\(outsider) holds data of group \(group) it is not a member of")
+                }
+            }
+        }
+        return digests
+    }
+
+    private mutating func write(
+        at node: String,
+        region: TestRegion,
+        groups: [String: Set<String>],
+        ids: inout [(RecordID, String)],
+        rng: inout SplitMix64
+    ) throws {
+        let replica = region[node]
+        let liveHere = try ids.filter { try replica.live($0.0) != nil }
+        let roll = Int.random(in: 0..<20, using: &rng)
+        writes += 1
+        if liveHere.isEmpty || roll < 6 {
+            let group = groups.filter { $0.value.contains(node) }.keys.sorted().randomElement(using: &rng)!
+            let batch = try replica.transact(in: group) { transaction in
+                for _ in 0..<Int.random(in: 1...3, using: &rng) {
+                    if Bool.random(using: &rng) {
+                        let id = transaction.create(
+                            .person, [FieldWrite("family_name", Self.name(&rng)), FieldWrite("alert", "wanted"), FieldWrite("handling_code", "H1")]
+                        )
+                        ids.append((id, "person"))
+                    } else {
+                        let id = transaction.create(
+                            .request,
+                            [FieldWrite("to_node", "n0"), FieldWrite("urgency", "standard"), FieldWrite("question", Self.name(&rng)), FieldWrite("status", "open")]
+                        )
+                        ids.append((id, "request"))
+                    }
+                }
+            }
+            log.append("\(node) creates \(batch.header.changeCount) in \(group)")
+            return
+        }
+        let (id, kind) = liveHere.randomElement(using: &rng)!
+        switch roll {
+        case 6..<14:
+            let fields: [FieldWrite] =
+                kind == "person"
+                ? [[FieldWrite("given_name", Self.name(&rng))], [FieldWrite("alert", ["wanted", "missing", "none"].randomElement(using: &rng)!)],
+                   [FieldWrite("handling_code", ["H0", "H2", "H3"].randomElement(using: &rng)!)], [FieldWrite("aliases", nil)]].randomElement(using: &rng)!
+                : [[FieldWrite("status", RecordKind.requestStatusOrder.randomElement(using: &rng)!)], [FieldWrite("answer", Self.name(&rng))]].randomElement(using: &rng)!
+            try replica.update(id, fields)
+            log.append("\(node) updates \(id) \(fields.map(\.field))")
+        case 14..<17 where kind == "person":
+            if Bool.random(using: &rng) {
+                _ = try replica.append(.hit, [FieldWrite("record_id", id.description), FieldWrite("place", Self.name(&rng))])
+            } else {
+                _ = try replica.append(.note, [FieldWrite("record_id", id.description), FieldWrite("text", Self.name(&rng))])
+            }
+            log.append("\(node) appends to \(id)")
+        default:
+            try replica.erase(id, reason: "test_erasure")
+            log.append("\(node) erases \(id)")
+        }
+    }
+
+    /// Delivers a random share of `source`'s batches for groups `target` belongs to, shuffled
+    /// with duplicates, retrying those that arrive before their predecessors.
+    private mutating func deliver(
+        from source: String,
+        to target: String,
+        region: TestRegion,
+        groups: [String: Set<String>],
+        fraction: Double,
+        rng: inout SplitMix64
+    ) throws {
+        var batches = try region.batches(of: source).filter { groups[$0.header.group]!.contains(target) }
+        batches.shuffle(using: &rng)
+        batches = Array(batches.prefix(Int((Double(batches.count) * fraction).rounded(.up))))
+        batches += batches.filter { _ in Int.random(in: 0..<4, using: &rng) == 0 }
+        batches.shuffle(using: &rng)
+        var pending = batches
+        var progress = true
+        while progress, !pending.isEmpty {
+            progress = false
+            var retry: [SignedBatch] = []
+            for batch in pending {
+                switch try region[target].apply(envelope: batch.envelope) {
+                case .applied:
+                    progress = true
+                case .duplicate:
+                    break
+                case .rejected(let rejection) where rejection.code == .outOfOrder:
+                    retry.append(batch)
+                case let other:
+                    throw ScenarioFailure("\(target) answered \(other) to batch \(batch.header.origin)/\(batch.header.group)#\(batch.header.seq)")
+                }
+            }
+            pending = retry
+        }
+        log.append("\(source) → \(target): \(batches.count) sent")
+    }
+
+    private static func name(_ rng: inout SplitMix64) -> String {
+        ["Đorđević", "Hoxha", "Petrović", "Kovač", "Ђорђевић", "Çela", "Nikolovski", "Smith"].randomElement(using: &rng)!
+            + " \(Int.random(in: 0..<100, using: &rng))"
+    }
+}
+
+struct ScenarioFailure: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) {
+        self.description = description
+    }
+}

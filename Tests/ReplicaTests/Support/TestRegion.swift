@@ -1,0 +1,119 @@
+import Foundation
+import Records
+import Replica
+import Synchronization
+import SyncCore
+
+/// A wall clock tests can set and skew; shared by reference so a replica sees changes.
+final class TestClock: Sendable {
+    private let milliseconds: Mutex<UInt64>
+
+    init(_ start: UInt64 = 1_800_000_000_000) {
+        milliseconds = Mutex(start)
+    }
+
+    var now: UInt64 { milliseconds.withLock { $0 } }
+
+    func advance(by delta: UInt64) {
+        milliseconds.withLock { $0 += delta }
+    }
+
+    func set(_ value: UInt64) {
+        milliseconds.withLock { $0 = value }
+    }
+}
+
+/// Nodes of one test network with keys, a roster and replicas in memory or in temporary files.
+struct TestRegion {
+    static let network = "test-net"
+    let nodeIDs: [String]
+    let keys: [String: BatchSigningKey]
+    let roster: Roster
+    let clocks: [String: TestClock]
+    let replicas: [String: Replica]
+
+    /// `groups` defaults to one group `region` holding every node.
+    init(nodes: [String], groups: [String: Set<String>]? = nil, directory: URL? = nil, limits: BatchLimits = .default) throws {
+        nodeIDs = nodes
+        var keys: [String: BatchSigningKey] = [:]
+        for node in nodes { keys[node] = BatchSigningKey() }
+        self.keys = keys
+        roster = Roster(
+            network: Self.network,
+            signingKeys: keys.mapValues(\.publicKey),
+            groups: groups ?? ["region": Set(nodes)]
+        )
+        var clocks: [String: TestClock] = [:]
+        var replicas: [String: Replica] = [:]
+        for node in nodes {
+            let clock = TestClock()
+            clocks[node] = clock
+            var configuration = ReplicaConfiguration(nodeID: node, signingKey: keys[node]!, roster: roster)
+            configuration.wallClock = { clock.now }
+            configuration.limits = limits
+            if let directory {
+                replicas[node] = try Replica(path: directory.appendingPathComponent("\(node).sqlite").path, configuration: configuration)
+            } else {
+                replicas[node] = try Replica.inMemory(configuration: configuration)
+            }
+        }
+        self.clocks = clocks
+        self.replicas = replicas
+    }
+
+    subscript(node: String) -> Replica { replicas[node]! }
+
+    /// Every batch `node` holds, all streams, oldest first per stream.
+    func batches(of node: String) throws -> [SignedBatch] {
+        let replica = self[node]
+        return try replica.streamPositions().flatMap { try replica.batches(origin: $0.origin, group: $0.group, after: 0, limit: .max) }
+    }
+
+    /// Pulls both ways between every pair until nothing moves.
+    func syncAll() throws {
+        var moved = true
+        while moved {
+            moved = false
+            for a in nodeIDs {
+                for b in nodeIDs where a != b {
+                    let before = try self[b].streamPositions()
+                    try self[b].pullChecked(from: self[a])
+                    moved = try moved || self[b].streamPositions() != before
+                }
+            }
+        }
+    }
+
+    /// Digests of every node, for one group or all.
+    func digests(group: String? = nil) throws -> Set<String> {
+        Set(try nodeIDs.map { try self[$0].digest(group: group) })
+    }
+}
+
+/// A temporary folder removed when the value is released.
+final class TemporaryDirectory {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("pccc-test-\(UUID().uuidString)", isDirectory: true)
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: url)
+    }
+}
+
+extension Replica {
+    /// Pulls from `source` and fails the test's operation when any batch is not applied.
+    func pullChecked(from source: Replica) throws {
+        let summary = try pull(from: source)
+        guard summary.refused.isEmpty else { throw ScenarioFailure("pull refused: \(summary.refused)") }
+    }
+
+    /// The live record, or nil when erased or unknown.
+    func live(_ id: RecordID) throws -> RecordSnapshot? {
+        if case .live(let record) = try lookup(id) { return record }
+        return nil
+    }
+}

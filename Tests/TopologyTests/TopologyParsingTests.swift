@@ -1,0 +1,52 @@
+import SyncCore
+import Testing
+import Topology
+
+@Suite struct TopologyParsingTests {
+    static let key = BatchSigningKey().publicKey.topologyForm
+
+    @Test func parsesTheDesignExample() throws {
+        let yaml = """
+            network: wb-region
+            nodes:
+              - id: mk-tabanovce
+                address: 10.20.0.11:7443
+                signing_key: \(Self.key)
+              - id: rs-presevo
+                address: 10.30.0.5:7443
+              - id: me-dobrakovo
+                address: 10.40.0.7:7443
+            links:
+              - [mk-tabanovce, rs-presevo]
+              - { from: rs-presevo, to: me-dobrakovo, address: 10.30.0.7:7443 }
+            groups:
+              region: [mk-tabanovce, rs-presevo, me-dobrakovo]
+              mk-rs: [mk-tabanovce, rs-presevo]
+            revoked: ["4f:1a"]
+            """
+        let topology = try RegionTopology.parse(yaml: yaml, file: "wb.yaml")
+        #expect(topology.network == "wb-region")
+        #expect(topology.nodes.map(\.id) == ["mk-tabanovce", "rs-presevo", "me-dobrakovo"])
+        #expect(topology.node("mk-tabanovce")?.signingKey?.topologyForm == Self.key)
+        #expect(topology.links[1] == RegionTopology.Link(from: "rs-presevo", to: "me-dobrakovo", address: "10.30.0.7:7443"))
+        #expect(topology.groups["mk-rs"] == ["mk-tabanovce", "rs-presevo"])
+        #expect(topology.revoked == ["4f:1a"])
+    }
+
+    @Test(arguments: [
+        ("network: x\nnodes:\n  - id: a\n    address: h:1\n  - id: a\n    address: h:2\ngroups: {g: [a]}\n", 5, "node a is defined twice"),
+        ("network: x\nnodes:\n  - id: a\n    address: h:1\nlinks:\n  - [a, b]\ngroups: {g: [a]}\n", 6, "link names unknown node b"),
+        ("network: x\nnodes:\n  - id: a\n    address: nowhere\ngroups: {g: [a]}\n", 4, "node a needs an address of the form host:port"),
+        ("network: x\nnodes:\n  - id: a\n    address: h:1\n    signing_key: ed25519:AAAA\ngroups: {g: [a]}\n", 5, "signing_key of a must be"),
+        ("network: x\nnodes:\n  - id: a\n    address: h:1\ngroups:\n  g: [a, zz]\n", 6, "group g names unknown node zz"),
+        ("network: x\nnodes:\n  - id: a\n    address: h:1\nlinks:\n  - [a, a]\ngroups: {g: [a]}\n", 6, "a node cannot link to itself"),
+    ])
+    func errorsNameTheLine(_ yaml: String, _ line: Int, _ message: String) {
+        #expect {
+            try RegionTopology.parse(yaml: yaml, file: "t.yaml")
+        } throws: { error in
+            guard let error = error as? TopologyError else { return false }
+            return error.line == line && error.reason.hasPrefix(message) && error.description.hasPrefix("t.yaml:\(line): ")
+        }
+    }
+}
