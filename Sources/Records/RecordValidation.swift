@@ -59,5 +59,6 @@ public struct RecordValidationError: Error, Equatable, Sendable, CustomStringCon
         self.reason = reason
     }
 
+    /// A one-line human-readable form.
     public var description: String { reason }
 }

@@ -203,7 +203,8 @@ struct ChangeApplier {
 
     private static func tombstone(from row: Row) -> Tombstone {
         let hlc: Int64 = row["hlc"]
-        return Tombstone(stamp: WriteStamp(hlc: HybridTimestamp(rawValue: UInt64(hlc)), origin: row["origin"]), reason: row["reason"], group: row["sharing_group"])
+        return Tombstone(
+            stamp: WriteStamp(hlc: HybridTimestamp(rawValue: UInt64(hlc)), origin: row["origin"]), reason: row["reason"], group: row["sharing_group"])
     }
 
     /// Erasure beats every write. Of several erasures the greatest stamp is kept, with the group

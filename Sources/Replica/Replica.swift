@@ -17,7 +17,9 @@ public final class Replica: Sendable {
     public convenience init(path: String, configuration: ReplicaConfiguration) throws {
         var config = Configuration()
         config.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
+            // FULL: a write is acknowledged only once durable. secure_delete: erased values are
+            // overwritten on disk, not left in free pages.
+            try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA secure_delete = ON")
         }
         config.busyMode = .timeout(10)
         try self.init(writer: try DatabasePool(path: path, configuration: config), configuration: configuration)

@@ -27,5 +27,6 @@ public struct ReplicaError: Error, Equatable, Sendable, CustomStringConvertible 
         self.reason = reason
     }
 
+    /// A one-line human-readable form.
     public var description: String { reason }
 }

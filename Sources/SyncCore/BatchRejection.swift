@@ -34,5 +34,6 @@ public struct BatchRejection: Error, Equatable, Sendable, CustomStringConvertibl
         self.reason = reason
     }
 
+    /// A one-line human-readable form.
     public var description: String { "\(code.rawValue): \(reason)" }
 }

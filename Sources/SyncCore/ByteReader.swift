@@ -102,5 +102,6 @@ public struct WireFormatError: Error, Equatable, Sendable, CustomStringConvertib
         self.reason = reason
     }
 
+    /// A one-line human-readable form.
     public var description: String { reason }
 }

@@ -25,9 +25,11 @@ public struct HybridTimestamp: Comparable, Hashable, Sendable, CustomStringConve
     /// The logical counter inside one millisecond.
     public var counter: UInt16 { UInt16(truncatingIfNeeded: rawValue) }
 
+    /// Orders by the value's natural order.
     public static func < (lhs: HybridTimestamp, rhs: HybridTimestamp) -> Bool {
         lhs.rawValue < rhs.rawValue
     }
 
+    /// A one-line human-readable form.
     public var description: String { "\(milliseconds).\(counter)" }
 }

@@ -12,10 +12,12 @@ public struct WriteStamp: Comparable, Hashable, Sendable, CustomStringConvertibl
         self.origin = origin
     }
 
+    /// Orders by the value's natural order.
     public static func < (lhs: WriteStamp, rhs: WriteStamp) -> Bool {
         if lhs.hlc != rhs.hlc { return lhs.hlc < rhs.hlc }
         return lhs.origin.utf8.lexicographicallyPrecedes(rhs.origin.utf8)
     }
 
+    /// A one-line human-readable form.
     public var description: String { "\(hlc)@\(origin)" }
 }

@@ -63,6 +63,7 @@ public struct TopologyError: Error, Equatable, Sendable, CustomStringConvertible
         self.reason = reason
     }
 
+    /// A one-line human-readable form.
     public var description: String {
         line.map { "\(file):\($0): \(reason)" } ?? "\(file): \(reason)"
     }

@@ -24,8 +24,10 @@ struct DemoCommand: ParsableCommand {
         let al = region.replicas["al-hani-hotit"]!
         let marko = try mk.create(
             .person, in: "region",
-            [FieldWrite("family_name", "Đorđević"), FieldWrite("given_name", "Marko"), FieldWrite("alert", "wanted"),
-             FieldWrite("reason", "armed robbery, Kumanovo"), FieldWrite("handling_code", "H1")]
+            [
+                FieldWrite("family_name", "Đorđević"), FieldWrite("given_name", "Marko"), FieldWrite("alert", "wanted"),
+                FieldWrite("reason", "armed robbery, Kumanovo"), FieldWrite("handling_code", "H1"),
+            ]
         )
         _ = try rs.create(
             .vehicle, in: "region",

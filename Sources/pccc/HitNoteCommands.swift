@@ -19,8 +19,10 @@ struct HitCommand: ParsableCommand {
             let when = checkedAt ?? Timestamps.iso8601(milliseconds: replica.configuration.wallClock())
             let id = try replica.append(
                 .hit,
-                [FieldWrite("record_id", try parseID(record).description), FieldWrite("place", place),
-                 FieldWrite("outcome", outcome), FieldWrite("checked_at", when)]
+                [
+                    FieldWrite("record_id", try parseID(record).description), FieldWrite("place", place),
+                    FieldWrite("outcome", outcome), FieldWrite("checked_at", when),
+                ]
             )
             print(id)
         }

@@ -78,8 +78,9 @@ struct RecordCommand: ParsableCommand {
                         "erased_by": tombstone.stamp.origin, "erased_at": Timestamps.iso8601(milliseconds: tombstone.stamp.hlc.milliseconds),
                     ])
                 } else {
-                    print("\(tombstone.kind.rawValue) \(id): erased by \(tombstone.stamp.origin) at "
-                        + "\(Timestamps.iso8601(milliseconds: tombstone.stamp.hlc.milliseconds)), reason \(tombstone.reason)")
+                    print(
+                        "\(tombstone.kind.rawValue) \(id): erased by \(tombstone.stamp.origin) at "
+                            + "\(Timestamps.iso8601(milliseconds: tombstone.stamp.hlc.milliseconds)), reason \(tombstone.reason)")
                 }
             case .live(let record):
                 if json {

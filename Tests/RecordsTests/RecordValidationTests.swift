@@ -9,7 +9,10 @@ import Testing
 
     @Test(arguments: [
         ([FieldWrite("colour", "red")], true, "person has no field colour"),
-        ([FieldWrite("family_name", "A"), FieldWrite("alert", "bogus")], true, "field alert cannot be \"bogus\"; allowed values are wanted, missing, suspect, none"),
+        (
+            [FieldWrite("family_name", "A"), FieldWrite("alert", "bogus")], true,
+            "field alert cannot be \"bogus\"; allowed values are wanted, missing, suspect, none"
+        ),
         ([FieldWrite("given_name", "A")], true, "field family_name is required for a new person"),
         ([FieldWrite("family_name", nil)], false, "field family_name is required and cannot be cleared"),
         ([FieldWrite("family_name", "A"), FieldWrite("family_name", "B")], true, "field family_name is set twice"),

@@ -39,7 +39,12 @@ import Testing
         // The origin signs a second, different seq 1: a fork of its own stream.
         let forged = try SignedBatch.make(
             network: TestRegion.network, origin: "sender", group: "region", seq: 1, prevHash: BatchHeader.zeroHash,
-            leaves: [.full(Change(kind: "person", recordID: RecordID.make(milliseconds: 1), hlc: HybridTimestamp(milliseconds: 1_800_000_000_000, counter: 9), operation: .create([FieldWrite("family_name", "Fork")])))],
+            leaves: [
+                .full(
+                    Change(
+                        kind: "person", recordID: RecordID.make(milliseconds: 1), hlc: HybridTimestamp(milliseconds: 1_800_000_000_000, counter: 9),
+                        operation: .create([FieldWrite("family_name", "Fork")])))
+            ],
             signingKey: region.keys["sender"]!
         )
         let digest = try region["receiver"].digest()
@@ -78,7 +83,12 @@ import Testing
         ("receiver not in group", .notMember),
     ])
     func untrustedBatchesAreRefused(_ scenario: String, _ code: BatchRejection.Code) throws {
-        let leaves: [BatchLeaf] = [.full(Change(kind: "person", recordID: RecordID.make(milliseconds: 2), hlc: HybridTimestamp(milliseconds: 1_800_000_000_000, counter: 1), operation: .create([FieldWrite("family_name", "Bad")])))]
+        let leaves: [BatchLeaf] = [
+            .full(
+                Change(
+                    kind: "person", recordID: RecordID.make(milliseconds: 2), hlc: HybridTimestamp(milliseconds: 1_800_000_000_000, counter: 1),
+                    operation: .create([FieldWrite("family_name", "Bad")])))
+        ]
         let stranger = BatchSigningKey()
         let (network, origin, group, key): (String, String, String, BatchSigningKey) =
             switch scenario {

@@ -49,7 +49,9 @@ import Testing
         var rng = SystemRandomNumberGenerator()
         var kills = 0
         for _ in 0..<4 {
-            let pull = try PCCCExecutable.start(["pull", "--data", folder.url.appendingPathComponent("target").path, "--from", folder.url.appendingPathComponent("source").path])
+            let pull = try PCCCExecutable.start([
+                "pull", "--data", folder.url.appendingPathComponent("target").path, "--from", folder.url.appendingPathComponent("source").path,
+            ])
             usleep(UInt32.random(in: 150_000...900_000, using: &rng))
             if pull.isRunning {
                 kill(pull.processIdentifier, SIGKILL)
@@ -60,7 +62,9 @@ import Testing
         }
         #expect(kills > 0, "no pull was still running when killed; the test did not test a crash")
 
-        let finish = try PCCCExecutable.run(["pull", "--data", folder.url.appendingPathComponent("target").path, "--from", folder.url.appendingPathComponent("source").path])
+        let finish = try PCCCExecutable.run([
+            "pull", "--data", folder.url.appendingPathComponent("target").path, "--from", folder.url.appendingPathComponent("source").path,
+        ])
         #expect(finish.status == 0, "the final pull failed: \(finish.error)")
         try Self.checkWholeBatches(targetPath)
         let target = try Replica(path: targetPath, configuration: ReplicaConfiguration(nodeID: "target", signingKey: keys["target"]!, roster: roster))

@@ -50,7 +50,12 @@ import Testing
     func signedBomb(region: TestRegion, declaredRawLength: Int, bomb: [UInt8]) throws -> SignedBatch {
         let honest = try SignedBatch.make(
             network: TestRegion.network, origin: "sender", group: "region", seq: 1, prevHash: BatchHeader.zeroHash,
-            leaves: [.full(Change(kind: "person", recordID: RecordID.make(milliseconds: 5), hlc: HybridTimestamp(milliseconds: 1_800_000_000_000, counter: 0), operation: .create([FieldWrite("family_name", "Bomb")])))],
+            leaves: [
+                .full(
+                    Change(
+                        kind: "person", recordID: RecordID.make(milliseconds: 5), hlc: HybridTimestamp(milliseconds: 1_800_000_000_000, counter: 0),
+                        operation: .create([FieldWrite("family_name", "Bomb")])))
+            ],
             signingKey: region.keys["sender"]!
         )
         // A validly signed header over a payload that is a bomb: only the inflate limits stop it.
@@ -101,6 +106,8 @@ import Testing
     @Test func anEnvelopeOverTheSizeLimitIsRefusedBeforeParsing() throws {
         let region = try TestRegion(nodes: ["sender", "receiver"])
         let oversized = [UInt8](repeating: 1, count: BatchLimits.default.maxEnvelopeBytes + 1)
-        #expect(try region["receiver"].apply(envelope: oversized) == .rejected(BatchRejection(.tooLarge, "batch is \(oversized.count) bytes, over the limit of \(BatchLimits.default.maxEnvelopeBytes)")))
+        #expect(
+            try region["receiver"].apply(envelope: oversized)
+                == .rejected(BatchRejection(.tooLarge, "batch is \(oversized.count) bytes, over the limit of \(BatchLimits.default.maxEnvelopeBytes)")))
     }
 }

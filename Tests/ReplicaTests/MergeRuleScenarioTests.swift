@@ -28,8 +28,10 @@ import Testing
         let region = try TestRegion(nodes: ["requester", "requested"])
         let id = try region["requester"].create(
             .request, in: "region",
-            [FieldWrite("to_node", "requested"), FieldWrite("urgency", "standard"), FieldWrite("question", "Owner of NI-123?"),
-             FieldWrite("status", "open")]
+            [
+                FieldWrite("to_node", "requested"), FieldWrite("urgency", "standard"), FieldWrite("question", "Owner of NI-123?"),
+                FieldWrite("status", "open"),
+            ]
         )
         try region.syncAll()
         try region["requested"].update(id, [FieldWrite("status", "answered"), FieldWrite("answer", "Petar P.")])

@@ -38,7 +38,9 @@ import Testing
         let original = try region["sender"].transact(in: "region") { $0.create(.person, [FieldWrite("family_name", "Real")]) }
         let other = try region["sender"].transact(in: "region") { $0.create(.person, [FieldWrite("family_name", "Swapped")]) }
         let spliced = SignedBatch(header: original.header, signature: original.signature, payload: other.payload, rawLength: other.rawLength)
-        #expect(try region["receiver"].apply(envelope: spliced.envelope) == .rejected(BatchRejection(.merkleMismatch, "payload does not match the signed Merkle root")))
+        #expect(
+            try region["receiver"].apply(envelope: spliced.envelope)
+                == .rejected(BatchRejection(.merkleMismatch, "payload does not match the signed Merkle root")))
         #expect(try region["receiver"].streamPositions().isEmpty)
     }
 }

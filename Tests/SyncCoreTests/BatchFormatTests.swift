@@ -38,7 +38,10 @@ import Testing
 
     @Test func redactedLeavesKeepTheMerkleRootAndOrderMatters() {
         let leaves = (0..<7).map { index in
-            BatchLeaf.full(Change(kind: "person", recordID: RecordID.make(milliseconds: UInt64(index)), hlc: Self.hlc, operation: .update([FieldWrite("given_name", "\(index)")])))
+            BatchLeaf.full(
+                Change(
+                    kind: "person", recordID: RecordID.make(milliseconds: UInt64(index)), hlc: Self.hlc,
+                    operation: .update([FieldWrite("given_name", "\(index)")])))
         }
         let root = MerkleTree.root(of: leaves)
         var redacted = leaves

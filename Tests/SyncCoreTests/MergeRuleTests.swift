@@ -15,17 +15,22 @@ import Testing
 
     @Test func maxFollowsTheDeclaredOrderWhateverTheClocks() {
         let order = MergeClass.max(order: ["open", "acknowledged", "answered", "closed"])
-        #expect(!MergeRule.incomingWins(order, current: Self.value("answered", 1, "a"), incoming: Self.value("open", 9, "b"), recordOrigin: "a", isCreate: false))
-        #expect(MergeRule.incomingWins(order, current: Self.value("answered", 9, "a"), incoming: Self.value("closed", 1, "b"), recordOrigin: "a", isCreate: false))
-        #expect(!MergeRule.incomingWins(order, current: Self.value("open", 1, "a"), incoming: Self.value("reopened", 9, "b"), recordOrigin: "a", isCreate: false))
+        #expect(
+            !MergeRule.incomingWins(order, current: Self.value("answered", 1, "a"), incoming: Self.value("open", 9, "b"), recordOrigin: "a", isCreate: false))
+        #expect(
+            MergeRule.incomingWins(order, current: Self.value("answered", 9, "a"), incoming: Self.value("closed", 1, "b"), recordOrigin: "a", isCreate: false))
+        #expect(
+            !MergeRule.incomingWins(order, current: Self.value("open", 1, "a"), incoming: Self.value("reopened", 9, "b"), recordOrigin: "a", isCreate: false))
         #expect(!MergeRule.incomingWins(order, current: Self.value("open", 1, "a"), incoming: Self.value(nil, 9, "b"), recordOrigin: "a", isCreate: false))
     }
 
     @Test func ownerFieldsCountOnlyTheOwnersWrites() {
-        #expect(!MergeRule.incomingWins(.owner, current: Self.value("H1", 1, "own"), incoming: Self.value("H0", 9, "other"), recordOrigin: "own", isCreate: false))
+        #expect(
+            !MergeRule.incomingWins(.owner, current: Self.value("H1", 1, "own"), incoming: Self.value("H0", 9, "other"), recordOrigin: "own", isCreate: false))
         #expect(MergeRule.incomingWins(.owner, current: Self.value("H1", 1, "own"), incoming: Self.value("H2", 2, "own"), recordOrigin: "own", isCreate: false))
         #expect(!MergeRule.incomingWins(.owner, current: nil, incoming: Self.value("H0", 9, "other"), recordOrigin: nil, isCreate: false))
-        #expect(MergeRule.incomingWins(.owner, current: Self.value("H0", 9, "other"), incoming: Self.value("H1", 1, "own"), recordOrigin: "own", isCreate: false))
+        #expect(
+            MergeRule.incomingWins(.owner, current: Self.value("H0", 9, "other"), incoming: Self.value("H1", 1, "own"), recordOrigin: "own", isCreate: false))
     }
 
     @Test func immutableFieldsAreSetOnlyByTheCreate() {

@@ -1,3 +1,4 @@
+import Foundation
 import SyncCore
 import Testing
 import Topology
@@ -47,6 +48,19 @@ import Topology
         } throws: { error in
             guard let error = error as? TopologyError else { return false }
             return error.line == line && error.reason.hasPrefix(message) && error.description.hasPrefix("t.yaml:\(line): ")
+        }
+    }
+}
+
+@Suite struct ShippedTopologyTests {
+    @Test func everyTopologyFileInTheRepositoryParses() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Topology")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".yaml") }
+        #expect(!files.isEmpty)
+        for file in files {
+            let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
+            _ = try RegionTopology.parse(yaml: text, file: file)
         }
     }
 }

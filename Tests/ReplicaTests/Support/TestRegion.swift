@@ -1,8 +1,8 @@
 import Foundation
 import Records
 import Replica
-import Synchronization
 import SyncCore
+import Synchronization
 
 /// A wall clock tests can set and skew; shared by reference so a replica sees changes.
 final class TestClock: Sendable {

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs every check CI runs: format lint, the whole test suite (1,000 generated convergence
+# cases by default; PCCC_PROPERTY_CASES changes it), and smoke runs of the demo and benchmark.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/swift-env.sh
+scripts/install-system-packages.sh
+echo "== swift format lint"
+swift format lint --recursive --strict Sources Tests
+echo "== swift build"
+swift build --build-tests
+echo "== demo smoke run"
+state=$(mktemp -d)
+trap 'rm -rf "$state"' EXIT
+.build/debug/pccc demo --state "$state/demo" >"$state/demo.log"
+grep -q "me-dobrakovo sees Marko" "$state/demo.log" || { cat "$state/demo.log"; echo "error: the demo did not finish" >&2; exit 1; }
+echo "== benchmark smoke run (debug build; real figures come from -c release)"
+.build/debug/pccc-bench --records 2000 --single-record-cap 200
+echo "== swift test"
+swift test 2>&1 | tee "$state/test.log"
+passed=$(grep -oE "Test run with [0-9]+ tests? in [0-9]+ suites? passed" "$state/test.log" | grep -oE "[0-9]+" | head -1 || true)
+[ -n "$passed" ] || { echo "error: the test run did not pass" >&2; exit 1; }
+echo "$passed passed, 0 failed"
