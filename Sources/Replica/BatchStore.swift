@@ -65,9 +65,18 @@ enum BatchStore {
         ).execute(arguments: [header.origin, header.group, Int64(header.seq), Data(hash)])
     }
 
+    /// Removes what erased records left in stored batches and in the name index.
+    static func purgeErased(_ records: [ErasedRecord], db: Database) throws {
+        guard !records.isEmpty else { return }
+        for record in records {
+            try redact(record, db: db)
+        }
+        try compactNameIndex(db: db)
+    }
+
     /// Replaces every stored leaf of an erased record by its redacted form. Headers and
     /// signatures are untouched and still verify, since both leaf forms hash the same.
-    static func redact(_ record: ErasedRecord, db: Database) throws {
+    private static func redact(_ record: ErasedRecord, db: Database) throws {
         let locations = try Row.fetchAll(
             db,
             sql: "SELECT origin, sharing_group, seq FROM batch_leaf WHERE kind = ? AND record_id = ?",
@@ -88,6 +97,12 @@ enum BatchStore {
             )
         }
         try db.execute(sql: "DELETE FROM batch_leaf WHERE kind = ? AND record_id = ?", arguments: [record.kind, record.id])
+    }
+
+    /// Rewrites the FTS5 index without the tokens of deleted rows, which otherwise stay in old
+    /// index segments: after an erasure not even a folded name may remain.
+    private static func compactNameIndex(db: Database) throws {
+        try db.execute(sql: "INSERT INTO name_index (name_index) VALUES ('optimize')")
     }
 
     /// A stored batch, exactly as it would be sent.

@@ -32,20 +32,14 @@ struct ChangeApplier {
         switch change.operation {
         case .erase(let reason):
             try erase(kind: kind, id: id, stamp: stamp, reason: reason, group: group)
-        case .create(let writes):
+        case .create(let writes), .update(let writes):
             guard !kind.isAppendOnly, try tombstone(kind: kind, id: id) == nil else { return }
             if let existing = try recordGroup(kind: kind, id: id) {
                 guard existing == group else { return }
-                try merge(writes, kind: kind, id: id, stamp: stamp, isCreate: false)
-            } else {
+                try merge(writes, kind: kind, id: id, stamp: stamp)
+            } else if case .create = change.operation {
                 try insert(kind: kind, id: id, stamp: stamp, writes: writes)
                 try replayOrphans(kind: kind, id: id)
-            }
-        case .update(let writes):
-            guard !kind.isAppendOnly, try tombstone(kind: kind, id: id) == nil else { return }
-            if let existing = try recordGroup(kind: kind, id: id) {
-                guard existing == group else { return }
-                try merge(writes, kind: kind, id: id, stamp: stamp, isCreate: false)
             } else {
                 // Another origin's update can outrun the create through other relays; keep it
                 // until the create arrives and decides the record's group and owner.
@@ -99,7 +93,9 @@ struct ChangeApplier {
         try reindexNames(kind: kind, id: id)
     }
 
-    private mutating func merge(_ writes: [FieldWrite], kind: RecordKind, id: String, stamp: WriteStamp, isCreate: Bool) throws {
+    /// Merges writes into an existing record. A create never comes here for a new record, so
+    /// immutable fields are never overwritten.
+    private mutating func merge(_ writes: [FieldWrite], kind: RecordKind, id: String, stamp: WriteStamp) throws {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM \"\(kind.rawValue)\" WHERE id = ?"), arguments: [id]) else {
             return
         }
@@ -118,7 +114,7 @@ struct ChangeApplier {
             guard let spec = kind.field(named: write.field), Self.isAllowed(write.value, spec) else { continue }
             let current = clocks[write.field].map { StampedValue(value: row[write.field], stamp: $0) }
             let incoming = StampedValue(value: write.value, stamp: stamp)
-            if MergeRule.incomingWins(spec.mergeClass, current: current, incoming: incoming, recordOrigin: recordOrigin, isCreate: isCreate) {
+            if MergeRule.incomingWins(spec.mergeClass, current: current, incoming: incoming, recordOrigin: recordOrigin, isCreate: false) {
                 winners.append(write)
             }
         }
@@ -138,17 +134,16 @@ struct ChangeApplier {
 
     private mutating func replayOrphans(kind: RecordKind, id: String) throws {
         let orphans = try Row.fetchAll(
-            db,
-            sql: "SELECT sharing_group, origin, body FROM orphan_change WHERE kind = ? AND record_id = ? ORDER BY hlc, origin",
+            db.cachedStatement(sql: "SELECT sharing_group, origin, body FROM orphan_change WHERE kind = ? AND record_id = ? ORDER BY hlc, origin"),
             arguments: [kind.rawValue, id]
         )
+        guard !orphans.isEmpty, let recordID = RecordID(id) else { return }
         try db.execute(sql: "DELETE FROM orphan_change WHERE kind = ? AND record_id = ?", arguments: [kind.rawValue, id])
-        guard let recordID = RecordID(id) else { return }
         for orphan in orphans where orphan["sharing_group"] as String == group {
             let body: Data = orphan["body"]
             guard let change = try? Change.decode(kind: kind.rawValue, recordID: recordID, body: Array(body)) else { continue }
             let stamp = WriteStamp(hlc: change.hlc, origin: orphan["origin"])
-            try merge(change.fieldWrites, kind: kind, id: id, stamp: stamp, isCreate: false)
+            try merge(change.fieldWrites, kind: kind, id: id, stamp: stamp)
         }
     }
 
@@ -158,9 +153,9 @@ struct ChangeApplier {
         ).execute(arguments: [kind.rawValue, id, field, Int64(stamp.hlc.rawValue), stamp.origin])
     }
 
+    /// Keeps the record's folded search keys in `name_key`; triggers feed the FTS5 index.
     private func reindexNames(kind: RecordKind, id: String) throws {
         guard !kind.searchableFields.isEmpty else { return }
-        try db.cachedStatement(sql: "DELETE FROM name_index WHERE record_id = ?").execute(arguments: [id])
         let columns = kind.searchableFields.map { "\"\($0)\"" }.joined(separator: ", ")
         guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(columns) FROM \"\(kind.rawValue)\" WHERE id = ?"), arguments: [id]) else {
             return
@@ -169,9 +164,16 @@ struct ChangeApplier {
         for field in kind.searchableFields {
             if let value: String = row[field] { keys += NameFolding.keys(value) }
         }
-        guard !keys.isEmpty else { return }
-        try db.cachedStatement(sql: "INSERT INTO name_index (kind, record_id, keys) VALUES (?, ?, ?)")
-            .execute(arguments: [kind.rawValue, id, keys.joined(separator: " ")])
+        if keys.isEmpty {
+            try db.cachedStatement(sql: "DELETE FROM name_key WHERE record_id = ?").execute(arguments: [id])
+        } else {
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO name_key (kind, record_id, keys) VALUES (?, ?, ?)
+                    ON CONFLICT (record_id) DO UPDATE SET keys = excluded.keys WHERE keys != excluded.keys
+                    """
+            ).execute(arguments: [kind.rawValue, id, keys.joined(separator: " ")])
+        }
     }
 
     private static func isAllowed(_ value: String?, _ spec: FieldSpec) -> Bool {
@@ -230,7 +232,7 @@ struct ChangeApplier {
         try db.execute(sql: "DELETE FROM \"\(kind.rawValue)\" WHERE id = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM field_clock WHERE kind = ? AND record_id = ?", arguments: [kind.rawValue, id])
         try db.execute(sql: "DELETE FROM orphan_change WHERE kind = ? AND record_id = ?", arguments: [kind.rawValue, id])
-        try db.execute(sql: "DELETE FROM name_index WHERE record_id = ?", arguments: [id])
+        try db.execute(sql: "DELETE FROM name_key WHERE record_id = ?", arguments: [id])
         erased.append(ErasedRecord(kind: kind.rawValue, id: id))
     }
 }

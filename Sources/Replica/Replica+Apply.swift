@@ -62,9 +62,7 @@ extension Replica {
                 applied += 1
             }
             try BatchStore.store(batch, leaves: leaves, receivedAt: now, db: db)
-            for record in applier.erased {
-                try BatchStore.redact(record, db: db)
-            }
+            try BatchStore.purgeErased(applier.erased, db: db)
             var clock = try Self.loadClock(db)
             clock.observe(header.hlcMax, wallMilliseconds: now)
             try Self.saveClock(clock, db)

@@ -38,11 +38,13 @@ extension Replica {
                 leaves: leaves,
                 signingKey: configuration.signingKey
             )
-            try checkWithinLimits(batch)
-            try BatchStore.store(batch, leaves: leaves, receivedAt: clock.latest.milliseconds, db: db)
-            for record in applier.erased {
-                try BatchStore.redact(record, db: db)
+            do throws(BatchRejection) {
+                try batch.checkLimits(configuration.limits)
+            } catch {
+                throw ReplicaError(.tooLarge, "the transaction is too large for one batch (\(error.reason)); split it")
             }
+            try BatchStore.store(batch, leaves: leaves, receivedAt: clock.latest.milliseconds, db: db)
+            try BatchStore.purgeErased(applier.erased, db: db)
             try Self.saveClock(clock, db)
             return batch
         }
@@ -151,21 +153,5 @@ extension Replica {
     static func isValidReasonCode(_ reason: String) -> Bool {
         !reason.isEmpty && reason.utf8.count <= 64
             && reason.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 || $0 == 45 }
-    }
-
-    /// A batch peers would refuse must not be made: the transaction fails instead.
-    private func checkWithinLimits(_ batch: SignedBatch) throws {
-        let limits = configuration.limits
-        let envelopeBytes = batch.envelopeSize
-        let fits =
-            envelopeBytes <= limits.maxEnvelopeBytes && batch.rawLength <= limits.maxRawBytes
-            && batch.rawLength <= max(batch.payload.count, 1) * limits.maxInflateRatio
-            && Int(batch.header.changeCount) <= limits.maxChanges
-        guard fits else {
-            throw ReplicaError(
-                .tooLarge,
-                "the transaction makes a batch of \(envelopeBytes) bytes (\(batch.rawLength) inflated), over the batch limits; split it"
-            )
-        }
     }
 }

@@ -57,8 +57,20 @@ enum ReplicaSchema {
                     code TEXT NOT NULL, subject TEXT NOT NULL, message TEXT NOT NULL,
                     first_seen INTEGER NOT NULL, last_seen INTEGER NOT NULL, count INTEGER NOT NULL,
                     PRIMARY KEY (code, subject)) WITHOUT ROWID;
+                CREATE TABLE name_key (
+                    rowid INTEGER PRIMARY KEY, kind TEXT NOT NULL, record_id TEXT NOT NULL UNIQUE, keys TEXT NOT NULL);
                 CREATE VIRTUAL TABLE name_index USING fts5 (
-                    kind UNINDEXED, record_id UNINDEXED, keys, tokenize = 'unicode61 remove_diacritics 2');
+                    keys, content = 'name_key', content_rowid = 'rowid', tokenize = 'unicode61 remove_diacritics 2');
+                CREATE TRIGGER name_key_insert AFTER INSERT ON name_key BEGIN
+                    INSERT INTO name_index (rowid, keys) VALUES (new.rowid, new.keys);
+                END;
+                CREATE TRIGGER name_key_delete AFTER DELETE ON name_key BEGIN
+                    INSERT INTO name_index (name_index, rowid, keys) VALUES ('delete', old.rowid, old.keys);
+                END;
+                CREATE TRIGGER name_key_update AFTER UPDATE ON name_key BEGIN
+                    INSERT INTO name_index (name_index, rowid, keys) VALUES ('delete', old.rowid, old.keys);
+                    INSERT INTO name_index (rowid, keys) VALUES (new.rowid, new.keys);
+                END;
                 CREATE TABLE audit_log (
                     seq INTEGER PRIMARY KEY, at INTEGER NOT NULL, user TEXT NOT NULL, action TEXT NOT NULL,
                     record_ids TEXT NOT NULL, purpose TEXT, detail TEXT, prev_hash BLOB NOT NULL, hash BLOB NOT NULL);

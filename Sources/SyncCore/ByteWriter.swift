@@ -38,6 +38,16 @@ public struct ByteWriter: Sendable {
         write(raw: utf8)
     }
 
+    /// Appends `0x00` for nil, else `0x01 | u32 length | UTF-8`.
+    public mutating func writeOptionalLongString(_ value: String?) {
+        if let value {
+            write(UInt8(1))
+            writeLongString(value)
+        } else {
+            write(UInt8(0))
+        }
+    }
+
     private mutating func writeBigEndian(_ value: UInt64, width: Int) {
         for shift in stride(from: (width - 1) * 8, through: 0, by: -8) {
             bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift)))

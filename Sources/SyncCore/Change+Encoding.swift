@@ -78,12 +78,7 @@ extension Change {
         writer.write(UInt16(writes.count))
         for write in writes {
             writer.writeShortString(write.field)
-            if let value = write.value {
-                writer.write(UInt8(1))
-                writer.writeLongString(value)
-            } else {
-                writer.write(UInt8(0))
-            }
+            writer.writeOptionalLongString(write.value)
         }
     }
 }

@@ -82,15 +82,7 @@ public struct SignedBatch: Hashable, Sendable {
             guard compressedLength == reader.remaining else {
                 throw BatchRejection(.malformed, "batch declares \(compressedLength) payload bytes but carries \(reader.remaining)")
             }
-            guard rawLength <= limits.maxRawBytes else {
-                throw BatchRejection(.inflateLimit, "batch declares \(rawLength) inflated bytes, over the limit of \(limits.maxRawBytes)")
-            }
-            guard rawLength <= max(compressedLength, 1) * limits.maxInflateRatio else {
-                throw BatchRejection(.inflateLimit, "batch declares an inflate ratio over \(limits.maxInflateRatio)")
-            }
-            guard Int(header.changeCount) <= limits.maxChanges, header.changeCount > 0 else {
-                throw BatchRejection(.malformed, "batch declares \(header.changeCount) changes; 1 to \(limits.maxChanges) are allowed")
-            }
+            try checkDeclaredSizes(rawLength: rawLength, compressedLength: compressedLength, changeCount: header.changeCount, limits: limits)
             return SignedBatch(header: header, signature: signature, payload: reader.readRest(), rawLength: rawLength)
         } catch let error as WireFormatError {
             throw BatchRejection(.malformed, "batch is malformed: \(error.reason)")
@@ -98,6 +90,32 @@ public struct SignedBatch: Hashable, Sendable {
             throw rejection
         } catch {
             throw BatchRejection(.malformed, "batch is malformed: \(error)")
+        }
+    }
+
+    /// Checks this batch against `limits` as a receiver will: a node must not make a batch its
+    /// peers would refuse.
+    public func checkLimits(_ limits: BatchLimits) throws(BatchRejection) {
+        guard envelopeSize <= limits.maxEnvelopeBytes else {
+            throw BatchRejection(.tooLarge, "batch is \(envelopeSize) bytes, over the limit of \(limits.maxEnvelopeBytes)")
+        }
+        try Self.checkDeclaredSizes(rawLength: rawLength, compressedLength: payload.count, changeCount: header.changeCount, limits: limits)
+    }
+
+    private static func checkDeclaredSizes(
+        rawLength: Int,
+        compressedLength: Int,
+        changeCount: UInt32,
+        limits: BatchLimits
+    ) throws(BatchRejection) {
+        guard rawLength <= limits.maxRawBytes else {
+            throw BatchRejection(.inflateLimit, "batch declares \(rawLength) inflated bytes, over the limit of \(limits.maxRawBytes)")
+        }
+        guard rawLength <= max(compressedLength, 1) * limits.maxInflateRatio else {
+            throw BatchRejection(.inflateLimit, "batch declares an inflate ratio over \(limits.maxInflateRatio)")
+        }
+        guard Int(changeCount) <= limits.maxChanges, changeCount > 0 else {
+            throw BatchRejection(.malformed, "batch declares \(changeCount) changes; 1 to \(limits.maxChanges) are allowed")
         }
     }
 

@@ -17,12 +17,7 @@ public struct StateDigest {
         writer.write(UInt32(fields.count))
         for field in fields {
             writer.writeShortString(field.name)
-            if let value = field.value {
-                writer.write(UInt8(1))
-                writer.writeLongString(value)
-            } else {
-                writer.write(UInt8(0))
-            }
+            writer.writeOptionalLongString(field.value)
         }
         hasher.update(data: writer.bytes)
     }

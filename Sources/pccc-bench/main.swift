@@ -62,6 +62,11 @@ func personFields(_ index: Int) -> [FieldWrite] {
     ]
 }
 
+/// Prints a line at once, unbuffered, so progress shows while the next row is measured.
+func emit(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
 func seconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
 }
@@ -102,7 +107,7 @@ func run(_ options: BenchOptions) throws {
     let keys = ["bench-a": BatchSigningKey(), "bench-b": BatchSigningKey()]
     let roster = Roster(network: "bench", signingKeys: keys.mapValues(\.publicKey), groups: ["region": ["bench-a", "bench-b"]])
     var rows: [Row] = []
-    print("mode                 records  per-tx  plain ins/s  local wr/s  apply ch/s  local time ×plain  apply rate ×plain  wire B/record")
+    emit("mode                 records  per-tx  plain ins/s  local wr/s  apply ch/s  local time ×plain  apply rate ×plain  wire B/record")
     for perTransaction in options.perTransaction {
         let records = perTransaction == 1 ? min(options.records, options.singleRecordCap) : options.records
         let run = folder.appendingPathComponent("run-\(perTransaction)")
@@ -152,11 +157,11 @@ func run(_ options: BenchOptions) throws {
             wireBytesPerRecord: Double(wireBytes) / Double(records)
         )
         rows.append(row)
-        print(
-            row.mode.padding(toLength: 19, withPad: " ", startingAt: 0),
-            String(
-                format: "%8d  %6d  %11.0f  %10.0f  %10.0f  %17.2f  %17.2f  %13.1f", row.records, row.perTransaction, row.plainInsertPerSecond,
-                row.localWritesPerSecond, row.applyChangesPerSecond, row.localWriteTimeRatio, row.applyRateRatio, row.wireBytesPerRecord)
+        emit(
+            row.mode.padding(toLength: 19, withPad: " ", startingAt: 0) + " "
+                + String(
+                    format: "%8d  %6d  %11.0f  %10.0f  %10.0f  %17.2f  %17.2f  %13.1f", row.records, row.perTransaction, row.plainInsertPerSecond,
+                    row.localWritesPerSecond, row.applyChangesPerSecond, row.localWriteTimeRatio, row.applyRateRatio, row.wireBytesPerRecord)
         )
     }
     if let jsonPath = options.jsonPath {
