@@ -18,24 +18,23 @@ extension Replica {
         }
         let header = batch.header
         let now = configuration.wallClock()
-        return try writer.write { db -> ApplyOutcome in
+        return try writeErasing { db -> (result: ApplyOutcome, erased: Bool) in
             let head = try BatchStore.head(origin: header.origin, group: header.group, db: db)
             let headSeq = head?.seq ?? 0
             if header.seq <= headSeq {
                 let held = try BatchStore.headerHash(origin: header.origin, group: header.group, seq: header.seq, db: db)
-                if held == header.hash { return .duplicate }
-                return try Self.quarantine(envelope, header, "a different batch already holds seq \(header.seq)", now: now, db: db)
+                if held == header.hash { return (.duplicate, false) }
+                return (try Self.quarantine(envelope, header, "a different batch already holds seq \(header.seq)", now: now, db: db), false)
             }
             guard header.seq == headSeq + 1 else {
-                return .rejected(
-                    BatchRejection(
-                        .outOfOrder,
-                        "batch \(header.seq) of stream \(header.origin)/\(header.group) arrived before batch \(headSeq + 1)"
-                    )
+                let rejection = BatchRejection(
+                    .outOfOrder,
+                    "batch \(header.seq) of stream \(header.origin)/\(header.group) arrived before batch \(headSeq + 1)"
                 )
+                return (.rejected(rejection), false)
             }
             guard header.prevHash == head?.headerHash ?? BatchHeader.zeroHash else {
-                return try Self.quarantine(envelope, header, "seq \(header.seq) does not chain to the held seq \(headSeq)", now: now, db: db)
+                return (try Self.quarantine(envelope, header, "seq \(header.seq) does not chain to the held seq \(headSeq)", now: now, db: db), false)
             }
             let limit = now + configuration.maxClockSkewMilliseconds
             if header.hlcMax.milliseconds > limit {
@@ -47,13 +46,13 @@ extension Replica {
                     now: now,
                     db: db
                 )
-                return .heldBack(aheadByMilliseconds: ahead)
+                return (.heldBack(aheadByMilliseconds: ahead), false)
             }
             let leaves: [BatchLeaf]
             do throws(BatchRejection) {
                 leaves = try batch.verifiedLeaves()
             } catch {
-                return .rejected(error)
+                return (.rejected(error), false)
             }
             var applier = ChangeApplier(db: db, origin: header.origin, group: header.group)
             var applied = 0
@@ -66,7 +65,7 @@ extension Replica {
             var clock = try Self.loadClock(db)
             clock.observe(header.hlcMax, wallMilliseconds: now)
             try Self.saveClock(clock, db)
-            return .applied(changes: applied)
+            return (.applied(changes: applied), !applier.erased.isEmpty)
         }
     }
 

@@ -18,7 +18,7 @@ extension Replica {
         guard !steps.isEmpty else {
             throw ReplicaError(.invalid, "the transaction writes nothing")
         }
-        return try writer.write { db in
+        return try writeErasing { db in
             var clock = try Self.loadClock(db)
             var applier = ChangeApplier(db: db, origin: configuration.nodeID, group: group)
             var leaves: [BatchLeaf] = []
@@ -46,7 +46,7 @@ extension Replica {
             try BatchStore.store(batch, leaves: leaves, receivedAt: clock.latest.milliseconds, db: db)
             try BatchStore.purgeErased(applier.erased, db: db)
             try Self.saveClock(clock, db)
-            return batch
+            return (batch, !applier.erased.isEmpty)
         }
     }
 

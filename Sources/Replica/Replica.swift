@@ -52,6 +52,17 @@ public final class Replica: Sendable {
         try writer.read { db in try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0 }
     }
 
+    /// Runs a write transaction; when it erased records, checkpoints and truncates the WAL
+    /// afterwards, so page images from before the erasure do not linger in the WAL file.
+    func writeErasing<T>(_ body: (Database) throws -> (result: T, erased: Bool)) throws -> T {
+        let (result, erased) = try writer.write(body)
+        if erased {
+            // Best effort: a long reader can keep the WAL busy; the next checkpoint rewrites it.
+            try? writer.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+        }
+        return result
+    }
+
     // MARK: Clock
 
     func tick(_ clock: inout HybridClock) -> HybridTimestamp {

@@ -32,8 +32,15 @@ import Testing
             let path = folder.url.appendingPathComponent("\(node).sqlite").path
             // The folded search keys count too: they are the same personal data in another spelling.
             let erased = Array(Self.secrets.prefix(3)) + [Self.secrets[4]]
-            let found = try Self.occurrences(of: erased + erased.flatMap(NameFolding.keys), inReplicaAt: path)
+            let needles = erased + erased.flatMap(NameFolding.keys)
+            let found = try Self.occurrences(of: needles, inReplicaAt: path)
             #expect(found.isEmpty, "\(node) still holds \(found)")
+            // Below the tables too: free pages of the file and the WAL (secure_delete, checkpoint).
+            for file in [path, path + "-wal"] where FileManager.default.fileExists(atPath: file) {
+                let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: file)))
+                let leaked = needles.filter { bytes.contains(subsequence: Array($0.utf8)) }
+                #expect(leaked.isEmpty, "\(node): the bytes of \((file as NSString).lastPathComponent) still hold \(leaked)")
+            }
             let bystanderFound = try Self.occurrences(of: [Self.secrets[3], NameFolding.fold(Self.secrets[3])], inReplicaAt: path)
             #expect(!bystanderFound.isEmpty, "the unrelated vehicle must survive at \(node)")
         }
