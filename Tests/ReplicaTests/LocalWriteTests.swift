@@ -60,7 +60,6 @@ import Testing
     @Test func aReplicaFileRefusesAnotherNode() throws {
         let folder = try TemporaryDirectory()
         let region = try TestRegion(nodes: ["aa-one", "bb-two"], directory: folder.url)
-        _ = region
         let path = folder.url.appendingPathComponent("aa-one.sqlite").path
         let impostor = ReplicaConfiguration(nodeID: "bb-two", signingKey: region.keys["bb-two"]!, roster: region.roster)
         #expect(throws: ReplicaError(.wrongReplica, "this replica belongs to node id aa-one, not bb-two")) {

@@ -13,7 +13,6 @@ struct ConvergenceScenario {
 
     let seed: UInt64
     private(set) var log: [String] = []
-    private(set) var writes = 0
 
     init(seed: UInt64) {
         self.seed = seed
@@ -95,7 +94,6 @@ struct ConvergenceScenario {
         let replica = region[node]
         let liveHere = try ids.filter { try replica.live($0.0) != nil }
         let roll = Int.random(in: 0..<20, using: &rng)
-        writes += 1
         if liveHere.isEmpty || roll < 3 {
             let group = groups.filter { $0.value.contains(node) }.keys.sorted().randomElement(using: &rng)!
             let batch = try replica.transact(in: group) { transaction in
