@@ -48,6 +48,7 @@ struct Row: Encodable {
     let localWriteTimeRatio: Double
     let applyRateRatio: Double
     let wireBytesPerRecord: Double
+    let eraseMillisecondsMedian: Double
 }
 
 func personFields(_ index: Int) -> [FieldWrite] {
@@ -107,7 +108,7 @@ func run(_ options: BenchOptions) throws {
     let keys = ["bench-a": BatchSigningKey(), "bench-b": BatchSigningKey()]
     let roster = Roster(network: "bench", signingKeys: keys.mapValues(\.publicKey), groups: ["region": ["bench-a", "bench-b"]])
     var rows: [Row] = []
-    emit("mode                 records  per-tx  plain ins/s  local wr/s  apply ch/s  local time ×plain  apply rate ×plain  wire B/record")
+    emit("mode                 records  per-tx  plain ins/s  local wr/s  apply ch/s  local time ×plain  apply rate ×plain  wire B/record  erase ms")
     for perTransaction in options.perTransaction {
         let records = perTransaction == 1 ? min(options.records, options.singleRecordCap) : options.records
         let run = folder.appendingPathComponent("run-\(perTransaction)")
@@ -118,13 +119,17 @@ func run(_ options: BenchOptions) throws {
             path: run.appendingPathComponent("a.sqlite").path,
             configuration: ReplicaConfiguration(nodeID: "bench-a", signingKey: keys["bench-a"]!, roster: roster))
         let clock = ContinuousClock()
+        var sampleIDs: [RecordID] = []
         let localSeconds = seconds(
             try clock.measure {
                 var index = 0
                 while index < records {
                     let end = min(index + perTransaction, records)
                     try writer.transact(in: "region") { transaction in
-                        for row in index..<end { transaction.create(.person, personFields(row)) }
+                        for row in index..<end {
+                            let id = transaction.create(.person, personFields(row))
+                            if sampleIDs.count < 21 { sampleIDs.append(id) }
+                        }
                     }
                     index = end
                 }
@@ -145,6 +150,8 @@ func run(_ options: BenchOptions) throws {
             }
         )
         guard applied == records, try receiver.digest() == writer.digest() else { throw BenchError("the receiver did not converge") }
+        // An erasure redacts stored batches and compacts the name index: its cost grows with the replica.
+        let eraseTimes = try sampleIDs.map { id in seconds(try clock.measure { try writer.erase(id, reason: "bench") }) * 1000 }.sorted()
         let row = Row(
             mode: perTransaction == 1 ? "one record per tx" : "import",
             records: records,
@@ -154,14 +161,16 @@ func run(_ options: BenchOptions) throws {
             applyChangesPerSecond: Double(applied) / applySeconds,
             localWriteTimeRatio: localSeconds / plainSeconds,
             applyRateRatio: (Double(applied) / applySeconds) / (Double(records) / plainSeconds),
-            wireBytesPerRecord: Double(wireBytes) / Double(records)
+            wireBytesPerRecord: Double(wireBytes) / Double(records),
+            eraseMillisecondsMedian: eraseTimes[eraseTimes.count / 2]
         )
         rows.append(row)
         emit(
             row.mode.padding(toLength: 19, withPad: " ", startingAt: 0) + " "
                 + String(
-                    format: "%8d  %6d  %11.0f  %10.0f  %10.0f  %17.2f  %17.2f  %13.1f", row.records, row.perTransaction, row.plainInsertPerSecond,
-                    row.localWritesPerSecond, row.applyChangesPerSecond, row.localWriteTimeRatio, row.applyRateRatio, row.wireBytesPerRecord)
+                    format: "%8d  %6d  %11.0f  %10.0f  %10.0f  %17.2f  %17.2f  %13.1f  %8.1f", row.records, row.perTransaction,
+                    row.plainInsertPerSecond, row.localWritesPerSecond, row.applyChangesPerSecond, row.localWriteTimeRatio, row.applyRateRatio,
+                    row.wireBytesPerRecord, row.eraseMillisecondsMedian)
         )
     }
     if let jsonPath = options.jsonPath {
