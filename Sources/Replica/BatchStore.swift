@@ -140,11 +140,6 @@ enum BatchStore {
         {
             ids.append(parent)
         }
-        for id in ids {
-            if try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM tombstone WHERE record_id = ?"), arguments: [id]) ?? false {
-                return true
-            }
-        }
-        return false
+        return try ids.contains { try ChangeApplier.isErased(anyKindID: $0, db: db) }
     }
 }

@@ -33,7 +33,7 @@ struct ChangeApplier {
         case .erase(let reason):
             try erase(kind: kind, id: id, stamp: stamp, reason: reason, group: group)
         case .create(let writes), .update(let writes):
-            guard !kind.isAppendOnly, try tombstone(kind: kind, id: id) == nil else { return }
+            guard !kind.isAppendOnly, try !isErased(kind: kind, id: id) else { return }
             if let existing = try recordGroup(kind: kind, id: id) {
                 guard existing == group else { return }
                 try merge(writes, kind: kind, id: id, stamp: stamp)
@@ -52,12 +52,12 @@ struct ChangeApplier {
                 )
             }
         case .append(let writes):
-            guard kind.isAppendOnly, try tombstone(kind: kind, id: id) == nil,
+            guard kind.isAppendOnly, try !isErased(kind: kind, id: id),
                 try recordGroup(kind: kind, id: id) == nil
             else { return }
             // The hits and notes of an erased record are dropped, not buried: a node may only ever
             // see them redacted, so no tombstone of theirs could be made the same everywhere.
-            if let parentID = writes.first(where: { $0.field == "record_id" })?.value, try tombstone(anyKindID: parentID) != nil {
+            if let parentID = writes.first(where: { $0.field == "record_id" })?.value, try Self.isErased(anyKindID: parentID, db: db) {
                 return
             }
             try insert(kind: kind, id: id, stamp: stamp, writes: writes)
@@ -183,37 +183,31 @@ struct ChangeApplier {
 
     // MARK: Erasure
 
-    struct Tombstone {
-        let stamp: WriteStamp
-        let reason: String
-        let group: String
-    }
-
-    private func tombstone(kind: RecordKind, id: String) throws -> Tombstone? {
+    /// The stamp of the erasure that won for this record, if it was erased.
+    private func erasureStamp(kind: RecordKind, id: String) throws -> WriteStamp? {
         try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT hlc, origin, reason, sharing_group FROM tombstone WHERE kind = ? AND record_id = ?"),
+            db.cachedStatement(sql: "SELECT hlc, origin FROM tombstone WHERE kind = ? AND record_id = ?"),
             arguments: [kind.rawValue, id]
-        ).map(Self.tombstone(from:))
+        ).map { row in
+            let hlc: Int64 = row["hlc"]
+            return WriteStamp(hlc: HybridTimestamp(rawValue: UInt64(hlc)), origin: row["origin"])
+        }
     }
 
-    private func tombstone(anyKindID id: String) throws -> Tombstone? {
-        try Row.fetchOne(
-            db.cachedStatement(sql: "SELECT hlc, origin, reason, sharing_group FROM tombstone WHERE record_id = ? LIMIT 1"),
-            arguments: [id]
-        ).map(Self.tombstone(from:))
+    private func isErased(kind: RecordKind, id: String) throws -> Bool {
+        try erasureStamp(kind: kind, id: id) != nil
     }
 
-    private static func tombstone(from row: Row) -> Tombstone {
-        let hlc: Int64 = row["hlc"]
-        return Tombstone(
-            stamp: WriteStamp(hlc: HybridTimestamp(rawValue: UInt64(hlc)), origin: row["origin"]), reason: row["reason"], group: row["sharing_group"])
+    /// Whether a record with this id, of any kind, was erased.
+    static func isErased(anyKindID id: String, db: Database) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM tombstone WHERE record_id = ? LIMIT 1"), arguments: [id]) ?? false
     }
 
     /// Erasure beats every write. Of several erasures the greatest stamp is kept, with the group
     /// of the batch that carried it, so tombstones converge whatever the arrival order. The
     /// record's hits and notes go with it.
     private mutating func erase(kind: RecordKind, id: String, stamp: WriteStamp, reason: String, group: String) throws {
-        if let existing = try tombstone(kind: kind, id: id), !(existing.stamp < stamp) { return }
+        if let existing = try erasureStamp(kind: kind, id: id), !(existing < stamp) { return }
         try db.execute(
             sql: "INSERT OR REPLACE INTO tombstone (kind, record_id, hlc, origin, reason, sharing_group) VALUES (?, ?, ?, ?, ?, ?)",
             arguments: [kind.rawValue, id, Int64(stamp.hlc.rawValue), stamp.origin, reason, group]

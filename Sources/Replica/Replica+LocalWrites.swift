@@ -43,7 +43,7 @@ extension Replica {
             } catch {
                 throw ReplicaError(.tooLarge, "the transaction is too large for one batch (\(error.reason)); split it")
             }
-            try BatchStore.store(batch, leaves: leaves, receivedAt: clock.latest.milliseconds, db: db)
+            try BatchStore.store(batch, leaves: leaves, receivedAt: configuration.wallClock(), db: db)
             try BatchStore.purgeErased(applier.erased, db: db)
             try Self.saveClock(clock, db)
             return (batch, !applier.erased.isEmpty)
