@@ -80,6 +80,11 @@ public enum RecordKind: String, CaseIterable, Hashable, Sendable {
         fields.first { $0.name == name }
     }
 
+    /// The id of the record a hit or note is about, from its field writes.
+    public static func parentRecordID(in writes: [FieldWrite]) -> String? {
+        writes.first { $0.field == "record_id" }?.value
+    }
+
     /// Fields whose values feed the name index.
     public var searchableFields: [String] {
         switch self {

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Records
 import SyncCore
 
 /// The batch log, stream heads and leaf index; owns redaction of stored batches.
@@ -136,7 +137,7 @@ enum BatchStore {
     private static func isErased(_ leaf: BatchLeaf, db: Database) throws -> Bool {
         var ids = [leaf.recordID.description]
         if case .full(let change) = leaf, case .append(let writes) = change.operation,
-            let parent = writes.first(where: { $0.field == "record_id" })?.value
+            let parent = RecordKind.parentRecordID(in: writes)
         {
             ids.append(parent)
         }

@@ -57,7 +57,7 @@ struct ChangeApplier {
             else { return }
             // The hits and notes of an erased record are dropped, not buried: a node may only ever
             // see them redacted, so no tombstone of theirs could be made the same everywhere.
-            if let parentID = writes.first(where: { $0.field == "record_id" })?.value, try Self.isErased(anyKindID: parentID, db: db) {
+            if let parentID = RecordKind.parentRecordID(in: writes), try Self.isErased(anyKindID: parentID, db: db) {
                 return
             }
             try insert(kind: kind, id: id, stamp: stamp, writes: writes)
@@ -74,11 +74,10 @@ struct ChangeApplier {
     }
 
     private func insert(kind: RecordKind, id: String, stamp: WriteStamp, writes: [FieldWrite]) throws {
-        var accepted: [FieldWrite] = []
-        for write in writes {
-            guard let spec = kind.field(named: write.field), Self.isAllowed(write.value, spec) else { continue }
-            // An owner field in a create is the owner's by definition; a max field starts anywhere.
-            accepted.append(write)
+        let accepted = writes.filter { write in
+            guard let spec = kind.field(named: write.field), Self.isAllowed(write.value, spec) else { return false }
+            let incoming = StampedValue(value: write.value, stamp: stamp)
+            return MergeRule.incomingWins(spec.mergeClass, current: nil, incoming: incoming, recordOrigin: stamp.origin, isCreate: true)
         }
         let columns = ["id", "sharing_group", "origin", "created_at"] + accepted.map(\.field)
         let quoted = columns.map { "\"\($0)\"" }.joined(separator: ", ")

@@ -69,7 +69,7 @@ extension Replica {
 
     /// Appends a hit or note in its own transaction, in the group of the record it refers to.
     public func append(_ kind: RecordKind, _ fields: [FieldWrite]) throws -> RecordID {
-        guard let target = fields.first(where: { $0.field == "record_id" })?.value, let targetID = RecordID(target) else {
+        guard let target = RecordKind.parentRecordID(in: fields), let targetID = RecordID(target) else {
             throw ReplicaError(.invalid, "a \(kind.rawValue) needs record_id set to the id of the record it is about")
         }
         var id: RecordID?
@@ -126,7 +126,7 @@ extension Replica {
                 throw ReplicaError(.invalid, "a \(kind.rawValue) is created, not appended")
             }
             try validate(writes, kind: kind, isCreate: true)
-            if let target = writes.first(where: { $0.field == "record_id" })?.value {
+            if let target = RecordKind.parentRecordID(in: writes) {
                 guard let targetID = RecordID(target) else {
                     throw ReplicaError(.invalid, "record_id \(target) is not a record id")
                 }

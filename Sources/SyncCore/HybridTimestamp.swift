@@ -25,7 +25,7 @@ public struct HybridTimestamp: Comparable, Hashable, Sendable, CustomStringConve
     /// The logical counter inside one millisecond.
     public var counter: UInt16 { UInt16(truncatingIfNeeded: rawValue) }
 
-    /// Orders by the value's natural order.
+    /// Orders by the packed value: milliseconds first, then the counter.
     public static func < (lhs: HybridTimestamp, rhs: HybridTimestamp) -> Bool {
         lhs.rawValue < rhs.rawValue
     }

@@ -71,7 +71,7 @@ public struct RecordID: Hashable, Comparable, Sendable, CustomStringConvertible 
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Orders by the value's natural order.
+    /// Orders bytewise, which for UUIDv7 is roughly by creation time.
     public static func < (lhs: RecordID, rhs: RecordID) -> Bool {
         lhs.bytes.lexicographicallyPrecedes(rhs.bytes)
     }

@@ -12,7 +12,7 @@ public struct WriteStamp: Comparable, Hashable, Sendable, CustomStringConvertibl
         self.origin = origin
     }
 
-    /// Orders by the value's natural order.
+    /// Orders by HLC, then by origin id compared bytewise.
     public static func < (lhs: WriteStamp, rhs: WriteStamp) -> Bool {
         if lhs.hlc != rhs.hlc { return lhs.hlc < rhs.hlc }
         return lhs.origin.utf8.lexicographicallyPrecedes(rhs.origin.utf8)
