@@ -16,6 +16,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-certificates", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         .systemLibrary(
@@ -33,7 +38,45 @@ let package = Package(
         .target(name: "Records", dependencies: ["SyncCore"]),
         .target(
             name: "Topology",
-            dependencies: ["SyncCore", .product(name: "Yams", package: "Yams")]
+            dependencies: [
+                "SyncCore",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "WireProtocol",
+            dependencies: ["SyncCore", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .target(
+            name: "Transport",
+            dependencies: [
+                "WireProtocol",
+                "Topology",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "Node",
+            dependencies: [
+                "SyncCore",
+                "Replica",
+                "Topology",
+                "WireProtocol",
+                "Transport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .target(
             name: "Replica",
@@ -50,7 +93,11 @@ let package = Package(
                 "Records",
                 "Replica",
                 "Topology",
+                "Transport",
+                "Node",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
@@ -73,6 +120,26 @@ let package = Package(
         .testTarget(
             name: "TopologyTests",
             dependencies: ["Topology", "SyncCore"]
+        ),
+        .testTarget(
+            name: "WireProtocolTests",
+            dependencies: ["WireProtocol", "SyncCore", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "NodeTests",
+            dependencies: [
+                "SyncCore",
+                "Records",
+                "Replica",
+                "Topology",
+                "WireProtocol",
+                "Transport",
+                "Node",
+                "pccc",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]
         ),
         .testTarget(
             name: "ReplicaTests",

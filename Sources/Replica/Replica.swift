@@ -58,7 +58,7 @@ public final class Replica: Sendable {
         let (result, erased) = try writer.write(body)
         if erased {
             // Best effort: a long reader can keep the WAL busy; the next checkpoint rewrites it.
-            try? writer.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+            _ = try? writer.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
         }
         return result
     }

@@ -5,13 +5,25 @@ import Records
 /// add the next number.
 enum ReplicaSchema {
     /// The schema version written to `PRAGMA user_version` by the last migration.
-    static let version = 1
+    static let version = 2
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("1-replica") { db in
             try createVersion1(db)
             try db.execute(sql: "PRAGMA user_version = 1")
+        }
+        migrator.registerMigration("2-peer-status") { db in
+            // What the serving node knows of each linked peer, so `pccc status` in another
+            // process can show it.
+            try db.execute(
+                sql: """
+                    CREATE TABLE peer_status (
+                        peer TEXT PRIMARY KEY NOT NULL, connected INTEGER NOT NULL, since INTEGER,
+                        last_contact INTEGER, last_error TEXT, topology_match INTEGER, software TEXT) WITHOUT ROWID;
+                    PRAGMA user_version = 2;
+                    """
+            )
         }
         return migrator
     }

@@ -138,8 +138,7 @@ private struct Parser {
     }
 
     static func isSlug(_ text: String) -> Bool {
-        !text.isEmpty && text.utf8.count <= 64
-            && text.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 45 }
+        RegionTopology.isNodeID(text)
     }
 
     static func isAddress(_ text: String) -> Bool {

@@ -68,3 +68,11 @@ public struct TopologyError: Error, Equatable, Sendable, CustomStringConvertible
         line.map { "\(file):\($0): \(reason)" } ?? "\(file): \(reason)"
     }
 }
+
+extension RegionTopology {
+    /// Whether `text` is a valid node id: a slug of lowercase letters, digits and `-`.
+    public static func isNodeID(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.count <= 64
+            && text.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 45 }
+    }
+}

@@ -2,6 +2,9 @@ import ArgumentParser
 import Foundation
 import Replica
 import SyncCore
+import Topology
+import Transport
+import X509
 
 struct InitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,12 +17,49 @@ struct InitCommand: ParsableCommand {
     @Option(help: "The region's topology file.") var topology: String
     @Option(help: "An existing signing key file (ed25519-signing-key:BASE64); one is generated when omitted.")
     var signingKey: String?
+    @Option(help: "The region CA certificate (PEM); needed to serve.") var ca: String?
+    @Option(help: "This node's TLS certificate (PEM), from pccc certs issue.") var cert: String?
+    @Option(help: "This node's TLS private key (PEM).") var key: String?
 
     func run() throws {
-        let (replica, key, keyPinned) = try Self.initialise(data: data, node: node, topology: topology, signingKeyPath: signingKey)
+        let tls = try Self.checkTLS(node: node, ca: ca, cert: cert, key: self.key)
+        let (replica, signing, keyPinned) = try Self.initialise(data: data, node: node, topology: topology, signingKeyPath: signingKey)
+        if let tls {
+            try Self.install(tls, in: NodeDirectory(data))
+        }
         print("initialised node \(node) in \(data) (schema version \(try replica.schemaVersion()))")
         if !keyPinned {
-            print("pin its signing key in the topology: signing_key: \(key.publicKey.topologyForm)")
+            print("pin its signing key in the topology: signing_key: \(signing.publicKey.topologyForm)")
+        }
+    }
+
+    /// Checks that the three TLS files are given together, load, and name `node`.
+    static func checkTLS(node: String, ca: String?, cert: String?, key: String?) throws -> (ca: String, cert: String, key: String)? {
+        guard ca != nil || cert != nil || key != nil else { return nil }
+        guard let ca, let cert, let key else { throw CLIError("--ca, --cert and --key go together") }
+        do {
+            _ = try TLSCredentials(caPath: ca, certificatePath: cert, keyPath: key)
+        } catch let failure as TLSCredentials.Failure {
+            throw CLIError(failure.description)
+        }
+        guard let pem = try? String(contentsOfFile: cert, encoding: .utf8), let certificate = try? Certificate(pemEncoded: pem) else {
+            throw CLIError("\(cert) is not a PEM certificate")
+        }
+        let named = RegionCertificates.nodeIDs(in: certificate)
+        guard named == [node] else {
+            throw CLIError("\(cert) is a certificate of \(named.isEmpty ? "no node" : named.joined(separator: ", ")), not of \(node)")
+        }
+        return (ca, cert, key)
+    }
+
+    static func install(_ tls: (ca: String, cert: String, key: String), in directory: NodeDirectory) throws {
+        try FileManager.default.createDirectory(atPath: directory.url.appendingPathComponent("tls").path, withIntermediateDirectories: true)
+        for (source, destination, mode) in [(tls.ca, directory.caPath, 0o644), (tls.cert, directory.certificatePath, 0o644), (tls.key, directory.tlsKeyPath, 0o600)] {
+            guard let contents = FileManager.default.contents(atPath: source),
+                FileManager.default.createFile(atPath: destination, contents: contents, attributes: [.posixPermissions: mode])
+            else {
+                throw CLIError("cannot copy \(source) to \(destination)")
+            }
         }
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import Replica
 import SyncCore
 import Topology
+import Transport
 
 /// A node's data folder: `replica.sqlite`, `topology.yaml`, `signing.key` and `node.id`.
 struct NodeDirectory {
@@ -15,13 +16,33 @@ struct NodeDirectory {
     var topologyPath: String { url.appendingPathComponent("topology.yaml").path }
     var signingKeyPath: String { url.appendingPathComponent("signing.key").path }
     var nodeIDPath: String { url.appendingPathComponent("node.id").path }
+    var caPath: String { url.appendingPathComponent("tls/ca.pem").path }
+    var certificatePath: String { url.appendingPathComponent("tls/node.pem").path }
+    var tlsKeyPath: String { url.appendingPathComponent("tls/node.key").path }
+
+    /// The node's id, as `init` recorded it.
+    func nodeID() throws -> String {
+        guard let text = try? String(contentsOfFile: nodeIDPath, encoding: .utf8) else {
+            throw CLIError("\(url.path) is not a node folder; run pccc init first")
+        }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The node's TLS material; a node initialised without certificates cannot serve.
+    func credentials() throws -> TLSCredentials {
+        guard FileManager.default.fileExists(atPath: certificatePath) else {
+            throw CLIError("\(url.path) has no TLS certificate; initialise the node with --ca, --cert and --key")
+        }
+        do {
+            return try TLSCredentials(caPath: caPath, certificatePath: certificatePath, keyPath: tlsKeyPath)
+        } catch let failure as TLSCredentials.Failure {
+            throw CLIError(failure.description)
+        }
+    }
 
     /// Opens the node's replica with the trust of its topology.
     func open() throws -> Replica {
-        guard FileManager.default.fileExists(atPath: nodeIDPath) else {
-            throw CLIError("\(url.path) is not a node folder; run pccc init first")
-        }
-        let nodeID = try String(contentsOfFile: nodeIDPath, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let nodeID = try nodeID()
         let topology = try Self.loadTopology(topologyPath)
         let key = try Self.loadSigningKey(signingKeyPath)
         return try Replica(path: replicaPath, configuration: ReplicaConfiguration(nodeID: nodeID, signingKey: key, roster: topology.roster))

@@ -1,0 +1,47 @@
+import Topology
+import Transport
+import WireProtocol
+
+/// What a running node needs besides its replica.
+public struct NodeConfiguration: Sendable {
+    /// This node's id.
+    public var nodeID: String
+    /// The region's topology.
+    public var topology: RegionTopology
+    /// The node's TLS material.
+    public var credentials: TLSCredentials
+    /// Where to listen; nil to use the node's topology address. Port 0 picks a free port.
+    public var listenAddress: String?
+    /// This build's version, sent in HELLO.
+    public var softwareVersion = "0.3.0"
+    /// Cap on a frame's length.
+    public var maxFrameLength = Frame.defaultMaxLength
+    /// How often stream heads are polled for writes made by other processes.
+    public var headPollMilliseconds: UInt64 = 50
+    /// How often sessions get their tick (acknowledgements, pings, timeouts).
+    public var tickMilliseconds: UInt64 = 250
+    /// Reconnect delays.
+    public var backoff = Backoff()
+    /// Timings of each session.
+    public var pingIntervalMilliseconds: UInt64 = 10_000
+    /// A peer silent this long is disconnected.
+    public var peerTimeoutMilliseconds: UInt64 = 45_000
+
+    /// Creates a configuration with default timings.
+    public init(nodeID: String, topology: RegionTopology, credentials: TLSCredentials, listenAddress: String? = nil) {
+        self.nodeID = nodeID
+        self.topology = topology
+        self.credentials = credentials
+        self.listenAddress = listenAddress
+    }
+
+    /// The streams the link between this node and `peer` carries: every member of every group
+    /// both are members of. Nothing else is ever sent or accepted on it.
+    public func sharedStreams(with peer: String) -> Set<StreamID> {
+        var streams: Set<StreamID> = []
+        for group in topology.sharedGroups(nodeID, peer) {
+            for member in topology.groups[group] ?? [] { streams.insert(StreamID(origin: member, group: group)) }
+        }
+        return streams
+    }
+}

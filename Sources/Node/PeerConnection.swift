@@ -1,0 +1,209 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import Replica
+import SyncCore
+import Transport
+import WireProtocol
+
+/// One session with a peer: a reader that feeds received messages to the ``PeerSession``
+/// state machine and applies batches, and a writer that drains the ``Outbox``. The two run
+/// apart so a long catch-up in one direction never blocks the other.
+final class PeerConnection: Sendable {
+    let peer: String
+    private let channel: PeerChannel
+    private let node: SyncNode
+    private let session: NIOLockedValueBox<PeerSession>
+    private let outbox = Outbox()
+    private let closeReason = NIOLockedValueBox<String?>(nil)
+    private let contact = NIOLockedValueBox<UInt64?>(nil)
+    /// Batches read from the replica per writer step.
+    private static let batchesPerStep = 64
+
+    init(peer: String, channel: PeerChannel, node: SyncNode) {
+        self.peer = peer
+        self.channel = channel
+        self.node = node
+        let configuration = node.configuration
+        var sessionConfiguration = PeerSession.Configuration(
+            localHello: Hello(
+                network: configuration.topology.network, nodeID: configuration.nodeID, topologyDigest: configuration.topology.digest,
+                softwareVersion: configuration.softwareVersion
+            ),
+            peerNodeID: peer,
+            sharedStreams: configuration.sharedStreams(with: peer)
+        )
+        sessionConfiguration.pingIntervalMilliseconds = configuration.pingIntervalMilliseconds
+        sessionConfiguration.peerTimeoutMilliseconds = configuration.peerTimeoutMilliseconds
+        session = NIOLockedValueBox(PeerSession(configuration: sessionConfiguration, now: Self.monotonicNow()))
+    }
+
+    var isEstablished: Bool { session.withLockedValue { $0.isEstablished } }
+
+    /// When anything last arrived, Unix milliseconds.
+    var lastContact: UInt64? { contact.withLockedValue { $0 } }
+
+    /// Runs the session until either side closes it; returns why it ended, when known.
+    func run(localHeads: [StreamID: UInt64]) async -> String? {
+        do {
+            try await channel.channel.executeThenClose { inbound, outbound in
+                perform(session.withLockedValue { $0.start(localHeads: localHeads, now: Self.monotonicNow()) })
+                await withTaskGroup(of: Void.self) { group in
+                    group.addTask { await self.read(inbound) }
+                    await self.write(outbound)
+                    // The writer is done (it sent ERROR if there was one): closing the channel
+                    // ends the reader.
+                    try? await self.channel.channel.channel.close()
+                    group.cancelAll()
+                }
+            }
+        } catch {
+            closeReason.withLockedValue { $0 = $0 ?? "\(error)" }
+        }
+        return closeReason.withLockedValue { $0 }
+    }
+
+    func localHeadsChanged(_ heads: [StreamID: UInt64]) {
+        perform(session.withLockedValue { $0.localHeadsChanged(heads) })
+    }
+
+    func tick() {
+        perform(session.withLockedValue { $0.tick(now: Self.monotonicNow()) })
+    }
+
+    func close(_ error: ProtocolError?) {
+        perform(session.withLockedValue { $0.close(error) })
+    }
+
+    private func read(_ inbound: NIOAsyncChannelInboundStream<Frame>) async {
+        do {
+            for try await frame in inbound {
+                contact.withLockedValue { $0 = ReplicaConfiguration.systemMilliseconds() }
+                let message: PeerMessage
+                do {
+                    message = try PeerMessage(frame: frame)
+                } catch {
+                    close(error)
+                    return
+                }
+                if case .error(let code, let text) = message {
+                    node.logger.warning("peer \(peer) closed the session: \(code): \(text)")
+                    closeReason.withLockedValue { $0 = "peer sent \(code): \(text)" }
+                }
+                let actions = session.withLockedValue { $0.receive(message, now: Self.monotonicNow()) }
+                await performReceiving(actions)
+                if session.withLockedValue({ $0.isClosed }) { return }
+            }
+            close(nil)
+        } catch let error as ProtocolError {
+            close(error)
+        } catch {
+            closeReason.withLockedValue { $0 = $0 ?? "\(error)" }
+            close(nil)
+        }
+    }
+
+    /// Carries out actions from the reader, where batches are applied in arrival order.
+    private func performReceiving(_ actions: [PeerSession.Action]) async {
+        for action in actions {
+            guard case .apply(let envelope, let stream, let seq) = action else {
+                perform([action])
+                continue
+            }
+            let result: PeerSession.BatchResult
+            do {
+                let replica = node.replica
+                result = Self.result(of: try await node.onStorage { try replica.apply(envelope: envelope) })
+            } catch {
+                node.logger.error("cannot store a batch of \(stream) from \(peer): \(error)")
+                close(ProtocolError(.internalError, "the receiving node could not store the batch"))
+                return
+            }
+            if case .rejected(let rejection) = result {
+                node.logger.warning("refused batch \(seq) of \(stream) from \(peer): \(rejection)")
+            }
+            await performReceiving(session.withLockedValue { $0.batchApplied(stream, seq: seq, result: result, now: Self.monotonicNow()) })
+        }
+    }
+
+    private func perform(_ actions: [PeerSession.Action]) {
+        for action in actions {
+            switch action {
+            case .send(let message):
+                outbox.send(message.frame)
+            case .sendBatches(let stream, let after, let through):
+                outbox.sendBatches(stream, after: after, through: through)
+            case .apply(_, let stream, _):
+                // Only the reader receives batches; see performReceiving.
+                node.logger.error("a batch of \(stream) reached the wrong path and was dropped")
+            case .recordPeerProgress(let positions):
+                let replica = node.replica
+                let peer = self.peer
+                let list = positions.map { (origin: $0.key.origin, group: $0.key.group, seq: $0.value) }
+                Task { try? await node.onStorage { try replica.recordPeerProgress(peer: peer, list) } }
+            case .peerIdentified(let hello, let matches):
+                if !matches {
+                    node.logger.warning("peer \(peer) runs another topology (digest differs); sync goes on, check status")
+                }
+                let replica = node.replica
+                let peer = self.peer
+                let now = ReplicaConfiguration.systemMilliseconds()
+                Task {
+                    try? await node.onStorage {
+                        try replica.recordPeerConnected(peer: peer, at: now, topologyMatches: matches, software: hello.softwareVersion)
+                    }
+                }
+                node.logger.info("session with \(peer) established")
+            case .close(let error):
+                if let error {
+                    node.logger.warning("closing the session with \(peer): \(error)")
+                    closeReason.withLockedValue { $0 = $0 ?? "\(error)" }
+                }
+                outbox.close(error)
+            }
+        }
+    }
+
+    private func write(_ outbound: NIOAsyncChannelOutboundWriter<Frame>) async {
+        do {
+            while true {
+                switch await outbox.next() {
+                case .frames(let frames):
+                    try await outbound.write(contentsOf: frames)
+                case .batches(let stream, let after, let through, let generation):
+                    let replica = node.replica
+                    let count = Int(min(through - after, UInt64(Self.batchesPerStep)))
+                    let batches = try await node.onStorage {
+                        try replica.batches(origin: stream.origin, group: stream.group, after: after, limit: count)
+                    }
+                    guard let last = batches.last else {
+                        outbox.sent(stream, through: through, generation: generation)
+                        continue
+                    }
+                    try await outbound.write(contentsOf: batches.map { PeerMessage.batch($0.envelope).frame })
+                    outbox.sent(stream, through: last.header.seq, generation: generation)
+                case .close(let error):
+                    if let error { try? await outbound.write(PeerMessage.error(error).frame) }
+                    outbound.finish()
+                    return
+                }
+            }
+        } catch {
+            closeReason.withLockedValue { $0 = $0 ?? "cannot write to \(peer): \(error)" }
+        }
+    }
+
+    private static func result(of outcome: ApplyOutcome) -> PeerSession.BatchResult {
+        switch outcome {
+        case .applied: .applied
+        case .duplicate: .duplicate
+        case .heldBack: .heldBack
+        case .forked: .forked
+        case .rejected(let rejection): .rejected(rejection)
+        }
+    }
+
+    static func monotonicNow() -> UInt64 {
+        NIODeadline.now().uptimeNanoseconds / 1_000_000
+    }
+}

@@ -1,0 +1,214 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import Replica
+import SyncCore
+import Topology
+import Transport
+import WireProtocol
+
+/// A running node (DESIGN §5): listens for the peers that dial it, dials the peers it links
+/// to with backoff, keeps one session per link, and pushes every new batch of a shared
+/// stream to each connected peer, whether this process, another process or a peer wrote it.
+public final class SyncNode: Sendable {
+    /// The node's replica.
+    public let replica: Replica
+    /// The node's configuration.
+    public let configuration: NodeConfiguration
+    let logger: Logger
+    let eventLoops: MultiThreadedEventLoopGroup
+    /// SQLite calls block; they run here, off the event loops and the cooperative pool.
+    let storage: NIOThreadPool
+    private let sessions = NIOLockedValueBox<[String: PeerConnection]>([:])
+    private let heads = NIOLockedValueBox<[StreamID: UInt64]>([:])
+    private let listeningPort = NIOLockedValueBox<Int?>(nil)
+
+    /// Creates a node; nothing runs until ``run(onListening:)``.
+    public init(replica: Replica, configuration: NodeConfiguration, logger: Logger) {
+        self.replica = replica
+        self.configuration = configuration
+        self.logger = logger
+        eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        storage = NIOThreadPool(numberOfThreads: 2)
+    }
+
+    /// The port the node listens on, once bound.
+    public var port: Int? { listeningPort.withLockedValue { $0 } }
+
+    /// The peers with a session up.
+    public var connectedPeers: [String] {
+        sessions.withLockedValue { $0.filter { $0.value.isEstablished }.keys.sorted() }
+    }
+
+    /// Runs until the task is cancelled; `onListening` gets the bound port.
+    public func run(onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+        storage.start()
+        do {
+            try await serve(onListening: onListening)
+        } catch {
+            try? await storage.shutdownGracefully()
+            try? await eventLoops.shutdownGracefully()
+            throw error
+        }
+        try? await storage.shutdownGracefully()
+        try? await eventLoops.shutdownGracefully()
+    }
+
+    private func serve(onListening: @escaping @Sendable (Int) -> Void) async throws {
+        try await onStorage { [replica] in try replica.resetPeerConnections() }
+        try await refreshHeads()
+        let server = try await bind()
+        if let port { onListening(port) }
+        do {
+            try await withThrowingDiscardingTaskGroup { group in
+                group.addTask { try await self.accept(server) }
+                for target in self.configuration.topology.dialTargets(of: self.configuration.nodeID) {
+                    group.addTask { await self.dial(peer: target.peer, address: target.address) }
+                }
+                group.addTask { await self.watchHeads() }
+                group.addTask { await self.tick() }
+            }
+        } catch is CancellationError {
+        }
+        for connection in sessions.withLockedValue({ Array($0.values) }) {
+            connection.close(ProtocolError(.goingAway, "the node is shutting down"))
+        }
+    }
+
+    private func bind() async throws -> NIOAsyncChannel<PeerChannel, Never> {
+        let me = configuration.nodeID
+        let address = configuration.listenAddress ?? configuration.topology.node(me)?.address ?? ""
+        guard let (host, port) = PeerDialer.split(address: address) else {
+            throw NodeError("the listen address \(address) is not host:port")
+        }
+        let topology = configuration.topology
+        let server = try await PeerListener.bind(
+            host: host, port: port, group: eventLoops, credentials: configuration.credentials,
+            check: { PeerCertificateCheck(topology: topology, localNode: me) }, maxFrameLength: configuration.maxFrameLength,
+            logger: logger
+        )
+        let bound = server.channel.localAddress?.port ?? port
+        listeningPort.withLockedValue { $0 = bound }
+        logger.info("node \(me) listening on \(host):\(bound)")
+        return server
+    }
+
+    private func accept(_ server: NIOAsyncChannel<PeerChannel, Never>) async throws {
+        try await server.executeThenClose { inbound in
+            try await withThrowingDiscardingTaskGroup { group in
+                for try await peerChannel in inbound {
+                    group.addTask {
+                        guard let peer = try? await peerChannel.peerNodeID() else {
+                            // Refusals are logged with their reason where they happen.
+                            try? await peerChannel.channel.channel.close()
+                            return
+                        }
+                        await self.runSession(peer: peer, channel: peerChannel)
+                    }
+                }
+            }
+        }
+    }
+
+    private func dial(peer: String, address: String) async {
+        var backoff = configuration.backoff
+        let me = configuration.nodeID
+        let topology = configuration.topology
+        while !Task.isCancelled {
+            var failure: String?
+            if let (host, port) = PeerDialer.split(address: address) {
+                do {
+                    let channel = try await PeerDialer.connect(
+                        host: host, port: port, peer: peer, group: eventLoops, credentials: configuration.credentials,
+                        check: { PeerCertificateCheck(topology: topology, localNode: me) }, maxFrameLength: configuration.maxFrameLength,
+                        logger: logger
+                    )
+                    do {
+                        _ = try await channel.peerNodeID()
+                    } catch {
+                        try? await channel.channel.channel.close()
+                        throw error
+                    }
+                    backoff.reset()
+                    await runSession(peer: peer, channel: channel)
+                } catch {
+                    failure = "cannot connect to \(peer) at \(address): \(error)"
+                }
+            } else {
+                failure = "the address \(address) of \(peer) is not host:port"
+            }
+            if let failure {
+                logger.debug("\(failure)")
+                let now = ReplicaConfiguration.systemMilliseconds()
+                try? await onStorage { [replica] in try replica.recordPeerDisconnected(peer: peer, at: now, error: failure) }
+            }
+            let delay = backoff.nextDelay()
+            try? await Task.sleep(nanoseconds: delay * 1_000_000)
+        }
+    }
+
+    private func runSession(peer: String, channel: PeerChannel) async {
+        let connection = PeerConnection(peer: peer, channel: channel, node: self)
+        let replaced = sessions.withLockedValue { $0.updateValue(connection, forKey: peer) }
+        replaced?.close(ProtocolError(.goingAway, "a newer connection from the same peer replaced this one"))
+        logger.info("session with \(peer) (\(channel.remoteAddress)) starting")
+        let reason = await connection.run(localHeads: heads.withLockedValue { $0 })
+        sessions.withLockedValue { if $0[peer] === connection { $0[peer] = nil } }
+        logger.info("session with \(peer) ended: \(reason ?? "closed")")
+        let now = ReplicaConfiguration.systemMilliseconds()
+        try? await onStorage { [replica] in try replica.recordPeerDisconnected(peer: peer, at: now, error: reason) }
+    }
+
+    /// Polls stream heads, so a write committed by any process is pushed within one poll.
+    private func watchHeads() async {
+        var version: Int64 = -1
+        while !Task.isCancelled {
+            if let current = try? await onStorage({ [replica] in try replica.streamHeadsVersion() }), current != version {
+                version = current
+                try? await refreshHeads()
+            }
+            try? await Task.sleep(nanoseconds: configuration.headPollMilliseconds * 1_000_000)
+        }
+    }
+
+    private func refreshHeads() async throws {
+        let positions = try await onStorage { [replica] in try replica.streamPositions() }
+        var current: [StreamID: UInt64] = [:]
+        for position in positions { current[StreamID(origin: position.origin, group: position.group)] = position.seq }
+        heads.withLockedValue { $0 = current }
+        for connection in sessions.withLockedValue({ Array($0.values) }) {
+            connection.localHeadsChanged(current)
+        }
+    }
+
+    private func tick() async {
+        var lastHeartbeat: UInt64 = 0
+        while !Task.isCancelled {
+            let connections = sessions.withLockedValue { Array($0.values) }
+            for connection in connections { connection.tick() }
+            let now = ReplicaConfiguration.systemMilliseconds()
+            if now >= lastHeartbeat + 2_000 {
+                lastHeartbeat = now
+                let contacts = connections.compactMap { connection in connection.lastContact.map { (connection.peer, $0) } }
+                try? await onStorage { [replica] in
+                    try replica.recordServingHeartbeat(at: now)
+                    for (peer, at) in contacts { try replica.recordPeerContact(peer: peer, at: at) }
+                }
+            }
+            try? await Task.sleep(nanoseconds: configuration.tickMilliseconds * 1_000_000)
+        }
+    }
+
+    /// Runs blocking replica work off the cooperative pool.
+    func onStorage<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await storage.runIfActive(body)
+    }
+}
+
+/// A node that cannot start, with why.
+public struct NodeError: Error, CustomStringConvertible, Sendable {
+    /// One sentence.
+    public let description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import GRDB
+
+/// What the serving node last recorded about one linked peer.
+public struct PeerStatus: Equatable, Sendable {
+    /// The peer's node id.
+    public let peer: String
+    /// Whether a session with it is up.
+    public let connected: Bool
+    /// When the current session (or the last one) started, Unix milliseconds.
+    public let since: UInt64?
+    /// When anything was last received from it, Unix milliseconds.
+    public let lastContact: UInt64?
+    /// Why the last session ended or failed, when it did.
+    public let lastError: String?
+    /// Whether its HELLO carried the same topology digest; nil before any HELLO.
+    public let topologyMatches: Bool?
+    /// Its software version, from HELLO.
+    public let software: String?
+}
+
+extension Replica {
+    /// A number that changes whenever any stream head advances, in this process or another:
+    /// cheap enough to poll for live push.
+    public func streamHeadsVersion() throws -> Int64 {
+        try writer.read { db in
+            try Int64.fetchOne(db, sql: "SELECT count(*) * 1000000007 + coalesce(sum(seq), 0) FROM stream_head") ?? 0
+        }
+    }
+
+    /// Records the positions a peer acknowledged; positions only move forward.
+    public func recordPeerProgress(peer: String, _ positions: [(origin: String, group: String, seq: UInt64)]) throws {
+        try writer.write { db in
+            let statement = try db.cachedStatement(
+                sql: """
+                    INSERT INTO peer_progress (peer, origin, sharing_group, seq) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (peer, origin, sharing_group) DO UPDATE SET seq = max(seq, excluded.seq)
+                    """
+            )
+            for position in positions {
+                try statement.execute(arguments: [peer, position.origin, position.group, Int64(position.seq)])
+            }
+        }
+    }
+
+    /// What each peer acknowledged, per stream.
+    public func peerProgress(peer: String) throws -> [StreamPosition] {
+        try writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT origin, sharing_group, seq FROM peer_progress WHERE peer = ? ORDER BY origin, sharing_group",
+                arguments: [peer]
+            ).map { row in
+                let seq: Int64 = row["seq"]
+                return StreamPosition(origin: row["origin"], group: row["sharing_group"], seq: UInt64(seq))
+            }
+        }
+    }
+
+    /// Records that a session with `peer` came up.
+    public func recordPeerConnected(peer: String, at now: UInt64, topologyMatches: Bool, software: String) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO peer_status (peer, connected, since, last_contact, last_error, topology_match, software)
+                    VALUES (?, 1, ?, ?, NULL, ?, ?)
+                    ON CONFLICT (peer) DO UPDATE SET connected = 1, since = excluded.since, last_contact = excluded.last_contact,
+                        last_error = NULL, topology_match = excluded.topology_match, software = excluded.software
+                    """,
+                arguments: [peer, Int64(now), Int64(now), topologyMatches, software]
+            )
+        }
+    }
+
+    /// Records the last time anything arrived from `peer`.
+    public func recordPeerContact(peer: String, at now: UInt64) throws {
+        try writer.write { db in
+            try db.execute(sql: "UPDATE peer_status SET last_contact = ? WHERE peer = ?", arguments: [Int64(now), peer])
+        }
+    }
+
+    /// Records that the session with `peer` ended or could not start, and why.
+    public func recordPeerDisconnected(peer: String, at now: UInt64, error: String?) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO peer_status (peer, connected, since, last_error) VALUES (?, 0, ?, ?)
+                    ON CONFLICT (peer) DO UPDATE SET connected = 0,
+                        since = CASE WHEN connected = 1 THEN excluded.since ELSE since END,
+                        last_error = coalesce(excluded.last_error, last_error)
+                    """,
+                arguments: [peer, Int64(now), error]
+            )
+        }
+    }
+
+    /// Marks every peer disconnected: a node starting up has no sessions yet, whatever a
+    /// killed predecessor left behind.
+    public func resetPeerConnections() throws {
+        try writer.write { db in try db.execute(sql: "UPDATE peer_status SET connected = 0") }
+    }
+
+    /// Records that a node is serving this replica, for status to tell a live node from a
+    /// stopped one.
+    public func recordServingHeartbeat(at now: UInt64) throws {
+        try writer.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO replica_meta (key, value) VALUES ('serving_heartbeat', ?)", arguments: [String(now)])
+        }
+    }
+
+    /// When a serving node last recorded its heartbeat, Unix milliseconds.
+    public func servingHeartbeat() throws -> UInt64? {
+        try writer.read { db in
+            try String.fetchOne(db, sql: "SELECT value FROM replica_meta WHERE key = 'serving_heartbeat'").flatMap { UInt64($0) }
+        }
+    }
+
+    /// Every peer status recorded, by peer id.
+    public func peerStatuses() throws -> [PeerStatus] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM peer_status ORDER BY peer").map { row in
+                let since: Int64? = row["since"]
+                let contact: Int64? = row["last_contact"]
+                return PeerStatus(
+                    peer: row["peer"], connected: row["connected"], since: since.map(UInt64.init),
+                    lastContact: contact.map(UInt64.init), lastError: row["last_error"],
+                    topologyMatches: row["topology_match"], software: row["software"]
+                )
+            }
+        }
+    }
+}

@@ -1,0 +1,68 @@
+import Topology
+import X509
+
+/// Whether a peer's certificate, already chained to the region CA by TLS, may open a session
+/// with this node (DESIGN §2). A refusal is a value with the sentence that is logged.
+public enum PeerAcceptance: Equatable, Sendable {
+    /// The certificate names this node id, which may connect.
+    case accepted(nodeID: String)
+    /// Refused, with why.
+    case refused(String)
+}
+
+/// Which end of the link this node is.
+public enum LinkRole: Equatable, Sendable {
+    /// This node accepted the connection; the peer must be the dialing end of a link to it.
+    case listener
+    /// This node dialed `expectedPeer`; the certificate must be that node's.
+    case dialer(expectedPeer: String)
+}
+
+/// The checks TLS cannot make: revocation, the node id in the SAN URI, and the link.
+public struct PeerCertificateCheck: Sendable {
+    /// The region's topology.
+    public let topology: RegionTopology
+    /// This node's id.
+    public let localNode: String
+
+    /// Creates the check.
+    public init(topology: RegionTopology, localNode: String) {
+        self.topology = topology
+        self.localNode = localNode
+    }
+
+    /// Checks a DER-encoded leaf certificate.
+    public func evaluate(leafDER: [UInt8], role: LinkRole) -> PeerAcceptance {
+        let certificate: Certificate
+        do {
+            certificate = try Certificate(derEncoded: leafDER)
+        } catch {
+            return .refused("the peer certificate cannot be parsed")
+        }
+        let serial = Array(certificate.serialNumber.bytes)
+        let nodeIDs = RegionCertificates.nodeIDs(in: certificate)
+        guard nodeIDs.count == 1, let nodeID = nodeIDs.first else {
+            return .refused("the peer certificate (serial \(RegionCertificates.serialText(serial))) must name exactly one pccc://node/<id> URI, it names \(nodeIDs.count)")
+        }
+        guard !topology.isRevoked(serial: serial) else {
+            return .refused("the certificate of \(nodeID) (serial \(RegionCertificates.serialText(serial))) is revoked")
+        }
+        guard topology.node(nodeID) != nil else {
+            return .refused("node \(nodeID) is not in the topology")
+        }
+        switch role {
+        case .listener:
+            guard topology.hasLink(dialer: nodeID, listener: localNode) else {
+                return .refused("no link in the topology lets \(nodeID) dial \(localNode)")
+            }
+        case .dialer(let expected):
+            guard nodeID == expected else {
+                return .refused("dialed \(expected) but the certificate is of \(nodeID)")
+            }
+            guard topology.hasLink(dialer: localNode, listener: nodeID) else {
+                return .refused("no link in the topology lets \(localNode) dial \(nodeID)")
+            }
+        }
+        return .accepted(nodeID: nodeID)
+    }
+}

@@ -1,0 +1,86 @@
+import SyncCore
+
+extension PeerMessage {
+    /// Most streams a WANT or ACK may list; checked before anything is allocated for them.
+    public static let maxStreamsPerMessage = 100_000
+    /// Longest ERROR message text accepted.
+    public static let maxErrorMessageBytes = 4096
+
+    /// The message as a frame.
+    public var frame: Frame {
+        var writer = ByteWriter()
+        switch self {
+        case .hello(let hello):
+            writer.write(hello.protocolVersion)
+            writer.writeShortString(hello.network)
+            writer.writeShortString(hello.nodeID)
+            writer.write(raw: hello.topologyDigest)
+            writer.writeShortString(hello.softwareVersion)
+        case .want(let positions), .ack(let positions):
+            writer.write(UInt32(positions.count))
+            for stream in positions.keys.sorted() {
+                writer.writeShortString(stream.origin)
+                writer.writeShortString(stream.group)
+                writer.write(positions[stream]!)
+            }
+        case .batch(let envelope):
+            writer.write(raw: envelope)
+        case .ping(let nonce), .pong(let nonce):
+            writer.write(nonce)
+        case .error(let code, let message):
+            writer.writeShortString(String(decoding: code.utf8.prefix(250), as: UTF8.self))
+            // Cut short of the limit: a cut inside a character decodes to a 3-byte replacement.
+            writer.writeLongString(String(decoding: message.utf8.prefix(Self.maxErrorMessageBytes - 4), as: UTF8.self))
+        }
+        return Frame(type: kind.rawValue, body: writer.bytes)
+    }
+
+    /// Decodes a frame's message; any fault, trailing bytes included, is `malformed_frame`.
+    public init(frame: Frame) throws(ProtocolError) {
+        guard let kind = Kind(rawValue: frame.type) else {
+            throw ProtocolError(.malformedFrame, "unknown message type \(frame.type)")
+        }
+        var reader = ByteReader(frame.body)
+        do throws(WireFormatError) {
+            switch kind {
+            case .hello:
+                let version = try reader.readUInt16("protocol version")
+                let network = try reader.readShortString("network id")
+                let node = try reader.readShortString("node id")
+                let digest = try reader.readBytes(32, "topology digest")
+                let software = try reader.readShortString("software version")
+                self = .hello(Hello(protocolVersion: version, network: network, nodeID: node, topologyDigest: digest, softwareVersion: software))
+            case .want, .ack:
+                let count = Int(try reader.readUInt32("stream count"))
+                guard count <= Self.maxStreamsPerMessage else {
+                    throw WireFormatError("a \(kind) lists \(count) streams, more than \(Self.maxStreamsPerMessage)")
+                }
+                // Each entry takes at least 10 bytes; a count the body cannot hold is refused
+                // before the dictionary is sized for it.
+                guard count * 10 <= reader.remaining else { throw WireFormatError("stream count \(count) exceeds the message") }
+                var positions: [StreamID: UInt64] = [:]
+                positions.reserveCapacity(count)
+                for _ in 0..<count {
+                    let stream = StreamID(origin: try reader.readShortString("origin"), group: try reader.readShortString("group"))
+                    guard positions.updateValue(try reader.readUInt64("seq"), forKey: stream) == nil else {
+                        throw WireFormatError("stream \(stream) is listed twice")
+                    }
+                }
+                self = kind == .want ? .want(positions) : .ack(positions)
+            case .batch:
+                self = .batch(reader.readRest())
+            case .ping:
+                self = .ping(try reader.readUInt64("nonce"))
+            case .pong:
+                self = .pong(try reader.readUInt64("nonce"))
+            case .error:
+                let code = try reader.readShortString("error code")
+                let message = try reader.readLongString("error message", limit: Self.maxErrorMessageBytes)
+                self = .error(code: code, message: message)
+            }
+            guard reader.isAtEnd else { throw WireFormatError("\(reader.remaining) bytes follow the \(kind) message") }
+        } catch {
+            throw ProtocolError(.malformedFrame, "malformed \(kind) message: \(error.reason)")
+        }
+    }
+}

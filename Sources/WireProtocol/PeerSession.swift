@@ -1,0 +1,275 @@
+import SyncCore
+
+/// The sync protocol of one connection as a pure state machine (DESIGN §5): it is fed what
+/// arrived and what happened locally, and answers with actions for the connection to carry
+/// out. It does no I/O, so every rule here is tested without sockets.
+///
+/// Sending side: after the peer's WANT, the session asks for every batch the peer lacks of
+/// each shared stream, oldest first, and then for each new batch as local heads advance.
+/// Receiving side: HELLO is checked first; each BATCH is checked against the shared streams
+/// before the replica sees it; applied batches are acknowledged in groups.
+public struct PeerSession: Sendable {
+    /// What the session needs to know about the two ends of the link.
+    public struct Configuration: Sendable {
+        /// Our HELLO.
+        public var localHello: Hello
+        /// The node id proven by the peer's certificate.
+        public var peerNodeID: String
+        /// The streams both ends may hold: every member of every group both are members of.
+        public var sharedStreams: Set<StreamID>
+        /// Acknowledge after this many applied batches, or at the next tick.
+        public var ackEvery = 64
+        /// Send PING when nothing was sent for this long.
+        public var pingIntervalMilliseconds: UInt64 = 10_000
+        /// Close when nothing was received for this long.
+        public var peerTimeoutMilliseconds: UInt64 = 45_000
+        /// After a held-back batch, ask for its stream again after this long.
+        public var rewantDelayMilliseconds: UInt64 = 5_000
+
+        /// Creates a configuration with default timings.
+        public init(localHello: Hello, peerNodeID: String, sharedStreams: Set<StreamID>) {
+            self.localHello = localHello
+            self.peerNodeID = peerNodeID
+            self.sharedStreams = sharedStreams
+        }
+    }
+
+    /// What the connection must do.
+    public enum Action: Equatable, Sendable {
+        /// Send this message.
+        case send(PeerMessage)
+        /// Send the stored batches of `stream` with `after < seq <= through`, oldest first.
+        case sendBatches(StreamID, after: UInt64, through: UInt64)
+        /// Verify and apply this envelope, then report with `batchApplied`.
+        case apply(envelope: [UInt8], stream: StreamID, seq: UInt64)
+        /// The peer acknowledged these positions.
+        case recordPeerProgress([StreamID: UInt64])
+        /// The peer's HELLO was accepted.
+        case peerIdentified(Hello, topologyMatches: Bool)
+        /// Close the connection, after sending ERROR when an error is given.
+        case close(ProtocolError?)
+    }
+
+    /// What the replica made of a batch; mirrors the replica's apply outcome.
+    public enum BatchResult: Equatable, Sendable {
+        /// Applied and stored.
+        case applied
+        /// Already held.
+        case duplicate
+        /// Too far ahead of the local clock; not applied.
+        case heldBack
+        /// Quarantined as a fork.
+        case forked
+        /// Refused; nothing stored.
+        case rejected(BatchRejection)
+    }
+
+    private enum State: Equatable {
+        case awaitingHello
+        case established
+        case closed
+    }
+
+    /// The configuration.
+    public let configuration: Configuration
+    private var state = State.awaitingHello
+    private var localHeads: [StreamID: UInt64] = [:]
+    private var peerWantReceived = false
+    /// Per stream, the highest seq the peer holds or has been sent.
+    private var sent: [StreamID: UInt64] = [:]
+    private var pendingAcks: [StreamID: UInt64] = [:]
+    private var unackedBatches = 0
+    /// Held-back streams: their later batches are out of order until the WANT we send at the
+    /// given time is answered, so those are ignored rather than treated as a gap.
+    private var resyncing: [StreamID: UInt64] = [:]
+    private var lastReceived: UInt64
+    private var lastSent: UInt64
+    private var nextPingNonce: UInt64 = 1
+
+    /// Creates a session; `now` is in milliseconds of any monotonic clock.
+    public init(configuration: Configuration, now: UInt64) {
+        self.configuration = configuration
+        lastReceived = now
+        lastSent = now
+    }
+
+    /// Whether the peer's HELLO has been accepted and the session is not closed.
+    public var isEstablished: Bool { state == .established }
+
+    /// Whether the session has closed.
+    public var isClosed: Bool { state == .closed }
+
+    /// Opens the session: HELLO, then WANT for every shared stream from the local heads.
+    public mutating func start(localHeads heads: [StreamID: UInt64], now: UInt64) -> [Action] {
+        localHeads = heads.filter { configuration.sharedStreams.contains($0.key) }
+        var want: [StreamID: UInt64] = [:]
+        for stream in configuration.sharedStreams { want[stream] = (heads[stream] ?? 0) + 1 }
+        lastSent = now
+        return [.send(.hello(configuration.localHello)), .send(.want(want))]
+    }
+
+    /// Handles one received message.
+    public mutating func receive(_ message: PeerMessage, now: UInt64) -> [Action] {
+        lastReceived = now
+        switch state {
+        case .closed:
+            return []
+        case .awaitingHello:
+            guard case .hello(let hello) = message else {
+                return close(ProtocolError(.unexpectedMessage, "the first message must be HELLO, not \(message.kind)"))
+            }
+            return accept(hello)
+        case .established:
+            return receiveEstablished(message, now: now)
+        }
+    }
+
+    private mutating func accept(_ hello: Hello) -> [Action] {
+        let local = configuration.localHello
+        guard hello.protocolVersion == local.protocolVersion else {
+            return close(ProtocolError(.protocolVersion, "peer speaks protocol version \(hello.protocolVersion); this node speaks \(local.protocolVersion)"))
+        }
+        guard hello.network == local.network else {
+            return close(ProtocolError(.wrongNetwork, "peer is in network \(hello.network); this node is in \(local.network)"))
+        }
+        guard hello.nodeID == configuration.peerNodeID else {
+            return close(ProtocolError(.wrongNode, "HELLO names node \(hello.nodeID) but the certificate is of \(configuration.peerNodeID)"))
+        }
+        state = .established
+        return [.peerIdentified(hello, topologyMatches: hello.topologyDigest == local.topologyDigest)]
+    }
+
+    private mutating func receiveEstablished(_ message: PeerMessage, now: UInt64) -> [Action] {
+        switch message {
+        case .hello:
+            return close(ProtocolError(.unexpectedMessage, "HELLO was sent twice"))
+        case .want(let positions):
+            return receiveWant(positions)
+        case .batch(let envelope):
+            return receiveBatch(envelope)
+        case .ack(let positions):
+            let shared = positions.filter { configuration.sharedStreams.contains($0.key) }
+            for (stream, seq) in shared { sent[stream] = max(sent[stream] ?? 0, seq) }
+            return shared.isEmpty ? [] : [.recordPeerProgress(shared)]
+        case .ping(let nonce):
+            lastSent = now
+            return [.send(.pong(nonce))]
+        case .pong:
+            return []
+        case .error:
+            state = .closed
+            return [.close(nil)]
+        }
+    }
+
+    private mutating func receiveWant(_ positions: [StreamID: UInt64]) -> [Action] {
+        if let zero = positions.first(where: { $0.value == 0 }) {
+            return close(ProtocolError(.malformedFrame, "WANT asks for seq 0 of \(zero.key); seqs start at 1"))
+        }
+        peerWantReceived = true
+        var actions: [Action] = []
+        for (stream, next) in positions.sorted(by: { $0.key < $1.key }) where configuration.sharedStreams.contains(stream) {
+            sent[stream] = next - 1
+            if let head = localHeads[stream], head >= next {
+                actions.append(.sendBatches(stream, after: next - 1, through: head))
+                sent[stream] = head
+            }
+        }
+        return actions
+    }
+
+    private mutating func receiveBatch(_ envelope: [UInt8]) -> [Action] {
+        var reader = ByteReader(envelope)
+        let header: BatchHeader
+        do throws(WireFormatError) {
+            header = try BatchHeader.decode(from: &reader)
+        } catch {
+            return close(ProtocolError(refused: BatchRejection(.malformed, "batch header: \(error.reason)")))
+        }
+        let stream = StreamID(origin: header.origin, group: header.group)
+        guard configuration.sharedStreams.contains(stream) else {
+            return close(
+                ProtocolError(.notMember, "batch of stream \(stream) is not shared on this link: its group does not hold both nodes and its origin")
+            )
+        }
+        // The peer holds everything up to this seq, so it is never sent back to it.
+        sent[stream] = max(sent[stream] ?? 0, header.seq)
+        return [.apply(envelope: envelope, stream: stream, seq: header.seq)]
+    }
+
+    /// Reports what the replica made of a batch this session asked to apply.
+    public mutating func batchApplied(_ stream: StreamID, seq: UInt64, result: BatchResult, now: UInt64) -> [Action] {
+        guard state == .established else { return [] }
+        switch result {
+        case .applied, .duplicate:
+            resyncing[stream] = nil
+            pendingAcks[stream] = max(pendingAcks[stream] ?? 0, seq)
+            unackedBatches += 1
+            return unackedBatches >= configuration.ackEvery ? flushAcks(now: now) : []
+        case .heldBack:
+            if (resyncing[stream] ?? 0) == 0 { resyncing[stream] = now + configuration.rewantDelayMilliseconds }
+            return []
+        case .forked:
+            return []
+        case .rejected(let rejection):
+            if rejection.code == .outOfOrder, resyncing[stream] != nil { return [] }
+            return close(ProtocolError(refused: rejection))
+        }
+    }
+
+    /// Local stream heads moved (a local write or a batch applied from any peer): asks for the
+    /// new batches of every shared stream the peer wants.
+    public mutating func localHeadsChanged(_ heads: [StreamID: UInt64]) -> [Action] {
+        localHeads = heads.filter { configuration.sharedStreams.contains($0.key) }
+        guard state == .established, peerWantReceived else { return [] }
+        var actions: [Action] = []
+        for (stream, head) in localHeads.sorted(by: { $0.key < $1.key }) {
+            guard let position = sent[stream], head > position else { continue }
+            actions.append(.sendBatches(stream, after: position, through: head))
+            sent[stream] = head
+        }
+        return actions
+    }
+
+    /// Periodic work: flush acknowledgements, re-ask for held-back streams, keep the link alive
+    /// and notice a silent peer.
+    public mutating func tick(now: UInt64) -> [Action] {
+        guard state != .closed else { return [] }
+        if now > lastReceived + configuration.peerTimeoutMilliseconds {
+            return close(ProtocolError(.timeout, "peer sent nothing for \((now - lastReceived) / 1000) s"))
+        }
+        guard state == .established else { return [] }
+        var actions = flushAcks(now: now)
+        var rewant: [StreamID: UInt64] = [:]
+        for (stream, due) in resyncing where due != 0 && now >= due {
+            rewant[stream] = (localHeads[stream] ?? 0) + 1
+            resyncing[stream] = 0
+        }
+        if !rewant.isEmpty {
+            actions.append(.send(.want(rewant)))
+            lastSent = now
+        }
+        if now >= lastSent + configuration.pingIntervalMilliseconds {
+            actions.append(.send(.ping(nextPingNonce)))
+            nextPingNonce += 1
+            lastSent = now
+        }
+        return actions
+    }
+
+    /// Ends the session for a reason found outside it (a framing error, shutdown, a removed link).
+    public mutating func close(_ error: ProtocolError?) -> [Action] {
+        guard state != .closed else { return [] }
+        state = .closed
+        return [.close(error)]
+    }
+
+    private mutating func flushAcks(now: UInt64) -> [Action] {
+        guard !pendingAcks.isEmpty else { return [] }
+        let acks = pendingAcks
+        pendingAcks = [:]
+        unackedBatches = 0
+        lastSent = now
+        return [.send(.ack(acks))]
+    }
+}

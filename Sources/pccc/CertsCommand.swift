@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import SyncCore
+import Topology
+
+struct CertsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "certs",
+        abstract: "Make the region's CA and node certificates.",
+        subcommands: [InitCA.self, Issue.self]
+    )
+
+    struct InitCA: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "init-ca", abstract: "Create a region CA: DIR/ca.pem and DIR/ca.key.")
+        @Option(help: "Folder for ca.pem and ca.key.") var out: String
+        @Option(help: "The CA's common name.") var name = "PCCC region CA"
+        @Option(help: "Validity in days.") var days = 3650
+
+        func run() throws {
+            let certificatePath = out + "/ca.pem"
+            let keyPath = out + "/ca.key"
+            try refuseOverwrite([certificatePath, keyPath])
+            let authority = try RegionCertificates.makeAuthority(name: name, days: days)
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            try writeFile(certificatePath, authority.certificatePEM, mode: 0o644)
+            try writeFile(keyPath, authority.privateKeyPEM, mode: 0o600)
+            print("created region CA \(certificatePath) (serial \(authority.serial)); keep \(keyPath) offline")
+        }
+    }
+
+    struct Issue: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "issue",
+            abstract: "Issue NODE's TLS certificate and key and its Ed25519 signing key; prints the signing public key."
+        )
+        @Argument(help: "The node id.") var node: String
+        @Option(help: "The folder holding ca.pem and ca.key.") var ca: String
+        @Option(help: "Folder for NODE.pem, NODE.key and NODE.signing.") var out: String
+        @Option(help: "Validity in days.") var days = 825
+
+        func run() throws {
+            guard RegionTopology.isNodeID(node) else { throw CLIError("node id \(node) must be a slug of lowercase letters, digits and '-'") }
+            guard let caCertificate = try? String(contentsOfFile: ca + "/ca.pem", encoding: .utf8),
+                let caKey = try? String(contentsOfFile: ca + "/ca.key", encoding: .utf8)
+            else {
+                throw CLIError("cannot read \(ca)/ca.pem and \(ca)/ca.key; run pccc certs init-ca --out \(ca) first")
+            }
+            let paths = ["pem", "key", "signing"].map { "\(out)/\(node).\($0)" }
+            try refuseOverwrite(paths)
+            let issued: RegionCertificates.Issued
+            do {
+                issued = try RegionCertificates.issue(node: node, caCertificatePEM: caCertificate, caPrivateKeyPEM: caKey, days: days)
+            } catch let failure as RegionCertificates.Failure {
+                throw CLIError(failure.description)
+            }
+            let signingKey = BatchSigningKey()
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            try writeFile(paths[0], issued.certificatePEM, mode: 0o644)
+            try writeFile(paths[1], issued.privateKeyPEM, mode: 0o600)
+            try NodeDirectory.writeSigningKey(signingKey, to: paths[2])
+            FileHandle.standardError.write(Data("issued \(paths[0]) (serial \(issued.serial)) with \(paths[1]) and \(paths[2])\n".utf8))
+            print(signingKey.publicKey.topologyForm)
+        }
+    }
+}
+
+private func refuseOverwrite(_ paths: [String]) throws {
+    if let existing = paths.first(where: { FileManager.default.fileExists(atPath: $0) }) {
+        throw CLIError("\(existing) already exists; move it away first")
+    }
+}
+
+private func writeFile(_ path: String, _ text: String, mode: Int) throws {
+    guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode]) else {
+        throw CLIError("cannot write \(path)")
+    }
+}
