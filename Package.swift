@@ -86,6 +86,14 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        .target(
+            name: "FaultProxy",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "pccc",
             dependencies: [
@@ -121,6 +129,7 @@ let package = Package(
             name: "TopologyTests",
             dependencies: ["Topology", "SyncCore"]
         ),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
             name: "WireProtocolTests",
             dependencies: ["WireProtocol", "SyncCore", .product(name: "NIOCore", package: "swift-nio")]
@@ -135,6 +144,8 @@ let package = Package(
                 "WireProtocol",
                 "Transport",
                 "Node",
+                "FaultProxy",
+                "TestSupport",
                 "pccc",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -148,6 +159,7 @@ let package = Package(
                 "Records",
                 "Replica",
                 "CZlib",
+                "TestSupport",
                 "pccc",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "PropertyBased", package: "swift-property-based"),

@@ -90,20 +90,6 @@ struct TestRegion {
     }
 }
 
-/// A temporary folder removed when the value is released.
-final class TemporaryDirectory {
-    let url: URL
-
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("pccc-test-\(UUID().uuidString)", isDirectory: true)
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-
-    deinit {
-        try? FileManager.default.removeItem(at: url)
-    }
-}
-
 extension Replica {
     /// Pulls from `source` and fails the test's operation when any batch is not applied.
     func pullChecked(from source: Replica) throws {

@@ -1,8 +1,9 @@
 import Foundation
 
 /// Runs the real `pccc` executable built next to the test bundle.
-enum PCCCExecutable {
-    static var url: URL {
+public enum PCCCExecutable {
+    /// The built executable.
+    public static var url: URL {
         get throws {
             var folder = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
             for _ in 0..<3 {
@@ -10,18 +11,22 @@ enum PCCCExecutable {
                 if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
                 folder.deleteLastPathComponent()
             }
-            throw ScenarioFailure("the pccc executable is not built next to the tests (\(CommandLine.arguments[0]))")
+            throw TestFailure("the pccc executable is not built next to the tests (\(CommandLine.arguments[0]))")
         }
     }
 
-    struct Result {
-        let status: Int32
-        let output: String
-        let error: String
+    /// A finished run.
+    public struct Result: Sendable {
+        /// The exit status.
+        public let status: Int32
+        /// Standard output.
+        public let output: String
+        /// Standard error.
+        public let error: String
     }
 
     /// Runs to completion.
-    static func run(_ arguments: [String]) throws -> Result {
+    public static func run(_ arguments: [String]) throws -> Result {
         let process = try start(arguments)
         let output = try (process.standardOutput as! Pipe).fileHandleForReading.readToEnd() ?? Data()
         let error = try (process.standardError as! Pipe).fileHandleForReading.readToEnd() ?? Data()
@@ -30,7 +35,7 @@ enum PCCCExecutable {
     }
 
     /// Starts without waiting.
-    static func start(_ arguments: [String]) throws -> Process {
+    public static func start(_ arguments: [String]) throws -> Process {
         let process = Process()
         process.executableURL = try url
         process.arguments = arguments
@@ -38,5 +43,16 @@ enum PCCCExecutable {
         process.standardError = Pipe()
         try process.run()
         return process
+    }
+}
+
+/// A test precondition that failed, with what went wrong.
+public struct TestFailure: Error, CustomStringConvertible {
+    /// One sentence.
+    public let description: String
+
+    /// Creates the failure.
+    public init(_ description: String) {
+        self.description = description
     }
 }

@@ -1,0 +1,188 @@
+import SyncCore
+import Testing
+import WireProtocol
+
+/// The protocol state machine, driven message by message without sockets.
+@Suite struct PeerSessionTests {
+    static let digest = Array(repeating: UInt8(1), count: 32)
+    static let regionA = StreamID(origin: "a", group: "region")
+    static let regionB = StreamID(origin: "b", group: "region")
+    static let regionC = StreamID(origin: "c", group: "region")
+    static let key = BatchSigningKey()
+
+    static func session(ackEvery: Int = 64) -> PeerSession {
+        var configuration = PeerSession.Configuration(
+            localHello: Hello(network: "net", nodeID: "a", topologyDigest: digest, softwareVersion: "test"),
+            peerNodeID: "b",
+            sharedStreams: [regionA, regionB, regionC]
+        )
+        configuration.ackEvery = ackEvery
+        return PeerSession(configuration: configuration, now: 0)
+    }
+
+    static func peerHello(network: String = "net", node: String = "b", version: UInt16 = Hello.currentProtocolVersion, digest: [UInt8] = digest)
+        -> PeerMessage
+    {
+        .hello(Hello(protocolVersion: version, network: network, nodeID: node, topologyDigest: digest, softwareVersion: "peer"))
+    }
+
+    static func established(heads: [StreamID: UInt64] = [:], ackEvery: Int = 64) -> PeerSession {
+        var session = session(ackEvery: ackEvery)
+        _ = session.start(localHeads: heads, now: 0)
+        _ = session.receive(peerHello(), now: 0)
+        return session
+    }
+
+    static func envelope(_ stream: StreamID, seq: UInt64) throws -> [UInt8] {
+        let change = Change(
+            kind: "person", recordID: RecordID.make(milliseconds: 1), hlc: HybridTimestamp(milliseconds: 1, counter: 0),
+            operation: .create([FieldWrite("family_name", "X")])
+        )
+        return try SignedBatch.make(
+            network: "net", origin: stream.origin, group: stream.group, seq: seq, prevHash: BatchHeader.zeroHash, leaves: [.full(change)],
+            signingKey: key
+        ).envelope
+    }
+
+    @Test func startSendsHelloThenWantForEverySharedStream() {
+        var session = Self.session()
+        let actions = session.start(localHeads: [Self.regionA: 5, StreamID(origin: "a", group: "private"): 9], now: 0)
+        #expect(
+            actions == [
+                .send(.hello(Hello(network: "net", nodeID: "a", topologyDigest: Self.digest, softwareVersion: "test"))),
+                .send(.want([Self.regionA: 6, Self.regionB: 1, Self.regionC: 1])),
+            ]
+        )
+    }
+
+    @Test func helloIsCheckedBeforeAnythingElse() {
+        let cases: [(PeerMessage, ProtocolError.Code)] = [
+            (.want([:]), .unexpectedMessage),
+            (Self.peerHello(network: "other"), .wrongNetwork),
+            (Self.peerHello(node: "c"), .wrongNode),
+            (Self.peerHello(version: 2), .protocolVersion),
+        ]
+        for (message, code) in cases {
+            var session = Self.session()
+            _ = session.start(localHeads: [:], now: 0)
+            let actions = session.receive(message, now: 0)
+            guard case .close(let error)? = actions.first else {
+                Issue.record("\(message) was not refused")
+                continue
+            }
+            #expect(error?.code == code)
+            #expect(session.isClosed)
+            #expect(session.receive(Self.peerHello(), now: 0).isEmpty, "a closed session ignores everything")
+        }
+    }
+
+    @Test func aTopologyDigestMismatchIsReportedButNotFatal() {
+        var session = Self.session()
+        _ = session.start(localHeads: [:], now: 0)
+        let other = Array(repeating: UInt8(2), count: 32)
+        #expect(session.receive(Self.peerHello(digest: other), now: 0) == [.peerIdentified(Hello(network: "net", nodeID: "b", topologyDigest: other, softwareVersion: "peer"), topologyMatches: false)])
+        #expect(session.isEstablished)
+        guard case .close(let error)? = session.receive(Self.peerHello(), now: 0).first else {
+            Issue.record("a second HELLO was accepted")
+            return
+        }
+        #expect(error?.code == .unexpectedMessage)
+    }
+
+    @Test func wantAsksForWhatThePeerLacksOfSharedStreamsOnly() {
+        var session = Self.established(heads: [Self.regionA: 10, Self.regionB: 3])
+        let unshared = StreamID(origin: "a", group: "private")
+        let actions = session.receive(.want([Self.regionA: 4, Self.regionB: 4, unshared: 1]), now: 0)
+        #expect(actions == [.sendBatches(Self.regionA, after: 3, through: 10)])
+    }
+
+    @Test func newLocalBatchesArePushedOnceAndNeverEchoedToTheirSender() throws {
+        var session = Self.established(heads: [Self.regionA: 2])
+        #expect(session.localHeadsChanged([Self.regionA: 3]).isEmpty, "nothing is pushed before the peer's WANT")
+        _ = session.receive(.want([Self.regionA: 4, Self.regionB: 1]), now: 0)
+        #expect(session.localHeadsChanged([Self.regionA: 5]) == [.sendBatches(Self.regionA, after: 3, through: 5)])
+        #expect(session.localHeadsChanged([Self.regionA: 5]).isEmpty)
+        // The peer sends b's batch 1; once applied here the head moves, but it is not sent back.
+        let envelope = try Self.envelope(Self.regionB, seq: 1)
+        #expect(session.receive(.batch(envelope), now: 0) == [.apply(envelope: envelope, stream: Self.regionB, seq: 1)])
+        #expect(session.localHeadsChanged([Self.regionA: 5, Self.regionB: 1]).isEmpty)
+    }
+
+    @Test func aBatchOfAStreamTheLinkDoesNotShareClosesTheSessionUnapplied() throws {
+        var session = Self.established()
+        let actions = session.receive(.batch(try Self.envelope(StreamID(origin: "a", group: "private"), seq: 1)), now: 0)
+        guard case .close(let error)? = actions.first, actions.count == 1 else {
+            Issue.record("expected a close, got \(actions)")
+            return
+        }
+        #expect(error?.code == .notMember)
+    }
+
+    @Test func aBatchWithAnUnreadableHeaderClosesTheSession() {
+        var session = Self.established()
+        guard case .close(let error)? = session.receive(.batch([1, 2, 3]), now: 0).first else {
+            Issue.record("garbage batch accepted")
+            return
+        }
+        #expect(error?.code == .batchRefused)
+    }
+
+    @Test func appliedBatchesAreAcknowledgedInGroupsAndAtTheTick() {
+        var session = Self.established(ackEvery: 3)
+        #expect(session.batchApplied(Self.regionB, seq: 1, result: .applied, now: 0).isEmpty)
+        #expect(session.batchApplied(Self.regionB, seq: 2, result: .duplicate, now: 0).isEmpty)
+        #expect(session.batchApplied(Self.regionC, seq: 1, result: .applied, now: 0) == [.send(.ack([Self.regionB: 2, Self.regionC: 1]))])
+        #expect(session.batchApplied(Self.regionC, seq: 2, result: .applied, now: 0).isEmpty)
+        #expect(session.tick(now: 1) == [.send(.ack([Self.regionC: 2]))])
+        #expect(session.tick(now: 2).isEmpty)
+    }
+
+    @Test func aHeldBackStreamIsAskedForAgainAndItsOutOfOrderTailIgnored() {
+        var session = Self.established(ackEvery: 1)
+        let outOfOrder = BatchRejection(.outOfOrder, "batch 7 arrived before batch 6")
+        #expect(session.batchApplied(Self.regionB, seq: 6, result: .heldBack, now: 1_000).isEmpty)
+        #expect(session.batchApplied(Self.regionB, seq: 7, result: .rejected(outOfOrder), now: 1_001).isEmpty)
+        #expect(!session.isClosed)
+        #expect(session.tick(now: 2_000).isEmpty)
+        #expect(session.tick(now: 6_000) == [.send(.want([Self.regionB: 1]))])
+        #expect(session.batchApplied(Self.regionB, seq: 6, result: .applied, now: 6_100) == [.send(.ack([Self.regionB: 6]))])
+        // In step again: a gap is now a protocol violation.
+        guard case .close(let error)? = session.batchApplied(Self.regionB, seq: 8, result: .rejected(outOfOrder), now: 6_200).first else {
+            Issue.record("a gap after resync was ignored")
+            return
+        }
+        #expect(error?.code == .batchRefused)
+    }
+
+    @Test func aRefusedBatchClosesTheSessionWithItsCode() {
+        var session = Self.established()
+        let actions = session.batchApplied(Self.regionB, seq: 1, result: .rejected(BatchRejection(.badSignature, "bad")), now: 0)
+        #expect(actions == [.close(ProtocolError(.batchRefused, "bad_signature: bad"))])
+        #expect(session.isClosed)
+    }
+
+    @Test func aForkKeepsTheSessionUp() {
+        var session = Self.established()
+        #expect(session.batchApplied(Self.regionB, seq: 1, result: .forked, now: 0).isEmpty)
+        #expect(session.isEstablished)
+    }
+
+    @Test func pingsKeepTheLinkAliveAndASilentPeerTimesOut() {
+        var session = Self.established()
+        #expect(session.receive(.ping(5), now: 100) == [.send(.pong(5))])
+        #expect(session.tick(now: 10_099).isEmpty)
+        #expect(session.tick(now: 10_100) == [.send(.ping(1))])
+        #expect(session.tick(now: 45_100) == [.send(.ping(2))])
+        guard case .close(let error)? = session.tick(now: 45_101).first else {
+            Issue.record("a silent peer was not closed")
+            return
+        }
+        #expect(error?.code == .timeout)
+    }
+
+    @Test func anErrorFromThePeerClosesWithoutAnswering() {
+        var session = Self.established()
+        #expect(session.receive(.error(code: "going_away", message: "bye"), now: 0) == [.close(nil)])
+        #expect(session.isClosed)
+    }
+}
