@@ -89,6 +89,8 @@ struct RecordCommand: ParsableCommand {
                         fields[name] = [
                             "value": record.values[name] as Any? ?? NSNull(), "by": stamp.origin,
                             "at": Timestamps.iso8601(milliseconds: stamp.hlc.milliseconds),
+                            // The exact clock, so the merge order of two writes can be checked.
+                            "hlc": String(stamp.hlc.rawValue),
                         ]
                     }
                     try printJSON([

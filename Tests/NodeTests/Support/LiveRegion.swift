@@ -1,0 +1,217 @@
+import Foundation
+import SyncCore
+import TestSupport
+import Topology
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A region of real `pccc serve` processes on 127.0.0.1, each with a certificate from a CA
+/// made for the test and a node folder made by `pccc init`.
+final class LiveRegion: @unchecked Sendable {
+    struct Link {
+        let from: String
+        let to: String
+        /// Dial this port instead of the listener's own (a proxy in front of it).
+        var viaPort: Int?
+    }
+
+    let directory: TemporaryDirectory
+    let nodes: [String]
+    let ports: [String: Int]
+    let authority: RegionCertificates.Issued
+    private(set) var issued: [String: RegionCertificates.Issued] = [:]
+    private(set) var signingKeys: [String: BatchSigningKey] = [:]
+    private var processes: [String: Process] = [:]
+    let topologyPath: String
+
+    /// Makes certificates, the topology and the node folders; starts nothing.
+    /// `idle` nodes are in the topology and have certificates but no folder or process.
+    init(nodes: [String], idle: [String] = [], links: [Link], groups: [String: [String]], revoked: [String] = []) throws {
+        directory = try TemporaryDirectory()
+        self.nodes = nodes
+        var ports: [String: Int] = [:]
+        for node in nodes + idle { ports[node] = try Self.freePort() }
+        self.ports = ports
+        authority = try RegionCertificates.makeAuthority(name: "test CA")
+        try authority.certificatePEM.write(toFile: directory.path("ca.pem"), atomically: true, encoding: .utf8)
+        var yaml = "network: test-region\nnodes:\n"
+        for node in nodes + idle {
+            let key = BatchSigningKey()
+            signingKeys[node] = key
+            let certificate = try RegionCertificates.issue(node: node, caCertificatePEM: authority.certificatePEM, caPrivateKeyPEM: authority.privateKeyPEM)
+            issued[node] = certificate
+            try certificate.certificatePEM.write(toFile: directory.path("\(node).pem"), atomically: true, encoding: .utf8)
+            try certificate.privateKeyPEM.write(toFile: directory.path("\(node).key"), atomically: true, encoding: .utf8)
+            try ("ed25519-signing-key:" + Base64.encode(key.rawRepresentation)).write(
+                toFile: directory.path("\(node).signing"), atomically: true, encoding: .utf8
+            )
+            yaml += "  - { id: \(node), address: \"127.0.0.1:\(ports[node]!)\", signing_key: \"\(key.publicKey.topologyForm)\" }\n"
+        }
+        yaml += "links:\n"
+        for link in links {
+            if let via = link.viaPort {
+                yaml += "  - { from: \(link.from), to: \(link.to), address: \"127.0.0.1:\(via)\" }\n"
+            } else {
+                yaml += "  - [\(link.from), \(link.to)]\n"
+            }
+        }
+        yaml += "groups:\n"
+        for (group, members) in groups.sorted(by: { $0.key < $1.key }) {
+            yaml += "  \(group): [\(members.joined(separator: ", "))]\n"
+        }
+        yaml += "revoked: [\(revoked.map { "\"\($0)\"" }.joined(separator: ", "))]\n"
+        topologyPath = directory.path("topology.yaml")
+        try yaml.write(toFile: topologyPath, atomically: true, encoding: .utf8)
+        for node in nodes {
+            try pccc([
+                "init", "--data", folder(node), "--node", node, "--topology", topologyPath, "--ca", directory.path("ca.pem"),
+                "--cert", directory.path("\(node).pem"), "--key", directory.path("\(node).key"),
+                "--signing-key", directory.path("\(node).signing"),
+            ])
+        }
+    }
+
+    deinit {
+        for process in processes.values where process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    func folder(_ node: String) -> String { directory.path("node-\(node)") }
+    func logPath(_ node: String) -> String { directory.path("\(node).log") }
+
+    /// Starts `pccc serve` and waits until it listens.
+    func start(_ node: String) throws {
+        let process = Process()
+        process.executableURL = try PCCCExecutable.url
+        process.arguments = ["serve", "--data", folder(node), "--log-level", "debug"]
+        let output = Pipe()
+        process.standardOutput = output
+        if !FileManager.default.fileExists(atPath: logPath(node)) {
+            FileManager.default.createFile(atPath: logPath(node), contents: nil)
+        }
+        let logFile = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath(node)))
+        logFile.seekToEndOfFile()
+        process.standardError = logFile
+        try process.run()
+        processes[node] = process
+        var seen = Data()
+        while !String(decoding: seen, as: UTF8.self).contains("listening on port") {
+            let chunk = output.fileHandleForReading.availableData
+            guard !chunk.isEmpty else {
+                process.waitUntilExit()
+                throw TestFailure("pccc serve for \(node) exited with \(process.terminationStatus): \(log(node))")
+            }
+            seen.append(chunk)
+        }
+    }
+
+    /// Stops a node: SIGTERM for a clean stop, SIGKILL for a crash.
+    func stop(_ node: String, signal: Int32 = SIGTERM) {
+        guard let process = processes[node], process.isRunning else { return }
+        kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+    }
+
+    func isRunning(_ node: String) -> Bool { processes[node]?.isRunning ?? false }
+
+    func log(_ node: String) -> String {
+        (try? String(contentsOfFile: logPath(node), encoding: .utf8)) ?? ""
+    }
+
+    /// Runs `pccc`, requiring exit 0; returns standard output, trimmed.
+    @discardableResult
+    func pccc(_ arguments: [String]) throws -> String {
+        let result = try PCCCExecutable.run(arguments)
+        guard result.status == 0 else {
+            throw TestFailure("pccc \(arguments.joined(separator: " ")) exited \(result.status): \(result.error)")
+        }
+        return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Adds a record at `node`; returns its id.
+    func addRecord(at node: String, kind: String = "person", group: String, _ fields: [String: String]) throws -> String {
+        try pccc(["record", "add", kind, "--data", folder(node), "--group", group] + fields.sorted(by: { $0.key < $1.key }).flatMap { ["--set", "\($0.key)=\($0.value)"] })
+    }
+
+    func update(at node: String, _ id: String, _ fields: [String: String]) throws {
+        try pccc(["record", "update", id, "--data", folder(node)] + fields.sorted(by: { $0.key < $1.key }).flatMap { ["--set", "\($0.key)=\($0.value)"] })
+    }
+
+    /// The record as `record show --json` prints it, or nil while the node does not hold it.
+    func record(at node: String, _ id: String) throws -> [String: Any]? {
+        let result = try PCCCExecutable.run(["record", "show", id, "--data", folder(node), "--json"])
+        guard result.status == 0 else { return nil }
+        return try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
+    }
+
+    func digest(at node: String, group: String? = nil) throws -> String {
+        try pccc(["digest", "--data", folder(node)] + (group.map { ["--group", $0] } ?? []))
+    }
+
+    func status(at node: String) throws -> [String: Any] {
+        let text = try pccc(["status", "--data", folder(node), "--json"])
+        guard let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else {
+            throw TestFailure("status is not a JSON object: \(text)")
+        }
+        return object
+    }
+
+    /// The seq `node` holds of a stream.
+    func heldSeq(at node: String, origin: String, group: String) throws -> UInt64 {
+        let streams = try status(at: node)["streams"] as? [[String: Any]] ?? []
+        let match = streams.first { $0["origin"] as? String == origin && $0["group"] as? String == group }
+        return (match?["seq"] as? NSNumber)?.uint64Value ?? 0
+    }
+
+    /// Whether a peer shows as connected in `node`'s status.
+    func isConnected(_ node: String, to peer: String) throws -> Bool {
+        let peers = try status(at: node)["peers"] as? [[String: Any]] ?? []
+        return peers.contains { $0["peer"] as? String == peer && ($0["connected"] as? Bool ?? false) }
+    }
+
+    /// Polls until `condition` holds; throws with `what` after `seconds`. Returns the seconds it took.
+    @discardableResult
+    func waitUntil(_ what: String, seconds: Double, every interval: Double = 0.05, _ condition: () throws -> Bool) throws -> Double {
+        let start = Date()
+        while true {
+            if try condition() { return Date().timeIntervalSince(start) }
+            if Date().timeIntervalSince(start) > seconds {
+                throw TestFailure("timed out after \(seconds) s waiting for \(what)")
+            }
+            Thread.sleep(forTimeInterval: interval)
+        }
+    }
+
+    /// The bytes of a node's replica files (database and WAL), to prove what never reached it.
+    func replicaBytes(_ node: String) -> Data {
+        var bytes = Data()
+        for suffix in ["", "-wal"] {
+            if let data = FileManager.default.contents(atPath: folder(node) + "/replica.sqlite" + suffix) { bytes.append(data) }
+        }
+        return bytes
+    }
+
+    /// A TCP port free right now on 127.0.0.1.
+    static func freePort() throws -> Int {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { throw TestFailure("cannot open a socket") }
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else { throw TestFailure("cannot bind a socket") }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = getsockname(socket, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
