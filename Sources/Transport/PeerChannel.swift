@@ -128,6 +128,12 @@ private final class HandshakeWatch: ChannelInboundHandler, Sendable {
         context.fireChannelInactive()
     }
 
+    /// A channel that never connected is torn down without going inactive; the promise must
+    /// still complete. Completing an already completed promise does nothing.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        promise.fail(PeerRefused(reason: "the connection was torn down before the handshake completed"))
+    }
+
     /// BoringSSL's reason codes in words.
     static func explain(_ error: Error) -> String {
         let text = "\(error)"

@@ -1,4 +1,5 @@
 import Foundation
+import Replica
 import SyncCore
 import TestSupport
 import Topology
@@ -213,5 +214,19 @@ final class LiveRegion: @unchecked Sendable {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = getsockname(socket, $0, &length) }
         }
         return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+extension LiveRegion {
+    /// Opens a node's replica in this process, with the trust its topology gives.
+    func openReplica(_ node: String) throws -> Replica {
+        var keys: [String: BatchVerifyingKey] = [:]
+        for (id, key) in signingKeys { keys[id] = key.publicKey }
+        let topology = try RegionTopology.parse(yaml: String(contentsOfFile: topologyPath, encoding: .utf8), file: topologyPath)
+        let roster = Roster(network: topology.network, signingKeys: keys, groups: topology.groups.mapValues(Set.init))
+        return try Replica(
+            path: folder(node) + "/replica.sqlite",
+            configuration: ReplicaConfiguration(nodeID: node, signingKey: signingKeys[node]!, roster: roster)
+        )
     }
 }

@@ -1,0 +1,56 @@
+import FaultProxy
+import Foundation
+import NIOPosix
+import Testing
+
+/// Two nodes whose link runs through a proxy the test cuts and heals.
+@Suite(.serialized) struct PartitionTests {
+    @Test func conflictingWritesDuringAPartitionConvergeToTheMergeRulesWinner() async throws {
+        let group = MultiThreadedEventLoopGroup.singleton
+        let proxyPort = try LiveRegion.freePort()
+        let region = try LiveRegion(
+            nodes: ["a", "b"],
+            links: [LiveRegion.Link(from: "a", to: "b", viaPort: proxyPort)],
+            groups: ["region": ["a", "b"]]
+        )
+        let proxy = FaultProxy(targetHost: "127.0.0.1", targetPort: region.ports["b"]!, group: group)
+        _ = try await proxy.start(port: proxyPort)
+        try region.start("b")
+        try region.start("a")
+        let id = try region.addRecord(at: "a", group: "region", ["family_name": "Original", "given_name": "Ana"])
+        try region.waitUntil("the record at b", seconds: 10) { try region.record(at: "b", id) != nil }
+
+        proxy.cut()
+        try region.waitUntil("both sides to see the link down", seconds: 10) {
+            try !region.isConnected("a", to: "b") && !region.isConnected("b", to: "a")
+        }
+        try region.update(at: "a", id, ["family_name": "FromA", "given_name": "AnaA"])
+        try region.update(at: "b", id, ["family_name": "FromB"])
+        let newAtA = try region.addRecord(at: "a", group: "region", ["family_name": "OnlyA"])
+        let newAtB = try region.addRecord(at: "b", group: "region", ["family_name": "OnlyB"])
+        #expect(try region.record(at: "b", newAtA) == nil, "the partition holds")
+        #expect(try region.digest(at: "a") != region.digest(at: "b"))
+
+        // The merge rule for lww fields: the greater (hlc, origin) wins.
+        func stamp(_ node: String, _ field: String) throws -> (hlc: UInt64, origin: String, value: String) {
+            let fields = try #require(try region.record(at: node, id)?["fields"] as? [String: [String: Any]])
+            let entry = try #require(fields[field])
+            return (UInt64(entry["hlc"] as! String)!, entry["by"] as! String, entry["value"] as! String)
+        }
+        let fromA = try stamp("a", "family_name")
+        let fromB = try stamp("b", "family_name")
+        let expected = (fromA.hlc, fromA.origin) > (fromB.hlc, fromB.origin) ? fromA.value : fromB.value
+
+        proxy.heal()
+        let seconds = try region.waitUntil("equal digests after the heal", seconds: 10, every: 0.1) {
+            try region.digest(at: "a") == region.digest(at: "b")
+        }
+        print("converged \(String(format: "%.2f", seconds)) s after the heal")
+        #expect(try stamp("a", "family_name").value == expected)
+        #expect(try stamp("b", "family_name").value == expected)
+        #expect(try stamp("b", "given_name").value == "AnaA", "a field written on one side only keeps that write")
+        #expect(try region.record(at: "a", newAtB) != nil)
+        #expect(try region.record(at: "b", newAtA) != nil)
+        await proxy.stop()
+    }
+}
