@@ -29,7 +29,8 @@ final class LiveRegion: @unchecked Sendable {
 
     /// Makes certificates, the topology and the node folders; starts nothing.
     /// `idle` nodes are in the topology and have certificates but no folder or process.
-    init(nodes: [String], idle: [String] = [], links: [Link], groups: [String: [String]], revoked: [String] = []) throws {
+    /// The certificates of `revokedNodes` are listed as revoked.
+    init(nodes: [String], idle: [String] = [], links: [Link], groups: [String: [String]], revokedNodes: [String] = []) throws {
         directory = try TemporaryDirectory()
         self.nodes = nodes
         var ports: [String: Int] = [:]
@@ -62,6 +63,8 @@ final class LiveRegion: @unchecked Sendable {
         for (group, members) in groups.sorted(by: { $0.key < $1.key }) {
             yaml += "  \(group): [\(members.joined(separator: ", "))]\n"
         }
+        let certificates = issued
+        let revoked = revokedNodes.map { certificates[$0]!.serial }
         yaml += "revoked: [\(revoked.map { "\"\($0)\"" }.joined(separator: ", "))]\n"
         topologyPath = directory.path("topology.yaml")
         try yaml.write(toFile: topologyPath, atomically: true, encoding: .utf8)

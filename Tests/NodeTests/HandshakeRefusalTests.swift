@@ -1,0 +1,58 @@
+import Foundation
+import NIOSSL
+import Testing
+import Topology
+import WireProtocol
+
+/// Peers the topology does not admit are refused in the TLS handshake; the node keeps
+/// serving its real peers throughout.
+@Suite(.serialized) struct HandshakeRefusalTests {
+    @Test func everyInadmissiblePeerIsRefusedAndRealPeersKeepSyncing() async throws {
+        // a and b are real; c has no link; d is linked to b; e is linked to b but revoked.
+        let region = try LiveRegion(
+            nodes: ["a", "b"],
+            idle: ["c", "d", "e"],
+            links: [LiveRegion.Link(from: "a", to: "b"), LiveRegion.Link(from: "d", to: "b"), LiveRegion.Link(from: "e", to: "b")],
+            groups: ["region": ["a", "b", "c", "d", "e"]],
+            revokedNodes: ["e"]
+        )
+        try region.start("b")
+        try region.start("a")
+        try region.waitUntil("a–b session", seconds: 10) { try region.isConnected("a", to: "b") }
+        let port = region.ports["b"]!
+        let d = region.issued["d"]!
+
+        // The control: d's own certificate over TLS 1.3 is answered with HELLO.
+        let admitted = try await RawTLSClient.exchange(
+            port: port, certificatePEM: d.certificatePEM, keyPEM: d.privateKeyPEM, send: RawTLSClient.opening(node: "d"), seconds: 2
+        )
+        guard case .hello(let hello)? = admitted.messages.first else {
+            Issue.record("a linked node with a valid certificate got no HELLO: \(admitted)")
+            return
+        }
+        #expect(hello.nodeID == "b")
+
+        let otherCA = try RegionCertificates.makeAuthority(name: "another region")
+        let foreign = try RegionCertificates.issue(node: "d", caCertificatePEM: otherCA.certificatePEM, caPrivateKeyPEM: otherCA.privateKeyPEM)
+        let cases: [(String, String?, String?, TLSVersion, String)] = [
+            ("no client certificate", nil, nil, .tlsv13, "presented no certificate"),
+            ("a certificate of another CA", foreign.certificatePEM, foreign.privateKeyPEM, .tlsv13, "does not chain to the region CA"),
+            ("a revoked certificate", region.issued["e"]!.certificatePEM, region.issued["e"]!.privateKeyPEM, .tlsv13, "is revoked"),
+            ("a node with no link", region.issued["c"]!.certificatePEM, region.issued["c"]!.privateKeyPEM, .tlsv13, "no link in the topology lets c dial b"),
+            ("a TLS 1.2 client", d.certificatePEM, d.privateKeyPEM, .tlsv12, "TLS 1.3"),
+        ]
+        for (name, certificate, key, version, logged) in cases {
+            let reply = try await RawTLSClient.exchange(
+                port: port, certificatePEM: certificate, keyPEM: key, maximumTLSVersion: version,
+                send: RawTLSClient.opening(node: "d"), seconds: 5
+            )
+            #expect(reply.messages.isEmpty, "\(name): the node must not speak to this peer, got \(reply.messages)")
+            #expect(reply.closedByNode, "\(name): the node must close the connection")
+            try region.waitUntil("b to log why it refused \(name)", seconds: 5) { region.log("b").contains(logged) }
+        }
+        print(region.log("b").split(separator: "\n").filter { $0.contains("refused") || $0.contains("handshake") }.joined(separator: "\n"))
+        #expect(region.isRunning("b"))
+        let id = try region.addRecord(at: "a", group: "region", ["family_name": "StillSyncing"])
+        try region.waitUntil("a's record at b after the refusals", seconds: 5) { try region.record(at: "b", id) != nil }
+    }
+}
