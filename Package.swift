@@ -114,6 +114,12 @@ let package = Package(
                 "SyncCore",
                 "Records",
                 "Replica",
+                "Topology",
+                "Transport",
+                "Node",
+                "FaultProxy",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),

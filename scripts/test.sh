@@ -15,7 +15,7 @@ trap 'rm -rf "$state"' EXIT
 .build/debug/pccc demo --state "$state/demo" >"$state/demo.log"
 grep -q "me-dobrakovo sees Marko" "$state/demo.log" || { cat "$state/demo.log"; echo "error: the demo did not finish" >&2; exit 1; }
 echo "== benchmark smoke run (debug build; real figures come from -c release)"
-.build/debug/pccc-bench --records 2000 --single-record-cap 200
+.build/debug/pccc-bench --records 2000 --single-record-cap 200 --catch-up 2000
 echo "== swift test"
 swift test 2>&1 | tee "$state/test.log"
 passed=$(grep -oE "Test run with [0-9]+ tests? in [0-9]+ suites? passed" "$state/test.log" | grep -oE "[0-9]+" | head -1 || true)

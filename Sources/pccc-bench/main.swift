@@ -12,6 +12,8 @@ struct BenchOptions {
     var perTransaction = [1000, 1]
     var singleRecordCap = 10_000
     var jsonPath: String?
+    var catchUpChanges = 100_000
+    var catchUpPerTransaction = 100
 
     init(_ arguments: [String]) throws {
         var iterator = arguments.makeIterator()
@@ -22,7 +24,12 @@ struct BenchOptions {
             case "--per-transaction": perTransaction = try value.split(separator: ",").map { try Self.positive(String($0), flag) }
             case "--single-record-cap": singleRecordCap = try Self.positive(value, flag)
             case "--json": jsonPath = value
-            default: throw BenchError("unknown option \(flag); options are --records, --per-transaction, --single-record-cap, --json")
+            case "--catch-up": catchUpChanges = try Self.positive(value, flag)
+            case "--catch-up-per-transaction": catchUpPerTransaction = try Self.positive(value, flag)
+            default:
+                throw BenchError(
+                    "unknown option \(flag); options are --records, --per-transaction, --single-record-cap, --catch-up, --catch-up-per-transaction, --json"
+                )
             }
         }
     }
@@ -101,7 +108,7 @@ func plainInsert(records: Int, perTransaction: Int, at path: String) throws -> D
     return seconds(elapsed)
 }
 
-func run(_ options: BenchOptions) throws {
+func run(_ options: BenchOptions) async throws {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pccc-bench-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
@@ -173,15 +180,30 @@ func run(_ options: BenchOptions) throws {
                     row.wireBytesPerRecord, row.eraseMillisecondsMedian)
         )
     }
+    emit("")
+    emit("catch-up over loopback mTLS   changes  per-tx   seconds   changes/s  wire B/change")
+    let catchUp = try await catchUpBenchmark(
+        changes: options.catchUpChanges, perTransaction: options.catchUpPerTransaction, folder: folder.appendingPathComponent("catch-up")
+    )
+    emit(
+        "two nodes, one link        "
+            + String(
+                format: "%8d  %6d  %8.2f  %10.0f  %13.1f", catchUp.changes, catchUp.perTransaction, catchUp.seconds, catchUp.changesPerSecond,
+                catchUp.wireBytesPerChange)
+    )
     if let jsonPath = options.jsonPath {
+        struct Report: Encodable {
+            let writes: [Row]
+            let catchUp: CatchUpResult
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(rows).write(to: URL(fileURLWithPath: jsonPath))
+        try encoder.encode(Report(writes: rows, catchUp: catchUp)).write(to: URL(fileURLWithPath: jsonPath))
     }
 }
 
 do {
-    try run(try BenchOptions(Array(CommandLine.arguments.dropFirst())))
+    try await run(try BenchOptions(Array(CommandLine.arguments.dropFirst())))
 } catch {
     FileHandle.standardError.write(Data("pccc-bench: \(error)\n".utf8))
     exit(1)
