@@ -66,7 +66,7 @@ public struct BatchHeader: Hashable, Sendable {
     /// SHA-256 of the encoded header: what the next batch's `prevHash` must equal.
     public var hash: [UInt8] { Array(SHA256.hash(data: encoded)) }
 
-    /// Appends the encoding (docs/BATCH-FORMAT.md).
+    /// Appends the encoding (docs/PROTOCOL.md §5).
     public func encode(into writer: inout ByteWriter) {
         writer.write(version)
         writer.writeShortString(network)

@@ -1,5 +1,5 @@
 extension Change {
-    /// Operation codes of the change body (docs/BATCH-FORMAT.md).
+    /// Operation codes of the change body (docs/PROTOCOL.md §5).
     enum OperationCode: UInt8 {
         case create = 1
         case update = 2

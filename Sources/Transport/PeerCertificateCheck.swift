@@ -42,7 +42,8 @@ public struct PeerCertificateCheck: Sendable {
         let serial = Array(certificate.serialNumber.bytes)
         let nodeIDs = RegionCertificates.nodeIDs(in: certificate)
         guard nodeIDs.count == 1, let nodeID = nodeIDs.first else {
-            return .refused("the peer certificate (serial \(RegionCertificates.serialText(serial))) must name exactly one pccc://node/<id> URI, it names \(nodeIDs.count)")
+            return .refused(
+                "the peer certificate (serial \(RegionCertificates.serialText(serial))) must name exactly one pccc://node/<id> URI, it names \(nodeIDs.count)")
         }
         guard !topology.isRevoked(serial: serial) else {
             return .refused("the certificate of \(nodeID) (serial \(RegionCertificates.serialText(serial))) is revoked")

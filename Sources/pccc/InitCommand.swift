@@ -54,7 +54,9 @@ struct InitCommand: ParsableCommand {
 
     static func install(_ tls: (ca: String, cert: String, key: String), in directory: NodeDirectory) throws {
         try FileManager.default.createDirectory(atPath: directory.url.appendingPathComponent("tls").path, withIntermediateDirectories: true)
-        for (source, destination, mode) in [(tls.ca, directory.caPath, 0o644), (tls.cert, directory.certificatePath, 0o644), (tls.key, directory.tlsKeyPath, 0o600)] {
+        for (source, destination, mode) in [
+            (tls.ca, directory.caPath, 0o644), (tls.cert, directory.certificatePath, 0o644), (tls.key, directory.tlsKeyPath, 0o600),
+        ] {
             guard let contents = FileManager.default.contents(atPath: source),
                 FileManager.default.createFile(atPath: destination, contents: contents, attributes: [.posixPermissions: mode])
             else {

@@ -1,9 +1,9 @@
-import TestSupport
 import Foundation
 import GRDB
 import Records
 import Replica
 import SyncCore
+import TestSupport
 import Testing
 
 #if canImport(Glibc)

@@ -1,9 +1,9 @@
-import TestSupport
 import Foundation
 import GRDB
 import Records
 import Replica
 import SyncCore
+import TestSupport
 import Testing
 
 /// After an erasure, no table and no stored payload of any replica holds the record's values,

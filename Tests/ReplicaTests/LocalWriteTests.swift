@@ -1,8 +1,8 @@
-import TestSupport
 import Foundation
 import Records
 import Replica
 import SyncCore
+import TestSupport
 import Testing
 
 /// Local writes: one transaction is one batch, chained; refused writes change nothing.

@@ -20,7 +20,9 @@ import WireProtocol
         return PeerSession(configuration: configuration, now: 0)
     }
 
-    static func peerHello(network: String = "net", node: String = "b", version: UInt16 = Hello.currentProtocolVersion, digest: [UInt8] = digest)
+    static func peerHello(
+        network: String = "net", node: String = "b", version: UInt16 = Hello.currentProtocolVersion, digest: [UInt8] = digest
+    )
         -> PeerMessage
     {
         .hello(Hello(protocolVersion: version, network: network, nodeID: node, topologyDigest: digest, softwareVersion: "peer"))
@@ -80,7 +82,10 @@ import WireProtocol
         var session = Self.session()
         _ = session.start(localHeads: [:], now: 0)
         let other = Array(repeating: UInt8(2), count: 32)
-        #expect(session.receive(Self.peerHello(digest: other), now: 0) == [.peerIdentified(Hello(network: "net", nodeID: "b", topologyDigest: other, softwareVersion: "peer"), topologyMatches: false)])
+        #expect(
+            session.receive(Self.peerHello(digest: other), now: 0) == [
+                .peerIdentified(Hello(network: "net", nodeID: "b", topologyDigest: other, softwareVersion: "peer"), topologyMatches: false)
+            ])
         #expect(session.isEstablished)
         guard case .close(let error)? = session.receive(Self.peerHello(), now: 0).first else {
             Issue.record("a second HELLO was accepted")

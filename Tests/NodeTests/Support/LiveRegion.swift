@@ -138,7 +138,9 @@ final class LiveRegion: @unchecked Sendable {
 
     /// Adds a record at `node`; returns its id.
     func addRecord(at node: String, kind: String = "person", group: String, _ fields: [String: String]) throws -> String {
-        try pccc(["record", "add", kind, "--data", folder(node), "--group", group] + fields.sorted(by: { $0.key < $1.key }).flatMap { ["--set", "\($0.key)=\($0.value)"] })
+        try pccc(
+            ["record", "add", kind, "--data", folder(node), "--group", group]
+                + fields.sorted(by: { $0.key < $1.key }).flatMap { ["--set", "\($0.key)=\($0.value)"] })
     }
 
     func update(at node: String, _ id: String, _ fields: [String: String]) throws {
