@@ -38,8 +38,6 @@ final class PeerConnection: Sendable {
         session = NIOLockedValueBox(PeerSession(configuration: sessionConfiguration, now: Self.monotonicNow()))
     }
 
-    var isEstablished: Bool { session.withLockedValue { $0.isEstablished } }
-
     /// When anything last arrived, Unix milliseconds.
     var lastContact: UInt64? { contact.withLockedValue { $0 } }
 

@@ -36,11 +36,6 @@ public final class SyncNode: Sendable {
     /// The port the node listens on, once bound.
     public var port: Int? { listeningPort.withLockedValue { $0 } }
 
-    /// The peers with a session up.
-    public var connectedPeers: [String] {
-        sessions.withLockedValue { $0.filter { $0.value.isEstablished }.keys.sorted() }
-    }
-
     /// Runs until the task is cancelled; `onListening` gets the bound port.
     public func run(onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         storage.start()
@@ -153,7 +148,8 @@ public final class SyncNode: Sendable {
         let replaced = sessions.withLockedValue { $0.updateValue(connection, forKey: peer) }
         replaced?.close(ProtocolError(.goingAway, "a newer connection from the same peer replaced this one"))
         logger.info("session with \(peer) (\(channel.remoteAddress)) starting")
-        let reason = await connection.run(localHeads: heads.withLockedValue { $0 })
+        let ended = await connection.run(localHeads: heads.withLockedValue { $0 })
+        let reason = Task.isCancelled ? "the node is shutting down" : ended
         sessions.withLockedValue { if $0[peer] === connection { $0[peer] = nil } }
         logger.info("session with \(peer) ended: \(reason ?? "closed")")
         let now = ReplicaConfiguration.systemMilliseconds()

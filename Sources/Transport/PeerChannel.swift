@@ -28,9 +28,11 @@ public struct PeerChannel: Sendable {
         credentials: TLSCredentials,
         check: @escaping @Sendable () -> PeerCertificateCheck,
         maxFrameLength: Int,
-        logger: Logger
+        logger: Logger,
+        dialedAddress: String? = nil
     ) throws -> PeerChannel {
-        let remote = channel.remoteAddress.map(Self.describe) ?? "unknown address"
+        // A dialing channel has no remote address yet when it is configured.
+        let remote = dialedAddress ?? channel.remoteAddress.map(Self.describe) ?? "unknown address"
         let acceptance = NIOLockedValueBox<PeerAcceptance?>(nil)
         let verify: _NIOAdditionalPeerCertificateVerificationCallback = { certificate, channel in
             let verdict: PeerAcceptance

@@ -95,7 +95,7 @@ final class LiveRegion: @unchecked Sendable {
         let output = Pipe()
         process.standardOutput = output
         if !FileManager.default.fileExists(atPath: logPath(node)) {
-            FileManager.default.createFile(atPath: logPath(node), contents: nil)
+            _ = FileManager.default.createFile(atPath: logPath(node), contents: nil)
         }
         let logFile = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath(node)))
         logFile.seekToEndOfFile()
