@@ -137,6 +137,15 @@ let package = Package(
         ),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(
+            name: "TransportTests",
+            dependencies: [
+                "Transport",
+                "Topology",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
+        ),
+        .testTarget(
             name: "WireProtocolTests",
             dependencies: ["WireProtocol", "SyncCore", .product(name: "NIOCore", package: "swift-nio")]
         ),

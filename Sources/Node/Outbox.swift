@@ -23,8 +23,20 @@ final class Outbox: Sendable {
 
     private let state = NIOLockedValueBox(State())
 
+    /// Control frames are small and answer what the peer sends; this many queued means the
+    /// peer sends without reading, and the session is closed rather than buffering more.
+    static let maxQueuedFrames = 1024
+
     func send(_ frame: Frame) {
-        resume { $0.frames.append(frame) }
+        resume { state in
+            guard state.frames.count < Self.maxQueuedFrames else {
+                if state.closing == nil {
+                    state.closing = .some(ProtocolError(.timeout, "the peer stopped reading: \(Self.maxQueuedFrames) replies are queued"))
+                }
+                return
+            }
+            state.frames.append(frame)
+        }
     }
 
     /// Queues `after < seq <= through` of `stream`, merged with what is already queued for it.

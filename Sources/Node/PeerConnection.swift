@@ -17,6 +17,7 @@ final class PeerConnection: Sendable {
     private let outbox = Outbox()
     private let closeReason = NIOLockedValueBox<String?>(nil)
     private let contact = NIOLockedValueBox<UInt64?>(nil)
+    private let progress = NIOLockedValueBox<[StreamID: UInt64]>([:])
     /// Batches read from the replica per writer step.
     private static let batchesPerStep = 64
 
@@ -59,6 +60,14 @@ final class PeerConnection: Sendable {
             closeReason.withLockedValue { $0 = $0 ?? "\(error)" }
         }
         return closeReason.withLockedValue { $0 }
+    }
+
+    /// The positions the peer acknowledged since the last call.
+    func takeProgress() -> [(origin: String, group: String, seq: UInt64)] {
+        progress.withLockedValue { progress in
+            defer { progress = [:] }
+            return progress.map { (origin: $0.key.origin, group: $0.key.group, seq: $0.value) }
+        }
     }
 
     func localHeadsChanged(_ heads: [StreamID: UInt64]) {
@@ -135,10 +144,10 @@ final class PeerConnection: Sendable {
                 // Only the reader receives batches; see performReceiving.
                 node.logger.error("a batch of \(stream) reached the wrong path and was dropped")
             case .recordPeerProgress(let positions):
-                let replica = node.replica
-                let peer = self.peer
-                let list = positions.map { (origin: $0.key.origin, group: $0.key.group, seq: $0.value) }
-                Task { try? await node.onStorage { try replica.recordPeerProgress(peer: peer, list) } }
+                // Kept in memory and written with the next heartbeat: an ACK costs no write.
+                progress.withLockedValue { progress in
+                    progress.merge(positions) { max($0, $1) }
+                }
             case .peerIdentified(let hello, let matches):
                 if !matches {
                     node.logger.warning("peer \(peer) runs another topology (digest differs); sync goes on, check status")
@@ -181,7 +190,10 @@ final class PeerConnection: Sendable {
                     try await outbound.write(contentsOf: batches.map { PeerMessage.batch($0.envelope).frame })
                     outbox.sent(stream, through: last.header.seq, generation: generation)
                 case .close(let error):
-                    if let error { try? await outbound.write(PeerMessage.error(error).frame) }
+                    if let error {
+                        closeReason.withLockedValue { $0 = $0 ?? "\(error)" }
+                        try? await outbound.write(PeerMessage.error(error).frame)
+                    }
                     outbound.finish()
                     return
                 }

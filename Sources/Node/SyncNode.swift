@@ -187,9 +187,13 @@ public final class SyncNode: Sendable {
             if now >= lastHeartbeat + 2_000 {
                 lastHeartbeat = now
                 let contacts = connections.compactMap { connection in connection.lastContact.map { (connection.peer, $0) } }
+                let acknowledged = connections.map { ($0.peer, $0.takeProgress()) }
                 try? await onStorage { [replica] in
                     try replica.recordServingHeartbeat(at: now)
                     for (peer, at) in contacts { try replica.recordPeerContact(peer: peer, at: at) }
+                    for (peer, positions) in acknowledged where !positions.isEmpty {
+                        try replica.recordPeerProgress(peer: peer, positions)
+                    }
                 }
             }
             try? await Task.sleep(nanoseconds: configuration.tickMilliseconds * 1_000_000)

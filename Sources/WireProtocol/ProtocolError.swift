@@ -19,7 +19,7 @@ public struct ProtocolError: Error, Equatable, Sendable, CustomStringConvertible
         case wrongNode = "wrong_node"
         /// A batch of a group the receiver or its origin is not a member of.
         case notMember = "not_member"
-        /// The peer stopped answering.
+        /// The peer stopped answering, or stopped reading.
         case timeout
         /// The receiving node failed to store something; not the peer's fault.
         case internalError = "internal_error"

@@ -85,7 +85,8 @@ struct InitCommand: ParsableCommand {
         if let pinned = entry.signingKey, pinned != key.publicKey {
             throw CLIError("the topology pins another signing key for \(node); pass its key file with --signing-key")
         }
-        try FileManager.default.createDirectory(at: directory.url, withIntermediateDirectories: true)
+        // The folder holds personal data and keys: its owner only.
+        try FileManager.default.createDirectory(at: directory.url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         try FileManager.default.copyItem(atPath: topology, toPath: directory.topologyPath)
         try NodeDirectory.writeSigningKey(key, to: directory.signingKeyPath)
         try Data((node + "\n").utf8).write(to: URL(fileURLWithPath: directory.nodeIDPath))
