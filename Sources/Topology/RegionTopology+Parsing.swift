@@ -4,6 +4,29 @@ import Yams
 extension RegionTopology {
     /// Parses and validates a topology. `file` only names the source in errors.
     public static func parse(yaml: String, file: String) throws(TopologyError) -> RegionTopology {
+        try parseWithGroupLines(yaml: yaml, file: file).topology
+    }
+
+    /// Parses a topology and checks what only the whole region shows: every group's members
+    /// must reach each other over links between members, since a group's batches travel only
+    /// through its members. `pccc topology validate` and reloads use it; `parse` does not,
+    /// so a node can still start and report such a group in its status.
+    public static func validate(yaml: String, file: String) throws(TopologyError) -> RegionTopology {
+        let (topology, groupLines) = try parseWithGroupLines(yaml: yaml, file: file)
+        for group in topology.groups.keys.sorted(by: { (groupLines[$0] ?? 0) < (groupLines[$1] ?? 0) }) {
+            guard let first = topology.groups[group]?.first else { continue }
+            let unreachable = topology.unreachableMembers(of: group, from: first)
+            if !unreachable.isEmpty {
+                throw TopologyError(
+                    file: file, line: groupLines[group],
+                    "group \(group) is split: \(first) cannot reach \(unreachable.joined(separator: ", ")) over links between members"
+                )
+            }
+        }
+        return topology
+    }
+
+    private static func parseWithGroupLines(yaml: String, file: String) throws(TopologyError) -> (topology: RegionTopology, groupLines: [String: Int]) {
         let root: Yams.Node
         do {
             guard let composed = try Yams.compose(yaml: yaml) else {
@@ -13,12 +36,20 @@ extension RegionTopology {
         } catch let error as TopologyError {
             throw error
         } catch let error as YamlError {
-            throw TopologyError(file: file, line: Self.line(of: error), "the file is not valid YAML: \(error)")
+            throw TopologyError(file: file, line: Self.line(of: error), "the file is not valid YAML: \(Self.oneLine(error))")
         } catch {
             throw TopologyError(file: file, line: nil, "the file is not valid YAML: \(error)")
         }
         var parser = Parser(file: file)
-        return try parser.topology(root)
+        let topology = try parser.topology(root)
+        return (topology, parser.groupLines)
+    }
+
+    /// Yams' message without the quoted source and caret lines that follow it.
+    private static func oneLine(_ error: YamlError) -> String {
+        let lines = "\(error)".split(separator: "\n", omittingEmptySubsequences: true)
+        let text = lines.prefix(max(1, lines.count - 2)).joined(separator: " ")
+        return text.hasSuffix(":") ? String(text.dropLast()) : text
     }
 
     private static func line(of error: YamlError) -> Int? {
@@ -31,6 +62,7 @@ extension RegionTopology {
 
 private struct Parser {
     let file: String
+    var groupLines: [String: Int] = [:]
 
     func fail(_ node: Yams.Node?, _ reason: String) -> TopologyError {
         TopologyError(file: file, line: node?.mark?.line, reason)
@@ -54,7 +86,11 @@ private struct Parser {
         if let revokedNode = mapping["revoked"] {
             guard let items = revokedNode.sequence else { throw fail(revokedNode, "revoked must be a list of certificate serials") }
             for item in items {
-                guard let serial = item.string else { throw fail(item, "a revoked serial must be a string") }
+                guard let serial = item.string,
+                    serial.contains(where: \.isHexDigit), serial.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "x" || $0 == "X" })
+                else {
+                    throw fail(item, "a revoked serial must be hex bytes such as 4f:1a:09, as pccc certs show prints it")
+                }
                 revoked.append(serial)
             }
         }
@@ -119,17 +155,20 @@ private struct Parser {
         return result
     }
 
-    func parseGroups(_ node: Yams.Node?, ids: Set<String>, root: Yams.Node) throws(TopologyError) -> [String: [String]] {
+    mutating func parseGroups(_ node: Yams.Node?, ids: Set<String>, root: Yams.Node) throws(TopologyError) -> [String: [String]] {
         guard let node, let mapping = node.mapping else { throw fail(node ?? root, "groups must be a mapping of group name to member list") }
         var result: [String: [String]] = [:]
         for (key, value) in mapping {
             guard let name = key.string, Self.isSlug(name) else { throw fail(key, "a group name must be a slug") }
+            guard result[name] == nil else { throw fail(key, "group \(name) is defined twice") }
+            groupLines[name] = key.mark?.line
             guard let members = value.sequence, !members.isEmpty else { throw fail(value, "group \(name) needs a list of members") }
             var list: [String] = []
             for member in members {
                 guard let id = member.string, ids.contains(id) else {
                     throw fail(member, "group \(name) names unknown node \(member.string ?? "?")")
                 }
+                guard !list.contains(id) else { throw fail(member, "group \(name) lists \(id) twice") }
                 list.append(id)
             }
             result[name] = list

@@ -41,6 +41,13 @@ import Topology
         ("network: x\nnodes:\n  - id: a\n    address: h:1\n    signing_key: ed25519:AAAA\ngroups: {g: [a]}\n", 5, "signing_key of a must be"),
         ("network: x\nnodes:\n  - id: a\n    address: h:1\ngroups:\n  g: [a, zz]\n", 6, "group g names unknown node zz"),
         ("network: x\nnodes:\n  - id: a\n    address: h:1\nlinks:\n  - [a, a]\ngroups: {g: [a]}\n", 6, "a node cannot link to itself"),
+        ("network: x\nnodes:\n  - id: a\n    address: h:1\n  - id: b\n    address: h:2\nlinks:\n  - [a, b]\n  - [b, a]\ngroups: {g: [a]}\n", 9, "link b–a is defined twice"),
+        ("network: x\nnodes:\n  - id: a\n    address: h:1\nlinks:\n  - {from: a, to: a, address: \"h\"}\ngroups: {g: [a]}\n", 6, "link address h is not host:port"),
+        ("network: x\nnodes:\n  - id: a\n    address: h:1\ngroups:\n  g: [a, a]\n", 6, "group g lists a twice"),
+        ("network: x\nnodes:\n  - id: a\n    address: h:1\ngroups:\n  g: [a]\nrevoked:\n  - \"4f:zz\"\n", 8, "a revoked serial must be hex bytes"),
+        ("network: x\nnodes:\n  - id: Bad_Id\n    address: h:1\ngroups: {g: [a]}\n", 3, "a node id must be a slug"),
+        ("network: x\nnodes:\n  - id: a\n    address: h:1\ngroups: {g: [a]}\ncolour: red\n", 6, "unknown key colour"),
+        ("network: x\nnodes: [\n", 3, "the file is not valid YAML"),
     ])
     func errorsNameTheLine(_ yaml: String, _ line: Int, _ message: String) {
         #expect {
@@ -52,6 +59,43 @@ import Topology
     }
 }
 
+@Suite struct TopologyValidationTests {
+    @Test func aGroupSplitByANonMemberIsAnErrorThatNamesTheGroupsLine() {
+        let yaml = """
+            network: x
+            nodes:
+              - { id: a, address: "h:1" }
+              - { id: b, address: "h:2" }
+              - { id: c, address: "h:3" }
+            links: [[a, b], [b, c]]
+            groups:
+              all: [a, b, c]
+              ac: [a, c]
+            """
+        #expect(throws: TopologyError(file: "t.yaml", line: 9, "group ac is split: a cannot reach c over links between members")) {
+            try RegionTopology.validate(yaml: yaml, file: "t.yaml")
+        }
+        #expect(throws: Never.self, "parse alone accepts it, so a node can start and report it") {
+            try RegionTopology.parse(yaml: yaml, file: "t.yaml")
+        }
+    }
+
+    @Test func everyShippedTopologyValidatesAndItsGroupsAreWhole() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Topology")
+        let text = try String(contentsOf: folder.appendingPathComponent("western-balkans.yaml"), encoding: .utf8)
+        let topology = try RegionTopology.validate(yaml: text, file: "western-balkans.yaml")
+        #expect(topology.nodes.count >= 6)
+        #expect(topology.groups["region"]?.count == topology.nodes.count, "a region-wide group")
+        #expect(topology.groups.values.filter { $0.count == 2 }.count >= 2, "bilateral groups")
+        let svg = topology.svg()
+        #expect(svg.hasPrefix("<svg") && svg.hasSuffix("</svg>"))
+        for node in topology.nodes { #expect(svg.contains(">\(node.id)<")) }
+        #expect(topology.dot().contains("\"mk-tabanovce\" -> \"rs-presevo\""))
+        #expect(topology.text().contains("mk-rs: mk-tabanovce, rs-presevo — every member reaches every other"))
+    }
+}
+
 @Suite struct ShippedTopologyTests {
     @Test func everyTopologyFileInTheRepositoryParses() throws {
         let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -60,7 +104,7 @@ import Topology
         #expect(!files.isEmpty)
         for file in files {
             let text = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
-            _ = try RegionTopology.parse(yaml: text, file: file)
+            _ = try RegionTopology.validate(yaml: text, file: file)
         }
     }
 }
