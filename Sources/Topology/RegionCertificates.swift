@@ -126,3 +126,40 @@ public enum RegionCertificates {
         }.joined(separator: ":")
     }
 }
+
+extension RegionCertificates {
+    /// What `pccc certs show` prints of a certificate.
+    public struct Summary: Sendable {
+        /// The node ids its SAN URIs name.
+        public let nodeIDs: [String]
+        /// The serial, as the `revoked` list takes it.
+        public let serial: String
+        /// Subject and issuer, RFC 4514 form.
+        public let subject: String
+        /// The issuer.
+        public let issuer: String
+        /// Validity.
+        public let notBefore: Date
+        /// Validity.
+        public let notAfter: Date
+        /// Whether it is a CA certificate.
+        public let isAuthority: Bool
+    }
+
+    /// Reads a PEM certificate.
+    public static func summary(ofPEM pem: String) throws -> Summary {
+        let certificate: Certificate
+        do {
+            certificate = try Certificate(pemEncoded: pem)
+        } catch {
+            throw Failure("the file is not a PEM X.509 certificate")
+        }
+        let constraints = try? certificate.extensions.basicConstraints
+        var isAuthority = false
+        if case .isCertificateAuthority = constraints { isAuthority = true }
+        return Summary(
+            nodeIDs: nodeIDs(in: certificate), serial: serialText(certificate.serialNumber.bytes), subject: "\(certificate.subject)",
+            issuer: "\(certificate.issuer)", notBefore: certificate.notValidBefore, notAfter: certificate.notValidAfter, isAuthority: isAuthority
+        )
+    }
+}

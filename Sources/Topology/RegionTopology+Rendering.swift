@@ -18,7 +18,8 @@ extension RegionTopology {
         var lines = ["network \(network)", "nodes:"]
         for node in nodes {
             let groupsOfNode = groups.keys.sorted().filter { isMember(node.id, of: $0) }
-            lines.append("  \(node.id)  \(node.address)  groups: \(groupsOfNode.joined(separator: ", "))\(node.signingKey == nil ? "  (no signing key pinned)" : "")")
+            lines.append(
+                "  \(node.id)  \(node.address)  groups: \(groupsOfNode.joined(separator: ", "))\(node.signingKey == nil ? "  (no signing key pinned)" : "")")
         }
         lines.append("links (the first node dials):")
         for link in links {

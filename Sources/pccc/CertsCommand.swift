@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Records
 import SyncCore
 import Topology
 
@@ -7,7 +8,7 @@ struct CertsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "certs",
         abstract: "Make the region's CA and node certificates.",
-        subcommands: [InitCA.self, Issue.self]
+        subcommands: [InitCA.self, Issue.self, Show.self, Revoke.self]
     )
 
     struct InitCA: ParsableCommand {
@@ -60,6 +61,87 @@ struct CertsCommand: ParsableCommand {
             try NodeDirectory.writeSigningKey(signingKey, to: paths[2])
             FileHandle.standardError.write(Data("issued \(paths[0]) (serial \(issued.serial)) with \(paths[1]) and \(paths[2])\n".utf8))
             print(signingKey.publicKey.topologyForm)
+        }
+    }
+}
+
+extension CertsCommand {
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print a certificate's node, serial, issuer and validity.")
+        @Argument(help: "A PEM certificate.") var certificate: String
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let summary = try CertsCommand.summary(certificate)
+            let now = Date()
+            let state = now < summary.notBefore ? "not yet valid" : now > summary.notAfter ? "expired" : "valid"
+            if json {
+                try printJSON([
+                    "nodes": summary.nodeIDs, "serial": summary.serial, "subject": summary.subject, "issuer": summary.issuer,
+                    "not_before": Timestamps.iso8601(milliseconds: UInt64(max(0, summary.notBefore.timeIntervalSince1970) * 1000)),
+                    "not_after": Timestamps.iso8601(milliseconds: UInt64(max(0, summary.notAfter.timeIntervalSince1970) * 1000)),
+                    "authority": summary.isAuthority, "state": state,
+                ])
+                return
+            }
+            print("certificate \(certificate)")
+            print(
+                "  node:      \(summary.nodeIDs.isEmpty ? (summary.isAuthority ? "none (a CA certificate)" : "none") : summary.nodeIDs.joined(separator: ", "))"
+            )
+            print("  serial:    \(summary.serial)")
+            print("  subject:   \(summary.subject)")
+            print("  issuer:    \(summary.issuer)")
+            print(
+                "  validity:  \(Timestamps.iso8601(milliseconds: UInt64(max(0, summary.notBefore.timeIntervalSince1970) * 1000))) to \(Timestamps.iso8601(milliseconds: UInt64(max(0, summary.notAfter.timeIntervalSince1970) * 1000))) (\(state))"
+            )
+        }
+    }
+
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a certificate's serial to a topology's revoked list; nodes drop its sessions when they reload."
+        )
+        @Argument(help: "The PEM certificate to revoke.") var certificate: String
+        @Option(help: "The topology file to edit.") var topology: String
+
+        func run() throws {
+            let summary = try CertsCommand.summary(certificate)
+            guard let text = try? String(contentsOfFile: topology, encoding: .utf8) else {
+                throw CLIError("cannot read the topology file \(topology)")
+            }
+            let current: RegionTopology
+            do {
+                current = try RegionTopology.parse(yaml: text, file: topology)
+            } catch {
+                throw CLIError(error.description)
+            }
+            let serialBytes = summary.serial.split(separator: ":").compactMap { UInt8($0, radix: 16) }
+            if current.isRevoked(serial: serialBytes) {
+                print("serial \(summary.serial) of \(summary.nodeIDs.joined(separator: ", ")) is already revoked in \(topology)")
+                return
+            }
+            let edited: String
+            do {
+                edited = try RegionTopology.addingRevokedSerial(summary.serial, toYAML: text, file: topology)
+            } catch {
+                throw CLIError(error.description)
+            }
+            do {
+                try Data(edited.utf8).write(to: URL(fileURLWithPath: topology), options: .atomic)
+            } catch {
+                throw CLIError("cannot write \(topology): \(error.localizedDescription)")
+            }
+            print(
+                "revoked serial \(summary.serial) of \(summary.nodeIDs.joined(separator: ", ")) in \(topology); copy it to every node and reload them (SIGHUP)")
+        }
+    }
+
+    static func summary(_ path: String) throws -> RegionCertificates.Summary {
+        guard let pem = try? String(contentsOfFile: path, encoding: .utf8) else { throw CLIError("cannot read \(path)") }
+        do {
+            return try RegionCertificates.summary(ofPEM: pem)
+        } catch let failure as RegionCertificates.Failure {
+            throw CLIError("\(path): \(failure.description)")
         }
     }
 }

@@ -41,8 +41,14 @@ import Topology
         ("network: x\nnodes:\n  - id: a\n    address: h:1\n    signing_key: ed25519:AAAA\ngroups: {g: [a]}\n", 5, "signing_key of a must be"),
         ("network: x\nnodes:\n  - id: a\n    address: h:1\ngroups:\n  g: [a, zz]\n", 6, "group g names unknown node zz"),
         ("network: x\nnodes:\n  - id: a\n    address: h:1\nlinks:\n  - [a, a]\ngroups: {g: [a]}\n", 6, "a node cannot link to itself"),
-        ("network: x\nnodes:\n  - id: a\n    address: h:1\n  - id: b\n    address: h:2\nlinks:\n  - [a, b]\n  - [b, a]\ngroups: {g: [a]}\n", 9, "link b–a is defined twice"),
-        ("network: x\nnodes:\n  - id: a\n    address: h:1\nlinks:\n  - {from: a, to: a, address: \"h\"}\ngroups: {g: [a]}\n", 6, "link address h is not host:port"),
+        (
+            "network: x\nnodes:\n  - id: a\n    address: h:1\n  - id: b\n    address: h:2\nlinks:\n  - [a, b]\n  - [b, a]\ngroups: {g: [a]}\n", 9,
+            "link b–a is defined twice"
+        ),
+        (
+            "network: x\nnodes:\n  - id: a\n    address: h:1\nlinks:\n  - {from: a, to: a, address: \"h\"}\ngroups: {g: [a]}\n", 6,
+            "link address h is not host:port"
+        ),
         ("network: x\nnodes:\n  - id: a\n    address: h:1\ngroups:\n  g: [a, a]\n", 6, "group g lists a twice"),
         ("network: x\nnodes:\n  - id: a\n    address: h:1\ngroups:\n  g: [a]\nrevoked:\n  - \"4f:zz\"\n", 8, "a revoked serial must be hex bytes"),
         ("network: x\nnodes:\n  - id: Bad_Id\n    address: h:1\ngroups: {g: [a]}\n", 3, "a node id must be a slug"),
