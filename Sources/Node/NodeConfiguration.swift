@@ -6,7 +6,7 @@ import WireProtocol
 public struct NodeConfiguration: Sendable {
     /// This node's id.
     public var nodeID: String
-    /// The region's topology.
+    /// The region's topology at start; ``SyncNode/reload(_:)`` replaces it while running.
     public var topology: RegionTopology
     /// The node's TLS material.
     public var credentials: TLSCredentials
@@ -34,13 +34,15 @@ public struct NodeConfiguration: Sendable {
         self.credentials = credentials
         self.listenAddress = listenAddress
     }
+}
 
-    /// The streams the link between this node and `peer` carries: every member of every group
-    /// both are members of. Nothing else is ever sent or accepted on it.
-    public func sharedStreams(with peer: String) -> Set<StreamID> {
+extension RegionTopology {
+    /// The streams a link between `a` and `b` carries: every member of every group both are
+    /// members of. Nothing else is ever sent or accepted on it.
+    func sharedStreams(_ a: String, _ b: String) -> Set<StreamID> {
         var streams: Set<StreamID> = []
-        for group in topology.sharedGroups(nodeID, peer) {
-            for member in topology.groups[group] ?? [] { streams.insert(StreamID(origin: member, group: group)) }
+        for group in sharedGroups(a, b) {
+            for member in groups[group] ?? [] { streams.insert(StreamID(origin: member, group: group)) }
         }
         return streams
     }

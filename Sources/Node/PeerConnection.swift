@@ -26,18 +26,22 @@ final class PeerConnection: Sendable {
         self.channel = channel
         self.node = node
         let configuration = node.configuration
+        let topology = node.currentTopology
         var sessionConfiguration = PeerSession.Configuration(
             localHello: Hello(
-                network: configuration.topology.network, nodeID: configuration.nodeID, topologyDigest: configuration.topology.digest,
+                network: topology.network, nodeID: configuration.nodeID, topologyDigest: topology.digest,
                 softwareVersion: configuration.softwareVersion
             ),
             peerNodeID: peer,
-            sharedStreams: configuration.sharedStreams(with: peer)
+            sharedStreams: topology.sharedStreams(configuration.nodeID, peer)
         )
         sessionConfiguration.pingIntervalMilliseconds = configuration.pingIntervalMilliseconds
         sessionConfiguration.peerTimeoutMilliseconds = configuration.peerTimeoutMilliseconds
         session = NIOLockedValueBox(PeerSession(configuration: sessionConfiguration, now: Self.monotonicNow()))
     }
+
+    /// The serial of the certificate the peer connected with.
+    var peerCertificateSerial: [UInt8] { channel.peerCertificateSerial }
 
     /// When anything last arrived, Unix milliseconds.
     var lastContact: UInt64? { contact.withLockedValue { $0 } }

@@ -21,6 +21,8 @@ public final class SyncNode: Sendable {
     /// SQLite calls block; they run here, off the event loops and the cooperative pool.
     let storage: NIOThreadPool
     private let sessions = NIOLockedValueBox<[String: PeerConnection]>([:])
+    private let topology: NIOLockedValueBox<RegionTopology>
+    private let dialers = NIOLockedValueBox<[String: (address: String, task: Task<Void, Never>)]>([:])
     private let heads = NIOLockedValueBox<[StreamID: UInt64]>([:])
     private let listeningPort = NIOLockedValueBox<Int?>(nil)
 
@@ -29,9 +31,13 @@ public final class SyncNode: Sendable {
         self.replica = replica
         self.configuration = configuration
         self.logger = logger
+        topology = NIOLockedValueBox(configuration.topology)
         eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         storage = NIOThreadPool(numberOfThreads: 2)
     }
+
+    /// The topology in force.
+    public var currentTopology: RegionTopology { topology.withLockedValue { $0 } }
 
     /// The port the node listens on, once bound.
     public var port: Int? { listeningPort.withLockedValue { $0 } }
@@ -55,32 +61,36 @@ public final class SyncNode: Sendable {
         try await refreshHeads()
         let server = try await bind()
         if let port { onListening(port) }
+        updateDialers()
         do {
             try await withThrowingDiscardingTaskGroup { group in
                 group.addTask { try await self.accept(server) }
-                for target in self.configuration.topology.dialTargets(of: self.configuration.nodeID) {
-                    group.addTask { await self.dial(peer: target.peer, address: target.address) }
-                }
                 group.addTask { await self.watchHeads() }
                 group.addTask { await self.tick() }
             }
         } catch is CancellationError {
         }
+        let stopping = dialers.withLockedValue { dialers in
+            defer { dialers = [:] }
+            return dialers.values.map(\.task)
+        }
+        for task in stopping { task.cancel() }
         for connection in sessions.withLockedValue({ Array($0.values) }) {
             connection.close(ProtocolError(.goingAway, "the node is shutting down"))
         }
+        for task in stopping { await task.value }
     }
 
     private func bind() async throws -> NIOAsyncChannel<PeerChannel, Never> {
         let me = configuration.nodeID
-        let address = configuration.listenAddress ?? configuration.topology.node(me)?.address ?? ""
+        let address = configuration.listenAddress ?? currentTopology.node(me)?.address ?? ""
         guard let (host, port) = PeerDialer.split(address: address) else {
             throw NodeError("the listen address \(address) is not host:port")
         }
-        let topology = configuration.topology
         let server = try await PeerListener.bind(
             host: host, port: port, group: eventLoops, credentials: configuration.credentials,
-            check: { PeerCertificateCheck(topology: topology, localNode: me) }, maxFrameLength: configuration.maxFrameLength,
+            check: { [topology] in PeerCertificateCheck(topology: topology.withLockedValue { $0 }, localNode: me) },
+            maxFrameLength: configuration.maxFrameLength,
             logger: logger
         )
         let bound = server.channel.localAddress?.port ?? port
@@ -109,14 +119,14 @@ public final class SyncNode: Sendable {
     private func dial(peer: String, address: String) async {
         var backoff = configuration.backoff
         let me = configuration.nodeID
-        let topology = configuration.topology
         while !Task.isCancelled {
             var failure: String?
             if let (host, port) = PeerDialer.split(address: address) {
                 do {
                     let channel = try await PeerDialer.connect(
                         host: host, port: port, peer: peer, group: eventLoops, credentials: configuration.credentials,
-                        check: { PeerCertificateCheck(topology: topology, localNode: me) }, maxFrameLength: configuration.maxFrameLength,
+                        check: { [topology] in PeerCertificateCheck(topology: topology.withLockedValue { $0 }, localNode: me) },
+                        maxFrameLength: configuration.maxFrameLength,
                         logger: logger
                     )
                     do {
@@ -141,6 +151,66 @@ public final class SyncNode: Sendable {
             let delay = backoff.nextDelay()
             try? await Task.sleep(nanoseconds: delay * 1_000_000)
         }
+    }
+
+    /// Starts a dial loop for each link this node dials and stops those of removed links (or
+    /// links whose address changed, which restart).
+    private func updateDialers() {
+        let wanted = Dictionary(currentTopology.dialTargets(of: configuration.nodeID).map { ($0.peer, $0.address) }) { first, _ in first }
+        let stopped = dialers.withLockedValue { dialers -> [Task<Void, Never>] in
+            var stopped: [Task<Void, Never>] = []
+            for (peer, dialer) in dialers where wanted[peer] != dialer.address {
+                stopped.append(dialer.task)
+                dialers[peer] = nil
+            }
+            for (peer, address) in wanted where dialers[peer] == nil {
+                dialers[peer] = (address, Task { await self.dial(peer: peer, address: address) })
+            }
+            return stopped
+        }
+        for task in stopped { task.cancel() }
+    }
+
+    /// Puts a new topology in force without dropping healthy sessions: sessions whose link is
+    /// gone, whose peer's certificate is now revoked, or whose shared streams changed are
+    /// closed (those still linked reconnect under the new rules); new links are dialed.
+    /// Returns why the topology was refused, or nil.
+    public func reload(_ new: RegionTopology) -> String? {
+        let me = configuration.nodeID
+        guard new.network == currentTopology.network else {
+            return "the new topology is of network \(new.network), not \(currentTopology.network)"
+        }
+        guard new.node(me) != nil else { return "the new topology does not list this node (\(me))" }
+        do {
+            try replica.updateRoster(new.roster)
+        } catch {
+            return "\(error)"
+        }
+        let old = topology.withLockedValue { topology in
+            defer { topology = new }
+            return topology
+        }
+        for connection in sessions.withLockedValue({ Array($0.values) }) {
+            let peer = connection.peer
+            let linked = new.hasLink(dialer: me, listener: peer) || new.hasLink(dialer: peer, listener: me)
+            if new.node(peer) == nil || !linked {
+                connection.close(ProtocolError(.goingAway, "the link between \(me) and \(peer) was removed from the topology"))
+            } else if new.isRevoked(serial: connection.peerCertificateSerial) {
+                logger.warning("closing the session with \(peer): its certificate is now revoked")
+                connection.close(ProtocolError(.goingAway, "the certificate of \(peer) is revoked"))
+            } else if new.sharedStreams(me, peer) != old.sharedStreams(me, peer) {
+                connection.close(ProtocolError(.goingAway, "the groups shared with \(peer) changed; reconnecting"))
+            }
+        }
+        updateDialers()
+        for group in new.groups.keys.sorted() where new.isMember(me, of: group) {
+            let unreachable = new.unreachableMembers(of: group, from: me)
+            if !unreachable.isEmpty {
+                logger.warning("group \(group) has no path from \(me) to \(unreachable.joined(separator: ", ")) through its members")
+            }
+        }
+        logger.info("topology reloaded: \(new.summary)")
+        return nil
     }
 
     private func runSession(peer: String, channel: PeerChannel) async {

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import SyncCore
+import Synchronization
 
 /// A node's local replica: one SQLite file (WAL, `synchronous=FULL`) holding the merged
 /// records, their field clocks, tombstones, every batch held, and stream heads.
@@ -9,8 +10,22 @@ import SyncCore
 /// transaction as the state change; every received batch is verified and applied the same way.
 public final class Replica: Sendable {
     let writer: any DatabaseWriter
+    private let currentConfiguration: Mutex<ReplicaConfiguration>
+
     /// Who this node is, whom it trusts, and its limits.
-    public let configuration: ReplicaConfiguration
+    public var configuration: ReplicaConfiguration {
+        currentConfiguration.withLock { $0 }
+    }
+
+    /// Replaces whom the replica trusts (a reloaded topology); the node id stays.
+    public func updateRoster(_ roster: Roster) throws {
+        try currentConfiguration.withLock { configuration in
+            guard roster.network == configuration.roster.network else {
+                throw ReplicaError(.wrongReplica, "a topology of network \(roster.network) cannot replace \(configuration.roster.network)")
+            }
+            configuration.roster = roster
+        }
+    }
 
     /// Opens or creates the replica file at `path`. A file made for another node or network is
     /// refused rather than reused.
@@ -32,7 +47,7 @@ public final class Replica: Sendable {
 
     private init(writer: any DatabaseWriter, configuration: ReplicaConfiguration) throws {
         self.writer = writer
-        self.configuration = configuration
+        currentConfiguration = Mutex(configuration)
         try ReplicaSchema.migrator.migrate(writer)
         try writer.write { db in
             for (key, expected) in [("node_id", configuration.nodeID), ("network", configuration.roster.network)] {

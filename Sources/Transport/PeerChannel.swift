@@ -14,6 +14,11 @@ public struct PeerChannel: Sendable {
     /// The peer's socket address, for logs.
     public let remoteAddress: String
     private let handshake: EventLoopFuture<String>
+    private let serial: NIOLockedValueBox<[UInt8]>
+
+    /// The serial of the peer's certificate, once the handshake checked it; a reloaded
+    /// topology that revokes it closes the session.
+    public var peerCertificateSerial: [UInt8] { serial.withLockedValue { $0 } }
 
     /// Waits for the handshake and returns the verified peer node id; throws when the
     /// handshake or the certificate check failed.
@@ -34,7 +39,9 @@ public struct PeerChannel: Sendable {
         // A dialing channel has no remote address yet when it is configured.
         let remote = dialedAddress ?? channel.remoteAddress.map(Self.describe) ?? "unknown address"
         let acceptance = NIOLockedValueBox<PeerAcceptance?>(nil)
+        let serial = NIOLockedValueBox<[UInt8]>([])
         let verify: _NIOAdditionalPeerCertificateVerificationCallback = { certificate, channel in
+            serial.withLockedValue { $0 = certificate.serialNumber }
             let verdict: PeerAcceptance
             do {
                 verdict = check().evaluate(leafDER: try certificate.toDERBytes(), role: role)
@@ -66,7 +73,7 @@ public struct PeerChannel: Sendable {
         try operations.addHandler(ByteToMessageHandler(FrameDecoder(maxLength: maxFrameLength)))
         try operations.addHandler(MessageToByteHandler(FrameEncoder()))
         let async = try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
-        return PeerChannel(channel: async, remoteAddress: remote, handshake: promise.futureResult)
+        return PeerChannel(channel: async, remoteAddress: remote, handshake: promise.futureResult, serial: serial)
     }
 
     static func describe(_ address: SocketAddress) -> String {

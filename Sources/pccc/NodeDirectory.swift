@@ -1,4 +1,5 @@
 import Foundation
+import Node
 import Replica
 import SyncCore
 import Topology
@@ -81,15 +82,4 @@ struct NodeDirectory {
     }
 
     static let signingKeyPrefix = "ed25519-signing-key:"
-}
-
-extension RegionTopology {
-    /// The replica's trust inputs: network id, pinned keys and group members.
-    var roster: Roster {
-        var keys: [String: BatchVerifyingKey] = [:]
-        for node in nodes {
-            if let key = node.signingKey { keys[node.id] = key }
-        }
-        return Roster(network: network, signingKeys: keys, groups: groups.mapValues(Set.init))
-    }
 }

@@ -6,7 +6,8 @@ import Node
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
-        abstract: "Run the node: listen for peers, dial linked peers, and sync until SIGINT or SIGTERM."
+        abstract: "Run the node: listen for peers, dial linked peers, and sync until SIGINT or SIGTERM.",
+        discussion: "The node reloads DATA/topology.yaml when it changes and on SIGHUP; a file that does not parse is refused."
     )
 
     @Option(help: "The node folder.") var data: String
@@ -33,7 +34,17 @@ struct ServeCommand: AsyncParsableCommand {
                 FileHandle.standardOutput.write(Data("node \(configuration.nodeID) listening on port \(port)\n".utf8))
             }
         }
-        let signals = Self.onTerminationSignal { task.cancel() }
+        let watch = TopologyFileWatch(path: directory.topologyPath, node: node, logger: logger)
+        let watching = Task { await watch.run() }
+        let signals =
+            Self.onSignals([SIGINT, SIGTERM]) {
+                watching.cancel()
+                task.cancel()
+            }
+            + Self.onSignals([SIGHUP]) { [logger] in
+                logger.info("SIGHUP: reloading \(directory.topologyPath)")
+                watch.reload(force: true)
+            }
         defer { signals.forEach { $0.cancel() } }
         do {
             try await task.value
@@ -42,8 +53,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
     }
 
-    private static func onTerminationSignal(_ handler: @escaping @Sendable () -> Void) -> [DispatchSourceSignal] {
-        [SIGINT, SIGTERM].map { number in
+    private static func onSignals(_ numbers: [Int32], _ handler: @escaping @Sendable () -> Void) -> [DispatchSourceSignal] {
+        numbers.map { number in
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler(handler: handler)

@@ -26,6 +26,7 @@ final class LiveRegion: @unchecked Sendable {
     private(set) var signingKeys: [String: BatchSigningKey] = [:]
     private var processes: [String: Process] = [:]
     let topologyPath: String
+    private let nodesYAML: String
 
     /// Makes certificates, the topology and the node folders; starts nothing.
     /// `idle` nodes are in the topology and have certificates but no folder or process.
@@ -38,7 +39,7 @@ final class LiveRegion: @unchecked Sendable {
         self.ports = ports
         authority = try RegionCertificates.makeAuthority(name: "test CA")
         try authority.certificatePEM.write(toFile: directory.path("ca.pem"), atomically: true, encoding: .utf8)
-        var yaml = "network: test-region\nnodes:\n"
+        var nodesYAML = ""
         for node in nodes + idle {
             let key = BatchSigningKey()
             signingKeys[node] = key
@@ -49,9 +50,23 @@ final class LiveRegion: @unchecked Sendable {
             try ("ed25519-signing-key:" + Base64.encode(key.rawRepresentation)).write(
                 toFile: directory.path("\(node).signing"), atomically: true, encoding: .utf8
             )
-            yaml += "  - { id: \(node), address: \"127.0.0.1:\(ports[node]!)\", signing_key: \"\(key.publicKey.topologyForm)\" }\n"
+            nodesYAML += "  - { id: \(node), address: \"127.0.0.1:\(ports[node]!)\", signing_key: \"\(key.publicKey.topologyForm)\" }\n"
         }
-        yaml += "links:\n"
+        self.nodesYAML = nodesYAML
+        topologyPath = directory.path("topology.yaml")
+        try topologyYAML(links: links, groups: groups, revokedNodes: revokedNodes).write(toFile: topologyPath, atomically: true, encoding: .utf8)
+        for node in nodes {
+            try pccc([
+                "init", "--data", folder(node), "--node", node, "--topology", topologyPath, "--ca", directory.path("ca.pem"),
+                "--cert", directory.path("\(node).pem"), "--key", directory.path("\(node).key"),
+                "--signing-key", directory.path("\(node).signing"),
+            ])
+        }
+    }
+
+    /// The topology file for these nodes with the given links, groups and revocations.
+    func topologyYAML(links: [Link], groups: [String: [String]], revokedNodes: [String] = []) -> String {
+        var yaml = "network: test-region\nnodes:\n" + nodesYAML + "links:\n"
         for link in links {
             if let via = link.viaPort {
                 yaml += "  - { from: \(link.from), to: \(link.to), address: \"127.0.0.1:\(via)\" }\n"
@@ -63,18 +78,25 @@ final class LiveRegion: @unchecked Sendable {
         for (group, members) in groups.sorted(by: { $0.key < $1.key }) {
             yaml += "  \(group): [\(members.joined(separator: ", "))]\n"
         }
-        let certificates = issued
-        let revoked = revokedNodes.map { certificates[$0]!.serial }
+        let revoked = revokedNodes.map { issued[$0]!.serial }
         yaml += "revoked: [\(revoked.map { "\"\($0)\"" }.joined(separator: ", "))]\n"
-        topologyPath = directory.path("topology.yaml")
-        try yaml.write(toFile: topologyPath, atomically: true, encoding: .utf8)
+        return yaml
+    }
+
+    /// Writes `text` as the topology of each running node's folder and, when asked, sends SIGHUP
+    /// (otherwise the nodes' file watch picks it up within a second).
+    func installTopology(_ text: String, on nodes: [String], hangUp: Bool) throws {
         for node in nodes {
-            try pccc([
-                "init", "--data", folder(node), "--node", node, "--topology", topologyPath, "--ca", directory.path("ca.pem"),
-                "--cert", directory.path("\(node).pem"), "--key", directory.path("\(node).key"),
-                "--signing-key", directory.path("\(node).signing"),
-            ])
+            try text.write(toFile: folder(node) + "/topology.yaml", atomically: true, encoding: .utf8)
+            if hangUp, let process = processes[node], process.isRunning { kill(process.processIdentifier, SIGHUP) }
         }
+    }
+
+    /// When `node`'s session with `peer` started, as its status reports; nil when down.
+    func sessionStart(_ node: String, with peer: String) throws -> String? {
+        let peers = try status(at: node)["peers"] as? [[String: Any]] ?? []
+        guard let entry = peers.first(where: { $0["peer"] as? String == peer }), entry["connected"] as? Bool == true else { return nil }
+        return entry["since"] as? String
     }
 
     deinit {
