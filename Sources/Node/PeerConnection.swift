@@ -17,6 +17,7 @@ final class PeerConnection: Sendable {
     private let outbox = Outbox()
     private let closeReason = NIOLockedValueBox<String?>(nil)
     private let contact = NIOLockedValueBox<UInt64?>(nil)
+    private let batchTimes = NIOLockedValueBox<(received: UInt64?, sent: UInt64?)>((nil, nil))
     private let progress = NIOLockedValueBox<[StreamID: UInt64]>([:])
     /// Batches read from the replica per writer step.
     private static let batchesPerStep = 64
@@ -45,6 +46,9 @@ final class PeerConnection: Sendable {
 
     /// When anything last arrived, Unix milliseconds.
     var lastContact: UInt64? { contact.withLockedValue { $0 } }
+
+    /// When a batch last arrived from the peer and was last sent to it, Unix milliseconds.
+    var lastBatches: (received: UInt64?, sent: UInt64?) { batchTimes.withLockedValue { $0 } }
 
     /// Runs the session until either side closes it; returns why it ended, when known.
     func run(localHeads: [StreamID: UInt64]) async -> String? {
@@ -121,6 +125,7 @@ final class PeerConnection: Sendable {
                 perform([action])
                 continue
             }
+            batchTimes.withLockedValue { $0.received = ReplicaConfiguration.systemMilliseconds() }
             let result: PeerSession.BatchResult
             do {
                 let replica = node.replica
@@ -192,6 +197,7 @@ final class PeerConnection: Sendable {
                         continue
                     }
                     try await outbound.write(contentsOf: batches.map { PeerMessage.batch($0.envelope).frame })
+                    batchTimes.withLockedValue { $0.sent = ReplicaConfiguration.systemMilliseconds() }
                     outbox.sent(stream, through: last.header.seq, generation: generation)
                 case .close(let error):
                     if let error {

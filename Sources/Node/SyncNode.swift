@@ -57,7 +57,8 @@ public final class SyncNode: Sendable {
     }
 
     private func serve(onListening: @escaping @Sendable (Int) -> Void) async throws {
-        try await onStorage { [replica] in try replica.resetPeerConnections() }
+        let now = ReplicaConfiguration.systemMilliseconds()
+        try await onStorage { [replica] in try replica.resetPeerConnections(at: now) }
         try await refreshHeads()
         let server = try await bind()
         if let port { onListening(port) }
@@ -223,7 +224,12 @@ public final class SyncNode: Sendable {
         sessions.withLockedValue { if $0[peer] === connection { $0[peer] = nil } }
         logger.info("session with \(peer) ended: \(reason ?? "closed")")
         let now = ReplicaConfiguration.systemMilliseconds()
-        try? await onStorage { [replica] in try replica.recordPeerDisconnected(peer: peer, at: now, error: reason) }
+        let batches = connection.lastBatches
+        let contact = connection.lastContact
+        try? await onStorage { [replica] in
+            try replica.recordPeerActivity(peer: peer, contact: contact, batchIn: batches.received, batchOut: batches.sent)
+            try replica.recordPeerDisconnected(peer: peer, at: now, error: reason)
+        }
     }
 
     /// Polls stream heads, so a write committed by any process is pushed within one poll.
@@ -256,11 +262,13 @@ public final class SyncNode: Sendable {
             let now = ReplicaConfiguration.systemMilliseconds()
             if now >= lastHeartbeat + 2_000 {
                 lastHeartbeat = now
-                let contacts = connections.compactMap { connection in connection.lastContact.map { (connection.peer, $0) } }
+                let activity = connections.map { ($0.peer, $0.lastContact, $0.lastBatches) }
                 let acknowledged = connections.map { ($0.peer, $0.takeProgress()) }
                 try? await onStorage { [replica] in
                     try replica.recordServingHeartbeat(at: now)
-                    for (peer, at) in contacts { try replica.recordPeerContact(peer: peer, at: at) }
+                    for (peer, contact, batches) in activity {
+                        try replica.recordPeerActivity(peer: peer, contact: contact, batchIn: batches.received, batchOut: batches.sent)
+                    }
                     for (peer, positions) in acknowledged where !positions.isEmpty {
                         try replica.recordPeerProgress(peer: peer, positions)
                     }

@@ -17,6 +17,10 @@ public struct PeerStatus: Equatable, Sendable {
     public let topologyMatches: Bool?
     /// Its software version, from HELLO.
     public let software: String?
+    /// When a batch last arrived from it, Unix milliseconds.
+    public let lastBatchIn: UInt64?
+    /// When a batch was last sent to it, Unix milliseconds.
+    public let lastBatchOut: UInt64?
 }
 
 extension Replica {
@@ -72,10 +76,28 @@ extension Replica {
         }
     }
 
-    /// Records the last time anything arrived from `peer`.
-    public func recordPeerContact(peer: String, at now: UInt64) throws {
+    /// Records when anything, and when a batch, last arrived from `peer`, and when a batch was
+    /// last sent to it; nil leaves a time as it was.
+    public func recordPeerActivity(peer: String, contact: UInt64?, batchIn: UInt64?, batchOut: UInt64?) throws {
         try writer.write { db in
-            try db.execute(sql: "UPDATE peer_status SET last_contact = ? WHERE peer = ?", arguments: [Int64(now), peer])
+            try db.execute(
+                sql: """
+                    UPDATE peer_status SET last_contact = coalesce(?, last_contact), last_batch_in = coalesce(?, last_batch_in),
+                        last_batch_out = coalesce(?, last_batch_out) WHERE peer = ?
+                    """,
+                arguments: [contact.map(Int64.init), batchIn.map(Int64.init), batchOut.map(Int64.init), peer]
+            )
+        }
+    }
+
+    /// When this node stored batch `seq` of a stream, Unix milliseconds: how old what a peer
+    /// has not acknowledged is.
+    public func receivedAt(origin: String, group: String, seq: UInt64) throws -> UInt64? {
+        try writer.read { db in
+            try Int64.fetchOne(
+                db, sql: "SELECT received_at FROM batch_log WHERE origin = ? AND sharing_group = ? AND seq = ?",
+                arguments: [origin, group, Int64(seq)]
+            ).map(UInt64.init)
         }
     }
 
@@ -96,8 +118,14 @@ extension Replica {
 
     /// Marks every peer disconnected: a node starting up has no sessions yet, whatever a
     /// killed predecessor left behind.
-    public func resetPeerConnections() throws {
-        try writer.write { db in try db.execute(sql: "UPDATE peer_status SET connected = 0") }
+    public func resetPeerConnections(at now: UInt64) throws {
+        try writer.write { db in
+            // A session a killed predecessor left "up" ended no later than now.
+            try db.execute(
+                sql: "UPDATE peer_status SET since = CASE WHEN connected = 1 THEN ? ELSE since END, connected = 0",
+                arguments: [Int64(now)]
+            )
+        }
     }
 
     /// Records that a node is serving this replica, for status to tell a live node from a
@@ -121,10 +149,13 @@ extension Replica {
             try Row.fetchAll(db, sql: "SELECT * FROM peer_status ORDER BY peer").map { row in
                 let since: Int64? = row["since"]
                 let contact: Int64? = row["last_contact"]
+                let batchIn: Int64? = row["last_batch_in"]
+                let batchOut: Int64? = row["last_batch_out"]
                 return PeerStatus(
                     peer: row["peer"], connected: row["connected"], since: since.map(UInt64.init),
                     lastContact: contact.map(UInt64.init), lastError: row["last_error"],
-                    topologyMatches: row["topology_match"], software: row["software"]
+                    topologyMatches: row["topology_match"], software: row["software"],
+                    lastBatchIn: batchIn.map(UInt64.init), lastBatchOut: batchOut.map(UInt64.init)
                 )
             }
         }

@@ -5,7 +5,7 @@ import Records
 /// add the next number.
 enum ReplicaSchema {
     /// The schema version written to `PRAGMA user_version` by the last migration.
-    static let version = 2
+    static let version = 3
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -22,6 +22,15 @@ enum ReplicaSchema {
                         peer TEXT PRIMARY KEY NOT NULL, connected INTEGER NOT NULL, since INTEGER,
                         last_contact INTEGER, last_error TEXT, topology_match INTEGER, software TEXT) WITHOUT ROWID;
                     PRAGMA user_version = 2;
+                    """
+            )
+        }
+        migrator.registerMigration("3-peer-batch-times") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE peer_status ADD COLUMN last_batch_in INTEGER;
+                    ALTER TABLE peer_status ADD COLUMN last_batch_out INTEGER;
+                    PRAGMA user_version = 3;
                     """
             )
         }

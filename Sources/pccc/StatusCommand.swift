@@ -11,6 +11,8 @@ struct StatusCommand: ParsableCommand {
     )
     @Option(help: "The node folder.") var data: String
     @Flag(help: "Print JSON.") var json = false
+    @Option(help: "Exit with status 2 when a linked peer has been down longer than this many seconds (for monitoring).")
+    var downThreshold: UInt64 = 300
 
     /// A serving node records a heartbeat every 2 s; older than this, it is taken as stopped.
     static let heartbeatFreshness: UInt64 = 10_000
@@ -27,6 +29,7 @@ struct StatusCommand: ParsableCommand {
         let recorded = Dictionary(uniqueKeysWithValues: try replica.peerStatuses().map { ($0.peer, $0) })
 
         var peers: [[String: Any]] = []
+        var overThreshold: [String] = []
         for peer in topology.linkedPeers(of: me) {
             let status = recorded[peer]
             let acknowledged = Dictionary(uniqueKeysWithValues: try replica.peerProgress(peer: peer).map { ("\($0.origin)/\($0.group)", $0.seq) })
@@ -37,7 +40,9 @@ struct StatusCommand: ParsableCommand {
                     guard let seq = held[key] else { continue }
                     let acked: UInt64 = acknowledged[key] ?? 0
                     let lag: UInt64 = seq > acked ? seq - acked : 0
-                    lags.append(["origin": origin, "group": group, "held": seq, "acked": acked, "lag": lag])
+                    // How long the oldest batch the peer lacks has been waiting here.
+                    let waiting = lag > 0 ? try replica.receivedAt(origin: origin, group: group, seq: acked + 1).map { now > $0 ? (now - $0) / 1000 : 0 } : 0
+                    lags.append(["origin": origin, "group": group, "held": seq, "acked": acked, "lag": lag, "lag_seconds": waiting ?? 0])
                 }
             }
             var entry: [String: Any] = [
@@ -50,6 +55,15 @@ struct StatusCommand: ParsableCommand {
             entry["last_error"] = status?.lastError
             entry["topology_match"] = status?.topologyMatches
             entry["software"] = status?.software
+            entry["last_batch_in"] = status?.lastBatchIn.map { Timestamps.iso8601(milliseconds: $0) }
+            entry["last_batch_out"] = status?.lastBatchOut.map { Timestamps.iso8601(milliseconds: $0) }
+            let connected = serving && (status?.connected ?? false)
+            if !connected {
+                // Down since the session ended; a peer never seen counts as down since ever.
+                let downMilliseconds = status?.since.map { now > $0 ? now - $0 : 0 }
+                entry["down_seconds"] = downMilliseconds.map { $0 / 1000 }
+                if downMilliseconds.map({ $0 > downThreshold * 1000 }) ?? true { overThreshold.append(peer) }
+            }
             peers.append(entry)
         }
         var groups: [[String: Any]] = []
@@ -67,7 +81,9 @@ struct StatusCommand: ParsableCommand {
                 "streams": streams.map { ["origin": $0.origin, "group": $0.group, "seq": $0.seq] },
                 "quarantined": quarantined,
                 "alarms": alarms.map { ["code": $0.code, "subject": $0.subject, "message": $0.message, "count": $0.count] },
+                "peers_down_over_threshold": overThreshold,
             ])
+            try exitWhenDown(overThreshold)
             return
         }
         print("node \(me): \(serving ? "serving" : "not serving")")
@@ -78,10 +94,12 @@ struct StatusCommand: ParsableCommand {
             if let since = peer["since"] { line += " since \(since)" }
             if let contact = peer["last_contact"] { line += ", last contact \(contact)" }
             if peer["topology_match"] as? Bool == false { line += ", TOPOLOGY DIFFERS" }
+            if let batchIn = peer["last_batch_in"] { line += ", last batch in \(batchIn)" }
+            if let batchOut = peer["last_batch_out"] { line += ", out \(batchOut)" }
             if !connected, let error = peer["last_error"] { line += " (\(error))" }
             print(line)
             for lag in peer["streams"] as! [[String: Any]] where (lag["lag"] as? UInt64 ?? 0) > 0 {
-                print("    \(lag["origin"]!)/\(lag["group"]!): \(lag["lag"]!) batches not acknowledged")
+                print("    \(lag["origin"]!)/\(lag["group"]!): \(lag["lag"]!) batches not acknowledged, oldest waiting \(lag["lag_seconds"]!) s")
             }
         }
         for group in groups {
@@ -95,5 +113,12 @@ struct StatusCommand: ParsableCommand {
         print("quarantined batches: \(quarantined)")
         print(alarms.isEmpty ? "alarms: none" : "alarms:")
         for alarm in alarms { print("  [\(alarm.code)] \(alarm.message) (×\(alarm.count))") }
+        try exitWhenDown(overThreshold)
+    }
+
+    private func exitWhenDown(_ peers: [String]) throws {
+        guard !peers.isEmpty else { return }
+        FileHandle.standardError.write(Data("peers down longer than \(downThreshold) s: \(peers.joined(separator: ", "))\n".utf8))
+        throw ExitCode(2)
     }
 }

@@ -1,6 +1,7 @@
 import FaultProxy
 import Foundation
 import NIOPosix
+import TestSupport
 import Testing
 
 /// Two nodes whose link runs through a proxy the test cuts and heals.
@@ -24,6 +25,9 @@ import Testing
         try region.waitUntil("both sides to see the link down", seconds: 10) {
             try !region.isConnected("a", to: "b") && !region.isConnected("b", to: "a")
         }
+        let monitored = try PCCCExecutable.run(["status", "--data", region.folder("a"), "--down-threshold", "0"])
+        #expect(monitored.status == 2, "monitoring sees the peer down")
+        #expect(monitored.error.contains("peers down longer than 0 s: b"))
         try region.update(at: "a", id, ["family_name": "FromA", "given_name": "AnaA"])
         try region.update(at: "b", id, ["family_name": "FromB"])
         let newAtA = try region.addRecord(at: "a", group: "region", ["family_name": "OnlyA"])
@@ -50,6 +54,12 @@ import Testing
         #expect(try stamp("b", "family_name").value == expected)
         #expect(try stamp("b", "given_name").value == "AnaA", "a field written on one side only keeps that write")
         #expect(try region.record(at: "a", newAtB) != nil)
+        let healthy = try PCCCExecutable.run(["status", "--data", region.folder("a"), "--down-threshold", "0"])
+        #expect(healthy.status == 0, "\(healthy.error)")
+        try region.waitUntil("status to show batch times both ways", seconds: 5) {
+            let peer = (try region.status(at: "a")["peers"] as? [[String: Any]])?.first
+            return peer?["last_batch_in"] != nil && peer?["last_batch_out"] != nil
+        }
         #expect(try region.record(at: "b", newAtA) != nil)
         await proxy.stop()
     }

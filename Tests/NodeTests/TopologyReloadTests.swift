@@ -65,4 +65,21 @@ import Testing
         try region.waitUntil("a's record at b", seconds: 5) { try region.record(at: "b", id) != nil }
         #expect(try region.sessionStart("a", with: "b") == abSince)
     }
+
+    @Test func aTopologyDigestMismatchShowsOnBothSidesAndSyncGoesOn() throws {
+        let region = try LiveRegion(nodes: ["a", "b"], idle: ["c"], links: [Self.ab], groups: ["region": ["a", "b"]])
+        // b runs a newer file: the same links and groups, but c revoked.
+        try region.installTopology(
+            region.topologyYAML(links: [Self.ab], groups: ["region": ["a", "b"]], revokedNodes: ["c"]), on: ["b"], hangUp: false
+        )
+        for node in ["b", "a"] { try region.start(node) }
+        try region.waitUntil("a–b session", seconds: 10) { try region.isConnected("a", to: "b") }
+        for (node, peer) in [("a", "b"), ("b", "a")] {
+            let entry = (try region.status(at: node)["peers"] as? [[String: Any]])?.first { $0["peer"] as? String == peer }
+            #expect(entry?["topology_match"] as? Bool == false, "\(node) must see that \(peer) runs another topology")
+        }
+        #expect(try region.pccc(["status", "--data", region.folder("a")]).contains("TOPOLOGY DIFFERS"))
+        let id = try region.addRecord(at: "a", group: "region", ["family_name": "DespiteTheMismatch"])
+        try region.waitUntil("a's record at b", seconds: 5) { try region.record(at: "b", id) != nil }
+    }
 }
