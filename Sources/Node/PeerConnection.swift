@@ -54,7 +54,11 @@ final class PeerConnection: Sendable {
     func run(localHeads: [StreamID: UInt64]) async -> String? {
         do {
             try await channel.channel.executeThenClose { inbound, outbound in
-                perform(session.withLockedValue { $0.start(localHeads: localHeads, now: Self.monotonicNow()) })
+                perform(
+                    session.withLockedValue {
+                        $0.start(localHeads: localHeads, now: Self.monotonicNow(), wallMilliseconds: ReplicaConfiguration.systemMilliseconds())
+                    }
+                )
                 await withTaskGroup(of: Void.self) { group in
                     group.addTask { await self.read(inbound) }
                     await self.write(outbound)
@@ -164,9 +168,15 @@ final class PeerConnection: Sendable {
                 let replica = node.replica
                 let peer = self.peer
                 let now = ReplicaConfiguration.systemMilliseconds()
+                let skew = Int64(bitPattern: hello.sentAtMilliseconds) - Int64(now)
+                if abs(skew) > Int64(replica.configuration.maxClockSkewMilliseconds) {
+                    node.logger.warning("the clock of \(peer) is \(skew / 1000) s off this node's; its batches will be held back")
+                }
                 Task {
                     try? await node.onStorage {
-                        try replica.recordPeerConnected(peer: peer, at: now, topologyMatches: matches, software: hello.softwareVersion)
+                        try replica.recordPeerConnected(
+                            peer: peer, at: now, topologyMatches: matches, software: hello.softwareVersion, clockSkew: skew
+                        )
                     }
                 }
                 node.logger.info("session with \(peer) established")

@@ -21,6 +21,9 @@ public struct PeerStatus: Equatable, Sendable {
     public let lastBatchIn: UInt64?
     /// When a batch was last sent to it, Unix milliseconds.
     public let lastBatchOut: UInt64?
+    /// How far its clock was ahead of this node's (negative: behind) at its last HELLO,
+    /// milliseconds, one-way network delay included.
+    public let clockSkew: Int64?
 }
 
 extension Replica {
@@ -62,16 +65,17 @@ extension Replica {
     }
 
     /// Records that a session with `peer` came up.
-    public func recordPeerConnected(peer: String, at now: UInt64, topologyMatches: Bool, software: String) throws {
+    public func recordPeerConnected(peer: String, at now: UInt64, topologyMatches: Bool, software: String, clockSkew: Int64) throws {
         try writer.write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO peer_status (peer, connected, since, last_contact, last_error, topology_match, software)
-                    VALUES (?, 1, ?, ?, NULL, ?, ?)
+                    INSERT INTO peer_status (peer, connected, since, last_contact, last_error, topology_match, software, clock_skew)
+                    VALUES (?, 1, ?, ?, NULL, ?, ?, ?)
                     ON CONFLICT (peer) DO UPDATE SET connected = 1, since = excluded.since, last_contact = excluded.last_contact,
-                        last_error = NULL, topology_match = excluded.topology_match, software = excluded.software
+                        last_error = NULL, topology_match = excluded.topology_match, software = excluded.software,
+                        clock_skew = excluded.clock_skew
                     """,
-                arguments: [peer, Int64(now), Int64(now), topologyMatches, software]
+                arguments: [peer, Int64(now), Int64(now), topologyMatches, software, clockSkew]
             )
         }
     }
@@ -155,7 +159,7 @@ extension Replica {
                     peer: row["peer"], connected: row["connected"], since: since.map(UInt64.init),
                     lastContact: contact.map(UInt64.init), lastError: row["last_error"],
                     topologyMatches: row["topology_match"], software: row["software"],
-                    lastBatchIn: batchIn.map(UInt64.init), lastBatchOut: batchOut.map(UInt64.init)
+                    lastBatchIn: batchIn.map(UInt64.init), lastBatchOut: batchOut.map(UInt64.init), clockSkew: row["clock_skew"]
                 )
             }
         }

@@ -30,6 +30,7 @@ enum ReplicaSchema {
                 sql: """
                     ALTER TABLE peer_status ADD COLUMN last_batch_in INTEGER;
                     ALTER TABLE peer_status ADD COLUMN last_batch_out INTEGER;
+                    ALTER TABLE peer_status ADD COLUMN clock_skew INTEGER;
                     PRAGMA user_version = 3;
                     """
             )

@@ -16,6 +16,7 @@ extension PeerMessage {
             writer.writeShortString(hello.nodeID)
             writer.write(raw: hello.topologyDigest)
             writer.writeShortString(hello.softwareVersion)
+            writer.write(hello.sentAtMilliseconds)
         case .want(let positions), .ack(let positions):
             writer.write(UInt32(positions.count))
             for stream in positions.keys.sorted() {
@@ -49,7 +50,11 @@ extension PeerMessage {
                 let node = try reader.readShortString("node id")
                 let digest = try reader.readBytes(32, "topology digest")
                 let software = try reader.readShortString("software version")
-                self = .hello(Hello(protocolVersion: version, network: network, nodeID: node, topologyDigest: digest, softwareVersion: software))
+                let sentAt = try reader.readUInt64("sent at")
+                self = .hello(
+                    Hello(
+                        protocolVersion: version, network: network, nodeID: node, topologyDigest: digest, softwareVersion: software, sentAtMilliseconds: sentAt)
+                )
             case .want, .ack:
                 let count = Int(try reader.readUInt32("stream count"))
                 guard count <= Self.maxStreamsPerMessage else {

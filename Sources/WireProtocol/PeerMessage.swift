@@ -61,13 +61,24 @@ public struct Hello: Equatable, Sendable {
     public let topologyDigest: [UInt8]
     /// The sender's software version, for status.
     public let softwareVersion: String
+    /// The sender's wall clock when it sent the HELLO, Unix milliseconds: the receiver's
+    /// estimate of the peer's clock skew.
+    public var sentAtMilliseconds: UInt64
 
     /// Creates a HELLO.
-    public init(protocolVersion: UInt16 = Hello.currentProtocolVersion, network: String, nodeID: String, topologyDigest: [UInt8], softwareVersion: String) {
+    public init(
+        protocolVersion: UInt16 = Hello.currentProtocolVersion,
+        network: String,
+        nodeID: String,
+        topologyDigest: [UInt8],
+        softwareVersion: String,
+        sentAtMilliseconds: UInt64 = 0
+    ) {
         self.protocolVersion = protocolVersion
         self.network = network
         self.nodeID = nodeID
         self.topologyDigest = topologyDigest
         self.softwareVersion = softwareVersion
+        self.sentAtMilliseconds = sentAtMilliseconds
     }
 }

@@ -99,13 +99,16 @@ public struct PeerSession: Sendable {
     /// Whether the session has closed.
     public var isClosed: Bool { state == .closed }
 
-    /// Opens the session: HELLO, then WANT for every shared stream from the local heads.
-    public mutating func start(localHeads heads: [StreamID: UInt64], now: UInt64) -> [Action] {
+    /// Opens the session: HELLO (stamped with the wall clock `wallMilliseconds`), then WANT for
+    /// every shared stream from the local heads.
+    public mutating func start(localHeads heads: [StreamID: UInt64], now: UInt64, wallMilliseconds: UInt64 = 0) -> [Action] {
         localHeads = heads.filter { configuration.sharedStreams.contains($0.key) }
         var want: [StreamID: UInt64] = [:]
         for stream in configuration.sharedStreams { want[stream] = (heads[stream] ?? 0) + 1 }
         lastSent = now
-        return [.send(.hello(configuration.localHello)), .send(.want(want))]
+        var hello = configuration.localHello
+        hello.sentAtMilliseconds = wallMilliseconds
+        return [.send(.hello(hello)), .send(.want(want))]
     }
 
     /// Handles one received message.

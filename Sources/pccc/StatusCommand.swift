@@ -55,6 +55,7 @@ struct StatusCommand: ParsableCommand {
             entry["last_error"] = status?.lastError
             entry["topology_match"] = status?.topologyMatches
             entry["software"] = status?.software
+            entry["clock_skew_ms"] = status?.clockSkew
             entry["last_batch_in"] = status?.lastBatchIn.map { Timestamps.iso8601(milliseconds: $0) }
             entry["last_batch_out"] = status?.lastBatchOut.map { Timestamps.iso8601(milliseconds: $0) }
             let connected = serving && (status?.connected ?? false)
@@ -94,6 +95,7 @@ struct StatusCommand: ParsableCommand {
             if let since = peer["since"] { line += " since \(since)" }
             if let contact = peer["last_contact"] { line += ", last contact \(contact)" }
             if peer["topology_match"] as? Bool == false { line += ", TOPOLOGY DIFFERS" }
+            if let skew = peer["clock_skew_ms"] as? Int64, abs(skew) >= 1000 { line += ", clock \(skew > 0 ? "+" : "")\(skew / 1000) s" }
             if let batchIn = peer["last_batch_in"] { line += ", last batch in \(batchIn)" }
             if let batchOut = peer["last_batch_out"] { line += ", out \(batchOut)" }
             if !connected, let error = peer["last_error"] { line += " (\(error))" }

@@ -22,15 +22,25 @@ import WireProtocol
         let port = region.ports["b"]!
         let d = region.issued["d"]!
 
-        // The control: d's own certificate over TLS 1.3 is answered with HELLO.
+        // The control: d's own certificate over TLS 1.3 is answered with HELLO. Its clock is an
+        // hour ahead, which b's status shows.
+        let hourAhead = UInt64(Date().timeIntervalSince1970 * 1000) + 3_600_000
         let admitted = try await RawTLSClient.exchange(
-            port: port, certificatePEM: d.certificatePEM, keyPEM: d.privateKeyPEM, send: RawTLSClient.opening(node: "d"), seconds: 2
+            port: port, certificatePEM: d.certificatePEM, keyPEM: d.privateKeyPEM, send: RawTLSClient.opening(node: "d", sentAt: hourAhead),
+            seconds: 2
         )
         guard case .hello(let hello)? = admitted.messages.first else {
             Issue.record("a linked node with a valid certificate got no HELLO: \(admitted)")
             return
         }
         #expect(hello.nodeID == "b")
+        #expect(abs(Double(hello.sentAtMilliseconds) - Date().timeIntervalSince1970 * 1000) < 10_000, "b stamps its HELLO with its clock")
+        try region.waitUntil("b's status to show d's clock skew", seconds: 5) {
+            let entry = (try region.status(at: "b")["peers"] as? [[String: Any]])?.first { $0["peer"] as? String == "d" }
+            guard let skew = (entry?["clock_skew_ms"] as? NSNumber)?.int64Value else { return false }
+            return abs(skew - 3_600_000) < 10_000
+        }
+        #expect(region.log("b").contains("the clock of d is 3599 s off") || region.log("b").contains("the clock of d is 3600 s off"))
 
         let otherCA = try RegionCertificates.makeAuthority(name: "another region")
         let foreign = try RegionCertificates.issue(node: "d", caCertificatePEM: otherCA.certificatePEM, caPrivateKeyPEM: otherCA.privateKeyPEM)

@@ -72,8 +72,8 @@ enum RawTLSClient {
     }
 
     /// A HELLO from `node` followed by an empty WANT: a well-behaved opening.
-    static func opening(node: String, network: String = "test-region") -> [UInt8] {
-        PeerMessage.hello(Hello(network: network, nodeID: node, topologyDigest: Array(repeating: 0, count: 32), softwareVersion: "test")).frame.bytes
-            + PeerMessage.want([:]).frame.bytes
+    static func opening(node: String, network: String = "test-region", sentAt: UInt64 = 0) -> [UInt8] {
+        let hello = Hello(network: network, nodeID: node, topologyDigest: Array(repeating: 0, count: 32), softwareVersion: "test", sentAtMilliseconds: sentAt)
+        return PeerMessage.hello(hello).frame.bytes + PeerMessage.want([:]).frame.bytes
     }
 }
