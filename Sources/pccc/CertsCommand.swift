@@ -59,7 +59,16 @@ struct CertsCommand: ParsableCommand {
             try writeFile(paths[0], issued.certificatePEM, mode: 0o644)
             try writeFile(paths[1], issued.privateKeyPEM, mode: 0o600)
             try NodeDirectory.writeSigningKey(signingKey, to: paths[2])
-            FileHandle.standardError.write(Data("issued \(paths[0]) (serial \(issued.serial)) with \(paths[1]) and \(paths[2])\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    """
+                    issued \(paths[0]) (serial \(issued.serial)) with \(paths[1]) and \(paths[2])
+                    topology entry to paste (set the address):
+                      - { id: \(node), address: "HOST:7443", signing_key: "\(signingKey.publicKey.topologyForm)" }
+
+                    """.utf8
+                )
+            )
             print(signingKey.publicKey.topologyForm)
         }
     }
