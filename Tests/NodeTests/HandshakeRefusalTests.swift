@@ -24,7 +24,8 @@ import WireProtocol
 
         // The control: d's own certificate over TLS 1.3 is answered with HELLO. Its clock is an
         // hour ahead, which b's status shows.
-        let hourAhead = UInt64(Date().timeIntervalSince1970 * 1000) + 3_600_000
+        let before = UInt64(Date().timeIntervalSince1970 * 1000)
+        let hourAhead = before + 3_600_000
         let admitted = try await RawTLSClient.exchange(
             port: port, certificatePEM: d.certificatePEM, keyPEM: d.privateKeyPEM, send: RawTLSClient.opening(node: "d", sentAt: hourAhead),
             seconds: 2
@@ -34,13 +35,17 @@ import WireProtocol
             return
         }
         #expect(hello.nodeID == "b")
-        #expect(abs(Double(hello.sentAtMilliseconds) - Date().timeIntervalSince1970 * 1000) < 10_000, "b stamps its HELLO with its clock")
+        let after = UInt64(Date().timeIntervalSince1970 * 1000)
+        #expect((before...after).contains(hello.sentAtMilliseconds), "b stamps its HELLO with its clock")
+        // The estimate is d's clock minus b's at receipt, so the exchange's duration may shave
+        // some seconds off the hour; a loaded machine takes seconds, not minutes.
+        let slack = Int64(after - before) + 1_000
         try region.waitUntil("b's status to show d's clock skew", seconds: 5) {
             let entry = (try region.status(at: "b")["peers"] as? [[String: Any]])?.first { $0["peer"] as? String == "d" }
             guard let skew = (entry?["clock_skew_ms"] as? NSNumber)?.int64Value else { return false }
-            return abs(skew - 3_600_000) < 10_000
+            return skew <= 3_600_000 && skew >= 3_600_000 - slack
         }
-        #expect(region.log("b").contains("the clock of d is 3599 s off") || region.log("b").contains("the clock of d is 3600 s off"))
+        #expect(region.log("b").contains("the clock of d is 35") || region.log("b").contains("the clock of d is 3600 s off"))
 
         let otherCA = try RegionCertificates.makeAuthority(name: "another region")
         let foreign = try RegionCertificates.issue(node: "d", caCertificatePEM: otherCA.certificatePEM, caPrivateKeyPEM: otherCA.privateKeyPEM)
