@@ -14,12 +14,21 @@ public enum NameFolding {
         "ű": "u", "ă": "a", "ș": "s", "ț": "t", "ţ": "t", "ň": "n", "ď": "d", "ť": "t",
     ]
 
-    /// The search keys of a name: the folded form and, where it differs, the form with `dj`
-    /// read as `d`, since both are common ASCII spellings of `đ`.
+    /// The search keys of a name: the folded form and, where it differs, the form with the
+    /// digraphs `dj`, `gj` and `kj` read as one letter, since both are common ASCII spellings
+    /// of `đ` (Serbian) and of `ѓ`, `ќ` (Macedonian).
     public static func keys(_ name: String) -> [String] {
         let folded = fold(name)
-        let variant = folded.replacingAll("dj", with: "d")
+        let variant = folded.replacingAll("dj", with: "d").replacingAll("gj", with: "g").replacingAll("kj", with: "k")
         return variant == folded ? [folded] : [folded, variant]
+    }
+
+    /// The search keys of an identifier (plate, VIN, document or serial number): the folded
+    /// form and the same with no spaces, so `SK 123-AB`, `sk123ab` and `SK-123 AB` meet.
+    public static func identifierKeys(_ value: String) -> [String] {
+        let folded = fold(value)
+        let compact = folded.replacingAll(" ", with: "")
+        return compact == folded ? [folded] : [folded, compact]
     }
 
     /// Lowercases, transliterates and keeps letters, digits and single spaces.

@@ -85,6 +85,17 @@ public enum RecordKind: String, CaseIterable, Hashable, Sendable {
         writes.first { $0.field == "record_id" }?.value
     }
 
+    /// Searchable fields that hold identifiers rather than names: matched ignoring spaces
+    /// and dashes.
+    public var identifierFields: Set<String> {
+        switch self {
+        case .vehicle: return ["plate", "vin"]
+        case .document: return ["number"]
+        case .firearm: return ["serial"]
+        default: return []
+        }
+    }
+
     /// Fields whose values feed the name index.
     public var searchableFields: [String] {
         switch self {

@@ -153,7 +153,7 @@ struct ChangeApplier {
     }
 
     /// Keeps the record's folded search keys in `name_key`; triggers feed the FTS5 index.
-    private func reindexNames(kind: RecordKind, id: String) throws {
+    func reindexNames(kind: RecordKind, id: String) throws {
         guard !kind.searchableFields.isEmpty else { return }
         let columns = kind.searchableFields.map { "\"\($0)\"" }.joined(separator: ", ")
         guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(columns) FROM \"\(kind.rawValue)\" WHERE id = ?"), arguments: [id]) else {
@@ -161,7 +161,9 @@ struct ChangeApplier {
         }
         var keys: [String] = []
         for field in kind.searchableFields {
-            if let value: String = row[field] { keys += NameFolding.keys(value) }
+            if let value: String = row[field] {
+                keys += kind.identifierFields.contains(field) ? NameFolding.identifierKeys(value) : NameFolding.keys(value)
+            }
         }
         if keys.isEmpty {
             try db.cachedStatement(sql: "DELETE FROM name_key WHERE record_id = ?").execute(arguments: [id])

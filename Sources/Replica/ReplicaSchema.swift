@@ -5,7 +5,7 @@ import Records
 /// add the next number.
 enum ReplicaSchema {
     /// The schema version written to `PRAGMA user_version` by the last migration.
-    static let version = 3
+    static let version = 4
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -34,6 +34,16 @@ enum ReplicaSchema {
                     PRAGMA user_version = 3;
                     """
             )
+        }
+        migrator.registerMigration("4-identifier-keys") { db in
+            // Plates, VINs and numbers gain a key without spaces, so they match ignoring them.
+            let applier = ChangeApplier(db: db, origin: "", group: "")
+            for kind in RecordKind.allCases where !kind.identifierFields.isEmpty {
+                for id in try String.fetchAll(db, sql: "SELECT id FROM \"\(kind.rawValue)\"") {
+                    try applier.reindexNames(kind: kind, id: id)
+                }
+            }
+            try db.execute(sql: "PRAGMA user_version = 4")
         }
         return migrator
     }

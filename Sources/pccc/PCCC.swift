@@ -8,7 +8,7 @@ struct PCCC: AsyncParsableCommand {
         abstract: "PCCC Sync: a local replica per centre that syncs signed, merged records with its neighbours.",
         subcommands: [
             InitCommand.self, RecordCommand.self, HitCommand.self, NoteCommand.self, DigestCommand.self,
-            StatusCommand.self, PullCommand.self, DemoCommand.self, CertsCommand.self, ServeCommand.self, TopologyCommand.self,
+            StatusCommand.self, PullCommand.self, DemoCommand.self, CertsCommand.self, ServeCommand.self, TopologyCommand.self, SearchCommand.self,
         ]
     )
 }

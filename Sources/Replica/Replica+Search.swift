@@ -1,0 +1,60 @@
+import Foundation
+import GRDB
+import Records
+
+/// One search result.
+public struct SearchHit: Equatable, Sendable {
+    /// The record's kind.
+    public let kind: RecordKind
+    /// The record's id.
+    public let id: String
+    /// Its sharing group.
+    public let group: String
+    /// Its searchable values (names, plate, number…), for display.
+    public let label: String
+}
+
+extension Replica {
+    /// Finds live records whose names or identifiers match `text`: the query is folded like
+    /// the index (scripts, diacritics, case), each word matches as a prefix, identifiers also
+    /// match with spaces and dashes ignored, and results are ranked by FTS5's bm25.
+    public func search(_ text: String, kind: RecordKind? = nil, limit: Int = 50) throws -> [SearchHit] {
+        guard let query = Self.ftsQuery(text) else { return [] }
+        return try writer.read { db in
+            var sql = """
+                SELECT name_key.kind, name_key.record_id FROM name_index JOIN name_key ON name_key.rowid = name_index.rowid
+                WHERE name_index MATCH ?
+                """
+            var arguments: [any DatabaseValueConvertible] = [query]
+            if let kind {
+                sql += " AND name_key.kind = ?"
+                arguments.append(kind.rawValue)
+            }
+            sql += " ORDER BY rank LIMIT ?"
+            arguments.append(limit)
+            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).compactMap { row -> SearchHit? in
+                guard let kind = RecordKind(rawValue: row["kind"]) else { return nil }
+                let id: String = row["record_id"]
+                let columns = (["sharing_group"] + kind.searchableFields).map { "\"\($0)\"" }.joined(separator: ", ")
+                guard let record = try Row.fetchOne(db, sql: "SELECT \(columns) FROM \"\(kind.rawValue)\" WHERE id = ?", arguments: [id]) else {
+                    return nil
+                }
+                let label = kind.searchableFields.compactMap { field -> String? in record[field] }.joined(separator: " · ")
+                return SearchHit(kind: kind, id: id, group: record["sharing_group"], label: label)
+            }
+        }
+    }
+
+    /// The FTS5 query for a user's text: every spelling variant of the words as prefixes, all
+    /// words required, any variant accepted; nil when nothing searchable is left.
+    static func ftsQuery(_ text: String) -> String? {
+        var alternatives = NameFolding.keys(text)
+        let compact = NameFolding.identifierKeys(text)
+        alternatives += compact.filter { !alternatives.contains($0) }
+        let clauses = alternatives.compactMap { alternative -> String? in
+            let words = alternative.split(separator: " ").map { "\"\($0)\"*" }
+            return words.isEmpty ? nil : "(" + words.joined(separator: " AND ") + ")"
+        }
+        return clauses.isEmpty ? nil : clauses.joined(separator: " OR ")
+    }
+}

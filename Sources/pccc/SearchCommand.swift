@@ -1,0 +1,34 @@
+import ArgumentParser
+import Records
+import Replica
+
+struct SearchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "search",
+        abstract: "Find records by name, alias, plate, VIN or number, in any script, by word prefixes; best matches first."
+    )
+
+    @Argument(help: "What to look for, e.g. Djordjevic or \"SK 123\".") var text: String
+    @Option(help: "The node folder.") var data: String
+    @Option(help: "Only this kind: person, vehicle, document or firearm.") var kind: String?
+    @Option(help: "Most results to show.") var limit = 50
+    @Flag(help: "Print JSON.") var json = false
+
+    func run() throws {
+        var only: RecordKind?
+        if let kind {
+            guard let parsed = RecordKind(rawValue: kind), !parsed.searchableFields.isEmpty else {
+                throw CLIError("--kind must be person, vehicle, document or firearm, not \(kind)")
+            }
+            only = parsed
+        }
+        guard limit > 0 else { throw CLIError("--limit must be a positive number") }
+        let hits = try NodeDirectory(data).open().search(text, kind: only, limit: limit)
+        if json {
+            try printJSON(hits.map { ["kind": $0.kind.rawValue, "id": $0.id, "group": $0.group, "label": $0.label] })
+            return
+        }
+        if hits.isEmpty { print("no record matches \"\(text)\"") }
+        for hit in hits { print("\(hit.kind.rawValue)  \(hit.id)  \(hit.group)  \(hit.label)") }
+    }
+}
