@@ -11,10 +11,19 @@ public struct FieldSpec: Hashable, Sendable {
     public let allowedValues: [String]?
     /// Whether a create must set it.
     public let isRequired: Bool
+    /// The shape a free-text value must have.
+    public let format: FieldFormat
 
     /// Creates a field spec; a `max` field's allowed values are its order.
-    public init(_ name: String, _ mergeClass: MergeClass = .lww, allowed: [String]? = nil, required: Bool = false) {
+    public init(
+        _ name: String,
+        _ mergeClass: MergeClass = .lww,
+        allowed: [String]? = nil,
+        required: Bool = false,
+        format: FieldFormat = .text
+    ) {
         self.name = name
+        self.format = format
         self.mergeClass = mergeClass
         if case .max(let order) = mergeClass, allowed == nil {
             self.allowedValues = order

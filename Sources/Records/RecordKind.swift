@@ -29,19 +29,19 @@ public enum RecordKind: String, CaseIterable, Hashable, Sendable {
         switch self {
         case .person:
             return [
-                FieldSpec("family_name", required: true), FieldSpec("given_name"), FieldSpec("birth_date"),
-                FieldSpec("birth_place"), FieldSpec("nationality"), FieldSpec("sex", allowed: ["F", "M", "X"]),
+                FieldSpec("family_name", required: true), FieldSpec("given_name"), FieldSpec("birth_date", format: .date),
+                FieldSpec("birth_place"), FieldSpec("nationality", format: .country), FieldSpec("sex", allowed: ["F", "M", "X"]),
                 FieldSpec("aliases"), FieldSpec("alert", allowed: ["wanted", "missing", "suspect", "none"]),
                 FieldSpec("reason"),
             ]
         case .vehicle:
             return [
                 FieldSpec("plate"), FieldSpec("vin"), FieldSpec("make"), FieldSpec("model"), FieldSpec("colour"),
-                FieldSpec("registration_country"), FieldSpec("alert", allowed: ["stolen", "wanted", "none"]),
+                FieldSpec("registration_country", format: .country), FieldSpec("alert", allowed: ["stolen", "wanted", "none"]),
             ]
         case .document:
             return [
-                FieldSpec("doc_type", required: true), FieldSpec("number", required: true), FieldSpec("issuing_country"),
+                FieldSpec("doc_type", required: true), FieldSpec("number", required: true), FieldSpec("issuing_country", format: .country),
                 FieldSpec("status", allowed: ["stolen", "lost", "invalid", "false", "misappropriated"]),
             ]
         case .firearm:
@@ -59,7 +59,7 @@ public enum RecordKind: String, CaseIterable, Hashable, Sendable {
         case .hit:
             return [
                 FieldSpec("record_id", .immutable, required: true), FieldSpec("place", .immutable),
-                FieldSpec("checked_at", .immutable), FieldSpec("outcome", .immutable),
+                FieldSpec("checked_at", .immutable, format: .timestamp), FieldSpec("outcome", .immutable),
             ]
         case .note:
             return [

@@ -28,6 +28,9 @@ public enum RecordValidation {
                 guard value.utf8.count <= maxValueBytes else {
                     throw RecordValidationError(field: write.field, "field \(write.field) is longer than \(maxValueBytes) bytes")
                 }
+                if let problem = spec.format.problem(with: value) {
+                    throw RecordValidationError(field: write.field, "field \(write.field) \(problem), not \"\(value)\"")
+                }
                 if let allowed = spec.allowedValues, !allowed.contains(value) {
                     throw RecordValidationError(
                         field: write.field,

@@ -1,0 +1,79 @@
+/// The shape a free-text field's value must have, checked on local writes.
+public enum FieldFormat: Hashable, Sendable {
+    /// Any text.
+    case text
+    /// A calendar date, `YYYY-MM-DD`.
+    case date
+    /// An ISO 3166-1 alpha-2 country code, upper case (`RS`, `MK`).
+    case country
+    /// A UTC or offset timestamp, `YYYY-MM-DDTHH:MM[:SS[.fff]]` then `Z` or `±HH:MM`.
+    case timestamp
+
+    /// Why `value` does not fit, as the end of a sentence, or nil when it fits.
+    func problem(with value: String) -> String? {
+        switch self {
+        case .text:
+            return nil
+        case .date:
+            return Self.isDate(Substring(value)) ? nil : "must be a date written YYYY-MM-DD, such as 1984-03-07"
+        case .country:
+            return Self.countryCodes.contains(value)
+                ? nil : "must be an ISO 3166 alpha-2 country code in capitals, such as RS, MK, ME, AL, BA or XK"
+        case .timestamp:
+            return Self.isTimestamp(value) ? nil : "must be a time written YYYY-MM-DDTHH:MM:SSZ or with an offset such as +01:00"
+        }
+    }
+
+    static func isDate(_ text: Substring) -> Bool {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+            parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }),
+            let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]), (1...12).contains(month), day >= 1
+        else { return false }
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        return day <= days
+    }
+
+    static func isTimestamp(_ text: String) -> Bool {
+        guard let t = text.firstIndex(of: "T"), isDate(text[..<t]) else { return false }
+        var time = text[text.index(after: t)...]
+        if time.hasSuffix("Z") {
+            time = time.dropLast()
+        } else if time.count > 6, ["+", "-"].contains(time[time.index(time.endIndex, offsetBy: -6)]) {
+            let offset = time.suffix(5)
+            guard isClock(offset, allowSeconds: false) else { return false }
+            time = time.dropLast(6)
+        } else {
+            return false
+        }
+        if let dot = time.firstIndex(of: ".") {
+            let fraction = time[time.index(after: dot)...]
+            guard !fraction.isEmpty, fraction.allSatisfy({ $0.isASCII && $0.isNumber }) else { return false }
+            time = time[..<dot]
+        }
+        return isClock(time, allowSeconds: true)
+    }
+
+    private static func isClock(_ text: Substring, allowSeconds: Bool) -> Bool {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2 || (allowSeconds && parts.count == 3),
+            parts.allSatisfy({ $0.count == 2 && $0.allSatisfy { $0.isASCII && $0.isNumber } })
+        else { return false }
+        let numbers = parts.compactMap { Int($0) }
+        return numbers[0] < 24 && numbers[1] < 60 && (numbers.count < 3 || numbers[2] < 60)
+    }
+
+    /// ISO 3166-1 alpha-2, plus XK (Kosovo, user-assigned and used by the EU).
+    static let countryCodes: Set<String> = Set(
+        """
+        AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ
+        CA CC CD CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DJ DK DM DO DZ EC EE EG EH ER ES ET FI FJ FK FM FO FR
+        GA GB GD GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR HT HU ID IE IL IM IN IO IQ IR IS IT JE JM JO
+        JP KE KG KH KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA MC MD ME MF MG MH MK ML MM MN MO MP MQ MR
+        MS MT MU MV MW MX MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO
+        RS RU RW SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV
+        TW TZ UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW XK
+        """.split(whereSeparator: \.isWhitespace).map(String.init)
+    )
+}
