@@ -39,21 +39,26 @@ public final class SyncNode: Sendable {
     /// The topology in force.
     public var currentTopology: RegionTopology { topology.withLockedValue { $0 } }
 
+    /// The checks a peer certificate must pass, always against the topology in force.
+    private var certificateCheck: @Sendable () -> PeerCertificateCheck {
+        { [topology, nodeID = configuration.nodeID] in PeerCertificateCheck(topology: topology.withLockedValue { $0 }, localNode: nodeID) }
+    }
+
     /// The port the node listens on, once bound.
     public var port: Int? { listeningPort.withLockedValue { $0 } }
 
     /// Runs until the task is cancelled; `onListening` gets the bound port.
     public func run(onListening: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
         storage.start()
+        var failure: (any Error)?
         do {
             try await serve(onListening: onListening)
         } catch {
-            try? await storage.shutdownGracefully()
-            try? await eventLoops.shutdownGracefully()
-            throw error
+            failure = error
         }
         try? await storage.shutdownGracefully()
         try? await eventLoops.shutdownGracefully()
+        if let failure { throw failure }
     }
 
     private func serve(onListening: @escaping @Sendable (Int) -> Void) async throws {
@@ -90,7 +95,7 @@ public final class SyncNode: Sendable {
         }
         let server = try await PeerListener.bind(
             host: host, port: port, group: eventLoops, credentials: configuration.credentials,
-            check: { [topology] in PeerCertificateCheck(topology: topology.withLockedValue { $0 }, localNode: me) },
+            check: certificateCheck,
             maxFrameLength: configuration.maxFrameLength,
             logger: logger
         )
@@ -119,14 +124,13 @@ public final class SyncNode: Sendable {
 
     private func dial(peer: String, address: String) async {
         var backoff = configuration.backoff
-        let me = configuration.nodeID
         while !Task.isCancelled {
             var failure: String?
             if let (host, port) = PeerDialer.split(address: address) {
                 do {
                     let channel = try await PeerDialer.connect(
                         host: host, port: port, peer: peer, group: eventLoops, credentials: configuration.credentials,
-                        check: { [topology] in PeerCertificateCheck(topology: topology.withLockedValue { $0 }, localNode: me) },
+                        check: certificateCheck,
                         maxFrameLength: configuration.maxFrameLength,
                         logger: logger
                     )

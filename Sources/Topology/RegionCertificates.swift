@@ -134,6 +134,8 @@ extension RegionCertificates {
         public let nodeIDs: [String]
         /// The serial, as the `revoked` list takes it.
         public let serial: String
+        /// The serial's bytes.
+        public let serialBytes: [UInt8]
         /// Subject and issuer, RFC 4514 form.
         public let subject: String
         /// The issuer.
@@ -158,7 +160,8 @@ extension RegionCertificates {
         var isAuthority = false
         if case .isCertificateAuthority = constraints { isAuthority = true }
         return Summary(
-            nodeIDs: nodeIDs(in: certificate), serial: serialText(certificate.serialNumber.bytes), subject: "\(certificate.subject)",
+            nodeIDs: nodeIDs(in: certificate), serial: serialText(certificate.serialNumber.bytes),
+            serialBytes: Array(certificate.serialNumber.bytes), subject: "\(certificate.subject)",
             issuer: "\(certificate.issuer)", notBefore: certificate.notValidBefore, notAfter: certificate.notValidAfter, isAuthority: isAuthority
         )
     }

@@ -50,7 +50,7 @@ extension RegionTopology {
     /// so `04:1A`, `41a` and `0x041a` are the same serial (the `x` is not a hex digit and the
     /// zeros lead).
     public func isRevoked(serial bytes: [UInt8]) -> Bool {
-        let serial = Self.normalizedSerial(bytes.map { String($0, radix: 16) }.map { $0.count == 1 ? "0" + $0 : $0 }.joined())
+        let serial = Self.normalizedSerial(RegionCertificates.serialText(bytes))
         return revoked.contains { Self.normalizedSerial($0) == serial }
     }
 

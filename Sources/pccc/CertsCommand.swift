@@ -124,8 +124,7 @@ extension CertsCommand {
             } catch {
                 throw CLIError(error.description)
             }
-            let serialBytes = summary.serial.split(separator: ":").compactMap { UInt8($0, radix: 16) }
-            if current.isRevoked(serial: serialBytes) {
+            if current.isRevoked(serial: summary.serialBytes) {
                 print("serial \(summary.serial) of \(summary.nodeIDs.joined(separator: ", ")) is already revoked in \(topology)")
                 return
             }

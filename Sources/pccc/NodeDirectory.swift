@@ -43,10 +43,17 @@ struct NodeDirectory {
 
     /// Opens the node's replica with the trust of its topology.
     func open() throws -> Replica {
+        try openWithTopology().replica
+    }
+
+    /// Opens the node's replica and returns the topology it was opened with, for commands that
+    /// need both (one read and parse of the file).
+    func openWithTopology() throws -> (replica: Replica, topology: RegionTopology) {
         let nodeID = try nodeID()
         let topology = try Self.loadTopology(topologyPath)
         let key = try Self.loadSigningKey(signingKeyPath)
-        return try Replica(path: replicaPath, configuration: ReplicaConfiguration(nodeID: nodeID, signingKey: key, roster: topology.roster))
+        let replica = try Replica(path: replicaPath, configuration: ReplicaConfiguration(nodeID: nodeID, signingKey: key, roster: topology.roster))
+        return (replica, topology)
     }
 
     static func loadTopology(_ path: String) throws -> RegionTopology {

@@ -20,8 +20,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw CLIError("--log-level must be trace, debug, info, warning or error")
         }
         let directory = NodeDirectory(data)
-        let replica = try directory.open()
-        let topology = try NodeDirectory.loadTopology(directory.topologyPath)
+        let (replica, topology) = try directory.openWithTopology()
         let configuration = NodeConfiguration(
             nodeID: replica.configuration.nodeID, topology: topology, credentials: try directory.credentials(), listenAddress: listen
         )

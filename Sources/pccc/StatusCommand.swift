@@ -19,8 +19,7 @@ struct StatusCommand: ParsableCommand {
 
     func run() throws {
         let directory = NodeDirectory(data)
-        let replica = try directory.open()
-        let topology = try NodeDirectory.loadTopology(directory.topologyPath)
+        let (replica, topology) = try directory.openWithTopology()
         let me = replica.configuration.nodeID
         let now = ReplicaConfiguration.systemMilliseconds()
         let serving = (try replica.servingHeartbeat()).map { now < $0 + Self.heartbeatFreshness } ?? false
