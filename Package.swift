@@ -84,6 +84,7 @@ let package = Package(
                 "SyncCore",
                 "Records",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .target(
@@ -177,6 +178,7 @@ let package = Package(
                 "TestSupport",
                 "pccc",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]
         ),

@@ -277,6 +277,12 @@ public final class SyncNode: Sendable {
                         try replica.recordPeerProgress(peer: peer, positions)
                     }
                 }
+                // Receipts were noted when the requests were applied; this tells the senders.
+                do {
+                    try await onStorage { [replica] in _ = try replica.acknowledgeReceivedRequests() }
+                } catch {
+                    logger.error("cannot acknowledge received requests: \(error)")
+                }
             }
             try? await Task.sleep(nanoseconds: configuration.tickMilliseconds * 1_000_000)
         }

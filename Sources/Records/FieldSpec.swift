@@ -13,6 +13,8 @@ public struct FieldSpec: Hashable, Sendable {
     public let isRequired: Bool
     /// The shape a free-text value must have.
     public let format: FieldFormat
+    /// Whether only the node itself writes it (a request's receipt and deadline), never a user.
+    public let isManaged: Bool
 
     /// Creates a field spec; a `max` field's allowed values are its order.
     public init(
@@ -20,9 +22,11 @@ public struct FieldSpec: Hashable, Sendable {
         _ mergeClass: MergeClass = .lww,
         allowed: [String]? = nil,
         required: Bool = false,
-        format: FieldFormat = .text
+        format: FieldFormat = .text,
+        managed: Bool = false
     ) {
         self.name = name
+        self.isManaged = managed
         self.format = format
         self.mergeClass = mergeClass
         if case .max(let order) = mergeClass, allowed == nil {

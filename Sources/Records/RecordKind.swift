@@ -55,6 +55,8 @@ public enum RecordKind: String, CaseIterable, Hashable, Sendable {
                 FieldSpec("urgency", .immutable, allowed: ["urgent_direct", "urgent_indirect", "standard"], required: true),
                 FieldSpec("subject_ids", .immutable), FieldSpec("question", required: true),
                 FieldSpec("status", .max(order: Self.requestStatusOrder)), FieldSpec("answer"),
+                // Set by the requested node when the request reaches it; the deadline runs from there.
+                FieldSpec("received_at", format: .timestamp, managed: true), FieldSpec("due_at", format: .timestamp, managed: true),
             ]
         case .hit:
             return [

@@ -6,11 +6,13 @@ public enum RecordValidation {
     /// The longest value a field may hold, in UTF-8 bytes.
     public static let maxValueBytes = 64 * 1024
 
-    /// Validates the field writes of a create, update or append of `kind`.
+    /// Validates the field writes of a create, update or append of `kind`; `byNode` allows the
+    /// fields only the node itself writes.
     public static func check(
         _ writes: [FieldWrite],
         kind: RecordKind,
-        isCreate: Bool
+        isCreate: Bool,
+        byNode: Bool = false
     ) throws(RecordValidationError) {
         var seen = Set<String>()
         for write in writes {
@@ -20,6 +22,9 @@ public enum RecordValidation {
             }
             guard seen.insert(write.field).inserted else {
                 throw RecordValidationError(field: write.field, "field \(write.field) is set twice")
+            }
+            if spec.isManaged, !byNode {
+                throw RecordValidationError(field: write.field, "field \(write.field) is set by the node, not by hand")
             }
             if !isCreate, spec.mergeClass == .immutable {
                 throw RecordValidationError(field: write.field, "field \(write.field) is fixed at creation and cannot be changed")

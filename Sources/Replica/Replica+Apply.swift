@@ -62,6 +62,7 @@ extension Replica {
             }
             try BatchStore.store(batch, leaves: leaves, receivedAt: now, db: db)
             try BatchStore.purgeErased(applier.erased, db: db)
+            try Self.recordRequestReceipts(in: leaves, nodeID: configuration.nodeID, now: now, db: db)
             var clock = try Self.loadClock(db)
             clock.observe(header.hlcMax, wallMilliseconds: now)
             try Self.saveClock(clock, db)

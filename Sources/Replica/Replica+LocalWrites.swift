@@ -5,9 +5,26 @@ import SyncCore
 
 extension Replica {
     /// Runs one local transaction in `group`: validates every write, merges it, and stores the
-    /// resulting signed batch, all in one SQLite transaction. Returns that batch.
+    /// resulting signed batch, all in one SQLite transaction, with one audit entry per step
+    /// when an `actor` is given. Returns that batch.
     @discardableResult
-    public func transact(in group: String, _ build: (inout LocalTransaction) throws -> Void) throws -> SignedBatch {
+    public func transact(
+        in group: String,
+        auditedAs actor: AuditActor? = nil,
+        _ build: (inout LocalTransaction) throws -> Void
+    ) throws -> SignedBatch {
+        try transact(in: group, auditedAs: actor, byNode: false, also: nil, build)
+    }
+
+    /// `transact`, optionally writing node-managed fields and running `also` in the same
+    /// SQLite transaction.
+    func transact(
+        in group: String,
+        auditedAs actor: AuditActor?,
+        byNode: Bool,
+        also: ((Database) throws -> Void)?,
+        _ build: (inout LocalTransaction) throws -> Void
+    ) throws -> SignedBatch {
         let wallClock = configuration.wallClock
         var transaction = LocalTransaction(newID: { RecordID.make(milliseconds: wallClock()) })
         try build(&transaction)
@@ -23,11 +40,16 @@ extension Replica {
             var applier = ChangeApplier(db: db, origin: configuration.nodeID, group: group)
             var leaves: [BatchLeaf] = []
             leaves.reserveCapacity(steps.count)
+            let now = configuration.wallClock()
             for step in steps {
-                let change = try self.change(for: step, hlc: tick(&clock), group: group, db: db)
+                let change = try self.change(for: step, hlc: tick(&clock), group: group, byNode: byNode, db: db)
                 try applier.apply(change)
                 leaves.append(.full(change))
+                if let actor {
+                    try Self.appendAudit(Self.auditEvent(for: change, group: group, actor: actor), now: now, db: db)
+                }
             }
+            try also?(db)
             let head = try BatchStore.head(origin: configuration.nodeID, group: group, db: db)
             let batch = try SignedBatch.make(
                 network: configuration.roster.network,
@@ -51,33 +73,59 @@ extension Replica {
     }
 
     /// Creates one record in its own transaction and returns its id.
-    public func create(_ kind: RecordKind, in group: String, _ fields: [FieldWrite]) throws -> RecordID {
+    public func create(_ kind: RecordKind, in group: String, _ fields: [FieldWrite], auditedAs actor: AuditActor? = nil) throws -> RecordID {
         var id: RecordID?
-        try transact(in: group) { id = $0.create(kind, fields) }
+        try transact(in: group, auditedAs: actor) { id = $0.create(kind, fields) }
         return id!
     }
 
     /// Updates fields of one record in its own transaction.
-    public func update(_ id: RecordID, _ fields: [FieldWrite]) throws {
-        try transact(in: try liveGroup(of: id)) { $0.update(id, fields) }
+    public func update(_ id: RecordID, _ fields: [FieldWrite], auditedAs actor: AuditActor? = nil) throws {
+        try transact(in: try liveGroup(of: id), auditedAs: actor) { $0.update(id, fields) }
     }
 
     /// Erases one record in its own transaction.
-    public func erase(_ id: RecordID, reason: String) throws {
-        try transact(in: try liveGroup(of: id)) { $0.erase(id, reason: reason) }
+    public func erase(_ id: RecordID, reason: String, auditedAs actor: AuditActor? = nil) throws {
+        try transact(in: try liveGroup(of: id), auditedAs: actor) { $0.erase(id, reason: reason) }
     }
 
     /// Appends a hit or note in its own transaction, in the group of the record it refers to.
-    public func append(_ kind: RecordKind, _ fields: [FieldWrite]) throws -> RecordID {
+    public func append(_ kind: RecordKind, _ fields: [FieldWrite], auditedAs actor: AuditActor? = nil) throws -> RecordID {
         guard let target = RecordKind.parentRecordID(in: fields), let targetID = RecordID(target) else {
             throw ReplicaError(.invalid, "a \(kind.rawValue) needs record_id set to the id of the record it is about")
         }
         var id: RecordID?
-        try transact(in: try liveGroup(of: targetID)) { id = $0.append(kind, fields) }
+        try transact(in: try liveGroup(of: targetID), auditedAs: actor) { id = $0.append(kind, fields) }
         return id!
     }
 
-    private func liveGroup(of id: RecordID) throws -> String {
+    /// The audit entry of one local change: the fields it wrote, never their values, so an
+    /// erasure leaves no personal data behind in the log.
+    static func auditEvent(for change: Change, group: String, actor: AuditActor) -> AuditEvent {
+        let id = change.recordID.description
+        switch change.operation {
+        case .create(let writes):
+            let fields = writes.map(\.field).joined(separator: ", ")
+            return AuditEvent(
+                user: actor.user, action: "create", recordIDs: [id], purpose: actor.purpose, detail: "\(change.kind) in group \(group): \(fields)")
+        case .update(let writes):
+            let set = writes.filter { $0.value != nil }.map(\.field)
+            let cleared = writes.filter { $0.value == nil }.map(\.field)
+            var detail = "\(change.kind): set " + (set.isEmpty ? "nothing" : set.joined(separator: ", "))
+            if !cleared.isEmpty { detail += "; cleared " + cleared.joined(separator: ", ") }
+            return AuditEvent(user: actor.user, action: "change", recordIDs: [id], purpose: actor.purpose, detail: detail)
+        case .erase(let reason):
+            return AuditEvent(user: actor.user, action: "erase", recordIDs: [id], purpose: actor.purpose, detail: "\(change.kind), reason \(reason)")
+        case .append(let writes):
+            let parent = RecordKind.parentRecordID(in: writes)
+            return AuditEvent(
+                user: actor.user, action: "create", recordIDs: [id] + (parent.map { [$0] } ?? []), purpose: actor.purpose,
+                detail: "\(change.kind) on \(parent ?? "no record")"
+            )
+        }
+    }
+
+    func liveGroup(of id: RecordID) throws -> String {
         try writer.read { db in try Self.locate(id, db: db).group }
     }
 
@@ -97,13 +145,13 @@ extension Replica {
         throw ReplicaError(.notFound, "no record has id \(id)")
     }
 
-    private func change(for step: LocalTransaction.Step, hlc: HybridTimestamp, group: String, db: Database) throws -> Change {
+    private func change(for step: LocalTransaction.Step, hlc: HybridTimestamp, group: String, byNode: Bool, db: Database) throws -> Change {
         switch step {
         case .create(let kind, let id, let writes):
             guard !kind.isAppendOnly else {
                 throw ReplicaError(.invalid, "a \(kind.rawValue) is appended, not created")
             }
-            try validate(writes, kind: kind, isCreate: true)
+            try validate(writes, kind: kind, isCreate: true, byNode: byNode)
             return Change(kind: kind.rawValue, recordID: id, hlc: hlc, operation: .create(writes))
         case .update(let id, let writes):
             let (kind, recordGroup) = try Self.locate(id, db: db)
@@ -112,7 +160,7 @@ extension Replica {
                 throw ReplicaError(.invalid, "a \(kind.rawValue) is append-only and cannot be changed")
             }
             guard !writes.isEmpty else { throw ReplicaError(.invalid, "the update of \(id) sets no field") }
-            try validate(writes, kind: kind, isCreate: false)
+            try validate(writes, kind: kind, isCreate: false, byNode: byNode)
             return Change(kind: kind.rawValue, recordID: id, hlc: hlc, operation: .update(writes))
         case .erase(let id, let reason):
             let (kind, recordGroup) = try Self.locate(id, db: db)
@@ -125,7 +173,7 @@ extension Replica {
             guard kind.isAppendOnly else {
                 throw ReplicaError(.invalid, "a \(kind.rawValue) is created, not appended")
             }
-            try validate(writes, kind: kind, isCreate: true)
+            try validate(writes, kind: kind, isCreate: true, byNode: byNode)
             if let target = RecordKind.parentRecordID(in: writes) {
                 guard let targetID = RecordID(target) else {
                     throw ReplicaError(.invalid, "record_id \(target) is not a record id")
@@ -136,9 +184,9 @@ extension Replica {
         }
     }
 
-    private func validate(_ writes: [FieldWrite], kind: RecordKind, isCreate: Bool) throws {
+    private func validate(_ writes: [FieldWrite], kind: RecordKind, isCreate: Bool, byNode: Bool) throws {
         do {
-            try RecordValidation.check(writes, kind: kind, isCreate: isCreate)
+            try RecordValidation.check(writes, kind: kind, isCreate: isCreate, byNode: byNode)
         } catch {
             throw ReplicaError(.invalid, error.reason)
         }

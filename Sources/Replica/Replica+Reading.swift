@@ -11,10 +11,6 @@ extension Replica {
                 guard let row = try Row.fetchOne(db, sql: "SELECT * FROM \"\(kind.rawValue)\" WHERE id = ?", arguments: [id.description]) else {
                     continue
                 }
-                var values: [String: String] = [:]
-                for spec in kind.fields {
-                    if let value: String = row[spec.name] { values[spec.name] = value }
-                }
                 var provenance: [String: WriteStamp] = [:]
                 for clock in try Row.fetchAll(
                     db,
@@ -24,12 +20,7 @@ extension Replica {
                     let hlc: Int64 = clock["hlc"]
                     provenance[clock["field"]] = WriteStamp(hlc: HybridTimestamp(rawValue: UInt64(hlc)), origin: clock["origin"])
                 }
-                return .live(
-                    RecordSnapshot(
-                        kind: kind, id: id, group: row["sharing_group"], origin: row["origin"],
-                        createdAt: row["created_at"], values: values, provenance: provenance
-                    )
-                )
+                return .live(Self.snapshot(kind: kind, id: id, row: row, provenance: provenance))
             }
             if let row = try Row.fetchOne(
                 db,

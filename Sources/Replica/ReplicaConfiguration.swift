@@ -1,3 +1,4 @@
+import Foundation
 import SyncCore
 
 #if canImport(Glibc)
@@ -18,6 +19,8 @@ public struct ReplicaConfiguration: Sendable {
     public var limits: BatchLimits = .default
     /// How far ahead of the local clock a batch may be before it is held back.
     public var maxClockSkewMilliseconds: UInt64 = 10 * 60 * 1000
+    /// The centre's time zone, in which a request's calendar-day deadline is counted.
+    public var timeZone: TimeZone = .current
     /// The wall clock in Unix milliseconds; replaceable so tests can skew it.
     public var wallClock: @Sendable () -> UInt64 = ReplicaConfiguration.systemMilliseconds
 

@@ -14,6 +14,10 @@ public struct ReplicaError: Error, Equatable, Sendable, CustomStringConvertible 
         case tooLarge = "too_large"
         /// The file belongs to another node or is not a replica.
         case wrongReplica = "wrong_replica"
+        /// The acting user is unknown here or lacks the role.
+        case notAllowed = "not_allowed"
+        /// The thing to add already exists.
+        case exists
     }
 
     /// The stable code.

@@ -5,7 +5,7 @@ import Records
 /// add the next number.
 enum ReplicaSchema {
     /// The schema version written to `PRAGMA user_version` by the last migration.
-    static let version = 4
+    static let version = 5
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -45,8 +45,37 @@ enum ReplicaSchema {
             }
             try db.execute(sql: "PRAGMA user_version = 4")
         }
+        migrator.registerMigration("5-users-audit-requests") { db in
+            // Local users and the audit head never leave the node; the triggers refuse edits and
+            // deletions of audit entries through SQL (audit verify catches what bypasses them).
+            try db.execute(
+                sql: """
+                    CREATE TABLE local_user (
+                        name TEXT PRIMARY KEY NOT NULL, role TEXT NOT NULL CHECK (role IN ('staff', 'admin')),
+                        added_at INTEGER NOT NULL, added_by TEXT NOT NULL) WITHOUT ROWID;
+                    CREATE TABLE audit_head (only_row INTEGER PRIMARY KEY CHECK (only_row = 1), seq INTEGER NOT NULL, hash BLOB NOT NULL);
+                    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log BEGIN
+                        SELECT RAISE(ABORT, 'the audit log is append-only');
+                    END;
+                    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log BEGIN
+                        SELECT RAISE(ABORT, 'the audit log is append-only');
+                    END;
+                    CREATE TABLE request_receipt (
+                        request_id TEXT PRIMARY KEY NOT NULL, received_at INTEGER NOT NULL,
+                        acknowledged INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+                    ALTER TABLE request ADD COLUMN received_at TEXT;
+                    ALTER TABLE request ADD COLUMN due_at TEXT;
+                    CREATE INDEX request_by_to_node ON request (to_node);
+                    CREATE INDEX request_by_from_node ON request (from_node);
+                    PRAGMA user_version = 5;
+                    """
+            )
+        }
         return migrator
     }
+
+    /// Fields added by later migrations; version 1 must create exactly the columns it always did.
+    private static let fieldsAddedLater: [RecordKind: Set<String>] = [.request: ["received_at", "due_at"]]
 
     private static func createVersion1(_ db: Database) throws {
         try db.execute(
@@ -109,7 +138,7 @@ enum ReplicaSchema {
                 """
         )
         for kind in RecordKind.allCases {
-            let columns = kind.fields.map { "\"\($0.name)\" TEXT" }.joined(separator: ", ")
+            let columns = kind.fields.filter { !(fieldsAddedLater[kind]?.contains($0.name) ?? false) }.map { "\"\($0.name)\" TEXT" }.joined(separator: ", ")
             try db.execute(
                 sql: """
                     CREATE TABLE "\(kind.rawValue)" (

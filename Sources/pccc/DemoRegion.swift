@@ -31,7 +31,9 @@ struct DemoRegion {
             let keyPath = root.appendingPathComponent("\(id).signing").path
             try NodeDirectory.writeSigningKey(keys[id]!, to: keyPath)
             let data = root.appendingPathComponent("nodes/\(id)").path
-            replicas[id] = try InitCommand.initialise(data: data, node: id, topology: topologyPath, signingKeyPath: keyPath).0
+            replicas[id] = try InitCommand.initialise(
+                data: data, node: id, topology: topologyPath, signingKeyPath: keyPath, admin: StaffOptions.loginName()
+            ).0
         }
         self.replicas = replicas
     }

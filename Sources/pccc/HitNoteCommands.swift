@@ -9,20 +9,22 @@ struct HitCommand: ParsableCommand {
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Log a hit (append-only); prints its id.")
         @Argument(help: "The id of the record that was hit.") var record: String
-        @Option(help: "The node folder.") var data: String
+        @OptionGroup var staff: StaffOptions
         @Option(help: "Where the check happened.") var place: String
         @Option(help: "What came of it.") var outcome: String
         @Option(help: "When the check happened (ISO 8601); now when omitted.") var checkedAt: String?
 
         func run() throws {
-            let replica = try NodeDirectory(data).open()
-            let when = checkedAt ?? Timestamps.iso8601(milliseconds: replica.configuration.wallClock())
-            let id = try replica.append(
+            let recordID = try parseID(record)
+            let session = try staff.open()
+            let when = checkedAt ?? Timestamps.iso8601(milliseconds: session.replica.configuration.wallClock())
+            let id = try session.replica.append(
                 .hit,
                 [
-                    FieldWrite("record_id", try parseID(record).description), FieldWrite("place", place),
+                    FieldWrite("record_id", recordID.description), FieldWrite("place", place),
                     FieldWrite("outcome", outcome), FieldWrite("checked_at", when),
-                ]
+                ],
+                auditedAs: session.actor
             )
             print(id)
         }
@@ -35,14 +37,17 @@ struct NoteCommand: ParsableCommand {
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a note (append-only); prints its id.")
         @Argument(help: "The id of the record the note is about.") var record: String
-        @Option(help: "The node folder.") var data: String
+        @OptionGroup var staff: StaffOptions
         @Option(help: "The note.") var text: String
-        @Option(help: "Who wrote it.") var author: String?
 
         func run() throws {
-            var writes = [FieldWrite("record_id", try parseID(record).description), FieldWrite("text", text)]
-            if let author { writes.append(FieldWrite("author", author)) }
-            print(try NodeDirectory(data).open().append(.note, writes))
+            let recordID = try parseID(record)
+            let session = try staff.open()
+            // The author is the acting user, so a note cannot be signed with someone else's name.
+            let writes = [
+                FieldWrite("record_id", recordID.description), FieldWrite("text", text), FieldWrite("author", session.actor.user),
+            ]
+            print(try session.replica.append(.note, writes, auditedAs: session.actor))
         }
     }
 }

@@ -20,14 +20,22 @@ struct InitCommand: ParsableCommand {
     @Option(help: "The region CA certificate (PEM); needed to serve.") var ca: String?
     @Option(help: "This node's TLS certificate (PEM), from pccc certs issue.") var cert: String?
     @Option(help: "This node's TLS private key (PEM).") var key: String?
+    @Option(help: "The node's first admin (default: your login name).") var admin: String?
 
     func run() throws {
         let tls = try Self.checkTLS(node: node, ca: ca, cert: cert, key: self.key)
-        let (replica, signing, keyPinned) = try Self.initialise(data: data, node: node, topology: topology, signingKeyPath: signingKey)
+        // The login name that makes the node is its first admin, so the node works at once.
+        let firstAdmin = admin ?? StaffOptions.loginName()
+        guard LocalUser.isValidName(firstAdmin) else {
+            throw CLIError("\(firstAdmin) cannot be a user name (lowercase letters, digits, '.', '_' or '-'); pass --admin NAME")
+        }
+        let (replica, signing, keyPinned) = try Self.initialise(
+            data: data, node: node, topology: topology, signingKeyPath: signingKey, admin: firstAdmin
+        )
         if let tls {
             try Self.install(tls, in: NodeDirectory(data))
         }
-        print("initialised node \(node) in \(data) (schema version \(try replica.schemaVersion()))")
+        print("initialised node \(node) in \(data) (schema version \(try replica.schemaVersion())); \(firstAdmin) is its first admin")
         if !keyPinned {
             print("pin its signing key in the topology: signing_key: \(signing.publicKey.topologyForm)")
         }
@@ -65,13 +73,14 @@ struct InitCommand: ParsableCommand {
         }
     }
 
-    /// Makes the node folder; returns its replica, its signing key and whether the topology
-    /// already pins that key.
+    /// Makes the node folder with `admin` as its first user; returns its replica, its signing
+    /// key and whether the topology already pins that key.
     static func initialise(
         data: String,
         node: String,
         topology: String,
-        signingKeyPath: String?
+        signingKeyPath: String?,
+        admin: String
     ) throws -> (Replica, BatchSigningKey, Bool) {
         let directory = NodeDirectory(data)
         guard !FileManager.default.fileExists(atPath: directory.nodeIDPath) else {
@@ -90,6 +99,8 @@ struct InitCommand: ParsableCommand {
         try FileManager.default.copyItem(atPath: topology, toPath: directory.topologyPath)
         try NodeDirectory.writeSigningKey(key, to: directory.signingKeyPath)
         try Data((node + "\n").utf8).write(to: URL(fileURLWithPath: directory.nodeIDPath))
-        return (try directory.open(), key, entry.signingKey != nil)
+        let replica = try directory.open()
+        try replica.addUser(admin, role: .admin, addedBy: nil)
+        return (replica, key, entry.signingKey != nil)
     }
 }

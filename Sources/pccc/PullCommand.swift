@@ -12,6 +12,7 @@ struct PullCommand: ParsableCommand {
         let target = try NodeDirectory(data).open()
         let source = try NodeDirectory(from).open()
         let summary = try target.pull(from: source)
+        try target.acknowledgeReceivedRequests()
         print("applied \(summary.applied) batches (\(summary.changes) changes)")
         for refusal in summary.refused { print("not applied: \(refusal)") }
         if !summary.refused.isEmpty { throw CLIError("\(summary.refused.count) streams could not be brought up to date") }

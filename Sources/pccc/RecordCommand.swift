@@ -8,30 +8,27 @@ struct RecordCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "record",
         abstract: "Create, change, erase and show records.",
-        subcommands: [Add.self, Update.self, Erase.self, Show.self]
+        subcommands: [Add.self, Update.self, Erase.self, Show.self, List.self, Export.self]
     )
 
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a record; prints its new id.")
-        @Argument(help: "person, vehicle, document, firearm or request.") var kind: String
-        @Option(help: "The node folder.") var data: String
+        @Argument(help: "person, vehicle, document or firearm.") var kind: String
+        @OptionGroup var staff: StaffOptions
         @Option(help: "The sharing group the record lives in (fixed at creation).") var group: String
         @Option(name: .customLong("set"), help: "FIELD=VALUE, repeatable.") var assignments: [String] = []
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
+            if kind == RecordKind.request.rawValue {
+                throw CLIError("requests are made with pccc request new, which sets the sender and the status")
+            }
             guard let recordKind = RecordKind(rawValue: kind), !recordKind.isAppendOnly else {
-                throw CLIError("kind must be person, vehicle, document, firearm or request, not \(kind)")
+                throw CLIError("kind must be person, vehicle, document or firearm, not \(kind)")
             }
-            let replica = try NodeDirectory(data).open()
-            var writes = try FieldAssignment.writes(set: assignments, clear: [])
-            if recordKind == .request, !writes.contains(where: { $0.field == "from_node" }) {
-                writes.append(FieldWrite("from_node", replica.configuration.nodeID))
-            }
-            if recordKind == .request, !writes.contains(where: { $0.field == "status" }) {
-                writes.append(FieldWrite("status", "open"))
-            }
-            let id = try replica.create(recordKind, in: group, writes)
+            let session = try staff.open()
+            let writes = try FieldAssignment.writes(set: assignments, clear: [])
+            let id = try session.replica.create(recordKind, in: group, writes, auditedAs: session.actor)
             print(json ? #"{"id":"\#(id)"}"# : id.description)
         }
     }
@@ -39,38 +36,48 @@ struct RecordCommand: ParsableCommand {
     struct Update: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Change fields of a record.")
         @Argument(help: "The record id.") var id: String
-        @Option(help: "The node folder.") var data: String
+        @OptionGroup var staff: StaffOptions
         @Option(name: .customLong("set"), help: "FIELD=VALUE, repeatable.") var assignments: [String] = []
         @Option(help: "A field to clear, repeatable.") var clear: [String] = []
 
         func run() throws {
             let recordID = try parseID(id)
-            try NodeDirectory(data).open().update(recordID, try FieldAssignment.writes(set: assignments, clear: clear))
+            let writes = try FieldAssignment.writes(set: assignments, clear: clear)
+            let session = try staff.open()
+            try session.replica.update(recordID, writes, auditedAs: session.actor)
         }
     }
 
     struct Erase: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Erase a record everywhere, keeping only a tombstone.")
         @Argument(help: "The record id.") var id: String
-        @Option(help: "The node folder.") var data: String
+        @OptionGroup var staff: StaffOptions
         @Option(help: "The reason code, such as court_order or retention_expired.") var reason: String
 
         func run() throws {
-            try NodeDirectory(data).open().erase(try parseID(id), reason: reason)
+            let recordID = try parseID(id)
+            let session = try staff.open()
+            try session.replica.erase(recordID, reason: reason, auditedAs: session.actor)
         }
     }
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a record with the centre and time behind each value.")
         @Argument(help: "The record id.") var id: String
-        @Option(help: "The node folder.") var data: String
+        @OptionGroup var staff: StaffOptions
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
             let recordID = try parseID(id)
-            switch try NodeDirectory(data).open().lookup(recordID) {
-            case .unknown:
+            let session = try staff.open()
+            let lookup = try session.replica.lookup(recordID)
+            if case .unknown = lookup {
                 throw CLIError("no record has id \(id)")
+            }
+            try session.audit("consult", [id])
+            switch lookup {
+            case .unknown:
+                return
             case .erased(let tombstone):
                 if json {
                     try printJSON([
@@ -83,28 +90,43 @@ struct RecordCommand: ParsableCommand {
                             + "\(Timestamps.iso8601(milliseconds: tombstone.stamp.hlc.milliseconds)), reason \(tombstone.reason)")
                 }
             case .live(let record):
+                let attachments = try session.replica.attachments(of: recordID)
                 if json {
-                    var fields: [String: Any] = [:]
-                    for (name, stamp) in record.provenance {
-                        fields[name] = [
-                            "value": record.values[name] as Any? ?? NSNull(), "by": stamp.origin,
-                            "at": Timestamps.iso8601(milliseconds: stamp.hlc.milliseconds),
-                            // The exact clock, so the merge order of two writes can be checked.
-                            "hlc": String(stamp.hlc.rawValue),
-                        ]
-                    }
-                    try printJSON([
-                        "id": id, "kind": record.kind.rawValue, "group": record.group, "origin": record.origin,
-                        "created_at": record.createdAt, "fields": fields,
-                    ])
+                    var object = Self.jsonObject(record)
+                    object["hits"] = attachments.filter { $0.kind == .hit }.map(Self.jsonObject)
+                    object["notes"] = attachments.filter { $0.kind == .note }.map(Self.jsonObject)
+                    try printJSON(object)
                 } else {
-                    print("\(record.kind.rawValue) \(id)  group \(record.group)  origin \(record.origin)  created \(record.createdAt)")
-                    for spec in record.kind.fields {
-                        guard let stamp = record.provenance[spec.name] else { continue }
-                        let value = record.values[spec.name] ?? "(cleared)"
-                        print("  \(spec.name): \(value)    [\(stamp.origin), \(Timestamps.iso8601(milliseconds: stamp.hlc.milliseconds))]")
+                    Self.printText(record, indent: "")
+                    for attachment in attachments {
+                        Self.printText(attachment, indent: "  ")
                     }
                 }
+            }
+        }
+
+        static func jsonObject(_ record: RecordSnapshot) -> [String: Any] {
+            var fields: [String: Any] = [:]
+            for (name, stamp) in record.provenance {
+                fields[name] = [
+                    "value": record.values[name] as Any? ?? NSNull(), "by": stamp.origin,
+                    "at": Timestamps.iso8601(milliseconds: stamp.hlc.milliseconds),
+                    // The exact clock, so the merge order of two writes can be checked.
+                    "hlc": String(stamp.hlc.rawValue),
+                ]
+            }
+            return [
+                "id": record.id.description, "kind": record.kind.rawValue, "group": record.group, "origin": record.origin,
+                "created_at": record.createdAt, "fields": fields,
+            ]
+        }
+
+        static func printText(_ record: RecordSnapshot, indent: String) {
+            print("\(indent)\(record.kind.rawValue) \(record.id)  group \(record.group)  origin \(record.origin)  created \(record.createdAt)")
+            for spec in record.kind.fields {
+                guard let stamp = record.provenance[spec.name] else { continue }
+                let value = record.values[spec.name] ?? "(cleared)"
+                print("\(indent)  \(spec.name): \(value)    [\(stamp.origin), \(Timestamps.iso8601(milliseconds: stamp.hlc.milliseconds))]")
             }
         }
     }

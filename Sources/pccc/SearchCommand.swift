@@ -9,7 +9,7 @@ struct SearchCommand: ParsableCommand {
     )
 
     @Argument(help: "What to look for, e.g. Djordjevic or \"SK 123\".") var text: String
-    @Option(help: "The node folder.") var data: String
+    @OptionGroup var staff: StaffOptions
     @Option(help: "Only this kind: person, vehicle, document or firearm.") var kind: String?
     @Option(help: "Most results to show.") var limit = 50
     @Flag(help: "Print JSON.") var json = false
@@ -23,7 +23,9 @@ struct SearchCommand: ParsableCommand {
             only = parsed
         }
         guard limit > 0 else { throw CLIError("--limit must be a positive number") }
-        let hits = try NodeDirectory(data).open().search(text, kind: only, limit: limit)
+        let session = try staff.open()
+        let hits = try session.replica.search(text, kind: only, limit: limit)
+        try session.audit("search", hits.map(\.id), detail: kind.map { "\(text) (kind \($0))" } ?? text)
         if json {
             try printJSON(hits.map { ["kind": $0.kind.rawValue, "id": $0.id, "group": $0.group, "label": $0.label] })
             return

@@ -33,7 +33,13 @@ struct TestRegion {
     let replicas: [String: Replica]
 
     /// `groups` defaults to one group `region` holding every node.
-    init(nodes: [String], groups: [String: Set<String>]? = nil, directory: URL? = nil, limits: BatchLimits = .default) throws {
+    init(
+        nodes: [String],
+        groups: [String: Set<String>]? = nil,
+        directory: URL? = nil,
+        limits: BatchLimits = .default,
+        timeZone: TimeZone = .current
+    ) throws {
         nodeIDs = nodes
         var keys: [String: BatchSigningKey] = [:]
         for node in nodes { keys[node] = BatchSigningKey() }
@@ -51,6 +57,7 @@ struct TestRegion {
             var configuration = ReplicaConfiguration(nodeID: node, signingKey: keys[node]!, roster: roster)
             configuration.wallClock = { clock.now }
             configuration.limits = limits
+            configuration.timeZone = timeZone
             if let directory {
                 replicas[node] = try Replica(path: directory.appendingPathComponent("\(node).sqlite").path, configuration: configuration)
             } else {

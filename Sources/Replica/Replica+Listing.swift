@@ -1,0 +1,174 @@
+import GRDB
+import Records
+import SyncCore
+
+/// Which records `Replica.list` returns; every condition set must hold.
+public struct RecordFilter: Sendable {
+    /// The kinds to list.
+    public var kinds: [RecordKind] = [.person, .vehicle, .document, .firearm, .request]
+    /// Only records of this sharing group.
+    public var group: String?
+    /// Only records whose `alert` is this (persons and vehicles).
+    public var alert: String?
+    /// Only records whose `status` is this (documents, firearms and requests).
+    public var status: String?
+    /// Only records created by this node.
+    public var origin: String?
+    /// Only records with a field written at or after this time (Unix milliseconds).
+    public var changedSince: UInt64?
+    /// The most records to return.
+    public var limit = 200
+
+    /// A filter that lists the staff kinds, 200 at most.
+    public init() {}
+}
+
+/// One line of a record listing.
+public struct RecordSummary: Equatable, Sendable {
+    /// The record's kind.
+    public let kind: RecordKind
+    /// Its id.
+    public let id: String
+    /// Its sharing group.
+    public let group: String
+    /// The node that created it.
+    public let origin: String
+    /// Its main values (names, plate, number, request state), for display.
+    public let label: String
+    /// When its latest field write happened (Unix milliseconds).
+    public let lastChangedAt: UInt64
+}
+
+extension Replica {
+    /// Live records matching `filter`, most recently changed first.
+    public func list(_ filter: RecordFilter) throws -> [RecordSummary] {
+        try writer.read { db in
+            var summaries: [RecordSummary] = []
+            for kind in filter.kinds {
+                var conditions: [String] = []
+                var arguments: [any DatabaseValueConvertible] = [kind.rawValue]
+                for (column, value) in [("sharing_group", filter.group), ("alert", filter.alert), ("status", filter.status), ("origin", filter.origin)] {
+                    guard let value else { continue }
+                    guard column == "sharing_group" || column == "origin" || kind.field(named: column) != nil else {
+                        conditions.append("0")
+                        continue
+                    }
+                    conditions.append("\"\(column)\" = ?")
+                    arguments.append(value)
+                }
+                if let since = filter.changedSince {
+                    conditions.append("last_hlc >= ?")
+                    arguments.append(Int64(bitPattern: HybridTimestamp(milliseconds: since, counter: 0).rawValue))
+                }
+                arguments.append(filter.limit)
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT * FROM (
+                            SELECT record.*, (SELECT max(hlc) FROM field_clock WHERE kind = ? AND record_id = record.id) AS last_hlc
+                            FROM "\(kind.rawValue)" AS record)
+                        \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
+                        ORDER BY last_hlc DESC LIMIT ?
+                        """,
+                    arguments: StatementArguments(arguments)
+                )
+                for row in rows {
+                    let lastHLC: Int64 = row["last_hlc"] ?? 0
+                    summaries.append(
+                        RecordSummary(
+                            kind: kind, id: row["id"], group: row["sharing_group"], origin: row["origin"],
+                            label: Self.label(kind: kind, row: row),
+                            lastChangedAt: HybridTimestamp(rawValue: UInt64(bitPattern: lastHLC)).milliseconds
+                        )
+                    )
+                }
+            }
+            return Array(summaries.sorted { ($0.lastChangedAt, $0.id) > ($1.lastChangedAt, $1.id) }.prefix(filter.limit))
+        }
+    }
+
+    /// Every live record of `group` of the given kinds, with its values and provenance, for
+    /// export; oldest id first within each kind.
+    public func records(inGroup group: String, kinds: [RecordKind] = RecordKind.allCases) throws -> [RecordSnapshot] {
+        try writer.read { db in
+            var snapshots: [RecordSnapshot] = []
+            for kind in kinds {
+                var provenance: [String: [String: WriteStamp]] = [:]
+                let clocks = try Row.fetchCursor(
+                    db,
+                    sql: """
+                        SELECT record_id, field, hlc, origin FROM field_clock
+                        WHERE kind = ? AND record_id IN (SELECT id FROM "\(kind.rawValue)" WHERE sharing_group = ?)
+                        """,
+                    arguments: [kind.rawValue, group]
+                )
+                while let clock = try clocks.next() {
+                    let hlc: Int64 = clock["hlc"]
+                    provenance[clock["record_id"], default: [:]][clock["field"]] = WriteStamp(
+                        hlc: HybridTimestamp(rawValue: UInt64(bitPattern: hlc)), origin: clock["origin"]
+                    )
+                }
+                let rows = try Row.fetchCursor(
+                    db, sql: "SELECT * FROM \"\(kind.rawValue)\" WHERE sharing_group = ? ORDER BY id", arguments: [group]
+                )
+                while let row = try rows.next() {
+                    let id: String = row["id"]
+                    guard let recordID = RecordID(id) else { continue }
+                    snapshots.append(Self.snapshot(kind: kind, id: recordID, row: row, provenance: provenance[id] ?? [:]))
+                }
+            }
+            return snapshots
+        }
+    }
+
+    /// The hits and notes about a record, oldest first.
+    public func attachments(of id: RecordID) throws -> [RecordSnapshot] {
+        let ids = try writer.read { db in
+            try String.fetchAll(
+                db,
+                sql: "SELECT id FROM hit WHERE record_id = ?1 UNION ALL SELECT id FROM note WHERE record_id = ?1 ORDER BY id",
+                arguments: [id.description]
+            )
+        }
+        return try ids.compactMap { text in
+            guard let attachmentID = RecordID(text), case .live(let snapshot) = try lookup(attachmentID) else { return nil }
+            return snapshot
+        }
+    }
+
+    static func snapshot(kind: RecordKind, id: RecordID, row: Row, provenance: [String: WriteStamp]) -> RecordSnapshot {
+        var values: [String: String] = [:]
+        for spec in kind.fields {
+            if let value: String = row[spec.name] { values[spec.name] = value }
+        }
+        return RecordSnapshot(
+            kind: kind, id: id, group: row["sharing_group"], origin: row["origin"], createdAt: row["created_at"], values: values,
+            provenance: provenance
+        )
+    }
+
+    /// A record's main values in one line.
+    static func label(kind: RecordKind, row: Row) -> String {
+        func value(_ field: String) -> String? {
+            guard let text: String = row[field], !text.isEmpty else { return nil }
+            return text
+        }
+        switch kind {
+        case .person:
+            let name = [value("family_name"), value("given_name")].compactMap { $0 }.joined(separator: ", ")
+            return [name, value("birth_date"), value("alert").map { "alert \($0)" }].compactMap { $0 }.joined(separator: " · ")
+        case .vehicle:
+            return [value("plate"), value("vin"), value("make"), value("alert").map { "alert \($0)" }].compactMap { $0 }.joined(separator: " · ")
+        case .document:
+            return [value("doc_type"), value("number"), value("issuing_country"), value("status")].compactMap { $0 }.joined(separator: " · ")
+        case .firearm:
+            return [value("serial"), value("make"), value("model"), value("status")].compactMap { $0 }.joined(separator: " · ")
+        case .request:
+            return "\(value("urgency") ?? "?") \(value("from_node") ?? "?") → \(value("to_node") ?? "?") · \(value("status") ?? "open")"
+        case .hit:
+            return [value("place"), value("outcome")].compactMap { $0 }.joined(separator: " · ")
+        case .note:
+            return value("text") ?? ""
+        }
+    }
+}

@@ -1,0 +1,187 @@
+import Crypto
+import Foundation
+import GRDB
+import Records
+import Replica
+import SyncCore
+import TestSupport
+import Testing
+
+@Suite struct AuditLogTests {
+    /// A node with a real file and six audit entries: the first admin, a create with a
+    /// purpose, a change, a consultation, a search and an erasure.
+    struct AuditedNode {
+        let directory: TemporaryDirectory
+        let region: TestRegion
+        var replica: Replica { region["a"] }
+        var path: String { directory.path("a.sqlite") }
+
+        init() throws {
+            directory = try TemporaryDirectory()
+            region = try TestRegion(nodes: ["a", "b"], directory: directory.url)
+            let replica = region["a"]
+            try replica.addUser("ana", role: .admin, addedBy: nil)
+            let ana = AuditActor(user: "ana", purpose: "case 2026/117")
+            let id = try replica.create(.person, in: "region", [FieldWrite("family_name", "Zzmarkerovic")], auditedAs: ana)
+            try replica.update(id, [FieldWrite("alert", "wanted")], auditedAs: AuditActor(user: "ana"))
+            try replica.recordAudit(AuditEvent(user: "ana", action: "consult", recordIDs: [id.description]))
+            try replica.recordAudit(AuditEvent(user: "ana", action: "search", recordIDs: [id.description], detail: "zzmark"))
+            try replica.erase(id, reason: "court_order", auditedAs: ana)
+        }
+
+        /// Changes the file behind the node's back, as someone with the file could.
+        func tamper(_ sql: String, _ arguments: StatementArguments = []) throws {
+            let queue = try DatabaseQueue(path: path)
+            try queue.write { db in
+                try db.execute(sql: "DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete")
+                try db.execute(sql: sql, arguments: arguments)
+            }
+        }
+
+        func row(_ seq: Int64) throws -> Row {
+            try DatabaseQueue(path: path).read { db in try Row.fetchOne(db, sql: "SELECT * FROM audit_log WHERE seq = ?", arguments: [seq])! }
+        }
+    }
+
+    /// The entry hash exactly as docs/AUDIT.md specifies it, computed independently.
+    static func documentedHash(seq: Int64, at: Int64, user: String, action: String, records: String, purpose: String?, detail: String?, previous: Data) -> Data
+    {
+        var input = Data("pccc-audit-v1".utf8) + previous
+        for number in [UInt64(seq), UInt64(at)] { input += withUnsafeBytes(of: number.bigEndian) { Data($0) } }
+        for text in [user, action, records, purpose, detail] as [String?] {
+            guard let text else {
+                input += Data([0xFF, 0xFF, 0xFF, 0xFF])
+                continue
+            }
+            input += withUnsafeBytes(of: UInt32(text.utf8.count).bigEndian) { Data($0) } + Data(text.utf8)
+        }
+        return Data(SHA256.hash(data: input))
+    }
+
+    /// The hash entry `row` would have with user `mallory`, computed by someone who knows the format.
+    static func resealedAsMallory(_ row: Row) -> Data {
+        documentedHash(
+            seq: row["seq"], at: row["at"], user: "mallory", action: row["action"], records: row["record_ids"], purpose: row["purpose"],
+            detail: row["detail"], previous: row["prev_hash"]
+        )
+    }
+
+    @Test func everyLocalActionIsLoggedWithWhoWhatAndWhyAndTheChainVerifies() throws {
+        let node = try AuditedNode()
+        let entries = try node.replica.auditEntries()
+        #expect(entries.map(\.event.action) == ["user_add", "create", "change", "consult", "search", "erase"])
+        #expect(entries.map(\.seq) == [1, 2, 3, 4, 5, 6])
+        #expect(entries.allSatisfy { $0.event.user == "ana" })
+        #expect(entries[1].event.purpose == "case 2026/117" && entries[2].event.purpose == nil)
+        #expect(entries[1].event.detail == "person in group region: family_name")
+        #expect(entries[2].event.detail == "person: set alert")
+        #expect(entries[5].event.detail == "person, reason court_order")
+        #expect(Set(entries[1...].map(\.event.recordIDs)).count == 1)
+        #expect(try node.replica.verifyAudit() == .intact(entries: 6))
+        // The stored hashes follow the documented format, so an auditor can check them without this code.
+        for entry in entries {
+            let row = try node.row(entry.seq)
+            let expected = Self.documentedHash(
+                seq: row["seq"], at: row["at"], user: row["user"], action: row["action"], records: row["record_ids"],
+                purpose: row["purpose"], detail: row["detail"], previous: row["prev_hash"]
+            )
+            #expect(Data(entry.hash) == expected)
+        }
+    }
+
+    @Test func writesLogFieldNamesNeverValuesSoAnErasureLeavesNoPersonalDataInTheLog() throws {
+        let node = try AuditedNode()
+        let logged = try node.replica.auditEntries().map { "\($0.event.detail ?? "") \($0.event.recordIDs) \($0.event.purpose ?? "")" }.joined()
+        #expect(!logged.contains("Zzmarkerovic"))
+        #expect(!logged.contains("wanted"))
+    }
+
+    @Test func theAuditLogIsNeverSentToPeers() throws {
+        let node = try AuditedNode()
+        try node.region["b"].pullChecked(from: node.replica)
+        #expect(try node.region["b"].auditEntries().isEmpty)
+        #expect(try node.replica.auditEntries().count == 6)
+    }
+
+    @Test func sqlCannotEditOrDeleteAnEntryWhileTheTriggersStand() throws {
+        let node = try AuditedNode()
+        let queue = try DatabaseQueue(path: node.path)
+        for sql in ["UPDATE audit_log SET user = 'mallory' WHERE seq = 2", "DELETE FROM audit_log WHERE seq = 6"] {
+            #expect {
+                try queue.write { db in try db.execute(sql: sql) }
+            } throws: { error in
+                (error as? DatabaseError)?.message == "the audit log is append-only"
+            }
+        }
+        #expect(try node.replica.verifyAudit() == .intact(entries: 6))
+    }
+
+    enum Tampering: String, CaseIterable {
+        case editedUser, clearedPurpose, editedRecordIDs, editedTime, deletedMiddle, deletedTail, swapped
+        case resealedMiddle, resealedLast, foreignEntry, appendedOutsideTheNode, headRewound
+    }
+
+    @Test(arguments: Tampering.allCases)
+    func verifyNamesTheFirstTamperedEntry(_ tampering: Tampering) throws {
+        let node = try AuditedNode()
+        let expected: AuditVerification
+        switch tampering {
+        case .editedUser:
+            try node.tamper("UPDATE audit_log SET user = 'mallory' WHERE seq = 4")
+            expected = .broken(seq: 4, reason: "entry 4 was altered: its contents do not match its hash")
+        case .clearedPurpose:
+            try node.tamper("UPDATE audit_log SET purpose = NULL WHERE seq = 2")
+            expected = .broken(seq: 2, reason: "entry 2 was altered: its contents do not match its hash")
+        case .editedRecordIDs:
+            try node.tamper("UPDATE audit_log SET record_ids = '' WHERE seq = 5")
+            expected = .broken(seq: 5, reason: "entry 5 was altered: its contents do not match its hash")
+        case .editedTime:
+            try node.tamper("UPDATE audit_log SET at = at - 86400000 WHERE seq = 3")
+            expected = .broken(seq: 3, reason: "entry 3 was altered: its contents do not match its hash")
+        case .deletedMiddle:
+            try node.tamper("DELETE FROM audit_log WHERE seq = 3")
+            expected = .broken(seq: 3, reason: "entry 3 is missing: the log goes from entry 2 to 4")
+        case .deletedTail:
+            try node.tamper("DELETE FROM audit_log WHERE seq >= 5")
+            expected = .broken(seq: 5, reason: "entries 5 to 6 were removed from the end of the log")
+        case .swapped:
+            try node.tamper(
+                "UPDATE audit_log SET seq = -1 WHERE seq = 3; UPDATE audit_log SET seq = 3 WHERE seq = 4; UPDATE audit_log SET seq = 4 WHERE seq = -1")
+            expected = .broken(seq: 3, reason: "entry 3 was altered: its contents do not match its hash")
+        case .resealedMiddle:
+            // Someone who knows the format edits entry 3 and recomputes its hash: entry 4 still points at the old one.
+            try node.tamper("UPDATE audit_log SET user = 'mallory', hash = ? WHERE seq = 3", [try Self.resealedAsMallory(node.row(3))])
+            expected = .broken(seq: 3, reason: "entry 3 was replaced: it is sealed but entry 4 was chained to a different entry 3")
+        case .resealedLast:
+            try node.tamper("UPDATE audit_log SET user = 'mallory', hash = ? WHERE seq = 6", [try Self.resealedAsMallory(node.row(6))])
+            expected = .broken(seq: 6, reason: "entry 6 was replaced: it is not the entry the log's head recorded")
+        case .foreignEntry:
+            // A sealed entry 4 from another node's log put in place of this one's.
+            let other = try AuditedNode()
+            let foreign = try other.row(4)
+            try node.tamper(
+                "UPDATE audit_log SET at = ?, user = ?, action = ?, record_ids = ?, purpose = ?, detail = ?, prev_hash = ?, hash = ? WHERE seq = 4",
+                [
+                    foreign["at"], foreign["user"], foreign["action"], foreign["record_ids"], foreign["purpose"], foreign["detail"],
+                    foreign["prev_hash"], foreign["hash"],
+                ]
+            )
+            expected = .broken(seq: 4, reason: "entry 4 was replaced: it is sealed but does not chain to entry 3")
+        case .appendedOutsideTheNode:
+            let last = try node.row(6)
+            let hash = Self.documentedHash(
+                seq: 7, at: last["at"], user: "ana", action: "consult", records: "", purpose: nil, detail: nil, previous: last["hash"]
+            )
+            try node.tamper(
+                "INSERT INTO audit_log (seq, at, user, action, record_ids, purpose, detail, prev_hash, hash) VALUES (7, ?, 'ana', 'consult', '', NULL, NULL, ?, ?)",
+                [last["at"], last["hash"], hash]
+            )
+            expected = .broken(seq: 7, reason: "entry 7 was added outside the node: the log's head ends at entry 6")
+        case .headRewound:
+            try node.tamper("DELETE FROM audit_log WHERE seq = 6; UPDATE audit_head SET seq = 5, hash = (SELECT hash FROM audit_log WHERE seq = 5)")
+            // Removing the last entry and rewinding the head to match cannot be told from a shorter log.
+            expected = .intact(entries: 5)
+        }
+        #expect(try node.replica.verifyAudit() == expected)
+    }
+}

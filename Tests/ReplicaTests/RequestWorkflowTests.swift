@@ -1,0 +1,100 @@
+import Foundation
+import Records
+import Replica
+import SyncCore
+import Testing
+
+@Suite struct RequestWorkflowTests {
+    static let hour: UInt64 = 3_600_000
+
+    /// Three centres; `a` asks `b`; `c` is in the group but is not asked.
+    static func region() throws -> TestRegion {
+        try TestRegion(nodes: ["a", "b", "c"], timeZone: TimeZone(identifier: "Europe/Belgrade")!)
+    }
+
+    static func ask(_ region: TestRegion, urgency: String) throws -> RecordID {
+        try region["a"].create(
+            .request, in: "region",
+            [
+                FieldWrite("from_node", "a"), FieldWrite("to_node", "b"), FieldWrite("urgency", urgency),
+                FieldWrite("question", "Owner of NI-123-AB?"), FieldWrite("status", "open"),
+            ]
+        )
+    }
+
+    @Test func theRequestedNodeAcknowledgesOnReceiptAndBothSidesSeeTheDeadline() throws {
+        let region = try Self.region()
+        let id = try Self.ask(region, urgency: "urgent_direct")
+        // Two hours in transit: the receipt at b, not the creation at a, starts the deadline.
+        for node in region.nodeIDs { region.clocks[node]!.advance(by: 2 * Self.hour) }
+        let receivedAt = region.clocks["b"]!.now
+        try region["b"].pullChecked(from: region["a"])
+        region.clocks["b"]!.advance(by: 5_000)
+        #expect(try region["b"].acknowledgeReceivedRequests() == 1)
+        #expect(try region["b"].acknowledgeReceivedRequests() == 0)
+        let atB = try #require(try region["b"].requests(.incoming).first)
+        #expect(atB.id == id.description && atB.status == "acknowledged")
+        #expect(atB.receivedAt == receivedAt && atB.dueAt == receivedAt + 8 * Self.hour)
+        #expect(try region["b"].requests(.outgoing).isEmpty)
+
+        try region["a"].pullChecked(from: region["b"])
+        let atA = try #require(try region["a"].requests(.outgoing).first)
+        #expect(atA.status == "acknowledged" && atA.dueAt == receivedAt + 8 * Self.hour)
+        #expect(try region["a"].requests(.incoming).isEmpty)
+        #expect(try region["a"].live(id)?.provenance["due_at"]?.origin == "b")
+
+        // c holds the request but was not asked: no receipt, no acknowledgement from c.
+        try region["c"].pullChecked(from: region["a"])
+        #expect(try region["c"].acknowledgeReceivedRequests() == 0)
+        #expect(try region["c"].requests().isEmpty)
+    }
+
+    @Test func overdueDependsOnTheStatusAndTheDueTime() throws {
+        let region = try Self.region()
+        let id = try Self.ask(region, urgency: "urgent_direct")
+        try region["b"].pullChecked(from: region["a"])
+        try region["b"].acknowledgeReceivedRequests()
+        try region["a"].pullChecked(from: region["b"])
+        let due = try #require(try region["a"].requests(id: id).first?.dueAt)
+        let request = try #require(try region["a"].requests(id: id).first)
+        #expect(!RequestDeadline.isOverdue(status: request.status, dueAt: due, now: due))
+        #expect(RequestDeadline.isOverdue(status: request.status, dueAt: due, now: due + 1))
+        try region["b"].update(id, [FieldWrite("answer", "Petar Petrović"), FieldWrite("status", "answered")])
+        try region["a"].pullChecked(from: region["b"])
+        let answered = try #require(try region["a"].requests(id: id).first)
+        #expect(answered.answer == "Petar Petrović" && !RequestDeadline.isOverdue(status: answered.status, dueAt: due, now: due + 1))
+    }
+
+    @Test func aLateAcknowledgementDoesNotReopenAClosedRequest() throws {
+        let region = try Self.region()
+        let id = try Self.ask(region, urgency: "standard")
+        try region["b"].pullChecked(from: region["a"])
+        // The requester closes before the acknowledgement reaches it; status is a max register.
+        try region["a"].update(id, [FieldWrite("status", "closed")])
+        try region["b"].acknowledgeReceivedRequests()
+        try region.syncAll()
+        for node in region.nodeIDs {
+            #expect(try region[node].live(id)?.values["status"] == "closed")
+        }
+        #expect(try region.digests().count == 1)
+    }
+
+    @Test func aRequestErasedBeforeItsAcknowledgementIsNotAcknowledged() throws {
+        let region = try Self.region()
+        let id = try Self.ask(region, urgency: "urgent_indirect")
+        try region["b"].pullChecked(from: region["a"])
+        try region["a"].erase(id, reason: "sent_in_error")
+        try region["b"].pullChecked(from: region["a"])
+        #expect(try region["b"].acknowledgeReceivedRequests() == 0)
+        #expect(try region["b"].requests().isEmpty)
+    }
+
+    @Test func usersCannotWriteTheReceiptOrTheDeadline() throws {
+        let region = try Self.region()
+        let id = try Self.ask(region, urgency: "standard")
+        try region["b"].pullChecked(from: region["a"])
+        #expect(throws: ReplicaError(.invalid, "field due_at is set by the node, not by hand")) {
+            try region["b"].update(id, [FieldWrite("due_at", "2030-01-01T00:00:00Z")])
+        }
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import GRDB
+import TestSupport
+import Testing
+
+/// The staff commands through the real `pccc` executable on a real node folder.
+@Suite struct StaffCommandTests {
+    struct Node {
+        let directory: TemporaryDirectory
+        let data: String
+
+        init() throws {
+            directory = try TemporaryDirectory()
+            let topology = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                .appendingPathComponent("Topology/sample-region.yaml").path
+            data = directory.path("mk")
+            let initialised = try PCCCExecutable.run(["init", "--data", data, "--node", "mk-tabanovce", "--topology", topology, "--admin", "ana"])
+            guard initialised.status == 0 else { throw TestFailure("init failed: \(initialised.error)") }
+        }
+
+        /// Runs a command on this node as `user`.
+        func run(_ arguments: [String], as user: String = "ana") throws -> PCCCExecutable.Result {
+            try PCCCExecutable.run(arguments + ["--data", data, "--user", user])
+        }
+
+        func succeed(_ arguments: [String], as user: String = "ana") throws -> String {
+            let result = try run(arguments, as: user)
+            guard result.status == 0 else { throw TestFailure("pccc \(arguments.joined(separator: " ")) failed: \(result.error)") }
+            return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+
+        func refusal(_ arguments: [String], as user: String = "ana") throws -> String {
+            let result = try run(arguments, as: user)
+            guard result.status != 0 else { throw TestFailure("pccc \(arguments.joined(separator: " ")) should have failed") }
+            return result.error.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+    }
+
+    @Test func initMakesTheFirstAdminAndOnlyKnownUsersInTheirRolesAct() throws {
+        let node = try Node()
+        #expect(
+            try node.refusal(["record", "add", "person", "--group", "region", "--set", "family_name=Hoxha"], as: "mallory")
+                == "Error: mallory is not a user of node mk-tabanovce; an admin adds them with pccc users add mallory --role staff"
+        )
+        #expect(try node.succeed(["record", "list", "--json"]) == "[\n\n]")
+        #expect(try node.succeed(["users", "add", "bob", "--role", "staff"]) == "added bob as staff at node mk-tabanovce")
+        #expect(try node.refusal(["users", "add", "bob", "--role", "staff"]) == "Error: user bob already exists at this node")
+        #expect(try node.refusal(["users", "add", "carl", "--role", "boss"]) == "Error: --role must be staff or admin, not boss")
+        #expect(
+            try node.refusal(["users", "add", "Carl Smith", "--role", "staff"])
+                == "Error: user name Carl Smith must be 1 to 64 lowercase letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
+        let staffOnly = "Error: bob is staff at node mk-tabanovce, and only an admin may do this"
+        #expect(try node.refusal(["users", "add", "carl", "--role", "staff"], as: "bob") == staffOnly)
+        #expect(try node.refusal(["audit", "list"], as: "bob") == staffOnly)
+        #expect(try node.refusal(["audit", "verify"], as: "bob") == staffOnly)
+        let id = try node.succeed(["record", "add", "person", "--group", "region", "--set", "family_name=Hoxha"], as: "bob")
+        let users = try node.succeed(["users", "list"], as: "bob")
+        #expect(users.contains("ana  admin") && users.contains("bob  staff"))
+        let note = try node.succeed(["note", "add", id, "--text", "seen at the border"], as: "bob")
+        let shown = try node.succeed(["record", "show", id, "--json"], as: "bob")
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(shown.utf8)) as? [String: Any])
+        let notes = try #require(object["notes"] as? [[String: Any]])
+        #expect(notes.map { $0["id"] as? String } == [note])
+        #expect((notes.first?["fields"] as? [String: [String: Any]])?["author"]?["value"] as? String == "bob")
+    }
+
+    @Test func listFiltersAndRefusesFiltersThatCannotMatch() throws {
+        let node = try Node()
+        let wanted = try node.succeed(["record", "add", "person", "--group", "region", "--set", "family_name=Hoxha", "--set", "alert=wanted"])
+        let other = try node.succeed(["record", "add", "person", "--group", "mk-rs", "--set", "family_name=Petrović"])
+        let car = try node.succeed(["record", "add", "vehicle", "--group", "region", "--set", "plate=SK 123 AB", "--set", "alert=stolen"])
+        func listed(_ filters: [String]) throws -> [String] {
+            let output = try node.succeed(["record", "list", "--json"] + filters)
+            let rows = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]])
+            return rows.compactMap { $0["id"] as? String }
+        }
+        #expect(Set(try listed([])) == [wanted, other, car])
+        #expect(try listed(["--alert", "wanted"]) == [wanted])
+        #expect(try listed(["--alert", "stolen"]) == [car])
+        #expect(try listed(["--group", "mk-rs"]) == [other])
+        #expect(Set(try listed(["--kind", "person"])) == [wanted, other])
+        #expect(try listed(["--origin", "rs-presevo"]).isEmpty)
+        #expect(Set(try listed(["--changed-since", "2000-01-01"])) == [wanted, other, car])
+        #expect(try listed(["--changed-since", "2999-01-01T00:00:00Z"]).isEmpty)
+        #expect(
+            try node.refusal(["record", "list", "--changed-since", "yesterday"])
+                == "Error: --changed-since must be a date (2026-11-22) or a time (2026-11-22T08:00:00Z), not yesterday"
+        )
+        #expect(
+            try node.refusal(["record", "list", "--kind", "document", "--alert", "wanted"])
+                == "Error: a document has no alert; --alert applies to persons, vehicles"
+        )
+        #expect(
+            try node.refusal(["record", "list", "--alert", "lost"])
+                == "Error: --alert cannot be lost; allowed values are missing, none, stolen, suspect, wanted"
+        )
+        #expect(try node.refusal(["record", "list", "--kind", "hit"]) == "Error: --kind must be person, vehicle, document, firearm or request, not hit")
+        #expect(
+            try node.refusal(["record", "add", "request", "--group", "region"])
+                == "Error: requests are made with pccc request new, which sets the sender and the status"
+        )
+    }
+
+    @Test func exportWritesEveryRecordOfTheGroupAsCSVOrJSONAndIsAudited() throws {
+        let node = try Node()
+        let tricky = try node.succeed(["record", "add", "person", "--group", "region", "--set", "family_name=O\"Brien, Jr", "--set", "aliases=a\nb"])
+        let plain = try node.succeed(["record", "add", "vehicle", "--group", "region", "--set", "plate=SK 123 AB"])
+        _ = try node.succeed(["record", "add", "person", "--group", "mk-rs", "--set", "family_name=Elsewhere"])
+        let csv = try node.succeed(["record", "export", "--group", "region", "--format", "csv"])
+        let lines = csv.components(separatedBy: "\r\n")
+        #expect(lines.first?.hasPrefix("kind,id,group,origin,created_at,family_name,given_name") == true)
+        #expect(csv.contains("person,\(tricky),region,mk-tabanovce,"))
+        #expect(csv.contains("\"O\"\"Brien, Jr\""), "quotes doubled and the cell quoted")
+        #expect(csv.contains("\"a\nb\""), "a line break stays inside a quoted cell")
+        #expect(csv.contains("vehicle,\(plain),region"))
+        #expect(!csv.contains("Elsewhere"))
+
+        let out = node.directory.path("region.json")
+        let written = try node.run(["record", "export", "--group", "region", "--format", "json", "--out", out, "--purpose", "hand-over 17"])
+        #expect(written.status == 0 && written.error.contains("exported 2 records of group region to \(out)"))
+        let attributes = try FileManager.default.attributesOfItem(atPath: out)
+        #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
+        let records = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [[String: Any]])
+        #expect(Set(records.compactMap { $0["id"] as? String }) == [tricky, plain])
+        #expect(
+            try node.refusal(["record", "export", "--group", "region", "--format", "json", "--out", out]) == "Error: \(out) already exists; choose a new file")
+        #expect(try node.refusal(["record", "export", "--group", "region", "--format", "xml"]) == "Error: --format must be json or csv, not xml")
+        #expect(
+            try node.refusal(["record", "export", "--group", "nowhere", "--format", "csv"])
+                == "Error: node mk-tabanovce is not a member of group nowhere, so it holds nothing of it"
+        )
+        let audit = try node.succeed(["audit", "list", "--json"])
+        let entries = try #require(try JSONSerialization.jsonObject(with: Data(audit.utf8)) as? [[String: Any]])
+        let exports = entries.filter { $0["action"] as? String == "export" }
+        #expect(exports.count == 2)
+        #expect(exports.last?["purpose"] as? String == "hand-over 17")
+        #expect(Set(exports.last?["records"] as? [String] ?? []) == [tricky, plain])
+    }
+
+    @Test func auditVerifyNamesTheEditedEntryAndExitsNonZero() throws {
+        let node = try Node()
+        let id = try node.succeed(["record", "add", "person", "--group", "region", "--set", "family_name=Krasniqi"])
+        _ = try node.succeed(["record", "show", id, "--purpose", "check at gate 3"])
+        _ = try node.succeed(["search", "krasniqi"])
+        #expect(try node.succeed(["audit", "verify"]) == "audit log intact: 4 entries, each sealed and chained to the one before")
+        let listed = try node.succeed(["audit", "list"])
+        #expect(listed.contains("ana  consult  [\(id)]  purpose: check at gate 3"))
+        #expect(listed.contains("ana  search  krasniqi  [\(id)]"))
+
+        let queue = try DatabaseQueue(path: node.directory.path("mk/replica.sqlite"))
+        try queue.write { db in
+            try db.execute(sql: "DROP TRIGGER audit_log_no_update")
+            try db.execute(sql: "UPDATE audit_log SET user = 'someone-else' WHERE action = 'consult'")
+        }
+        #expect(try node.refusal(["audit", "verify"]) == "Error: audit log broken: entry 3 was altered: its contents do not match its hash")
+    }
+}
