@@ -21,6 +21,23 @@ public struct RecordFilter: Sendable {
 
     /// A filter that lists the staff kinds, 200 at most.
     public init() {}
+
+    /// Keeps only the kinds that have `field` (`alert` or `status`) and records whose `field`
+    /// is `value`; refuses a value none of those kinds allows, or a kind the user named that
+    /// has no such field.
+    public mutating func require(_ field: String, _ value: String, kindNamed: Bool) throws {
+        let having = kinds.filter { $0.field(named: field) != nil }
+        if kindNamed, having.isEmpty, let kind = kinds.first {
+            let applies = RecordKind.allCases.filter { !$0.isAppendOnly && $0.field(named: field) != nil }.map { $0.rawValue + "s" }
+            throw ReplicaError(.invalid, "a \(kind.rawValue) has no \(field) field; only \(applies.joined(separator: ", ")) have one")
+        }
+        let allowed = Set(having.flatMap { $0.field(named: field)?.allowedValues ?? [] })
+        guard allowed.contains(value) else {
+            throw ReplicaError(.invalid, "\(field) cannot be \(value); allowed values are \(allowed.sorted().joined(separator: ", "))")
+        }
+        kinds = having
+        if field == "alert" { alert = value } else { status = value }
+    }
 }
 
 /// One line of a record listing.

@@ -127,3 +127,83 @@ extension Replica {
         }
     }
 }
+
+extension Replica {
+    /// Sends an information request to another centre and returns its id. Without `group`, the
+    /// request goes in the smallest group holding both centres; every subject must be a record
+    /// held here.
+    public func sendRequest(
+        to requested: String,
+        urgency: String,
+        subjects: [String],
+        question: String,
+        group: String? = nil,
+        auditedAs actor: AuditActor
+    ) throws -> RecordID {
+        let me = configuration.nodeID
+        let roster = configuration.roster
+        guard requested != me else { throw ReplicaError(.invalid, "a request goes to another centre, not to this node \(me)") }
+        guard roster.signingKeys[requested] != nil || roster.groups.values.contains(where: { $0.contains(requested) }) else {
+            throw ReplicaError(.invalid, "\(requested) is not a node of the topology")
+        }
+        let chosen: String
+        if let group {
+            chosen = group
+        } else {
+            let shared = roster.groups.filter { $0.value.contains(me) && $0.value.contains(requested) }
+            guard let smallest = shared.min(by: { ($0.value.count, $0.key) < ($1.value.count, $1.key) }) else {
+                throw ReplicaError(.invalid, "no sharing group holds both \(me) and \(requested); the topology must put them in one")
+            }
+            chosen = smallest.key
+        }
+        guard roster.isMember(requested, of: chosen) else {
+            throw ReplicaError(.invalid, "\(requested) is not a member of group \(chosen), so it would never receive the request")
+        }
+        for subject in subjects {
+            guard let id = RecordID(subject), case .live = try lookup(id) else {
+                throw ReplicaError(.invalid, "subject \(subject) is not a record held at this node")
+            }
+        }
+        var writes = [
+            FieldWrite("from_node", me), FieldWrite("to_node", requested), FieldWrite("urgency", urgency),
+            FieldWrite("question", question), FieldWrite("status", "open"),
+        ]
+        if !subjects.isEmpty { writes.append(FieldWrite("subject_ids", subjects.joined(separator: ","))) }
+        return try create(.request, in: chosen, writes, auditedAs: actor)
+    }
+
+    /// Answers a request this centre received.
+    public func answerRequest(_ id: RecordID, text: String, auditedAs actor: AuditActor) throws {
+        let request = try heldRequest(id)
+        guard request.to == configuration.nodeID else {
+            throw ReplicaError(.notAllowed, "request \(id) was sent to \(request.to); only \(request.to) answers it")
+        }
+        guard request.status != "closed" else { throw ReplicaError(.invalid, "request \(id) is closed") }
+        try update(id, [FieldWrite("answer", text), FieldWrite("status", "answered")], auditedAs: actor)
+    }
+
+    /// Closes a request this centre sent.
+    public func closeRequest(_ id: RecordID, auditedAs actor: AuditActor) throws {
+        let request = try heldRequest(id)
+        guard request.from == configuration.nodeID else {
+            throw ReplicaError(.notAllowed, "request \(id) was sent by \(request.from); only \(request.from) closes it")
+        }
+        try update(id, [FieldWrite("status", "closed")], auditedAs: actor)
+    }
+
+    private func heldRequest(_ id: RecordID) throws -> RequestSummary {
+        switch try lookup(id) {
+        case .live(let record) where record.kind == .request:
+            guard let summary = try requests(id: id).first else {
+                throw ReplicaError(.notAllowed, "request \(id) is neither to nor from this centre")
+            }
+            return summary
+        case .live(let record):
+            throw ReplicaError(.invalid, "\(id) is a \(record.kind.rawValue), not a request")
+        case .erased:
+            throw ReplicaError(.erased, "request \(id) has been erased")
+        case .unknown:
+            throw ReplicaError(.notFound, "no record has id \(id)")
+        }
+    }
+}

@@ -1,3 +1,5 @@
+import Crypto
+import Foundation
 import GRDB
 
 extension Replica {
@@ -48,6 +50,39 @@ extension Replica {
                 db: db
             )
         }
+    }
+
+    /// Makes a new API token for `name`, replacing any earlier one, and returns it; only its
+    /// hash is stored. Users get their own; admins may get anyone's.
+    public func issueToken(for name: String, by actor: AuditActor) throws -> String {
+        var random = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &random) }
+        let token =
+            "pccc_"
+            + Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        let now = configuration.wallClock()
+        try writer.write { db in
+            let actorRole = try String.fetchOne(db, sql: "SELECT role FROM local_user WHERE name = ?", arguments: [actor.user])
+            guard actor.user == name || actorRole == "admin" else {
+                throw ReplicaError(.notAllowed, "only an admin makes tokens for other users, and \(actor.user) is not an admin of this node")
+            }
+            try db.execute(sql: "UPDATE local_user SET token_hash = ? WHERE name = ?", arguments: [Self.tokenHash(token), name])
+            guard db.changesCount == 1 else { throw ReplicaError(.notFound, "no user is named \(name) at this node") }
+            try Self.appendAudit(AuditEvent(user: actor.user, action: "token_issue", purpose: actor.purpose, detail: name), now: now, db: db)
+        }
+        return token
+    }
+
+    /// The user an API token belongs to, or nil for an unknown or replaced token.
+    public func user(forToken token: String) throws -> LocalUser? {
+        try writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM local_user WHERE token_hash = ?", arguments: [Self.tokenHash(token)]).map(Self.localUser(from:))
+        }
+    }
+
+    private static func tokenHash(_ token: String) -> Data {
+        Data(SHA256.hash(data: Data(token.utf8)))
     }
 
     private static func localUser(from row: Row) -> LocalUser {

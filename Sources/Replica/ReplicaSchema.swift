@@ -5,7 +5,7 @@ import Records
 /// add the next number.
 enum ReplicaSchema {
     /// The schema version written to `PRAGMA user_version` by the last migration.
-    static let version = 5
+    static let version = 6
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -68,6 +68,16 @@ enum ReplicaSchema {
                     CREATE INDEX request_by_to_node ON request (to_node);
                     CREATE INDEX request_by_from_node ON request (from_node);
                     PRAGMA user_version = 5;
+                    """
+            )
+        }
+        migrator.registerMigration("6-user-tokens") { db in
+            // Only the SHA-256 of an API token is kept: the token itself is shown once.
+            try db.execute(
+                sql: """
+                    ALTER TABLE local_user ADD COLUMN token_hash BLOB;
+                    CREATE UNIQUE INDEX local_user_by_token ON local_user (token_hash);
+                    PRAGMA user_version = 6;
                     """
             )
         }

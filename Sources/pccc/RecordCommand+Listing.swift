@@ -24,8 +24,8 @@ extension RecordCommand {
                 }
                 filter.kinds = [parsed]
             }
-            filter.kinds = try Self.kinds(filter.kinds, having: "alert", value: alert, explicit: kind != nil)
-            filter.kinds = try Self.kinds(filter.kinds, having: "status", value: status, explicit: kind != nil)
+            if let alert { try filter.require("alert", alert, kindNamed: kind != nil) }
+            if let status { try filter.require("status", status, kindNamed: kind != nil) }
             if let changedSince {
                 guard let since = Timestamps.milliseconds(fromISO8601: changedSince) else {
                     throw CLIError("--changed-since must be a date (2026-11-22) or a time (2026-11-22T08:00:00Z), not \(changedSince)")
@@ -33,19 +33,12 @@ extension RecordCommand {
                 filter.changedSince = since
             }
             guard limit > 0 else { throw CLIError("--limit must be a positive number") }
-            (filter.group, filter.alert, filter.status, filter.origin, filter.limit) = (group, alert, status, origin, limit)
+            (filter.group, filter.origin, filter.limit) = (group, origin, limit)
             let session = try staff.open()
             let records = try session.replica.list(filter)
             try session.audit("list", records.map(\.id), detail: describe())
             if json {
-                try printJSON(
-                    records.map {
-                        [
-                            "kind": $0.kind.rawValue, "id": $0.id, "group": $0.group, "origin": $0.origin, "label": $0.label,
-                            "changed_at": Timestamps.iso8601(milliseconds: $0.lastChangedAt),
-                        ]
-                    }
-                )
+                try printJSON(records.map(\.jsonObject))
                 return
             }
             if records.isEmpty { print("no record matches") }
@@ -55,24 +48,6 @@ extension RecordCommand {
                         + "\(Timestamps.iso8601(milliseconds: record.lastChangedAt))  \(record.label)"
                 )
             }
-        }
-
-        /// The kinds that have `field`, refusing a value no kind asked for allows.
-        static func kinds(_ kinds: [RecordKind], having field: String, value: String?, explicit: Bool) throws -> [RecordKind] {
-            guard let value else { return kinds }
-            let having = kinds.filter { $0.field(named: field) != nil }
-            if explicit, having.isEmpty {
-                throw CLIError("a \(kinds[0].rawValue) has no \(field); --\(field) applies to \(Self.kindsWith(field))")
-            }
-            let allowed = Set(having.flatMap { $0.field(named: field)?.allowedValues ?? [] })
-            guard allowed.contains(value) else {
-                throw CLIError("--\(field) cannot be \(value); allowed values are \(allowed.sorted().joined(separator: ", "))")
-            }
-            return having
-        }
-
-        static func kindsWith(_ field: String) -> String {
-            RecordKind.allCases.filter { !$0.isAppendOnly && $0.field(named: field) != nil }.map { $0.rawValue + "s" }.joined(separator: ", ")
         }
 
         func describe() -> String {
@@ -106,7 +81,7 @@ extension RecordCommand {
             }
             let records = try session.replica.records(inGroup: group)
             try session.audit("export", records.map(\.id.description), detail: "group \(group) as \(format), \(records.count) records")
-            let text = format == "json" ? try Self.json(records) : Self.csv(records)
+            let text = format == "json" ? try RecordExport.json(records) : RecordExport.csv(records)
             if let out {
                 // Personal data: readable by its owner only.
                 guard FileManager.default.createFile(atPath: out, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
@@ -116,38 +91,6 @@ extension RecordCommand {
             } else {
                 print(text, terminator: "")
             }
-        }
-
-        static func json(_ records: [RecordSnapshot]) throws -> String {
-            let objects = records.map { record -> [String: Any] in
-                [
-                    "kind": record.kind.rawValue, "id": record.id.description, "group": record.group, "origin": record.origin,
-                    "created_at": record.createdAt, "fields": record.values,
-                ]
-            }
-            let data = try JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys, .prettyPrinted])
-            return String(decoding: data, as: UTF8.self) + "\n"
-        }
-
-        /// RFC 4180: one header, one row per record, the fields of every kind as columns.
-        static func csv(_ records: [RecordSnapshot]) -> String {
-            var fieldNames: [String] = []
-            for kind in RecordKind.allCases {
-                for spec in kind.fields where !fieldNames.contains(spec.name) { fieldNames.append(spec.name) }
-            }
-            var lines = [(["kind", "id", "group", "origin", "created_at"] + fieldNames).joined(separator: ",")]
-            for record in records {
-                let cells =
-                    [record.kind.rawValue, record.id.description, record.group, record.origin, record.createdAt]
-                    + fieldNames.map { record.values[$0] ?? "" }
-                lines.append(cells.map(quoted).joined(separator: ","))
-            }
-            return lines.joined(separator: "\r\n") + "\r\n"
-        }
-
-        static func quoted(_ cell: String) -> String {
-            guard cell.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return cell }
-            return "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\""
         }
     }
 }

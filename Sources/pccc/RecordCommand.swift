@@ -80,10 +80,7 @@ struct RecordCommand: ParsableCommand {
                 return
             case .erased(let tombstone):
                 if json {
-                    try printJSON([
-                        "id": id, "kind": tombstone.kind.rawValue, "erased": true, "reason": tombstone.reason,
-                        "erased_by": tombstone.stamp.origin, "erased_at": Timestamps.iso8601(milliseconds: tombstone.stamp.hlc.milliseconds),
-                    ])
+                    try printJSON(tombstone.jsonObject)
                 } else {
                     print(
                         "\(tombstone.kind.rawValue) \(id): erased by \(tombstone.stamp.origin) at "
@@ -92,9 +89,9 @@ struct RecordCommand: ParsableCommand {
             case .live(let record):
                 let attachments = try session.replica.attachments(of: recordID)
                 if json {
-                    var object = Self.jsonObject(record)
-                    object["hits"] = attachments.filter { $0.kind == .hit }.map(Self.jsonObject)
-                    object["notes"] = attachments.filter { $0.kind == .note }.map(Self.jsonObject)
+                    var object = record.jsonObject
+                    object["hits"] = attachments.filter { $0.kind == .hit }.map(\.jsonObject)
+                    object["notes"] = attachments.filter { $0.kind == .note }.map(\.jsonObject)
                     try printJSON(object)
                 } else {
                     Self.printText(record, indent: "")
@@ -103,22 +100,6 @@ struct RecordCommand: ParsableCommand {
                     }
                 }
             }
-        }
-
-        static func jsonObject(_ record: RecordSnapshot) -> [String: Any] {
-            var fields: [String: Any] = [:]
-            for (name, stamp) in record.provenance {
-                fields[name] = [
-                    "value": record.values[name] as Any? ?? NSNull(), "by": stamp.origin,
-                    "at": Timestamps.iso8601(milliseconds: stamp.hlc.milliseconds),
-                    // The exact clock, so the merge order of two writes can be checked.
-                    "hlc": String(stamp.hlc.rawValue),
-                ]
-            }
-            return [
-                "id": record.id.description, "kind": record.kind.rawValue, "group": record.group, "origin": record.origin,
-                "created_at": record.createdAt, "fields": fields,
-            ]
         }
 
         static func printText(_ record: RecordSnapshot, indent: String) {

@@ -22,35 +22,10 @@ struct RequestCommand: ParsableCommand {
 
         func run() throws {
             let session = try staff.open()
-            let me = session.replica.configuration.nodeID
-            let roster = session.replica.configuration.roster
-            guard to != me else { throw CLIError("a request goes to another centre, not to this node \(me)") }
-            guard roster.signingKeys[to] != nil || roster.groups.values.contains(where: { $0.contains(to) }) else {
-                throw CLIError("\(to) is not a node of the topology")
-            }
-            let chosen = try group ?? Self.smallestSharedGroup(roster, me, to)
-            guard roster.isMember(to, of: chosen) else {
-                throw CLIError("\(to) is not a member of group \(chosen), so it would never receive the request")
-            }
-            for subject in subjects {
-                guard case .live = try session.replica.lookup(try parseID(subject)) else {
-                    throw CLIError("subject \(subject) is not a record held at this node")
-                }
-            }
-            var writes = [
-                FieldWrite("from_node", me), FieldWrite("to_node", to), FieldWrite("urgency", urgency),
-                FieldWrite("question", question), FieldWrite("status", "open"),
-            ]
-            if !subjects.isEmpty { writes.append(FieldWrite("subject_ids", subjects.joined(separator: ","))) }
-            print(try session.replica.create(.request, in: chosen, writes, auditedAs: session.actor))
-        }
-
-        static func smallestSharedGroup(_ roster: Roster, _ me: String, _ to: String) throws -> String {
-            let shared = roster.groups.filter { $0.value.contains(me) && $0.value.contains(to) }
-            guard let best = shared.min(by: { ($0.value.count, $0.key) < ($1.value.count, $1.key) }) else {
-                throw CLIError("no sharing group holds both \(me) and \(to); the topology must put them in one")
-            }
-            return best.key
+            let id = try session.replica.sendRequest(
+                to: to, urgency: urgency, subjects: subjects, question: question, group: group, auditedAs: session.actor
+            )
+            print(id)
         }
     }
 
@@ -63,13 +38,7 @@ struct RequestCommand: ParsableCommand {
         func run() throws {
             let requestID = try parseID(id)
             let session = try staff.open()
-            let request = try RequestCommand.request(requestID, session)
-            let me = session.replica.configuration.nodeID
-            guard request.to == me else {
-                throw CLIError("request \(id) was sent to \(request.to); only \(request.to) answers it")
-            }
-            guard request.status != "closed" else { throw CLIError("request \(id) is closed") }
-            try session.replica.update(requestID, [FieldWrite("answer", text), FieldWrite("status", "answered")], auditedAs: session.actor)
+            try session.replica.answerRequest(requestID, text: text, auditedAs: session.actor)
         }
     }
 
@@ -81,11 +50,7 @@ struct RequestCommand: ParsableCommand {
         func run() throws {
             let requestID = try parseID(id)
             let session = try staff.open()
-            let request = try RequestCommand.request(requestID, session)
-            guard request.from == session.replica.configuration.nodeID else {
-                throw CLIError("request \(id) was sent by \(request.from); only \(request.from) closes it")
-            }
-            try session.replica.update(requestID, [FieldWrite("status", "closed")], auditedAs: session.actor)
+            try session.replica.closeRequest(requestID, auditedAs: session.actor)
         }
     }
 
@@ -113,7 +78,7 @@ struct RequestCommand: ParsableCommand {
             try session.audit("list", requests.map(\.id), detail: "requests" + (filters.isEmpty ? "" : " " + filters.joined(separator: " ")))
             let me = session.replica.configuration.nodeID
             if json {
-                try printJSON(requests.map { Self.jsonObject($0, me: me, now: now) })
+                try printJSON(requests.map { $0.jsonObject(me: me, now: now) })
                 return
             }
             if requests.isEmpty { print(overdue ? "no request is overdue" : "no request") }
@@ -135,34 +100,6 @@ struct RequestCommand: ParsableCommand {
             let minutes = milliseconds / 60_000
             if minutes >= 24 * 60 { return "\(minutes / (24 * 60))d \(minutes / 60 % 24)h" }
             return minutes >= 60 ? "\(minutes / 60)h \(minutes % 60)m" : "\(minutes)m"
-        }
-
-        static func jsonObject(_ request: RequestSummary, me: String, now: UInt64) -> [String: Any] {
-            [
-                "id": request.id, "group": request.group, "from": request.from, "to": request.to, "urgency": request.urgency,
-                "status": request.status, "question": request.question, "answer": request.answer as Any? ?? NSNull(),
-                "subjects": request.subjectIDs, "direction": request.to == me ? "incoming" : "outgoing",
-                "received_at": request.receivedAt.map(Timestamps.iso8601(milliseconds:)) as Any? ?? NSNull(),
-                "due_at": request.dueAt.map(Timestamps.iso8601(milliseconds:)) as Any? ?? NSNull(),
-                "overdue": RequestDeadline.isOverdue(status: request.status, dueAt: request.dueAt, now: now),
-            ]
-        }
-    }
-
-    /// A request held here, or a one-sentence refusal.
-    static func request(_ id: RecordID, _ session: StaffSession) throws -> RequestSummary {
-        switch try session.replica.lookup(id) {
-        case .live(let record) where record.kind == .request:
-            guard let summary = try session.replica.requests(id: id).first else {
-                throw CLIError("request \(id) is neither to nor from this centre")
-            }
-            return summary
-        case .live(let record):
-            throw CLIError("\(id) is a \(record.kind.rawValue), not a request")
-        case .erased:
-            throw CLIError("request \(id) has been erased")
-        case .unknown:
-            throw CLIError("no record has id \(id)")
         }
     }
 }

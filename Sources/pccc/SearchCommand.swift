@@ -27,7 +27,7 @@ struct SearchCommand: ParsableCommand {
         let hits = try session.replica.search(text, kind: only, limit: limit)
         try session.audit("search", hits.map(\.id), detail: kind.map { "\(text) (kind \($0))" } ?? text)
         if json {
-            try printJSON(hits.map { ["kind": $0.kind.rawValue, "id": $0.id, "group": $0.group, "label": $0.label] })
+            try printJSON(hits.map(\.jsonObject))
             return
         }
         if hits.isEmpty { print("no record matches \"\(text)\"") }

@@ -1,7 +1,10 @@
+import API
 import ArgumentParser
 import Foundation
+import Hummingbird
 import Logging
 import Node
+import Transport
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,11 +17,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Listen on HOST:PORT instead of the node's topology address; port 0 picks a free port.")
     var listen: String?
     @Option(help: "Log level: trace, debug, info, warning or error.") var logLevel = "info"
+    @Option(help: "Serve the HTTP API on HOST:PORT, loopback only (127.0.0.1:8080); port 0 picks a free port.")
+    var api: String?
 
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw CLIError("--log-level must be trace, debug, info, warning or error")
         }
+        let apiAddress = try api.map(Self.loopbackAddress)
         let directory = NodeDirectory(data)
         let (replica, topology) = try directory.openWithTopology()
         let configuration = NodeConfiguration(
@@ -35,9 +41,22 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let watch = TopologyFileWatch(path: directory.topologyPath, node: node, logger: logger)
         let watching = Task { await watch.run() }
+        let serving = apiAddress.map { address in
+            let application = Application(
+                router: APIRouter.make(replica: replica),
+                configuration: .init(address: .hostname(address.host, port: address.port), serverName: "pccc"),
+                onServerRunning: { channel in
+                    let port = channel.localAddress?.port ?? address.port
+                    FileHandle.standardOutput.write(Data("api listening on http://\(address.host):\(port)\n".utf8))
+                },
+                logger: logger
+            )
+            return Task { try await application.run() }
+        }
         let signals =
             Self.onSignals([SIGINT, SIGTERM]) {
                 watching.cancel()
+                serving?.cancel()
                 task.cancel()
             }
             + Self.onSignals([SIGHUP]) { [logger] in
@@ -50,6 +69,17 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CLIError("node \(configuration.nodeID) stopped: \(error)")
         }
+    }
+
+    /// HOST:PORT on a loopback address: the API speaks plain HTTP, so it never leaves the machine.
+    static func loopbackAddress(_ text: String) throws -> (host: String, port: Int) {
+        guard let address = PeerDialer.split(address: text), (0...65535).contains(address.port) else {
+            throw CLIError("--api must be HOST:PORT, such as 127.0.0.1:8080, not \(text)")
+        }
+        guard address.host == "::1" || address.host == "localhost" || address.host.hasPrefix("127.") else {
+            throw CLIError("--api serves plain HTTP and listens on loopback only (127.0.0.0/8 or ::1), not \(address.host)")
+        }
+        return address
     }
 
     private static func onSignals(_ numbers: [Int32], _ handler: @escaping @Sendable () -> Void) -> [DispatchSourceSignal] {

@@ -7,7 +7,7 @@ struct UsersCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "users",
         abstract: "The people who work at this node (local, never replicated).",
-        subcommands: [Add.self, List.self]
+        subcommands: [Add.self, List.self, Token.self]
     )
 
     struct Add: ParsableCommand {
@@ -35,6 +35,21 @@ struct UsersCommand: ParsableCommand {
             for user in try session.replica.users() {
                 print("\(user.name)  \(user.role.rawValue)  added \(Timestamps.iso8601(milliseconds: user.addedAt)) by \(user.addedBy)")
             }
+        }
+    }
+}
+
+extension UsersCommand {
+    struct Token: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a new API token for a user (your own, or anyone's as an admin); the old one stops working."
+        )
+        @Argument(help: "The user the token is for.") var name: String
+        @OptionGroup var staff: StaffOptions
+
+        func run() throws {
+            let session = try staff.open()
+            print(try session.replica.issueToken(for: name, by: session.actor))
         }
     }
 }
@@ -68,16 +83,7 @@ struct AuditCommand: ParsableCommand {
             try session.audit("audit_list", detail: [ofUser.map { "of \($0)" }, since.map { "since \($0)" }].compactMap { $0 }.joined(separator: " "))
             let entries = try session.replica.auditEntries(user: ofUser, since: sinceMilliseconds, limit: limit)
             if json {
-                try printJSON(
-                    entries.map { entry -> [String: Any] in
-                        [
-                            "seq": entry.seq, "at": Timestamps.iso8601(milliseconds: entry.at), "user": entry.event.user,
-                            "action": entry.event.action, "records": entry.event.recordIDs,
-                            "purpose": entry.event.purpose as Any? ?? NSNull(), "detail": entry.event.detail as Any? ?? NSNull(),
-                            "hash": entry.hash.map { String(format: "%02x", $0) }.joined(),
-                        ]
-                    }
-                )
+                try printJSON(entries.map(\.jsonObject))
                 return
             }
             for entry in entries {

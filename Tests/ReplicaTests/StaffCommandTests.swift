@@ -89,11 +89,11 @@ import Testing
         )
         #expect(
             try node.refusal(["record", "list", "--kind", "document", "--alert", "wanted"])
-                == "Error: a document has no alert; --alert applies to persons, vehicles"
+                == "Error: a document has no alert field; only persons, vehicles have one"
         )
         #expect(
             try node.refusal(["record", "list", "--alert", "lost"])
-                == "Error: --alert cannot be lost; allowed values are missing, none, stolen, suspect, wanted"
+                == "Error: alert cannot be lost; allowed values are missing, none, stolen, suspect, wanted"
         )
         #expect(try node.refusal(["record", "list", "--kind", "hit"]) == "Error: --kind must be person, vehicle, document, firearm or request, not hit")
         #expect(

@@ -1,0 +1,16 @@
+import Hummingbird
+import Replica
+
+/// The request context of the HTTP API: Hummingbird's core plus the local user the bearer
+/// token belongs to, set by `TokenAuthenticator`.
+public struct APIContext: RequestContext {
+    /// Hummingbird's per-request storage.
+    public var coreContext: CoreRequestContextStorage
+    /// The authenticated user; nil only before authentication.
+    public var user: LocalUser?
+
+    /// Creates a context for one request.
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+    }
+}

@@ -1,0 +1,191 @@
+import Foundation
+import Hummingbird
+import Records
+import Replica
+import SyncCore
+
+extension APIRouter {
+    static func addRecordRoutes(to api: RouterGroup<APIContext>, _ storage: APIStorage) {
+        api.get("search") { request, context in
+            let actor = try context.actor(request)
+            let text = try query(request, "q")
+            var kind: RecordKind?
+            if let name = request.uri.queryParameters.get("kind") {
+                guard let parsed = RecordKind(rawValue: name), !parsed.searchableFields.isEmpty else {
+                    throw HTTPError(.badRequest, message: "kind must be person, vehicle, document or firearm, not \(name)")
+                }
+                kind = parsed
+            }
+            let limit = try positive(request, "limit") ?? 50
+            let hits = try await storage.run { [kind] replica in
+                let hits = try replica.search(text, kind: kind, limit: limit)
+                try replica.recordAudit(
+                    AuditEvent(user: actor.user, action: "search", recordIDs: hits.map(\.id), purpose: actor.purpose, detail: text)
+                )
+                return hits
+            }
+            return try JSONBody.response(hits.map(\.jsonObject))
+        }
+        api.get("records") { request, context in
+            let actor = try context.actor(request)
+            let filter = try recordFilter(request)
+            let records = try await storage.run { replica in
+                let records = try replica.list(filter)
+                try replica.recordAudit(
+                    AuditEvent(
+                        user: actor.user, action: "list", recordIDs: records.map(\.id), purpose: actor.purpose,
+                        detail: request.uri.query.map { "api: \($0)" } ?? "api: all records"
+                    )
+                )
+                return records
+            }
+            return try JSONBody.response(records.map(\.jsonObject))
+        }
+        api.post("records") { request, context in
+            let actor = try context.actor(request)
+            let body = try await JSONBody.object(of: request)
+            let kindName = try JSONBody.string(body, "kind")
+            guard let kind = RecordKind(rawValue: kindName), !kind.isAppendOnly, kind != .request else {
+                throw HTTPError(.badRequest, message: "kind must be person, vehicle, document or firearm (requests go to /api/requests), not \(kindName)")
+            }
+            let group = try JSONBody.string(body, "group")
+            let writes = try JSONBody.stringMap(body, "fields").sorted { $0.key < $1.key }.map { FieldWrite($0.key, $0.value) }
+            let id = try await storage.run { try $0.create(kind, in: group, writes, auditedAs: actor) }
+            return try JSONBody.response(["id": id.description], status: .created)
+        }
+        api.get("records/:id") { request, context in
+            let actor = try context.actor(request)
+            let id = try recordID(context)
+            let (lookup, attachments) = try await storage.run { replica -> (RecordLookup, [RecordSnapshot]) in
+                let lookup = try replica.lookup(id)
+                if case .unknown = lookup { throw ReplicaError(.notFound, "no record has id \(id)") }
+                try replica.recordAudit(AuditEvent(user: actor.user, action: "consult", recordIDs: [id.description], purpose: actor.purpose))
+                return (lookup, try replica.attachments(of: id))
+            }
+            switch lookup {
+            case .live(let record):
+                var object = record.jsonObject
+                object["hits"] = attachments.filter { $0.kind == .hit }.map(\.jsonObject)
+                object["notes"] = attachments.filter { $0.kind == .note }.map(\.jsonObject)
+                return try JSONBody.response(object)
+            case .erased(let tombstone):
+                return try JSONBody.response(tombstone.jsonObject)
+            case .unknown:
+                throw HTTPError(.notFound, message: "no record has id \(id)")
+            }
+        }
+        api.patch("records/:id") { request, context in
+            let actor = try context.actor(request)
+            let id = try recordID(context)
+            let body = try await JSONBody.object(of: request)
+            let writes =
+                try JSONBody.stringMap(body, "set").sorted { $0.key < $1.key }.map { FieldWrite($0.key, $0.value) }
+                + (try JSONBody.strings(body, "clear")).map { FieldWrite($0, nil) }
+            try await storage.run { try $0.update(id, writes, auditedAs: actor) }
+            return JSONBody.noContent()
+        }
+        api.post("records/:id/erase") { request, context in
+            let actor = try context.actor(request)
+            let id = try recordID(context)
+            let reason = try JSONBody.string(try await JSONBody.object(of: request), "reason")
+            try await storage.run { try $0.erase(id, reason: reason, auditedAs: actor) }
+            return JSONBody.noContent()
+        }
+        api.post("records/:id/hits") { request, context in
+            let actor = try context.actor(request)
+            let id = try recordID(context)
+            let body = try await JSONBody.object(of: request)
+            let checkedAt = try JSONBody.optionalString(body, "checked_at")
+            let writes = [
+                FieldWrite("record_id", id.description), FieldWrite("place", try JSONBody.string(body, "place")),
+                FieldWrite("outcome", try JSONBody.string(body, "outcome")),
+                FieldWrite("checked_at", checkedAt ?? Timestamps.iso8601(milliseconds: storage.replica.configuration.wallClock())),
+            ]
+            let hit = try await storage.run { try $0.append(.hit, writes, auditedAs: actor) }
+            return try JSONBody.response(["id": hit.description], status: .created)
+        }
+        api.post("records/:id/notes") { request, context in
+            let actor = try context.actor(request)
+            let id = try recordID(context)
+            let text = try JSONBody.string(try await JSONBody.object(of: request), "text")
+            let writes = [FieldWrite("record_id", id.description), FieldWrite("text", text), FieldWrite("author", actor.user)]
+            let note = try await storage.run { try $0.append(.note, writes, auditedAs: actor) }
+            return try JSONBody.response(["id": note.description], status: .created)
+        }
+        api.get("export") { request, context in
+            let actor = try context.actor(request)
+            let group = try query(request, "group")
+            let format = try query(request, "format")
+            guard format == "json" || format == "csv" else { throw HTTPError(.badRequest, message: "format must be json or csv, not \(format)") }
+            let records = try await storage.run { replica in
+                guard replica.configuration.roster.isMember(replica.configuration.nodeID, of: group) else {
+                    throw ReplicaError(.notMember, "node \(replica.configuration.nodeID) is not a member of group \(group), so it holds nothing of it")
+                }
+                let records = try replica.records(inGroup: group)
+                try replica.recordAudit(
+                    AuditEvent(
+                        user: actor.user, action: "export", recordIDs: records.map(\.id.description), purpose: actor.purpose,
+                        detail: "group \(group) as \(format), \(records.count) records"
+                    )
+                )
+                return records
+            }
+            let text = format == "json" ? try RecordExport.json(records) : RecordExport.csv(records)
+            return Response(
+                status: .ok,
+                headers: [
+                    .contentType: format == "json" ? "application/json" : "text/csv; charset=utf-8",
+                    .contentDisposition: "attachment; filename=\"\(group).\(format)\"",
+                ],
+                body: .init(byteBuffer: ByteBuffer(string: text))
+            )
+        }
+    }
+
+    static func recordID(_ context: APIContext) throws -> RecordID {
+        let text = try context.parameters.require("id")
+        guard let id = RecordID(text) else { throw HTTPError(.badRequest, message: "\(text) is not a record id") }
+        return id
+    }
+
+    static func query(_ request: Request, _ name: String) throws -> String {
+        guard let value = request.uri.queryParameters.get(name), !value.isEmpty else {
+            throw HTTPError(.badRequest, message: "the query needs \(name)")
+        }
+        return value
+    }
+
+    static func positive(_ request: Request, _ name: String) throws -> Int? {
+        guard let text = request.uri.queryParameters.get(name) else { return nil }
+        guard let value = Int(text), value > 0 else { throw HTTPError(.badRequest, message: "\(name) must be a positive number") }
+        return value
+    }
+
+    static func recordFilter(_ request: Request) throws -> RecordFilter {
+        var filter = RecordFilter()
+        let parameters = request.uri.queryParameters
+        let kindName = parameters.get("kind")
+        if let kindName {
+            guard let kind = RecordKind(rawValue: kindName), !kind.isAppendOnly else {
+                throw HTTPError(.badRequest, message: "kind must be person, vehicle, document, firearm or request, not \(kindName)")
+            }
+            filter.kinds = [kind]
+        }
+        do {
+            if let alert = parameters.get("alert") { try filter.require("alert", alert, kindNamed: kindName != nil) }
+            if let status = parameters.get("status") { try filter.require("status", status, kindNamed: kindName != nil) }
+        } catch let error as ReplicaError {
+            throw HTTPError(.badRequest, message: error.reason)
+        }
+        if let since = parameters.get("changed_since") {
+            guard let milliseconds = Timestamps.milliseconds(fromISO8601: since) else {
+                throw HTTPError(.badRequest, message: "changed_since must be a date (2026-11-22) or a time (2026-11-22T08:00:00Z), not \(since)")
+            }
+            filter.changedSince = milliseconds
+        }
+        filter.group = parameters.get("group")
+        filter.origin = parameters.get("origin")
+        filter.limit = try positive(request, "limit") ?? filter.limit
+        return filter
+    }
+}

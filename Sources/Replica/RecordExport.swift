@@ -1,0 +1,38 @@
+import Foundation
+import Records
+
+/// Records written out for hand-over to other systems.
+public enum RecordExport {
+    /// A JSON array of `{kind, id, group, origin, created_at, fields: {name: value}}`.
+    public static func json(_ records: [RecordSnapshot]) throws -> String {
+        let objects = records.map { record -> [String: Any] in
+            [
+                "kind": record.kind.rawValue, "id": record.id.description, "group": record.group, "origin": record.origin,
+                "created_at": record.createdAt, "fields": record.values,
+            ]
+        }
+        let data = try JSONSerialization.data(withJSONObject: objects, options: [.sortedKeys, .prettyPrinted])
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+
+    /// RFC 4180: one header, one row per record, the fields of every kind as columns.
+    public static func csv(_ records: [RecordSnapshot]) -> String {
+        var fieldNames: [String] = []
+        for kind in RecordKind.allCases {
+            for spec in kind.fields where !fieldNames.contains(spec.name) { fieldNames.append(spec.name) }
+        }
+        var lines = [(["kind", "id", "group", "origin", "created_at"] + fieldNames).joined(separator: ",")]
+        for record in records {
+            let cells =
+                [record.kind.rawValue, record.id.description, record.group, record.origin, record.createdAt]
+                + fieldNames.map { record.values[$0] ?? "" }
+            lines.append(cells.map(quoted).joined(separator: ","))
+        }
+        return lines.joined(separator: "\r\n") + "\r\n"
+    }
+
+    static func quoted(_ cell: String) -> String {
+        guard cell.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return cell }
+        return "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

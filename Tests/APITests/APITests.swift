@@ -1,0 +1,231 @@
+import API
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Records
+import Replica
+import SyncCore
+import Testing
+
+/// Every route of the HTTP API, each test run twice as Hummingbird's own tests do: against the
+/// router in memory and against a live server on 127.0.0.1.
+@Suite struct APITests {
+    /// Node `a` of a two-node network, in memory, with an admin `ana` and a staff member `bob`.
+    struct Fixture {
+        let replica: Replica
+        let ana: String
+        let bob: String
+
+        init() throws {
+            let key = BatchSigningKey()
+            let roster = Roster(
+                network: "api-test", signingKeys: ["a": key.publicKey, "b": BatchSigningKey().publicKey],
+                groups: ["region": ["a", "b"], "ab": ["a", "b"]]
+            )
+            replica = try Replica.inMemory(configuration: ReplicaConfiguration(nodeID: "a", signingKey: key, roster: roster))
+            try replica.addUser("ana", role: .admin, addedBy: nil)
+            try replica.addUser("bob", role: .staff, addedBy: AuditActor(user: "ana"))
+            ana = try replica.issueToken(for: "ana", by: AuditActor(user: "ana"))
+            bob = try replica.issueToken(for: "bob", by: AuditActor(user: "bob"))
+        }
+    }
+
+    /// A client bound to one token.
+    struct Session {
+        let client: any TestClientProtocol
+        let token: String?
+
+        func call(_ method: HTTPRequest.Method, _ uri: String, _ body: Any? = nil, headers: HTTPFields = [:]) async throws -> (HTTPResponse.Status, Any?) {
+            var fields = headers
+            if let token { fields[.authorization] = "Bearer \(token)" }
+            var buffer: ByteBuffer?
+            if let body {
+                fields[.contentType] = "application/json"
+                buffer = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: body))
+            }
+            return try await client.execute(uri: uri, method: method, headers: fields, body: buffer) { response in
+                let data = Data(response.body.readableBytesView)
+                return (response.status, data.isEmpty ? nil : try? JSONSerialization.jsonObject(with: data))
+            }
+        }
+
+        func object(_ method: HTTPRequest.Method, _ uri: String, _ body: Any? = nil, expect status: HTTPResponse.Status = .ok) async throws -> [String: Any] {
+            let (got, object) = try await call(method, uri, body)
+            #expect(got == status, "\(method) \(uri): \(String(describing: object))")
+            return object as? [String: Any] ?? [:]
+        }
+
+        func list(_ uri: String) async throws -> [[String: Any]] {
+            let (status, object) = try await call(.get, uri)
+            #expect(status == .ok, "GET \(uri): \(String(describing: object))")
+            return object as? [[String: Any]] ?? []
+        }
+
+        /// The message of an error answer, which must carry `status`.
+        func error(_ method: HTTPRequest.Method, _ uri: String, _ body: Any? = nil, _ status: HTTPResponse.Status) async throws -> String {
+            let (got, object) = try await call(method, uri, body)
+            #expect(got == status, "\(method) \(uri)")
+            return ((object as? [String: Any])?["error"] as? [String: Any])?["message"] as? String ?? ""
+        }
+    }
+
+    static func withAPI(_ test: @escaping @Sendable (Fixture, _ ana: Session, _ bob: Session, _ anonymous: Session) async throws -> Void) async throws {
+        for setup in [TestingSetup.router, .live] {
+            let fixture = try Fixture()
+            let application = Application(router: APIRouter.make(replica: fixture.replica), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+            try await application.test(setup) { client in
+                try await test(
+                    fixture, Session(client: client, token: fixture.ana), Session(client: client, token: fixture.bob),
+                    Session(client: client, token: nil)
+                )
+            }
+        }
+    }
+
+    @Test func everyRouteRefusesAMissingOrUnknownToken() async throws {
+        try await Self.withAPI { fixture, ana, _, anonymous in
+            for (method, uri) in [
+                (HTTPRequest.Method.get, "/api/me"), (.get, "/api/status"), (.get, "/api/records"), (.post, "/api/records"),
+                (.get, "/api/search?q=x"), (.get, "/api/requests"), (.post, "/api/requests"), (.get, "/api/audit"),
+                (.get, "/api/export?group=region&format=csv"),
+            ] {
+                #expect(try await anonymous.error(method, uri, nil, .unauthorized).hasPrefix("sign in: send Authorization: Bearer TOKEN"))
+            }
+            let forged = Session(client: ana.client, token: "pccc_forged")
+            #expect(try await forged.error(.get, "/api/me", nil, .unauthorized) == "the token is unknown or was replaced by a newer one")
+            let (status, me) = try await ana.call(.get, "/api/me")
+            #expect(status == .ok && (me as? [String: Any])?["role"] as? String == "admin")
+            // A new token replaces the old one.
+            _ = try fixture.replica.issueToken(for: "ana", by: AuditActor(user: "ana"))
+            #expect(try await ana.error(.get, "/api/me", nil, .unauthorized) == "the token is unknown or was replaced by a newer one")
+        }
+    }
+
+    @Test func recordsAreCreatedReadChangedAnnotatedAndErased() async throws {
+        try await Self.withAPI { _, _, bob, _ in
+            let created = try await bob.object(
+                .post, "/api/records", ["kind": "person", "group": "region", "fields": ["family_name": "Ђорђевић", "alert": "wanted"]],
+                expect: .created
+            )
+            let id = try #require(created["id"] as? String)
+            #expect(
+                try await bob.error(
+                    .post, "/api/records", ["kind": "person", "group": "region", "fields": ["birth_date": "07.03.1984"]], .unprocessableContent
+                )
+                .hasPrefix("field birth_date must be a date written YYYY-MM-DD")
+            )
+            #expect(
+                try await bob.error(.post, "/api/records", ["kind": "person", "group": "nowhere", "fields": ["family_name": "X"]], .forbidden)
+                    == "this node is not a member of group nowhere"
+            )
+            #expect(try await bob.error(.post, "/api/records", ["kind": "hit", "group": "region"], .badRequest).hasPrefix("kind must be person"))
+            #expect(try await bob.error(.post, "/api/records", ["kind": "person"], .badRequest) == "the body needs \"group\" as a non-empty string")
+
+            let (patched, _) = try await bob.call(.patch, "/api/records/\(id)", ["set": ["given_name": "Марко"], "clear": ["alert"]])
+            #expect(patched == .noContent)
+            #expect(try await bob.error(.patch, "/api/records/\(id)", ["set": ["sex": "female"]], .unprocessableContent).hasPrefix("field sex cannot be"))
+            _ = try await bob.object(.post, "/api/records/\(id)/hits", ["place": "Tabanovce BCP", "outcome": "detained"], expect: .created)
+            _ = try await bob.object(.post, "/api/records/\(id)/notes", ["text": "travels by night"], expect: .created)
+
+            let record = try await bob.object(.get, "/api/records/\(id)")
+            let fields = try #require(record["fields"] as? [String: [String: Any]])
+            #expect(fields["family_name"]?["value"] as? String == "Ђорђевић" && fields["family_name"]?["by"] as? String == "a")
+            #expect(fields["given_name"]?["value"] as? String == "Марко")
+            #expect(fields["alert"]?["value"] is NSNull, "a cleared field keeps its provenance")
+            #expect((record["hits"] as? [Any])?.count == 1)
+            let note = try #require((record["notes"] as? [[String: Any]])?.first?["fields"] as? [String: [String: Any]])
+            #expect(note["author"]?["value"] as? String == "bob")
+
+            let found = try await bob.list("/api/search?q=djordjevic")
+            #expect(found.map { $0["id"] as? String } == [id])
+            #expect(try await bob.list("/api/records?kind=person").map { $0["id"] as? String } == [id])
+            #expect(try await bob.list("/api/records?alert=wanted").isEmpty)
+            #expect(
+                try await bob.error(.get, "/api/records?kind=document&alert=wanted", nil, .badRequest)
+                    == "a document has no alert field; only persons, vehicles have one")
+            #expect(try await bob.error(.get, "/api/records?changed_since=soon", nil, .badRequest).hasPrefix("changed_since must be a date"))
+
+            let (erased, _) = try await bob.call(.post, "/api/records/\(id)/erase", ["reason": "court_order"])
+            #expect(erased == .noContent)
+            let tombstone = try await bob.object(.get, "/api/records/\(id)")
+            #expect(tombstone["erased"] as? Bool == true && tombstone["reason"] as? String == "court_order")
+            #expect(try await bob.error(.patch, "/api/records/\(id)", ["set": ["given_name": "X"]], .gone) == "record \(id) has been erased")
+            #expect(try await bob.error(.get, "/api/records/01a20321-1e70-7004-a55d-1ea1d7d3dbe9", nil, .notFound).hasPrefix("no record has id"))
+            #expect(try await bob.error(.get, "/api/records/not-an-id", nil, .badRequest) == "not-an-id is not a record id")
+            #expect(try await bob.list("/api/search?q=djordjevic").isEmpty)
+        }
+    }
+
+    @Test func requestsAreSentListedAndClosedByTheRightCentre() async throws {
+        try await Self.withAPI { _, _, bob, _ in
+            let subject = try await bob.object(.post, "/api/records", ["kind": "vehicle", "group": "ab", "fields": ["plate": "SK 123 AB"]], expect: .created)
+            let sent = try await bob.object(
+                .post, "/api/requests",
+                ["to": "b", "urgency": "urgent_indirect", "subjects": [subject["id"]!], "question": "Owner?"], expect: .created
+            )
+            let id = try #require(sent["id"] as? String)
+            let outgoing = try await bob.list("/api/requests?direction=outgoing")
+            #expect(outgoing.map { $0["id"] as? String } == [id])
+            #expect(outgoing.first?["group"] as? String == "ab" && outgoing.first?["status"] as? String == "open")
+            #expect(try await bob.list("/api/requests?direction=incoming").isEmpty)
+            #expect(try await bob.list("/api/requests?overdue=true").isEmpty)
+            #expect(try await bob.error(.get, "/api/requests?direction=sideways", nil, .badRequest) == "direction must be incoming or outgoing, not sideways")
+            #expect(try await bob.error(.post, "/api/requests/\(id)/answer", ["text": "x"], .forbidden) == "request \(id) was sent to b; only b answers it")
+            #expect(
+                try await bob.error(.post, "/api/requests", ["to": "a", "urgency": "standard", "question": "?"], .unprocessableContent)
+                    == "a request goes to another centre, not to this node a"
+            )
+            #expect(
+                try await bob.error(.post, "/api/requests", ["to": "b", "urgency": "asap", "question": "?"], .unprocessableContent)
+                    .hasPrefix("field urgency cannot be \"asap\"")
+            )
+            let (closed, _) = try await bob.call(.post, "/api/requests/\(id)/close")
+            #expect(closed == .noContent)
+            #expect(try await bob.list("/api/requests").first?["status"] as? String == "closed")
+        }
+    }
+
+    @Test func usersAuditAndExportFollowTheRoles() async throws {
+        try await Self.withAPI { _, ana, bob, _ in
+            let id = try await bob.object(.post, "/api/records", ["kind": "person", "group": "region", "fields": ["family_name": "Hoxha"]], expect: .created)[
+                "id"]
+            let (exported, csv) = try await bob.client.execute(
+                uri: "/api/export?group=region&format=csv", method: .get,
+                headers: [.authorization: "Bearer \(bob.token!)", HTTPField.Name("PCCC-Purpose")!: "hand-over 9"]
+            ) { ($0.status, String(buffer: $0.body)) }
+            #expect(exported == .ok && csv.hasPrefix("kind,id,group,origin,created_at") && csv.contains("person,\(id as! String),region,a"))
+            #expect(try await bob.error(.get, "/api/export?group=region&format=xml", nil, .badRequest) == "format must be json or csv, not xml")
+
+            #expect(try await bob.error(.get, "/api/audit", nil, .forbidden) == "bob is staff, and only an admin may do this")
+            #expect(try await bob.error(.post, "/api/users", ["name": "carl", "role": "staff"], .forbidden) == "bob is staff, and only an admin may do this")
+            _ = try await ana.object(.post, "/api/users", ["name": "carl", "role": "staff"], expect: .created)
+            #expect(try await ana.error(.post, "/api/users", ["name": "carl", "role": "staff"], .conflict) == "user carl already exists at this node")
+            #expect(try await bob.list("/api/users").compactMap { $0["name"] as? String } == ["ana", "bob", "carl"])
+
+            let audit = try await ana.list("/api/audit")
+            let export = try #require(audit.first { $0["action"] as? String == "export" })
+            #expect(export["user"] as? String == "bob" && export["purpose"] as? String == "hand-over 9")
+            #expect(audit.contains { $0["action"] as? String == "create" && $0["user"] as? String == "bob" })
+            let verified = try await ana.object(.get, "/api/audit/verify")
+            #expect(verified["intact"] as? Bool == true)
+            let status = try await bob.object(.get, "/api/status")
+            #expect(status["node"] as? String == "a" && status["network"] as? String == "api-test")
+        }
+    }
+
+    @Test func malformedAndOversizedBodiesAreRefused() async throws {
+        try await Self.withAPI { _, _, bob, _ in
+            let (status, object) = try await bob.client.execute(
+                uri: "/api/records", method: .post, headers: [.authorization: "Bearer \(bob.token!)"], body: ByteBuffer(string: "not json")
+            ) { ($0.status, try? JSONSerialization.jsonObject(with: Data($0.body.readableBytesView))) }
+            #expect(status == .badRequest)
+            #expect(((object as? [String: Any])?["error"] as? [String: Any])?["message"] as? String == "the request body must be a JSON object")
+            let huge = ByteBuffer(repeating: UInt8(ascii: " "), count: 2 << 20)
+            let tooLarge = try await bob.client.execute(
+                uri: "/api/records", method: .post, headers: [.authorization: "Bearer \(bob.token!)"], body: huge
+            ) { $0.status }
+            #expect(tooLarge == .contentTooLarge)
+        }
+    }
+}
