@@ -17,28 +17,14 @@ extension APIRouter {
                 kind = parsed
             }
             let limit = try positive(request, "limit") ?? 50
-            let hits = try await storage.run { [kind] replica in
-                let hits = try replica.search(text, kind: kind, limit: limit)
-                try replica.recordAudit(
-                    AuditEvent(user: actor.user, action: "search", recordIDs: hits.map(\.id), purpose: actor.purpose, detail: text)
-                )
-                return hits
-            }
+            let hits = try await storage.run { [kind] in try $0.search(text, kind: kind, limit: limit, auditedAs: actor) }
             return try JSONBody.response(hits.map(\.jsonObject))
         }
         api.get("records") { request, context in
             let actor = try context.actor(request)
             let filter = try recordFilter(request)
-            let records = try await storage.run { replica in
-                let records = try replica.list(filter)
-                try replica.recordAudit(
-                    AuditEvent(
-                        user: actor.user, action: "list", recordIDs: records.map(\.id), purpose: actor.purpose,
-                        detail: request.uri.query.map { "api: \($0)" } ?? "api: all records"
-                    )
-                )
-                return records
-            }
+            let detail = request.uri.query.map { "api: \($0)" } ?? "api: all records"
+            let records = try await storage.run { try $0.list(filter, auditedAs: actor, detail: detail) }
             return try JSONBody.response(records.map(\.jsonObject))
         }
         api.post("records") { request, context in
@@ -56,22 +42,14 @@ extension APIRouter {
         api.get("records/:id") { request, context in
             let actor = try context.actor(request)
             let id = try recordID(context)
-            let (lookup, attachments) = try await storage.run { replica -> (RecordLookup, [RecordSnapshot]) in
-                let lookup = try replica.lookup(id)
-                if case .unknown = lookup { throw ReplicaError(.notFound, "no record has id \(id)") }
-                try replica.recordAudit(AuditEvent(user: actor.user, action: "consult", recordIDs: [id.description], purpose: actor.purpose))
-                return (lookup, try replica.attachments(of: id))
-            }
-            switch lookup {
-            case .live(let record):
+            switch try await storage.run({ try $0.consult(id, auditedAs: actor) }) {
+            case .live(let record, let attachments):
                 var object = record.jsonObject
                 object["hits"] = attachments.filter { $0.kind == .hit }.map(\.jsonObject)
                 object["notes"] = attachments.filter { $0.kind == .note }.map(\.jsonObject)
                 return try JSONBody.response(object)
             case .erased(let tombstone):
                 return try JSONBody.response(tombstone.jsonObject)
-            case .unknown:
-                throw HTTPError(.notFound, message: "no record has id \(id)")
             }
         }
         api.patch("records/:id") { request, context in
@@ -117,19 +95,7 @@ extension APIRouter {
             let group = try query(request, "group")
             let format = try query(request, "format")
             guard format == "json" || format == "csv" else { throw HTTPError(.badRequest, message: "format must be json or csv, not \(format)") }
-            let records = try await storage.run { replica in
-                guard replica.configuration.roster.isMember(replica.configuration.nodeID, of: group) else {
-                    throw ReplicaError(.notMember, "node \(replica.configuration.nodeID) is not a member of group \(group), so it holds nothing of it")
-                }
-                let records = try replica.records(inGroup: group)
-                try replica.recordAudit(
-                    AuditEvent(
-                        user: actor.user, action: "export", recordIDs: records.map(\.id.description), purpose: actor.purpose,
-                        detail: "group \(group) as \(format), \(records.count) records"
-                    )
-                )
-                return records
-            }
+            let records = try await storage.run { try $0.export(group: group, format: format, auditedAs: actor) }
             let text = format == "json" ? try RecordExport.json(records) : RecordExport.csv(records)
             return Response(
                 status: .ok,

@@ -15,16 +15,9 @@ extension APIRouter {
             case let other?: throw HTTPError(.badRequest, message: "direction must be incoming or outgoing, not \(other)")
             }
             let overdueOnly = request.uri.queryParameters.get("overdue") == "true"
-            let (requests, me, now) = try await storage.run { replica in
-                try replica.acknowledgeReceivedRequests()
-                let now = replica.configuration.wallClock()
-                let requests = try replica.requests(direction).filter {
-                    !overdueOnly || RequestDeadline.isOverdue(status: $0.status, dueAt: $0.dueAt, now: now)
-                }
-                try replica.recordAudit(
-                    AuditEvent(user: actor.user, action: "list", recordIDs: requests.map(\.id), purpose: actor.purpose, detail: "api: requests")
-                )
-                return (requests, replica.configuration.nodeID, now)
+            let me = storage.replica.configuration.nodeID
+            let (requests, now) = try await storage.run {
+                try $0.listRequests(direction, overdueOnly: overdueOnly, auditedAs: actor, detail: "api: requests")
             }
             return try JSONBody.response(requests.map { $0.jsonObject(me: me, now: now) })
         }
@@ -68,10 +61,7 @@ extension APIRouter {
                 since = parsed
             }
             let limit = try positive(request, "limit") ?? 100
-            let entries = try await storage.run { [since] replica in
-                try replica.recordAudit(AuditEvent(user: actor.user, action: "audit_list", purpose: actor.purpose, detail: "api"))
-                return try replica.auditEntries(user: user, since: since, limit: limit)
-            }
+            let entries = try await storage.run { [since] in try $0.auditEntries(user: user, since: since, limit: limit, auditedAs: actor, detail: "api") }
             return try JSONBody.response(entries.map(\.jsonObject))
         }
         api.get("audit/verify") { request, context in

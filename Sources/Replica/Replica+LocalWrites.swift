@@ -18,6 +18,7 @@ extension Replica {
 
     /// `transact`, optionally writing node-managed fields and running `also` in the same
     /// SQLite transaction.
+    @discardableResult
     func transact(
         in group: String,
         auditedAs actor: AuditActor?,

@@ -35,8 +35,7 @@ extension RecordCommand {
             guard limit > 0 else { throw CLIError("--limit must be a positive number") }
             (filter.group, filter.origin, filter.limit) = (group, origin, limit)
             let session = try staff.open()
-            let records = try session.replica.list(filter)
-            try session.audit("list", records.map(\.id), detail: describe())
+            let records = try session.replica.list(filter, auditedAs: session.actor, detail: describe())
             if json {
                 try printJSON(records.map(\.jsonObject))
                 return
@@ -73,14 +72,10 @@ extension RecordCommand {
                 throw CLIError("--format must be json or csv, not \(format)")
             }
             let session = try staff.open()
-            guard session.replica.configuration.roster.isMember(session.replica.configuration.nodeID, of: group) else {
-                throw CLIError("node \(session.replica.configuration.nodeID) is not a member of group \(group), so it holds nothing of it")
-            }
             if let out, FileManager.default.fileExists(atPath: out) {
                 throw CLIError("\(out) already exists; choose a new file")
             }
-            let records = try session.replica.records(inGroup: group)
-            try session.audit("export", records.map(\.id.description), detail: "group \(group) as \(format), \(records.count) records")
+            let records = try session.replica.export(group: group, format: format, auditedAs: session.actor)
             let text = format == "json" ? try RecordExport.json(records) : RecordExport.csv(records)
             if let out {
                 // Personal data: readable by its owner only.

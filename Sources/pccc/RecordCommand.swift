@@ -70,14 +70,7 @@ struct RecordCommand: ParsableCommand {
         func run() throws {
             let recordID = try parseID(id)
             let session = try staff.open()
-            let lookup = try session.replica.lookup(recordID)
-            if case .unknown = lookup {
-                throw CLIError("no record has id \(id)")
-            }
-            try session.audit("consult", [id])
-            switch lookup {
-            case .unknown:
-                return
+            switch try session.replica.consult(recordID, auditedAs: session.actor) {
             case .erased(let tombstone):
                 if json {
                     try printJSON(tombstone.jsonObject)
@@ -86,8 +79,7 @@ struct RecordCommand: ParsableCommand {
                         "\(tombstone.kind.rawValue) \(id): erased by \(tombstone.stamp.origin) at "
                             + "\(Timestamps.iso8601(milliseconds: tombstone.stamp.hlc.milliseconds)), reason \(tombstone.reason)")
                 }
-            case .live(let record):
-                let attachments = try session.replica.attachments(of: recordID)
+            case .live(let record, let attachments):
                 if json {
                     var object = record.jsonObject
                     object["hits"] = attachments.filter { $0.kind == .hit }.map(\.jsonObject)

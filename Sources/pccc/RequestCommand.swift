@@ -68,14 +68,12 @@ struct RequestCommand: ParsableCommand {
 
         func run() throws {
             let session = try staff.open()
-            try session.replica.acknowledgeReceivedRequests()
-            let now = session.replica.configuration.wallClock()
             let direction: RequestDirection? = incoming ? .incoming : outgoing ? .outgoing : nil
-            let requests = try session.replica.requests(direction).filter {
-                !overdue || RequestDeadline.isOverdue(status: $0.status, dueAt: $0.dueAt, now: now)
-            }
             let filters = [overdue ? "overdue" : nil, incoming ? "incoming" : nil, outgoing ? "outgoing" : nil].compactMap { $0 }
-            try session.audit("list", requests.map(\.id), detail: "requests" + (filters.isEmpty ? "" : " " + filters.joined(separator: " ")))
+            let (requests, now) = try session.replica.listRequests(
+                direction, overdueOnly: overdue, auditedAs: session.actor,
+                detail: "requests" + (filters.isEmpty ? "" : " " + filters.joined(separator: " "))
+            )
             let me = session.replica.configuration.nodeID
             if json {
                 try printJSON(requests.map { $0.jsonObject(me: me, now: now) })

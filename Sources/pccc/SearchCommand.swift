@@ -24,8 +24,7 @@ struct SearchCommand: ParsableCommand {
         }
         guard limit > 0 else { throw CLIError("--limit must be a positive number") }
         let session = try staff.open()
-        let hits = try session.replica.search(text, kind: only, limit: limit)
-        try session.audit("search", hits.map(\.id), detail: kind.map { "\(text) (kind \($0))" } ?? text)
+        let hits = try session.replica.search(text, kind: only, limit: limit, auditedAs: session.actor)
         if json {
             try printJSON(hits.map(\.jsonObject))
             return

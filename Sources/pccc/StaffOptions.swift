@@ -14,8 +14,7 @@ struct StaffOptions: ParsableArguments {
 
     /// Opens the node as its user; refused when the user is unknown here or lacks `role`.
     func open(requiring role: LocalUser.Role = .staff) throws -> StaffSession {
-        let directory = NodeDirectory(data)
-        let replica = try directory.open()
+        let replica = try NodeDirectory(data).open()
         let name = user ?? Self.loginName()
         guard let known = try replica.user(named: name) else {
             throw CLIError(
@@ -25,7 +24,7 @@ struct StaffOptions: ParsableArguments {
         if role == .admin, known.role != .admin {
             throw CLIError("\(name) is staff at node \(replica.configuration.nodeID), and only an admin may do this")
         }
-        return StaffSession(replica: replica, directory: directory, actor: AuditActor(user: name, purpose: purpose))
+        return StaffSession(replica: replica, actor: AuditActor(user: name, purpose: purpose))
     }
 
     /// The name of the account running this process.
@@ -40,11 +39,5 @@ struct StaffOptions: ParsableArguments {
 /// An opened node and the user acting on it.
 struct StaffSession {
     let replica: Replica
-    let directory: NodeDirectory
     let actor: AuditActor
-
-    /// Logs a consultation before anything is shown.
-    func audit(_ action: String, _ recordIDs: [String] = [], detail: String? = nil) throws {
-        try replica.recordAudit(AuditEvent(user: actor.user, action: action, recordIDs: recordIDs, purpose: actor.purpose, detail: detail))
-    }
 }

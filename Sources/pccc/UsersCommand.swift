@@ -79,9 +79,8 @@ struct AuditCommand: ParsableCommand {
             }
             guard limit > 0 else { throw CLIError("--limit must be a positive number") }
             let session = try staff.open(requiring: .admin)
-            // Reading the log is itself a consultation of personal data.
-            try session.audit("audit_list", detail: [ofUser.map { "of \($0)" }, since.map { "since \($0)" }].compactMap { $0 }.joined(separator: " "))
-            let entries = try session.replica.auditEntries(user: ofUser, since: sinceMilliseconds, limit: limit)
+            let detail = [ofUser.map { "of \($0)" }, since.map { "since \($0)" }].compactMap { $0 }.joined(separator: " ")
+            let entries = try session.replica.auditEntries(user: ofUser, since: sinceMilliseconds, limit: limit, auditedAs: session.actor, detail: detail)
             if json {
                 try printJSON(entries.map(\.jsonObject))
                 return
