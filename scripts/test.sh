@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check CI runs: format lint, the whole test suite (1,000 generated convergence
-# cases by default; PCCC_PROPERTY_CASES changes it), and smoke runs of the demo and benchmark.
+# cases by default; PCCC_PROPERTY_CASES changes it), smoke runs of the demo and benchmark, and
+# the web UI's browser test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/swift-env.sh
@@ -12,8 +13,10 @@ swift build --build-tests
 echo "== demo smoke run"
 state=$(mktemp -d)
 trap 'rm -rf "$state"' EXIT
-.build/debug/pccc demo --state "$state/demo" >"$state/demo.log"
-grep -q "me-dobrakovo sees Marko" "$state/demo.log" || { cat "$state/demo.log"; echo "error: the demo did not finish" >&2; exit 1; }
+.build/debug/pccc demo --state "$state/demo" --once >"$state/demo.log"
+grep -q "appeared at all four centres" "$state/demo.log" || { cat "$state/demo.log"; echo "error: the demo did not finish" >&2; exit 1; }
+echo "== browser test (chromium headless against the demo region)"
+scripts/browser-test.sh .build/debug/pccc
 echo "== benchmark smoke run (debug build; real figures come from -c release)"
 .build/debug/pccc-bench --records 2000 --single-record-cap 200 --catch-up 2000
 echo "== swift test"

@@ -1,20 +1,44 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Node
 import Records
 import Replica
+import Topology
 
 /// The node's HTTP API: every staff workflow and the node's status, as JSON under `/api`,
 /// each call authenticated by a local user's bearer token and audited like the command line.
 /// docs/API.md lists the routes.
 public enum APIRouter {
-    /// The router, for `Application` or Hummingbird's test client.
-    public static func make(replica: Replica) -> Router<APIContext> {
+    /// The router, for `Application` or Hummingbird's test client. `topology` gives the
+    /// topology in force (it changes on reload); `metrics` renders the Prometheus text for
+    /// `/metrics`, which is absent when nil.
+    public static func make(
+        replica: Replica,
+        topology: @escaping @Sendable () -> RegionTopology,
+        metrics: (@Sendable () -> [UInt8])? = nil
+    ) -> Router<APIContext> {
         let storage = APIStorage(replica: replica)
         let router = Router(context: APIContext.self)
+        WebUI.addRoutes(to: router)
+        if let metrics {
+            router.get("metrics") { _, _ in
+                // The gauges read from the replica are brought up to date at each scrape.
+                try await storage.run { try NodeStatus(replica: $0, topology: topology()) }.recordMetrics()
+                return Response(
+                    status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                    body: .init(byteBuffer: ByteBuffer(bytes: metrics()))
+                )
+            }
+        }
         let api = router.group("api").add(middleware: TokenAuthenticator(storage: storage))
         api.get("me") { _, context in try JSONBody.response(try context.requireUser().jsonObject) }
-        api.get("status") { _, _ in try await status(storage) }
+        api.get("status") { _, _ in
+            let status = try await storage.run { try NodeStatus(replica: $0, topology: topology()) }
+            return try JSONBody.response(status.jsonObject(downThreshold: 300))
+        }
+        api.get("topology") { _, _ in try JSONBody.response(topology().jsonObject) }
+        api.get("kinds") { _, _ in try JSONBody.response(RecordKind.allCases.map(\.jsonObject)) }
         api.get("users") { _, _ in try JSONBody.response(try await storage.run { try $0.users() }.map(\.jsonObject)) }
         api.post("users") { request, context in
             let body = try await JSONBody.object(of: request)
@@ -30,27 +54,6 @@ public enum APIRouter {
         addRequestRoutes(to: api, storage)
         addAuditRoutes(to: api, storage)
         return router
-    }
-
-    static func status(_ storage: APIStorage) async throws -> Response {
-        let (nodeID, network, peers, alarms, quarantined, streams, heartbeat) = try await storage.run { replica in
-            (
-                replica.configuration.nodeID, replica.configuration.roster.network, try replica.peerStatuses(), try replica.alarms(),
-                try replica.quarantinedCount(), try replica.streamPositions(), try replica.servingHeartbeat()
-            )
-        }
-        func time(_ milliseconds: UInt64?) -> Any { milliseconds.map(Timestamps.iso8601(milliseconds:)) as Any? ?? NSNull() }
-        return try JSONBody.response([
-            "node": nodeID, "network": network, "quarantined": quarantined, "serving_heartbeat": time(heartbeat),
-            "peers": peers.map { peer -> [String: Any] in
-                [
-                    "peer": peer.peer, "connected": peer.connected, "since": time(peer.since), "last_contact": time(peer.lastContact),
-                    "last_error": peer.lastError as Any? ?? NSNull(), "topology_matches": peer.topologyMatches as Any? ?? NSNull(),
-                ]
-            },
-            "alarms": alarms.map { ["code": $0.code, "subject": $0.subject, "message": $0.message, "count": $0.count] },
-            "streams": streams.map { ["origin": $0.origin, "group": $0.group, "seq": $0.seq] },
-        ])
     }
 }
 

@@ -133,7 +133,11 @@ final class PeerConnection: Sendable {
             let result: PeerSession.BatchResult
             do {
                 let replica = node.replica
-                result = Self.result(of: try await node.onStorage { try replica.apply(envelope: envelope) })
+                let started = ContinuousClock.now
+                let outcome = try await node.onStorage { try replica.apply(envelope: envelope) }
+                let elapsed = (ContinuousClock.now - started).components
+                NodeMetrics.batchReceived(outcome, applyNanoseconds: elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000)
+                result = Self.result(of: outcome)
             } catch {
                 node.logger.error("cannot store a batch of \(stream) from \(peer): \(error)")
                 close(ProtocolError(.internalError, "the receiving node could not store the batch"))
@@ -207,6 +211,7 @@ final class PeerConnection: Sendable {
                         continue
                     }
                     try await outbound.write(contentsOf: batches.map { PeerMessage.batch($0.envelope).frame })
+                    NodeMetrics.batchesSent(batches.count)
                     batchTimes.withLockedValue { $0.sent = ReplicaConfiguration.systemMilliseconds() }
                     outbox.sent(stream, through: last.header.seq, generation: generation)
                 case .close(let error):

@@ -220,12 +220,18 @@ public final class SyncNode: Sendable {
 
     private func runSession(peer: String, channel: PeerChannel) async {
         let connection = PeerConnection(peer: peer, channel: channel, node: self)
-        let replaced = sessions.withLockedValue { $0.updateValue(connection, forKey: peer) }
+        let (replaced, open) = sessions.withLockedValue { ($0.updateValue(connection, forKey: peer), $0.count) }
+        NodeMetrics.sessionStarted()
+        NodeMetrics.sessionsOpen(open)
         replaced?.close(ProtocolError(.goingAway, "a newer connection from the same peer replaced this one"))
         logger.info("session with \(peer) (\(channel.remoteAddress)) starting")
         let ended = await connection.run(localHeads: heads.withLockedValue { $0 })
         let reason = Task.isCancelled ? "the node is shutting down" : ended
-        sessions.withLockedValue { if $0[peer] === connection { $0[peer] = nil } }
+        let remaining = sessions.withLockedValue { sessions in
+            if sessions[peer] === connection { sessions[peer] = nil }
+            return sessions.count
+        }
+        NodeMetrics.sessionsOpen(remaining)
         logger.info("session with \(peer) ended: \(reason ?? "closed")")
         let now = ReplicaConfiguration.systemMilliseconds()
         let batches = connection.lastBatches

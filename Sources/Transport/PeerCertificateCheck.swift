@@ -7,7 +7,7 @@ public enum PeerAcceptance: Equatable, Sendable {
     /// The certificate names this node id, which may connect.
     case accepted(nodeID: String)
     /// Refused, with why.
-    case refused(String)
+    case refused(HandshakeRefusal)
 }
 
 /// Which end of the link this node is.
@@ -37,31 +37,34 @@ public struct PeerCertificateCheck: Sendable {
         do {
             certificate = try Certificate(derEncoded: leafDER)
         } catch {
-            return .refused("the peer certificate cannot be parsed")
+            return .refused(HandshakeRefusal(.unreadableCertificate, "the peer certificate cannot be parsed"))
         }
         let serial = Array(certificate.serialNumber.bytes)
         let nodeIDs = RegionCertificates.nodeIDs(in: certificate)
         guard nodeIDs.count == 1, let nodeID = nodeIDs.first else {
             return .refused(
-                "the peer certificate (serial \(RegionCertificates.serialText(serial))) must name exactly one pccc://node/<id> URI, it names \(nodeIDs.count)")
+                HandshakeRefusal(
+                    .noNodeName,
+                    "the peer certificate (serial \(RegionCertificates.serialText(serial))) must name exactly one pccc://node/<id> URI, it names \(nodeIDs.count)"
+                ))
         }
         guard !topology.isRevoked(serial: serial) else {
-            return .refused("the certificate of \(nodeID) (serial \(RegionCertificates.serialText(serial))) is revoked")
+            return .refused(HandshakeRefusal(.revoked, "the certificate of \(nodeID) (serial \(RegionCertificates.serialText(serial))) is revoked"))
         }
         guard topology.node(nodeID) != nil else {
-            return .refused("node \(nodeID) is not in the topology")
+            return .refused(HandshakeRefusal(.unknownNode, "node \(nodeID) is not in the topology"))
         }
         switch role {
         case .listener:
             guard topology.hasLink(dialer: nodeID, listener: localNode) else {
-                return .refused("no link in the topology lets \(nodeID) dial \(localNode)")
+                return .refused(HandshakeRefusal(.noLink, "no link in the topology lets \(nodeID) dial \(localNode)"))
             }
         case .dialer(let expected):
             guard nodeID == expected else {
-                return .refused("dialed \(expected) but the certificate is of \(nodeID)")
+                return .refused(HandshakeRefusal(.wrongPeer, "dialed \(expected) but the certificate is of \(nodeID)"))
             }
             guard topology.hasLink(dialer: localNode, listener: nodeID) else {
-                return .refused("no link in the topology lets \(localNode) dial \(nodeID)")
+                return .refused(HandshakeRefusal(.noLink, "no link in the topology lets \(localNode) dial \(nodeID)"))
             }
         }
         return .accepted(nodeID: nodeID)

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -46,15 +47,15 @@ public struct PeerChannel: Sendable {
             do {
                 verdict = check().evaluate(leafDER: try certificate.toDERBytes(), role: role)
             } catch {
-                verdict = .refused("the peer certificate cannot be read")
+                verdict = .refused(HandshakeRefusal(.unreadableCertificate, "the peer certificate cannot be read"))
             }
             acceptance.withLockedValue { $0 = verdict }
             switch verdict {
             case .accepted:
                 return channel.eventLoop.makeSucceededVoidFuture()
-            case .refused(let reason):
-                logger.warning("refused TLS peer \(remote): \(reason)")
-                return channel.eventLoop.makeFailedFuture(PeerRefused(reason: reason))
+            case .refused(let refusal):
+                logger.warning("refused TLS peer \(remote): \(refusal.reason)")
+                return channel.eventLoop.makeFailedFuture(PeerRefused(refusal))
             }
         }
         let tls: NIOSSLHandler
@@ -84,16 +85,23 @@ public struct PeerChannel: Sendable {
     }
 }
 
-/// A peer certificate that TLS accepted but the topology does not.
+/// A handshake that did not open a session: TLS failed, or the topology refused the
+/// certificate TLS accepted.
 public struct PeerRefused: Error, CustomStringConvertible, Sendable {
     /// Why.
-    public let reason: String
+    public let refusal: HandshakeRefusal
+
+    init(_ refusal: HandshakeRefusal) {
+        self.refusal = refusal
+    }
+
     /// The reason.
-    public var description: String { reason }
+    public var description: String { refusal.reason }
 }
 
 /// Completes the handshake promise with the verified node id, or fails it with why the
-/// handshake failed, logged in words an admin can act on.
+/// handshake failed, logged in words an admin can act on and counted by reason once per
+/// connection.
 private final class HandshakeWatch: ChannelInboundHandler, Sendable {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
@@ -102,6 +110,7 @@ private final class HandshakeWatch: ChannelInboundHandler, Sendable {
     private let acceptance: NIOLockedValueBox<PeerAcceptance?>
     private let remote: String
     private let logger: Logger
+    private let settled = NIOLockedValueBox(false)
 
     init(promise: EventLoopPromise<String>, acceptance: NIOLockedValueBox<PeerAcceptance?>, remote: String, logger: Logger) {
         self.promise = promise
@@ -113,9 +122,10 @@ private final class HandshakeWatch: ChannelInboundHandler, Sendable {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case TLSUserEvent.handshakeCompleted = event {
             if case .accepted(let nodeID) = acceptance.withLockedValue({ $0 }) {
+                settled.withLockedValue { $0 = true }
                 promise.succeed(nodeID)
             } else {
-                promise.fail(PeerRefused(reason: "the handshake completed without a verified peer certificate"))
+                fail(HandshakeRefusal(.unreadableCertificate, "the handshake completed without a verified peer certificate"))
                 context.close(promise: nil)
             }
         }
@@ -123,40 +133,58 @@ private final class HandshakeWatch: ChannelInboundHandler, Sendable {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        if case .refused = acceptance.withLockedValue({ $0 }) {
+        if case .refused(let refusal) = acceptance.withLockedValue({ $0 }) {
             // Already logged with its reason by the certificate check.
-        } else if !(error is PeerRefused) {
-            logger.warning("TLS handshake with \(remote) failed: \(Self.explain(error))")
+            fail(refusal, logged: true)
+        } else if let refused = error as? PeerRefused {
+            fail(refused.refusal, logged: true)
+        } else {
+            fail(Self.explain(error))
         }
-        promise.fail(error)
         context.fireErrorCaught(error)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        promise.fail(PeerRefused(reason: "the connection closed before the handshake completed"))
+        fail(HandshakeRefusal(.incomplete, "the connection closed before the handshake completed"), logged: true)
         context.fireChannelInactive()
     }
 
     /// A channel that never connected is torn down without going inactive; the promise must
-    /// still complete. Completing an already completed promise does nothing.
+    /// still complete. A peer that is down is not a refused handshake, so it is not counted.
     func handlerRemoved(context: ChannelHandlerContext) {
-        promise.fail(PeerRefused(reason: "the connection was torn down before the handshake completed"))
+        fail(HandshakeRefusal(.incomplete, "the connection was torn down before the handshake completed"), logged: true, counted: false)
+    }
+
+    /// Fails the handshake once: the first failure is the one logged and counted.
+    private func fail(_ refusal: HandshakeRefusal, logged: Bool = false, counted: Bool = true) {
+        let first = settled.withLockedValue { settled in
+            defer { settled = true }
+            return !settled
+        }
+        guard first else { return }
+        if !logged { logger.warning("TLS handshake with \(remote) failed: \(refusal.reason)") }
+        guard counted else {
+            promise.fail(PeerRefused(refusal))
+            return
+        }
+        Counter(label: "pccc_refused_handshakes_total", dimensions: [("reason", refusal.code.rawValue)]).increment()
+        promise.fail(PeerRefused(refusal))
     }
 
     /// BoringSSL's reason codes in words.
-    static func explain(_ error: Error) -> String {
+    static func explain(_ error: Error) -> HandshakeRefusal {
         let text = "\(error)"
-        let reasons = [
-            ("PEER_DID_NOT_RETURN_A_CERTIFICATE", "the peer presented no certificate"),
-            ("CERTIFICATE_VERIFY_FAILED", "the peer certificate does not chain to the region CA or is expired"),
-            ("UNSUPPORTED_PROTOCOL", "the peer does not speak TLS 1.3"),
-            ("TLSV1_ALERT_PROTOCOL_VERSION", "the peer does not speak TLS 1.3"),
-            ("WRONG_VERSION_NUMBER", "the peer did not speak TLS 1.3"),
-            ("TLSV1_ALERT_UNKNOWN_CA", "the peer does not trust this node's CA"),
-            ("SSLV3_ALERT_CERTIFICATE_REVOKED", "the peer refused this node's certificate"),
-            ("SSLV3_ALERT_BAD_CERTIFICATE", "the peer refused this node's certificate"),
+        let reasons: [(String, HandshakeRefusal.Code, String)] = [
+            ("PEER_DID_NOT_RETURN_A_CERTIFICATE", .noCertificate, "the peer presented no certificate"),
+            ("CERTIFICATE_VERIFY_FAILED", .untrustedCertificate, "the peer certificate does not chain to the region CA or is expired"),
+            ("UNSUPPORTED_PROTOCOL", .tlsVersion, "the peer does not speak TLS 1.3"),
+            ("TLSV1_ALERT_PROTOCOL_VERSION", .tlsVersion, "the peer does not speak TLS 1.3"),
+            ("WRONG_VERSION_NUMBER", .tlsVersion, "the peer did not speak TLS 1.3"),
+            ("TLSV1_ALERT_UNKNOWN_CA", .refusedByPeer, "the peer does not trust this node's CA"),
+            ("SSLV3_ALERT_CERTIFICATE_REVOKED", .refusedByPeer, "the peer refused this node's certificate"),
+            ("SSLV3_ALERT_BAD_CERTIFICATE", .refusedByPeer, "the peer refused this node's certificate"),
         ]
-        for (code, words) in reasons where text.contains(code) { return "\(words) (\(code))" }
-        return text
+        for (code, kind, words) in reasons where text.contains(code) { return HandshakeRefusal(kind, "\(words) (\(code))") }
+        return HandshakeRefusal(.incomplete, text)
     }
 }

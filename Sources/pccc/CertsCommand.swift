@@ -160,7 +160,8 @@ private func refuseOverwrite(_ paths: [String]) throws {
     }
 }
 
-private func writeFile(_ path: String, _ text: String, mode: Int) throws {
+/// Writes `text` to `path` with permission bits `mode` (0o600 for keys).
+func writeFile(_ path: String, _ text: String, mode: Int) throws {
     guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode]) else {
         throw CLIError("cannot write \(path)")
     }

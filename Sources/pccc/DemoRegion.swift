@@ -1,70 +1,144 @@
 import Foundation
+import Records
 import Replica
 import SyncCore
+import Topology
 
-/// The demo's sample region: four node folders made as `pccc init` makes them, synced with
-/// each other along the topology's links by pulling batches.
+/// The demo's sample region on disk: a CA, a certificate and a node folder per centre, the
+/// topology, and seeded records in several scripts and groups. Made once in the state folder
+/// and reused by later runs.
 struct DemoRegion {
     static let nodeIDs = ["mk-tabanovce", "rs-presevo", "me-dobrakovo", "al-hani-hotit"]
-    static let links = [("mk-tabanovce", "rs-presevo"), ("rs-presevo", "me-dobrakovo"), ("me-dobrakovo", "al-hani-hotit")]
+    /// A chain, plus a link that closes the triangle mk–rs–me.
+    static let links = [("mk-tabanovce", "rs-presevo"), ("rs-presevo", "me-dobrakovo"), ("me-dobrakovo", "al-hani-hotit"), ("mk-tabanovce", "me-dobrakovo")]
+    static let groups: [(String, [String])] = [
+        ("region", nodeIDs), ("mk-rs", ["mk-tabanovce", "rs-presevo"]), ("me-al", ["me-dobrakovo", "al-hani-hotit"]),
+    ]
+    static let admin = "admin"
     static let marker = ".pccc-demo"
 
-    let replicas: [String: Replica]
+    let root: URL
+    let portBase: Int
 
-    init(stateFolder: String) throws {
+    func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
+    func folder(_ node: String) -> String { path("nodes/\(node)") }
+    func logPath(_ node: String) -> String { path("logs/\(node).log") }
+    func syncPort(_ node: String) -> Int { portBase + Self.nodeIDs.firstIndex(of: node)! }
+    func apiPort(_ node: String) -> Int { portBase + 100 + Self.nodeIDs.firstIndex(of: node)! }
+
+    /// Opens the region in `stateFolder`, making it when absent (or when `fresh`).
+    /// Returns the region and whether it was made now.
+    static func prepare(stateFolder: String, portBase: Int, fresh: Bool) throws -> (DemoRegion, made: Bool) {
         let fileManager = FileManager.default
-        let root = URL(fileURLWithPath: stateFolder, isDirectory: true)
+        let root = URL(fileURLWithPath: stateFolder, isDirectory: true).standardizedFileURL
+        let region = DemoRegion(root: root, portBase: portBase)
         if fileManager.fileExists(atPath: root.path) {
-            guard fileManager.fileExists(atPath: root.appendingPathComponent(Self.marker).path) else {
+            guard fileManager.fileExists(atPath: region.path(marker)) else {
                 throw CLIError("\(stateFolder) exists and is not a demo state folder; choose another with --state")
+            }
+            let complete = nodeIDs.allSatisfy { fileManager.fileExists(atPath: region.folder($0) + "/node.id") }
+            if !fresh && complete {
+                let saved = (try? String(contentsOfFile: region.path("port-base"), encoding: .utf8)).flatMap {
+                    Int($0.trimmingCharacters(in: .whitespacesAndNewlines))
+                }
+                return (DemoRegion(root: root, portBase: saved ?? portBase), false)
             }
             try fileManager.removeItem(at: root)
         }
-        try fileManager.createDirectory(at: root.appendingPathComponent("nodes"), withIntermediateDirectories: true)
-        try Data().write(to: root.appendingPathComponent(Self.marker))
-        var keys: [String: BatchSigningKey] = [:]
-        for id in Self.nodeIDs { keys[id] = BatchSigningKey() }
-        let topologyPath = root.appendingPathComponent("topology.yaml").path
-        try Data(Self.topologyYAML(keys: keys).utf8).write(to: URL(fileURLWithPath: topologyPath))
-        var replicas: [String: Replica] = [:]
-        for id in Self.nodeIDs {
-            let keyPath = root.appendingPathComponent("\(id).signing").path
-            try NodeDirectory.writeSigningKey(keys[id]!, to: keyPath)
-            let data = root.appendingPathComponent("nodes/\(id)").path
-            replicas[id] = try InitCommand.initialise(
-                data: data, node: id, topology: topologyPath, signingKeyPath: keyPath, admin: StaffOptions.loginName()
-            ).0
-        }
-        self.replicas = replicas
+        try region.make()
+        return (region, true)
     }
 
-    static func topologyYAML(keys: [String: BatchSigningKey]) -> String {
-        var yaml = "network: wb-demo\nnodes:\n"
-        for (index, id) in nodeIDs.enumerated() {
-            yaml += "  - id: \(id)\n    address: 127.0.0.1:\(17441 + index)\n    signing_key: \(keys[id]!.publicKey.topologyForm)\n"
+    private func make() throws {
+        let fileManager = FileManager.default
+        for folder in ["nodes", "certs", "logs"] {
+            try fileManager.createDirectory(atPath: path(folder), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         }
-        yaml += "links:\n" + links.map { "  - [\($0.0), \($0.1)]\n" }.joined()
-        yaml += "groups:\n  region: [\(nodeIDs.joined(separator: ", "))]\n  mk-rs: [mk-tabanovce, rs-presevo]\n"
+        try Data().write(to: URL(fileURLWithPath: path(Self.marker)))
+        try Data("\(portBase)\n".utf8).write(to: URL(fileURLWithPath: path("port-base")))
+        let authority = try RegionCertificates.makeAuthority(name: "PCCC demo region CA")
+        try writeFile(path("certs/ca.pem"), authority.certificatePEM, mode: 0o644)
+        try writeFile(path("certs/ca.key"), authority.privateKeyPEM, mode: 0o600)
+        var keys: [String: BatchSigningKey] = [:]
+        for id in Self.nodeIDs {
+            keys[id] = BatchSigningKey()
+            let issued = try RegionCertificates.issue(node: id, caCertificatePEM: authority.certificatePEM, caPrivateKeyPEM: authority.privateKeyPEM)
+            try writeFile(path("certs/\(id).pem"), issued.certificatePEM, mode: 0o644)
+            try writeFile(path("certs/\(id).key"), issued.privateKeyPEM, mode: 0o600)
+            try NodeDirectory.writeSigningKey(keys[id]!, to: path("certs/\(id).signing"))
+        }
+        try writeFile(path("topology.yaml"), topologyYAML(keys: keys), mode: 0o644)
+        var replicas: [String: Replica] = [:]
+        for id in Self.nodeIDs {
+            replicas[id] =
+                try InitCommand.initialise(
+                    data: folder(id), node: id, topology: path("topology.yaml"), signingKeyPath: path("certs/\(id).signing"), admin: Self.admin
+                ).0
+            try InitCommand.install((path("certs/ca.pem"), path("certs/\(id).pem"), path("certs/\(id).key")), in: NodeDirectory(folder(id)))
+        }
+        try Self.seed(replicas)
+    }
+
+    func topologyYAML(keys: [String: BatchSigningKey]) -> String {
+        var yaml = "# The demo region made by pccc demo.\nnetwork: wb-demo\nnodes:\n"
+        for id in Self.nodeIDs {
+            yaml += "  - id: \(id)\n    address: 127.0.0.1:\(syncPort(id))\n    signing_key: \(keys[id]!.publicKey.topologyForm)\n"
+        }
+        yaml += "links:\n" + Self.links.map { "  - [\($0.0), \($0.1)]\n" }.joined()
+        yaml += "groups:\n" + Self.groups.map { "  \($0.0): [\($0.1.joined(separator: ", "))]\n" }.joined()
         return yaml
     }
 
-    /// Pulls both ways over every link until a round applies nothing; returns batches applied.
-    func syncUntilQuiet() throws -> Int {
-        var total = 0
-        while true {
-            var round = 0
-            for (a, b) in Self.links {
-                round += try replicas[b]!.pull(from: replicas[a]!).applied
-                round += try replicas[a]!.pull(from: replicas[b]!).applied
-            }
-            total += round
-            if round == 0 { return total }
-        }
-    }
-
-    func printDigests(group: String) throws {
-        for id in Self.nodeIDs {
-            print("   \(id.padding(toLength: 14, withPad: " ", startingAt: 0)) digest(\(group)) \(try replicas[id]!.digest(group: group).prefix(16))…")
-        }
+    /// What each centre's staff recorded before the region first synced, in the scripts the
+    /// centres write: Serbian and Macedonian Cyrillic, Latin with diacritics, Albanian.
+    private static func seed(_ replicas: [String: Replica]) throws {
+        let staff = AuditActor(user: admin, purpose: "demo seed")
+        let mk = replicas["mk-tabanovce"]!
+        let rs = replicas["rs-presevo"]!
+        let me = replicas["me-dobrakovo"]!
+        let al = replicas["al-hani-hotit"]!
+        let trajkovski = try mk.create(
+            .person, in: "region",
+            [
+                FieldWrite("family_name", "Трајковски"), FieldWrite("given_name", "Никола"), FieldWrite("birth_date", "1979-11-02"),
+                FieldWrite("nationality", "MK"), FieldWrite("alert", "wanted"), FieldWrite("reason", "fraud, Skopje court order"),
+                FieldWrite("handling_code", "H1"),
+            ],
+            auditedAs: staff
+        )
+        _ = try mk.create(
+            .document, in: "mk-rs",
+            [FieldWrite("doc_type", "passport"), FieldWrite("number", "A1234567"), FieldWrite("issuing_country", "MK"), FieldWrite("status", "stolen")],
+            auditedAs: staff
+        )
+        _ = try rs.create(
+            .person, in: "region",
+            [
+                FieldWrite("family_name", "Ђорђевић"), FieldWrite("given_name", "Марко"), FieldWrite("birth_date", "1984-03-07"),
+                FieldWrite("nationality", "RS"), FieldWrite("alert", "suspect"), FieldWrite("reason", "armed robbery, Vranje"),
+            ],
+            auditedAs: staff
+        )
+        _ = try rs.create(
+            .vehicle, in: "region",
+            [FieldWrite("plate", "VR 123-AB"), FieldWrite("make", "Škoda"), FieldWrite("model", "Octavia"), FieldWrite("alert", "stolen")],
+            auditedAs: staff
+        )
+        _ = try me.create(
+            .person, in: "me-al",
+            [FieldWrite("family_name", "Vujović"), FieldWrite("given_name", "Milica"), FieldWrite("alert", "missing"), FieldWrite("nationality", "ME")],
+            auditedAs: staff
+        )
+        _ = try me.create(
+            .firearm, in: "region", [FieldWrite("serial", "ZT-99-0815"), FieldWrite("make", "Zastava"), FieldWrite("status", "stolen")], auditedAs: staff)
+        _ = try al.create(
+            .person, in: "region",
+            [FieldWrite("family_name", "Hoxha"), FieldWrite("given_name", "Arbën"), FieldWrite("alert", "wanted"), FieldWrite("nationality", "AL")],
+            auditedAs: staff
+        )
+        _ = try mk.sendRequest(
+            to: "rs-presevo", urgency: "urgent_indirect", subjects: [trajkovski.description],
+            question: "Has Трајковски Никола crossed at Preševo in the last 30 days?", auditedAs: staff
+        )
     }
 }

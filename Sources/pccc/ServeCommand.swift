@@ -3,7 +3,9 @@ import ArgumentParser
 import Foundation
 import Hummingbird
 import Logging
+import Metrics
 import Node
+import Prometheus
 import Transport
 
 struct ServeCommand: AsyncParsableCommand {
@@ -17,7 +19,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Listen on HOST:PORT instead of the node's topology address; port 0 picks a free port.")
     var listen: String?
     @Option(help: "Log level: trace, debug, info, warning or error.") var logLevel = "info"
-    @Option(help: "Serve the HTTP API on HOST:PORT, loopback only (127.0.0.1:8080); port 0 picks a free port.")
+    @Option(help: "Serve the web UI, the HTTP API and /metrics on HOST:PORT, loopback only (127.0.0.1:8080); port 0 picks a free port.")
     var api: String?
 
     func run() async throws {
@@ -41,9 +43,11 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let watch = TopologyFileWatch(path: directory.topologyPath, node: node, logger: logger)
         let watching = Task { await watch.run() }
+        let metrics = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics))
         let serving = apiAddress.map { address in
             let application = Application(
-                router: APIRouter.make(replica: replica),
+                router: APIRouter.make(replica: replica, topology: { node.currentTopology }, metrics: { metrics.emitToBuffer() }),
                 configuration: .init(address: .hostname(address.host, port: address.port), serverName: "pccc"),
                 onServerRunning: { channel in
                     let port = channel.localAddress?.port ?? address.port

@@ -7,6 +7,7 @@ import Records
 import Replica
 import SyncCore
 import Testing
+import Topology
 
 /// Every route of the HTTP API, each test run twice as Hummingbird's own tests do: against the
 /// router in memory and against a live server on 127.0.0.1.
@@ -14,15 +15,28 @@ import Testing
     /// Node `a` of a two-node network, in memory, with an admin `ana` and a staff member `bob`.
     struct Fixture {
         let replica: Replica
+        let topology: RegionTopology
         let ana: String
         let bob: String
 
         init() throws {
             let key = BatchSigningKey()
-            let roster = Roster(
-                network: "api-test", signingKeys: ["a": key.publicKey, "b": BatchSigningKey().publicKey],
-                groups: ["region": ["a", "b"], "ab": ["a", "b"]]
+            let other = BatchSigningKey()
+            topology = try RegionTopology.parse(
+                yaml: """
+                    network: api-test
+                    nodes:
+                      - { id: a, address: "127.0.0.1:1", signing_key: "\(key.publicKey.topologyForm)" }
+                      - { id: b, address: "127.0.0.1:2", signing_key: "\(other.publicKey.topologyForm)" }
+                    links:
+                      - [a, b]
+                    groups:
+                      region: [a, b]
+                      ab: [a, b]
+                    """,
+                file: "topology.yaml"
             )
+            let roster = Roster(network: "api-test", signingKeys: ["a": key.publicKey, "b": other.publicKey], groups: topology.groups.mapValues(Set.init))
             replica = try Replica.inMemory(configuration: ReplicaConfiguration(nodeID: "a", signingKey: key, roster: roster))
             try replica.addUser("ana", role: .admin, addedBy: nil)
             try replica.addUser("bob", role: .staff, addedBy: AuditActor(user: "ana"))
@@ -73,7 +87,9 @@ import Testing
     static func withAPI(_ test: @escaping @Sendable (Fixture, _ ana: Session, _ bob: Session, _ anonymous: Session) async throws -> Void) async throws {
         for setup in [TestingSetup.router, .live] {
             let fixture = try Fixture()
-            let application = Application(router: APIRouter.make(replica: fixture.replica), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+            let topology = fixture.topology
+            let router = APIRouter.make(replica: fixture.replica, topology: { topology }, metrics: { Array("pccc_test_metric 1\n".utf8) })
+            let application = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
             try await application.test(setup) { client in
                 try await test(
                     fixture, Session(client: client, token: fixture.ana), Session(client: client, token: fixture.bob),
@@ -88,7 +104,7 @@ import Testing
             for (method, uri) in [
                 (HTTPRequest.Method.get, "/api/me"), (.get, "/api/status"), (.get, "/api/records"), (.post, "/api/records"),
                 (.get, "/api/search?q=x"), (.get, "/api/requests"), (.post, "/api/requests"), (.get, "/api/audit"),
-                (.get, "/api/export?group=region&format=csv"),
+                (.get, "/api/export?group=region&format=csv"), (.get, "/api/topology"), (.get, "/api/kinds"),
             ] {
                 #expect(try await anonymous.error(method, uri, nil, .unauthorized).hasPrefix("sign in: send Authorization: Bearer TOKEN"))
             }
@@ -211,6 +227,56 @@ import Testing
             #expect(verified["intact"] as? Bool == true)
             let status = try await bob.object(.get, "/api/status")
             #expect(status["node"] as? String == "a" && status["network"] as? String == "api-test")
+        }
+    }
+
+    @Test func theWebUIStatusTopologyKindsAndMetricsAreServed() async throws {
+        try await Self.withAPI { fixture, ana, _, anonymous in
+            // The page and its files need no token; the page asks for one.
+            for (uri, type) in [("/", "text/html"), ("/ui/app.js", "text/javascript"), ("/ui/app.css", "text/css"), ("/ui/icon.svg", "image/svg+xml")] {
+                let (status, headers, body) = try await anonymous.client.execute(uri: uri, method: .get) { response in
+                    (response.status, response.headers, String(buffer: response.body))
+                }
+                #expect(status == .ok, "GET \(uri)")
+                #expect(headers[.contentType]?.hasPrefix(type) == true, "GET \(uri): \(headers[.contentType] ?? "no type")")
+                #expect(headers[HTTPField.Name("Content-Security-Policy")!]?.contains("default-src 'none'") == true)
+                #expect(!body.isEmpty)
+                if uri == "/" {
+                    #expect(body.contains("<script src=\"/ui/app.js\"") && !body.contains("http://") && !body.contains("https://"), "no CDN")
+                }
+            }
+            #expect(try await anonymous.call(.get, "/ui/../Package.swift").0 == .notFound, "no file outside the UI's own")
+            #expect(try await anonymous.error(.get, "/ui/secret.txt", nil, .notFound) == "the web UI has no file secret.txt")
+
+            let status = try await ana.object(.get, "/api/status")
+            #expect(status["node"] as? String == "a" && status["network"] as? String == "api-test")
+            let peers = try #require(status["peers"] as? [[String: Any]])
+            #expect(peers.map { $0["peer"] as? String } == ["b"] && peers.first?["connected"] as? Bool == false)
+            #expect((status["groups"] as? [[String: Any]])?.compactMap { $0["group"] as? String } == ["ab", "region"])
+            let before = try #require(status["version"] as? Int)
+            _ = try fixture.replica.create(.person, in: "region", [FieldWrite("family_name", "Hoxha")])
+            let after = try #require(try await ana.object(.get, "/api/status")["version"] as? Int)
+            #expect(after != before, "a stored batch moves the version the UI polls")
+            let lag = try #require((try await ana.object(.get, "/api/status")["peers"] as? [[String: Any]])?.first)
+            #expect(lag["lag"] as? Int == 1, "b has not acknowledged the new batch: \(lag)")
+
+            let topology = try await ana.object(.get, "/api/topology")
+            #expect((topology["links"] as? [[String: String]]) == [["from": "a", "to": "b"]])
+            #expect((topology["nodes"] as? [[String: String]])?.map { $0["id"] } == ["a", "b"])
+
+            let kinds = try await ana.list("/api/kinds")
+            let person = try #require(kinds.first { $0["kind"] as? String == "person" })
+            let fields = try #require(person["fields"] as? [[String: Any]])
+            let family = try #require(fields.first { $0["name"] as? String == "family_name" })
+            #expect(family["required"] as? Bool == true && family["merge"] as? String == "lww")
+            #expect(fields.first { $0["name"] as? String == "sex" }?["allowed"] as? [String] == ["F", "M", "X"])
+            let request = try #require(kinds.first { $0["kind"] as? String == "request" }?["fields"] as? [[String: Any]])
+            #expect(request.first { $0["name"] as? String == "due_at" }?["managed"] as? Bool == true)
+
+            let metrics = try await anonymous.client.execute(uri: "/metrics", method: .get) { response in
+                (response.status, String(buffer: response.body), response.headers[.contentType])
+            }
+            #expect(metrics.0 == .ok && metrics.1 == "pccc_test_metric 1\n" && metrics.2?.hasPrefix("text/plain; version=0.0.4") == true)
         }
     }
 

@@ -16,7 +16,7 @@ import WireProtocol
             groups: ["region": ["a", "b", "c", "d", "e"]],
             revokedNodes: ["e"]
         )
-        try region.start("b")
+        try region.start("b", api: true)
         try region.start("a")
         try region.waitUntil("a–b session", seconds: 10) { try region.isConnected("a", to: "b") }
         let port = region.ports["b"]!
@@ -49,14 +49,17 @@ import WireProtocol
 
         let otherCA = try RegionCertificates.makeAuthority(name: "another region")
         let foreign = try RegionCertificates.issue(node: "d", caCertificatePEM: otherCA.certificatePEM, caPrivateKeyPEM: otherCA.privateKeyPEM)
-        let cases: [(String, String?, String?, TLSVersion, String)] = [
-            ("no client certificate", nil, nil, .tlsv13, "presented no certificate"),
-            ("a certificate of another CA", foreign.certificatePEM, foreign.privateKeyPEM, .tlsv13, "does not chain to the region CA"),
-            ("a revoked certificate", region.issued["e"]!.certificatePEM, region.issued["e"]!.privateKeyPEM, .tlsv13, "is revoked"),
-            ("a node with no link", region.issued["c"]!.certificatePEM, region.issued["c"]!.privateKeyPEM, .tlsv13, "no link in the topology lets c dial b"),
-            ("a TLS 1.2 client", d.certificatePEM, d.privateKeyPEM, .tlsv12, "TLS 1.3"),
+        let cases: [(String, String?, String?, TLSVersion, String, String)] = [
+            ("no client certificate", nil, nil, .tlsv13, "presented no certificate", "no_certificate"),
+            ("a certificate of another CA", foreign.certificatePEM, foreign.privateKeyPEM, .tlsv13, "does not chain to the region CA", "untrusted_certificate"),
+            ("a revoked certificate", region.issued["e"]!.certificatePEM, region.issued["e"]!.privateKeyPEM, .tlsv13, "is revoked", "revoked"),
+            (
+                "a node with no link", region.issued["c"]!.certificatePEM, region.issued["c"]!.privateKeyPEM, .tlsv13, "no link in the topology lets c dial b",
+                "no_link"
+            ),
+            ("a TLS 1.2 client", d.certificatePEM, d.privateKeyPEM, .tlsv12, "TLS 1.3", "tls_version"),
         ]
-        for (name, certificate, key, version, logged) in cases {
+        for (name, certificate, key, version, logged, reason) in cases {
             let reply = try await RawTLSClient.exchange(
                 port: port, certificatePEM: certificate, keyPEM: key, maximumTLSVersion: version,
                 send: RawTLSClient.opening(node: "d"), seconds: 5
@@ -64,6 +67,8 @@ import WireProtocol
             #expect(reply.messages.isEmpty, "\(name): the node must not speak to this peer, got \(reply.messages)")
             #expect(reply.closedByNode, "\(name): the node must close the connection")
             try region.waitUntil("b to log why it refused \(name)", seconds: 5) { region.log("b").contains(logged) }
+            // Each refusal is counted once, under its reason, in b's Prometheus metrics.
+            #expect(try region.metric("b", "pccc_refused_handshakes_total{reason=\"\(reason)\"}") == 1, "\(name)")
         }
         print(region.log("b").split(separator: "\n").filter { $0.contains("refused") || $0.contains("handshake") }.joined(separator: "\n"))
         #expect(region.isRunning("b"))

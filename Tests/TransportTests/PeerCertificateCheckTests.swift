@@ -37,23 +37,27 @@ import X509
     @Test func theDialerAcceptsOnlyTheNodeItDialed() throws {
         let check = PeerCertificateCheck(topology: try Self.topology(), localNode: "a")
         #expect(check.evaluate(leafDER: try Self.der("b"), role: .dialer(expectedPeer: "b")) == .accepted(nodeID: "b"))
-        #expect(check.evaluate(leafDER: try Self.der("c"), role: .dialer(expectedPeer: "b")) == .refused("dialed b but the certificate is of c"))
+        #expect(
+            check.evaluate(leafDER: try Self.der("c"), role: .dialer(expectedPeer: "b"))
+                == .refused(HandshakeRefusal(.wrongPeer, "dialed b but the certificate is of c")))
     }
 
     @Test func refusalsSayWhy() throws {
         let listener = PeerCertificateCheck(topology: try Self.topology(), localNode: "b")
-        #expect(listener.evaluate(leafDER: try Self.der("c"), role: .listener) == .refused("no link in the topology lets c dial b"))
-        #expect(listener.evaluate(leafDER: try Self.der("zz"), role: .listener) == .refused("node zz is not in the topology"))
-        #expect(listener.evaluate(leafDER: [0x30, 0x03, 0x02, 0x01, 0x00], role: .listener) == .refused("the peer certificate cannot be parsed"))
+        #expect(listener.evaluate(leafDER: try Self.der("c"), role: .listener) == .refused(HandshakeRefusal(.noLink, "no link in the topology lets c dial b")))
+        #expect(listener.evaluate(leafDER: try Self.der("zz"), role: .listener) == .refused(HandshakeRefusal(.unknownNode, "node zz is not in the topology")))
+        #expect(
+            listener.evaluate(leafDER: [0x30, 0x03, 0x02, 0x01, 0x00], role: .listener)
+                == .refused(HandshakeRefusal(.unreadableCertificate, "the peer certificate cannot be parsed")))
         let reverse = PeerCertificateCheck(topology: try Self.topology(), localNode: "a")
-        #expect(reverse.evaluate(leafDER: try Self.der("b"), role: .listener) == .refused("no link in the topology lets b dial a"))
+        #expect(reverse.evaluate(leafDER: try Self.der("b"), role: .listener) == .refused(HandshakeRefusal(.noLink, "no link in the topology lets b dial a")))
     }
 
     @Test func aRevokedCertificateIsRefusedWhateverItsLinks() throws {
         let issued = try RegionCertificates.issue(node: "a", caCertificatePEM: Self.authority.certificatePEM, caPrivateKeyPEM: Self.authority.privateKeyPEM)
         let check = PeerCertificateCheck(topology: try Self.topology(revoked: [issued.serial.uppercased()]), localNode: "b")
         let verdict = check.evaluate(leafDER: try derBytes(issued.certificatePEM), role: .listener)
-        #expect(verdict == .refused("the certificate of a (serial \(issued.serial)) is revoked"))
+        #expect(verdict == .refused(HandshakeRefusal(.revoked, "the certificate of a (serial \(issued.serial)) is revoked")))
         #expect(check.evaluate(leafDER: try Self.der("a"), role: .listener) == .accepted(nodeID: "a"), "another certificate of a is fine")
     }
 

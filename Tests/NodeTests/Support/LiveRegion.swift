@@ -25,6 +25,8 @@ final class LiveRegion: @unchecked Sendable {
     private(set) var issued: [String: RegionCertificates.Issued] = [:]
     private(set) var signingKeys: [String: BatchSigningKey] = [:]
     private var processes: [String: Process] = [:]
+    /// The HTTP port of each node started with its API.
+    private(set) var apiPorts: [String: Int] = [:]
     let topologyPath: String
     private let nodesYAML: String
 
@@ -109,11 +111,12 @@ final class LiveRegion: @unchecked Sendable {
     func folder(_ node: String) -> String { directory.path("node-\(node)") }
     func logPath(_ node: String) -> String { directory.path("\(node).log") }
 
-    /// Starts `pccc serve` and waits until it listens.
-    func start(_ node: String) throws {
+    /// Starts `pccc serve` and waits until it listens; with `api`, also serves the web UI and
+    /// API on a free loopback port (``apiPort(_:)``).
+    func start(_ node: String, api: Bool = false) throws {
         let process = Process()
         process.executableURL = try PCCCExecutable.url
-        process.arguments = ["serve", "--data", folder(node), "--log-level", "debug"]
+        process.arguments = ["serve", "--data", folder(node), "--log-level", "debug"] + (api ? ["--api", "127.0.0.1:0"] : [])
         let output = Pipe()
         process.standardOutput = output
         if !FileManager.default.fileExists(atPath: logPath(node)) {
@@ -125,13 +128,21 @@ final class LiveRegion: @unchecked Sendable {
         try process.run()
         processes[node] = process
         var seen = Data()
-        while !String(decoding: seen, as: UTF8.self).contains("listening on port") {
+        func ready() -> Bool {
+            let text = String(decoding: seen, as: UTF8.self)
+            return text.contains("listening on port") && (!api || text.contains("api listening on"))
+        }
+        while !ready() {
             let chunk = output.fileHandleForReading.availableData
             guard !chunk.isEmpty else {
                 process.waitUntilExit()
                 throw TestFailure("pccc serve for \(node) exited with \(process.terminationStatus): \(log(node))")
             }
             seen.append(chunk)
+        }
+        let text = String(decoding: seen, as: UTF8.self)
+        if api, let range = text.range(of: "api listening on http://127.0.0.1:") {
+            apiPorts[node] = Int(text[range.upperBound...].prefix { $0.isNumber })
         }
     }
 

@@ -1,0 +1,52 @@
+import CoreMetrics
+import Replica
+import SyncCore
+
+/// The node's metrics, through swift-metrics: whatever backend the process bootstraps
+/// (`pccc serve` bootstraps Prometheus) receives them; without one they cost nothing.
+/// docs/METRICS.md lists every name and label.
+enum NodeMetrics {
+    static func sessionsOpen(_ count: Int) {
+        Gauge(label: "pccc_connections").record(count)
+    }
+
+    static func sessionStarted() {
+        Counter(label: "pccc_sessions_total").increment()
+    }
+
+    static func batchesSent(_ count: Int) {
+        Counter(label: "pccc_batches_sent_total").increment(by: count)
+    }
+
+    static func batchReceived(_ outcome: ApplyOutcome, applyNanoseconds: Int64) {
+        let result: String
+        switch outcome {
+        case .applied: result = "applied"
+        case .duplicate: result = "duplicate"
+        case .heldBack: result = "held_back"
+        case .forked: result = "forked"
+        case .rejected(let rejection):
+            result = "rejected"
+            Counter(label: "pccc_refused_batches_total", dimensions: [("reason", rejection.code.rawValue)]).increment()
+        }
+        Counter(label: "pccc_batches_received_total", dimensions: [("result", result)]).increment()
+        Timer(label: "pccc_batch_apply_seconds").recordNanoseconds(applyNanoseconds)
+    }
+}
+
+extension NodeStatus {
+    /// Records the gauges read from the replica at scrape time: per-peer lag and connection,
+    /// quarantined batches and alarms.
+    public func recordMetrics() {
+        for peer in peers {
+            let label = [("peer", peer.peer)]
+            Gauge(label: "pccc_peer_connected", dimensions: label).record(peer.connected ? 1 : 0)
+            Gauge(label: "pccc_peer_lag_batches", dimensions: label).record(Int64(clamping: peer.totalLag))
+            let oldest = peer.streams.filter { $0.lag > 0 }.map(\.oldestWaitingSeconds).max() ?? 0
+            Gauge(label: "pccc_peer_lag_seconds", dimensions: label).record(Int64(clamping: oldest))
+        }
+        Gauge(label: "pccc_quarantined_batches").record(quarantined)
+        Gauge(label: "pccc_alarms").record(alarms.count)
+        Gauge(label: "pccc_groups_split").record(groups.filter { !$0.unreachable.isEmpty }.count)
+    }
+}
