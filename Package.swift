@@ -201,6 +201,7 @@ let package = Package(
                 "Records",
                 "SyncCore",
                 "Topology",
+                "TestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]

@@ -52,6 +52,18 @@ extension APIRouter {
                 return try JSONBody.response(tombstone.jsonObject)
             }
         }
+        // Whether a record, or the requests, changed since a live view drew them: no values,
+        // so not a consultation; the view consults (and is audited) only when this moves.
+        api.get("revision") { request, _ in
+            if let text = request.uri.queryParameters.get("record") {
+                guard let id = RecordID(text) else { throw HTTPError(.badRequest, message: "\(text) is not a record id") }
+                return try JSONBody.response(["revision": try await storage.run { try $0.revision(of: id) }])
+            }
+            guard request.uri.queryParameters.get("kind") == "request" else {
+                throw HTTPError(.badRequest, message: "the query needs record=ID or kind=request")
+            }
+            return try JSONBody.response(["revision": try await storage.run { try $0.revision(ofKind: .request) }])
+        }
         api.patch("records/:id") { request, context in
             let actor = try context.actor(request)
             let id = try recordID(context)

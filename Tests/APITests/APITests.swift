@@ -6,6 +6,7 @@ import HummingbirdTesting
 import Records
 import Replica
 import SyncCore
+import TestSupport
 import Testing
 import Topology
 
@@ -254,11 +255,27 @@ import Topology
             #expect(peers.map { $0["peer"] as? String } == ["b"] && peers.first?["connected"] as? Bool == false)
             #expect((status["groups"] as? [[String: Any]])?.compactMap { $0["group"] as? String } == ["ab", "region"])
             let before = try #require(status["version"] as? Int)
-            _ = try fixture.replica.create(.person, in: "region", [FieldWrite("family_name", "Hoxha")])
+            let hoxha = try fixture.replica.create(.person, in: "region", [FieldWrite("family_name", "Hoxha")])
             let after = try #require(try await ana.object(.get, "/api/status")["version"] as? Int)
+
+            // A live view's revision moves with the record and its hits, and reading it is not a
+            // consultation: the audit log does not grow.
+            guard case .intact(let entriesBefore) = try fixture.replica.verifyAudit() else { throw TestFailure("audit log broken") }
+            let first = try await ana.object(.get, "/api/revision?record=\(hoxha)")["revision"] as? String
+            #expect(try await ana.object(.get, "/api/revision?record=\(hoxha)")["revision"] as? String == first)
+            try fixture.replica.update(hoxha, [FieldWrite("given_name", "Arbën")])
+            let second = try await ana.object(.get, "/api/revision?record=\(hoxha)")["revision"] as? String
+            _ = try fixture.replica.append(.hit, [FieldWrite("record_id", hoxha.description), FieldWrite("place", "Qafë Thanë")])
+            let third = try await ana.object(.get, "/api/revision?record=\(hoxha)")["revision"] as? String
+            #expect(first != nil && second != first && third != second)
+            let requests = try await ana.object(.get, "/api/revision?kind=request")["revision"] as? String
+            #expect(requests == "0-0", "no request yet")
+            guard case .intact(let entriesAfter) = try fixture.replica.verifyAudit() else { throw TestFailure("audit log broken") }
+            #expect(entriesAfter == entriesBefore)
+            #expect(try await ana.error(.get, "/api/revision?kind=person", nil, .badRequest) == "the query needs record=ID or kind=request")
             #expect(after != before, "a stored batch moves the version the UI polls")
             let lag = try #require((try await ana.object(.get, "/api/status")["peers"] as? [[String: Any]])?.first)
-            #expect(lag["lag"] as? Int == 1, "b has not acknowledged the new batch: \(lag)")
+            #expect(lag["lag"] as? Int == 3, "b has acknowledged none of the three batches (create, update, hit): \(lag)")
 
             let topology = try await ana.object(.get, "/api/topology")
             #expect((topology["links"] as? [[String: String]]) == [["from": "a", "to": "b"]])

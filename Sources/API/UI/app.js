@@ -2,7 +2,9 @@
 // Every value from the API is put in the page as text (never as HTML).
 "use strict";
 
-const state = { token: sessionStorage.getItem("pccc-token"), me: null, status: null, kinds: null, version: null, dirty: false };
+// `watch`: what the current page consulted, and its revision; the page is consulted again
+// (and audited again) only when that revision moves.
+const state = { token: sessionStorage.getItem("pccc-token"), me: null, status: null, kinds: null, version: null, dirty: false, watch: null, overdue: [] };
 
 // ---- DOM and API helpers ----
 
@@ -146,6 +148,7 @@ const views = {
 async function route() {
   if (!state.me) return;
   state.dirty = false;
+  state.watch = null;
   renderBar();
   const view = currentView();
   const render = views[view.name];
@@ -177,16 +180,13 @@ function peerTable(status) {
     }));
 }
 
-async function renderDashboard() {
-  const status = state.status;
+// The dashboard's status part: drawn again at every poll that changes it, with no audited call.
+function statusCards(status) {
   const alarms = status.alarms.length === 0
     ? h("p", { class: "muted" }, "No alarms.")
     : h("ul", { id: "alarms" }, status.alarms.map((a) => h("li", {}, badge("bad", a.code), " ", a.message, ` (×${a.count})`)));
   const split = status.groups.filter((g) => g.unreachable.length > 0);
-  const overdue = await api("GET", "/api/requests?overdue=true");
-  const recent = await api("GET", "/api/records?limit=10");
-  show(
-    h("h1", {}, `Node ${status.node} — network ${status.network}`),
+  return h("div", { id: "status-cards" },
     h("p", {}, status.serving ? badge("ok", "serving") : badge("bad", "not serving"),
       ` ${status.streams.length} streams held, ${status.quarantined} batches quarantined`),
     h("div", { class: "grid" },
@@ -194,8 +194,16 @@ async function renderDashboard() {
       h("section", { class: "card" }, h("h2", {}, "Alarms"), alarms,
         split.length ? h("div", {}, split.map((g) => message("error", `Group ${g.group} has no path to ${g.unreachable.join(", ")}`))) : null,
         h("h2", {}, "Overdue requests"),
-        overdue.length === 0 ? h("p", { class: "muted" }, "None.") :
-          h("ul", {}, overdue.map((r) => h("li", {}, h("a", { href: "#/requests" }, `${r.from} → ${r.to}: ${r.question}`)))))),
+        state.overdue.length === 0 ? h("p", { class: "muted" }, "None.") :
+          h("ul", {}, state.overdue.map((r) => h("li", {}, h("a", { href: "#/requests" }, `${r.from} → ${r.to}: ${r.question}`)))))));
+}
+
+async function renderDashboard() {
+  state.overdue = await api("GET", "/api/requests?overdue=true");
+  const recent = await api("GET", "/api/records?limit=10");
+  show(
+    h("h1", {}, `Node ${state.status.node} — network ${state.status.network}`),
+    statusCards(state.status),
     h("section", { class: "card" }, h("h2", {}, "Recently changed records"), recordTable(recent)));
 }
 
@@ -389,6 +397,11 @@ async function renderRecord(view) {
       h("section", { class: "card" }, h("h2", {}, "Notes"),
         attachment(record.notes, (note) => h("li", {}, value(note, "text"), " ", h("span", { class: "muted" }, `— ${value(note, "author")} at ${note.origin}`))),
         noteForm)));
+  await watch("/api/revision?record=" + id);
+}
+
+async function watch(path) {
+  state.watch = { path, revision: (await api("GET", path)).revision };
 }
 
 async function eraseRecord(id) {
@@ -488,6 +501,7 @@ async function renderRequests() {
     h("section", { class: "card" }, h("h2", {}, "Inbox"), requestTable(requests.filter((r) => r.direction === "incoming"), "inbox")),
     h("section", { class: "card" }, h("h2", {}, "Outbox"), requestTable(requests.filter((r) => r.direction === "outgoing"), "outbox")),
     h("section", { class: "card" }, h("h2", {}, "New request"), form, feedback));
+  await watch("/api/revision?kind=request");
 }
 
 // ---- topology ----
@@ -563,10 +577,11 @@ async function renderAudit(view) {
 
 // ---- live updates ----
 
-// Polls the node's status; when a batch was stored (its version moved), the page is drawn
-// again, unless the user is typing in a form.
+// Polls the node's status. The dashboard's status part and the topology follow it at once;
+// a record page or the requests are consulted again only when what they show changed.
+// Nothing is redrawn while the user is typing in a form.
 async function poll() {
-  if (!state.me) return;
+  if (!state.me || !state.status) return;
   const light = document.getElementById("live");
   try {
     const status = await api("GET", "/api/status");
@@ -576,7 +591,18 @@ async function poll() {
     const peersChanged = JSON.stringify(status.peers.map((p) => [p.peer, p.connected, p.lag])) !== JSON.stringify(state.status.peers.map((p) => [p.peer, p.connected, p.lag]));
     state.status = status;
     state.version = status.version;
-    if ((changed || (peersChanged && ["dashboard", "topology"].includes(currentView().name))) && !state.dirty) await route();
+    if (state.dirty) return;
+    const view = currentView().name;
+    const cards = document.getElementById("status-cards");
+    if (view === "dashboard" && cards && (changed || peersChanged)) {
+      cards.replaceWith(statusCards(status));
+    } else if (view === "topology" && (changed || peersChanged)) {
+      await route();
+    } else if (changed && state.watch) {
+      const watched = state.watch;
+      const revision = (await api("GET", watched.path)).revision;
+      if (state.watch === watched && revision !== watched.revision) await route();
+    }
   } catch (error) {
     light.className = "off";
     light.title = "cannot reach the node: " + error.message;

@@ -1,0 +1,35 @@
+import GRDB
+import Records
+import SyncCore
+
+extension Replica {
+    /// A token that changes whenever the record, its erasure or its hits and notes change:
+    /// what a live view compares before consulting the record again. It holds no field value.
+    public func revision(of id: RecordID) throws -> String {
+        try writer.read { db in
+            var latest: Int64 = 0
+            for kind in RecordKind.allCases {
+                let hlc = try Int64.fetchOne(
+                    db, sql: "SELECT max(hlc) FROM field_clock WHERE kind = ? AND record_id = ?", arguments: [kind.rawValue, id.description]
+                )
+                latest = max(latest, hlc ?? 0)
+            }
+            let erased = try Int64.fetchOne(db, sql: "SELECT hlc FROM tombstone WHERE record_id = ?", arguments: [id.description]) ?? 0
+            let attachments =
+                try Int.fetchOne(
+                    db, sql: "SELECT (SELECT count(*) FROM hit WHERE record_id = ?1) + (SELECT count(*) FROM note WHERE record_id = ?1)",
+                    arguments: [id.description]
+                ) ?? 0
+            return "\(UInt64(bitPattern: latest))-\(UInt64(bitPattern: erased))-\(attachments)"
+        }
+    }
+
+    /// A token that changes whenever any record of `kind` changes or is erased.
+    public func revision(ofKind kind: RecordKind) throws -> String {
+        try writer.read { db in
+            let latest = try Int64.fetchOne(db, sql: "SELECT max(hlc) FROM field_clock WHERE kind = ?", arguments: [kind.rawValue]) ?? 0
+            let erased = try Int64.fetchOne(db, sql: "SELECT max(hlc) FROM tombstone WHERE kind = ?", arguments: [kind.rawValue]) ?? 0
+            return "\(UInt64(bitPattern: latest))-\(UInt64(bitPattern: erased))"
+        }
+    }
+}
