@@ -212,6 +212,28 @@ def run(arguments):
         check(alert_row.find_element(By.CSS_SELECTOR, "td.by").text == "mk-tabanovce", "the live change lacks its provenance")
         browser.shot("live-update-at-b")
 
+        print("node B: edit the record (a refusal first), add a hit and a note")
+        browser.find("#edit").click()
+        wait_for("the edit form", lambda: browser.find("#edit-form #field-nationality"))
+        browser.find("#edit-form #field-nationality").send_keys("Serbia")
+        browser.find("#save").click()
+        wait_for("the refusal of the country", lambda: "nationality" in browser.find("#edit-form").find_element(By.XPATH, "..").text
+                 and "invalid" in browser.find("#edit-form #field-nationality").get_attribute("class"))
+        browser.shot("edit-refused-at-b")
+        browser.find("#edit-form #field-nationality").clear()
+        browser.find("#edit-form #field-nationality").send_keys("RS")
+        browser.find("#save").click()
+        wait_for("the nationality written by rs-presevo",
+                 lambda: browser.find("#provenance tr[data-field=nationality] td.by").text == "rs-presevo")
+        browser.find("#hit-form input[name=place]").send_keys("Preševo BCP")
+        browser.find("#hit-form input[name=outcome]").send_keys("checked, let through")
+        browser.find("#hit-form button").click()
+        wait_for("the hit on the record page", lambda: "Preševo BCP" in browser.text())
+        browser.find("#note-form input[name=text]").send_keys("Travels with a grey Škoda.")
+        browser.find("#note-form button").click()
+        wait_for("the note on the record page", lambda: "Travels with a grey Škoda." in browser.text())
+        browser.shot("hit-and-note-at-b")
+
         print("node B: the request inbox counts down to the deadline")
         browser.go("requests")
         wait_for("the seeded request in B's inbox", lambda: browser.finds("#inbox tr[data-request] td.countdown"))
@@ -220,6 +242,14 @@ def run(arguments):
         first = cell.text
         wait_for("the countdown to move", lambda: browser.find("#inbox tr[data-request] td.countdown").text != first, seconds=5)
         browser.shot("requests-at-b")
+        # A deadline cannot pass within a test run (the shortest is 8 hours), so the page's
+        # own countdown is given one that passed 90 s ago: the row must turn overdue.
+        browser.driver.execute_script(
+            "const cell = document.querySelector('#inbox td.countdown');"
+            "cell.dataset.due = new Date(Date.now() - 90000).toISOString();")
+        wait_for("the overdue highlight", lambda: "overdue" in browser.find("#inbox tr[data-request]").get_attribute("class")
+                 and browser.find("#inbox td.countdown").text.startswith("OVERDUE by 0d 00:01:3"), seconds=5)
+        browser.shot("overdue-highlight-at-b")
 
         print("node B: the topology picture shows healthy links")
         browser.go("topology")
