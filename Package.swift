@@ -149,6 +149,12 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        .target(
+            name: "FuzzTargets",
+            dependencies: ["SyncCore", "Topology", "WireProtocol", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .executableTarget(name: "pccc-fuzz", dependencies: ["FuzzTargets"], path: "Fuzz/pccc-fuzz"),
+        .testTarget(name: "FuzzRegressionTests", dependencies: ["FuzzTargets"]),
         .testTarget(
             name: "SyncCoreTests",
             dependencies: ["SyncCore"]

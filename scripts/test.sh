@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 source scripts/swift-env.sh
 scripts/install-system-packages.sh
 echo "== swift format lint"
-swift format lint --recursive --strict Sources Tests
+swift format lint --recursive --strict Sources Tests Fuzz
 echo "== swift build"
 swift build --build-tests
 echo "== demo smoke run"

@@ -33,8 +33,10 @@ public struct NodeStatus: Sendable {
         public let status: PeerStatus?
         /// The peer's lag on each stream the two share.
         public let streams: [StreamLag]
+        /// Milliseconds down, when down and ever seen.
+        public let downMilliseconds: UInt64?
         /// Seconds down, when down and ever seen.
-        public let downSeconds: UInt64?
+        public var downSeconds: UInt64? { downMilliseconds.map { $0 / 1000 } }
         /// Batches the peer lacks, over every stream.
         public var totalLag: UInt64 { streams.reduce(0) { $0 + $1.lag } }
     }
@@ -96,8 +98,8 @@ public struct NodeStatus: Sendable {
             }
             let status = recorded[peer]
             let connected = serving && (status?.connected ?? false)
-            let down = connected ? nil : status?.since.map { now > $0 ? (now - $0) / 1000 : 0 }
-            peers.append(Peer(peer: peer, connected: connected, status: status, streams: lags, downSeconds: down))
+            let down = connected ? nil : status?.since.map { now > $0 ? now - $0 : 0 }
+            peers.append(Peer(peer: peer, connected: connected, status: status, streams: lags, downMilliseconds: down))
         }
         self.peers = peers
         groups = topology.groups.keys.sorted().filter { topology.isMember(me, of: $0) }.map {
@@ -110,7 +112,7 @@ public struct NodeStatus: Sendable {
 
     /// Linked peers down longer than `seconds`; a peer never seen counts as down since ever.
     public func peersDown(longerThan seconds: UInt64) -> [String] {
-        peers.filter { !$0.connected && ($0.downSeconds.map { $0 > seconds } ?? true) }.map(\.peer)
+        peers.filter { !$0.connected && ($0.downMilliseconds.map { $0 > seconds * 1000 } ?? true) }.map(\.peer)
     }
 }
 

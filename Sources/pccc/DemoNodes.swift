@@ -31,7 +31,7 @@ final class DemoNodes: @unchecked Sendable {
             let output = Pipe()
             process.standardOutput = output
             if !FileManager.default.fileExists(atPath: region.logPath(id)) {
-                FileManager.default.createFile(atPath: region.logPath(id), contents: nil)
+                _ = FileManager.default.createFile(atPath: region.logPath(id), contents: nil)
             }
             let log = try FileHandle(forWritingTo: URL(fileURLWithPath: region.logPath(id)))
             log.seekToEndOfFile()

@@ -40,7 +40,9 @@ import WireProtocol
         // The estimate is d's clock minus b's at receipt, so the exchange's duration may shave
         // some seconds off the hour; a loaded machine takes seconds, not minutes.
         let slack = Int64(after - before) + 1_000
-        try region.waitUntil("b's status to show d's clock skew", seconds: 5) {
+        // b records the HELLO off its event loop; on a loaded machine that write, and each
+        // `pccc status` run polling for it, take seconds.
+        try region.waitUntil("b's status to show d's clock skew", seconds: 15) {
             let entry = (try region.status(at: "b")["peers"] as? [[String: Any]])?.first { $0["peer"] as? String == "d" }
             guard let skew = (entry?["clock_skew_ms"] as? NSNumber)?.int64Value else { return false }
             return skew <= 3_600_000 && skew >= 3_600_000 - slack
