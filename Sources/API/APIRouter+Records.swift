@@ -56,7 +56,7 @@ extension APIRouter {
         // so not a consultation; the view consults (and is audited) only when this moves.
         api.get("revision") { request, _ in
             if let text = request.uri.queryParameters.get("record") {
-                guard let id = RecordID(text) else { throw HTTPError(.badRequest, message: "\(text) is not a record id") }
+                let id = try recordID(text)
                 return try JSONBody.response(["revision": try await storage.run { try $0.revision(of: id) }])
             }
             guard request.uri.queryParameters.get("kind") == "request" else {
@@ -121,7 +121,10 @@ extension APIRouter {
     }
 
     static func recordID(_ context: APIContext) throws -> RecordID {
-        let text = try context.parameters.require("id")
+        try recordID(try context.parameters.require("id"))
+    }
+
+    static func recordID(_ text: String) throws -> RecordID {
         guard let id = RecordID(text) else { throw HTTPError(.badRequest, message: "\(text) is not a record id") }
         return id
     }

@@ -35,7 +35,7 @@ public enum APIRouter {
         api.get("me") { _, context in try JSONBody.response(try context.requireUser().jsonObject) }
         api.get("status") { _, _ in
             let status = try await storage.run { try NodeStatus(replica: $0, topology: topology()) }
-            return try JSONBody.response(status.jsonObject(downThreshold: 300))
+            return try JSONBody.response(status.jsonObject())
         }
         api.get("topology") { _, _ in try JSONBody.response(topology().jsonObject) }
         api.get("kinds") { _, _ in try JSONBody.response(RecordKind.allCases.map(\.jsonObject)) }

@@ -42,8 +42,7 @@ extension NodeStatus {
             let label = [("peer", peer.peer)]
             Gauge(label: "pccc_peer_connected", dimensions: label).record(peer.connected ? 1 : 0)
             Gauge(label: "pccc_peer_lag_batches", dimensions: label).record(Int64(clamping: peer.totalLag))
-            let oldest = peer.streams.filter { $0.lag > 0 }.map(\.oldestWaitingSeconds).max() ?? 0
-            Gauge(label: "pccc_peer_lag_seconds", dimensions: label).record(Int64(clamping: oldest))
+            Gauge(label: "pccc_peer_lag_seconds", dimensions: label).record(Int64(clamping: peer.oldestWaitingSeconds))
         }
         Gauge(label: "pccc_quarantined_batches").record(quarantined)
         Gauge(label: "pccc_alarms").record(alarms.count)

@@ -39,6 +39,8 @@ public struct NodeStatus: Sendable {
         public var downSeconds: UInt64? { downMilliseconds.map { $0 / 1000 } }
         /// Batches the peer lacks, over every stream.
         public var totalLag: UInt64 { streams.reduce(0) { $0 + $1.lag } }
+        /// How long the oldest batch the peer lacks, on any stream, has been waiting here.
+        public var oldestWaitingSeconds: UInt64 { streams.filter { $0.lag > 0 }.map(\.oldestWaitingSeconds).max() ?? 0 }
     }
 
     /// One group this node is a member of.
@@ -50,6 +52,9 @@ public struct NodeStatus: Sendable {
         /// Members with no path from this node through the group's links.
         public let unreachable: [String]
     }
+
+    /// How long a linked peer may be down before monitoring is told (`pccc status` exits 2).
+    public static let defaultDownThreshold: UInt64 = 300
 
     /// A serving node records a heartbeat every 2 s; older than this, it is taken as stopped.
     public static let heartbeatFreshness: UInt64 = 10_000
@@ -118,11 +123,11 @@ public struct NodeStatus: Sendable {
 
 extension NodeStatus {
     /// The JSON that `pccc status --json` prints and `GET /api/status` answers.
-    public func jsonObject(downThreshold: UInt64) -> [String: Any] {
+    public func jsonObject(downThreshold: UInt64 = defaultDownThreshold) -> [String: Any] {
         func time(_ milliseconds: UInt64?) -> Any? { milliseconds.map(Timestamps.iso8601(milliseconds:)) }
         let peerObjects = peers.map { peer -> [String: Any] in
             var entry: [String: Any] = [
-                "peer": peer.peer, "connected": peer.connected, "lag": peer.totalLag,
+                "peer": peer.peer, "connected": peer.connected, "lag": peer.totalLag, "lag_seconds": peer.oldestWaitingSeconds,
                 "streams": peer.streams.map {
                     ["origin": $0.origin, "group": $0.group, "held": $0.held, "acked": $0.acknowledged, "lag": $0.lag, "lag_seconds": $0.oldestWaitingSeconds]
                 },

@@ -133,10 +133,9 @@ final class PeerConnection: Sendable {
             let result: PeerSession.BatchResult
             do {
                 let replica = node.replica
-                let started = ContinuousClock.now
+                let started = NIODeadline.now()
                 let outcome = try await node.onStorage { try replica.apply(envelope: envelope) }
-                let elapsed = (ContinuousClock.now - started).components
-                NodeMetrics.batchReceived(outcome, applyNanoseconds: elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000)
+                NodeMetrics.batchReceived(outcome, applyNanoseconds: (NIODeadline.now() - started).nanoseconds)
                 result = Self.result(of: outcome)
             } catch {
                 node.logger.error("cannot store a batch of \(stream) from \(peer): \(error)")

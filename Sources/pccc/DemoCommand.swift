@@ -36,13 +36,7 @@ struct DemoCommand: ParsableCommand {
 
         let nodes = DemoNodes(region: region)
         let stop = DispatchSemaphore(value: 0)
-        let signals = [SIGINT, SIGTERM].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { stop.signal() }
-            source.resume()
-            return source
-        }
+        let signals = onSignals([SIGINT, SIGTERM]) { stop.signal() }
         defer { signals.forEach { $0.cancel() } }
         do {
             try nodes.start { stop.signal() }

@@ -58,12 +58,12 @@ struct ServeCommand: AsyncParsableCommand {
             return Task { try await application.run() }
         }
         let signals =
-            Self.onSignals([SIGINT, SIGTERM]) {
+            onSignals([SIGINT, SIGTERM]) {
                 watching.cancel()
                 serving?.cancel()
                 task.cancel()
             }
-            + Self.onSignals([SIGHUP]) { [logger] in
+            + onSignals([SIGHUP]) { [logger] in
                 logger.info("SIGHUP: reloading \(directory.topologyPath)")
                 watch.reload(force: true)
             }
@@ -84,15 +84,5 @@ struct ServeCommand: AsyncParsableCommand {
             throw CLIError("--api serves plain HTTP and listens on loopback only (127.0.0.0/8 or ::1), not \(address.host)")
         }
         return address
-    }
-
-    private static func onSignals(_ numbers: [Int32], _ handler: @escaping @Sendable () -> Void) -> [DispatchSourceSignal] {
-        numbers.map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler(handler: handler)
-            source.resume()
-            return source
-        }
     }
 }

@@ -13,7 +13,7 @@ struct StatusCommand: ParsableCommand {
     @Option(help: "The node folder.") var data: String
     @Flag(help: "Print JSON.") var json = false
     @Option(help: "Exit with status 2 when a linked peer has been down longer than this many seconds (for monitoring).")
-    var downThreshold: UInt64 = 300
+    var downThreshold = NodeStatus.defaultDownThreshold
 
     func run() throws {
         let (replica, topology) = try NodeDirectory(data).openWithTopology()

@@ -35,6 +35,7 @@ import Testing
             let status = try region.http("b", "GET", "/api/status", token: tokenB).json as? [String: Any]
             let peer = (status?["peers"] as? [[String: Any]])?.first
             return peer?["peer"] as? String == "a" && peer?["connected"] as? Bool == true && peer?["lag"] as? Int == 0
+                && peer?["lag_seconds"] as? Int == 0
         }
 
         #expect(try region.metric("b", "pccc_connections") == 1)

@@ -168,14 +168,13 @@ function peerTable(status) {
     h("tr", {}, h("th", {}, "Peer"), h("th", {}, "Link"), h("th", {}, "Since"), h("th", {}, "Last contact"),
       h("th", {}, "Lag (batches)"), h("th", {}, "Oldest waiting"), h("th", {}, "Last error")),
     status.peers.map((peer) => {
-      const waiting = Math.max(0, ...peer.streams.map((s) => (s.lag > 0 ? s.lag_seconds : 0)));
       return h("tr", { "data-peer": peer.peer },
         h("td", {}, peer.peer),
         h("td", {}, peer.connected ? badge("ok", "connected") : badge("bad", "down")),
         h("td", {}, time(peer.since)),
         h("td", {}, time(peer.last_contact)),
         h("td", {}, peer.lag > 0 ? badge("warn", String(peer.lag)) : "0"),
-        h("td", {}, waiting > 0 ? waiting + " s" : "—"),
+        h("td", {}, peer.lag_seconds > 0 ? peer.lag_seconds + " s" : "—"),
         h("td", { class: "muted" }, peer.connected ? "" : peer.last_error || ""));
     }));
 }
@@ -272,6 +271,11 @@ function markInvalid(form, text) {
   }
 }
 
+// A label and an input per field, for the create and edit forms.
+function fieldRows(fields, values) {
+  return fields.map((f) => [h("label", { for: "field-" + f.name, class: f.required ? "required" : null }, fieldLabel(f.name)), fieldInput(f, values[f.name])]);
+}
+
 function editableFields(kind) {
   return state.kinds.find((k) => k.kind === kind).fields.filter((f) => !f.managed);
 }
@@ -304,7 +308,7 @@ async function renderNewRecord(view) {
   },
     h("label", { for: "new-kind" }, "Kind"), kindSelect,
     h("label", { for: "new-group" }, "Group"), groupSelect,
-    fields.map((f) => [h("label", { for: "field-" + f.name, class: f.required ? "required" : null }, fieldLabel(f.name)), fieldInput(f)]),
+    fieldRows(fields, {}),
     h("span"), h("div", { class: "actions" }, h("button", { type: "submit", id: "create" }, "Create")));
   show(h("h1", {}, "New record"), h("section", { class: "card" }, feedback, form));
 }
@@ -335,7 +339,7 @@ function editForm(record, onDone) {
       }
     },
   },
-    fields.map((f) => [h("label", { for: "field-" + f.name, class: f.required ? "required" : null }, fieldLabel(f.name)), fieldInput(f, current[f.name])]),
+    fieldRows(fields, current),
     h("span"), h("div", { class: "actions" }, h("button", { type: "submit", id: "save" }, "Save"),
       h("button", { type: "button", class: "secondary", onclick: () => { state.dirty = false; onDone(); } }, "Cancel")));
   return h("section", { class: "card" }, h("h2", {}, "Edit"), feedback, form);
