@@ -2,9 +2,9 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 
-/// A TCP proxy on loopback that tests and benchmarks put between two nodes: it forwards bytes
-/// both ways, counts them, and can cut the link (close every connection and refuse new ones)
-/// and heal it again. The nodes' TLS runs end to end through it.
+/// A TCP proxy on loopback that tests, the chaos harness and benchmarks put between two nodes:
+/// it forwards bytes both ways, counts them, and applies a ``LinkFault`` (cut, one-way, slow,
+/// reset mid-stream) the caller changes at any time. The nodes' TLS runs end to end through it.
 public final class FaultProxy: Sendable {
     private let targetHost: String
     private let targetPort: Int
@@ -13,7 +13,7 @@ public final class FaultProxy: Sendable {
     private let server = NIOLockedValueBox<Channel?>(nil)
 
     private struct State {
-        var isCut = false
+        var fault = LinkFault.none
         var open: [ObjectIdentifier: Channel] = [:]
         var bytesToTarget = 0
         var bytesFromTarget = 0
@@ -38,18 +38,29 @@ public final class FaultProxy: Sendable {
         return channel.localAddress?.port ?? port
     }
 
-    /// Closes every forwarded connection and refuses new ones until ``heal()``.
-    public func cut() {
-        let channels = state.withLockedValue { state in
-            state.isCut = true
-            return Array(state.open.values)
-        }
-        for channel in channels { channel.close(promise: nil) }
+    /// The fault in force.
+    public var fault: LinkFault {
+        state.withLockedValue { $0.fault }
     }
 
-    /// Forwards new connections again.
+    /// Applies `fault` from now on, to open connections and new ones; ``LinkFault/cut`` also
+    /// closes every open connection.
+    public func set(_ fault: LinkFault) {
+        let closing = state.withLockedValue { state in
+            state.fault = fault
+            return fault == .cut ? Array(state.open.values) : []
+        }
+        for channel in closing { channel.close(promise: nil) }
+    }
+
+    /// Closes every forwarded connection and refuses new ones until ``heal()``.
+    public func cut() {
+        set(.cut)
+    }
+
+    /// Forwards every byte again.
     public func heal() {
-        state.withLockedValue { $0.isCut = false }
+        set(.none)
     }
 
     /// Bytes forwarded toward the target and back, so far.
@@ -64,7 +75,7 @@ public final class FaultProxy: Sendable {
     }
 
     private func connect(_ inbound: Channel) -> EventLoopFuture<Void> {
-        if state.withLockedValue({ $0.isCut }) {
+        if fault == .cut {
             return inbound.close()
         }
         track(inbound)
@@ -73,8 +84,8 @@ public final class FaultProxy: Sendable {
             .connect(host: targetHost, port: targetPort)
             .flatMapThrowing { [self] outbound in
                 track(outbound)
-                let toTarget = GlueHandler { [self] count in state.withLockedValue { $0.bytesToTarget += count } }
-                let fromTarget = GlueHandler { [self] count in state.withLockedValue { $0.bytesFromTarget += count } }
+                let toTarget = GlueHandler(direction: .toTarget, proxy: self)
+                let fromTarget = GlueHandler(direction: .fromTarget, proxy: self)
                 toTarget.partner = fromTarget
                 fromTarget.partner = toTarget
                 try inbound.pipeline.syncOperations.addHandler(toTarget)
@@ -89,6 +100,17 @@ public final class FaultProxy: Sendable {
             }
     }
 
+    /// Counts `count` bytes read in `direction` and returns the fault they meet.
+    fileprivate func received(_ count: Int, _ direction: LinkFault.Direction) -> LinkFault {
+        state.withLockedValue { state in
+            switch direction {
+            case .toTarget: state.bytesToTarget += count
+            case .fromTarget: state.bytesFromTarget += count
+            }
+            return state.fault
+        }
+    }
+
     private func track(_ channel: Channel) {
         let id = ObjectIdentifier(channel)
         state.withLockedValue { $0.open[id] = channel }
@@ -97,19 +119,26 @@ public final class FaultProxy: Sendable {
 }
 
 /// Forwards what one channel reads to its partner's channel, reading only while the partner
-/// can write (the NIO connect-proxy example's glue). Both channels share one event loop.
+/// can write (the NIO connect-proxy example's glue), and applies the proxy's fault on the way.
+/// Both channels share one event loop, so no state here needs a lock.
 private final class GlueHandler: ChannelDuplexHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
     var partner: GlueHandler?
+    private let direction: LinkFault.Direction
+    private let proxy: FaultProxy
     private var context: ChannelHandlerContext?
     private var pendingRead = false
-    private let count: @Sendable (Int) -> Void
+    /// Chunks held by a slow link, oldest first; each scheduled release sends the oldest, so
+    /// order holds whatever the delays.
+    private var held: [ByteBuffer] = []
+    private var forwarded = 0
 
-    init(count: @escaping @Sendable (Int) -> Void) {
-        self.count = count
+    init(direction: LinkFault.Direction, proxy: FaultProxy) {
+        self.direction = direction
+        self.proxy = proxy
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -122,9 +151,26 @@ private final class GlueHandler: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let buffer = unwrapInboundIn(data)
-        count(buffer.readableBytes)
-        partner?.write(buffer)
+        var buffer = unwrapInboundIn(data)
+        switch proxy.received(buffer.readableBytes, direction) {
+        case .oneWay(let dropped) where dropped == direction:
+            return
+        case .slow(let milliseconds):
+            hold(buffer, milliseconds: milliseconds, on: context.eventLoop)
+        case .resetMidStream(let limit) where forwarded + buffer.readableBytes > limit:
+            if let prefix = buffer.readSlice(length: max(0, limit - forwarded)), prefix.readableBytes > 0 {
+                partner?.write(prefix)
+                partner?.flush()
+            }
+            reset()
+        default:
+            if held.isEmpty {
+                forwarded += buffer.readableBytes
+                partner?.write(buffer)
+            } else {
+                hold(buffer, milliseconds: 0, on: context.eventLoop)
+            }
+        }
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
@@ -144,6 +190,27 @@ private final class GlueHandler: ChannelDuplexHandler, @unchecked Sendable {
             context.read()
         } else {
             pendingRead = true
+        }
+    }
+
+    private func hold(_ buffer: ByteBuffer, milliseconds: Int, on eventLoop: EventLoop) {
+        held.append(buffer)
+        eventLoop.scheduleTask(in: .milliseconds(Int64(milliseconds))) { [self] in
+            guard !held.isEmpty else { return }
+            let oldest = held.removeFirst()
+            forwarded += oldest.readableBytes
+            partner?.write(oldest)
+            partner?.flush()
+        }
+    }
+
+    /// Closes both sides with SO_LINGER 0, so each node sees a reset rather than an orderly end.
+    private func reset() {
+        for channel in [context?.channel, partner?.context?.channel].compactMap({ $0 }) {
+            let abort =
+                (channel as? SocketOptionProvider)?.setSoLinger(linger(l_onoff: 1, l_linger: 0))
+                ?? channel.eventLoop.makeSucceededVoidFuture()
+            abort.whenComplete { _ in channel.close(promise: nil) }
         }
     }
 

@@ -21,17 +21,28 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, warning or error.") var logLevel = "info"
     @Option(help: "Serve the web UI, the HTTP API and /metrics on HOST:PORT, loopback only (127.0.0.1:8080); port 0 picks a free port.")
     var api: String?
+    @Option(help: "Drop a peer silent this many seconds (PINGs go out at a third of it, at most every 10 s); at least 3.")
+    var peerTimeout = 45
 
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else {
             throw CLIError("--log-level must be trace, debug, info, warning or error")
         }
+        guard peerTimeout >= 3 else {
+            throw CLIError("--peer-timeout must be at least 3 seconds, not \(peerTimeout)")
+        }
         let apiAddress = try api.map(Self.loopbackAddress)
         let directory = NodeDirectory(data)
         let (replica, topology) = try directory.openWithTopology()
-        let configuration = NodeConfiguration(
-            nodeID: replica.configuration.nodeID, topology: topology, credentials: try directory.credentials(), listenAddress: listen
-        )
+        let credentials = try directory.credentials()
+        let configuration = {
+            var configuration = NodeConfiguration(
+                nodeID: replica.configuration.nodeID, topology: topology, credentials: credentials, listenAddress: listen
+            )
+            configuration.peerTimeoutMilliseconds = UInt64(peerTimeout) * 1000
+            configuration.pingIntervalMilliseconds = min(configuration.pingIntervalMilliseconds, configuration.peerTimeoutMilliseconds / 3)
+            return configuration
+        }()
         var logger = Logger(label: "pccc.\(configuration.nodeID)") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = level
         let node = SyncNode(replica: replica, configuration: configuration, logger: logger)

@@ -112,11 +112,11 @@ final class LiveRegion: @unchecked Sendable {
     func logPath(_ node: String) -> String { directory.path("\(node).log") }
 
     /// Starts `pccc serve` and waits until it listens; with `api`, also serves the web UI and
-    /// API on a free loopback port (``apiPort(_:)``).
-    func start(_ node: String, api: Bool = false) throws {
+    /// API on a free loopback port (``apiPort(_:)``). `options` go to `serve` as they are.
+    func start(_ node: String, api: Bool = false, logLevel: String = "debug", options: [String] = []) throws {
         let process = Process()
         process.executableURL = try PCCCExecutable.url
-        process.arguments = ["serve", "--data", folder(node), "--log-level", "debug"] + (api ? ["--api", "127.0.0.1:0"] : [])
+        process.arguments = ["serve", "--data", folder(node), "--log-level", logLevel] + (api ? ["--api", "127.0.0.1:0"] : []) + options
         let output = Pipe()
         process.standardOutput = output
         if !FileManager.default.fileExists(atPath: logPath(node)) {

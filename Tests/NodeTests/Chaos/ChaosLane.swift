@@ -1,0 +1,77 @@
+import Foundation
+import TestSupport
+
+/// One node's writer: creates, conflicting updates, hits and erasures through the real `pccc`
+/// CLI on the node's folder, whether its `serve` process is up or was just killed.
+final class ChaosLane: @unchecked Sendable {
+    let node: String
+    private let folder: String
+    private let ledger: ChaosLedger
+    private var generator: SeededGenerator
+    private var counter = 0
+    /// Refusals whose reason is not one a racing region explains (unknown or erased here).
+    private(set) var unexpected: [String] = []
+
+    init(node: String, folder: String, ledger: ChaosLedger, seed: UInt64) {
+        self.node = node
+        self.folder = folder
+        self.ledger = ledger
+        generator = SeededGenerator(seed: seed)
+    }
+
+    /// Makes `count` acknowledged writes, giving up after four times as many attempts.
+    func write(_ count: Int) throws {
+        var acknowledged = 0
+        var attempts = 0
+        while acknowledged < count, attempts < count * 4 {
+            attempts += 1
+            if try writeOne() { acknowledged += 1 }
+        }
+    }
+
+    private func writeOne() throws -> Bool {
+        counter += 1
+        let tag = "\(node.uppercased())q\(counter)"
+        let roll = Int.random(in: 0..<100, using: &generator)
+        guard roll >= 40, let target = ledger.target(using: &generator) else {
+            let fields = ["family_name": "Fam\(tag)", "given_name": "Giv\(tag)"]
+            let result = try run(
+                ["record", "add", "person", "--group", "region"] + fields.sorted { $0.key < $1.key }.flatMap { ["--set", "\($0.key)=\($0.value)"] })
+            guard let result else { return false }
+            ledger.created(result, at: node, fields)
+            return true
+        }
+        switch roll {
+        case 40..<82:
+            let field = Bool.random(using: &generator) ? "family_name" : "given_name"
+            let value = "Upd\(tag)"
+            guard try run(["record", "update", target, "--set", "\(field)=\(value)"]) != nil else { return false }
+            ledger.updated(target, field, to: value, at: node)
+        case 82..<95:
+            let place = "Place\(tag)"
+            guard let id = try run(["hit", "add", target, "--place", place, "--outcome", "checked"]) else { return false }
+            ledger.hit(id, on: target, place: place)
+        default:
+            guard try run(["record", "erase", target, "--reason", "court_order"]) != nil else { return false }
+            ledger.erased(target)
+        }
+        return true
+    }
+
+    /// Standard output when the command exited 0; nil (and the refusal counted) otherwise.
+    private func run(_ arguments: [String]) throws -> String? {
+        let result = try PCCCExecutable.run(arguments + ["--data", folder])
+        if result.status == 0 { return result.output.trimmingCharacters(in: .whitespacesAndNewlines) }
+        let reason: String
+        if result.error.contains("has been erased") {
+            reason = "\(arguments[0]) \(arguments[1]): erased here"
+        } else if result.error.contains("no record has id") {
+            reason = "\(arguments[0]) \(arguments[1]): not here yet"
+        } else {
+            reason = "\(arguments[0]) \(arguments[1]): \(result.error.prefix(200))"
+            unexpected.append("\(node): pccc \(arguments.joined(separator: " ")) exited \(result.status): \(result.error)")
+        }
+        ledger.refused(reason)
+        return nil
+    }
+}

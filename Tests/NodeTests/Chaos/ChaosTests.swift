@@ -1,0 +1,218 @@
+import FaultProxy
+import Foundation
+import GRDB
+import NIOPosix
+import Replica
+import SyncCore
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Real `pccc serve` processes, every link through a fault proxy; random writes on every node
+/// while partitions, half-dead links, slow links, resets and SIGKILLs come and go. After the
+/// last heal the region must reach equal digests within a minute, and every write a node
+/// acknowledged must be there, or superseded by the merge rules' winner, or erased.
+@Suite(.serialized) struct ChaosTests {
+    @Test func regionConvergesAndKeepsEveryAcknowledgedWrite() async throws {
+        let (profile, seed) = try ChaosProfile.fromEnvironment()
+        print("chaos: profile \(profile.name), seed \(seed) (PCCC_CHAOS_PROFILE=\(profile.name) PCCC_CHAOS_SEED=\(seed) repeats it)")
+        var generator = SeededGenerator(seed: seed)
+        let names = (1...profile.nodes).map { "n\($0)" }
+        // A ring plus a chord from every other node: most pairs have two paths.
+        var pairs = names.indices.map { (from: names[$0], to: names[($0 + 1) % names.count]) }
+        for index in stride(from: 0, to: names.count - 2, by: 2) { pairs.append((from: names[index], to: names[index + 2])) }
+        let viaPorts = try pairs.map { _ in try LiveRegion.freePort() }
+        let region = try LiveRegion(
+            nodes: names, links: zip(pairs, viaPorts).map { LiveRegion.Link(from: $0.0.from, to: $0.0.to, viaPort: $0.1) },
+            groups: ["region": names]
+        )
+        var proxies: [FaultProxy] = []
+        for (pair, port) in zip(pairs, viaPorts) {
+            let proxy = FaultProxy(targetHost: "127.0.0.1", targetPort: region.ports[pair.to]!, group: MultiThreadedEventLoopGroup.singleton)
+            _ = try await proxy.start(port: port)
+            proxies.append(proxy)
+        }
+        let serveOptions = ["--peer-timeout", String(profile.peerTimeout)]
+        for node in names { try region.start(node, logLevel: "info", options: serveOptions) }
+
+        let ledger = ChaosLedger()
+        let lanes = names.enumerated().map { index, node in
+            ChaosLane(node: node, folder: region.folder(node), ledger: ledger, seed: seed &+ UInt64(index + 1) &* 7919)
+        }
+        var killsPerPhase = Array(repeating: 0, count: profile.phases)
+        for _ in 0..<profile.kills { killsPerPhase[Int.random(in: 0..<profile.phases, using: &generator)] += 1 }
+        let writesPerLane = (profile.writes + profile.phases * names.count - 1) / (profile.phases * names.count)
+        var faults: [String: Int] = [:]
+        var kills = 0
+        let started = Date()
+
+        for phase in 0..<profile.phases {
+            // A partition: each node on one of two sides, both occupied; links across are cut,
+            // and a link inside a side may still be one-way, slow or resetting.
+            var side: [String: Bool] = [:]
+            repeat {
+                for node in names { side[node] = Bool.random(using: &generator) }
+            } while Set(side.values).count < 2
+            for (index, pair) in pairs.enumerated() {
+                let fault: LinkFault
+                if side[pair.from] != side[pair.to] {
+                    fault = .cut
+                } else {
+                    switch Int.random(in: 0..<10, using: &generator) {
+                    case 0: fault = .oneWay(dropping: Bool.random(using: &generator) ? .toTarget : .fromTarget)
+                    case 1: fault = .slow(milliseconds: Int.random(in: 20...300, using: &generator))
+                    case 2: fault = .resetMidStream(afterBytes: Int.random(in: 200...20_000, using: &generator))
+                    default: fault = .none
+                    }
+                }
+                proxies[index].set(fault)
+                faults[String(describing: fault).prefix { $0 != " " }.description, default: 0] += 1
+            }
+            var jobs: [@Sendable () throws -> Void] = lanes.map { lane in { try lane.write(writesPerLane) } }
+            let victims = (0..<killsPerPhase[phase]).map { _ in
+                (
+                    node: names.randomElement(using: &generator)!, after: Double.random(in: 0.1...2.5, using: &generator),
+                    down: Double.random(in: 0...1.5, using: &generator)
+                )
+            }
+            if !victims.isEmpty {
+                jobs.append {
+                    for victim in victims {
+                        Thread.sleep(forTimeInterval: victim.after)
+                        region.stop(victim.node, signal: SIGKILL)
+                        Thread.sleep(forTimeInterval: victim.down)
+                        try region.start(victim.node, logLevel: "info", options: serveOptions)
+                    }
+                }
+            }
+            try Self.runConcurrently(jobs)
+            kills += victims.count
+            for proxy in proxies { proxy.heal() }
+            try await Task.sleep(for: .milliseconds(Int.random(in: 0...1000, using: &generator)))
+            if (phase + 1) % max(1, profile.phases / 6) == 0 {
+                print(
+                    "chaos: phase \(phase + 1)/\(profile.phases), \(ledger.totalAcknowledged) writes acknowledged, \(kills) kills, \(Int(Date().timeIntervalSince(started))) s"
+                )
+            }
+        }
+
+        let unexpected = lanes.flatMap(\.unexpected)
+        #expect(unexpected.isEmpty, "refusals no race explains:\n\(unexpected.prefix(5).joined(separator: "\n"))")
+        for node in names where !region.isRunning(node) {
+            Issue.record("\(node) stopped on its own: \(region.log(node).suffix(2000))")
+            try region.start(node, logLevel: "info", options: serveOptions)
+        }
+        let chaosSeconds = Date().timeIntervalSince(started)
+        let convergence = try region.waitUntil(
+            "equal digests within \(Int(profile.convergenceSeconds)) s of the heal", seconds: profile.convergenceSeconds, every: 0.25
+        ) {
+            Set(try names.map { try region.digest(at: $0) }).count == 1
+        }
+        for node in names { region.stop(node) }
+        for proxy in proxies { await proxy.stop() }
+
+        let checked = try Self.verify(region: region, nodes: names, ledger: ledger)
+        #expect(ledger.totalAcknowledged >= profile.writes, "only \(ledger.totalAcknowledged) writes acknowledged")
+        #expect(kills == profile.kills)
+        print(
+            """
+            chaos result: profile \(profile.name), seed \(seed), \(names.count) nodes, \(pairs.count) links
+              \(profile.phases) partitions, \(kills) SIGKILLs, link faults \(faults.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+              \(ledger.totalAcknowledged) writes acknowledged: \(ledger.acknowledged.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+              refused (expected races): \(ledger.refused.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+              chaos \(String(format: "%.1f", chaosSeconds)) s; equal digests \(String(format: "%.2f", convergence)) s after the heal
+              checked at every node: \(checked.records) records, \(checked.fields) fields (\(checked.conflicts) written at two nodes or more), \(checked.hits) hits; integrity_check ok; no alarms
+            """)
+    }
+
+    /// Runs every job on its own thread and waits for all; rethrows the first failure.
+    static func runConcurrently(_ jobs: [@Sendable () throws -> Void]) throws {
+        let group = DispatchGroup()
+        let failures = NIOLockedFailures()
+        for job in jobs {
+            group.enter()
+            Thread {
+                do { try job() } catch { failures.append(error) }
+                group.leave()
+            }.start()
+        }
+        group.wait()
+        if let first = failures.first { throw first }
+    }
+
+    /// Checks every node's replica against the ledger; returns how much it checked, and how many
+    /// fields were written concurrently at more than one node.
+    static func verify(region: LiveRegion, nodes: [String], ledger: ChaosLedger) throws -> (records: Int, fields: Int, conflicts: Int, hits: Int) {
+        let creations = ledger.allCreations
+        let lastWrites = ledger.allLastWrites
+        let erasures = ledger.allErasures
+        let hits = ledger.allHits
+        var fieldsChecked = 0
+        for node in nodes {
+            let queue = try DatabaseQueue(path: region.folder(node) + "/replica.sqlite")
+            #expect(try queue.read { try String.fetchAll($0, sql: "PRAGMA integrity_check") } == ["ok"], "\(node)")
+            try queue.close()
+            let replica = try region.openReplica(node)
+            let alarms = try replica.alarms()
+            #expect(alarms.isEmpty, "\(node) raised alarms: \(alarms)")
+            for (id, creation) in creations {
+                let lookup = try replica.lookup(try #require(RecordID(id)))
+                if erasures.contains(id) {
+                    guard case .erased = lookup else {
+                        Issue.record("\(node): record \(id), erased with an acknowledgement, is \(lookup)")
+                        continue
+                    }
+                    continue
+                }
+                guard case .live(let record) = lookup else {
+                    Issue.record("\(node): acknowledged record \(id) (created at \(creation.node)) is \(lookup)")
+                    continue
+                }
+                for field in ["family_name", "given_name"] {
+                    fieldsChecked += 1
+                    let writes = lastWrites[ChaosLedger.FieldKey(record: id, field: field)] ?? [:]
+                    let value = record.values[field]
+                    guard let winner = record.provenance[field]?.origin else {
+                        Issue.record("\(node): \(id).\(field) has no provenance")
+                        continue
+                    }
+                    // The value must be the last write of the node its provenance names; the
+                    // creation counts only when no update was acknowledged (each update was made
+                    // where the record already was, so its HLC is past the creation's).
+                    let expected = writes.isEmpty ? creation.fields[field] : writes[winner]
+                    #expect(
+                        value == expected && (writes.isEmpty ? winner == creation.node : true),
+                        "\(node): \(id).\(field) is \(value ?? "unset") by \(winner); acknowledged last writes \(writes), created as \(creation.fields[field] ?? "unset") at \(creation.node)"
+                    )
+                }
+            }
+            for (id, hit) in hits {
+                let lookup = try replica.lookup(try #require(RecordID(id)))
+                if erasures.contains(hit.record) {
+                    if case .live = lookup { Issue.record("\(node): hit \(id) of erased record \(hit.record) is still live") }
+                } else if case .live(let row) = lookup {
+                    #expect(row.values["place"] == hit.place && row.values["record_id"] == hit.record, "\(node): hit \(id) is \(row.values)")
+                } else {
+                    Issue.record("\(node): acknowledged hit \(id) on live record \(hit.record) is \(lookup)")
+                }
+            }
+        }
+        let conflicts = lastWrites.values.filter { $0.count > 1 }.count
+        return (creations.count, fieldsChecked / max(1, nodes.count), conflicts, hits.count)
+    }
+}
+
+/// Errors gathered from several threads.
+private final class NIOLockedFailures: @unchecked Sendable {
+    private let lock = NSLock()
+    private var errors: [Error] = []
+
+    func append(_ error: Error) {
+        lock.withLock { errors.append(error) }
+    }
+
+    var first: Error? { lock.withLock { errors.first } }
+}
