@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the build needs (libsqlite3-dev, zlib1g-dev) when missing,
-# and puts the Swift toolchain at /opt/swift on PATH when it is there.
+# Installs the Debian packages the build and tests need when missing: libsqlite3-dev and
+# zlib1g-dev to build, openssl (s_client) and faketime (libfaketime) for the hostile-peer and
+# clock-skew tests. It also puts the Swift toolchain at /opt/swift on PATH when it is there.
 set -euo pipefail
 missing=()
-for package in libsqlite3-dev zlib1g-dev; do
+for package in libsqlite3-dev zlib1g-dev openssl faketime; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
 if [ ${#missing[@]} -gt 0 ]; then

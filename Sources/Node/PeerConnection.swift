@@ -172,8 +172,10 @@ final class PeerConnection: Sendable {
                 let peer = self.peer
                 let now = ReplicaConfiguration.systemMilliseconds()
                 let skew = Int64(bitPattern: hello.sentAtMilliseconds) - Int64(now)
-                if abs(skew) > Int64(replica.configuration.maxClockSkewMilliseconds) {
-                    node.logger.warning("the clock of \(peer) is \(skew / 1000) s off this node's; its batches will be held back")
+                if skew > Int64(replica.configuration.maxClockSkewMilliseconds) {
+                    node.logger.warning("the clock of \(peer) is \(skew / 1000) s ahead of this node's; its new batches will be held back here")
+                } else if -skew > Int64(replica.configuration.maxClockSkewMilliseconds) {
+                    node.logger.warning("the clock of \(peer) is \(-skew / 1000) s behind this node's; this node's new batches will be held back there")
                 }
                 Task {
                     try? await node.onStorage {

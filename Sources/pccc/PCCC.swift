@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 /// The `pccc` command-line tool: one executable with a subcommand per job.
 @main
@@ -12,4 +13,17 @@ struct PCCC: AsyncParsableCommand {
             RequestCommand.self, UsersCommand.self, AuditCommand.self,
         ]
     )
+
+    /// Runs the command line. Under an LD_PRELOAD library such as libfaketime (which the
+    /// clock-skew test and an admin reproducing a skewed clock use), Swift's runtime on Linux
+    /// sees no arguments at all, while /proc/self/cmdline still holds them.
+    static func main() async {
+        guard CommandLine.arguments.isEmpty, let cmdline = FileManager.default.contents(atPath: "/proc/self/cmdline") else {
+            await main(nil)
+            return
+        }
+        // Each argument ends with a NUL, so the last piece is the empty tail after the final one.
+        let arguments = cmdline.split(separator: 0, omittingEmptySubsequences: false).dropLast().map { String(decoding: $0, as: UTF8.self) }
+        await main(Array(arguments.dropFirst()))
+    }
 }

@@ -15,6 +15,13 @@ public enum PCCCExecutable {
         }
     }
 
+    /// The environment that runs a process under libfaketime (Debian's `faketime` package)
+    /// with its wall clock moved by `offset`, such as "+1h" or "+55m". The monotonic clock is
+    /// left alone: timers (Task.sleep, NIO's scheduled tasks) must keep real time.
+    public static func fakeClock(_ offset: String) -> [String: String] {
+        ["LD_PRELOAD": "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1", "FAKETIME": offset, "FAKETIME_DONT_FAKE_MONOTONIC": "1"]
+    }
+
     /// A finished run.
     public struct Result: Sendable {
         /// The exit status.
@@ -25,20 +32,23 @@ public enum PCCCExecutable {
         public let error: String
     }
 
-    /// Runs to completion.
-    public static func run(_ arguments: [String]) throws -> Result {
-        let process = try start(arguments)
+    /// Runs to completion; `environment` adds to (or overrides) this process's environment.
+    public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+        let process = try start(arguments, environment: environment)
         let output = try (process.standardOutput as! Pipe).fileHandleForReading.readToEnd() ?? Data()
         let error = try (process.standardError as! Pipe).fileHandleForReading.readToEnd() ?? Data()
         process.waitUntilExit()
         return Result(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self), error: String(decoding: error, as: UTF8.self))
     }
 
-    /// Starts without waiting.
-    public static func start(_ arguments: [String]) throws -> Process {
+    /// Starts without waiting; `environment` adds to (or overrides) this process's environment.
+    public static func start(_ arguments: [String], environment: [String: String] = [:]) throws -> Process {
         let process = Process()
         process.executableURL = try url
         process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.standardOutput = Pipe()
         process.standardError = Pipe()
         try process.run()

@@ -112,10 +112,14 @@ final class LiveRegion: @unchecked Sendable {
     func logPath(_ node: String) -> String { directory.path("\(node).log") }
 
     /// Starts `pccc serve` and waits until it listens; with `api`, also serves the web UI and
-    /// API on a free loopback port (``apiPort(_:)``). `options` go to `serve` as they are.
-    func start(_ node: String, api: Bool = false, logLevel: String = "debug", options: [String] = []) throws {
+    /// API on a free loopback port (``apiPort(_:)``). `options` go to `serve` as they are;
+    /// `environment` adds to the test's own.
+    func start(_ node: String, api: Bool = false, logLevel: String = "debug", options: [String] = [], environment: [String: String] = [:]) throws {
         let process = Process()
         process.executableURL = try PCCCExecutable.url
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.arguments = ["serve", "--data", folder(node), "--log-level", logLevel] + (api ? ["--api", "127.0.0.1:0"] : []) + options
         let output = Pipe()
         process.standardOutput = output
@@ -154,6 +158,16 @@ final class LiveRegion: @unchecked Sendable {
     }
 
     func isRunning(_ node: String) -> Bool { processes[node]?.isRunning ?? false }
+
+    /// A running node's resident set size in bytes: now (`VmRSS`) or its peak so far (`VmHWM`).
+    func residentBytes(_ node: String, peak: Bool = false) throws -> Int {
+        guard let process = processes[node], process.isRunning else { throw TestFailure("\(node) is not running") }
+        let status = try String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(peak ? "VmHWM:" : "VmRSS:") }),
+            let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
+        else { throw TestFailure("no memory line for \(node)") }
+        return kilobytes * 1024
+    }
 
     func log(_ node: String) -> String {
         (try? String(contentsOfFile: logPath(node), encoding: .utf8)) ?? ""

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -47,22 +48,24 @@ enum RawTLSClient {
             var reply = Reply()
             try? await outbound.write(ByteBuffer(bytes: bytes))
             var received = ByteBuffer()
+            let timedOut = NIOLockedValueBox(false)
             await withTaskGroup(of: Void.self) { group in
                 group.addTask {
-                    try? await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
+                    // Cancelled once the node has closed; only a wait that ran out closes here.
+                    guard (try? await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))) != nil else { return }
+                    timedOut.withLockedValue { $0 = true }
                     try? await channel.channel.close()
                 }
                 do {
                     for try await var chunk in inbound {
                         received.writeBuffer(&chunk)
                     }
-                    reply.closedByNode = true
                 } catch {
-                    reply.closedByNode = true
                     reply.error = "\(error)"
                 }
                 group.cancelAll()
             }
+            reply.closedByNode = !timedOut.withLockedValue { $0 }
             while let frame = try? Frame.next(from: &received, maxLength: Frame.defaultMaxLength) {
                 guard let message = try? PeerMessage(frame: frame) else { break }
                 reply.messages.append(message)
