@@ -19,8 +19,17 @@ echo "== browser test (chromium headless against the demo region)"
 scripts/browser-test.sh .build/debug/pccc
 echo "== benchmark smoke run (debug build; real figures come from -c release)"
 .build/debug/pccc-bench --records 2000 --single-record-cap 200 --catch-up 2000
-echo "== swift test"
-swift test 2>&1 | tee "$state/test.log"
-passed=$(grep -oE "Test run with [0-9]+ tests? in [0-9]+ suites? passed" "$state/test.log" | grep -oE "[0-9]+" | head -1 || true)
-[ -n "$passed" ] || { echo "error: the test run did not pass" >&2; exit 1; }
+# The chaos harness and the crash loop keep five and two nodes busy for minutes; they run on
+# their own afterwards, so the rest of the suite's timeouts do not share two cores with them.
+heavy="ChaosTests|CrashLoopTests"
+echo "== swift test (all but $heavy)"
+swift test --skip "$heavy" 2>&1 | tee "$state/test.log"
+echo "== swift test ($heavy: the chaos harness's short profile, 200 SIGKILLs)"
+swift test --skip-build --filter "$heavy" 2>&1 | tee "$state/heavy.log"
+passed=0
+for log in "$state/test.log" "$state/heavy.log"; do
+  count=$(grep -oE "Test run with [0-9]+ tests? in [0-9]+ suites? passed" "$log" | grep -oE "[0-9]+" | head -1 || true)
+  [ -n "$count" ] || { echo "error: the test run did not pass ($(basename "$log"))" >&2; exit 1; }
+  passed=$((passed + count))
+done
 echo "$passed passed, 0 failed"

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import NIOConcurrencyHelpers
 import Replica
 import SyncCore
 import TestSupport
@@ -17,13 +18,18 @@ import Testing
     static let recordsPerBatch = 4
 
     @Test func twoHundredKillsDuringApplyAndLocalWritesLoseNothing() async throws {
+        try await onOwnThread { try Self.run() }
+    }
+
+    /// Minutes of blocking work, run off Swift's cooperative pool.
+    static func run() throws {
         let kills = Int(ProcessInfo.processInfo.environment["PCCC_CRASH_KILLS"] ?? "") ?? 200
         // b dials a, so each restart reconnects at once instead of waiting out a's backoff.
         let region = try LiveRegion(nodes: ["a", "b"], links: [LiveRegion.Link(from: "b", to: "a")], groups: ["region": ["a", "b"]])
         try region.start("a", logLevel: "info")
         try region.start("b", logLevel: "info")
-        let stop = NIOLockedFlag()
-        let acknowledged = NIOLockedIDs()
+        let stop = NIOLockedValueBox(false)
+        let acknowledged = NIOLockedValueBox<Set<String>>([])
         let sourceReplica = try region.openReplica("a")
         // a's replica written by this process: a serves each new batch as soon as it is committed.
         let workers = DispatchGroup()
@@ -32,7 +38,7 @@ import Testing
         let source = Thread {
             defer { workers.leave() }
             var batch = 0
-            while !stop.isSet {
+            while !stop.withLockedValue({ $0 }) {
                 batch += 1
                 try? sourceReplica.transact(in: "region") { transaction in
                     for index in 0..<Self.recordsPerBatch { transaction.create(.person, [FieldWrite("family_name", "LoopA \(batch)-\(index)")]) }
@@ -45,19 +51,22 @@ import Testing
         let staff = Thread {
             defer { workers.leave() }
             var count = 0
-            while !stop.isSet {
+            while !stop.withLockedValue({ $0 }) {
                 count += 1
                 let result = try? PCCCExecutable.run([
                     "record", "add", "person", "--data", region.folder("b"), "--group", "region", "--set", "family_name=LoopB \(count)",
                 ])
-                if let result, result.status == 0 { acknowledged.insert(result.output.trimmingCharacters(in: .whitespacesAndNewlines)) }
+                if let result, result.status == 0 {
+                    let id = result.output.trimmingCharacters(in: .whitespacesAndNewlines)
+                    acknowledged.withLockedValue { _ = $0.insert(id) }
+                }
             }
         }
         source.start()
         staff.start()
         // On every way out, so the region (and its processes) goes when the test does.
         defer {
-            stop.set()
+            stop.withLockedValue { $0 = true }
             workers.wait()
         }
 
@@ -70,7 +79,7 @@ import Testing
             usleep(UInt32.random(in: 200_000...800_000, using: &generator))
             region.stop("b", signal: SIGKILL)
             // Taken before the file is read, so every id in it was committed before that read.
-            let acknowledgedBefore = acknowledged.all
+            let acknowledgedBefore = acknowledged.withLockedValue { $0 }
             let state = try Self.inspect(region.folder("b") + "/replica.sqlite")
             #expect(state.integrity == ["ok"], "kill \(kill): integrity_check \(state.integrity)")
             #expect(
@@ -84,7 +93,7 @@ import Testing
             if state.head > heldBefore { killedWhileApplying += 1 }
             heldBefore = state.head
         }
-        stop.set()
+        stop.withLockedValue { $0 = true }
         workers.wait()
         let loopSeconds = Date().timeIntervalSince(started)
         try region.start("b", logLevel: "info")
@@ -92,11 +101,11 @@ import Testing
             try region.digest(at: "a") == region.digest(at: "b")
         }
         let final = try Self.inspect(region.folder("b") + "/replica.sqlite")
-        #expect(acknowledged.all.isSubset(of: final.localIDs))
+        #expect(acknowledged.withLockedValue { $0 }.isSubset(of: final.localIDs))
         // A life can end before its session is up; at least a third must end mid-apply.
         #expect(killedWhileApplying >= kills / 3, "only \(killedWhileApplying) of \(kills) kills fell while b was applying")
         print(
-            "crash loop: \(kills) SIGKILLs in \(Int(loopSeconds)) s, \(killedWhileApplying) while b applied a's batches; b then held \(final.head) batches of a (\(final.sourceRecords) records) and \(acknowledged.all.count) acknowledged local writes; integrity_check ok after every kill"
+            "crash loop: \(kills) SIGKILLs in \(Int(loopSeconds)) s, \(killedWhileApplying) while b applied a's batches; b then held \(final.head) batches of a (\(final.sourceRecords) records) and \(acknowledged.withLockedValue { $0 }.count) acknowledged local writes; integrity_check ok after every kill"
         )
     }
 
@@ -127,20 +136,4 @@ import Testing
             )
         }
     }
-}
-
-/// A stop flag shared with worker threads.
-private final class NIOLockedFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var value = false
-    var isSet: Bool { lock.withLock { value } }
-    func set() { lock.withLock { value = true } }
-}
-
-/// Record ids acknowledged by commands run on another thread.
-private final class NIOLockedIDs: @unchecked Sendable {
-    private let lock = NSLock()
-    private var ids: Set<String> = []
-    var all: Set<String> { lock.withLock { ids } }
-    func insert(_ id: String) { lock.withLock { _ = ids.insert(id) } }
 }

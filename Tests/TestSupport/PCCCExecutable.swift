@@ -15,6 +15,12 @@ public enum PCCCExecutable {
         }
     }
 
+    /// This process's environment with `additions` on top; nil (inherit it as is) when there are
+    /// none.
+    public static func environment(adding additions: [String: String]) -> [String: String]? {
+        additions.isEmpty ? nil : ProcessInfo.processInfo.environment.merging(additions) { $1 }
+    }
+
     /// The environment that runs a process under libfaketime (Debian's `faketime` package)
     /// with its wall clock moved by `offset`, such as "+1h" or "+55m". The monotonic clock is
     /// left alone: timers (Task.sleep, NIO's scheduled tasks) must keep real time.
@@ -46,9 +52,7 @@ public enum PCCCExecutable {
         let process = Process()
         process.executableURL = try url
         process.arguments = arguments
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        }
+        process.environment = Self.environment(adding: environment)
         process.standardOutput = Pipe()
         process.standardError = Pipe()
         try process.run()

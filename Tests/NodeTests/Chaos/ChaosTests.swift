@@ -1,6 +1,7 @@
 import FaultProxy
 import Foundation
 import GRDB
+import NIOConcurrencyHelpers
 import NIOPosix
 import Replica
 import SyncCore
@@ -19,7 +20,6 @@ import Testing
     @Test func regionConvergesAndKeepsEveryAcknowledgedWrite() async throws {
         let (profile, seed) = try ChaosProfile.fromEnvironment()
         print("chaos: profile \(profile.name), seed \(seed) (PCCC_CHAOS_PROFILE=\(profile.name) PCCC_CHAOS_SEED=\(seed) repeats it)")
-        var generator = SeededGenerator(seed: seed)
         let names = (1...profile.nodes).map { "n\($0)" }
         // A ring plus a chord from every other node: most pairs have two paths.
         var pairs = names.indices.map { (from: names[$0], to: names[($0 + 1) % names.count]) }
@@ -35,6 +35,15 @@ import Testing
             _ = try await proxy.start(port: port)
             proxies.append(proxy)
         }
+        try await onOwnThread { [proxies, pairs] in try Self.run(profile: profile, seed: seed, region: region, pairs: pairs, proxies: proxies) }
+        for proxy in proxies { await proxy.stop() }
+    }
+
+    /// The phases, the heal and the checks: minutes of blocking work (processes, waits), so the
+    /// caller runs it off Swift's cooperative pool.
+    static func run(profile: ChaosProfile, seed: UInt64, region: LiveRegion, pairs: [(from: String, to: String)], proxies: [FaultProxy]) throws {
+        var generator = SeededGenerator(seed: seed)
+        let names = region.nodes
         let serveOptions = ["--peer-timeout", String(profile.peerTimeout)]
         for node in names { try region.start(node, logLevel: "info", options: serveOptions) }
 
@@ -91,7 +100,7 @@ import Testing
             try Self.runConcurrently(jobs)
             kills += victims.count
             for proxy in proxies { proxy.heal() }
-            try await Task.sleep(for: .milliseconds(Int.random(in: 0...1000, using: &generator)))
+            Thread.sleep(forTimeInterval: Double.random(in: 0...1, using: &generator))
             if (phase + 1) % max(1, profile.phases / 6) == 0 {
                 print(
                     "chaos: phase \(phase + 1)/\(profile.phases), \(ledger.totalAcknowledged) writes acknowledged, \(kills) kills, \(Int(Date().timeIntervalSince(started))) s"
@@ -112,7 +121,6 @@ import Testing
             Set(try names.map { try region.digest(at: $0) }).count == 1
         }
         for node in names { region.stop(node) }
-        for proxy in proxies { await proxy.stop() }
 
         let checked = try Self.verify(region: region, nodes: names, ledger: ledger)
         #expect(ledger.totalAcknowledged >= profile.writes, "only \(ledger.totalAcknowledged) writes acknowledged")
@@ -131,16 +139,16 @@ import Testing
     /// Runs every job on its own thread and waits for all; rethrows the first failure.
     static func runConcurrently(_ jobs: [@Sendable () throws -> Void]) throws {
         let group = DispatchGroup()
-        let failures = NIOLockedFailures()
+        let failures = NIOLockedValueBox<[any Error]>([])
         for job in jobs {
             group.enter()
             Thread {
-                do { try job() } catch { failures.append(error) }
+                do { try job() } catch { failures.withLockedValue { $0.append(error) } }
                 group.leave()
             }.start()
         }
         group.wait()
-        if let first = failures.first { throw first }
+        if let first = failures.withLockedValue({ $0.first }) { throw first }
     }
 
     /// Checks every node's replica against the ledger; returns how much it checked, and how many
@@ -203,16 +211,4 @@ import Testing
         let conflicts = lastWrites.values.filter { $0.count > 1 }.count
         return (creations.count, fieldsChecked / max(1, nodes.count), conflicts, hits.count)
     }
-}
-
-/// Errors gathered from several threads.
-private final class NIOLockedFailures: @unchecked Sendable {
-    private let lock = NSLock()
-    private var errors: [Error] = []
-
-    func append(_ error: Error) {
-        lock.withLock { errors.append(error) }
-    }
-
-    var first: Error? { lock.withLock { errors.first } }
 }

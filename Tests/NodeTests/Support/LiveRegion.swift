@@ -117,9 +117,7 @@ final class LiveRegion: @unchecked Sendable {
     func start(_ node: String, api: Bool = false, logLevel: String = "debug", options: [String] = [], environment: [String: String] = [:]) throws {
         let process = Process()
         process.executableURL = try PCCCExecutable.url
-        if !environment.isEmpty {
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        }
+        process.environment = PCCCExecutable.environment(adding: environment)
         process.arguments = ["serve", "--data", folder(node), "--log-level", logLevel] + (api ? ["--api", "127.0.0.1:0"] : []) + options
         let output = Pipe()
         process.standardOutput = output
