@@ -8,17 +8,7 @@ import WireProtocol
 /// serving its real peers throughout.
 @Suite(.serialized) struct HandshakeRefusalTests {
     @Test func everyInadmissiblePeerIsRefusedAndRealPeersKeepSyncing() async throws {
-        // a and b are real; c has no link; d is linked to b; e is linked to b but revoked.
-        let region = try LiveRegion(
-            nodes: ["a", "b"],
-            idle: ["c", "d", "e"],
-            links: [LiveRegion.Link(from: "a", to: "b"), LiveRegion.Link(from: "d", to: "b"), LiveRegion.Link(from: "e", to: "b")],
-            groups: ["region": ["a", "b", "c", "d", "e"]],
-            revokedNodes: ["e"]
-        )
-        try region.start("b", api: true)
-        try region.start("a")
-        try region.waitUntil("a–b session", seconds: 10) { try region.isConnected("a", to: "b") }
+        let region = try LiveRegion.admission()
         let port = region.ports["b"]!
         let d = region.issued["d"]!
 

@@ -49,16 +49,7 @@ import WireProtocol
     }
 
     @Test func opensslClientsWithoutAnAdmissibleIdentityAreRefused() throws {
-        let region = try LiveRegion(
-            nodes: ["a", "b"],
-            idle: ["c", "d", "e"],
-            links: [LiveRegion.Link(from: "a", to: "b"), LiveRegion.Link(from: "d", to: "b"), LiveRegion.Link(from: "e", to: "b")],
-            groups: ["region": ["a", "b", "c", "d", "e"]],
-            revokedNodes: ["e"]
-        )
-        try region.start("b", api: true)
-        try region.start("a")
-        try region.waitUntil("a–b session", seconds: 10) { try region.isConnected("a", to: "b") }
+        let region = try LiveRegion.admission()
         let digestBefore = try region.digest(at: "b")
         let port = region.ports["b"]!
         func write(_ issued: RegionCertificates.Issued, as name: String) throws -> [String] {

@@ -271,6 +271,23 @@ final class LiveRegion: @unchecked Sendable {
 }
 
 extension LiveRegion {
+    /// The region the handshake tests knock on: a and b running and in session, b serving its
+    /// API (for `/metrics`); c has certificates but no link, d is linked to b, e is linked to b
+    /// but revoked.
+    static func admission() throws -> LiveRegion {
+        let region = try LiveRegion(
+            nodes: ["a", "b"],
+            idle: ["c", "d", "e"],
+            links: [LiveRegion.Link(from: "a", to: "b"), LiveRegion.Link(from: "d", to: "b"), LiveRegion.Link(from: "e", to: "b")],
+            groups: ["region": ["a", "b", "c", "d", "e"]],
+            revokedNodes: ["e"]
+        )
+        try region.start("b", api: true)
+        try region.start("a")
+        try region.waitUntil("a–b session", seconds: 10) { try region.isConnected("a", to: "b") }
+        return region
+    }
+
     /// Opens a node's replica in this process, with the trust its topology gives.
     func openReplica(_ node: String) throws -> Replica {
         var keys: [String: BatchVerifyingKey] = [:]
