@@ -173,6 +173,7 @@ let package = Package(
             dependencies: [
                 "Transport",
                 "Topology",
+                "TestSupport",
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ]

@@ -7,7 +7,7 @@ final class ChaosLane: @unchecked Sendable {
     let node: String
     private let folder: String
     private let ledger: ChaosLedger
-    private var generator: SeededGenerator
+    private var generator: SplitMix64
     private var counter = 0
     /// Refusals whose reason is not one a racing region explains (unknown or erased here).
     private(set) var unexpected: [String] = []
@@ -16,7 +16,7 @@ final class ChaosLane: @unchecked Sendable {
         self.node = node
         self.folder = folder
         self.ledger = ledger
-        generator = SeededGenerator(seed: seed)
+        generator = SplitMix64(seed: seed)
     }
 
     /// Makes `count` acknowledged writes, giving up after four times as many attempts.

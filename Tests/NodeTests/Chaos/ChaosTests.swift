@@ -42,7 +42,7 @@ import Testing
     /// The phases, the heal and the checks: minutes of blocking work (processes, waits), so the
     /// caller runs it off Swift's cooperative pool.
     static func run(profile: ChaosProfile, seed: UInt64, region: LiveRegion, pairs: [(from: String, to: String)], proxies: [FaultProxy]) throws {
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         let names = region.nodes
         let serveOptions = ["--peer-timeout", String(profile.peerTimeout)]
         for node in names { try region.start(node, logLevel: "info", options: serveOptions) }

@@ -1,6 +1,7 @@
 import Records
 import Replica
 import SyncCore
+import TestSupport
 
 /// One generated history: 3–5 replicas, random creates, updates, erasures and appends on random
 /// replicas, interleaved with partial deliveries in random order with duplicates; then a full
