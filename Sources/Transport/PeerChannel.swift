@@ -24,7 +24,13 @@ public struct PeerChannel: Sendable {
     /// Waits for the handshake and returns the verified peer node id; throws when the
     /// handshake or the certificate check failed.
     public func peerNodeID() async throws -> String {
-        try await handshake.get()
+        // A cancelled wait (the node shutting down) closes the connection, which fails the
+        // handshake at once instead of leaving the wait to the handshake deadline.
+        try await withTaskCancellationHandler {
+            try await handshake.get()
+        } onCancel: {
+            channel.channel.close(promise: nil)
+        }
     }
 
     /// Adds TLS, the handshake watch and framing to a fresh channel.
@@ -111,6 +117,11 @@ private final class HandshakeWatch: ChannelInboundHandler, Sendable {
     private let remote: String
     private let logger: Logger
     private let settled = NIOLockedValueBox(false)
+    private let deadline = NIOLockedValueBox<Scheduled<Void>?>(nil)
+
+    /// How long a TLS handshake may take. A peer that stalls it, or a link that lost its
+    /// bytes, would otherwise hold the connection (and the node's shutdown) for ever.
+    static let handshakeDeadline = TimeAmount.seconds(10)
 
     init(promise: EventLoopPromise<String>, acceptance: NIOLockedValueBox<PeerAcceptance?>, remote: String, logger: Logger) {
         self.promise = promise
@@ -119,10 +130,21 @@ private final class HandshakeWatch: ChannelInboundHandler, Sendable {
         self.logger = logger
     }
 
+    func handlerAdded(context: ChannelHandlerContext) {
+        let channel = context.channel
+        let scheduled = context.eventLoop.scheduleTask(in: Self.handshakeDeadline) { [self] in
+            guard !settled.withLockedValue({ $0 }) else { return }
+            fail(HandshakeRefusal(.incomplete, "the TLS handshake did not finish within \(Self.handshakeDeadline.nanoseconds / 1_000_000_000) s"))
+            channel.close(promise: nil)
+        }
+        deadline.withLockedValue { $0 = scheduled }
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if case TLSUserEvent.handshakeCompleted = event {
             if case .accepted(let nodeID) = acceptance.withLockedValue({ $0 }) {
                 settled.withLockedValue { $0 = true }
+                deadline.withLockedValue { $0 }?.cancel()
                 promise.succeed(nodeID)
             } else {
                 fail(HandshakeRefusal(.unreadableCertificate, "the handshake completed without a verified peer certificate"))
@@ -162,6 +184,7 @@ private final class HandshakeWatch: ChannelInboundHandler, Sendable {
             return !settled
         }
         guard first else { return }
+        deadline.withLockedValue { $0 }?.cancel()
         if !logged { logger.warning("TLS handshake with \(remote) failed: \(refusal.reason)") }
         guard counted else {
             promise.fail(PeerRefused(refusal))
