@@ -144,6 +144,7 @@ let package = Package(
                 "Transport",
                 "Node",
                 "FaultProxy",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "GRDB", package: "GRDB.swift"),

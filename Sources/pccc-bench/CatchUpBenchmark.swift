@@ -1,6 +1,7 @@
 import FaultProxy
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOPosix
 import Node
 import Records
@@ -74,13 +75,26 @@ func catchUpBenchmark(changes: Int, perTransaction: Int, folder: URL) async thro
     }
     let clock = ContinuousClock()
     let start = clock.now
-    let tasks = nodes.map { node in Task { try await node.run() } }
+    // A node that stops on its own (a port taken meanwhile, say) would leave the wait below
+    // with nothing to wait for; its error ends the benchmark instead.
+    let stopped = NIOLockedValueBox<String?>(nil)
+    let tasks = nodes.map { node in
+        Task {
+            do {
+                try await node.run()
+            } catch {
+                stopped.withLockedValue { $0 = "\(error)" }
+            }
+        }
+    }
     while try target.streamPositions().first(where: { $0.origin == "bench-a" })?.seq ?? 0 < head {
+        if let error = stopped.withLockedValue({ $0 }) { throw BenchError("a node stopped during the catch-up: \(error)") }
+        guard clock.now - start < .seconds(300) else { throw BenchError("the catch-up did not finish within 300 s") }
         try await Task.sleep(nanoseconds: 5_000_000)
     }
     let elapsed = seconds(clock.now - start)
     for task in tasks { task.cancel() }
-    for task in tasks { _ = try? await task.value }
+    for task in tasks { await task.value }
     await proxy.stop()
     guard try source.digest() == target.digest() else { throw BenchError("the catch-up ended with different digests") }
     let bytes = proxy.bytesForwarded
