@@ -52,7 +52,7 @@ let package = Package(
         ),
         .target(
             name: "WireProtocol",
-            dependencies: ["SyncCore", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["SyncCore", .product(name: "NIOCore", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(
             name: "Transport",
@@ -144,6 +144,7 @@ let package = Package(
                 "Transport",
                 "Node",
                 "FaultProxy",
+                "WireProtocol",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

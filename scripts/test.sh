@@ -18,7 +18,7 @@ grep -q "appeared at all four centres" "$state/demo.log" || { cat "$state/demo.l
 echo "== browser test (chromium headless against the demo region)"
 scripts/browser-test.sh .build/debug/pccc
 echo "== benchmark smoke run (debug build; real figures come from -c release)"
-.build/debug/pccc-bench --records 2000 --single-record-cap 200 --catch-up 2000
+.build/debug/pccc-bench --sizes 2000 --single-record-writes 200 --searches 20 --idle-streams 100
 # The chaos harness and the crash loop keep five and two nodes busy for minutes; they run on
 # their own afterwards, so the rest of the suite's timeouts do not share two cores with them.
 heavy="ChaosTests|CrashLoopTests"

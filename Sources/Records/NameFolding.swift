@@ -19,7 +19,7 @@ public enum NameFolding {
     /// of `đ` (Serbian) and of `ѓ`, `ќ` (Macedonian).
     public static func keys(_ name: String) -> [String] {
         let folded = fold(name)
-        let variant = folded.replacingAll("dj", with: "d").replacingAll("gj", with: "g").replacingAll("kj", with: "k")
+        let variant = dropDigraphJ(folded)
         return variant == folded ? [folded] : [folded, variant]
     }
 
@@ -27,12 +27,13 @@ public enum NameFolding {
     /// form and the same with no spaces, so `SK 123-AB`, `sk123ab` and `SK-123 AB` meet.
     public static func identifierKeys(_ value: String) -> [String] {
         let folded = fold(value)
-        let compact = folded.replacingAll(" ", with: "")
+        let compact = String(decoding: folded.utf8.filter { $0 != UInt8(ascii: " ") }, as: UTF8.self)
         return compact == folded ? [folded] : [folded, compact]
     }
 
     /// Lowercases, transliterates and keeps letters, digits and single spaces.
     public static func fold(_ text: String) -> String {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) { return foldASCII(text) }
         var out = ""
         var lastWasSpace = true
         for char in text.lowercased() {
@@ -50,10 +51,50 @@ public enum NameFolding {
         if out.last == " " { out.removeLast() }
         return out
     }
-}
 
-extension String {
-    fileprivate func replacingAll(_ target: String, with replacement: String) -> String {
-        split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+    /// `fold` of ASCII text, byte by byte: the same result without grapheme breaking.
+    private static func foldASCII(_ text: String) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count)
+        var lastWasSpace = true
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "A")...UInt8(ascii: "Z"):
+                out.append(byte + 32)
+                lastWasSpace = false
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+                out.append(byte)
+                lastWasSpace = false
+            default:
+                if !lastWasSpace {
+                    out.append(UInt8(ascii: " "))
+                    lastWasSpace = true
+                }
+            }
+        }
+        if out.last == UInt8(ascii: " ") { out.removeLast() }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `dj`, `gj` and `kj` read as `d`, `g` and `k`, in one pass over the bytes (ASCII pairs
+    /// never occur inside a multi-byte UTF-8 sequence).
+    private static func dropDigraphJ(_ text: String) -> String {
+        let bytes = Array(text.utf8)
+        guard bytes.contains(UInt8(ascii: "j")) else { return text }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            out.append(byte)
+            if index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "j"),
+                byte == UInt8(ascii: "d") || byte == UInt8(ascii: "g") || byte == UInt8(ascii: "k")
+            {
+                index += 2
+            } else {
+                index += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }

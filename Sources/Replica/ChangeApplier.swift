@@ -86,10 +86,11 @@ struct ChangeApplier {
         var arguments: StatementArguments = [id, group, stamp.origin, createdAt]
         for write in accepted { arguments += [write.value] }
         try db.cachedStatement(sql: "INSERT INTO \"\(kind.rawValue)\" (\(quoted)) VALUES (\(marks))").execute(arguments: arguments)
-        for write in accepted {
-            try setClock(kind: kind, id: id, field: write.field, stamp: stamp)
-        }
-        try reindexNames(kind: kind, id: id)
+        try setClocks(kind: kind, id: id, fields: accepted.map(\.field), stamp: stamp)
+        // The new row holds exactly the accepted values, so they are indexed without reading it back.
+        var values: [String: String] = [:]
+        for write in accepted { values[write.field] = write.value }
+        try reindexNames(kind: kind, id: id, values: values)
     }
 
     /// Merges writes into an existing record. A create never comes here for a new record, so
@@ -123,9 +124,7 @@ struct ChangeApplier {
         for write in winners { arguments += [write.value] }
         arguments += [id]
         try db.cachedStatement(sql: "UPDATE \"\(kind.rawValue)\" SET \(assignments) WHERE id = ?").execute(arguments: arguments)
-        for write in winners {
-            try setClock(kind: kind, id: id, field: write.field, stamp: stamp)
-        }
+        try setClocks(kind: kind, id: id, fields: winners.map(\.field), stamp: stamp)
         if winners.contains(where: { kind.searchableFields.contains($0.field) }) {
             try reindexNames(kind: kind, id: id)
         }
@@ -146,10 +145,14 @@ struct ChangeApplier {
         }
     }
 
-    private func setClock(kind: RecordKind, id: String, field: String, stamp: WriteStamp) throws {
-        try db.cachedStatement(
-            sql: "INSERT OR REPLACE INTO field_clock (kind, record_id, field, hlc, origin) VALUES (?, ?, ?, ?, ?)"
-        ).execute(arguments: [kind.rawValue, id, field, Int64(stamp.hlc.rawValue), stamp.origin])
+    /// Stamps `fields` of a record, one row each: five arguments bind in place, where a
+    /// statement of several rows would have its arguments copied.
+    private func setClocks(kind: RecordKind, id: String, fields: [String], stamp: WriteStamp) throws {
+        let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO field_clock (kind, record_id, field, hlc, origin) VALUES (?, ?, ?, ?, ?)")
+        let hlc = Int64(stamp.hlc.rawValue)
+        for field in fields {
+            try statement.execute(arguments: [kind.rawValue, id, field, hlc, stamp.origin])
+        }
     }
 
     /// Keeps the record's folded search keys in `name_key`; triggers feed the FTS5 index.
@@ -159,9 +162,17 @@ struct ChangeApplier {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(columns) FROM \"\(kind.rawValue)\" WHERE id = ?"), arguments: [id]) else {
             return
         }
+        var values: [String: String] = [:]
+        for field in kind.searchableFields { values[field] = row[field] }
+        try reindexNames(kind: kind, id: id, values: values)
+    }
+
+    /// `reindexNames` from the record's searchable values, known to the caller.
+    private func reindexNames(kind: RecordKind, id: String, values: [String: String]) throws {
+        guard !kind.searchableFields.isEmpty else { return }
         var keys: [String] = []
         for field in kind.searchableFields {
-            if let value: String = row[field] {
+            if let value = values[field] {
                 keys += kind.identifierFields.contains(field) ? NameFolding.identifierKeys(value) : NameFolding.keys(value)
             }
         }

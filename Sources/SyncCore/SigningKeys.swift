@@ -1,33 +1,44 @@
 import Crypto
 
-/// A node's Ed25519 batch-signing key, held as its 32 raw bytes so it is a plain `Sendable`
-/// value (swift-crypto 3's key types are not).
+/// A node's Ed25519 batch-signing key: its 32 raw bytes, and the key derived from them once,
+/// since deriving it costs as much as a signature.
 public struct BatchSigningKey: Sendable, Equatable {
     /// The 32-byte private key.
     public let rawRepresentation: [UInt8]
+    private let derived: DerivedKey
+
+    /// swift-crypto 3's key types are not `Sendable`; this one is immutable once made.
+    private final class DerivedKey: @unchecked Sendable {
+        let key: Curve25519.Signing.PrivateKey
+        init(_ key: Curve25519.Signing.PrivateKey) { self.key = key }
+    }
 
     /// Generates a fresh key.
     public init() {
-        rawRepresentation = Array(Curve25519.Signing.PrivateKey().rawRepresentation)
+        let key = Curve25519.Signing.PrivateKey()
+        rawRepresentation = Array(key.rawRepresentation)
+        derived = DerivedKey(key)
     }
 
     /// Wraps stored key bytes; throws when they are not a valid Ed25519 private key.
     public init(rawRepresentation: [UInt8]) throws {
-        _ = try Curve25519.Signing.PrivateKey(rawRepresentation: rawRepresentation)
+        derived = DerivedKey(try Curve25519.Signing.PrivateKey(rawRepresentation: rawRepresentation))
         self.rawRepresentation = rawRepresentation
     }
 
     /// The public half, as pinned in the topology.
     public var publicKey: BatchVerifyingKey {
-        // Valid by construction: both initializers checked the bytes.
-        let key = try! Curve25519.Signing.PrivateKey(rawRepresentation: rawRepresentation)
-        return BatchVerifyingKey(validated: Array(key.publicKey.rawRepresentation))
+        BatchVerifyingKey(validated: Array(derived.key.publicKey.rawRepresentation))
     }
 
     /// Signs `message`.
     public func signature(for message: [UInt8]) throws -> [UInt8] {
-        let key = try Curve25519.Signing.PrivateKey(rawRepresentation: rawRepresentation)
-        return Array(try key.signature(for: message))
+        Array(try derived.key.signature(for: message))
+    }
+
+    /// Two keys are equal when their bytes are.
+    public static func == (lhs: BatchSigningKey, rhs: BatchSigningKey) -> Bool {
+        lhs.rawRepresentation == rhs.rawRepresentation
     }
 }
 

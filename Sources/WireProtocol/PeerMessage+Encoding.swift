@@ -32,6 +32,10 @@ extension PeerMessage {
             writer.writeShortString(String(decoding: code.utf8.prefix(250), as: UTF8.self))
             // Cut short of the limit: a cut inside a character decodes to a 3-byte replacement.
             writer.writeLongString(String(decoding: message.utf8.prefix(Self.maxErrorMessageBytes - 4), as: UTF8.self))
+        case .wantDigest(let digest):
+            writer.write(raw: digest)
+        case .wantRequest:
+            break
         }
         return Frame(type: kind.rawValue, body: writer.bytes)
     }
@@ -82,6 +86,10 @@ extension PeerMessage {
                 let code = try reader.readShortString("error code")
                 let message = try reader.readLongString("error message", limit: Self.maxErrorMessageBytes)
                 self = .error(code: code, message: message)
+            case .wantDigest:
+                self = .wantDigest(try reader.readBytes(32, "WANT digest"))
+            case .wantRequest:
+                self = .wantRequest
             }
             guard reader.isAtEnd else { throw WireFormatError("\(reader.remaining) bytes follow the \(kind) message") }
         } catch {

@@ -15,6 +15,12 @@ public enum PeerMessage: Equatable, Sendable {
     case pong(UInt64)
     /// Why the sender is closing; the connection closes after it.
     case error(code: String, message: String)
+    /// SHA-256 of the WANT the sender would send (its body, see ``PeerSession/wantDigest(_:)``):
+    /// sent after HELLO instead of that WANT, so two nodes already in step exchange 32 bytes
+    /// rather than a line per stream.
+    case wantDigest([UInt8])
+    /// Asks the peer for its full WANT: its WANT digest did not match.
+    case wantRequest
 
     /// The frame type byte of each message.
     public enum Kind: UInt8, Sendable, CaseIterable {
@@ -25,6 +31,8 @@ public enum PeerMessage: Equatable, Sendable {
         case ping = 5
         case pong = 6
         case error = 7
+        case wantDigest = 8
+        case wantRequest = 9
     }
 
     /// This message's type byte.
@@ -37,6 +45,8 @@ public enum PeerMessage: Equatable, Sendable {
         case .ping: .ping
         case .pong: .pong
         case .error: .error
+        case .wantDigest: .wantDigest
+        case .wantRequest: .wantRequest
         }
     }
 

@@ -1,3 +1,4 @@
+import Crypto
 import SyncCore
 
 /// The sync protocol of one connection as a pure state machine (DESIGN §5): it is fed what
@@ -99,16 +100,27 @@ public struct PeerSession: Sendable {
     /// Whether the session has closed.
     public var isClosed: Bool { state == .closed }
 
-    /// Opens the session: HELLO (stamped with the wall clock `wallMilliseconds`), then WANT for
-    /// every shared stream from the local heads.
+    /// Opens the session: HELLO (stamped with the wall clock `wallMilliseconds`), then the
+    /// digest of the WANT for every shared stream from the local heads. A peer holding the same
+    /// heads takes the digest for that WANT; any other asks for the WANT itself.
     public mutating func start(localHeads heads: [StreamID: UInt64], now: UInt64, wallMilliseconds: UInt64 = 0) -> [Action] {
         localHeads = heads.filter { configuration.sharedStreams.contains($0.key) }
-        var want: [StreamID: UInt64] = [:]
-        for stream in configuration.sharedStreams { want[stream] = (heads[stream] ?? 0) + 1 }
         lastSent = now
         var hello = configuration.localHello
         hello.sentAtMilliseconds = wallMilliseconds
-        return [.send(.hello(hello)), .send(.want(want))]
+        return [.send(.hello(hello)), .send(.wantDigest(Self.wantDigest(localWant)))]
+    }
+
+    /// SHA-256 of the body of `.want(want)`: what a WANT digest carries.
+    public static func wantDigest(_ want: [StreamID: UInt64]) -> [UInt8] {
+        Array(SHA256.hash(data: PeerMessage.want(want).frame.body))
+    }
+
+    /// The next seq this node wants of every shared stream.
+    private var localWant: [StreamID: UInt64] {
+        var want: [StreamID: UInt64] = [:]
+        for stream in configuration.sharedStreams { want[stream] = (localHeads[stream] ?? 0) + 1 }
+        return want
     }
 
     /// Handles one received message.
@@ -148,6 +160,17 @@ public struct PeerSession: Sendable {
             return close(ProtocolError(.unexpectedMessage, "HELLO was sent twice"))
         case .want(let positions):
             return receiveWant(positions)
+        case .wantDigest(let digest):
+            // The peer wants the seq after each of our heads exactly when its WANT is ours.
+            let ours = localWant
+            guard Self.wantDigest(ours) == digest else {
+                lastSent = now
+                return [.send(.wantRequest)]
+            }
+            return receiveWant(ours)
+        case .wantRequest:
+            lastSent = now
+            return [.send(.want(localWant))]
         case .batch(let envelope):
             return receiveBatch(envelope)
         case .ack(let positions):

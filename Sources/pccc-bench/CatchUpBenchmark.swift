@@ -1,113 +1,55 @@
-import FaultProxy
 import Foundation
-import Logging
-import NIOConcurrencyHelpers
-import NIOPosix
-import Node
-import Records
-import Replica
-import SyncCore
-import Topology
-import Transport
+import GRDB
 
-/// Two nodes in this process over loopback mutual TLS, with a counting proxy on the link:
-/// one holds `changes` creates the other lacks; measures the time to equal digests and the
-/// bytes that crossed the link.
+/// A catch-up between two node processes over loopback mutual TLS.
 struct CatchUpResult: Encodable {
     let changes: Int
-    let perTransaction: Int
+    let batches: UInt64
+    /// From the source's start (the receiver already listening) to the receiver holding the
+    /// source's head; the digests are then compared.
     let seconds: Double
     let changesPerSecond: Double
-    let wireBytesPerChange: Double
+    /// The receiving process's peak resident set (VmHWM).
+    let receiverPeakResidentBytes: Int
 }
 
-func catchUpBenchmark(changes: Int, perTransaction: Int, folder: URL) async throws -> CatchUpResult {
-    try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    let authority = try RegionCertificates.makeAuthority(name: "bench CA")
-    let caPath = folder.appendingPathComponent("ca.pem").path
-    try authority.certificatePEM.write(toFile: caPath, atomically: true, encoding: .utf8)
-    var credentials: [String: TLSCredentials] = [:]
-    let keys = ["bench-a": BatchSigningKey(), "bench-b": BatchSigningKey()]
-    for node in keys.keys {
-        let issued = try RegionCertificates.issue(node: node, caCertificatePEM: authority.certificatePEM, caPrivateKeyPEM: authority.privateKeyPEM)
-        let certificatePath = folder.appendingPathComponent("\(node).pem").path
-        let keyPath = folder.appendingPathComponent("\(node).key").path
-        try issued.certificatePEM.write(toFile: certificatePath, atomically: true, encoding: .utf8)
-        try issued.privateKeyPEM.write(toFile: keyPath, atomically: true, encoding: .utf8)
-        credentials[node] = try TLSCredentials(caPath: caPath, certificatePath: certificatePath, keyPath: keyPath)
-    }
-    let listenPort = try freePort()
-    let proxy = FaultProxy(targetHost: "127.0.0.1", targetPort: listenPort, group: MultiThreadedEventLoopGroup.singleton)
-    let proxyPort = try await proxy.start()
-    let yaml = """
-        network: bench
-        nodes:
-          - { id: bench-a, address: "127.0.0.1:\(try freePort())", signing_key: "\(keys["bench-a"]!.publicKey.topologyForm)" }
-          - { id: bench-b, address: "127.0.0.1:\(listenPort)", signing_key: "\(keys["bench-b"]!.publicKey.topologyForm)" }
-        links:
-          - { from: bench-a, to: bench-b, address: "127.0.0.1:\(proxyPort)" }
-        groups:
-          region: [bench-a, bench-b]
-        """
-    let topology = try RegionTopology.parse(yaml: yaml, file: "bench")
-    let roster = Roster(network: "bench", signingKeys: keys.mapValues(\.publicKey), groups: ["region": ["bench-a", "bench-b"]])
-    let source = try Replica(
-        path: folder.appendingPathComponent("a.sqlite").path,
-        configuration: ReplicaConfiguration(nodeID: "bench-a", signingKey: keys["bench-a"]!, roster: roster)
-    )
-    var row = 0
-    while row < changes {
-        let end = min(row + perTransaction, changes)
-        _ = try source.transact(in: "region") { transaction in
-            for index in row..<end { _ = transaction.create(.person, personFields(index)) }
-        }
-        row = end
-    }
-    let target = try Replica(
-        path: folder.appendingPathComponent("b.sqlite").path,
-        configuration: ReplicaConfiguration(nodeID: "bench-b", signingKey: keys["bench-b"]!, roster: roster)
-    )
-    let head = try source.streamPositions().first { $0.origin == "bench-a" }?.seq ?? 0
-    var logger = Logger(label: "bench")
-    logger.logLevel = .error
-    let nodes = ["bench-a": source, "bench-b": target].map { id, replica in
-        SyncNode(replica: replica, configuration: NodeConfiguration(nodeID: id, topology: topology, credentials: credentials[id]!), logger: logger)
-    }
+/// `source` holds `changes` changes up to batch `head` of its stream that `receiver` lacks;
+/// both run as processes until the receiver holds `head`.
+func catchUpBenchmark(region: BenchRegion, source: String, receiver: String, changes: Int, head: UInt64) async throws -> CatchUpResult {
+    let receiving = try BenchNodeProcess(folder: region.folder, node: receiver)
+    defer { receiving.stop() }
+    let progress = try DatabaseQueue(path: region.replicaPath(receiver), configuration: readOnly())
     let clock = ContinuousClock()
     let start = clock.now
-    // A node that stops on its own (a port taken meanwhile, say) would leave the wait below
-    // with nothing to wait for; its error ends the benchmark instead.
-    let stopped = NIOLockedValueBox<String?>(nil)
-    let tasks = nodes.map { node in
-        Task {
-            do {
-                try await node.run()
-            } catch {
-                stopped.withLockedValue { $0 = "\(error)" }
-            }
+    let sending = try BenchNodeProcess(folder: region.folder, node: source)
+    defer { sending.stop() }
+    func receivedHead() throws -> Int64 {
+        try progress.read { db in
+            try Int64.fetchOne(db, sql: "SELECT seq FROM stream_head WHERE origin = ? AND sharing_group = 'region'", arguments: [source]) ?? 0
         }
     }
-    while try target.streamPositions().first(where: { $0.origin == "bench-a" })?.seq ?? 0 < head {
-        if let error = stopped.withLockedValue({ $0 }) { throw BenchError("a node stopped during the catch-up: \(error)") }
-        guard clock.now - start < .seconds(300) else { throw BenchError("the catch-up did not finish within 300 s") }
-        try await Task.sleep(nanoseconds: 5_000_000)
+    while try receivedHead() < Int64(head) {
+        guard receiving.isRunning, sending.isRunning else { throw BenchError("a node process stopped during the catch-up") }
+        guard clock.now - start < .seconds(600) else { throw BenchError("the catch-up did not finish within 600 s") }
+        try await Task.sleep(for: .milliseconds(5))
     }
-    let elapsed = seconds(clock.now - start)
-    for task in tasks { task.cancel() }
-    for task in tasks { await task.value }
-    await proxy.stop()
-    guard try source.digest() == target.digest() else { throw BenchError("the catch-up ended with different digests") }
-    let bytes = proxy.bytesForwarded
+    let elapsed = clock.now - start
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    let peak = try receiving.peakResidentBytes()
+    sending.stop()
+    receiving.stop()
+    guard try region.replica(source).digest() == region.replica(receiver).digest() else {
+        throw BenchError("the catch-up ended with different digests")
+    }
     return CatchUpResult(
-        changes: changes, perTransaction: perTransaction, seconds: elapsed, changesPerSecond: Double(changes) / elapsed,
-        wireBytesPerChange: Double(bytes.toTarget + bytes.fromTarget) / Double(changes)
+        changes: changes, batches: head, seconds: seconds, changesPerSecond: Double(changes) / seconds, receiverPeakResidentBytes: peak
     )
 }
 
-/// A TCP port free right now on 127.0.0.1.
-func freePort() throws -> Int {
-    let channel = try ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).wait()
-    defer { try? channel.close().wait() }
-    guard let port = channel.localAddress?.port else { throw BenchError("cannot find a free port") }
-    return port
+/// A read-only connection that waits out the writer's locks.
+func readOnly() -> Configuration {
+    var configuration = Configuration()
+    configuration.readonly = true
+    configuration.busyMode = .timeout(10)
+    return configuration
 }

@@ -15,6 +15,8 @@ import WireProtocol
             .ping(9),
             .pong(9),
             .error(code: "not_member", message: "Ђорђевић is not the point: UTF-8 survives"),
+            .wantDigest(Array(0..<32)),
+            .wantRequest,
         ]
         for message in messages {
             var buffer = ByteBuffer(bytes: message.frame.bytes)
@@ -67,6 +69,9 @@ import WireProtocol
         Frame(type: PeerMessage.Kind.want.rawValue, body: [0xFF, 0xFF, 0xFF, 0xFF]),
         Frame(type: PeerMessage.Kind.want.rawValue, body: [0, 0, 0, 2, 1, 0x61, 1, 0x67, 0, 0, 0, 0, 0, 0, 0, 1]),
         Frame(type: PeerMessage.Kind.error.rawValue, body: [1, 0x61, 0xFF, 0xFF, 0xFF, 0xFF]),
+        Frame(type: PeerMessage.Kind.wantDigest.rawValue, body: Array(repeating: 1, count: 31)),
+        Frame(type: PeerMessage.Kind.wantDigest.rawValue, body: Array(repeating: 1, count: 33)),
+        Frame(type: PeerMessage.Kind.wantRequest.rawValue, body: [0]),
     ])
     func malformedMessagesAreRefused(frame: Frame) {
         #expect {

@@ -46,15 +46,40 @@ import WireProtocol
         ).envelope
     }
 
-    @Test func startSendsHelloThenWantForEverySharedStream() {
+    @Test func startSendsHelloThenTheDigestOfTheWantForEverySharedStream() {
         var session = Self.session()
         let actions = session.start(localHeads: [Self.regionA: 5, StreamID(origin: "a", group: "private"): 9], now: 0)
+        let want: [StreamID: UInt64] = [Self.regionA: 6, Self.regionB: 1, Self.regionC: 1]
         #expect(
             actions == [
                 .send(.hello(Hello(network: "net", nodeID: "a", topologyDigest: Self.digest, softwareVersion: "test"))),
-                .send(.want([Self.regionA: 6, Self.regionB: 1, Self.regionC: 1])),
+                .send(.wantDigest(PeerSession.wantDigest(want))),
             ]
         )
+        #expect(PeerSession.wantDigest(want) != PeerSession.wantDigest([Self.regionA: 5, Self.regionB: 1, Self.regionC: 1]))
+    }
+
+    @Test func aPeerInStepTakesTheDigestForItsWantAndNewBatchesFlow() {
+        let heads: [StreamID: UInt64] = [Self.regionA: 7, Self.regionB: 3]
+        var session = Self.established(heads: heads)
+        // The peer holds the same heads, so its WANT is the one this side would send.
+        let peersWant: [StreamID: UInt64] = [Self.regionA: 8, Self.regionB: 4, Self.regionC: 1]
+        #expect(session.receive(.wantDigest(PeerSession.wantDigest(peersWant)), now: 0).isEmpty)
+        #expect(session.localHeadsChanged([Self.regionA: 9, Self.regionB: 3]) == [.sendBatches(Self.regionA, after: 7, through: 9)])
+    }
+
+    @Test func aPeerOutOfStepIsAskedForItsWholeWant() {
+        var session = Self.established(heads: [Self.regionA: 7, Self.regionB: 3])
+        let peersWant: [StreamID: UInt64] = [Self.regionA: 2, Self.regionB: 4, Self.regionC: 1]
+        #expect(session.receive(.wantDigest(PeerSession.wantDigest(peersWant)), now: 0) == [.send(.wantRequest)])
+        #expect(session.localHeadsChanged([Self.regionA: 8, Self.regionB: 3]).isEmpty, "nothing is pushed before the peer's WANT")
+        #expect(session.receive(.want(peersWant), now: 0) == [.sendBatches(Self.regionA, after: 1, through: 8)])
+    }
+
+    @Test func aWantRequestIsAnsweredWithTheWantOfTheCurrentHeads() {
+        var session = Self.established(heads: [Self.regionA: 7])
+        _ = session.localHeadsChanged([Self.regionA: 7, Self.regionC: 2])
+        #expect(session.receive(.wantRequest, now: 0) == [.send(.want([Self.regionA: 8, Self.regionB: 1, Self.regionC: 3]))])
     }
 
     @Test func helloIsCheckedBeforeAnythingElse() {

@@ -1,0 +1,53 @@
+import Records
+import Testing
+
+/// The byte-level fast paths of name folding give exactly what the character-level rules give,
+/// over every short string of the characters that matter to each.
+@Suite struct NameFoldingTests {
+    /// Every string of up to `length` elements of `alphabet`.
+    static func strings(of alphabet: [String], upTo length: Int) -> [String] {
+        var all = [""]
+        var last = [""]
+        for _ in 0..<length {
+            last = last.flatMap { prefix in alphabet.map { prefix + $0 } }
+            all += last
+        }
+        return all
+    }
+
+    /// The rules for ASCII text, one character at a time, as `fold` states them.
+    static func referenceFold(_ text: String) -> String {
+        var out = ""
+        var lastWasSpace = true
+        for char in text.lowercased() {
+            if char.isLetter || char.isNumber {
+                out.append(char)
+                lastWasSpace = false
+            } else if !lastWasSpace {
+                out.append(" ")
+                lastWasSpace = true
+            }
+        }
+        if out.last == " " { out.removeLast() }
+        return out
+    }
+
+    @Test func asciiFoldingMatchesTheCharacterRules() {
+        let texts = Self.strings(of: ["A", "z", "5", " ", "-", "\r", "\n", "\r\n"], upTo: 5)
+        #expect(texts.count == 37_449)
+        for text in texts {
+            #expect(NameFolding.fold(text) == Self.referenceFold(text), "\(text.debugDescription)")
+        }
+    }
+
+    @Test func theDigraphVariantReplacesDjGjKjInTurn() {
+        func replacingAll(_ text: String, _ target: String, _ replacement: String) -> String {
+            text.split(separator: target, omittingEmptySubsequences: false).joined(separator: replacement)
+        }
+        for name in Self.strings(of: ["d", "g", "k", "j", "a", " ", "đ"], upTo: 6) {
+            let folded = NameFolding.fold(name)
+            let variant = replacingAll(replacingAll(replacingAll(folded, "dj", "d"), "gj", "g"), "kj", "k")
+            #expect(NameFolding.keys(name) == (variant == folded ? [folded] : [folded, variant]), "\(name.debugDescription)")
+        }
+    }
+}
