@@ -55,14 +55,11 @@ struct BenchRegion {
     }
 
     /// The replica file of `node`.
-    func replicaPath(_ node: String) -> String { folder.appendingPathComponent("\(node).sqlite").path }
+    func replicaPath(_ node: String) -> String { Self.replicaPath(folder: folder, node: node) }
 
     /// Opens (or creates) the replica of `node`.
     func replica(_ node: String) throws -> Replica {
-        try Replica(
-            path: replicaPath(node),
-            configuration: ReplicaConfiguration(nodeID: node, signingKey: signingKeys[node]!, roster: topology.roster)
-        )
+        try Self.replica(folder: folder, node: node, signingKey: signingKeys[node]!, topology: topology)
     }
 
     /// The sync node of `node` over its replica, logging errors only.
@@ -75,11 +72,16 @@ struct BenchRegion {
         let yaml = try String(contentsOf: folder.appendingPathComponent("topology.yaml"), encoding: .utf8)
         let topology = try RegionTopology.parse(yaml: yaml, file: "topology.yaml")
         let key = try BatchSigningKey(rawRepresentation: Array(try Data(contentsOf: folder.appendingPathComponent("\(node).signing"))))
-        let replica = try Replica(
-            path: folder.appendingPathComponent("\(node).sqlite").path,
-            configuration: ReplicaConfiguration(nodeID: node, signingKey: key, roster: topology.roster)
+        return (topology, try replica(folder: folder, node: node, signingKey: key, topology: topology))
+    }
+
+    private static func replicaPath(folder: URL, node: String) -> String { folder.appendingPathComponent("\(node).sqlite").path }
+
+    private static func replica(folder: URL, node: String, signingKey: BatchSigningKey, topology: RegionTopology) throws -> Replica {
+        try Replica(
+            path: replicaPath(folder: folder, node: node),
+            configuration: ReplicaConfiguration(nodeID: node, signingKey: signingKey, roster: topology.roster)
         )
-        return (topology, replica)
     }
 
     static func syncNode(_ node: String, replica: Replica, folder: URL, topology: RegionTopology) throws -> SyncNode {

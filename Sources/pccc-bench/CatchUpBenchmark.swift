@@ -33,8 +33,7 @@ func catchUpBenchmark(region: BenchRegion, source: String, receiver: String, cha
         guard clock.now - start < .seconds(600) else { throw BenchError("the catch-up did not finish within 600 s") }
         try await Task.sleep(for: .milliseconds(5))
     }
-    let elapsed = clock.now - start
-    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    let elapsed = seconds(clock.now - start)
     let peak = try receiving.peakResidentBytes()
     sending.stop()
     receiving.stop()
@@ -42,7 +41,7 @@ func catchUpBenchmark(region: BenchRegion, source: String, receiver: String, cha
         throw BenchError("the catch-up ended with different digests")
     }
     return CatchUpResult(
-        changes: changes, batches: head, seconds: seconds, changesPerSecond: Double(changes) / seconds, receiverPeakResidentBytes: peak
+        changes: changes, batches: head, seconds: elapsed, changesPerSecond: Double(changes) / elapsed, receiverPeakResidentBytes: peak
     )
 }
 

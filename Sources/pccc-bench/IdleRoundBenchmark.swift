@@ -33,15 +33,13 @@ func idleRoundBenchmark(streams: Int, folder: URL) async throws -> IdleRoundResu
     )
     let x = try region.replica(origins[0])
     let y = try region.replica(origins[1])
+    let measured = [origins[0]: x, origins[1]: y]
     var envelopes: [[UInt8]] = []
     for origin in origins {
         let writer =
-            origin == origins[0]
-            ? x
-            : origin == origins[1]
-                ? y
-                : try Replica.inMemory(
-                    configuration: ReplicaConfiguration(nodeID: origin, signingKey: region.signingKeys[origin]!, roster: region.topology.roster))
+            try measured[origin]
+            ?? Replica.inMemory(
+                configuration: ReplicaConfiguration(nodeID: origin, signingKey: region.signingKeys[origin]!, roster: region.topology.roster))
         for group in groups.keys.sorted() {
             let row = envelopes.count
             envelopes.append(try writer.transact(in: group) { _ = $0.create(.person, personFields(row)) }.envelope)

@@ -61,8 +61,12 @@ func rawFieldBytes(_ index: Int) -> Int {
 
 /// Seconds `body` takes on the monotonic clock.
 func measureSeconds(_ body: () throws -> Void) rethrows -> Double {
-    let elapsed = try ContinuousClock().measure(body)
-    return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    seconds(try ContinuousClock().measure(body))
+}
+
+/// `duration` in seconds.
+func seconds(_ duration: Duration) -> Double {
+    Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
 }
 
 /// Prints a line at once, unbuffered, so progress shows while the next figure is measured.
