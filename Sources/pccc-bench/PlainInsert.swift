@@ -70,6 +70,11 @@ func seconds(_ duration: Duration) -> Double {
 }
 
 /// Prints a line at once, unbuffered, so progress shows while the next figure is measured.
+/// A reader that went away (`| head`) ends the run quietly instead of trapping.
 func emit(_ line: String) {
-    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    do {
+        try FileHandle.standardOutput.write(contentsOf: Data((line + "\n").utf8))
+    } catch {
+        exit(1)
+    }
 }
