@@ -91,6 +91,7 @@ let package = Package(
                 "SyncCore",
                 "Records",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

@@ -74,13 +74,24 @@ public enum RecordKind: String, CaseIterable, Hashable, Sendable {
     /// Every writable field: the kind's own, then the common ones (append-only kinds have
     /// only their own, all immutable).
     public var fields: [FieldSpec] {
-        isAppendOnly ? ownFields : ownFields + Self.commonFields
+        Self.fieldsOfKind[self]!
     }
+
+    private static let fieldsOfKind: [RecordKind: [FieldSpec]] = Dictionary(
+        uniqueKeysWithValues: allCases.map { kind in (kind, kind.isAppendOnly ? kind.ownFields : kind.ownFields + commonFields) }
+    )
 
     /// The spec of a field, or nil when the kind has no such field.
     public func field(named name: String) -> FieldSpec? {
-        fields.first { $0.name == name }
+        Self.fieldsByName[self]?[name]
     }
+
+    /// Looked up once per field write, so built once rather than on every lookup.
+    private static let fieldsByName: [RecordKind: [String: FieldSpec]] = Dictionary(
+        uniqueKeysWithValues: allCases.map { kind in
+            (kind, Dictionary(uniqueKeysWithValues: fieldsOfKind[kind]!.map { ($0.name, $0) }))
+        }
+    )
 
     /// The id of the record a hit or note is about, from its field writes.
     public static func parentRecordID(in writes: [FieldWrite]) -> String? {

@@ -34,7 +34,8 @@ enum BatchStore {
         var stored = batch
         var redactedAny = false
         var storedLeaves = leaves
-        for (index, leaf) in leaves.enumerated() where isRedactable(leaf) {
+        let anyTombstones = try ChangeApplier.anyTombstones(db: db)
+        for (index, leaf) in leaves.enumerated() where anyTombstones && isRedactable(leaf) {
             if try isErased(leaf, db: db) {
                 storedLeaves[index] = leaf.redacted
                 redactedAny = true
@@ -54,16 +55,36 @@ enum BatchStore {
             Data(stored.payload), stored.rawLength, Data(hash), Int64(header.hlcMax.rawValue),
             Int(header.changeCount), Int64(receivedAt),
         ])
-        let index = try db.cachedStatement(
-            sql: "INSERT OR IGNORE INTO batch_leaf (kind, record_id, origin, sharing_group, seq) VALUES (?, ?, ?, ?, ?)"
-        )
-        for leaf in storedLeaves {
-            guard case .full = leaf, isRedactable(leaf) else { continue }
-            try index.execute(arguments: [leaf.kind, leaf.recordID.description, header.origin, header.group, Int64(header.seq)])
-        }
+        try indexLeaves(storedLeaves, of: header, db: db)
         try db.cachedStatement(
             sql: "INSERT OR REPLACE INTO stream_head (origin, sharing_group, seq, header_hash) VALUES (?, ?, ?, ?)"
         ).execute(arguments: [header.origin, header.group, Int64(header.seq), Data(hash)])
+    }
+
+    /// Indexes which records the batch's full leaves write, eight rows a statement; the stream
+    /// and seq are shared numbered parameters.
+    private static func indexLeaves(_ leaves: [BatchLeaf], of header: BatchHeader, db: Database) throws {
+        let indexed = leaves.filter { leaf in
+            guard case .full = leaf else { return false }
+            return isRedactable(leaf)
+        }
+        for start in stride(from: 0, to: indexed.count, by: 8) {
+            let chunk = indexed[start..<min(start + 8, indexed.count)]
+            let rows = chunk.indices.map { index -> String in
+                let first = 4 + 2 * (index - start)
+                return "(?\(first), ?\(first + 1), ?1, ?2, ?3)"
+            }.joined(separator: ", ")
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO batch_leaf (kind, record_id, origin, sharing_group, seq) VALUES \(rows)")
+                .executeBinding { binder in
+                    binder.bind(header.origin)
+                    binder.bind(header.group)
+                    binder.bind(Int64(header.seq))
+                    for leaf in chunk {
+                        binder.bind(leaf.kind)
+                        binder.bind(leaf.recordID.description)
+                    }
+                }
+        }
     }
 
     /// Removes what erased records left in stored batches and in the name index.

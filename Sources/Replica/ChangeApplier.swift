@@ -16,6 +16,11 @@ struct ChangeApplier {
     let origin: String
     let group: String
     private(set) var erased: [ErasedRecord] = []
+    /// Whether `tombstone` and `orphan_change` hold any row, learnt once per transaction. Both
+    /// are empty on most replicas, so this saves a lookup per change; only this applier writes
+    /// to them while its transaction lasts.
+    private var tombstonesExist: Bool?
+    private var orphansExist: Bool?
 
     init(db: Database, origin: String, group: String) {
         self.db = db
@@ -34,12 +39,11 @@ struct ChangeApplier {
             try erase(kind: kind, id: id, stamp: stamp, reason: reason, group: group)
         case .create(let writes), .update(let writes):
             guard !kind.isAppendOnly, try !isErased(kind: kind, id: id) else { return }
-            if let existing = try recordGroup(kind: kind, id: id) {
+            if case .create = change.operation, try insertIfAbsent(kind: kind, id: id, stamp: stamp, writes: writes) {
+                try replayOrphans(kind: kind, id: id)
+            } else if let existing = try recordGroup(kind: kind, id: id) {
                 guard existing == group else { return }
                 try merge(writes, kind: kind, id: id, stamp: stamp)
-            } else if case .create = change.operation {
-                try insert(kind: kind, id: id, stamp: stamp, writes: writes)
-                try replayOrphans(kind: kind, id: id)
             } else {
                 // Another origin's update can outrun the create through other relays; keep it
                 // until the create arrives and decides the record's group and owner.
@@ -50,17 +54,18 @@ struct ChangeApplier {
                         """,
                     arguments: [kind.rawValue, id, group, origin, Int64(change.hlc.rawValue), Data(change.encodedBody)]
                 )
+                orphansExist = true
             }
         case .append(let writes):
-            guard kind.isAppendOnly, try !isErased(kind: kind, id: id),
-                try recordGroup(kind: kind, id: id) == nil
-            else { return }
+            guard kind.isAppendOnly, try !isErased(kind: kind, id: id) else { return }
             // The hits and notes of an erased record are dropped, not buried: a node may only ever
             // see them redacted, so no tombstone of theirs could be made the same everywhere.
-            if let parentID = RecordKind.parentRecordID(in: writes), try Self.isErased(anyKindID: parentID, db: db) {
+            if let parentID = RecordKind.parentRecordID(in: writes), try anyTombstones(),
+                try Self.isErased(anyKindID: parentID, db: db)
+            {
                 return
             }
-            try insert(kind: kind, id: id, stamp: stamp, writes: writes)
+            try insertIfAbsent(kind: kind, id: id, stamp: stamp, writes: writes)
         }
     }
 
@@ -73,25 +78,39 @@ struct ChangeApplier {
         )
     }
 
-    private func insert(kind: RecordKind, id: String, stamp: WriteStamp, writes: [FieldWrite]) throws {
+    /// Inserts a new record and returns true, or returns false when a record of that id is
+    /// already held (the caller merges into it): one statement instead of a lookup first.
+    @discardableResult
+    private func insertIfAbsent(kind: RecordKind, id: String, stamp: WriteStamp, writes: [FieldWrite]) throws -> Bool {
         let accepted = writes.filter { write in
             guard let spec = kind.field(named: write.field), Self.isAllowed(write.value, spec) else { return false }
             let incoming = StampedValue(value: write.value, stamp: stamp)
             return MergeRule.incomingWins(spec.mergeClass, current: nil, incoming: incoming, recordOrigin: stamp.origin, isCreate: true)
         }
-        let columns = ["id", "sharing_group", "origin", "created_at"] + accepted.map(\.field)
-        let quoted = columns.map { "\"\($0)\"" }.joined(separator: ", ")
-        let marks = Array(repeating: "?", count: columns.count).joined(separator: ", ")
-        let createdAt = Timestamps.iso8601(milliseconds: stamp.hlc.milliseconds)
-        var arguments: StatementArguments = [id, group, stamp.origin, createdAt]
-        for write in accepted { arguments += [write.value] }
-        try db.cachedStatement(sql: "INSERT INTO \"\(kind.rawValue)\" (\(quoted)) VALUES (\(marks))").execute(arguments: arguments)
-        try setClocks(kind: kind, id: id, fields: accepted.map(\.field), stamp: stamp)
-        // The new row holds exactly the accepted values, so they are indexed without reading it back.
         var values: [String: String] = [:]
         for write in accepted { values[write.field] = write.value }
+        let createdAt = Timestamps.iso8601(milliseconds: stamp.hlc.milliseconds)
+        try db.cachedStatement(sql: Self.insertSQL[kind]!).executeBinding { binder in
+            for text in [id, group, stamp.origin, createdAt] { binder.bind(text) }
+            for field in kind.fields { binder.bind(values[field.name]) }
+        }
+        guard db.changesCount > 0 else { return false }
+        try setClocks(kind: kind, id: id, fields: accepted.map(\.field), stamp: stamp)
+        // The new row holds exactly the accepted values, so they are indexed without reading it back.
         try reindexNames(kind: kind, id: id, values: values)
+        return true
     }
+
+    /// One insert per kind naming every column, so its text is built once; a field the create
+    /// leaves out is bound as NULL, which is what an omitted column would hold.
+    private static let insertSQL: [RecordKind: String] = Dictionary(
+        uniqueKeysWithValues: RecordKind.allCases.map { kind in
+            let columns = ["id", "sharing_group", "origin", "created_at"] + kind.fields.map(\.name)
+            let names = columns.map { "\"\($0)\"" }.joined(separator: ", ")
+            let marks = Array(repeating: "?", count: columns.count).joined(separator: ", ")
+            return (kind, "INSERT OR IGNORE INTO \"\(kind.rawValue)\" (\(names)) VALUES (\(marks))")
+        }
+    )
 
     /// Merges writes into an existing record. A create never comes here for a new record, so
     /// immutable fields are never overwritten.
@@ -131,6 +150,10 @@ struct ChangeApplier {
     }
 
     private mutating func replayOrphans(kind: RecordKind, id: String) throws {
+        if orphansExist == nil {
+            orphansExist = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM orphan_change)") ?? false
+        }
+        guard orphansExist == true else { return }
         let orphans = try Row.fetchAll(
             db.cachedStatement(sql: "SELECT sharing_group, origin, body FROM orphan_change WHERE kind = ? AND record_id = ? ORDER BY hlc, origin"),
             arguments: [kind.rawValue, id]
@@ -145,14 +168,25 @@ struct ChangeApplier {
         }
     }
 
-    /// Stamps `fields` of a record, one row each: five arguments bind in place, where a
-    /// statement of several rows would have its arguments copied.
+    /// Stamps `fields` of a record, up to 16 a statement; the kind, id, clock and origin are
+    /// shared numbered parameters.
     private func setClocks(kind: RecordKind, id: String, fields: [String], stamp: WriteStamp) throws {
-        let statement = try db.cachedStatement(sql: "INSERT OR REPLACE INTO field_clock (kind, record_id, field, hlc, origin) VALUES (?, ?, ?, ?, ?)")
-        let hlc = Int64(stamp.hlc.rawValue)
-        for field in fields {
-            try statement.execute(arguments: [kind.rawValue, id, field, hlc, stamp.origin])
+        for start in stride(from: 0, to: fields.count, by: Self.clockSQL.count) {
+            let chunk = fields[start..<min(start + Self.clockSQL.count, fields.count)]
+            try db.cachedStatement(sql: Self.clockSQL[chunk.count - 1]).executeBinding { binder in
+                binder.bind(kind.rawValue)
+                binder.bind(id)
+                binder.bind(Int64(stamp.hlc.rawValue))
+                binder.bind(stamp.origin)
+                for field in chunk { binder.bind(field) }
+            }
         }
+    }
+
+    /// The clock statements for 1 to 16 fields.
+    private static let clockSQL: [String] = (1...16).map { count in
+        let rows = (5..<5 + count).map { index -> String in "(?1, ?2, ?\(index), ?3, ?4)" }.joined(separator: ", ")
+        return "INSERT OR REPLACE INTO field_clock (kind, record_id, field, hlc, origin) VALUES \(rows)"
     }
 
     /// Keeps the record's folded search keys in `name_key`; triggers feed the FTS5 index.
@@ -184,7 +218,11 @@ struct ChangeApplier {
                     INSERT INTO name_key (kind, record_id, keys) VALUES (?, ?, ?)
                     ON CONFLICT (record_id) DO UPDATE SET keys = excluded.keys WHERE keys != excluded.keys
                     """
-            ).execute(arguments: [kind.rawValue, id, keys.joined(separator: " ")])
+            ).executeBinding { binder in
+                binder.bind(kind.rawValue)
+                binder.bind(id)
+                binder.bind(keys.joined(separator: " "))
+            }
         }
     }
 
@@ -206,8 +244,20 @@ struct ChangeApplier {
         }
     }
 
-    private func isErased(kind: RecordKind, id: String) throws -> Bool {
-        try erasureStamp(kind: kind, id: id) != nil
+    private mutating func isErased(kind: RecordKind, id: String) throws -> Bool {
+        try anyTombstones() && erasureStamp(kind: kind, id: id) != nil
+    }
+
+    private mutating func anyTombstones() throws -> Bool {
+        if let tombstonesExist { return tombstonesExist }
+        let exist = try Self.anyTombstones(db: db)
+        tombstonesExist = exist
+        return exist
+    }
+
+    /// Whether any record was ever erased here.
+    static func anyTombstones(db: Database) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM tombstone)")) ?? false
     }
 
     /// Whether a record with this id, of any kind, was erased.
@@ -224,6 +274,7 @@ struct ChangeApplier {
             sql: "INSERT OR REPLACE INTO tombstone (kind, record_id, hlc, origin, reason, sharing_group) VALUES (?, ?, ?, ?, ?, ?)",
             arguments: [kind.rawValue, id, Int64(stamp.hlc.rawValue), stamp.origin, reason, group]
         )
+        tombstonesExist = true
         try purge(kind: kind, id: id)
         guard !kind.isAppendOnly else { return }
         for childKind in RecordKind.allCases where childKind.isAppendOnly {
