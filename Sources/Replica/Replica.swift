@@ -32,12 +32,20 @@ public final class Replica: Sendable {
     public convenience init(path: String, configuration: ReplicaConfiguration) throws {
         var config = Configuration()
         config.prepareDatabase { db in
-            // FULL: a write is acknowledged only once durable. secure_delete: erased values are
-            // overwritten on disk, not left in free pages.
-            try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA secure_delete = ON")
+            // Erased values are overwritten on disk, not left in free pages.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
         }
         config.busyMode = .timeout(10)
-        try self.init(writer: try DatabasePool(path: path, configuration: config), configuration: configuration)
+        try self.init(writer: try Self.openDurablePool(path: path, configuration: config), configuration: configuration)
+    }
+
+    /// Opens a WAL pool whose writer syncs the WAL at every commit (`synchronous=FULL`), so a
+    /// write is acknowledged only once it survives a power cut. GRDB sets `NORMAL` when it
+    /// turns WAL on, after `prepareDatabase` has run, so FULL is set afterwards.
+    static func openDurablePool(path: String, configuration: Configuration) throws -> DatabasePool {
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        return pool
     }
 
     /// Creates a replica in memory, for tests.

@@ -11,8 +11,10 @@ struct PlainInsert {
 
     init(path: String) throws {
         var config = Configuration()
-        config.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = FULL; PRAGMA secure_delete = ON") }
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA secure_delete = ON") }
         pool = try DatabasePool(path: path, configuration: config)
+        // As in the replica: GRDB sets NORMAL when it turns WAL on, after prepareDatabase.
+        try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         let columns = ["id", "sharing_group", "origin", "created_at"] + personFields(0).map(\.field)
         try pool.write { db in
             try db.execute(sql: "CREATE TABLE person (\(columns.map { "\"\($0)\" TEXT" }.joined(separator: ", ")), PRIMARY KEY (id)) WITHOUT ROWID")
