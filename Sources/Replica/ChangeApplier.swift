@@ -151,7 +151,7 @@ struct ChangeApplier {
 
     private mutating func replayOrphans(kind: RecordKind, id: String) throws {
         if orphansExist == nil {
-            orphansExist = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM orphan_change)") ?? false
+            orphansExist = try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM orphan_change)")) ?? false
         }
         guard orphansExist == true else { return }
         let orphans = try Row.fetchAll(
