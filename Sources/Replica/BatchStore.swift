@@ -34,11 +34,12 @@ enum BatchStore {
         var stored = batch
         var redactedAny = false
         var storedLeaves = leaves
-        let anyTombstones = try ChangeApplier.anyTombstones(db: db)
-        for (index, leaf) in leaves.enumerated() where anyTombstones && isRedactable(leaf) {
-            if try isErased(leaf, db: db) {
-                storedLeaves[index] = leaf.redacted
-                redactedAny = true
+        if try ChangeApplier.anyTombstones(db: db) {
+            for (index, leaf) in leaves.enumerated() where isRedactable(leaf) {
+                if try isErased(leaf, db: db) {
+                    storedLeaves[index] = leaf.redacted
+                    redactedAny = true
+                }
             }
         }
         if redactedAny { stored = batch.replacingLeaves(storedLeaves) }

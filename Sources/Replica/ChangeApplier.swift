@@ -91,7 +91,10 @@ struct ChangeApplier {
         for write in accepted { values[write.field] = write.value }
         let createdAt = Timestamps.iso8601(milliseconds: stamp.hlc.milliseconds)
         try db.cachedStatement(sql: Self.insertSQL[kind]!).executeBinding { binder in
-            for text in [id, group, stamp.origin, createdAt] { binder.bind(text) }
+            binder.bind(id)
+            binder.bind(group)
+            binder.bind(stamp.origin)
+            binder.bind(createdAt)
             for field in kind.fields { binder.bind(values[field.name]) }
         }
         guard db.changesCount > 0 else { return false }
@@ -150,10 +153,7 @@ struct ChangeApplier {
     }
 
     private mutating func replayOrphans(kind: RecordKind, id: String) throws {
-        if orphansExist == nil {
-            orphansExist = try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM orphan_change)")) ?? false
-        }
-        guard orphansExist == true else { return }
+        guard try anyOrphans() else { return }
         let orphans = try Row.fetchAll(
             db.cachedStatement(sql: "SELECT sharing_group, origin, body FROM orphan_change WHERE kind = ? AND record_id = ? ORDER BY hlc, origin"),
             arguments: [kind.rawValue, id]
@@ -168,23 +168,29 @@ struct ChangeApplier {
         }
     }
 
-    /// Stamps `fields` of a record, up to 16 a statement; the kind, id, clock and origin are
-    /// shared numbered parameters.
+    private mutating func anyOrphans() throws -> Bool {
+        if let orphansExist { return orphansExist }
+        let exist = try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM orphan_change)")) ?? false
+        orphansExist = exist
+        return exist
+    }
+
+    /// Stamps `fields` of a record in one statement; the kind, id, clock and origin are shared
+    /// numbered parameters. `fields` are distinct fields of `kind` (the wire format and local
+    /// validation both refuse a field written twice), so there is a statement for every count.
     private func setClocks(kind: RecordKind, id: String, fields: [String], stamp: WriteStamp) throws {
-        for start in stride(from: 0, to: fields.count, by: Self.clockSQL.count) {
-            let chunk = fields[start..<min(start + Self.clockSQL.count, fields.count)]
-            try db.cachedStatement(sql: Self.clockSQL[chunk.count - 1]).executeBinding { binder in
-                binder.bind(kind.rawValue)
-                binder.bind(id)
-                binder.bind(Int64(stamp.hlc.rawValue))
-                binder.bind(stamp.origin)
-                for field in chunk { binder.bind(field) }
-            }
+        guard !fields.isEmpty else { return }
+        try db.cachedStatement(sql: Self.clockSQL[fields.count - 1]).executeBinding { binder in
+            binder.bind(kind.rawValue)
+            binder.bind(id)
+            binder.bind(Int64(stamp.hlc.rawValue))
+            binder.bind(stamp.origin)
+            for field in fields { binder.bind(field) }
         }
     }
 
-    /// The clock statements for 1 to 16 fields.
-    private static let clockSQL: [String] = (1...16).map { count in
+    /// The clock statements for 1 field up to the most fields a kind has.
+    private static let clockSQL: [String] = (1...RecordKind.allCases.map(\.fields.count).max()!).map { count in
         let rows = (5..<5 + count).map { index -> String in "(?1, ?2, ?\(index), ?3, ?4)" }.joined(separator: ", ")
         return "INSERT OR REPLACE INTO field_clock (kind, record_id, field, hlc, origin) VALUES \(rows)"
     }
