@@ -33,7 +33,11 @@ public enum NameFolding {
 
     /// Lowercases, transliterates and keeps letters, digits and single spaces.
     public static func fold(_ text: String) -> String {
-        if text.utf8.allSatisfy({ $0 < 0x80 }) { return foldASCII(text) }
+        foldScalars(text) ?? foldCharacters(text)
+    }
+
+    /// The rules, one character (grapheme) at a time: what `fold` does for any text.
+    static func foldCharacters(_ text: String) -> String {
         var out = ""
         var lastWasSpace = true
         for char in text.lowercased() {
@@ -52,12 +56,23 @@ public enum NameFolding {
         return out
     }
 
-    /// `fold` of ASCII text, byte by byte: the same result without grapheme breaking.
-    private static func foldASCII(_ text: String) -> String {
+    /// `foldCharacters` one Unicode scalar at a time, for text made only of ASCII and of the
+    /// letters `map` replaces (either case); nil for any other text. No such scalar combines
+    /// with its neighbours into one character, so the result is the same without grapheme
+    /// breaking, Unicode case mapping or hashing characters, which made folding the largest
+    /// cost of indexing a record's names.
+    private static func foldScalars(_ text: String) -> String? {
         var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count)
+        out.reserveCapacity(text.utf8.count + 8)
         var lastWasSpace = true
-        for byte in text.utf8 {
+        for scalar in text.unicodeScalars {
+            guard scalar.isASCII else {
+                guard let replacement = scalarMap[scalar.value] else { return nil }
+                out += replacement
+                lastWasSpace = false
+                continue
+            }
+            let byte = UInt8(scalar.value)
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"):
                 out.append(byte + 32)
@@ -75,6 +90,22 @@ public enum NameFolding {
         if out.last == UInt8(ascii: " ") { out.removeLast() }
         return String(decoding: out, as: UTF8.self)
     }
+
+    /// `map` by scalar: each replaced letter, and its capital where lowercasing that one
+    /// scalar gives exactly the letter back (so not `İ`, which lowercases to two scalars).
+    private static let scalarMap: [UInt32: [UInt8]] = {
+        var table: [UInt32: [UInt8]] = [:]
+        for (letter, replacement) in map {
+            let text = String(letter)
+            guard letter.unicodeScalars.count == 1, let scalar = letter.unicodeScalars.first, text.lowercased() == text else { continue }
+            table[scalar.value] = Array(replacement.utf8)
+            let capital = text.uppercased()
+            if capital.unicodeScalars.count == 1, let upper = capital.unicodeScalars.first, !upper.isASCII, capital.lowercased() == text {
+                table[upper.value] = Array(replacement.utf8)
+            }
+        }
+        return table
+    }()
 
     /// `dj`, `gj` and `kj` read as `d`, `g` and `k`, in one pass over the bytes (ASCII pairs
     /// never occur inside a multi-byte UTF-8 sequence).

@@ -95,10 +95,16 @@ struct ChangeApplier {
             binder.bind(group)
             binder.bind(stamp.origin)
             binder.bind(createdAt)
+            if accepted.isEmpty {
+                binder.bindNull()
+                binder.bindNull()
+            } else {
+                binder.bind(bytes: FieldClocks.encoded(accepted.map(\.field), stampedWith: stamp))
+                binder.bind(Int64(bitPattern: stamp.hlc.rawValue))
+            }
             for field in kind.fields { binder.bind(values[field.name]) }
         }
         guard db.changesCount > 0 else { return false }
-        try setClocks(kind: kind, id: id, fields: accepted.map(\.field), stamp: stamp)
         // The new row holds exactly the accepted values, so they are indexed without reading it back.
         try reindexNames(kind: kind, id: id, values: values)
         return true
@@ -108,7 +114,7 @@ struct ChangeApplier {
     /// leaves out is bound as NULL, which is what an omitted column would hold.
     private static let insertSQL: [RecordKind: String] = Dictionary(
         uniqueKeysWithValues: RecordKind.allCases.map { kind in
-            let columns = ["id", "sharing_group", "origin", "created_at"] + kind.fields.map(\.name)
+            let columns = ["id", "sharing_group", "origin", "created_at", "field_clocks", "last_hlc"] + kind.fields.map(\.name)
             let names = columns.map { "\"\($0)\"" }.joined(separator: ", ")
             let marks = Array(repeating: "?", count: columns.count).joined(separator: ", ")
             return (kind, "INSERT OR IGNORE INTO \"\(kind.rawValue)\" (\(names)) VALUES (\(marks))")
@@ -122,31 +128,26 @@ struct ChangeApplier {
             return
         }
         let recordOrigin: String = row["origin"]
-        var clocks: [String: WriteStamp] = [:]
-        let clockRows = try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT field, hlc, origin FROM field_clock WHERE kind = ? AND record_id = ?"),
-            arguments: [kind.rawValue, id]
-        )
-        for clockRow in clockRows {
-            let hlc: Int64 = clockRow["hlc"]
-            clocks[clockRow["field"]] = WriteStamp(hlc: HybridTimestamp(rawValue: UInt64(hlc)), origin: clockRow["origin"])
-        }
+        var clocks = try FieldClocks(storedIn: row)
         var winners: [FieldWrite] = []
         for write in writes {
             guard let spec = kind.field(named: write.field), Self.isAllowed(write.value, spec) else { continue }
-            let current = clocks[write.field].map { StampedValue(value: row[write.field], stamp: $0) }
+            let current = clocks.stamps[write.field].map { StampedValue(value: row[write.field], stamp: $0) }
             let incoming = StampedValue(value: write.value, stamp: stamp)
             if MergeRule.incomingWins(spec.mergeClass, current: current, incoming: incoming, recordOrigin: recordOrigin, isCreate: false) {
                 winners.append(write)
             }
         }
         guard !winners.isEmpty else { return }
+        clocks.stamp(winners.map(\.field), with: stamp)
         let assignments = winners.map { "\"\($0.field)\" = ?" }.joined(separator: ", ")
-        var arguments: StatementArguments = []
-        for write in winners { arguments += [write.value] }
-        arguments += [id]
-        try db.cachedStatement(sql: "UPDATE \"\(kind.rawValue)\" SET \(assignments) WHERE id = ?").execute(arguments: arguments)
-        try setClocks(kind: kind, id: id, fields: winners.map(\.field), stamp: stamp)
+        try db.cachedStatement(sql: "UPDATE \"\(kind.rawValue)\" SET \(assignments), field_clocks = ?, last_hlc = ? WHERE id = ?")
+            .executeBinding { binder in
+                for write in winners { binder.bind(write.value) }
+                binder.bind(bytes: clocks.encoded)
+                binder.bind(Int64(bitPattern: (clocks.latest ?? stamp).hlc.rawValue))
+                binder.bind(id)
+            }
         if winners.contains(where: { kind.searchableFields.contains($0.field) }) {
             try reindexNames(kind: kind, id: id)
         }
@@ -173,26 +174,6 @@ struct ChangeApplier {
         let exist = try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM orphan_change)")) ?? false
         orphansExist = exist
         return exist
-    }
-
-    /// Stamps `fields` of a record in one statement; the kind, id, clock and origin are shared
-    /// numbered parameters. `fields` are distinct fields of `kind` (the wire format and local
-    /// validation both refuse a field written twice), so there is a statement for every count.
-    private func setClocks(kind: RecordKind, id: String, fields: [String], stamp: WriteStamp) throws {
-        guard !fields.isEmpty else { return }
-        try db.cachedStatement(sql: Self.clockSQL[fields.count - 1]).executeBinding { binder in
-            binder.bind(kind.rawValue)
-            binder.bind(id)
-            binder.bind(Int64(stamp.hlc.rawValue))
-            binder.bind(stamp.origin)
-            for field in fields { binder.bind(field) }
-        }
-    }
-
-    /// The clock statements for 1 field up to the most fields a kind has.
-    private static let clockSQL: [String] = (1...RecordKind.allCases.map(\.fields.count).max()!).map { count in
-        let rows = (5..<5 + count).map { index -> String in "(?1, ?2, ?\(index), ?3, ?4)" }.joined(separator: ", ")
-        return "INSERT OR REPLACE INTO field_clock (kind, record_id, field, hlc, origin) VALUES \(rows)"
     }
 
     /// Keeps the record's folded search keys in `name_key`; triggers feed the FTS5 index.
@@ -293,7 +274,6 @@ struct ChangeApplier {
     /// Removes every value of a record and schedules its stored leaves for redaction.
     private mutating func purge(kind: RecordKind, id: String) throws {
         try db.execute(sql: "DELETE FROM \"\(kind.rawValue)\" WHERE id = ?", arguments: [id])
-        try db.execute(sql: "DELETE FROM field_clock WHERE kind = ? AND record_id = ?", arguments: [kind.rawValue, id])
         try db.execute(sql: "DELETE FROM orphan_change WHERE kind = ? AND record_id = ?", arguments: [kind.rawValue, id])
         try db.execute(sql: "DELETE FROM name_key WHERE record_id = ?", arguments: [id])
         erased.append(ErasedRecord(kind: kind.rawValue, id: id))

@@ -63,7 +63,7 @@ extension Replica {
             var summaries: [RecordSummary] = []
             for kind in filter.kinds {
                 var conditions: [String] = []
-                var arguments: [any DatabaseValueConvertible] = [kind.rawValue]
+                var arguments: [any DatabaseValueConvertible] = []
                 for (column, value) in [("sharing_group", filter.group), ("alert", filter.alert), ("status", filter.status), ("origin", filter.origin)] {
                     guard let value else { continue }
                     guard column == "sharing_group" || column == "origin" || kind.field(named: column) != nil else {
@@ -81,9 +81,7 @@ extension Replica {
                 let rows = try Row.fetchAll(
                     db,
                     sql: """
-                        SELECT * FROM (
-                            SELECT record.*, (SELECT max(hlc) FROM field_clock WHERE kind = ? AND record_id = record.id) AS last_hlc
-                            FROM "\(kind.rawValue)" AS record)
+                        SELECT * FROM "\(kind.rawValue)"
                         \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
                         ORDER BY last_hlc DESC LIMIT ?
                         """,
@@ -110,28 +108,13 @@ extension Replica {
         try writer.read { db in
             var snapshots: [RecordSnapshot] = []
             for kind in kinds {
-                var provenance: [String: [String: WriteStamp]] = [:]
-                let clocks = try Row.fetchCursor(
-                    db,
-                    sql: """
-                        SELECT record_id, field, hlc, origin FROM field_clock
-                        WHERE kind = ? AND record_id IN (SELECT id FROM "\(kind.rawValue)" WHERE sharing_group = ?)
-                        """,
-                    arguments: [kind.rawValue, group]
-                )
-                while let clock = try clocks.next() {
-                    let hlc: Int64 = clock["hlc"]
-                    provenance[clock["record_id"], default: [:]][clock["field"]] = WriteStamp(
-                        hlc: HybridTimestamp(rawValue: UInt64(bitPattern: hlc)), origin: clock["origin"]
-                    )
-                }
                 let rows = try Row.fetchCursor(
                     db, sql: "SELECT * FROM \"\(kind.rawValue)\" WHERE sharing_group = ? ORDER BY id", arguments: [group]
                 )
                 while let row = try rows.next() {
                     let id: String = row["id"]
                     guard let recordID = RecordID(id) else { continue }
-                    snapshots.append(Self.snapshot(kind: kind, id: recordID, row: row, provenance: provenance[id] ?? [:]))
+                    snapshots.append(Self.snapshot(kind: kind, id: recordID, row: row, provenance: try FieldClocks(storedIn: row).stamps))
                 }
             }
             return snapshots

@@ -11,16 +11,7 @@ extension Replica {
                 guard let row = try Row.fetchOne(db, sql: "SELECT * FROM \"\(kind.rawValue)\" WHERE id = ?", arguments: [id.description]) else {
                     continue
                 }
-                var provenance: [String: WriteStamp] = [:]
-                for clock in try Row.fetchAll(
-                    db,
-                    sql: "SELECT field, hlc, origin FROM field_clock WHERE kind = ? AND record_id = ?",
-                    arguments: [kind.rawValue, id.description]
-                ) {
-                    let hlc: Int64 = clock["hlc"]
-                    provenance[clock["field"]] = WriteStamp(hlc: HybridTimestamp(rawValue: UInt64(hlc)), origin: clock["origin"])
-                }
-                return .live(Self.snapshot(kind: kind, id: id, row: row, provenance: provenance))
+                return .live(Self.snapshot(kind: kind, id: id, row: row, provenance: try FieldClocks(storedIn: row).stamps))
             }
             if let row = try Row.fetchOne(
                 db,

@@ -10,7 +10,7 @@ extension Replica {
             var latest: Int64 = 0
             for kind in RecordKind.allCases {
                 let hlc = try Int64.fetchOne(
-                    db, sql: "SELECT max(hlc) FROM field_clock WHERE kind = ? AND record_id = ?", arguments: [kind.rawValue, id.description]
+                    db, sql: "SELECT last_hlc FROM \"\(kind.rawValue)\" WHERE id = ?", arguments: [id.description]
                 )
                 latest = max(latest, hlc ?? 0)
             }
@@ -27,7 +27,7 @@ extension Replica {
     /// A token that changes whenever any record of `kind` changes or is erased.
     public func revision(ofKind kind: RecordKind) throws -> String {
         try writer.read { db in
-            let latest = try Int64.fetchOne(db, sql: "SELECT max(hlc) FROM field_clock WHERE kind = ?", arguments: [kind.rawValue]) ?? 0
+            let latest = try Int64.fetchOne(db, sql: "SELECT max(last_hlc) FROM \"\(kind.rawValue)\"") ?? 0
             let erased = try Int64.fetchOne(db, sql: "SELECT max(hlc) FROM tombstone WHERE kind = ?", arguments: [kind.rawValue]) ?? 0
             return "\(UInt64(bitPattern: latest))-\(UInt64(bitPattern: erased))"
         }

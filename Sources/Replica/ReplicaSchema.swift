@@ -1,11 +1,13 @@
+import Foundation
 import GRDB
 import Records
+import SyncCore
 
 /// The SQLite schema: numbered, append-only migrations. Never edit a registered migration;
 /// add the next number.
 enum ReplicaSchema {
     /// The schema version written to `PRAGMA user_version` by the last migration.
-    static let version = 6
+    static let version = 7
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -81,7 +83,38 @@ enum ReplicaSchema {
                     """
             )
         }
+        migrator.registerMigration("7-field-clocks-in-record") { db in
+            try moveFieldClocksIntoRecords(db)
+            try db.execute(sql: "DROP TABLE field_clock; PRAGMA user_version = 7")
+        }
         return migrator
+    }
+
+    /// Each record's field stamps move from one `field_clock` row per field into the record's
+    /// own row (``FieldClocks``), with the greatest stamp's HLC in `last_hlc` for listing by
+    /// last change. A record with no stamp keeps NULL in both.
+    private static func moveFieldClocksIntoRecords(_ db: Database) throws {
+        for kind in RecordKind.allCases {
+            let table = "\"\(kind.rawValue)\""
+            try db.execute(sql: "ALTER TABLE \(table) ADD COLUMN field_clocks BLOB; ALTER TABLE \(table) ADD COLUMN last_hlc INTEGER")
+            let update = try db.makeStatement(sql: "UPDATE \(table) SET field_clocks = ?, last_hlc = ? WHERE id = ?")
+            func store(_ id: String, _ clocks: FieldClocks) throws {
+                try update.execute(arguments: [Data(clocks.encoded), clocks.latest.map { Int64(bitPattern: $0.hlc.rawValue) }, id])
+            }
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT record_id, field, hlc, origin FROM field_clock WHERE kind = ? ORDER BY record_id", arguments: [kind.rawValue]
+            )
+            var pending: (id: String, clocks: FieldClocks)?
+            while let row = try rows.next() {
+                let id: String = row["record_id"]
+                let hlc: Int64 = row["hlc"]
+                let stamp = WriteStamp(hlc: HybridTimestamp(rawValue: UInt64(bitPattern: hlc)), origin: row["origin"])
+                if let current = pending, current.id != id { try store(current.id, current.clocks) }
+                if pending?.id != id { pending = (id, FieldClocks()) }
+                pending!.clocks.stamp([row["field"] as String], with: stamp)
+            }
+            if let current = pending { try store(current.id, current.clocks) }
+        }
     }
 
     /// Fields added by later migrations; version 1 must create exactly the columns it always did.

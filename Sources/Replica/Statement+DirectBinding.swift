@@ -66,6 +66,20 @@ struct ParameterBinder {
         record(sqlite3_bind_int64(statement, next, integer))
     }
 
+    /// Binds a blob; an empty one is a zero-length blob, not NULL.
+    mutating func bind(bytes: [UInt8]) {
+        let code = bytes.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress, !raw.isEmpty else { return sqlite3_bind_zeroblob(statement, next, 0) }
+            return sqlite3_bind_blob(statement, next, base, Int32(raw.count), Self.transient)
+        }
+        record(code)
+    }
+
+    /// Binds NULL.
+    mutating func bindNull() {
+        record(sqlite3_bind_null(statement, next))
+    }
+
     private mutating func record(_ code: Int32) {
         if code != SQLITE_OK, failure == SQLITE_OK { failure = code }
         next += 1

@@ -1,5 +1,6 @@
-import Records
 import Testing
+
+@testable import Records
 
 /// The byte-level fast paths of name folding give exactly what the character-level rules give,
 /// over every short string of the characters that matter to each.
@@ -38,6 +39,19 @@ import Testing
         for text in texts {
             #expect(NameFolding.fold(text) == Self.referenceFold(text), "\(text.debugDescription)")
         }
+    }
+
+    /// Latin and Cyrillic letters of the map in both cases go through the scalar path; a
+    /// combining accent, `İ`, `ß`'s capital and a letter outside the map must give the same
+    /// result through the character path.
+    @Test func transliteratedFoldingMatchesTheCharacterRules() {
+        let alphabet = ["Đ", "đ", "Ж", "ж", "Ѓ", "ç", "ẞ", "ß", "İ", "ı", "e\u{301}", "ø", "A", "5", " ", "-", "\r\n"]
+        let texts = Self.strings(of: alphabet, upTo: 4)
+        #expect(texts.count == 88_741)
+        for text in texts {
+            #expect(NameFolding.fold(text) == NameFolding.foldCharacters(text), "\(text.debugDescription)")
+        }
+        #expect(NameFolding.fold("ĐORĐEVIĆ Љубица") == "djordjevic ljubica")
     }
 
     @Test func theDigraphVariantReplacesDjGjKjInTurn() {

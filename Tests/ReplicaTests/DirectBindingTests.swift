@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import Testing
 
@@ -37,6 +38,25 @@ import Testing
         #expect(rows[1]["name"] as String == "Müller-Łukasiewicz")
         #expect(rows[1]["note"] as String? == "")
         #expect(rows[1]["count"] as Int64 == Int64.max)
+    }
+
+    @Test func blobsAndNullAreStoredAsGiven() throws {
+        try database.write { db in
+            try db.execute(sql: "CREATE TABLE blobs (name TEXT PRIMARY KEY, bytes BLOB, count INTEGER)")
+            let insert = try db.cachedStatement(sql: "INSERT INTO blobs (name, bytes, count) VALUES (?, ?, ?)")
+            for (name, bytes) in [("full", [0, 1, 0xFF, 0]), ("empty", [])] as [(String, [UInt8])] {
+                try insert.executeBinding { binder in
+                    binder.bind(name)
+                    binder.bind(bytes: bytes)
+                    binder.bindNull()
+                }
+            }
+        }
+        let rows = try database.read { db in try Row.fetchAll(db, sql: "SELECT name, bytes, typeof(bytes) AS type, count FROM blobs ORDER BY name") }
+        #expect(rows.map { $0["name"] as String } == ["empty", "full"])
+        #expect(rows[0]["type"] as String == "blob", "an empty blob is not NULL")
+        #expect(rows[1]["bytes"] as Data == Data([0, 1, 0xFF, 0]))
+        #expect(rows.allSatisfy { ($0["count"] as Int64?) == nil })
     }
 
     @Test func tooFewOrTooManyValuesThrowAndWriteNothing() throws {
