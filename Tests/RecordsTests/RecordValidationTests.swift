@@ -58,6 +58,17 @@ import Testing
         (RecordKind.person, "birth_date", "1984-3-7", "field birth_date must be a date written YYYY-MM-DD, such as 1984-03-07, not \"1984-3-7\""),
         (.person, "birth_date", "1983-02-29", "field birth_date must be a date written YYYY-MM-DD"),
         (.person, "birth_date", "07.03.1984", "field birth_date must be a date written YYYY-MM-DD"),
+        (.person, "birth_date", "1900-02-29", "field birth_date must be a date written YYYY-MM-DD"),
+        (.person, "birth_date", "1984-13-07", "field birth_date must be a date written YYYY-MM-DD"),
+        (.person, "birth_date", "1984-00-07", "field birth_date must be a date written YYYY-MM-DD"),
+        (.person, "birth_date", "1984-04-31", "field birth_date must be a date written YYYY-MM-DD"),
+        (.person, "birth_date", "1984-03-00", "field birth_date must be a date written YYYY-MM-DD"),
+        (.person, "birth_date", "1984-03-071", "field birth_date must be a date written YYYY-MM-DD"),
+        (.person, "birth_date", "1984/03/07", "field birth_date must be a date written YYYY-MM-DD"),
+        (.person, "birth_date", "１９８４-03-07", "field birth_date must be a date written YYYY-MM-DD"),
+        (.person, "birth_date", "1984-03-0\u{0661}", "field birth_date must be a date written YYYY-MM-DD"),
+        (.person, "birth_date", "1984-03-0", "field birth_date must be a date written YYYY-MM-DD"),
+        (.hit, "checked_at", "2026-02-30T10:00:00Z", "field checked_at must be a time"),
         (
             .person, "nationality", "Serbia",
             "field nationality must be an ISO 3166 alpha-2 country code in capitals, such as RS, MK, ME, AL, BA or XK, not \"Serbia\""
@@ -86,7 +97,8 @@ import Testing
     }
 
     @Test(arguments: [
-        (RecordKind.person, "birth_date", "2000-02-29"), (.person, "nationality", "MK"), (.person, "nationality", "XK"),
+        (RecordKind.person, "birth_date", "2000-02-29"), (.person, "birth_date", "2024-02-29"), (.person, "birth_date", "0001-12-31"),
+        (.person, "nationality", "MK"), (.person, "nationality", "XK"),
         (.vehicle, "registration_country", "AL"), (.hit, "checked_at", "2026-11-22T10:00:00Z"), (.hit, "checked_at", "2026-11-22T10:00:00.125+01:00"),
         (.hit, "checked_at", "2026-03-29T02:30-01:00"), (.person, "handling_code", "H2"), (.person, "info_accuracy", "4"),
     ])
