@@ -50,27 +50,25 @@ struct FieldClocks: Equatable {
         for (field, stamp) in stamps { byStamp[stamp, default: []].append(field) }
         var writer = ByteWriter(capacity: 1 + stamps.count * 12 + byStamp.count * 24)
         writer.write(Self.format)
-        for stamp in byStamp.keys.sorted() {
-            let fields = byStamp[stamp]!.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
-            writer.write(stamp.hlc.rawValue)
-            writer.writeShortString(stamp.origin)
-            writer.write(UInt8(fields.count))
-            for field in fields { writer.writeShortString(field) }
-        }
+        for stamp in byStamp.keys.sorted() { Self.writeGroup(stamp, byStamp[stamp]!, into: &writer) }
         return writer.bytes
     }
 
     /// The encoding of `fields` all carrying `stamp`, as a create writes it, without building
     /// the dictionary first.
     static func encoded(_ fields: [String], stampedWith stamp: WriteStamp) -> [UInt8] {
-        guard !fields.isEmpty else { return [format] }
         var writer = ByteWriter(capacity: 11 + stamp.origin.utf8.count + fields.count * 12)
         writer.write(format)
+        if !fields.isEmpty { writeGroup(stamp, fields, into: &writer) }
+        return writer.bytes
+    }
+
+    /// One stamp's group: HLC, origin, then the count and names of its fields, sorted bytewise.
+    private static func writeGroup(_ stamp: WriteStamp, _ fields: [String], into writer: inout ByteWriter) {
         writer.write(stamp.hlc.rawValue)
         writer.writeShortString(stamp.origin)
         writer.write(UInt8(fields.count))
         for field in fields.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) { writer.writeShortString(field) }
-        return writer.bytes
     }
 
     /// Reads a format-1 encoding; anything else, including a field named twice, stamps out of

@@ -2,7 +2,7 @@ import Testing
 
 @testable import Records
 
-/// The byte-level fast paths of name folding give exactly what the character-level rules give,
+/// The scalar and byte-level fast paths of name folding give exactly what the character-level rules give,
 /// over every short string of the characters that matter to each.
 @Suite struct NameFoldingTests {
     /// Every string of up to `length` elements of `alphabet`.
@@ -16,28 +16,11 @@ import Testing
         return all
     }
 
-    /// The rules for ASCII text, one character at a time, as `fold` states them.
-    static func referenceFold(_ text: String) -> String {
-        var out = ""
-        var lastWasSpace = true
-        for char in text.lowercased() {
-            if char.isLetter || char.isNumber {
-                out.append(char)
-                lastWasSpace = false
-            } else if !lastWasSpace {
-                out.append(" ")
-                lastWasSpace = true
-            }
-        }
-        if out.last == " " { out.removeLast() }
-        return out
-    }
-
     @Test func asciiFoldingMatchesTheCharacterRules() {
         let texts = Self.strings(of: ["A", "z", "5", " ", "-", "\r", "\n", "\r\n"], upTo: 5)
         #expect(texts.count == 37_449)
         for text in texts {
-            #expect(NameFolding.fold(text) == Self.referenceFold(text), "\(text.debugDescription)")
+            #expect(NameFolding.fold(text) == NameFolding.foldCharacters(text), "\(text.debugDescription)")
         }
     }
 
