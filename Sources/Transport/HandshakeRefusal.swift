@@ -17,12 +17,18 @@ public struct HandshakeRefusal: Equatable, Sendable, CustomStringConvertible {
         case wrongPeer = "wrong_peer"
         /// The peer presented no certificate.
         case noCertificate = "no_certificate"
-        /// The certificate does not chain to the region CA, or is expired.
+        /// The certificate does not chain to the region CA.
         case untrustedCertificate = "untrusted_certificate"
+        /// The region CA signed the certificate, but its validity ended.
+        case expiredCertificate = "expired_certificate"
+        /// The region CA signed the certificate, but its validity has not begun: a clock is wrong.
+        case certificateNotYetValid = "certificate_not_yet_valid"
         /// The peer does not speak TLS 1.3.
         case tlsVersion = "tls_version"
         /// The peer refused this node's certificate.
         case refusedByPeer = "refused_by_peer"
+        /// The peer refused this node's certificate as expired or not yet valid.
+        case refusedAsExpired = "refused_as_expired"
         /// The connection closed, or failed otherwise, before the handshake completed.
         case incomplete
     }

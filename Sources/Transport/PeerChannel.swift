@@ -1,4 +1,5 @@
 import CoreMetrics
+import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -6,6 +7,7 @@ import NIOPosix
 import NIOSSL
 import NIOTLS
 import WireProtocol
+import X509
 
 /// One TLS connection to a peer, framed, as an async channel of frames. Its peer's node id is
 /// known once the handshake, with ``PeerCertificateCheck``, has succeeded.
@@ -76,7 +78,8 @@ public struct PeerChannel: Sendable {
         let promise = channel.eventLoop.makePromise(of: String.self)
         let operations = channel.pipeline.syncOperations
         try operations.addHandler(tls)
-        try operations.addHandler(HandshakeWatch(promise: promise, acceptance: acceptance, remote: remote, logger: logger))
+        try operations.addHandler(
+            HandshakeWatch(promise: promise, acceptance: acceptance, authority: credentials.authority, remote: remote, logger: logger))
         try operations.addHandler(ByteToMessageHandler(FrameDecoder(maxLength: maxFrameLength)))
         try operations.addHandler(MessageToByteHandler(FrameEncoder()))
         let async = try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
@@ -114,6 +117,7 @@ private final class HandshakeWatch: ChannelInboundHandler, Sendable {
 
     private let promise: EventLoopPromise<String>
     private let acceptance: NIOLockedValueBox<PeerAcceptance?>
+    private let authority: Certificate
     private let remote: String
     private let logger: Logger
     private let settled = NIOLockedValueBox(false)
@@ -123,9 +127,10 @@ private final class HandshakeWatch: ChannelInboundHandler, Sendable {
     /// bytes, would otherwise hold the connection (and the node's shutdown) for ever.
     static let handshakeDeadline = TimeAmount.seconds(10)
 
-    init(promise: EventLoopPromise<String>, acceptance: NIOLockedValueBox<PeerAcceptance?>, remote: String, logger: Logger) {
+    init(promise: EventLoopPromise<String>, acceptance: NIOLockedValueBox<PeerAcceptance?>, authority: Certificate, remote: String, logger: Logger) {
         self.promise = promise
         self.acceptance = acceptance
+        self.authority = authority
         self.remote = remote
         self.logger = logger
     }
@@ -161,7 +166,13 @@ private final class HandshakeWatch: ChannelInboundHandler, Sendable {
         } else if let refused = error as? PeerRefused {
             fail(refused.refusal, logged: true)
         } else {
-            fail(Self.explain(error))
+            var refusal = Self.explain(error)
+            if refusal.code == .untrustedCertificate {
+                // BoringSSL keeps the certificate the peer sent even when its chain failed.
+                let leaf = try? context.pipeline.syncOperations.nioSSL_peerCertificate()?.toDERBytes()
+                refusal = .failedChain(leafDER: leaf, authority: authority, now: Date())
+            }
+            fail(refusal)
         }
         context.fireErrorCaught(error)
     }
@@ -199,11 +210,12 @@ private final class HandshakeWatch: ChannelInboundHandler, Sendable {
         let text = "\(error)"
         let reasons: [(String, HandshakeRefusal.Code, String)] = [
             ("PEER_DID_NOT_RETURN_A_CERTIFICATE", .noCertificate, "the peer presented no certificate"),
-            ("CERTIFICATE_VERIFY_FAILED", .untrustedCertificate, "the peer certificate does not chain to the region CA or is expired"),
+            ("CERTIFICATE_VERIFY_FAILED", .untrustedCertificate, "the peer certificate does not chain to the region CA"),
             ("UNSUPPORTED_PROTOCOL", .tlsVersion, "the peer does not speak TLS 1.3"),
             ("TLSV1_ALERT_PROTOCOL_VERSION", .tlsVersion, "the peer does not speak TLS 1.3"),
             ("WRONG_VERSION_NUMBER", .tlsVersion, "the peer did not speak TLS 1.3"),
             ("TLSV1_ALERT_UNKNOWN_CA", .refusedByPeer, "the peer does not trust this node's CA"),
+            ("SSLV3_ALERT_CERTIFICATE_EXPIRED", .refusedAsExpired, "the peer says this node's certificate has expired or is not yet valid"),
             ("SSLV3_ALERT_CERTIFICATE_REVOKED", .refusedByPeer, "the peer refused this node's certificate"),
             ("SSLV3_ALERT_BAD_CERTIFICATE", .refusedByPeer, "the peer refused this node's certificate"),
         ]

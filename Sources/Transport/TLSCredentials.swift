@@ -1,5 +1,6 @@
 import Foundation
 import NIOSSL
+import X509
 
 /// A node's TLS material: the region CA it trusts, its certificate and private key, and the
 /// TLS 1.3-only, client-certificate-required configurations made from them.
@@ -9,6 +10,8 @@ public struct TLSCredentials: Sendable {
     /// The client side: requires a server certificate that chains to the CA; names are
     /// checked by ``PeerCertificateCheck``, not by host name.
     public let clientContext: NIOSSLContext
+    /// The region CA, to say why a peer certificate that failed the chain check was refused.
+    public let authority: Certificate
 
     /// A credential file that cannot be used; the message names the file.
     public struct Failure: Error, CustomStringConvertible, Sendable {
@@ -47,6 +50,11 @@ public struct TLSCredentials: Sendable {
         var client = TLSConfiguration.makeClientConfiguration()
         client.certificateChain = chain.map { .certificate($0) }
         client.privateKey = .privateKey(key)
+        do {
+            authority = try Certificate(derEncoded: try ca.toDERBytes())
+        } catch {
+            throw Failure("the CA certificate cannot be parsed: \(error)")
+        }
         Self.harden(&server, ca: ca)
         Self.harden(&client, ca: ca)
         do {

@@ -41,9 +41,22 @@ import WireProtocol
 
         let otherCA = try RegionCertificates.makeAuthority(name: "another region")
         let foreign = try RegionCertificates.issue(node: "d", caCertificatePEM: otherCA.certificatePEM, caPrivateKeyPEM: otherCA.privateKeyPEM)
+        let expired = try RegionCertificates.issue(
+            node: "d", caCertificatePEM: region.authority.certificatePEM, caPrivateKeyPEM: region.authority.privateKeyPEM, days: 1,
+            notBefore: Date().addingTimeInterval(-30 * 86_400)
+        )
+        let early = try RegionCertificates.issue(
+            node: "d", caCertificatePEM: region.authority.certificatePEM, caPrivateKeyPEM: region.authority.privateKeyPEM,
+            notBefore: Date().addingTimeInterval(2 * 86_400)
+        )
         let cases: [(String, String?, String?, TLSVersion, String, String)] = [
             ("no client certificate", nil, nil, .tlsv13, "presented no certificate", "no_certificate"),
             ("a certificate of another CA", foreign.certificatePEM, foreign.privateKeyPEM, .tlsv13, "does not chain to the region CA", "untrusted_certificate"),
+            ("an expired certificate", expired.certificatePEM, expired.privateKeyPEM, .tlsv13, "(serial \(expired.serial)) expired at", "expired_certificate"),
+            (
+                "a certificate not valid yet", early.certificatePEM, early.privateKeyPEM, .tlsv13, "(serial \(early.serial)) is not valid before",
+                "certificate_not_yet_valid"
+            ),
             ("a revoked certificate", region.issued["e"]!.certificatePEM, region.issued["e"]!.privateKeyPEM, .tlsv13, "is revoked", "revoked"),
             (
                 "a node with no link", region.issued["c"]!.certificatePEM, region.issued["c"]!.privateKeyPEM, .tlsv13, "no link in the topology lets c dial b",
@@ -58,6 +71,10 @@ import WireProtocol
             )
             #expect(reply.messages.isEmpty, "\(name): the node must not speak to this peer, got \(reply.messages)")
             #expect(reply.closedByNode, "\(name): the node must close the connection")
+            if ["expired_certificate", "certificate_not_yet_valid"].contains(reason) {
+                // What a dialing node would read, and count as refused_as_expired.
+                #expect(reply.error?.contains("SSLV3_ALERT_CERTIFICATE_EXPIRED") == true, "\(name): \(reply.error ?? "no error")")
+            }
             try region.waitUntil("b to log why it refused \(name)", seconds: 5) { region.log("b").contains(logged) }
             // Each refusal is counted once, under its reason, in b's Prometheus metrics.
             #expect(try region.metric("b", "pccc_refused_handshakes_total{reason=\"\(reason)\"}") == 1, "\(name)")

@@ -82,9 +82,9 @@ import WireProtocol
             ("no client certificate", ["-tls1_3"], "presented no certificate", "no_certificate"),
             ("a certificate of another CA", ["-tls1_3"] + (try write(foreign, as: "foreign")), "does not chain to the region CA", "untrusted_certificate"),
             ("a revoked certificate", ["-tls1_3"] + (try write(region.issued["e"]!, as: "e")), "is revoked", "revoked"),
-            // BoringSSL reports a failed chain check and an expired leaf with the same code, so
-            // both are counted as untrusted; the log names both possibilities.
-            ("an expired certificate", ["-tls1_3"] + (try write(expired, as: "expired")), "or is expired", "untrusted_certificate"),
+            // BoringSSL reports a failed chain check and an expired leaf with the same code; the
+            // certificate the client sent tells them apart.
+            ("an expired certificate", ["-tls1_3"] + (try write(expired, as: "expired")), "(serial \(expired.serial)) expired at", "expired_certificate"),
             ("a node with no link", ["-tls1_3"] + (try write(region.issued["c"]!, as: "c")), "no link in the topology lets c dial b", "no_link"),
             ("TLS 1.2", ["-tls1_2"] + (try write(region.issued["d"]!, as: "d")), "TLS 1.3", "tls_version"),
         ]

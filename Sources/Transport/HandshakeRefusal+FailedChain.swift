@@ -1,0 +1,43 @@
+import Foundation
+import Topology
+import X509
+
+extension HandshakeRefusal {
+    /// Why BoringSSL refused a peer's certificate chain, in the words an admin acts on.
+    ///
+    /// BoringSSL reports every failed chain check as one code, `CERTIFICATE_VERIFY_FAILED`.
+    /// The certificate the peer sent tells them apart: one the region CA signed that is
+    /// outside its validity period needs a renewed certificate (or a corrected clock), while
+    /// one the CA did not sign is a stranger.
+    ///
+    /// - Parameters:
+    ///   - leafDER: the peer's certificate as sent, or nil when it could not be read.
+    ///   - authority: the region CA.
+    ///   - now: the time the handshake ran.
+    public static func failedChain(leafDER: [UInt8]?, authority: Certificate, now: Date) -> HandshakeRefusal {
+        let untrusted = HandshakeRefusal(.untrustedCertificate, "the peer certificate does not chain to the region CA (CERTIFICATE_VERIFY_FAILED)")
+        guard let leafDER, let leaf = try? Certificate(derEncoded: leafDER),
+            leaf.issuer == authority.subject, authority.publicKey.isValidSignature(leaf.signature, for: leaf)
+        else {
+            return untrusted
+        }
+        let nodes = RegionCertificates.nodeIDs(in: leaf)
+        let holder = nodes.count == 1 ? "the certificate of \(nodes[0])" : "the peer certificate"
+        let named = "\(holder) (serial \(RegionCertificates.serialText(leaf.serialNumber.bytes)))"
+        if now > leaf.notValidAfter {
+            return HandshakeRefusal(.expiredCertificate, "\(named) expired at \(Self.utc(leaf.notValidAfter)); issue it a new one")
+        }
+        if now < leaf.notValidBefore {
+            return HandshakeRefusal(
+                .certificateNotYetValid,
+                "\(named) is not valid before \(Self.utc(leaf.notValidBefore)); check this node's clock (now \(Self.utc(now)))"
+            )
+        }
+        return HandshakeRefusal(
+            .untrustedCertificate, "\(named) is signed by the region CA but BoringSSL refused it (CERTIFICATE_VERIFY_FAILED)")
+    }
+
+    private static func utc(_ date: Date) -> String {
+        date.formatted(.iso8601)
+    }
+}
