@@ -5,7 +5,8 @@ public struct BatchRejection: Error, Equatable, Sendable, CustomStringConvertibl
     public enum Code: String, Sendable, Equatable, CaseIterable {
         /// Over a size limit before parsing.
         case tooLarge = "too_large"
-        /// Does not follow the encoding.
+        /// Does not follow the encoding, including a payload that is not a whole zlib stream of
+        /// exactly the declared length.
         case malformed
         /// Another network's batch.
         case wrongNetwork = "wrong_network"
@@ -17,7 +18,7 @@ public struct BatchRejection: Error, Equatable, Sendable, CustomStringConvertibl
         case notMember = "not_member"
         /// The seq is not the next one of the stream.
         case outOfOrder = "out_of_order"
-        /// The payload would inflate past a limit or is not valid zlib.
+        /// The payload would inflate past a limit, or past its declared length.
         case inflateLimit = "inflate_limit"
         /// The payload does not match the signed Merkle root.
         case merkleMismatch = "merkle_mismatch"

@@ -131,7 +131,7 @@ public struct SignedBatch: Hashable, Sendable {
         do {
             raw = try Zlib.inflate(payload, expectedLength: rawLength)
         } catch {
-            throw BatchRejection(.inflateLimit, "payload refused: \(error.reason)")
+            throw BatchRejection(error.exceedsDeclaredLength ? .inflateLimit : .malformed, error.reason)
         }
         let leaves: [BatchLeaf]
         do {

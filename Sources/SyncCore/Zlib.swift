@@ -18,11 +18,11 @@ public enum Zlib {
     }
 
     /// Inflates `compressed`, which must decode to exactly `expectedLength` bytes and end there.
-    public static func inflate(_ compressed: [UInt8], expectedLength: Int) throws(WireFormatError) -> [UInt8] {
+    public static func inflate(_ compressed: [UInt8], expectedLength: Int) throws(InflateFailure) -> [UInt8] {
         var output = [UInt8](repeating: 0, count: expectedLength)
         var stream = z_stream()
         guard inflateInit_(&stream, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
-            throw WireFormatError("zlib could not start inflating")
+            throw InflateFailure("zlib could not start inflating")
         }
         defer { inflateEnd(&stream) }
         var probe: UInt8 = 0
@@ -46,22 +46,22 @@ public enum Zlib {
         let produced = Int(stream.total_out)
         if status == Z_STREAM_END {
             guard produced <= expectedLength else {
-                throw WireFormatError("payload inflates past its declared \(expectedLength) bytes")
+                throw InflateFailure(exceedsDeclaredLength: true, "payload inflates past its declared \(expectedLength) bytes")
             }
             guard produced == expectedLength else {
-                throw WireFormatError("payload inflates to \(produced) bytes, not the declared \(expectedLength)")
+                throw InflateFailure("payload inflates to \(produced) bytes, not the declared \(expectedLength)")
             }
             guard stream.avail_in == 0 else {
-                throw WireFormatError("payload has \(stream.avail_in) bytes after the end of the zlib stream")
+                throw InflateFailure("payload has \(stream.avail_in) bytes after the end of the zlib stream")
             }
             return output
         }
         if (status == Z_OK || status == Z_BUF_ERROR) && produced > expectedLength {
-            throw WireFormatError("payload inflates past its declared \(expectedLength) bytes")
+            throw InflateFailure(exceedsDeclaredLength: true, "payload inflates past its declared \(expectedLength) bytes")
         }
         if status == Z_BUF_ERROR {
-            throw WireFormatError("payload is a truncated zlib stream")
+            throw InflateFailure("payload is a truncated zlib stream")
         }
-        throw WireFormatError("payload is not valid zlib data (zlib status \(status))")
+        throw InflateFailure("payload is not valid zlib data (zlib status \(status))")
     }
 }

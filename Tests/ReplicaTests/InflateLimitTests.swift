@@ -103,6 +103,32 @@ import Testing
         #expect(rejection.reason.contains("ratio"))
     }
 
+    /// A broken stream under a valid signature is malformed, not a bomb: the counter an admin
+    /// reads must not cry compression attack over a corrupted link or a buggy peer.
+    @Test func aBrokenZlibStreamIsMalformedNotOverTheLimit() throws {
+        let region = try TestRegion(nodes: ["sender", "receiver"])
+        let honest = try region["sender"].transact(in: "region") { $0.create(.person, [FieldWrite("family_name", "Broken")]) }
+        var checksumFlipped = honest.payload
+        checksumFlipped[checksumFlipped.count - 1] ^= 0xFF
+        let cases: [(String, [UInt8], Int, String)] = [
+            ("a flipped Adler-32 byte", checksumFlipped, honest.rawLength, "not valid zlib data"),
+            ("a cut stream", Array(honest.payload.dropLast(6)), honest.rawLength, "truncated"),
+            ("a stream one byte short of its declaration", honest.payload, honest.rawLength + 1, "not the declared"),
+            ("bytes after the stream", honest.payload + [0, 0], honest.rawLength, "after the end"),
+        ]
+        for (name, payload, rawLength, said) in cases {
+            let broken = SignedBatch(header: honest.header, signature: honest.signature, payload: payload, rawLength: rawLength)
+            guard case .rejected(let rejection) = try region["receiver"].apply(envelope: broken.envelope) else {
+                Issue.record("\(name): accepted")
+                continue
+            }
+            #expect(rejection.code == .malformed, "\(name): \(rejection)")
+            #expect(rejection.reason.contains(said), "\(name): \(rejection)")
+        }
+        #expect(try region["receiver"].streamPositions().isEmpty)
+        #expect(try region["receiver"].apply(envelope: honest.envelope) == .applied(changes: 1))
+    }
+
     @Test func anEnvelopeOverTheSizeLimitIsRefusedBeforeParsing() throws {
         let region = try TestRegion(nodes: ["sender", "receiver"])
         let oversized = [UInt8](repeating: 1, count: BatchLimits.default.maxEnvelopeBytes + 1)

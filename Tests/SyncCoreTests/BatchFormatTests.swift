@@ -71,16 +71,19 @@ import Testing
         let raw = Array("Ђорђевић Đorđević Djordjevic Dordevic ".utf8) + [UInt8](repeating: 7, count: 5000)
         let compressed = Zlib.deflate(raw)
         #expect(try Zlib.inflate(compressed, expectedLength: raw.count) == raw)
-        #expect(throws: WireFormatError("payload inflates past its declared \(raw.count - 1) bytes")) {
+        #expect(throws: InflateFailure(exceedsDeclaredLength: true, "payload inflates past its declared \(raw.count - 1) bytes")) {
             try Zlib.inflate(compressed, expectedLength: raw.count - 1)
         }
-        #expect(throws: WireFormatError("payload inflates to \(raw.count) bytes, not the declared \(raw.count + 1)")) {
+        #expect(throws: InflateFailure("payload inflates to \(raw.count) bytes, not the declared \(raw.count + 1)")) {
             try Zlib.inflate(compressed, expectedLength: raw.count + 1)
         }
-        #expect(throws: WireFormatError("payload has 3 bytes after the end of the zlib stream")) {
+        #expect(throws: InflateFailure("payload has 3 bytes after the end of the zlib stream")) {
             try Zlib.inflate(compressed + [1, 2, 3], expectedLength: raw.count)
         }
-        #expect(throws: WireFormatError.self) { try Zlib.inflate(Array(compressed.prefix(10)), expectedLength: raw.count) }
+        #expect(throws: InflateFailure("payload is a truncated zlib stream")) { try Zlib.inflate(Array(compressed.prefix(10)), expectedLength: raw.count) }
+        var corrupt = compressed
+        corrupt[corrupt.count - 1] ^= 0xFF
+        #expect(throws: InflateFailure("payload is not valid zlib data (zlib status -3)")) { try Zlib.inflate(corrupt, expectedLength: raw.count) }
     }
 }
 

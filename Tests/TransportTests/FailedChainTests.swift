@@ -11,7 +11,9 @@ import X509
     static let caCertificate = try! Certificate(pemEncoded: authority.certificatePEM)
     static let now = Date()
 
-    static func leaf(of ca: RegionCertificates.Issued = authority, days: Int = 825, notBefore: Date = now.addingTimeInterval(-300)) throws -> (
+    static func leaf(
+        of ca: RegionCertificates.Issued = authority, days: Int = 825, notBefore: Date = now.addingTimeInterval(-300)
+    ) throws -> (
         der: [UInt8], serial: String
     ) {
         let issued = try RegionCertificates.issue(
