@@ -2,6 +2,7 @@ import Foundation
 import Replica
 import SyncCore
 import TestSupport
+import Testing
 import Topology
 
 #if canImport(Glibc)
@@ -149,9 +150,17 @@ final class LiveRegion: @unchecked Sendable {
     }
 
     /// Stops a node: SIGTERM for a clean stop, SIGKILL for a crash.
-    func stop(_ node: String, signal: Int32 = SIGTERM) {
+    /// Sends `signal` and waits for the node to exit. A node that ignores SIGTERM for `seconds`
+    /// fails the test and is killed, so a hung shutdown cannot hang the suite.
+    func stop(_ node: String, signal: Int32 = SIGTERM, seconds: Double = 30) {
         guard let process = processes[node], process.isRunning else { return }
         kill(process.processIdentifier, signal)
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning, Date() < deadline { usleep(20_000) }
+        if process.isRunning {
+            Issue.record("\(node) did not exit within \(seconds) s of signal \(signal); killed it")
+            kill(process.processIdentifier, SIGKILL)
+        }
         process.waitUntilExit()
     }
 
