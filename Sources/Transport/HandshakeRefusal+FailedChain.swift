@@ -7,8 +7,8 @@ extension HandshakeRefusal {
     ///
     /// BoringSSL reports every failed chain check as one code, `CERTIFICATE_VERIFY_FAILED`.
     /// The certificate the peer sent tells them apart: one the region CA signed that is
-    /// outside its validity period needs a renewed certificate (or a corrected clock), while
-    /// one the CA did not sign is a stranger.
+    /// outside its validity period needs a renewed certificate (or a corrected clock), a current
+    /// one points at the CA's own validity, while one the CA did not sign is a stranger.
     ///
     /// - Parameters:
     ///   - leafDER: the peer's certificate as sent, or nil when it could not be read.
@@ -31,6 +31,17 @@ extension HandshakeRefusal {
             return HandshakeRefusal(
                 .certificateNotYetValid,
                 "\(named) is not valid before \(Self.utc(leaf.notValidBefore)); check this node's clock (now \(Self.utc(now)))"
+            )
+        }
+        // The leaf is current, so the CA this node trusts may be the one out of date.
+        if now > authority.notValidAfter {
+            return HandshakeRefusal(
+                .expiredCertificate, "the region CA certificate this node trusts expired at \(Self.utc(authority.notValidAfter)); the region needs a new CA")
+        }
+        if now < authority.notValidBefore {
+            return HandshakeRefusal(
+                .certificateNotYetValid,
+                "the region CA certificate this node trusts is not valid before \(Self.utc(authority.notValidBefore)); check this node's clock (now \(Self.utc(now)))"
             )
         }
         return HandshakeRefusal(

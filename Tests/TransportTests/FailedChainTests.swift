@@ -55,4 +55,13 @@ import X509
         #expect(refusal.code == .untrustedCertificate)
         #expect(refusal.reason.contains("signed by the region CA but BoringSSL refused it"), "\(refusal.reason)")
     }
+
+    @Test func aCurrentCertificateUnderAnExpiredCAPointsAtTheCA() throws {
+        let oldCA = try RegionCertificates.makeAuthority(name: "test CA", days: 1, now: Self.now.addingTimeInterval(-40 * 86_400))
+        let current = try Self.leaf(of: oldCA, notBefore: Self.now.addingTimeInterval(-30 * 86_400))
+        let refusal = HandshakeRefusal.failedChain(
+            leafDER: current.der, authority: try Certificate(pemEncoded: oldCA.certificatePEM), now: Self.now)
+        #expect(refusal.code == .expiredCertificate)
+        #expect(refusal.reason.hasPrefix("the region CA certificate this node trusts expired at "), "\(refusal.reason)")
+    }
 }
