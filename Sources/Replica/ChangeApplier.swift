@@ -106,7 +106,12 @@ struct ChangeApplier {
         }
         guard db.changesCount > 0 else { return false }
         // The new row holds exactly the accepted values, so they are indexed without reading it back.
-        try reindexNames(kind: kind, id: id, values: values)
+        if !kind.searchableFields.isEmpty {
+            let keys = NameIndex.keys(kind: kind, values: values)
+            if try !NameIndex.insertNew(kind: kind, id: id, keys: keys, db: db) {
+                try NameIndex.set(kind: kind, id: id, keys: keys, db: db)
+            }
+        }
         return true
     }
 
@@ -176,7 +181,7 @@ struct ChangeApplier {
         return exist
     }
 
-    /// Keeps the record's folded search keys in `name_key`; triggers feed the FTS5 index.
+    /// Brings the record's search keys in `name_key` and `name_index` up to date with its row.
     func reindexNames(kind: RecordKind, id: String) throws {
         guard !kind.searchableFields.isEmpty else { return }
         let columns = kind.searchableFields.map { "\"\($0)\"" }.joined(separator: ", ")
@@ -185,32 +190,7 @@ struct ChangeApplier {
         }
         var values: [String: String] = [:]
         for field in kind.searchableFields { values[field] = row[field] }
-        try reindexNames(kind: kind, id: id, values: values)
-    }
-
-    /// `reindexNames` from the record's searchable values, known to the caller.
-    private func reindexNames(kind: RecordKind, id: String, values: [String: String]) throws {
-        guard !kind.searchableFields.isEmpty else { return }
-        var keys: [String] = []
-        for field in kind.searchableFields {
-            if let value = values[field] {
-                keys += kind.identifierFields.contains(field) ? NameFolding.identifierKeys(value) : NameFolding.keys(value)
-            }
-        }
-        if keys.isEmpty {
-            try db.cachedStatement(sql: "DELETE FROM name_key WHERE record_id = ?").execute(arguments: [id])
-        } else {
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO name_key (kind, record_id, keys) VALUES (?, ?, ?)
-                    ON CONFLICT (record_id) DO UPDATE SET keys = excluded.keys WHERE keys != excluded.keys
-                    """
-            ).executeBinding { binder in
-                binder.bind(kind.rawValue)
-                binder.bind(id)
-                binder.bind(keys.joined(separator: " "))
-            }
-        }
+        try NameIndex.set(kind: kind, id: id, keys: NameIndex.keys(kind: kind, values: values), db: db)
     }
 
     private static func isAllowed(_ value: String?, _ spec: FieldSpec) -> Bool {
@@ -275,7 +255,7 @@ struct ChangeApplier {
     private mutating func purge(kind: RecordKind, id: String) throws {
         try db.execute(sql: "DELETE FROM \"\(kind.rawValue)\" WHERE id = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM orphan_change WHERE kind = ? AND record_id = ?", arguments: [kind.rawValue, id])
-        try db.execute(sql: "DELETE FROM name_key WHERE record_id = ?", arguments: [id])
+        try NameIndex.remove(id: id, db: db)
         erased.append(ErasedRecord(kind: kind.rawValue, id: id))
     }
 }

@@ -7,7 +7,7 @@ import SyncCore
 /// add the next number.
 enum ReplicaSchema {
     /// The schema version written to `PRAGMA user_version` by the last migration.
-    static let version = 7
+    static let version = 8
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -39,10 +39,25 @@ enum ReplicaSchema {
         }
         migrator.registerMigration("4-identifier-keys") { db in
             // Plates, VINs and numbers gain a key without spaces, so they match ignoring them.
-            let applier = ChangeApplier(db: db, origin: "", group: "")
+            // Until migration 8, triggers on `name_key` kept `name_index` in step.
+            let upsert = try db.makeStatement(
+                sql: """
+                    INSERT INTO name_key (kind, record_id, keys) VALUES (?, ?, ?)
+                    ON CONFLICT (record_id) DO UPDATE SET keys = excluded.keys WHERE keys != excluded.keys
+                    """
+            )
             for kind in RecordKind.allCases where !kind.identifierFields.isEmpty {
-                for id in try String.fetchAll(db, sql: "SELECT id FROM \"\(kind.rawValue)\"") {
-                    try applier.reindexNames(kind: kind, id: id)
+                let columns = (["id"] + kind.searchableFields).map { "\"\($0)\"" }.joined(separator: ", ")
+                for row in try Row.fetchAll(db, sql: "SELECT \(columns) FROM \"\(kind.rawValue)\"") {
+                    var values: [String: String] = [:]
+                    for field in kind.searchableFields { values[field] = row[field] }
+                    let keys = NameIndex.keys(kind: kind, values: values)
+                    let id: String = row["id"]
+                    if keys.isEmpty {
+                        try db.execute(sql: "DELETE FROM name_key WHERE record_id = ?", arguments: [id])
+                    } else {
+                        try upsert.execute(arguments: [kind.rawValue, id, keys])
+                    }
                 }
             }
             try db.execute(sql: "PRAGMA user_version = 4")
@@ -86,6 +101,18 @@ enum ReplicaSchema {
         migrator.registerMigration("7-field-clocks-in-record") { db in
             try moveFieldClocksIntoRecords(db)
             try db.execute(sql: "DROP TABLE field_clock; PRAGMA user_version = 7")
+        }
+        migrator.registerMigration("8-name-index-without-triggers") { db in
+            // `NameIndex` writes `name_index` itself from now on; the index already matches
+            // `name_key`, so nothing is rebuilt.
+            try db.execute(
+                sql: """
+                    DROP TRIGGER name_key_insert;
+                    DROP TRIGGER name_key_delete;
+                    DROP TRIGGER name_key_update;
+                    PRAGMA user_version = 8;
+                    """
+            )
         }
         return migrator
     }

@@ -1,0 +1,81 @@
+import GRDB
+import Records
+
+/// A record's folded search keys, held in `name_key` and indexed by the FTS5 table
+/// `name_index`, whose external content `name_key` is.
+///
+/// The two are kept in step by explicit statements, not by triggers (migration 8 dropped them).
+/// A statement that fires a trigger writing to a virtual table runs inside a statement
+/// savepoint, and FTS5 flushes its pending terms to a new index segment at every savepoint.
+/// With triggers, each record written made its own segment, and merging those segments was
+/// about a third of an import's time.
+enum NameIndex {
+    /// The keys a record with these searchable values is found by: every spelling variant of
+    /// its names, and identifiers with and without spaces.
+    static func keys(kind: RecordKind, values: [String: String]) -> String {
+        var keys: [String] = []
+        for field in kind.searchableFields {
+            if let value = values[field] {
+                keys += kind.identifierFields.contains(field) ? NameFolding.identifierKeys(value) : NameFolding.keys(value)
+            }
+        }
+        return keys.joined(separator: " ")
+    }
+
+    /// Indexes a record just created. Returns false, writing nothing, when the record already
+    /// has keys; ``set(kind:id:keys:db:)`` then replaces them.
+    static func insertNew(kind: RecordKind, id: String, keys: String, db: Database) throws -> Bool {
+        guard !keys.isEmpty else { return true }
+        try db.cachedStatement(sql: "INSERT INTO name_key (kind, record_id, keys) VALUES (?, ?, ?) ON CONFLICT (record_id) DO NOTHING")
+            .executeBinding { binder in
+                binder.bind(kind.rawValue)
+                binder.bind(id)
+                binder.bind(keys)
+            }
+        guard db.changesCount > 0 else { return false }
+        try indexTokens(rowID: db.lastInsertedRowID, keys: keys, db: db)
+        return true
+    }
+
+    /// Makes `keys` the record's keys, whatever it had: empty keys remove it from the index.
+    static func set(kind: RecordKind, id: String, keys: String, db: Database) throws {
+        guard let current = try Row.fetchOne(db.cachedStatement(sql: "SELECT rowid, keys FROM name_key WHERE record_id = ?"), arguments: [id])
+        else {
+            // No row, so the insert cannot meet one.
+            _ = try insertNew(kind: kind, id: id, keys: keys, db: db)
+            return
+        }
+        let rowID: Int64 = current["rowid"]
+        let currentKeys: String = current["keys"]
+        guard currentKeys != keys else { return }
+        try unindexTokens(rowID: rowID, keys: currentKeys, db: db)
+        if keys.isEmpty {
+            try db.cachedStatement(sql: "DELETE FROM name_key WHERE rowid = ?").execute(arguments: [rowID])
+        } else {
+            try db.cachedStatement(sql: "UPDATE name_key SET keys = ? WHERE rowid = ?").execute(arguments: [keys, rowID])
+            try indexTokens(rowID: rowID, keys: keys, db: db)
+        }
+    }
+
+    /// Removes a record from the index. Its tokens stay in older index segments until the
+    /// index is optimized, which erasure does.
+    static func remove(id: String, db: Database) throws {
+        guard let current = try Row.fetchOne(db.cachedStatement(sql: "SELECT rowid, keys FROM name_key WHERE record_id = ?"), arguments: [id])
+        else { return }
+        let rowID: Int64 = current["rowid"]
+        try unindexTokens(rowID: rowID, keys: current["keys"], db: db)
+        try db.cachedStatement(sql: "DELETE FROM name_key WHERE rowid = ?").execute(arguments: [rowID])
+    }
+
+    private static func indexTokens(rowID: Int64, keys: String, db: Database) throws {
+        try db.cachedStatement(sql: "INSERT INTO name_index (rowid, keys) VALUES (?, ?)").executeBinding { binder in
+            binder.bind(rowID)
+            binder.bind(keys)
+        }
+    }
+
+    /// FTS5's delete command for external content: it must be given the very keys indexed.
+    private static func unindexTokens(rowID: Int64, keys: String, db: Database) throws {
+        try db.cachedStatement(sql: "INSERT INTO name_index (name_index, rowid, keys) VALUES ('delete', ?, ?)").execute(arguments: [rowID, keys])
+    }
+}
