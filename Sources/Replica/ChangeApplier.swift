@@ -188,9 +188,7 @@ struct ChangeApplier {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(columns) FROM \"\(kind.rawValue)\" WHERE id = ?"), arguments: [id]) else {
             return
         }
-        var values: [String: String] = [:]
-        for field in kind.searchableFields { values[field] = row[field] }
-        try NameIndex.set(kind: kind, id: id, keys: NameIndex.keys(kind: kind, values: values), db: db)
+        try NameIndex.set(kind: kind, id: id, keys: NameIndex.keys(kind: kind, row: row), db: db)
     }
 
     private static func isAllowed(_ value: String?, _ spec: FieldSpec) -> Bool {

@@ -22,6 +22,13 @@ enum NameIndex {
         return keys.joined(separator: " ")
     }
 
+    /// `keys(kind:values:)` of a record row that holds the kind's searchable columns.
+    static func keys(kind: RecordKind, row: Row) -> String {
+        var values: [String: String] = [:]
+        for field in kind.searchableFields { values[field] = row[field] }
+        return keys(kind: kind, values: values)
+    }
+
     /// Indexes a record just created. Returns false, writing nothing, when the record already
     /// has keys; ``set(kind:id:keys:db:)`` then replaces them.
     static func insertNew(kind: RecordKind, id: String, keys: String, db: Database) throws -> Bool {

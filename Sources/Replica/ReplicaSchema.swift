@@ -49,9 +49,7 @@ enum ReplicaSchema {
             for kind in RecordKind.allCases where !kind.identifierFields.isEmpty {
                 let columns = (["id"] + kind.searchableFields).map { "\"\($0)\"" }.joined(separator: ", ")
                 for row in try Row.fetchAll(db, sql: "SELECT \(columns) FROM \"\(kind.rawValue)\"") {
-                    var values: [String: String] = [:]
-                    for field in kind.searchableFields { values[field] = row[field] }
-                    let keys = NameIndex.keys(kind: kind, values: values)
+                    let keys = NameIndex.keys(kind: kind, row: row)
                     let id: String = row["id"]
                     if keys.isEmpty {
                         try db.execute(sql: "DELETE FROM name_key WHERE record_id = ?", arguments: [id])

@@ -95,9 +95,7 @@ import Testing
             for kind in RecordKind.allCases where !kind.searchableFields.isEmpty {
                 let columns = (["id"] + kind.searchableFields).map { "\"\($0)\"" }.joined(separator: ", ")
                 for row in try Row.fetchAll(db, sql: "SELECT \(columns) FROM \"\(kind.rawValue)\"") {
-                    var values: [String: String] = [:]
-                    for field in kind.searchableFields { values[field] = row[field] }
-                    let keys = NameIndex.keys(kind: kind, values: values)
+                    let keys = NameIndex.keys(kind: kind, row: row)
                     if !keys.isEmpty { expected[row["id"]] = keys }
                 }
             }
