@@ -182,7 +182,7 @@ struct ChangeApplier {
     }
 
     /// Brings the record's search keys in `name_key` and `name_index` up to date with its row.
-    func reindexNames(kind: RecordKind, id: String) throws {
+    private func reindexNames(kind: RecordKind, id: String) throws {
         guard !kind.searchableFields.isEmpty else { return }
         let columns = kind.searchableFields.map { "\"\($0)\"" }.joined(separator: ", ")
         guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(columns) FROM \"\(kind.rawValue)\" WHERE id = ?"), arguments: [id]) else {

@@ -46,32 +46,37 @@ enum NameIndex {
 
     /// Makes `keys` the record's keys, whatever it had: empty keys remove it from the index.
     static func set(kind: RecordKind, id: String, keys: String, db: Database) throws {
-        guard let current = try Row.fetchOne(db.cachedStatement(sql: "SELECT rowid, keys FROM name_key WHERE record_id = ?"), arguments: [id])
-        else {
+        guard let current = try indexed(id: id, db: db) else {
             // No row, so the insert cannot meet one.
             _ = try insertNew(kind: kind, id: id, keys: keys, db: db)
             return
         }
-        let rowID: Int64 = current["rowid"]
-        let currentKeys: String = current["keys"]
-        guard currentKeys != keys else { return }
-        try unindexTokens(rowID: rowID, keys: currentKeys, db: db)
+        guard current.keys != keys else { return }
         if keys.isEmpty {
-            try db.cachedStatement(sql: "DELETE FROM name_key WHERE rowid = ?").execute(arguments: [rowID])
+            try drop(current, db: db)
         } else {
-            try db.cachedStatement(sql: "UPDATE name_key SET keys = ? WHERE rowid = ?").execute(arguments: [keys, rowID])
-            try indexTokens(rowID: rowID, keys: keys, db: db)
+            try unindexTokens(rowID: current.rowID, keys: current.keys, db: db)
+            try db.cachedStatement(sql: "UPDATE name_key SET keys = ? WHERE rowid = ?").execute(arguments: [keys, current.rowID])
+            try indexTokens(rowID: current.rowID, keys: keys, db: db)
         }
     }
 
     /// Removes a record from the index. Its tokens stay in older index segments until the
     /// index is optimized, which erasure does.
     static func remove(id: String, db: Database) throws {
-        guard let current = try Row.fetchOne(db.cachedStatement(sql: "SELECT rowid, keys FROM name_key WHERE record_id = ?"), arguments: [id])
-        else { return }
-        let rowID: Int64 = current["rowid"]
-        try unindexTokens(rowID: rowID, keys: current["keys"], db: db)
-        try db.cachedStatement(sql: "DELETE FROM name_key WHERE rowid = ?").execute(arguments: [rowID])
+        guard let current = try indexed(id: id, db: db) else { return }
+        try drop(current, db: db)
+    }
+
+    /// The record's `name_key` row, nil when it has no keys.
+    private static func indexed(id: String, db: Database) throws -> (rowID: Int64, keys: String)? {
+        try Row.fetchOne(db.cachedStatement(sql: "SELECT rowid, keys FROM name_key WHERE record_id = ?"), arguments: [id])
+            .map { row in (row["rowid"], row["keys"]) }
+    }
+
+    private static func drop(_ current: (rowID: Int64, keys: String), db: Database) throws {
+        try unindexTokens(rowID: current.rowID, keys: current.keys, db: db)
+        try db.cachedStatement(sql: "DELETE FROM name_key WHERE rowid = ?").execute(arguments: [current.rowID])
     }
 
     private static func indexTokens(rowID: Int64, keys: String, db: Database) throws {
