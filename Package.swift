@@ -9,6 +9,8 @@ let package = Package(
         .library(name: "SyncCore", targets: ["SyncCore"]),
         .library(name: "Records", targets: ["Records"]),
         .library(name: "Replica", targets: ["Replica"]),
+        // Test support: preloaded with libfaketime by the clock-skew tests (Tests/FaketimeTimerfd).
+        .library(name: "FaketimeTimerfd", type: .dynamic, targets: ["FaketimeTimerfd"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
@@ -170,7 +172,10 @@ let package = Package(
             name: "TopologyTests",
             dependencies: ["Topology", "SyncCore"]
         ),
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "CTestSupport", path: "Tests/CTestSupport"),
+        .target(name: "TestSupport", dependencies: ["CTestSupport"], path: "Tests/TestSupport"),
+        .target(name: "FaketimeTimerfd", path: "Tests/FaketimeTimerfd"),
+        .executableTarget(name: "pccc-clock-probe", path: "Tests/ClockProbe"),
         .testTarget(
             name: "TransportTests",
             dependencies: [

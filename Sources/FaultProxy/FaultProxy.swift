@@ -7,7 +7,7 @@ import NIOPosix
 /// reset mid-stream) the caller changes at any time. The nodes' TLS runs end to end through it.
 public final class FaultProxy: Sendable {
     private let targetHost: String
-    private let targetPort: Int
+    private let targetPort: NIOLockedValueBox<Int>
     private let group: EventLoopGroup
     private let state = NIOLockedValueBox(State())
     private let server = NIOLockedValueBox<Channel?>(nil)
@@ -22,8 +22,14 @@ public final class FaultProxy: Sendable {
     /// A proxy to `targetHost:targetPort`; nothing listens until ``start(host:port:)``.
     public init(targetHost: String, targetPort: Int, group: EventLoopGroup) {
         self.targetHost = targetHost
-        self.targetPort = targetPort
+        self.targetPort = NIOLockedValueBox(targetPort)
         self.group = group
+    }
+
+    /// Forwards connections made from now on to `port` of the target host: for a proxy whose
+    /// port had to be known before its target's.
+    public func retarget(port: Int) {
+        targetPort.withLockedValue { $0 = port }
     }
 
     /// Listens on `host:port` (0 for a free port); returns the port.
@@ -81,7 +87,7 @@ public final class FaultProxy: Sendable {
         track(inbound)
         return ClientBootstrap(group: inbound.eventLoop)
             .channelOption(.autoRead, value: false)
-            .connect(host: targetHost, port: targetPort)
+            .connect(host: targetHost, port: targetPort.withLockedValue { $0 })
             .flatMapThrowing { [self] outbound in
                 track(outbound)
                 let toTarget = GlueHandler(direction: .toTarget, proxy: self)

@@ -89,21 +89,32 @@ public final class SyncNode: Sendable {
 
     private func bind() async throws -> NIOAsyncChannel<PeerChannel, Never> {
         let me = configuration.nodeID
-        let address = configuration.listenAddress ?? currentTopology.node(me)?.address ?? ""
-        guard let (host, port) = PeerDialer.split(address: address) else {
-            throw NodeError("the listen address \(address) is not host:port")
+        let socket: PeerListener.Socket
+        if let descriptor = configuration.inheritedListener {
+            socket = .inherited(descriptor: descriptor)
+        } else {
+            let address = configuration.listenAddress ?? currentTopology.node(me)?.address ?? ""
+            guard let (host, port) = PeerDialer.split(address: address) else {
+                throw NodeError("the listen address \(address) is not host:port")
+            }
+            socket = .bind(host: host, port: port)
         }
-        let server = try await PeerListener.bind(
-            host: host, port: port, group: eventLoops, credentials: configuration.credentials,
+        let server = try await PeerListener.listen(
+            on: socket, group: eventLoops, credentials: configuration.credentials,
             check: certificateCheck,
             maxFrameLength: configuration.maxFrameLength,
+            handshakeTimeout: handshakeTimeout,
             logger: logger
         )
-        let bound = server.channel.localAddress?.port ?? port
+        guard let address = server.channel.localAddress, let bound = address.port else {
+            throw NodeError("the listening socket has no TCP address")
+        }
         listeningPort.withLockedValue { $0 = bound }
-        logger.info("node \(me) listening on \(host):\(bound)")
+        logger.info("node \(me) listening on \(PeerChannel.describe(address))")
         return server
     }
+
+    private var handshakeTimeout: TimeAmount { .milliseconds(Int64(configuration.handshakeTimeoutMilliseconds)) }
 
     private func accept(_ server: NIOAsyncChannel<PeerChannel, Never>) async throws {
         try await server.executeThenClose { inbound in
@@ -132,6 +143,7 @@ public final class SyncNode: Sendable {
                         host: host, port: port, peer: peer, group: eventLoops, credentials: configuration.credentials,
                         check: certificateCheck,
                         maxFrameLength: configuration.maxFrameLength,
+                        handshakeTimeout: handshakeTimeout,
                         logger: logger
                     )
                     do {
@@ -270,7 +282,7 @@ public final class SyncNode: Sendable {
             let connections = sessions.withLockedValue { Array($0.values) }
             for connection in connections { connection.tick() }
             let now = ReplicaConfiguration.systemMilliseconds()
-            if now >= lastHeartbeat + 2_000 {
+            if now >= lastHeartbeat + configuration.heartbeatMilliseconds {
                 lastHeartbeat = now
                 let activity = connections.map { ($0.peer, $0.lastContact, $0.lastBatches) }
                 let acknowledged = connections.map { ($0.peer, $0.takeProgress()) }

@@ -12,12 +12,13 @@ public final class TopologyFileWatch: Sendable {
     private let logger: Logger
     private let lastText: NIOLockedValueBox<String?>
 
-    /// Watches `path` for `node`; the file's current text is taken as already in force.
-    public init(path: String, node: SyncNode, logger: Logger) {
+    /// Watches `path` for `node`, which was started with the file's text `inForce`: any other
+    /// text found later is a change.
+    public init(path: String, inForce: String?, node: SyncNode, logger: Logger) {
         self.path = path
         self.node = node
         self.logger = logger
-        lastText = NIOLockedValueBox(try? String(contentsOfFile: path, encoding: .utf8))
+        lastText = NIOLockedValueBox(inForce)
     }
 
     /// Polls until cancelled.

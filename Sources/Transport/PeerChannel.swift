@@ -23,6 +23,11 @@ public struct PeerChannel: Sendable {
     /// topology that revokes it closes the session.
     public var peerCertificateSerial: [UInt8] { serial.withLockedValue { $0 } }
 
+    /// How long a TLS handshake may take unless the node is told otherwise. A peer that stalls
+    /// it, or a link that lost its bytes, would otherwise hold the connection (and the node's
+    /// shutdown) for ever.
+    public static let defaultHandshakeTimeout = TimeAmount.seconds(10)
+
     /// Waits for the handshake and returns the verified peer node id; throws when the
     /// handshake or the certificate check failed.
     public func peerNodeID() async throws -> String {
@@ -42,11 +47,13 @@ public struct PeerChannel: Sendable {
         credentials: TLSCredentials,
         check: @escaping @Sendable () -> PeerCertificateCheck,
         maxFrameLength: Int,
+        handshakeTimeout: TimeAmount,
         logger: Logger,
         dialedAddress: String? = nil
     ) throws -> PeerChannel {
         // A dialing channel has no remote address yet when it is configured.
         let remote = dialedAddress ?? channel.remoteAddress.map(Self.describe) ?? "unknown address"
+        if role == .listener { logger.debug("connection from \(remote): TLS handshake started") }
         let acceptance = NIOLockedValueBox<PeerAcceptance?>(nil)
         let serial = NIOLockedValueBox<[UInt8]>([])
         let verify: _NIOAdditionalPeerCertificateVerificationCallback = { certificate, channel in
@@ -79,14 +86,18 @@ public struct PeerChannel: Sendable {
         let operations = channel.pipeline.syncOperations
         try operations.addHandler(tls)
         try operations.addHandler(
-            HandshakeWatch(promise: promise, acceptance: acceptance, authority: credentials.authority, remote: remote, logger: logger))
+            HandshakeWatch(
+                promise: promise, acceptance: acceptance, authority: credentials.authority, remote: remote, deadline: handshakeTimeout, logger: logger
+            )
+        )
         try operations.addHandler(ByteToMessageHandler(FrameDecoder(maxLength: maxFrameLength)))
         try operations.addHandler(MessageToByteHandler(FrameEncoder()))
         let async = try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
         return PeerChannel(channel: async, remoteAddress: remote, handshake: promise.futureResult, serial: serial)
     }
 
-    static func describe(_ address: SocketAddress) -> String {
+    /// `ip:port`, or `[ip]:port` for IPv6: how logs name a socket address.
+    public static func describe(_ address: SocketAddress) -> String {
         if let ip = address.ipAddress, let port = address.port {
             return address.protocol == .inet6 ? "[\(ip)]:\(port)" : "\(ip):\(port)"
         }
@@ -121,25 +132,27 @@ private final class HandshakeWatch: ChannelInboundHandler, Sendable {
     private let remote: String
     private let logger: Logger
     private let settled = NIOLockedValueBox(false)
+    /// How long the handshake may take.
+    private let timeout: TimeAmount
     private let deadline = NIOLockedValueBox<Scheduled<Void>?>(nil)
 
-    /// How long a TLS handshake may take. A peer that stalls it, or a link that lost its
-    /// bytes, would otherwise hold the connection (and the node's shutdown) for ever.
-    static let handshakeDeadline = TimeAmount.seconds(10)
-
-    init(promise: EventLoopPromise<String>, acceptance: NIOLockedValueBox<PeerAcceptance?>, authority: Certificate, remote: String, logger: Logger) {
+    init(
+        promise: EventLoopPromise<String>, acceptance: NIOLockedValueBox<PeerAcceptance?>, authority: Certificate, remote: String, deadline: TimeAmount,
+        logger: Logger
+    ) {
         self.promise = promise
         self.acceptance = acceptance
         self.authority = authority
         self.remote = remote
+        self.timeout = deadline
         self.logger = logger
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         let channel = context.channel
-        let scheduled = context.eventLoop.scheduleTask(in: Self.handshakeDeadline) { [self] in
+        let scheduled = context.eventLoop.scheduleTask(in: timeout) { [self] in
             guard !settled.withLockedValue({ $0 }) else { return }
-            fail(HandshakeRefusal(.incomplete, "the TLS handshake did not finish within \(Self.handshakeDeadline.nanoseconds / 1_000_000_000) s"))
+            fail(HandshakeRefusal(.incomplete, "the TLS handshake did not finish within \(Self.describe(timeout))"))
             channel.close(promise: nil)
         }
         deadline.withLockedValue { $0 = scheduled }
@@ -203,6 +216,12 @@ private final class HandshakeWatch: ChannelInboundHandler, Sendable {
         }
         Counter(label: "pccc_refused_handshakes_total", dimensions: [("reason", refusal.code.rawValue)]).increment()
         promise.fail(PeerRefused(refusal))
+    }
+
+    /// "10 s", or "500 ms" for a timeout that is not whole seconds.
+    static func describe(_ amount: TimeAmount) -> String {
+        let milliseconds = amount.nanoseconds / 1_000_000
+        return milliseconds % 1000 == 0 ? "\(milliseconds / 1000) s" : "\(milliseconds) ms"
     }
 
     /// BoringSSL's reason codes in words.

@@ -14,6 +14,7 @@ public enum PeerDialer {
         credentials: TLSCredentials,
         check: @escaping @Sendable () -> PeerCertificateCheck,
         maxFrameLength: Int = Frame.defaultMaxLength,
+        handshakeTimeout: TimeAmount = PeerChannel.defaultHandshakeTimeout,
         logger: Logger
     ) async throws -> PeerChannel {
         try await ClientBootstrap(group: group)
@@ -23,7 +24,7 @@ public enum PeerDialer {
                 channel.eventLoop.makeCompletedFuture {
                     try PeerChannel.configure(
                         channel, role: .dialer(expectedPeer: peer), credentials: credentials, check: check,
-                        maxFrameLength: maxFrameLength, logger: logger, dialedAddress: "\(host):\(port)"
+                        maxFrameLength: maxFrameLength, handshakeTimeout: handshakeTimeout, logger: logger, dialedAddress: "\(host):\(port)"
                     )
                 }
             }

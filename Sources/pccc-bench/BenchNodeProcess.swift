@@ -53,7 +53,12 @@ final class BenchNodeProcess {
         let folderURL = URL(fileURLWithPath: folder)
         let (topology, replica) = try BenchRegion.reopen(folder: folderURL, node: node)
         let syncNode = try BenchRegion.syncNode(node, replica: replica, folder: folderURL, topology: topology)
-        try await syncNode.run { port in emit("listening \(port)") }
+        let running = Task { try await syncNode.run { port in emit("listening \(port)") } }
+        // A benchmark killed outright takes its nodes with it.
+        let parentWatch = ParentProcessWatch.start { _ in running.cancel() }
+        let result = await running.result
+        parentWatch.cancel()
+        try result.get()
         throw BenchError("node \(node) stopped")
     }
 }

@@ -27,7 +27,8 @@ final class DemoNodes: @unchecked Sendable {
         for id in DemoRegion.nodeIDs {
             let process = Process()
             process.executableURL = executable
-            process.arguments = ["serve", "--data", region.folder(id), "--api", "127.0.0.1:\(region.apiPort(id))"]
+            // A demo killed outright (SIGKILL, a CI time limit) takes its nodes with it.
+            process.arguments = ["serve", "--data", region.folder(id), "--api", "127.0.0.1:\(region.apiPort(id))", "--stop-with-parent"]
             let output = Pipe()
             process.standardOutput = output
             if !FileManager.default.fileExists(atPath: region.logPath(id)) {

@@ -23,6 +23,24 @@ struct ServeCommand: AsyncParsableCommand {
     var api: String?
     @Option(help: "Drop a peer silent this many seconds (PINGs go out at a third of it, at most every 10 s); at least 3.")
     var peerTimeout = 45
+    @Option(help: "Close a connection whose TLS handshake has not finished after this many seconds (0.1 to 300).")
+    var handshakeTimeout = 10.0
+    @Option(
+        help: """
+            Record the node's heartbeat, its peers' acknowledgements and request receipts every this many seconds \
+            (0.1 to 2; status takes a node silent for 10 s as stopped).
+            """
+    )
+    var heartbeatInterval = 2.0
+    @Option(
+        help: """
+            Accept peers on this inherited file descriptor, a TCP socket already bound and listening \
+            (socket activation), instead of binding the listen address.
+            """
+    )
+    var listenFd: Int32?
+    @Flag(help: "Stop when the process that started this node ends, for scripts and supervisors that may be killed before they can stop it.")
+    var stopWithParent = false
 
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else {
@@ -31,32 +49,67 @@ struct ServeCommand: AsyncParsableCommand {
         guard peerTimeout >= 3 else {
             throw CLIError("--peer-timeout must be at least 3 seconds, not \(peerTimeout)")
         }
+        guard (0.1...300).contains(handshakeTimeout) else {
+            throw CLIError("--handshake-timeout must be from 0.1 to 300 seconds, not \(handshakeTimeout)")
+        }
+        guard (0.1...2).contains(heartbeatInterval) else {
+            throw CLIError("--heartbeat-interval must be from 0.1 to 2 seconds, not \(heartbeatInterval)")
+        }
+        if let listenFd {
+            guard listen == nil else { throw CLIError("--listen and --listen-fd cannot be used together") }
+            guard fcntl(listenFd, F_GETFD) != -1 else { throw CLIError("--listen-fd \(listenFd) is not an open file descriptor") }
+        }
         let apiAddress = try api.map(Self.loopbackAddress)
         let directory = NodeDirectory(data)
+        // The text in force before the node reads it: a change made while the node starts is
+        // then seen as a change by the watch, never taken as already loaded.
+        let topologyText = try? String(contentsOfFile: directory.topologyPath, encoding: .utf8)
         let (replica, topology) = try directory.openWithTopology()
         let credentials = try directory.credentials()
         let configuration = {
             var configuration = NodeConfiguration(
                 nodeID: replica.configuration.nodeID, topology: topology, credentials: credentials, listenAddress: listen
             )
+            configuration.inheritedListener = listenFd
             configuration.peerTimeoutMilliseconds = UInt64(peerTimeout) * 1000
             configuration.pingIntervalMilliseconds = min(configuration.pingIntervalMilliseconds, configuration.peerTimeoutMilliseconds / 3)
+            configuration.handshakeTimeoutMilliseconds = UInt64((handshakeTimeout * 1000).rounded())
+            configuration.heartbeatMilliseconds = UInt64((heartbeatInterval * 1000).rounded())
             return configuration
         }()
         var logger = Logger(label: "pccc.\(configuration.nodeID)") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = level
         let node = SyncNode(replica: replica, configuration: configuration, logger: logger)
+        let watch = TopologyFileWatch(path: directory.topologyPath, inForce: topologyText, node: node, logger: logger)
+        // Signals are handled before the node says it listens: whoever starts it may send SIGHUP
+        // or SIGTERM as soon as it reads that line, and must not kill it by the default action.
+        let running = RunningTasks()
+        let signals =
+            onSignals([SIGINT, SIGTERM]) { running.cancelAll() }
+            + onSignals([SIGHUP]) { [logger] in
+                logger.info("SIGHUP: reloading \(directory.topologyPath)")
+                watch.reload(force: true)
+            }
+        defer { signals.forEach { $0.cancel() } }
         let task = Task {
             try await node.run { port in
                 // Unbuffered, so a script waiting for this line sees it at once.
                 FileHandle.standardOutput.write(Data("node \(configuration.nodeID) listening on port \(port)\n".utf8))
             }
         }
-        let watch = TopologyFileWatch(path: directory.topologyPath, node: node, logger: logger)
+        running.add(task.cancel)
         let watching = Task { await watch.run() }
+        running.add(watching.cancel)
+        if stopWithParent {
+            let parentWatch = ParentProcessWatch.start { [logger] parent in
+                logger.warning("the process that started this node (pid \(parent)) has ended; stopping")
+                running.cancelAll()
+            }
+            running.add(parentWatch.cancel)
+        }
         let metrics = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics))
-        let serving = apiAddress.map { address in
+        if let address = apiAddress {
             let application = Application(
                 router: APIRouter.make(replica: replica, topology: { node.currentTopology }, metrics: { metrics.emitToBuffer() }),
                 configuration: .init(address: .hostname(address.host, port: address.port), serverName: "pccc"),
@@ -66,19 +119,9 @@ struct ServeCommand: AsyncParsableCommand {
                 },
                 logger: logger
             )
-            return Task { try await application.run() }
+            let serving = Task { try await application.run() }
+            running.add(serving.cancel)
         }
-        let signals =
-            onSignals([SIGINT, SIGTERM]) {
-                watching.cancel()
-                serving?.cancel()
-                task.cancel()
-            }
-            + onSignals([SIGHUP]) { [logger] in
-                logger.info("SIGHUP: reloading \(directory.topologyPath)")
-                watch.reload(force: true)
-            }
-        defer { signals.forEach { $0.cancel() } }
         do {
             try await task.value
         } catch {
