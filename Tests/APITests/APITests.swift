@@ -12,7 +12,7 @@ import Topology
 
 /// Every route of the HTTP API, each test run twice as Hummingbird's own tests do: against the
 /// router in memory and against a live server on 127.0.0.1.
-@Suite struct APITests {
+@Suite(.ownThread) struct APITests {
     /// Node `a` of a two-node network, in memory, with an admin `ana` and a staff member `bob`.
     struct Fixture {
         let replica: Replica
@@ -68,20 +68,25 @@ import Topology
         func object(_ method: HTTPRequest.Method, _ uri: String, _ body: Any? = nil, expect status: HTTPResponse.Status = .ok) async throws -> [String: Any] {
             let (got, object) = try await call(method, uri, body)
             #expect(got == status, "\(method) \(uri): \(String(describing: object))")
-            return object as? [String: Any] ?? [:]
+            guard let object = object as? [String: Any] else { throw TestFailure("\(method) \(uri) answered no JSON object: \(String(describing: object))") }
+            return object
         }
 
         func list(_ uri: String) async throws -> [[String: Any]] {
             let (status, object) = try await call(.get, uri)
             #expect(status == .ok, "GET \(uri): \(String(describing: object))")
-            return object as? [[String: Any]] ?? []
+            guard let list = object as? [[String: Any]] else { throw TestFailure("GET \(uri) answered no JSON list: \(String(describing: object))") }
+            return list
         }
 
         /// The message of an error answer, which must carry `status`.
         func error(_ method: HTTPRequest.Method, _ uri: String, _ body: Any? = nil, _ status: HTTPResponse.Status) async throws -> String {
             let (got, object) = try await call(method, uri, body)
             #expect(got == status, "\(method) \(uri)")
-            return ((object as? [String: Any])?["error"] as? [String: Any])?["message"] as? String ?? ""
+            guard let message = ((object as? [String: Any])?["error"] as? [String: Any])?["message"] as? String else {
+                throw TestFailure("\(method) \(uri) answered no error message: \(String(describing: object))")
+            }
+            return message
         }
     }
 

@@ -4,18 +4,12 @@ import Testing
 
 /// The admin's certificate and topology commands, run as the real executable; openssl (Debian's)
 /// checks the certificates independently.
-@Suite struct CertificateCommandTests {
+@Suite(.ownThread) struct CertificateCommandTests {
+    /// Runs `executable` to its end (two minutes at most); returns its status and its output,
+    /// standard error after standard output.
     static func run(_ executable: String, _ arguments: [String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+        let (status, output, error) = try ChildProcess.start(executable, arguments).finish(seconds: PCCCExecutable.runLimitSeconds)
+        return (status, output + error)
     }
 
     static func mode(_ path: String) throws -> Int {

@@ -1,8 +1,9 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Three real nodes in a chain a–b–c over mutual TLS on 127.0.0.1.
-@Suite(.serialized) struct ChainSyncTests {
+@Suite(.serialized, .ownThread) struct ChainSyncTests {
     @Test func aRegionRecordCrossesTwoHopsAndAGroupRecordNeverReachesANonMember() throws {
         let region = try LiveRegion(
             nodes: ["a", "b", "c"],

@@ -14,15 +14,11 @@ import Testing
 /// batches as fast as a makes them and while staff write at b through the CLI. After every
 /// kill its file passes `integrity_check`, holds only whole batches, has not lost a batch it
 /// held before, and holds every local write whose command exited 0.
-@Suite(.serialized) struct CrashLoopTests {
+@Suite(.serialized, .ownThread) struct CrashLoopTests {
     static let recordsPerBatch = 4
 
-    @Test func twoHundredKillsDuringApplyAndLocalWritesLoseNothing() async throws {
-        try await onOwnThread { try Self.run() }
-    }
-
-    /// Minutes of blocking work, run off Swift's cooperative pool.
-    static func run() throws {
+    /// Minutes of blocking work, which the suite's own thread carries.
+    @Test func twoHundredKillsDuringApplyAndLocalWritesLoseNothing() throws {
         let kills = Int(ProcessInfo.processInfo.environment["PCCC_CRASH_KILLS"] ?? "") ?? 200
         // b dials a, so each restart reconnects at once instead of waiting out a's backoff.
         let region = try LiveRegion(nodes: ["a", "b"], links: [LiveRegion.Link(from: "b", to: "a")], groups: ["region": ["a", "b"]])

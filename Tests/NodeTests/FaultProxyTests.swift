@@ -3,10 +3,11 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import TestSupport
 import Testing
 
 /// Each fault the chaos harness uses does what it says to real loopback TCP connections.
-@Suite struct FaultProxyTests {
+@Suite(.ownThread) struct FaultProxyTests {
     /// A loopback TCP server that keeps what it receives and answers each chunk with "ok".
     final class Sink: ChannelInboundHandler, Sendable {
         typealias InboundIn = ByteBuffer

@@ -2,12 +2,13 @@ import Foundation
 import Records
 import Replica
 import SyncCore
+import TestSupport
 import Testing
 import WireProtocol
 
 /// A peer with a valid certificate that sends what the protocol forbids gets ERROR and a
 /// closed connection; nothing it sent is stored and the node goes on serving.
-@Suite(.serialized) struct HostilePeerTests {
+@Suite(.serialized, .ownThread) struct HostilePeerTests {
     @Test func garbageOverlongFramesAndForgedBatchesAreAnsweredWithErrorAndNothingIsStored() async throws {
         let region = try LiveRegion(
             nodes: ["a", "b"],

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import TestSupport
 import Testing
 import Topology
 import WireProtocol
@@ -11,41 +12,27 @@ import WireProtocol
 /// Debian's own `openssl s_client`, not our TLS stack, tries to get in with every identity the
 /// region must refuse. The node answers none of them with a HELLO, closes, logs why and counts
 /// the refusal; a well-identified s_client gets a HELLO, which proves the harness can see one.
-@Suite(.serialized) struct OpenSSLClientTests {
-    /// What `openssl s_client` printed, and whether it ended before the wait ran out.
+@Suite(.serialized, .ownThread) struct OpenSSLClientTests {
+    /// What `openssl s_client` printed and how it exited.
     struct Session {
         let output: [UInt8]
         let error: String
         let status: Int32
-        let endedByItself: Bool
     }
 
     /// Runs `openssl s_client` against `port` with `options`, writing `send` and then keeping
-    /// the connection open (`-ign_eof`) until the node closes it or `seconds` pass.
-    static func sClient(port: Int, options: [String], send: [UInt8], seconds: Double = 8) throws -> Session {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = ["s_client", "-connect", "127.0.0.1:\(port)", "-ign_eof", "-quiet", "-verify_quiet"] + options
-        let input = Pipe()
-        let output = Pipe()
-        let error = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = error
-        try process.run()
-        try input.fileHandleForWriting.write(contentsOf: Data(send))
-        try input.fileHandleForWriting.close()
-        let deadline = Date().addingTimeInterval(seconds)
-        while process.isRunning, Date() < deadline { usleep(20_000) }
-        let endedByItself = !process.isRunning
-        if !endedByItself { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        return Session(
-            output: Array(output.fileHandleForReading.readDataToEndOfFile()),
-            error: String(decoding: error.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self),
-            status: process.terminationStatus,
-            endedByItself: endedByItself
+    /// the connection open (`-ign_eof`) until the node closes it, or, with `until`, until what
+    /// came back satisfies it; either must happen within `seconds`, or the run throws.
+    static func sClient(port: Int, options: [String], send: [UInt8], seconds: Double = 30, until: ((Data) -> Bool)? = nil) throws -> Session {
+        let client = try ChildProcess.start(
+            "/usr/bin/openssl", ["s_client", "-connect", "127.0.0.1:\(port)", "-ign_eof", "-quiet", "-verify_quiet"] + options, input: send
         )
+        if let until {
+            try client.waitForOutputBytes(seconds: seconds, until: until)
+            client.signal(SIGKILL)
+        }
+        let (status, _, error) = try client.finish(seconds: until == nil ? seconds : 10)
+        return Session(output: client.outputBytes, error: error, status: status)
     }
 
     @Test func opensslClientsWithoutAnAdmissibleIdentityAreRefused() throws {
@@ -63,7 +50,10 @@ import WireProtocol
         let opening = RawTLSClient.opening(node: "d")
 
         // The control: d's own certificate. The node's HELLO comes back on s_client's stdout.
-        let admitted = try Self.sClient(port: port, options: ["-tls1_3"] + ca + write(region.issued["d"]!, as: "d"), send: opening, seconds: 2)
+        let admitted = try Self.sClient(port: port, options: ["-tls1_3"] + ca + write(region.issued["d"]!, as: "d"), send: opening) { output in
+            var buffer = ByteBuffer(bytes: output)
+            return (try? Frame.next(from: &buffer, maxLength: Frame.defaultMaxLength)) != nil
+        }
         var received = ByteBuffer(bytes: admitted.output)
         let firstFrame = try Frame.next(from: &received, maxLength: Frame.defaultMaxLength)
         guard case .hello(let hello)? = try firstFrame.map(PeerMessage.init(frame:)) else {
@@ -95,7 +85,7 @@ import WireProtocol
             let lines = session.error.split(separator: "\n")
             let said = lines.first { $0.contains("alert") } ?? lines.last ?? ""
             print("openssl s_client, \(name): exit \(session.status), \(session.output.count) bytes back; \(said)")
-            #expect(session.endedByItself, "\(name): the node must close the connection")
+            // sClient returned, so the node closed the connection: s_client would not have.
             #expect(session.output.isEmpty, "\(name): the node must not speak to this client")
             #expect(session.status != 0, "\(name): s_client must see the refusal")
             try region.waitUntil("b to log why it refused \(name)", seconds: 5) {

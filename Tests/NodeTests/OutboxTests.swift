@@ -1,9 +1,10 @@
+import TestSupport
 import Testing
 import WireProtocol
 
 @testable import Node
 
-@Suite struct OutboxTests {
+@Suite(.ownThread) struct OutboxTests {
     static let stream = StreamID(origin: "a", group: "g")
 
     @Test func controlFramesGoBeforeBatchesAndRangesMerge() async {

@@ -5,17 +5,17 @@ import TestSupport
 import Testing
 
 /// Two nodes whose link runs through a proxy the test cuts and heals.
-@Suite(.serialized) struct PartitionTests {
+@Suite(.serialized, .ownThread) struct PartitionTests {
     @Test func conflictingWritesDuringAPartitionConvergeToTheMergeRulesWinner() async throws {
-        let group = MultiThreadedEventLoopGroup.singleton
-        let proxyPort = try LiveRegion.freePort()
+        // The proxy listens first, so the topology can send a to it; it learns b's port after.
+        let proxy = FaultProxy(targetHost: "127.0.0.1", targetPort: 0, group: MultiThreadedEventLoopGroup.singleton)
+        let proxyPort = try await proxy.start()
         let region = try LiveRegion(
             nodes: ["a", "b"],
             links: [LiveRegion.Link(from: "a", to: "b", viaPort: proxyPort)],
             groups: ["region": ["a", "b"]]
         )
-        let proxy = FaultProxy(targetHost: "127.0.0.1", targetPort: region.ports["b"]!, group: group)
-        _ = try await proxy.start(port: proxyPort)
+        proxy.retarget(port: region.ports["b"]!)
         try region.start("b")
         try region.start("a")
         let id = try region.addRecord(at: "a", group: "region", ["family_name": "Original", "given_name": "Ana"])
@@ -57,8 +57,8 @@ import Testing
         let healthy = try PCCCExecutable.run(["status", "--data", region.folder("a"), "--down-threshold", "0"])
         #expect(healthy.status == 0, "\(healthy.error)")
         try region.waitUntil("status to show batch times both ways", seconds: 5) {
-            let peer = (try region.status(at: "a")["peers"] as? [[String: Any]])?.first
-            return peer?["last_batch_in"] != nil && peer?["last_batch_out"] != nil
+            let peer = try region.peerEntry(at: "a", "b")
+            return peer["last_batch_in"] != nil && peer["last_batch_out"] != nil
         }
         #expect(try region.record(at: "b", newAtA) != nil)
         await proxy.stop()

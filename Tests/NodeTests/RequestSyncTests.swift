@@ -4,10 +4,11 @@ import Testing
 
 /// An information request between two real nodes: sent, received and acknowledged with a
 /// deadline, answered and closed, every step over mutual TLS.
-@Suite(.serialized) struct RequestSyncTests {
+@Suite(.serialized, .ownThread) struct RequestSyncTests {
     @Test func aRequestIsAcknowledgedWithItsDeadlineAnsweredAndClosedAcrossTheLink() throws {
         let region = try LiveRegion(nodes: ["a", "b"], links: [LiveRegion.Link(from: "a", to: "b")], groups: ["region": ["a", "b"]])
-        for node in ["b", "a"] { try region.start(node) }
+        // Receipts travel with the heartbeat: a fast one keeps the waits short.
+        for node in ["b", "a"] { try region.start(node, options: ["--heartbeat-interval", "0.2"]) }
         try region.waitUntil("the a–b session", seconds: 10) { try region.isConnected("a", to: "b") }
         let subject = try region.addRecord(at: "a", group: "region", ["family_name": "Ђорђевић"])
         let request = try region.pccc([
@@ -17,7 +18,10 @@ import Testing
 
         func requests(at node: String, _ flags: [String] = []) throws -> [[String: Any]] {
             let output = try region.pccc(["request", "list", "--data", region.folder(node), "--json"] + flags)
-            return try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]] ?? []
+            guard let list = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]] else {
+                throw TestFailure("request list at \(node) printed no JSON list: \(output)")
+            }
+            return list
         }
         // b acknowledges on its own (its heartbeat), and the acknowledgement travels back to a.
         try region.waitUntil("the acknowledgement at a", seconds: 10) {

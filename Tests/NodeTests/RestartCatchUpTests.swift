@@ -2,6 +2,7 @@ import Foundation
 import Records
 import Replica
 import SyncCore
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -9,7 +10,7 @@ import Testing
 #endif
 
 /// A node killed in the middle of a long catch-up resumes from its stream heads.
-@Suite(.serialized) struct RestartCatchUpTests {
+@Suite(.serialized, .ownThread) struct RestartCatchUpTests {
     static let batchCount: UInt64 = 10_000
 
     @Test func aNodeKilledMidCatchUpResumesWithNoBatchTwiceAndNoneSkipped() throws {

@@ -1,9 +1,10 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `pccc serve --api` as staff use it: two real nodes over mutual TLS, a record created through
 /// one node's HTTP API and read through the other's, with the sync visible in /metrics.
-@Suite(.serialized) struct ServeAPITests {
+@Suite(.serialized, .ownThread) struct ServeAPITests {
     @Test func aRecordPostedAtOneNodesAPIIsReadAtTheOthersAndTheMetricsCountTheBatches() throws {
         let region = try LiveRegion(nodes: ["a", "b"], links: [LiveRegion.Link(from: "a", to: "b")], groups: ["region": ["a", "b"]])
         try region.start("b", api: true)

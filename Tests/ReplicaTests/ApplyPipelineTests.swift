@@ -1,10 +1,11 @@
 import Records
 import Replica
 import SyncCore
+import TestSupport
 import Testing
 
 /// The receive order of DESIGN §4: every refusal leaves the replica unchanged.
-@Suite struct ApplyPipelineTests {
+@Suite(.ownThread) struct ApplyPipelineTests {
     let region: TestRegion
     let batch: SignedBatch
 

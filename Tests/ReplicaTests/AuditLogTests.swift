@@ -7,7 +7,7 @@ import SyncCore
 import TestSupport
 import Testing
 
-@Suite struct AuditLogTests {
+@Suite(.ownThread) struct AuditLogTests {
     /// A node with a real file and six audit entries: the first admin, a create with a
     /// purpose, a change, a consultation, a search and an erasure.
     struct AuditedNode {

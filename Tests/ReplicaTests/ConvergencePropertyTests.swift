@@ -1,11 +1,12 @@
 import Foundation
 import PropertyBased
+import TestSupport
 import Testing
 
 /// Random histories on 3–5 replicas, delivered in random orders with duplicates, converge to
 /// identical digests in every group. A failure prints the seed; replay it with
 /// `PCCC_SCENARIO_SEED=<seed> swift test --filter replaysOneSeed`.
-@Suite struct ConvergencePropertyTests {
+@Suite(.ownThread) struct ConvergencePropertyTests {
     static let cases = Int(ProcessInfo.processInfo.environment["PCCC_PROPERTY_CASES"] ?? "") ?? 1000
 
     @Test func randomHistoriesConvergeInEveryDeliveryOrder() async {

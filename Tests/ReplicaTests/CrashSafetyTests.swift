@@ -12,7 +12,7 @@ import Testing
 
 /// A `pccc pull` process killed with SIGKILL while applying a long series of batches leaves a
 /// file that passes `PRAGMA integrity_check` and holds only whole batches.
-@Suite struct CrashSafetyTests {
+@Suite(.ownThread) struct CrashSafetyTests {
     static let batchCount = 1500
     static let recordsPerBatch = 4
 
@@ -55,10 +55,10 @@ import Testing
             ])
             usleep(UInt32.random(in: 150_000...900_000, using: &rng))
             if pull.isRunning {
-                kill(pull.processIdentifier, SIGKILL)
+                kill(pull.pid, SIGKILL)
                 kills += 1
             }
-            pull.waitUntilExit()
+            try pull.wait(seconds: PCCCExecutable.runLimitSeconds)
             try Self.checkWholeBatches(targetPath)
         }
         #expect(kills > 0, "no pull was still running when killed; the test did not test a crash")

@@ -1,12 +1,13 @@
 import Foundation
 import GRDB
+import TestSupport
 import Testing
 
 @testable import Replica
 
 /// `executeBinding` replaces GRDB's argument binding on the hot inserts, so it must store
 /// exactly what `execute(arguments:)` would, and fail as loudly.
-@Suite struct DirectBindingTests {
+@Suite(.ownThread) struct DirectBindingTests {
     let database: DatabaseQueue
 
     init() throws {

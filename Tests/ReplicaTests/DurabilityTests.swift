@@ -6,7 +6,7 @@ import Testing
 
 /// A replica file acknowledges a write only once it is on disk: its writer connection runs
 /// with `synchronous=FULL` and `secure_delete`, whatever GRDB sets when it turns WAL on.
-@Suite struct DurabilityTests {
+@Suite(.ownThread) struct DurabilityTests {
     @Test func theWriterSyncsEveryCommitAndOverwritesErasedPages() throws {
         let folder = try TemporaryDirectory()
         let region = try TestRegion(nodes: ["centre"], directory: folder.url)

@@ -8,7 +8,7 @@ import Testing
 
 /// After an erasure, no table and no stored payload of any replica holds the record's values,
 /// and the redacted batches still verify and apply elsewhere.
-@Suite struct ErasureScrubTests {
+@Suite(.ownThread) struct ErasureScrubTests {
     static let secrets = ["Zzyzxović", "Secretname", "Hidden Street 17", "PLATE-QX-991", "Seen at the lake"]
 
     @Test func noTableAndNoStoredPayloadKeepsAnErasedRecordsValues() throws {

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Records
 import SyncCore
+import TestSupport
 import Testing
 
 @testable import Replica
@@ -9,7 +10,7 @@ import Testing
 /// A record's field stamps are one value in its row: the encoding must give back exactly the
 /// stamps put in, be the same bytes whatever order they were set in, and refuse what it did not
 /// write.
-@Suite struct FieldClocksTests {
+@Suite(.ownThread) struct FieldClocksTests {
     static let early = WriteStamp(hlc: HybridTimestamp(milliseconds: 1_900_000_000_000, counter: 0), origin: "mk-tabanovce")
     static let tie = WriteStamp(hlc: HybridTimestamp(milliseconds: 1_900_000_000_000, counter: 0), origin: "rs-presevo")
     static let late = WriteStamp(hlc: HybridTimestamp(milliseconds: 1_900_000_000_500, counter: 3), origin: "bg-kulata")

@@ -3,6 +3,7 @@ import Foundation
 import Records
 import Replica
 import SyncCore
+import TestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -10,7 +11,7 @@ import Testing
 #endif
 
 /// Compression bombs are refused, validly signed or not, without inflating them in full.
-@Suite struct InflateLimitTests {
+@Suite(.ownThread) struct InflateLimitTests {
     /// Streams `total` zero bytes through deflate with a small input buffer, so the bomb is
     /// built without ever holding its inflated size in memory.
     static func zeroBomb(inflatedSize total: Int) -> [UInt8] {

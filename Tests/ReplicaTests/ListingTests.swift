@@ -2,9 +2,10 @@ import Foundation
 import Records
 import Replica
 import SyncCore
+import TestSupport
 import Testing
 
-@Suite struct ListingTests {
+@Suite(.ownThread) struct ListingTests {
     /// a, b and c share `region`; a and b also share `ab`.
     static func region() throws -> TestRegion {
         try TestRegion(nodes: ["a", "b", "c"], groups: ["region": ["a", "b", "c"], "ab": ["a", "b"]])

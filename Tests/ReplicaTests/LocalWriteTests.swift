@@ -6,7 +6,7 @@ import TestSupport
 import Testing
 
 /// Local writes: one transaction is one batch, chained; refused writes change nothing.
-@Suite struct LocalWriteTests {
+@Suite(.ownThread) struct LocalWriteTests {
     @Test func eachTransactionIsOneBatchChainedToThePrevious() throws {
         let region = try TestRegion(nodes: ["aa-one"])
         let replica = region["aa-one"]

@@ -1,10 +1,11 @@
 import Records
 import Replica
 import SyncCore
+import TestSupport
 import Testing
 
 /// One named test per merge class and erasure case, across real replicas exchanging batches.
-@Suite struct MergeRuleScenarioTests {
+@Suite(.ownThread) struct MergeRuleScenarioTests {
     @Test func concurrentLWWWritesWithEqualHLCResolveByOriginID() throws {
         let region = try TestRegion(nodes: ["aa-one", "bb-two"])
         let id = try region["aa-one"].create(.person, in: "region", [FieldWrite("family_name", "Original")])

@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Records
 import SyncCore
+import TestSupport
 import Testing
 
 @testable import Replica
@@ -9,7 +10,7 @@ import Testing
 /// `name_key` and the FTS5 index over it are written by `NameIndex`, not by triggers: after
 /// local creates, received creates, merged updates, cleared names and erasures, every live
 /// record's keys, and nothing else, are in the index.
-@Suite struct NameIndexTests {
+@Suite(.ownThread) struct NameIndexTests {
     static let families = ["Đorđević", "Hoxha", "Петровић", "Nikolovski", "Çela", "Müller"]
 
     @Test func theIndexHoldsExactlyEachLiveRecordsKeysThroughCreatesMergesAndErasures() throws {

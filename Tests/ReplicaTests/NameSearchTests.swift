@@ -1,11 +1,12 @@
 import Records
 import Replica
 import SyncCore
+import TestSupport
 import Testing
 
 /// Name search through the real FTS5 index: spellings of one name in different scripts find
 /// each other, both ways; different names do not.
-@Suite struct NameSearchTests {
+@Suite(.ownThread) struct NameSearchTests {
     /// Pairs of spellings of one name: (stored, searched). Each is tested both ways.
     static let samePerson: [(String, String)] = [
         ("Ђорђевић", "Đorđević"), ("Ђорђевић", "Djordjevic"), ("Ђорђевић", "Dordevic"), ("Đorđević", "Djordjevic"),

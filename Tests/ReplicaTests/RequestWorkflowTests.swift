@@ -2,9 +2,10 @@ import Foundation
 import Records
 import Replica
 import SyncCore
+import TestSupport
 import Testing
 
-@Suite struct RequestWorkflowTests {
+@Suite(.ownThread) struct RequestWorkflowTests {
     static let hour: UInt64 = 3_600_000
 
     /// Three centres; `a` asks `b`; `c` is in the group but is not asked.

@@ -2,7 +2,7 @@ import Foundation
 import TestSupport
 import Testing
 
-@Suite struct SearchCommandTests {
+@Suite(.ownThread) struct SearchCommandTests {
     @Test func searchFindsACyrillicNameByItsASCIISpelling() throws {
         let directory = try TemporaryDirectory()
         let topology = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

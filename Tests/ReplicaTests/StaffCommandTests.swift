@@ -4,7 +4,7 @@ import TestSupport
 import Testing
 
 /// The staff commands through the real `pccc` executable on a real node folder.
-@Suite struct StaffCommandTests {
+@Suite(.ownThread) struct StaffCommandTests {
     struct Node {
         let directory: TemporaryDirectory
         let data: String

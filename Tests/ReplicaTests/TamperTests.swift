@@ -1,10 +1,11 @@
 import Records
 import Replica
 import SyncCore
+import TestSupport
 import Testing
 
 /// Flipping any single byte of a stored batch makes apply refuse it and change nothing.
-@Suite struct TamperTests {
+@Suite(.ownThread) struct TamperTests {
     @Test func everySingleByteFlipIsRefused() throws {
         let region = try TestRegion(nodes: ["sender", "receiver"])
         let batch = try region["sender"].transact(in: "region") { transaction in

@@ -15,18 +15,9 @@ public enum PCCCExecutable {
         }
     }
 
-    /// This process's environment with `additions` on top; nil (inherit it as is) when there are
-    /// none.
-    public static func environment(adding additions: [String: String]) -> [String: String]? {
-        additions.isEmpty ? nil : ProcessInfo.processInfo.environment.merging(additions) { $1 }
-    }
-
-    /// The environment that runs a process under libfaketime (Debian's `faketime` package)
-    /// with its wall clock moved by `offset`, such as "+1h" or "+55m". The monotonic clock is
-    /// left alone: timers (Task.sleep, NIO's scheduled tasks) must keep real time.
-    public static func fakeClock(_ offset: String) -> [String: String] {
-        ["LD_PRELOAD": "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1", "FAKETIME": offset, "FAKETIME_DONT_FAKE_MONOTONIC": "1"]
-    }
+    /// How long one command-line run may take before the test calls it hung: minutes, for a
+    /// shared machine, not the fraction of a second a run takes.
+    public static let runLimitSeconds = 120.0
 
     /// A finished run.
     public struct Result: Sendable {
@@ -38,25 +29,17 @@ public enum PCCCExecutable {
         public let error: String
     }
 
-    /// Runs to completion; `environment` adds to (or overrides) this process's environment.
-    public static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Result {
-        let process = try start(arguments, environment: environment)
-        let output = try (process.standardOutput as! Pipe).fileHandleForReading.readToEnd() ?? Data()
-        let error = try (process.standardError as! Pipe).fileHandleForReading.readToEnd() ?? Data()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self), error: String(decoding: error, as: UTF8.self))
+    /// Runs to completion; `environment` adds to (or overrides) this process's environment. A run
+    /// that outlasts `seconds` is killed and throws.
+    public static func run(_ arguments: [String], environment: [String: String] = [:], seconds: Double = runLimitSeconds) throws -> Result {
+        let child = try start(arguments, environment: environment)
+        let (status, output, error) = try child.finish(seconds: seconds)
+        return Result(status: status, output: output, error: error)
     }
 
     /// Starts without waiting; `environment` adds to (or overrides) this process's environment.
-    public static func start(_ arguments: [String], environment: [String: String] = [:]) throws -> Process {
-        let process = Process()
-        process.executableURL = try url
-        process.arguments = arguments
-        process.environment = Self.environment(adding: environment)
-        process.standardOutput = Pipe()
-        process.standardError = Pipe()
-        try process.run()
-        return process
+    public static func start(_ arguments: [String], environment: [String: String] = [:]) throws -> ChildProcess {
+        try ChildProcess.start(try url.path, arguments, environment: environment)
     }
 }
 

@@ -16,7 +16,7 @@ import Testing
 /// while partitions, half-dead links, slow links, resets and SIGKILLs come and go. After the
 /// last heal the region must reach equal digests within a minute, and every write a node
 /// acknowledged must be there, or superseded by the merge rules' winner, or erased.
-@Suite(.serialized) struct ChaosTests {
+@Suite(.serialized, .ownThread) struct ChaosTests {
     @Test func regionConvergesAndKeepsEveryAcknowledgedWrite() async throws {
         let (profile, seed) = try ChaosProfile.fromEnvironment()
         print("chaos: profile \(profile.name), seed \(seed) (PCCC_CHAOS_PROFILE=\(profile.name) PCCC_CHAOS_SEED=\(seed) repeats it)")
@@ -24,23 +24,26 @@ import Testing
         // A ring plus a chord from every other node: most pairs have two paths.
         var pairs = names.indices.map { (from: names[$0], to: names[($0 + 1) % names.count]) }
         for index in stride(from: 0, to: names.count - 2, by: 2) { pairs.append((from: names[index], to: names[index + 2])) }
-        let viaPorts = try pairs.map { _ in try LiveRegion.freePort() }
+        // The proxies listen first, so the topology can name their ports; they learn their
+        // targets' ports from the region after.
+        var proxies: [FaultProxy] = []
+        var viaPorts: [Int] = []
+        for _ in pairs {
+            let proxy = FaultProxy(targetHost: "127.0.0.1", targetPort: 0, group: MultiThreadedEventLoopGroup.singleton)
+            viaPorts.append(try await proxy.start())
+            proxies.append(proxy)
+        }
         let region = try LiveRegion(
             nodes: names, links: zip(pairs, viaPorts).map { LiveRegion.Link(from: $0.0.from, to: $0.0.to, viaPort: $0.1) },
             groups: ["region": names]
         )
-        var proxies: [FaultProxy] = []
-        for (pair, port) in zip(pairs, viaPorts) {
-            let proxy = FaultProxy(targetHost: "127.0.0.1", targetPort: region.ports[pair.to]!, group: MultiThreadedEventLoopGroup.singleton)
-            _ = try await proxy.start(port: port)
-            proxies.append(proxy)
-        }
-        try await onOwnThread { [proxies, pairs] in try Self.run(profile: profile, seed: seed, region: region, pairs: pairs, proxies: proxies) }
+        for (pair, proxy) in zip(pairs, proxies) { proxy.retarget(port: region.ports[pair.to]!) }
+        try Self.run(profile: profile, seed: seed, region: region, pairs: pairs, proxies: proxies)
         for proxy in proxies { await proxy.stop() }
     }
 
-    /// The phases, the heal and the checks: minutes of blocking work (processes, waits), so the
-    /// caller runs it off Swift's cooperative pool.
+    /// The phases, the heal and the checks: minutes of blocking work (processes, waits) on the
+    /// test's own thread.
     static func run(profile: ChaosProfile, seed: UInt64, region: LiveRegion, pairs: [(from: String, to: String)], proxies: [FaultProxy]) throws {
         var generator = SplitMix64(seed: seed)
         let names = region.nodes

@@ -40,7 +40,7 @@ extension LiveRegion {
             }
             done.signal()
         }.resume()
-        done.wait()
+        guard done.wait(timeout: .now() + 60) == .success else { throw TestFailure("\(method) \(path) at \(node) got no answer within 60 s") }
         return try reply.get()
     }
 

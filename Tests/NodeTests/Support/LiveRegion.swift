@@ -11,6 +11,12 @@ import Topology
 
 /// A region of real `pccc serve` processes on 127.0.0.1, each with a certificate from a CA
 /// made for the test and a node folder made by `pccc init`.
+///
+/// Each node's port is bound here, once, for the region's whole life, and handed to its
+/// `pccc serve` as an inherited socket (`--listen-fd 3`): the topology can name every port
+/// before any node starts, a restarted node is back at its address, and no other process can
+/// take a port between a test choosing it and a node binding it. Every child dies with the
+/// test process (``ChildProcess``).
 final class LiveRegion: @unchecked Sendable {
     struct Link {
         let from: String
@@ -25,7 +31,8 @@ final class LiveRegion: @unchecked Sendable {
     let authority: RegionCertificates.Issued
     private(set) var issued: [String: RegionCertificates.Issued] = [:]
     private(set) var signingKeys: [String: BatchSigningKey] = [:]
-    private var processes: [String: Process] = [:]
+    private let sockets: [String: CInt]
+    private var processes: [String: ChildProcess] = [:]
     /// The HTTP port of each node started with its API.
     private(set) var apiPorts: [String: Int] = [:]
     let topologyPath: String
@@ -37,8 +44,17 @@ final class LiveRegion: @unchecked Sendable {
     init(nodes: [String], idle: [String] = [], links: [Link], groups: [String: [String]], revokedNodes: [String] = []) throws {
         directory = try TemporaryDirectory()
         self.nodes = nodes
+        var sockets: [String: CInt] = [:]
         var ports: [String: Int] = [:]
-        for node in nodes + idle { ports[node] = try Self.freePort() }
+        do {
+            for node in nodes + idle {
+                (sockets[node], ports[node]) = try Self.bindLoopback()
+            }
+        } catch {
+            for socket in sockets.values { close(socket) }
+            throw error
+        }
+        self.sockets = sockets
         self.ports = ports
         authority = try RegionCertificates.makeAuthority(name: "test CA")
         try authority.certificatePEM.write(toFile: directory.path("ca.pem"), atomically: true, encoding: .utf8)
@@ -91,61 +107,52 @@ final class LiveRegion: @unchecked Sendable {
     func installTopology(_ text: String, on nodes: [String], hangUp: Bool) throws {
         for node in nodes {
             try text.write(toFile: folder(node) + "/topology.yaml", atomically: true, encoding: .utf8)
-            if hangUp, let process = processes[node], process.isRunning { kill(process.processIdentifier, SIGHUP) }
+            if hangUp { processes[node]?.signal(SIGHUP) }
         }
     }
 
     /// When `node`'s session with `peer` started, as its status reports; nil when down.
     func sessionStart(_ node: String, with peer: String) throws -> String? {
-        let peers = try status(at: node)["peers"] as? [[String: Any]] ?? []
-        guard let entry = peers.first(where: { $0["peer"] as? String == peer }), entry["connected"] as? Bool == true else { return nil }
-        return entry["since"] as? String
+        let entry = try peerEntry(at: node, peer)
+        guard try Self.flag(entry, "connected", at: node) else { return nil }
+        guard let since = entry["since"] as? String else { throw TestFailure("\(node)'s status shows \(peer) connected with no since: \(entry)") }
+        return since
     }
 
     deinit {
         for process in processes.values where process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            process.signal(SIGKILL)
+            _ = try? process.wait(seconds: 30)
         }
+        for socket in sockets.values { close(socket) }
     }
 
     func folder(_ node: String) -> String { directory.path("node-\(node)") }
     func logPath(_ node: String) -> String { directory.path("\(node).log") }
 
-    /// Starts `pccc serve` and waits until it listens; with `api`, also serves the web UI and
-    /// API on a free loopback port (``apiPort(_:)``). `options` go to `serve` as they are;
-    /// `environment` adds to the test's own.
+    /// Starts `pccc serve` on the node's socket and waits (a minute at most) until it listens;
+    /// with `api`, also serves the web UI and API on a free loopback port (``apiPorts``).
+    /// `options` go to `serve` as they are; `environment` adds to the test's own.
     func start(_ node: String, api: Bool = false, logLevel: String = "debug", options: [String] = [], environment: [String: String] = [:]) throws {
-        let process = Process()
-        process.executableURL = try PCCCExecutable.url
-        process.environment = PCCCExecutable.environment(adding: environment)
-        process.arguments = ["serve", "--data", folder(node), "--log-level", logLevel] + (api ? ["--api", "127.0.0.1:0"] : []) + options
-        let output = Pipe()
-        process.standardOutput = output
-        if !FileManager.default.fileExists(atPath: logPath(node)) {
-            _ = FileManager.default.createFile(atPath: logPath(node), contents: nil)
-        }
-        let logFile = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath(node)))
-        logFile.seekToEndOfFile()
-        process.standardError = logFile
-        try process.run()
+        guard let socket = sockets[node], nodes.contains(node) else { throw TestFailure("\(node) is not a node of this region that runs") }
+        let arguments =
+            ["serve", "--data", folder(node), "--log-level", logLevel, "--listen-fd", "3"] + (api ? ["--api", "127.0.0.1:0"] : []) + options
+        let process = try ChildProcess.start(
+            try PCCCExecutable.url.path, arguments, environment: environment, descriptors: [3: socket],
+            standardError: .appended(toFile: logPath(node))
+        )
         processes[node] = process
-        var seen = Data()
-        func ready() -> Bool {
-            let text = String(decoding: seen, as: UTF8.self)
-            return text.contains("listening on port") && (!api || text.contains("api listening on"))
+        let text: String
+        do {
+            text = try process.waitForOutput(seconds: 60) { $0.contains("listening on port") && (!api || $0.contains("api listening on")) }
+        } catch {
+            throw TestFailure("pccc serve for \(node) did not start: \(error); its log: \(log(node).suffix(4_000))")
         }
-        while !ready() {
-            let chunk = output.fileHandleForReading.availableData
-            guard !chunk.isEmpty else {
-                process.waitUntilExit()
-                throw TestFailure("pccc serve for \(node) exited with \(process.terminationStatus): \(log(node))")
+        if api {
+            guard let range = text.range(of: "api listening on http://127.0.0.1:"), let port = Int(text[range.upperBound...].prefix { $0.isNumber }) else {
+                throw TestFailure("pccc serve for \(node) printed no API port: \(text)")
             }
-            seen.append(chunk)
-        }
-        let text = String(decoding: seen, as: UTF8.self)
-        if api, let range = text.range(of: "api listening on http://127.0.0.1:") {
-            apiPorts[node] = Int(text[range.upperBound...].prefix { $0.isNumber })
+            apiPorts[node] = port
         }
     }
 
@@ -154,14 +161,12 @@ final class LiveRegion: @unchecked Sendable {
     /// fails the test and is killed, so a hung shutdown cannot hang the suite.
     func stop(_ node: String, signal: Int32 = SIGTERM, seconds: Double = 30) {
         guard let process = processes[node], process.isRunning else { return }
-        kill(process.processIdentifier, signal)
-        let deadline = Date().addingTimeInterval(seconds)
-        while process.isRunning, Date() < deadline { usleep(20_000) }
-        if process.isRunning {
+        process.signal(signal)
+        do {
+            try process.wait(seconds: seconds)
+        } catch {
             Issue.record("\(node) did not exit within \(seconds) s of signal \(signal); killed it")
-            kill(process.processIdentifier, SIGKILL)
         }
-        process.waitUntilExit()
     }
 
     func isRunning(_ node: String) -> Bool { processes[node]?.isRunning ?? false }
@@ -169,7 +174,7 @@ final class LiveRegion: @unchecked Sendable {
     /// A running node's resident set size in bytes: now (`VmRSS`) or its peak so far (`VmHWM`).
     func residentBytes(_ node: String, peak: Bool = false) throws -> Int {
         guard let process = processes[node], process.isRunning else { throw TestFailure("\(node) is not running") }
-        let status = try String(contentsOfFile: "/proc/\(process.processIdentifier)/status", encoding: .utf8)
+        let status = try String(contentsOfFile: "/proc/\(process.pid)/status", encoding: .utf8)
         guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(peak ? "VmHWM:" : "VmRSS:") }),
             let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
         else { throw TestFailure("no memory line for \(node)") }
@@ -215,25 +220,48 @@ final class LiveRegion: @unchecked Sendable {
     /// `status --json`; exit 2 (a peer down past the threshold) is a normal answer here.
     func status(at node: String, downThreshold: Int = 300) throws -> [String: Any] {
         let result = try PCCCExecutable.run(["status", "--data", folder(node), "--json", "--down-threshold", String(downThreshold)])
-        guard result.status == 0 || result.status == 2,
-            let object = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
-        else {
+        guard result.status == 0 || result.status == 2 else {
             throw TestFailure("status at \(node) exited \(result.status): \(result.error)")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any] else {
+            throw TestFailure("status at \(node) printed no JSON object: \(result.output)")
         }
         return object
     }
 
-    /// The seq `node` holds of a stream.
+    /// One list of objects from `node`'s status, such as `peers`, `streams` or `alarms`.
+    func statusList(at node: String, _ key: String) throws -> [[String: Any]] {
+        let status = try status(at: node)
+        guard let list = status[key] as? [[String: Any]] else { throw TestFailure("\(node)'s status has no list \(key): \(status)") }
+        return list
+    }
+
+    /// The seq `node` holds of a stream: 0 when it holds none of it.
     func heldSeq(at node: String, origin: String, group: String) throws -> UInt64 {
-        let streams = try status(at: node)["streams"] as? [[String: Any]] ?? []
-        let match = streams.first { $0["origin"] as? String == origin && $0["group"] as? String == group }
-        return (match?["seq"] as? NSNumber)?.uint64Value ?? 0
+        let streams = try statusList(at: node, "streams")
+        guard let match = streams.first(where: { $0["origin"] as? String == origin && $0["group"] as? String == group }) else { return 0 }
+        guard let seq = match["seq"] as? NSNumber else { throw TestFailure("\(node)'s status shows a stream with no seq: \(match)") }
+        return seq.uint64Value
+    }
+
+    /// The status entry of `peer` at `node`; a peer the status does not list is a wrong test.
+    func peerEntry(at node: String, _ peer: String) throws -> [String: Any] {
+        let peers = try statusList(at: node, "peers")
+        guard let entry = peers.first(where: { $0["peer"] as? String == peer }) else {
+            throw TestFailure("\(node)'s status lists no peer \(peer): \(peers)")
+        }
+        return entry
     }
 
     /// Whether a peer shows as connected in `node`'s status.
     func isConnected(_ node: String, to peer: String) throws -> Bool {
-        let peers = try status(at: node)["peers"] as? [[String: Any]] ?? []
-        return peers.contains { $0["peer"] as? String == peer && ($0["connected"] as? Bool ?? false) }
+        try Self.flag(try peerEntry(at: node, peer), "connected", at: node)
+    }
+
+    /// A boolean field of a status entry; missing or of another type is an error, not false.
+    private static func flag(_ entry: [String: Any], _ key: String, at node: String) throws -> Bool {
+        guard let value = entry[key] as? Bool else { throw TestFailure("\(node)'s status entry has no boolean \(key): \(entry)") }
+        return value
     }
 
     /// Polls until `condition` holds; throws with `what` after `seconds`. Returns the seconds it took.
@@ -258,24 +286,25 @@ final class LiveRegion: @unchecked Sendable {
         return bytes
     }
 
-    /// A TCP port free right now on 127.0.0.1.
-    static func freePort() throws -> Int {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else { throw TestFailure("cannot open a socket") }
-        defer { close(socket) }
+    /// A TCP socket bound to a port of 127.0.0.1 the kernel picks, closed on exec (a child gets
+    /// it only as the descriptor it is handed), and that port.
+    static func bindLoopback() throws -> (socket: CInt, port: Int) {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard socket >= 0 else { throw TestFailure("cannot open a socket: \(String(cString: strerror(errno)))") }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = 0
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard bound == 0 else { throw TestFailure("cannot bind a socket") }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { _ = getsockname(socket, $0, &length) }
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
         }
-        return Int(UInt16(bigEndian: address.sin_port))
+        guard bound else {
+            let reason = String(cString: strerror(errno))
+            close(socket)
+            throw TestFailure("cannot bind a socket on 127.0.0.1: \(reason)")
+        }
+        return (socket, Int(UInt16(bigEndian: address.sin_port)))
     }
 }
 
