@@ -28,12 +28,8 @@ import Testing
         let region = try LiveRegion(nodes: ["b"], idle: ["a"], links: [LiveRegion.Link(from: "a", to: "b")], groups: ["region": ["a", "b"]])
         // A shell starts the node in the background, prints its pid and waits: the parent the
         // test then kills with SIGKILL, which no handler of the shell can see.
-        let shell = try ChildProcess.start(
-            "/bin/sh",
-            ["-c", "\"$0\" serve --data \"$1\" --listen 127.0.0.1:0 --stop-with-parent >/dev/null 2>>\"$2\" & echo $!; wait", try PCCCExecutable.url.path,
-                region.folder("b"), region.logPath("b"),
-            ]
-        )
+        let script = "\"$0\" serve --data \"$1\" --listen 127.0.0.1:0 --stop-with-parent >/dev/null 2>>\"$2\" & echo $!; wait"
+        let shell = try ChildProcess.start("/bin/sh", ["-c", script, try PCCCExecutable.url.path, region.folder("b"), region.logPath("b")])
         let printed = try shell.waitForOutput(containing: "\n", seconds: 30)
         let node = try #require(Int32(printed.trimmingCharacters(in: .whitespacesAndNewlines)), "the shell printed \(printed)")
         // The node is the shell's child, not this process's: should it outlive the test, this ends it.
