@@ -12,8 +12,8 @@ public struct NodeConfiguration: Sendable {
     public var credentials: TLSCredentials
     /// Where to listen; nil to use the node's topology address. Port 0 picks a free port.
     public var listenAddress: String?
-    /// A socket already bound and listening, inherited as this file descriptor; when set, it
-    /// is used instead of binding ``listenAddress``.
+    /// A TCP socket already bound (listening or not), inherited as this file descriptor; when
+    /// set, the node listens on it instead of binding ``listenAddress``.
     public var inheritedListener: CInt?
     /// This build's version, sent in HELLO.
     public var softwareVersion = "0.3.0"
@@ -26,7 +26,8 @@ public struct NodeConfiguration: Sendable {
     /// How often the node records that it serves, what each peer acknowledged and when it
     /// was last heard from, and tells senders which of their requests arrived. `pccc status`
     /// takes a node whose last heartbeat is older than ``NodeStatus/heartbeatFreshness`` as
-    /// stopped, so this stays well below it.
+    /// stopped, so this stays well below it; it is checked every ``tickMilliseconds``, so it is
+    /// never shorter than that.
     public var heartbeatMilliseconds: UInt64 = 2_000
     /// How long a TLS handshake, accepted or dialed, may take before the connection is closed.
     public var handshakeTimeoutMilliseconds: UInt64 = 10_000

@@ -46,7 +46,8 @@ public enum PeerListener {
         case .bind(let host, let port):
             return try await bootstrap.bind(host: host, port: port, childChannelInitializer: initializer)
         case .inherited(let descriptor):
-            // Listening again on a listening socket only sets its backlog.
+            // A socket handed over bound but not listening is put in the listening state here;
+            // listen() on one that already listens only changes its backlog.
             guard Glibc.listen(descriptor, 64) == 0 else {
                 throw ListenerError("cannot listen on file descriptor \(descriptor): \(String(cString: strerror(errno)))")
             }

@@ -1,4 +1,5 @@
 import Foundation
+import Node
 
 /// `pccc-bench`: the node against the physical limits, in one run (BENCHMARKS.md). Run in
 /// release: `swift run -c release pccc-bench [--sizes 10000,100000,1000000] [--json FILE]`.
@@ -91,6 +92,8 @@ func verdicts(sizes: [SizeResult], idle: IdleRoundResult, search: SearchResult) 
 let arguments = Array(CommandLine.arguments.dropFirst())
 do {
     if arguments.first == BenchNodeProcess.flag {
+        // Read before the replica opens, so a benchmark killed meanwhile is still noticed.
+        _ = ParentProcessWatch.parentAtStart
         guard arguments.count == 3 else { throw BenchError("\(BenchNodeProcess.flag) takes a folder and a node id") }
         try await BenchNodeProcess.runNode(folder: arguments[1], node: arguments[2])
     }

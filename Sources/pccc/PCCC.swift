@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Node
 
 /// The `pccc` command-line tool: one executable with a subcommand per job.
 @main
@@ -18,6 +19,9 @@ struct PCCC: AsyncParsableCommand {
     /// clock-skew test and an admin reproducing a skewed clock use), Swift's runtime on Linux
     /// sees no arguments at all, while /proc/self/cmdline still holds them.
     static func main() async {
+        // Read before anything slow, so `serve --stop-with-parent` notices a parent killed while
+        // the node starts.
+        _ = ParentProcessWatch.parentAtStart
         guard CommandLine.arguments.isEmpty, let cmdline = FileManager.default.contents(atPath: "/proc/self/cmdline") else {
             await main(nil)
             return

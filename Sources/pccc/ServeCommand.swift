@@ -28,13 +28,13 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(
         help: """
             Record the node's heartbeat, its peers' acknowledgements and request receipts every this many seconds \
-            (0.1 to 2; status takes a node silent for 10 s as stopped).
+            (0.25, the node's tick, to 2; status takes a node silent for 10 s as stopped).
             """
     )
     var heartbeatInterval = 2.0
     @Option(
         help: """
-            Accept peers on this inherited file descriptor, a TCP socket already bound and listening \
+            Accept peers on this inherited file descriptor, a TCP socket already bound, listening or not \
             (socket activation), instead of binding the listen address.
             """
     )
@@ -52,8 +52,8 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0.1...300).contains(handshakeTimeout) else {
             throw CLIError("--handshake-timeout must be from 0.1 to 300 seconds, not \(handshakeTimeout)")
         }
-        guard (0.1...2).contains(heartbeatInterval) else {
-            throw CLIError("--heartbeat-interval must be from 0.1 to 2 seconds, not \(heartbeatInterval)")
+        guard (0.25...2).contains(heartbeatInterval) else {
+            throw CLIError("--heartbeat-interval must be from 0.25 to 2 seconds, not \(heartbeatInterval)")
         }
         if let listenFd {
             guard listen == nil else { throw CLIError("--listen and --listen-fd cannot be used together") }

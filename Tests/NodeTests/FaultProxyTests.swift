@@ -6,108 +6,149 @@ import NIOPosix
 import TestSupport
 import Testing
 
-/// Each fault the chaos harness uses does what it says to real loopback TCP connections.
+/// Each fault the chaos harness uses does what it says to real loopback TCP connections. What
+/// a fault drops is proved absent by a later byte that does arrive on the same ordered stream,
+/// never by waiting a while.
 @Suite(.ownThread) struct FaultProxyTests {
-    /// A loopback TCP server that keeps what it receives and answers each chunk with "ok".
-    final class Sink: ChannelInboundHandler, Sendable {
+    /// Bytes one end of a connection received, and whether the connection closed.
+    final class Received: ChannelInboundHandler, Sendable {
         typealias InboundIn = ByteBuffer
         typealias OutboundOut = ByteBuffer
-        let received = NIOLockedValueBox<[UInt8]>([])
+        let bytes = NIOLockedValueBox<[UInt8]>([])
+        let closed = NIOLockedValueBox(false)
+        /// Whether to answer each chunk with "ok" (the server end).
+        let answers: Bool
+
+        init(answers: Bool) {
+            self.answers = answers
+        }
 
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             let buffer = unwrapInboundIn(data)
-            received.withLockedValue { $0 += Array(buffer.readableBytesView) }
-            context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "ok")), promise: nil)
+            bytes.withLockedValue { $0 += Array(buffer.readableBytesView) }
+            if answers { context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: "ok")), promise: nil) }
+        }
+
+        func channelInactive(context: ChannelHandlerContext) {
+            closed.withLockedValue { $0 = true }
+            context.fireChannelInactive()
+        }
+
+        var count: Int { bytes.withLockedValue { $0.count } }
+        var isClosed: Bool { closed.withLockedValue { $0 } }
+    }
+
+    /// A proxy with `fault` set in front of a loopback server that keeps what it receives and
+    /// answers each chunk with "ok".
+    struct Link {
+        let sink = Received(answers: true)
+        let proxy: FaultProxy
+        let port: Int
+        let server: Channel
+
+        init(_ fault: LinkFault) async throws {
+            let group = MultiThreadedEventLoopGroup.singleton
+            server = try await ServerBootstrap(group: group)
+                .childChannelInitializer { [sink] in $0.pipeline.addHandler(sink) }
+                .bind(host: "127.0.0.1", port: 0).get()
+            proxy = FaultProxy(targetHost: "127.0.0.1", targetPort: server.localAddress!.port!, group: group)
+            port = try await proxy.start()
+            proxy.set(fault)
+        }
+
+        /// A client connected through the proxy.
+        func connect() async throws -> (channel: Channel, received: Received) {
+            let received = Received(answers: false)
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelInitializer { $0.pipeline.addHandler(received) }
+                .connect(host: "127.0.0.1", port: port).get()
+            return (channel, received)
+        }
+
+        func stop() async throws {
+            await proxy.stop()
+            try await server.close()
         }
     }
 
-    /// A proxy in front of a sink, with `fault` set.
-    func proxied(_ fault: LinkFault) async throws -> (sink: Sink, proxy: FaultProxy, port: Int, server: Channel) {
-        let sink = Sink()
-        let group = MultiThreadedEventLoopGroup.singleton
-        let server = try await ServerBootstrap(group: group)
-            .childChannelInitializer { $0.pipeline.addHandler(sink) }
-            .bind(host: "127.0.0.1", port: 0).get()
-        let proxy = FaultProxy(targetHost: "127.0.0.1", targetPort: server.localAddress!.port!, group: group)
-        let port = try await proxy.start()
-        proxy.set(fault)
-        return (sink, proxy, port, server)
-    }
-
-    /// Connects through the proxy, sends `chunks` one by one, and returns what came back
-    /// before the connection ended or `seconds` passed, and whether it ended.
-    func send(_ chunks: [[UInt8]], to port: Int, seconds: Double = 2) async throws -> (reply: [UInt8], closed: Bool) {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(host: "127.0.0.1", port: port) { channel in
-                channel.eventLoop.makeCompletedFuture { try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel) }
-            }
-        return try await channel.executeThenClose { inbound, outbound in
-            for chunk in chunks {
-                try? await outbound.write(ByteBuffer(bytes: chunk))
-                try await Task.sleep(for: .milliseconds(5))
-            }
-            var reply: [UInt8] = []
-            let timedOut = NIOLockedValueBox(false)
-            await withTaskGroup(of: Void.self) { group in
-                group.addTask {
-                    guard (try? await Task.sleep(for: .seconds(seconds))) != nil else { return }
-                    timedOut.withLockedValue { $0 = true }
-                    try? await channel.channel.close()
-                }
-                do {
-                    for try await chunk in inbound { reply += Array(chunk.readableBytesView) }
-                } catch {}
-                group.cancelAll()
-            }
-            return (reply, !timedOut.withLockedValue { $0 })
+    /// Waits, a minute at most, for `condition`; a wait that runs out fails the test.
+    static func waitFor(_ what: String, _ condition: () -> Bool) throws {
+        let deadline = Date().addingTimeInterval(60)
+        while !condition() {
+            guard Date() < deadline else { throw TestFailure("waited 60 s for \(what)") }
+            Thread.sleep(forTimeInterval: 0.005)
         }
     }
 
     static let chunks = (0..<40).map { index in Array(repeating: UInt8(index), count: 100) }
 
+    static func send(_ chunks: [[UInt8]], on channel: Channel) async throws {
+        for chunk in chunks {
+            try await channel.writeAndFlush(ByteBuffer(bytes: chunk))
+            try await Task.sleep(for: .milliseconds(5))
+        }
+    }
+
     @Test func slowLinkDelaysButKeepsOrder() async throws {
-        let (sink, proxy, port, server) = try await proxied(.slow(milliseconds: 50))
+        let link = try await Link(.slow(milliseconds: 50))
+        let (client, _) = try await link.connect()
         let started = ContinuousClock.now
-        _ = try await send(Self.chunks, to: port, seconds: 1.5)
-        #expect(sink.received.withLockedValue { $0 } == Self.chunks.flatMap { $0 }, "every byte, in order")
+        try await Self.send(Self.chunks, on: client)
+        try Self.waitFor("every byte at the sink") { link.sink.count >= 4_000 }
+        #expect(link.sink.bytes.withLockedValue { $0 } == Self.chunks.flatMap { $0 }, "every byte, in order")
         #expect(ContinuousClock.now - started >= .milliseconds(50))
-        await proxy.stop()
-        try await server.close()
+        try await client.close()
+        try await link.stop()
     }
 
     @Test func oneWayLinkDropsOneDirectionOnly() async throws {
-        let (sink, proxy, port, server) = try await proxied(.oneWay(dropping: .fromTarget))
-        let result = try await send([[1, 2, 3]], to: port, seconds: 0.5)
-        #expect(sink.received.withLockedValue { $0 } == [1, 2, 3], "toward the target, bytes pass")
-        #expect(result.reply.isEmpty, "the answer vanished")
-        #expect(!result.closed, "the connection stays open: a half-dead link")
+        let link = try await Link(.oneWay(dropping: .fromTarget))
+        let (client, reply) = try await link.connect()
+        try await Self.send([[1, 2, 3]], on: client)
+        try Self.waitFor("the sink's answer to reach the proxy") { link.sink.count == 3 && link.proxy.bytesForwarded.fromTarget >= 2 }
+        // The answer to [4] comes through a healed link after the dropped one: had the first
+        // passed, it would be here before it.
+        link.proxy.heal()
+        try await Self.send([[4]], on: client)
+        try Self.waitFor("the answer through the healed link") { reply.count >= 2 }
+        #expect(reply.bytes.withLockedValue { $0 } == Array("ok".utf8), "the answer to [1, 2, 3] vanished")
+        #expect(!reply.isClosed, "the connection stayed open: a half-dead link")
 
-        proxy.set(.oneWay(dropping: .toTarget))
-        let dropped = try await send([[4, 5, 6]], to: port, seconds: 0.5)
-        #expect(sink.received.withLockedValue { $0 } == [1, 2, 3])
-        #expect(dropped.reply.isEmpty)
-        await proxy.stop()
-        try await server.close()
+        link.proxy.set(.oneWay(dropping: .toTarget))
+        let readBefore = link.proxy.bytesForwarded.toTarget
+        try await Self.send([[5, 6, 7]], on: client)
+        try Self.waitFor("the proxy to read [5, 6, 7]") { link.proxy.bytesForwarded.toTarget == readBefore + 3 }
+        link.proxy.heal()
+        try await Self.send([[8]], on: client)
+        try Self.waitFor("[8] at the sink") { link.sink.bytes.withLockedValue { $0.last } == 8 }
+        #expect(link.sink.bytes.withLockedValue { $0 } == [1, 2, 3, 4, 8], "toward the target, only [5, 6, 7] was dropped")
+        try await client.close()
+        try await link.stop()
     }
 
     @Test func resetCutsTheStreamAfterTheGivenBytes() async throws {
-        let (sink, proxy, port, server) = try await proxied(.resetMidStream(afterBytes: 1_234))
-        let result = try await send(Self.chunks, to: port, seconds: 3)
-        #expect(result.closed, "the proxy ended the connection")
-        #expect(sink.received.withLockedValue { $0 } == Array(Self.chunks.flatMap { $0 }.prefix(1_234)), "exactly the first 1,234 bytes arrived")
-        await proxy.stop()
-        try await server.close()
+        let link = try await Link(.resetMidStream(afterBytes: 1_234))
+        let (client, reply) = try await link.connect()
+        try? await Self.send(Self.chunks, on: client)
+        try Self.waitFor("the proxy to end the connection") { reply.isClosed }
+        try Self.waitFor("the sink's side to end") { link.sink.isClosed }
+        #expect(link.sink.bytes.withLockedValue { $0 } == Array(Self.chunks.flatMap { $0 }.prefix(1_234)), "exactly the first 1,234 bytes arrived")
+        try await link.stop()
     }
 
     @Test func cutClosesAndRefusesUntilHealed() async throws {
-        let (sink, proxy, port, server) = try await proxied(.cut)
-        let refused = try await send([[9]], to: port, seconds: 1)
-        #expect(refused.closed && refused.reply.isEmpty)
-        proxy.heal()
-        let healed = try await send([[7]], to: port, seconds: 0.5)
-        #expect(healed.reply == Array("ok".utf8))
-        #expect(sink.received.withLockedValue { $0 } == [7])
-        await proxy.stop()
-        try await server.close()
+        let link = try await Link(.cut)
+        let (refusedClient, refused) = try await link.connect()
+        try? await Self.send([[9]], on: refusedClient)
+        try Self.waitFor("the cut proxy to close the connection") { refused.isClosed }
+        #expect(refused.count == 0)
+        link.proxy.heal()
+        let (client, reply) = try await link.connect()
+        try await Self.send([[7]], on: client)
+        try Self.waitFor("the answer through the healed link") { reply.count >= 2 }
+        #expect(reply.bytes.withLockedValue { $0 } == Array("ok".utf8))
+        #expect(link.sink.bytes.withLockedValue { $0 } == [7], "nothing sent while cut reached the sink")
+        try await client.close()
+        try await link.stop()
     }
 }

@@ -8,7 +8,7 @@ import Testing
     @Test func aRequestIsAcknowledgedWithItsDeadlineAnsweredAndClosedAcrossTheLink() throws {
         let region = try LiveRegion(nodes: ["a", "b"], links: [LiveRegion.Link(from: "a", to: "b")], groups: ["region": ["a", "b"]])
         // Receipts travel with the heartbeat: a fast one keeps the waits short.
-        for node in ["b", "a"] { try region.start(node, options: ["--heartbeat-interval", "0.2"]) }
+        for node in ["b", "a"] { try region.start(node, options: ["--heartbeat-interval", "0.25"]) }
         try region.waitUntil("the a–b session", seconds: 10) { try region.isConnected("a", to: "b") }
         let subject = try region.addRecord(at: "a", group: "region", ["family_name": "Ђорђевић"])
         let request = try region.pccc([

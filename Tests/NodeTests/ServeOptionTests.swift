@@ -11,7 +11,8 @@ import Testing
         let cases: [([String], String)] = [
             (["--handshake-timeout", "0"], "--handshake-timeout must be from 0.1 to 300 seconds, not 0.0"),
             (["--handshake-timeout", "301"], "--handshake-timeout must be from 0.1 to 300 seconds, not 301.0"),
-            (["--heartbeat-interval", "5"], "--heartbeat-interval must be from 0.1 to 2 seconds, not 5.0"),
+            (["--heartbeat-interval", "5"], "--heartbeat-interval must be from 0.25 to 2 seconds, not 5.0"),
+            (["--heartbeat-interval", "0.1"], "--heartbeat-interval must be from 0.25 to 2 seconds, not 0.1"),
             (["--peer-timeout", "2"], "--peer-timeout must be at least 3 seconds, not 2"),
             (["--listen-fd", "999"], "--listen-fd 999 is not an open file descriptor"),
             (["--listen", "127.0.0.1:0", "--listen-fd", "0"], "--listen and --listen-fd cannot be used together"),

@@ -32,7 +32,6 @@ import Testing
         region.stop("b")
         print("b stopped \(String(format: "%.2f", Date().timeIntervalSince(stopping))) s after SIGTERM while holding a stalled handshake")
         #expect(!region.isRunning("b"))
-        #expect(region.log("b").components(separatedBy: "did not finish within").count == 2, "a second deadline passed")
         #expect(try await Self.closedByPeer(stalled, seconds: 30), "the stalled connection outlived b")
     }
 

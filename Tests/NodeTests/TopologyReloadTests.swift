@@ -25,7 +25,7 @@ import Testing
         try region.installTopology(region.topologyYAML(links: [Self.ab], groups: Self.groups), on: ["a", "b", "c"], hangUp: true)
         let removed = try region.waitUntil("the removed c–b link to close", seconds: 10) { region.log("b").contains("session with c ended") }
         print("removed link closed \(String(format: "%.2f", removed)) s after SIGHUP")
-        #expect(try !region.statusList(at: "b", "peers").contains { $0["peer"] as? String == "c" }, "b no longer lists c as a peer")
+        try region.waitUntil("c to see the session end too", seconds: 10) { region.log("c").contains("session with b ended") }
         #expect(try region.sessionStart("b", with: "a") == abSince, "the healthy a–b session was not dropped")
         #expect(region.log("b").contains("topology reloaded"))
     }
@@ -51,7 +51,7 @@ import Testing
     @Test func anInvalidFileIsRefusedAndTheTopologyInForceStays() throws {
         let region = try LiveRegion(nodes: ["a", "b"], links: [Self.ab], groups: ["region": ["a", "b"]])
         // Acknowledgements are recorded with the heartbeat: a fast one keeps the wait short.
-        for node in ["b", "a"] { try region.start(node, options: ["--heartbeat-interval", "0.2"]) }
+        for node in ["b", "a"] { try region.start(node, options: ["--heartbeat-interval", "0.25"]) }
         try region.waitUntil("a–b session", seconds: 10) { try region.isConnected("a", to: "b") }
         // b's file is about to break, and the command-line tools read it too: watch from a.
         let abSince = try region.sessionStart("a", with: "b")

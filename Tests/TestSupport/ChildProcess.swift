@@ -32,15 +32,18 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Starts `executable` with `arguments`; `environment` adds to (or overrides) this
     /// process's. Standard input carries `input` and then ends (empty by default).
-    /// `descriptors` maps a descriptor number in the child to one of this process's open
-    /// descriptors, which the child inherits under that number; no other descriptor beyond
-    /// standard input, output and error reaches it.
+    /// `descriptors` maps descriptor numbers in the child, 3 and up without gaps, to this
+    /// process's open descriptors, which the child inherits under those numbers; no other
+    /// descriptor beyond standard input, output and error reaches it.
     public static func start(
         _ executable: String, _ arguments: [String], environment: [String: String] = [:], input: [UInt8] = [],
         descriptors: [CInt: CInt] = [:], standardError: StandardError = .collected
     ) throws -> ChildProcess {
         guard FileManager.default.isExecutableFile(atPath: setpriv) else {
             throw TestFailure("\(setpriv) (util-linux) is missing; the tests need it so that no child outlives them")
+        }
+        guard descriptors.keys.sorted() == Array(3..<(3 + CInt(descriptors.count))) else {
+            throw TestFailure("inherited descriptors must be numbered 3, 4, … without gaps, not \(descriptors.keys.sorted())")
         }
         let commandLine = ([executable] + arguments).joined(separator: " ")
         let inputPipe = try Pipe2()
@@ -58,20 +61,33 @@ public final class ChildProcess: @unchecked Sendable {
             posix_spawn_file_actions_addopen(&actions, 2, path, O_WRONLY | O_CREAT | O_APPEND, 0o600)
         }
         for (target, source) in descriptors.sorted(by: { $0.key < $1.key }) {
-            guard target > 2 else { throw TestFailure("descriptor \(target) is standard input, output or error") }
             posix_spawn_file_actions_adddup2(&actions, source, target)
         }
         // Nothing else this process has open (other tests' sockets and pipes) leaks into the child.
-        pccc_spawn_close_from(&actions, (descriptors.keys.max() ?? 2) + 1)
+        pccc_spawn_close_from(&actions, 3 + CInt(descriptors.count))
+
+        // The spawning thread's blocked signals and this process's ignored ones would otherwise
+        // pass to the child (a `serve` that cannot see SIGTERM); it starts with none of either.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        var everySignal = sigset_t()
+        sigemptyset(&everySignal)
+        for number: CInt in 1..<32 where number != SIGKILL && number != SIGSTOP { sigaddset(&everySignal, number) }
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &everySignal)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
 
         let argv = [setpriv, "--pdeathsig", "KILL", "--", executable] + arguments
         let merged = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         let envp = merged.map { "\($0.key)=\($0.value)" }
-        let (spawned, pid) = try SpawnThread.shared.run {
+        let (spawned, pid) = SpawnThread.shared.run {
             withCStrings(argv) { argvPointers in
                 withCStrings(envp) { envPointers in
                     var pid: pid_t = 0
-                    let result = posix_spawn(&pid, setpriv, &actions, nil, argvPointers, envPointers)
+                    let result = posix_spawn(&pid, setpriv, &actions, &attributes, argvPointers, envPointers)
                     return (result, pid)
                 }
             }
@@ -163,7 +179,7 @@ public final class ChildProcess: @unchecked Sendable {
                 "\(commandLine) exited with \(terminationStatus.map(String.init) ?? "?") before it was ready; it printed: \(String(decoding: all, as: UTF8.self))"
             )
         case .timedOut(let all):
-            kill(pid, SIGKILL)
+            signal(SIGKILL)
             throw TestFailure("\(commandLine) was not ready within \(seconds) s, so it was killed; it printed: \(String(decoding: all, as: UTF8.self))")
         }
     }
@@ -293,6 +309,9 @@ private final class SpawnThread: @unchecked Sendable {
     private var work: [() -> Void] = []
 
     private init() {
+        // A child that exits before reading all its input must not kill the test process with
+        // SIGPIPE when the input is written.
+        Glibc.signal(SIGPIPE, SIG_IGN)
         let thread = Thread { [self] in
             while true {
                 condition.lock()
@@ -307,7 +326,7 @@ private final class SpawnThread: @unchecked Sendable {
     }
 
     /// Runs `body` on the spawning thread and returns its result.
-    func run<T>(_ body: @escaping () -> T) throws -> T {
+    func run<T>(_ body: @escaping () -> T) -> T {
         let done = DispatchSemaphore(value: 0)
         nonisolated(unsafe) var result: T?
         condition.lock()
@@ -317,8 +336,10 @@ private final class SpawnThread: @unchecked Sendable {
         }
         condition.signal()
         condition.unlock()
-        guard done.wait(timeout: .now() + 30) == .success, let result else {
-            throw TestFailure("the spawning thread did not start a process within 30 s")
+        // posix_spawn returns in milliseconds. Past a minute the spawning thread is stuck, and
+        // the body still holds the caller's spawn arguments: stop loudly rather than free them.
+        guard done.wait(timeout: .now() + 60) == .success, let result else {
+            preconditionFailure("the spawning thread did not start a process within 60 s")
         }
         return result
     }

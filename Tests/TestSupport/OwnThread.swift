@@ -7,8 +7,8 @@ import Testing
 /// processes, reading their output, polling a node's status — holds one of them for as long as
 /// it runs; two such tests in parallel stop every other test's awaits and timers, so a TLS
 /// client's five-second wait can outlast a node's 45-second idle timeout. Under this trait the
-/// test body, and the tasks it awaits, run on its own thread, and blocking there holds nothing
-/// anyone else needs.
+/// test body and its child tasks (not tasks it starts with `Task {}`) run on its own thread,
+/// and blocking there holds nothing anyone else needs.
 public struct OwnThreadTrait: SuiteTrait, TestTrait, TestScoping {
     /// Applies to every test of the suite it is given to.
     public var isRecursive: Bool { true }

@@ -15,8 +15,10 @@ import Topology
 /// Each node's port is bound here, once, for the region's whole life, and handed to its
 /// `pccc serve` as an inherited socket (`--listen-fd 3`): the topology can name every port
 /// before any node starts, a restarted node is back at its address, and no other process can
-/// take a port between a test choosing it and a node binding it. Every child dies with the
-/// test process (``ChildProcess``).
+/// take a port between a test choosing it and a node binding it. Once a node has listened on
+/// it, the socket keeps listening while the node is down: a peer dialing then connects and
+/// waits in its TLS handshake instead of being refused. Every child dies with the test process
+/// (``ChildProcess``).
 final class LiveRegion: @unchecked Sendable {
     struct Link {
         let from: String
@@ -206,11 +208,18 @@ final class LiveRegion: @unchecked Sendable {
         try pccc(["record", "update", id, "--data", folder(node)] + fields.sorted(by: { $0.key < $1.key }).flatMap { ["--set", "\($0.key)=\($0.value)"] })
     }
 
-    /// The record as `record show --json` prints it, or nil while the node does not hold it.
+    /// The record as `record show --json` prints it, or nil while the node does not hold it;
+    /// any other failure, or output that is not a JSON object, throws.
     func record(at node: String, _ id: String) throws -> [String: Any]? {
         let result = try PCCCExecutable.run(["record", "show", id, "--data", folder(node), "--json"])
-        guard result.status == 0 else { return nil }
-        return try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any]
+        guard result.status == 0 else {
+            if result.error.contains("no record has id \(id)") { return nil }
+            throw TestFailure("record show \(id) at \(node) exited \(result.status): \(result.error)")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any] else {
+            throw TestFailure("record show \(id) at \(node) printed no JSON object: \(result.output)")
+        }
+        return object
     }
 
     func digest(at node: String, group: String? = nil) throws -> String {
