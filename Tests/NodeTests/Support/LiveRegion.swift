@@ -12,13 +12,14 @@ import Topology
 /// A region of real `pccc serve` processes on 127.0.0.1, each with a certificate from a CA
 /// made for the test and a node folder made by `pccc init`.
 ///
-/// Each node's port is bound here, once, for the region's whole life, and handed to its
-/// `pccc serve` as an inherited socket (`--listen-fd 3`): the topology can name every port
-/// before any node starts, a restarted node is back at its address, and no other process can
-/// take a port between a test choosing it and a node binding it. Once a node has listened on
-/// it, the socket keeps listening while the node is down: a peer dialing then connects and
-/// waits in its TLS handshake instead of being refused. Every child dies with the test process
-/// (``ChildProcess``).
+/// Each node's port is bound here, for the region's whole life, and handed to its `pccc serve`
+/// as an inherited socket (`--listen-fd 3`), on which the node listens: the topology can name
+/// every port before any node starts, a restarted node is back at its address, and no other
+/// process can take a port between a test choosing it and a node binding it. A node that
+/// stops leaves a listening socket behind, which would let peers connect to nobody, so
+/// ``stop(_:signal:seconds:)`` swaps it for a fresh one bound to the same port and not
+/// listening: a down node refuses connections, as a real one does. Every child dies with the
+/// test process (``ChildProcess``).
 final class LiveRegion: @unchecked Sendable {
     struct Link {
         let from: String
@@ -33,7 +34,7 @@ final class LiveRegion: @unchecked Sendable {
     let authority: RegionCertificates.Issued
     private(set) var issued: [String: RegionCertificates.Issued] = [:]
     private(set) var signingKeys: [String: BatchSigningKey] = [:]
-    private let sockets: [String: CInt]
+    private var sockets: [String: CInt]
     private var processes: [String: ChildProcess] = [:]
     /// The HTTP port of each node started with its API.
     private(set) var apiPorts: [String: Int] = [:]
@@ -169,6 +170,13 @@ final class LiveRegion: @unchecked Sendable {
         } catch {
             Issue.record("\(node) did not exit within \(seconds) s of signal \(signal); killed it")
         }
+        guard let socket = sockets[node], let port = ports[node] else { return }
+        close(socket)
+        do {
+            sockets[node] = try Self.bindLoopback(port: port).socket
+        } catch {
+            Issue.record("cannot bind port \(port) again for \(node): \(error)")
+        }
     }
 
     func isRunning(_ node: String) -> Bool { processes[node]?.isRunning ?? false }
@@ -295,15 +303,18 @@ final class LiveRegion: @unchecked Sendable {
         return bytes
     }
 
-    /// A TCP socket bound to a port of 127.0.0.1 the kernel picks, closed on exec (a child gets
-    /// it only as the descriptor it is handed), and that port.
-    static func bindLoopback() throws -> (socket: CInt, port: Int) {
+    /// A TCP socket bound to `port` of 127.0.0.1 (0: one the kernel picks), not listening,
+    /// closed on exec (a child gets it only as the descriptor it is handed), and its port.
+    static func bindLoopback(port: Int = 0) throws -> (socket: CInt, port: Int) {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard socket >= 0 else { throw TestFailure("cannot open a socket: \(String(cString: strerror(errno)))") }
+        // A port given again after its last node stopped may still have connections in TIME_WAIT.
+        var reuse: CInt = 1
+        setsockopt(socket, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<CInt>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
+        address.sin_port = UInt16(port).bigEndian
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         let bound = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0 }
