@@ -141,6 +141,26 @@ enum BatchStore {
         return try signedBatch(from: row)
     }
 
+    /// The last seq held of every stream.
+    static func streamPositions(_ db: Database) throws -> [StreamPosition] {
+        try Row.fetchAll(db, sql: "SELECT origin, sharing_group, seq FROM stream_head ORDER BY origin, sharing_group").map { row in
+            let seq: Int64 = row["seq"]
+            return StreamPosition(origin: row["origin"], group: row["sharing_group"], seq: UInt64(seq))
+        }
+    }
+
+    /// Stored batches of one stream after `seq`, oldest first, exactly as they are sent.
+    static func batches(_ db: Database, origin: String, group: String, after seq: UInt64, limit: Int) throws -> [SignedBatch] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT header, signature, payload, raw_length FROM batch_log
+                WHERE origin = ? AND sharing_group = ? AND seq > ? ORDER BY seq LIMIT ?
+                """,
+            arguments: [origin, group, Int64(seq), limit]
+        ).map(signedBatch(from:))
+    }
+
     static func signedBatch(from row: Row) throws -> SignedBatch {
         let headerBytes: Data = row["header"]
         var reader = ByteReader(Array(headerBytes))

@@ -15,7 +15,8 @@ public enum RecordExport {
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 
-    /// RFC 4180: one header, one row per record, the fields of every kind as columns.
+    /// RFC 4180: one header, one row per record, the fields of every kind as columns. A cell a
+    /// spreadsheet would take for a formula is neutralised (``neutralised(_:)``).
     public static func csv(_ records: [RecordSnapshot]) -> String {
         var fieldNames: [String] = []
         for kind in RecordKind.allCases {
@@ -26,9 +27,17 @@ public enum RecordExport {
             let cells =
                 [record.kind.rawValue, record.id.description, record.group, record.origin, record.createdAt]
                 + fieldNames.map { record.values[$0] ?? "" }
-            lines.append(cells.map(quoted).joined(separator: ","))
+            lines.append(cells.map { quoted(neutralised($0)) }.joined(separator: ","))
         }
         return lines.joined(separator: "\r\n") + "\r\n"
+    }
+
+    /// OWASP's advice against CSV injection: a value that begins with `=`, `+`, `-`, `@`, a tab
+    /// or a carriage return, which a spreadsheet would evaluate (`=HYPERLINK(…)`), is written
+    /// with a leading apostrophe, which spreadsheets show as text. JSON export is unchanged.
+    static func neutralised(_ cell: String) -> String {
+        guard let first = cell.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) else { return cell }
+        return "'" + cell
     }
 
     static func quoted(_ cell: String) -> String {

@@ -1,3 +1,5 @@
+import Foundation
+import GRDB
 import SyncCore
 
 /// What one pull did.
@@ -10,11 +12,52 @@ public struct PullSummary: Equatable, Sendable {
     public var refused: [String] = []
 }
 
+/// Where a pull reads batches: another replica, or another node's replica file read as it is.
+public protocol BatchSource {
+    /// The last seq held of every stream.
+    func streamPositions() throws -> [StreamPosition]
+    /// Stored batches of one stream after `seq`, oldest first.
+    func batches(origin: String, group: String, after seq: UInt64, limit: Int) throws -> [SignedBatch]
+}
+
+extension Replica: BatchSource {}
+
+/// Another node's replica file opened read-only, for its batches alone: no signing key and no
+/// topology of that node are needed, since the replica that pulls verifies every batch against
+/// the keys its own topology pins, as it does for a batch from the network.
+public final class ReplicaFile: BatchSource {
+    private let queue: DatabaseQueue
+
+    /// Opens the file at `path` read-only; throws unless it holds a batch log.
+    public init(path: String) throws {
+        guard FileManager.default.fileExists(atPath: path) else { throw ReplicaError(.wrongReplica, "\(path) does not exist") }
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(10)
+        queue = try DatabaseQueue(path: path, configuration: configuration)
+        let tables = try queue.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") }
+        guard tables.contains("stream_head"), tables.contains("batch_log") else {
+            throw ReplicaError(.wrongReplica, "\(path) is not a replica: it has no batch log")
+        }
+    }
+
+    /// The last seq the file holds of every stream.
+    public func streamPositions() throws -> [StreamPosition] {
+        try queue.read(BatchStore.streamPositions)
+    }
+
+    /// The file's batches of one stream after `seq`, oldest first.
+    public func batches(origin: String, group: String, after seq: UInt64, limit: Int) throws -> [SignedBatch] {
+        try queue.read { db in try BatchStore.batches(db, origin: origin, group: group, after: seq, limit: limit) }
+    }
+}
+
 extension Replica {
     /// Applies every batch `source` holds that this replica lacks, stream by stream and oldest
-    /// first, for the groups this node is a member of; each batch in its own transaction, as it
-    /// would arrive over the network. Offline sync between two replica files uses it.
-    public func pull(from source: Replica, batchesPerRead: Int = 500) throws -> PullSummary {
+    /// first, for the groups this node is a member of; each batch in its own transaction and
+    /// verified, as it would arrive over the network. Offline sync between two replica files
+    /// uses it.
+    public func pull(from source: some BatchSource, batchesPerRead: Int = 500) throws -> PullSummary {
         var summary = PullSummary()
         let held = Dictionary(uniqueKeysWithValues: try streamPositions().map { ("\($0.origin)/\($0.group)", $0.seq) })
         for stream in try source.streamPositions()

@@ -32,26 +32,12 @@ extension Replica {
 
     /// The last seq held of every stream.
     public func streamPositions() throws -> [StreamPosition] {
-        try writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT origin, sharing_group, seq FROM stream_head ORDER BY origin, sharing_group").map { row in
-                let seq: Int64 = row["seq"]
-                return StreamPosition(origin: row["origin"], group: row["sharing_group"], seq: UInt64(seq))
-            }
-        }
+        try writer.read(BatchStore.streamPositions)
     }
 
     /// Stored batches of one stream after `seq`, oldest first, exactly as they are sent.
     public func batches(origin: String, group: String, after seq: UInt64, limit: Int = 1000) throws -> [SignedBatch] {
-        try writer.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT header, signature, payload, raw_length FROM batch_log
-                    WHERE origin = ? AND sharing_group = ? AND seq > ? ORDER BY seq LIMIT ?
-                    """,
-                arguments: [origin, group, Int64(seq), limit]
-            ).map(BatchStore.signedBatch(from:))
-        }
+        try writer.read { db in try BatchStore.batches(db, origin: origin, group: group, after: seq, limit: limit) }
     }
 
     /// Raised alarms, newest first.

@@ -35,6 +35,8 @@ struct InitCommand: ParsableCommand {
         if let tls {
             try Self.install(tls, in: NodeDirectory(data))
         }
+        // Whatever the folder was before, and whatever modes SQLite and the umask gave.
+        try NodeDirectory(data).restrictPermissions()
         print("initialised node \(node) in \(data) (schema version \(try replica.schemaVersion())); \(firstAdmin) is its first admin")
         if !keyPinned {
             print("pin its signing key in the topology: signing_key: \(signing.publicKey.topologyForm)")
@@ -63,7 +65,7 @@ struct InitCommand: ParsableCommand {
     static func install(_ tls: (ca: String, cert: String, key: String), in directory: NodeDirectory) throws {
         try FileManager.default.createDirectory(atPath: directory.url.appendingPathComponent("tls").path, withIntermediateDirectories: true)
         for (source, destination, mode) in [
-            (tls.ca, directory.caPath, 0o644), (tls.cert, directory.certificatePath, 0o644), (tls.key, directory.tlsKeyPath, 0o600),
+            (tls.ca, directory.caPath, 0o600), (tls.cert, directory.certificatePath, 0o600), (tls.key, directory.tlsKeyPath, 0o600),
         ] {
             guard let contents = FileManager.default.contents(atPath: source),
                 FileManager.default.createFile(atPath: destination, contents: contents, attributes: [.posixPermissions: mode])
@@ -96,6 +98,8 @@ struct InitCommand: ParsableCommand {
         }
         // The folder holds personal data and keys: its owner only.
         try FileManager.default.createDirectory(at: directory.url, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        // An existing folder keeps its mode through createDirectory: close it before anything is written.
+        try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: directory.url.path)
         try FileManager.default.copyItem(atPath: topology, toPath: directory.topologyPath)
         try NodeDirectory.writeSigningKey(key, to: directory.signingKeyPath)
         try Data((node + "\n").utf8).write(to: URL(fileURLWithPath: directory.nodeIDPath))

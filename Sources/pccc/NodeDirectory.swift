@@ -89,4 +89,33 @@ struct NodeDirectory {
     }
 
     static let signingKeyPrefix = "ed25519-signing-key:"
+
+    /// Makes the folder and its `tls` folder their owner's only (0700) and every file the node
+    /// keeps there (replica, its WAL and shared memory, topology, keys, certificates, `node.id`)
+    /// readable and writable by its owner only (0600): they hold personal data and private keys.
+    /// Other files, and links, are left alone. Returns one sentence for each mode it changed.
+    @discardableResult
+    func restrictPermissions() throws -> [String] {
+        let files = FileManager.default
+        var changed: [String] = []
+        let tls = url.appendingPathComponent("tls").path
+        let owned =
+            [(url.path, 0o700), (tls, 0o700)]
+            + [replicaPath, replicaPath + "-wal", replicaPath + "-shm", topologyPath, signingKeyPath, nodeIDPath, caPath, certificatePath, tlsKeyPath]
+            .map { ($0, 0o600) }
+        for (path, mode) in owned {
+            guard let attributes = try? files.attributesOfItem(atPath: path) else { continue }
+            let type = attributes[.type] as? FileAttributeType
+            guard type == (mode == 0o700 ? .typeDirectory : .typeRegular) else { continue }
+            let current = ((attributes[.posixPermissions] as? NSNumber)?.intValue ?? 0) & 0o7777
+            guard current != mode else { continue }
+            do {
+                try files.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
+            } catch {
+                throw CLIError("cannot restrict \(path) to its owner: \(error.localizedDescription)")
+            }
+            changed.append("\(path) had mode \(String(current, radix: 8)); it is now \(String(mode, radix: 8)), its owner's only")
+        }
+        return changed
+    }
 }

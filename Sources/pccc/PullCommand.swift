@@ -1,4 +1,5 @@
 import ArgumentParser
+import Replica
 
 struct PullCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -6,11 +7,19 @@ struct PullCommand: ParsableCommand {
         abstract: "Apply every batch another node folder holds that this one lacks (offline sync, e.g. from a copied folder)."
     )
     @Option(help: "The node folder to update.") var data: String
-    @Option(help: "The node folder to read batches from.") var from: String
+    @Option(help: "The node folder to read batches from: only its replica is read, never its keys, and never written.")
+    var from: String
 
     func run() throws {
         let target = try NodeDirectory(data).open()
-        let source = try NodeDirectory(from).open()
+        let source: ReplicaFile
+        do {
+            source = try ReplicaFile(path: NodeDirectory(from).replicaPath)
+        } catch let error as ReplicaError {
+            throw CLIError("cannot read batches from \(from): \(error.reason)")
+        } catch {
+            throw CLIError("cannot read batches from \(from): \(error)")
+        }
         let summary = try target.pull(from: source)
         try target.acknowledgeReceivedRequests()
         print("applied \(summary.applied) batches (\(summary.changes) changes)")

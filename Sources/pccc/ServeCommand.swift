@@ -61,6 +61,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let apiAddress = try api.map(Self.loopbackAddress)
         let directory = NodeDirectory(data)
+        _ = try directory.nodeID()
+        let loosened = try directory.restrictPermissions()
         // The text in force before the node reads it: a change made while the node starts is
         // then seen as a change by the watch, never taken as already loaded.
         let topologyText = try? String(contentsOfFile: directory.topologyPath, encoding: .utf8)
@@ -79,6 +81,7 @@ struct ServeCommand: AsyncParsableCommand {
         }()
         var logger = Logger(label: "pccc.\(configuration.nodeID)") { StreamLogHandler.standardError(label: $0) }
         logger.logLevel = level
+        for change in loosened { logger.warning("node folder: \(change)") }
         let node = SyncNode(replica: replica, configuration: configuration, logger: logger)
         let watch = TopologyFileWatch(path: directory.topologyPath, inForce: topologyText, node: node, logger: logger)
         // Signals are handled before the node says it listens: whoever starts it may send SIGHUP

