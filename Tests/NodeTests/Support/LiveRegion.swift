@@ -172,10 +172,26 @@ final class LiveRegion: @unchecked Sendable {
         }
         guard let socket = sockets[node], let port = ports[node] else { return }
         close(socket)
-        do {
-            sockets[node] = try Self.bindLoopback(port: port).socket
-        } catch {
-            Issue.record("cannot bind port \(port) again for \(node): \(error)")
+        // A child being spawned at this moment holds a copy of the old socket until it execs
+        // (the descriptor closes on exec, not on fork), keeping the port taken for that long.
+        let started = Date()
+        let deadline = started.addingTimeInterval(10)
+        var attempts = 0
+        while true {
+            attempts += 1
+            do {
+                sockets[node] = try Self.bindLoopback(port: port).socket
+                if attempts > 1 {
+                    print("port \(port) of \(node) was held \(Int(Date().timeIntervalSince(started) * 1000)) ms after its node stopped; bound again")
+                }
+                return
+            } catch {
+                guard Date() < deadline else {
+                    Issue.record("cannot bind port \(port) again for \(node) within 10 s: \(error)")
+                    return
+                }
+                usleep(5_000)
+            }
         }
     }
 
