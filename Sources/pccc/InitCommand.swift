@@ -35,8 +35,6 @@ struct InitCommand: ParsableCommand {
         if let tls {
             try Self.install(tls, in: NodeDirectory(data))
         }
-        // Whatever the folder was before, and whatever modes SQLite and the umask gave.
-        try NodeDirectory(data).restrictPermissions()
         print("initialised node \(node) in \(data) (schema version \(try replica.schemaVersion())); \(firstAdmin) is its first admin")
         if !keyPinned {
             print("pin its signing key in the topology: signing_key: \(signing.publicKey.topologyForm)")
@@ -73,6 +71,8 @@ struct InitCommand: ParsableCommand {
                 throw CLIError("cannot copy \(source) to \(destination)")
             }
         }
+        // The tls folder got the umask's mode.
+        try directory.restrictPermissions()
     }
 
     /// Makes the node folder with `admin` as its first user; returns its replica, its signing
@@ -105,6 +105,8 @@ struct InitCommand: ParsableCommand {
         try Data((node + "\n").utf8).write(to: URL(fileURLWithPath: directory.nodeIDPath))
         let replica = try directory.open()
         try replica.addUser(admin, role: .admin, addedBy: nil)
+        // Whatever modes SQLite and the umask gave the files.
+        try directory.restrictPermissions()
         return (replica, key, entry.signingKey != nil)
     }
 }

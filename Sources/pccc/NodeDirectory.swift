@@ -93,9 +93,11 @@ struct NodeDirectory {
     /// Makes the folder and its `tls` folder their owner's only (0700) and every file the node
     /// keeps there (replica, its WAL and shared memory, topology, keys, certificates, `node.id`)
     /// readable and writable by its owner only (0600): they hold personal data and private keys.
-    /// Other files, and links, are left alone. Returns one sentence for each mode it changed.
+    /// Other files, and links, are left alone, and a folder that is not a node folder is refused
+    /// before anything in it changes. Returns one sentence for each mode it changed.
     @discardableResult
     func restrictPermissions() throws -> [String] {
+        _ = try nodeID()
         let files = FileManager.default
         var changed: [String] = []
         let tls = url.appendingPathComponent("tls").path

@@ -61,7 +61,6 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let apiAddress = try api.map(Self.loopbackAddress)
         let directory = NodeDirectory(data)
-        _ = try directory.nodeID()
         let loosened = try directory.restrictPermissions()
         // The text in force before the node reads it: a change made while the node starts is
         // then seen as a change by the watch, never taken as already loaded.

@@ -71,15 +71,6 @@ import Testing
         }
     }
 
-    /// Waits, a minute at most, for `condition`; a wait that runs out fails the test.
-    static func waitFor(_ what: String, _ condition: () -> Bool) throws {
-        let deadline = Date().addingTimeInterval(60)
-        while !condition() {
-            guard Date() < deadline else { throw TestFailure("waited 60 s for \(what)") }
-            Thread.sleep(forTimeInterval: 0.005)
-        }
-    }
-
     static let chunks = (0..<40).map { index in Array(repeating: UInt8(index), count: 100) }
 
     static func send(_ chunks: [[UInt8]], on channel: Channel) async throws {
@@ -94,7 +85,7 @@ import Testing
         let (client, _) = try await link.connect()
         let started = ContinuousClock.now
         try await Self.send(Self.chunks, on: client)
-        try Self.waitFor("every byte at the sink") { link.sink.count >= 4_000 }
+        try waitUntil("every byte at the sink", seconds: 60, every: 0.005) { link.sink.count >= 4_000 }
         #expect(link.sink.bytes.withLockedValue { $0 } == Self.chunks.flatMap { $0 }, "every byte, in order")
         #expect(ContinuousClock.now - started >= .milliseconds(50))
         try await client.close()
@@ -105,22 +96,22 @@ import Testing
         let link = try await Link(.oneWay(dropping: .fromTarget))
         let (client, reply) = try await link.connect()
         try await Self.send([[1, 2, 3]], on: client)
-        try Self.waitFor("the sink's answer to reach the proxy") { link.sink.count == 3 && link.proxy.bytesForwarded.fromTarget >= 2 }
+        try waitUntil("the sink's answer to reach the proxy", seconds: 60, every: 0.005) { link.sink.count == 3 && link.proxy.bytesForwarded.fromTarget >= 2 }
         // The answer to [4] comes through a healed link after the dropped one: had the first
         // passed, it would be here before it.
         link.proxy.heal()
         try await Self.send([[4]], on: client)
-        try Self.waitFor("the answer through the healed link") { reply.count >= 2 }
+        try waitUntil("the answer through the healed link", seconds: 60, every: 0.005) { reply.count >= 2 }
         #expect(reply.bytes.withLockedValue { $0 } == Array("ok".utf8), "the answer to [1, 2, 3] vanished")
         #expect(!reply.isClosed, "the connection stayed open: a half-dead link")
 
         link.proxy.set(.oneWay(dropping: .toTarget))
         let readBefore = link.proxy.bytesForwarded.toTarget
         try await Self.send([[5, 6, 7]], on: client)
-        try Self.waitFor("the proxy to read [5, 6, 7]") { link.proxy.bytesForwarded.toTarget == readBefore + 3 }
+        try waitUntil("the proxy to read [5, 6, 7]", seconds: 60, every: 0.005) { link.proxy.bytesForwarded.toTarget == readBefore + 3 }
         link.proxy.heal()
         try await Self.send([[8]], on: client)
-        try Self.waitFor("[8] at the sink") { link.sink.bytes.withLockedValue { $0.last } == 8 }
+        try waitUntil("[8] at the sink", seconds: 60, every: 0.005) { link.sink.bytes.withLockedValue { $0.last } == 8 }
         #expect(link.sink.bytes.withLockedValue { $0 } == [1, 2, 3, 4, 8], "toward the target, only [5, 6, 7] was dropped")
         try await client.close()
         try await link.stop()
@@ -130,8 +121,8 @@ import Testing
         let link = try await Link(.resetMidStream(afterBytes: 1_234))
         let (client, reply) = try await link.connect()
         try? await Self.send(Self.chunks, on: client)
-        try Self.waitFor("the proxy to end the connection") { reply.isClosed }
-        try Self.waitFor("the sink's side to end") { link.sink.isClosed }
+        try waitUntil("the proxy to end the connection", seconds: 60, every: 0.005) { reply.isClosed }
+        try waitUntil("the sink's side to end", seconds: 60, every: 0.005) { link.sink.isClosed }
         #expect(link.sink.bytes.withLockedValue { $0 } == Array(Self.chunks.flatMap { $0 }.prefix(1_234)), "exactly the first 1,234 bytes arrived")
         try await link.stop()
     }
@@ -140,12 +131,12 @@ import Testing
         let link = try await Link(.cut)
         let (refusedClient, refused) = try await link.connect()
         try? await Self.send([[9]], on: refusedClient)
-        try Self.waitFor("the cut proxy to close the connection") { refused.isClosed }
+        try waitUntil("the cut proxy to close the connection", seconds: 60, every: 0.005) { refused.isClosed }
         #expect(refused.count == 0)
         link.proxy.heal()
         let (client, reply) = try await link.connect()
         try await Self.send([[7]], on: client)
-        try Self.waitFor("the answer through the healed link") { reply.count >= 2 }
+        try waitUntil("the answer through the healed link", seconds: 60, every: 0.005) { reply.count >= 2 }
         #expect(reply.bytes.withLockedValue { $0 } == Array("ok".utf8))
         #expect(link.sink.bytes.withLockedValue { $0 } == [7], "nothing sent while cut reached the sink")
         try await client.close()

@@ -300,14 +300,7 @@ final class LiveRegion: @unchecked Sendable {
     /// Polls until `condition` holds; throws with `what` after `seconds`. Returns the seconds it took.
     @discardableResult
     func waitUntil(_ what: String, seconds: Double, every interval: Double = 0.05, _ condition: () throws -> Bool) throws -> Double {
-        let start = Date()
-        while true {
-            if try condition() { return Date().timeIntervalSince(start) }
-            if Date().timeIntervalSince(start) > seconds {
-                throw TestFailure("timed out after \(seconds) s waiting for \(what)")
-            }
-            Thread.sleep(forTimeInterval: interval)
-        }
+        try TestSupport.waitUntil(what, seconds: seconds, every: interval, condition)
     }
 
     /// The bytes of a node's replica files (database and WAL), to prove what never reached it.
