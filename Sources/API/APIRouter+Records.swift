@@ -47,6 +47,7 @@ extension APIRouter {
                 var object = record.jsonObject
                 object["hits"] = attachments.filter { $0.kind == .hit }.map(\.jsonObject)
                 object["notes"] = attachments.filter { $0.kind == .note }.map(\.jsonObject)
+                object["erasure_requests"] = attachments.filter { $0.kind == .erasureRequest }.map(\.jsonObject)
                 return try JSONBody.response(object)
             case .erased(let tombstone):
                 return try JSONBody.response(tombstone.jsonObject)
@@ -101,6 +102,20 @@ extension APIRouter {
             let writes = [FieldWrite("record_id", id.description), FieldWrite("text", text), FieldWrite("author", actor.user)]
             let note = try await storage.run { try $0.append(.note, writes, auditedAs: actor) }
             return try JSONBody.response(["id": note.description], status: .created)
+        }
+        api.post("records/:id/erasure-requests") { request, context in
+            let actor = try context.actor(request)
+            let id = try recordID(context)
+            let body = try await JSONBody.object(of: request)
+            let reason = try JSONBody.string(body, "reason")
+            let text = try JSONBody.optionalString(body, "text")
+            let asked = try await storage.run { try $0.requestErasure(of: id, reason: reason, text: text, auditedAs: actor) }
+            return try JSONBody.response(["id": asked.description], status: .created)
+        }
+        api.get("erasure-requests") { request, context in
+            _ = try context.actor(request)
+            let requests = try await storage.run { try $0.erasureRequests() }
+            return try JSONBody.response(requests.map(\.jsonObject))
         }
         api.get("export") { request, context in
             let actor = try context.actor(request)

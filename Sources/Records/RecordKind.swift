@@ -9,9 +9,11 @@ public enum RecordKind: String, CaseIterable, Hashable, Sendable {
     case request
     case hit
     case note
+    /// A group member's request that the record's owner erase it, with the reason.
+    case erasureRequest = "erasure_request"
 
     /// Kinds whose rows are inserted once and never changed.
-    public var isAppendOnly: Bool { self == .hit || self == .note }
+    public var isAppendOnly: Bool { self == .hit || self == .note || self == .erasureRequest }
 
     /// Request status order: a request only moves forward.
     public static let requestStatusOrder = ["open", "acknowledged", "answered", "closed"]
@@ -68,6 +70,11 @@ public enum RecordKind: String, CaseIterable, Hashable, Sendable {
                 FieldSpec("record_id", .immutable, required: true), FieldSpec("author", .immutable),
                 FieldSpec("text", .immutable, required: true),
             ]
+        case .erasureRequest:
+            return [
+                FieldSpec("record_id", .immutable, required: true), FieldSpec("reason", .immutable, required: true),
+                FieldSpec("author", .immutable), FieldSpec("text", .immutable),
+            ]
         }
     }
 
@@ -93,7 +100,7 @@ public enum RecordKind: String, CaseIterable, Hashable, Sendable {
         }
     )
 
-    /// The id of the record a hit or note is about, from its field writes.
+    /// The id of the record a hit, note or erasure request is about, from its field writes.
     public static func parentRecordID(in writes: [FieldWrite]) -> String? {
         writes.first { $0.field == "record_id" }?.value
     }
@@ -116,7 +123,7 @@ public enum RecordKind: String, CaseIterable, Hashable, Sendable {
         case .vehicle: return ["plate", "vin"]
         case .document: return ["number"]
         case .firearm: return ["serial"]
-        case .request, .hit, .note: return []
+        case .request, .hit, .note, .erasureRequest: return []
         }
     }
 }

@@ -94,7 +94,32 @@ enum BatchStore {
         for record in records {
             try redact(record, db: db)
         }
+        try redactQuarantined(records, db: db)
         try compactNameIndex(db: db)
+    }
+
+    /// Redacts the erased records' leaves in quarantined (forked) envelopes too, which are kept
+    /// as evidence, not applied. An envelope whose payload does not verify holds nothing a
+    /// receiver could read as a change, and stays as it came.
+    private static func redactQuarantined(_ records: [ErasedRecord], db: Database) throws {
+        let rows = try Row.fetchAll(db, sql: "SELECT id, envelope FROM quarantine")
+        guard !rows.isEmpty else { return }
+        let erased = Set(records)
+        for row in rows {
+            let envelope: Data = row["envelope"]
+            guard let batch = try? SignedBatch.decode(envelope: Array(envelope), limits: .default),
+                let leaves = try? batch.verifiedLeaves()
+            else { continue }
+            let redacted = leaves.map { leaf in
+                erased.contains(ErasedRecord(kind: leaf.kind, id: leaf.recordID.description)) && isRedactable(leaf) ? leaf.redacted : leaf
+            }
+            guard redacted != leaves else { continue }
+            let id: Int64 = row["id"]
+            try db.execute(
+                sql: "UPDATE quarantine SET envelope = ? WHERE id = ?",
+                arguments: [Data(batch.replacingLeaves(redacted).envelope), id]
+            )
+        }
     }
 
     /// Replaces every stored leaf of an erased record by its redacted form. Headers and

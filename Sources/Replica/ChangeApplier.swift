@@ -15,6 +15,10 @@ struct ChangeApplier {
     let db: Database
     let origin: String
     let group: String
+    /// When the batch is applied, for the alarms it raises.
+    let now: UInt64
+    /// How many orphans one origin may leave waiting.
+    let orphanLimit: Int
     private(set) var erased: [ErasedRecord] = []
     /// Whether `tombstone` and `orphan_change` hold any row, learnt once per transaction. Both
     /// are empty on most replicas, so this saves a lookup per change; only this applier writes
@@ -22,51 +26,152 @@ struct ChangeApplier {
     private var tombstonesExist: Bool?
     private var orphansExist: Bool?
 
-    init(db: Database, origin: String, group: String) {
+    init(db: Database, origin: String, group: String, now: UInt64, orphanLimit: Int) {
         self.db = db
         self.origin = origin
         self.group = group
+        self.now = now
+        self.orphanLimit = orphanLimit
     }
 
-    /// Applies `change`. Writes the rules ignore (unknown kind or field, a value outside its
-    /// allowed set, another group's record) are dropped the same way on every replica.
+    /// Applies `change`. What the rules of docs/PROTOCOL.md §6 do not let the batch's origin do
+    /// (an unknown kind or field, a value outside its allowed set, another group's record, a
+    /// bound id made for another stream, a workflow step of another centre, an erasure by
+    /// anyone but the owner) is ignored the same way on every replica.
     mutating func apply(_ change: Change) throws {
         guard let kind = RecordKind(rawValue: change.kind) else { return }
         let id = change.recordID.description
         let stamp = WriteStamp(hlc: change.hlc, origin: origin)
+        let binding = RecordBinding(origin: origin, group: group, kind: kind.rawValue)
         switch change.operation {
         case .erase(let reason):
+            guard try mayErase(kind: kind, recordID: change.recordID, binding: binding) else { return }
             try erase(kind: kind, id: id, stamp: stamp, reason: reason, group: group)
-        case .create(let writes), .update(let writes):
-            guard !kind.isAppendOnly, try !isErased(kind: kind, id: id) else { return }
-            if case .create = change.operation, try insertIfAbsent(kind: kind, id: id, stamp: stamp, writes: writes) {
+        case .create(let writes):
+            guard !kind.isAppendOnly, try mayCreate(kind: kind, recordID: change.recordID, binding: binding, writes: writes),
+                try !isErased(kind: kind, id: id)
+            else { return }
+            if try insertIfAbsent(kind: kind, id: id, stamp: stamp, writes: writes) {
                 try replayOrphans(kind: kind, id: id)
-            } else if let existing = try recordGroup(kind: kind, id: id) {
+            } else if let existing = try recordGroup(kind: kind, id: id), existing == group {
+                try merge(writes, kind: kind, id: id, stamp: stamp)
+            }
+        case .update(let writes):
+            guard !kind.isAppendOnly, try !isErased(kind: kind, id: id) else { return }
+            if let existing = try recordGroup(kind: kind, id: id) {
                 guard existing == group else { return }
                 try merge(writes, kind: kind, id: id, stamp: stamp)
             } else {
                 // Another origin's update can outrun the create through other relays; keep it
                 // until the create arrives and decides the record's group and owner.
-                try db.execute(
+                try keepOrphan(
                     sql: """
-                        INSERT OR IGNORE INTO orphan_change (kind, record_id, sharing_group, origin, hlc, body)
+                        INSERT INTO orphan_change (kind, record_id, sharing_group, origin, hlc, body)
                         VALUES (?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [kind.rawValue, id, group, origin, Int64(change.hlc.rawValue), Data(change.encodedBody)]
                 )
-                orphansExist = true
             }
         case .append(let writes):
-            guard kind.isAppendOnly, try !isErased(kind: kind, id: id) else { return }
+            guard kind.isAppendOnly, !change.recordID.isBound || change.recordID.isBound(to: binding),
+                try !isErased(kind: kind, id: id), let parentID = RecordKind.parentRecordID(in: writes)
+            else { return }
             // The hits and notes of an erased record are dropped, not buried: a node may only ever
             // see them redacted, so no tombstone of theirs could be made the same everywhere.
-            if let parentID = RecordKind.parentRecordID(in: writes), try anyTombstones(),
-                try Self.isErased(anyKindID: parentID, db: db)
-            {
-                return
+            if try anyTombstones(), try Self.isErased(anyKindID: parentID, db: db) { return }
+            if let parentGroup = try Self.heldGroup(anyKindID: parentID, db: db) {
+                guard parentGroup == group, try insertIfAbsent(kind: kind, id: id, stamp: stamp, writes: writes) else { return }
+                try replayOrphanAppends(parentID: id)
+            } else {
+                // The record it is about has not arrived: its group is unknown until it does.
+                try keepOrphan(
+                    sql: """
+                        INSERT OR IGNORE INTO orphan_append (parent_id, kind, record_id, sharing_group, origin, hlc, body)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [parentID, kind.rawValue, id, group, origin, Int64(change.hlc.rawValue), Data(change.encodedBody)]
+                )
             }
-            try insertIfAbsent(kind: kind, id: id, stamp: stamp, writes: writes)
         }
+    }
+
+    // MARK: What a change may touch
+
+    /// A bound id is created only by the stream it was made for. An unbound id (made by an
+    /// earlier release) is created unless it is held under another kind. A request is created
+    /// only by the centre it names as `from_node`.
+    private func mayCreate(kind: RecordKind, recordID: RecordID, binding: RecordBinding, writes: [FieldWrite]) throws -> Bool {
+        if recordID.isBound {
+            guard recordID.isBound(to: binding) else { return false }
+        } else if try Self.heldKind(anyKindID: recordID.description, db: db).map({ $0 != kind }) ?? false {
+            return false
+        }
+        if kind == .request {
+            return writes.contains(FieldWrite("from_node", origin))
+        }
+        return true
+    }
+
+    /// Only the record's owner erases it, in the record's group. A bound id says who that is by
+    /// itself; for an unbound id the held row does, and an unbound record not held here is
+    /// erased as earlier releases did.
+    private func mayErase(kind: RecordKind, recordID: RecordID, binding: RecordBinding) throws -> Bool {
+        if recordID.isBound { return recordID.isBound(to: binding) }
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT origin, sharing_group FROM \"\(kind.rawValue)\" WHERE id = ?"),
+                arguments: [recordID.description]
+            )
+        else { return true }
+        return row["origin"] == origin && row["sharing_group"] == group
+    }
+
+    /// Whether the write counts coming from `writer`: a request's workflow fields count only
+    /// from the centre the workflow gives them to.
+    private static func isPermitted(_ write: FieldWrite, kind: RecordKind, writer: String, fromNode: String?, toNode: String?) -> Bool {
+        kind != .request || RequestWorkflow.permits(field: write.field, value: write.value, writer: writer, fromNode: fromNode, toNode: toNode)
+    }
+
+    /// The group of the live record with this id, whatever its kind.
+    static func heldGroup(anyKindID id: String, db: Database) throws -> String? {
+        try String.fetchOne(db.cachedStatement(sql: heldSQL("sharing_group")), arguments: [id])
+    }
+
+    /// The kind of the live record with this id.
+    static func heldKind(anyKindID id: String, db: Database) throws -> RecordKind? {
+        try String.fetchOne(db.cachedStatement(sql: heldSQL("kind")), arguments: [id]).flatMap(RecordKind.init(rawValue:))
+    }
+
+    private static func heldSQL(_ column: String) -> String {
+        RecordKind.allCases.map { kind in
+            let value = column == "kind" ? "'\(kind.rawValue)'" : column
+            return "SELECT \(value) FROM \"\(kind.rawValue)\" WHERE id = ?1"
+        }.joined(separator: " UNION ALL ") + " LIMIT 1"
+    }
+
+    /// Keeps a change whose record has not arrived, unless its origin already has `orphanLimit`
+    /// waiting: then it is dropped with an alarm, so no member can fill the disk with changes
+    /// to records that never come.
+    private mutating func keepOrphan(sql: String, arguments: StatementArguments) throws {
+        let waiting =
+            try Int.fetchOne(
+                db.cachedStatement(
+                    sql: "SELECT (SELECT COUNT(*) FROM orphan_change WHERE origin = ?1) + (SELECT COUNT(*) FROM orphan_append WHERE origin = ?1)"
+                ),
+                arguments: [origin]
+            ) ?? 0
+        guard waiting < orphanLimit else {
+            try Replica.raiseAlarm(
+                code: "orphans_full",
+                subject: origin,
+                message: "\(origin) sent \(waiting) changes to records this node does not hold; further ones are dropped",
+                now: now,
+                db: db
+            )
+            return
+        }
+        try db.cachedStatement(sql: sql).execute(arguments: arguments)
+        orphansExist = true
     }
 
     // MARK: Records
@@ -82,8 +187,11 @@ struct ChangeApplier {
     /// already held (the caller merges into it): one statement instead of a lookup first.
     @discardableResult
     private func insertIfAbsent(kind: RecordKind, id: String, stamp: WriteStamp, writes: [FieldWrite]) throws -> Bool {
+        let toNode = kind == .request ? writes.first { $0.field == "to_node" }?.value : nil
         let accepted = writes.filter { write in
-            guard let spec = kind.field(named: write.field), Self.isAllowed(write.value, spec) else { return false }
+            guard let spec = kind.field(named: write.field), Self.isAllowed(write.value, spec),
+                Self.isPermitted(write, kind: kind, writer: stamp.origin, fromNode: stamp.origin, toNode: toNode)
+            else { return false }
             let incoming = StampedValue(value: write.value, stamp: stamp)
             return MergeRule.incomingWins(spec.mergeClass, current: nil, incoming: incoming, recordOrigin: stamp.origin, isCreate: true)
         }
@@ -135,8 +243,12 @@ struct ChangeApplier {
         let recordOrigin: String = row["origin"]
         var clocks = try FieldClocks(storedIn: row)
         var winners: [FieldWrite] = []
+        let fromNode: String? = kind == .request ? row["from_node"] : nil
+        let toNode: String? = kind == .request ? row["to_node"] : nil
         for write in writes {
-            guard let spec = kind.field(named: write.field), Self.isAllowed(write.value, spec) else { continue }
+            guard let spec = kind.field(named: write.field), Self.isAllowed(write.value, spec),
+                Self.isPermitted(write, kind: kind, writer: stamp.origin, fromNode: fromNode, toNode: toNode)
+            else { continue }
             let current = clocks.stamps[write.field].map { StampedValue(value: row[write.field], stamp: $0) }
             let incoming = StampedValue(value: write.value, stamp: stamp)
             if MergeRule.incomingWins(spec.mergeClass, current: current, incoming: incoming, recordOrigin: recordOrigin, isCreate: false) {
@@ -158,10 +270,17 @@ struct ChangeApplier {
         }
     }
 
+    /// Applies the changes that waited for this record's create: its updates, then the hits and
+    /// notes about it.
     private mutating func replayOrphans(kind: RecordKind, id: String) throws {
         guard try anyOrphans() else { return }
+        try replayOrphanUpdates(kind: kind, id: id)
+        try replayOrphanAppends(parentID: id)
+    }
+
+    private mutating func replayOrphanUpdates(kind: RecordKind, id: String) throws {
         let orphans = try Row.fetchAll(
-            db.cachedStatement(sql: "SELECT sharing_group, origin, body FROM orphan_change WHERE kind = ? AND record_id = ? ORDER BY hlc, origin"),
+            db.cachedStatement(sql: "SELECT sharing_group, origin, body FROM orphan_change WHERE kind = ? AND record_id = ? ORDER BY hlc, origin, rowid"),
             arguments: [kind.rawValue, id]
         )
         guard !orphans.isEmpty, let recordID = RecordID(id) else { return }
@@ -174,9 +293,38 @@ struct ChangeApplier {
         }
     }
 
+    /// Inserts the hits and notes that waited for the record `parentID` (of this batch's group,
+    /// which the record just joined), then those about each of them in turn.
+    private mutating func replayOrphanAppends(parentID: String) throws {
+        guard try anyOrphans() else { return }
+        var parents = [parentID]
+        while let parent = parents.popLast() {
+            let orphans = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: "SELECT kind, record_id, sharing_group, origin, body FROM orphan_append WHERE parent_id = ? ORDER BY hlc, origin, record_id"),
+                arguments: [parent]
+            )
+            guard !orphans.isEmpty else { continue }
+            try db.execute(sql: "DELETE FROM orphan_append WHERE parent_id = ?", arguments: [parent])
+            for orphan in orphans where orphan["sharing_group"] as String == group {
+                let body: Data = orphan["body"]
+                guard let kind = RecordKind(rawValue: orphan["kind"]), let recordID = RecordID(orphan["record_id"] as String),
+                    let change = try? Change.decode(kind: kind.rawValue, recordID: recordID, body: Array(body))
+                else { continue }
+                let stamp = WriteStamp(hlc: change.hlc, origin: orphan["origin"])
+                if try insertIfAbsent(kind: kind, id: recordID.description, stamp: stamp, writes: change.fieldWrites) {
+                    parents.append(recordID.description)
+                }
+            }
+        }
+    }
+
     private mutating func anyOrphans() throws -> Bool {
         if let orphansExist { return orphansExist }
-        let exist = try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM orphan_change)")) ?? false
+        let exist =
+            try Bool.fetchOne(
+                db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM orphan_change) OR EXISTS (SELECT 1 FROM orphan_append)")
+            ) ?? false
         orphansExist = exist
         return exist
     }
@@ -253,6 +401,7 @@ struct ChangeApplier {
     private mutating func purge(kind: RecordKind, id: String) throws {
         try db.execute(sql: "DELETE FROM \"\(kind.rawValue)\" WHERE id = ?", arguments: [id])
         try db.execute(sql: "DELETE FROM orphan_change WHERE kind = ? AND record_id = ?", arguments: [kind.rawValue, id])
+        try db.execute(sql: "DELETE FROM orphan_append WHERE parent_id = ?1 OR record_id = ?1", arguments: [id])
         try NameIndex.remove(id: id, db: db)
         erased.append(ErasedRecord(kind: kind.rawValue, id: id))
     }

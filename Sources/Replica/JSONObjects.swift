@@ -76,3 +76,15 @@ extension LocalUser {
         ["name": name, "role": role.rawValue, "added_at": Timestamps.iso8601(milliseconds: addedAt), "added_by": addedBy]
     }
 }
+
+extension ErasureRequestSummary {
+    /// The erasure request as the API and `--json` show it.
+    public var jsonObject: [String: Any] {
+        var object: [String: Any] = [
+            "id": id, "record_id": recordID, "record_kind": recordKind.rawValue, "from": from, "reason": reason, "created_at": createdAt,
+        ]
+        if let text { object["text"] = text }
+        if let author { object["author"] = author }
+        return object
+    }
+}

@@ -12,16 +12,17 @@ public struct LocalTransaction: Sendable {
     }
 
     private(set) var steps: [Step] = []
-    private let newID: @Sendable () -> RecordID
+    /// Makes the id of a new record of a kind, bound to this node and the transaction's group.
+    private let newID: @Sendable (RecordKind) -> RecordID
 
-    init(newID: @escaping @Sendable () -> RecordID) {
+    init(newID: @escaping @Sendable (RecordKind) -> RecordID) {
         self.newID = newID
     }
 
     /// Creates a record of `kind` with its initial values and returns its new id.
     @discardableResult
     public mutating func create(_ kind: RecordKind, _ fields: [FieldWrite]) -> RecordID {
-        let id = newID()
+        let id = newID(kind)
         steps.append(.create(kind, id, fields))
         return id
     }
@@ -39,7 +40,7 @@ public struct LocalTransaction: Sendable {
     /// Inserts a hit or note row and returns its id.
     @discardableResult
     public mutating func append(_ kind: RecordKind, _ fields: [FieldWrite]) -> RecordID {
-        let id = newID()
+        let id = newID(kind)
         steps.append(.append(kind, id, fields))
         return id
     }

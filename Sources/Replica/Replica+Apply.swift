@@ -24,7 +24,7 @@ extension Replica {
             if header.seq <= headSeq {
                 let held = try BatchStore.headerHash(origin: header.origin, group: header.group, seq: header.seq, db: db)
                 if held == header.hash { return (.duplicate, false) }
-                return (try Self.quarantine(envelope, header, "a different batch already holds seq \(header.seq)", now: now, db: db), false)
+                return (try quarantine(envelope, header, "a different batch already holds seq \(header.seq)", now: now, db: db), false)
             }
             guard header.seq == headSeq + 1 else {
                 let rejection = BatchRejection(
@@ -34,7 +34,7 @@ extension Replica {
                 return (.rejected(rejection), false)
             }
             guard header.prevHash == head?.headerHash ?? BatchHeader.zeroHash else {
-                return (try Self.quarantine(envelope, header, "seq \(header.seq) does not chain to the held seq \(headSeq)", now: now, db: db), false)
+                return (try quarantine(envelope, header, "seq \(header.seq) does not chain to the held seq \(headSeq)", now: now, db: db), false)
             }
             let limit = now + configuration.maxClockSkewMilliseconds
             if header.hlcMax.milliseconds > limit {
@@ -54,7 +54,9 @@ extension Replica {
             } catch {
                 return (.rejected(error), false)
             }
-            var applier = ChangeApplier(db: db, origin: header.origin, group: header.group)
+            var applier = ChangeApplier(
+                db: db, origin: header.origin, group: header.group, now: now, orphanLimit: configuration.maxOrphansPerOrigin
+            )
             var applied = 0
             for case .full(let change) in leaves {
                 try applier.apply(change)
@@ -62,7 +64,7 @@ extension Replica {
             }
             try BatchStore.store(batch, leaves: leaves, receivedAt: now, db: db)
             try BatchStore.purgeErased(applier.erased, db: db)
-            try Self.recordRequestReceipts(in: leaves, nodeID: configuration.nodeID, now: now, db: db)
+            try Self.recordRequestReceipts(in: leaves, origin: header.origin, nodeID: configuration.nodeID, now: now, db: db)
             var clock = try Self.loadClock(db)
             clock.observe(header.hlcMax, wallMilliseconds: now)
             try Self.saveClock(clock, db)
@@ -91,13 +93,24 @@ extension Replica {
         return nil
     }
 
-    private static func quarantine(
+    private func quarantine(
         _ envelope: [UInt8],
         _ header: BatchHeader,
         _ reason: String,
         now: UInt64,
         db: Database
     ) throws -> ApplyOutcome {
+        let held = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM quarantine WHERE origin = ?", arguments: [header.origin]) ?? 0
+        guard held < configuration.maxQuarantinedPerOrigin else {
+            try Self.raiseAlarm(
+                code: "quarantine_full",
+                subject: header.origin,
+                message: "\(held) forked batches of \(header.origin) are quarantined already; further ones are not kept",
+                now: now,
+                db: db
+            )
+            return .forked(reason: reason)
+        }
         try db.execute(
             sql: """
                 INSERT OR IGNORE INTO quarantine (origin, sharing_group, seq, header_hash, envelope, reason, received_at)
@@ -105,7 +118,7 @@ extension Replica {
                 """,
             arguments: [header.origin, header.group, Int64(header.seq), Data(header.hash), Data(envelope), reason, Int64(now)]
         )
-        try raiseAlarm(
+        try Self.raiseAlarm(
             code: "fork",
             subject: "\(header.origin)/\(header.group)",
             message: "stream \(header.origin)/\(header.group) forked: \(reason); the other batch is quarantined",

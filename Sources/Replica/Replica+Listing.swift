@@ -169,6 +169,8 @@ extension Replica {
             return [value("place"), value("outcome")].compactMap { $0 }.joined(separator: " · ")
         case .note:
             return value("text") ?? ""
+        case .erasureRequest:
+            return ["erasure asked by \(row["origin"] as String? ?? "?")", value("reason"), value("text")].compactMap { $0 }.joined(separator: " · ")
         }
     }
 }

@@ -27,7 +27,10 @@ extension Replica {
         _ build: (inout LocalTransaction) throws -> Void
     ) throws -> SignedBatch {
         let wallClock = configuration.wallClock
-        var transaction = LocalTransaction(newID: { RecordID.make(milliseconds: wallClock()) })
+        let nodeID = configuration.nodeID
+        var transaction = LocalTransaction(newID: { kind in
+            RecordID.make(milliseconds: wallClock(), boundTo: RecordBinding(origin: nodeID, group: group, kind: kind.rawValue))
+        })
         try build(&transaction)
         let steps = transaction.steps
         guard configuration.roster.isMember(configuration.nodeID, of: group) else {
@@ -38,10 +41,12 @@ extension Replica {
         }
         return try writeErasing { db in
             var clock = try Self.loadClock(db)
-            var applier = ChangeApplier(db: db, origin: configuration.nodeID, group: group)
+            let now = configuration.wallClock()
+            var applier = ChangeApplier(
+                db: db, origin: configuration.nodeID, group: group, now: now, orphanLimit: configuration.maxOrphansPerOrigin
+            )
             var leaves: [BatchLeaf] = []
             leaves.reserveCapacity(steps.count)
-            let now = configuration.wallClock()
             for step in steps {
                 let change = try self.change(for: step, hlc: tick(&clock), group: group, byNode: byNode, db: db)
                 try applier.apply(change)
@@ -153,6 +158,14 @@ extension Replica {
                 throw ReplicaError(.invalid, "a \(kind.rawValue) is appended, not created")
             }
             try validate(writes, kind: kind, isCreate: true, byNode: byNode)
+            if kind == .request {
+                let me = configuration.nodeID
+                guard writes.contains(FieldWrite("from_node", me)) else {
+                    throw ReplicaError(.notAllowed, "a request made here is from this centre: from_node must be \(me)")
+                }
+                let toNode = writes.first { $0.field == "to_node" }?.value ?? ""
+                try requirePermitted(writes, fromNode: me, toNode: toNode)
+            }
             return Change(kind: kind.rawValue, recordID: id, hlc: hlc, operation: .create(writes))
         case .update(let id, let writes):
             let (kind, recordGroup) = try Self.locate(id, db: db)
@@ -162,10 +175,25 @@ extension Replica {
             }
             guard !writes.isEmpty else { throw ReplicaError(.invalid, "the update of \(id) sets no field") }
             try validate(writes, kind: kind, isCreate: false, byNode: byNode)
+            if kind == .request {
+                let row = try Row.fetchOne(db, sql: "SELECT from_node, to_node, status FROM request WHERE id = ?", arguments: [id.description])
+                // The node's own acknowledgement still lands on a request closed meanwhile.
+                guard byNode || row?["status"] as String? != "closed" else {
+                    throw ReplicaError(.notAllowed, "request \(id) is closed; nothing in it changes any more")
+                }
+                try requirePermitted(writes, fromNode: row?["from_node"] ?? "", toNode: row?["to_node"] ?? "")
+            }
             return Change(kind: kind.rawValue, recordID: id, hlc: hlc, operation: .update(writes))
         case .erase(let id, let reason):
             let (kind, recordGroup) = try Self.locate(id, db: db)
             try requireGroup(recordGroup, group, id)
+            let owner = try String.fetchOne(db, sql: "SELECT origin FROM \"\(kind.rawValue)\" WHERE id = ?", arguments: [id.description])
+            guard owner == configuration.nodeID else {
+                throw ReplicaError(
+                    .notAllowed,
+                    "record \(id) belongs to \(owner ?? "another centre"), which alone erases it; ask it to with `pccc record request-erasure`"
+                )
+            }
             guard Self.isValidReasonCode(reason) else {
                 throw ReplicaError(.invalid, "the erasure reason must be a code of 1 to 64 lowercase letters, digits, '_' or '-'")
             }
@@ -190,6 +218,14 @@ extension Replica {
             try RecordValidation.check(writes, kind: kind, isCreate: isCreate, byNode: byNode)
         } catch {
             throw ReplicaError(.invalid, error.reason)
+        }
+    }
+
+    /// Refuses a request write the workflow gives to the other centre.
+    private func requirePermitted(_ writes: [FieldWrite], fromNode: String, toNode: String) throws {
+        let me = configuration.nodeID
+        for write in writes where !RequestWorkflow.permits(field: write.field, value: write.value, writer: me, fromNode: fromNode, toNode: toNode) {
+            throw ReplicaError(.notAllowed, RequestWorkflow.refusal(field: write.field, value: write.value, fromNode: fromNode, toNode: toNode))
         }
     }
 

@@ -42,51 +42,79 @@ public struct RequestSummary: Equatable, Sendable {
 extension Replica {
     /// Notes the receipt time of requests addressed to this node, in the transaction that
     /// applies them: the deadline runs from this moment.
-    static func recordRequestReceipts(in leaves: [BatchLeaf], nodeID: String, now: UInt64, db: Database) throws {
+    /// Only a create that merge accepted counts: the row must be held, from the batch's origin.
+    static func recordRequestReceipts(in leaves: [BatchLeaf], origin: String, nodeID: String, now: UInt64, db: Database) throws {
         for case .full(let change) in leaves where change.kind == RecordKind.request.rawValue {
             guard case .create(let writes) = change.operation, writes.contains(FieldWrite("to_node", nodeID)) else { continue }
-            try db.cachedStatement(sql: "INSERT OR IGNORE INTO request_receipt (request_id, received_at) VALUES (?, ?)")
-                .execute(arguments: [change.recordID.description, Int64(now)])
+            try db.cachedStatement(
+                sql: """
+                    INSERT OR IGNORE INTO request_receipt (request_id, received_at)
+                    SELECT id, ?1 FROM request WHERE id = ?2 AND origin = ?3 AND to_node = ?4
+                    """
+            ).execute(arguments: [Int64(now), change.recordID.description, origin, nodeID])
         }
     }
 
     /// Acknowledges every request received but not yet acknowledged: sets its status to
     /// `acknowledged` with the receipt time and the due time, so the requesting node sees the
-    /// deadline too. Returns how many it acknowledged.
+    /// deadline too. All the requests of one group are acknowledged in one batch (of at most
+    /// ``acknowledgementsPerBatch``), so however many requests a peer sends, this node answers
+    /// with a bounded number of batches. Returns how many it acknowledged.
     @discardableResult
     public func acknowledgeReceivedRequests() throws -> Int {
         let pending = try writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT request_id, received_at FROM request_receipt WHERE acknowledged = 0")
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT request_receipt.request_id, request_receipt.received_at, request.sharing_group, request.urgency
+                    FROM request_receipt LEFT JOIN request ON request.id = request_receipt.request_id
+                    WHERE request_receipt.acknowledged = 0 ORDER BY request_receipt.received_at, request_receipt.request_id
+                    """
+            )
         }
-        var acknowledged = 0
+        var byGroup: [String: [(id: RecordID, writes: [FieldWrite])]] = [:]
+        var nothingToDo: [String] = []
         for row in pending {
             let requestID: String = row["request_id"]
             let receivedAt = UInt64(row["received_at"] as Int64)
-            let markDone: (Database) throws -> Void = { db in
-                try db.execute(sql: "UPDATE request_receipt SET acknowledged = 1 WHERE request_id = ?", arguments: [requestID])
-            }
-            let found = try writer.read { db in
-                try Row.fetchOne(db, sql: "SELECT sharing_group, urgency FROM request WHERE id = ?", arguments: [requestID])
-            }
-            guard let id = RecordID(requestID), let found,
-                let due = RequestDeadline.due(urgency: found["urgency"], receivedAt: receivedAt, timeZone: configuration.timeZone)
+            guard let id = RecordID(requestID), let group: String = row["sharing_group"],
+                let due = RequestDeadline.due(urgency: row["urgency"] ?? "", receivedAt: receivedAt, timeZone: configuration.timeZone)
             else {
                 // Erased since, or not a request this node can answer: nothing to acknowledge.
-                try writer.write(markDone)
+                nothingToDo.append(requestID)
                 continue
             }
-            try transact(in: found["sharing_group"], auditedAs: nil, byNode: true, also: markDone) { transaction in
-                transaction.update(
-                    id,
-                    [
-                        FieldWrite("status", "acknowledged"), FieldWrite("received_at", Timestamps.iso8601(milliseconds: receivedAt)),
-                        FieldWrite("due_at", Timestamps.iso8601(milliseconds: due)),
-                    ]
-                )
+            let writes = [
+                FieldWrite("status", "acknowledged"), FieldWrite("received_at", Timestamps.iso8601(milliseconds: receivedAt)),
+                FieldWrite("due_at", Timestamps.iso8601(milliseconds: due)),
+            ]
+            byGroup[group, default: []].append((id, writes))
+        }
+        if !nothingToDo.isEmpty {
+            try writer.write { db in try Self.markAcknowledged(nothingToDo, db: db) }
+        }
+        var acknowledged = 0
+        for group in byGroup.keys.sorted() {
+            let requests = byGroup[group]!
+            for start in stride(from: 0, to: requests.count, by: Self.acknowledgementsPerBatch) {
+                let chunk = requests[start..<min(start + Self.acknowledgementsPerBatch, requests.count)]
+                let markDone: (Database) throws -> Void = { db in try Self.markAcknowledged(chunk.map(\.id.description), db: db) }
+                try transact(in: group, auditedAs: nil, byNode: true, also: markDone) { transaction in
+                    for request in chunk { transaction.update(request.id, request.writes) }
+                }
+                acknowledged += chunk.count
             }
-            acknowledged += 1
         }
         return acknowledged
+    }
+
+    /// The most requests one acknowledgement batch covers, well inside the batch limits.
+    static let acknowledgementsPerBatch = 500
+
+    private static func markAcknowledged(_ requestIDs: [String], db: Database) throws {
+        for requestID in requestIDs {
+            try db.execute(sql: "UPDATE request_receipt SET acknowledged = 1 WHERE request_id = ?", arguments: [requestID])
+        }
     }
 
     /// Requests this node sent or received, or only one direction, or only the one with `id`;

@@ -19,6 +19,12 @@ public struct ReplicaConfiguration: Sendable {
     public var limits: BatchLimits = .default
     /// How far ahead of the local clock a batch may be before it is held back.
     public var maxClockSkewMilliseconds: UInt64 = 10 * 60 * 1000
+    /// How many changes to records not (yet) held are kept per origin; more are dropped with
+    /// an `orphans_full` alarm, so no member can fill the disk with changes that never apply.
+    public var maxOrphansPerOrigin = 10_000
+    /// How many forked batches are kept as evidence per origin; more raise `quarantine_full`.
+    /// Each erasure redacts every one of them again, so this bounds that work too.
+    public var maxQuarantinedPerOrigin = 16
     /// The centre's time zone, in which a request's calendar-day deadline is counted.
     public var timeZone: TimeZone = .current
     /// The wall clock in Unix milliseconds; replaceable so tests can skew it.

@@ -7,7 +7,7 @@ import SyncCore
 /// add the next number.
 enum ReplicaSchema {
     /// The schema version written to `PRAGMA user_version` by the last migration.
-    static let version = 8
+    static let version = 9
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -112,6 +112,37 @@ enum ReplicaSchema {
                     """
             )
         }
+        migrator.registerMigration("9-orphan-appends") { db in
+            // Hits and notes whose record has not arrived wait here until its create decides
+            // whether they are in its group; both orphan tables are bounded per origin. Waiting
+            // updates lose their key on (kind, id, origin, hlc): one batch may carry two changes
+            // to a record with the same HLC, and each must wait, not only the first.
+            try db.execute(
+                sql: """
+                    CREATE TABLE orphan_change_9 (
+                        kind TEXT NOT NULL, record_id TEXT NOT NULL, sharing_group TEXT NOT NULL,
+                        origin TEXT NOT NULL, hlc INTEGER NOT NULL, body BLOB NOT NULL);
+                    INSERT INTO orphan_change_9 (kind, record_id, sharing_group, origin, hlc, body)
+                        SELECT kind, record_id, sharing_group, origin, hlc, body FROM orphan_change ORDER BY hlc, origin;
+                    DROP TABLE orphan_change;
+                    ALTER TABLE orphan_change_9 RENAME TO orphan_change;
+                    CREATE INDEX orphan_change_by_record ON orphan_change (kind, record_id);
+                    CREATE TABLE orphan_append (
+                        parent_id TEXT NOT NULL, kind TEXT NOT NULL, record_id TEXT NOT NULL, sharing_group TEXT NOT NULL,
+                        origin TEXT NOT NULL, hlc INTEGER NOT NULL, body BLOB NOT NULL,
+                        PRIMARY KEY (parent_id, kind, record_id)) WITHOUT ROWID;
+                    CREATE INDEX orphan_append_by_origin ON orphan_append (origin);
+                    CREATE INDEX orphan_append_by_record ON orphan_append (record_id);
+                    CREATE INDEX orphan_change_by_origin ON orphan_change (origin);
+                    CREATE TABLE erasure_request (
+                        id TEXT PRIMARY KEY NOT NULL, sharing_group TEXT NOT NULL, origin TEXT NOT NULL, created_at TEXT NOT NULL,
+                        record_id TEXT, reason TEXT, author TEXT, text TEXT, field_clocks BLOB, last_hlc INTEGER) WITHOUT ROWID;
+                    CREATE INDEX erasure_request_by_group ON erasure_request (sharing_group);
+                    CREATE INDEX erasure_request_by_record ON erasure_request (record_id);
+                    PRAGMA user_version = 9;
+                    """
+            )
+        }
         return migrator
     }
 
@@ -119,7 +150,7 @@ enum ReplicaSchema {
     /// own row (``FieldClocks``), with the greatest stamp's HLC in `last_hlc` for listing by
     /// last change. A record with no stamp keeps NULL in both.
     private static func moveFieldClocksIntoRecords(_ db: Database) throws {
-        for kind in RecordKind.allCases {
+        for kind in RecordKind.allCases where !kindsAddedLater.contains(kind) {
             let table = "\"\(kind.rawValue)\""
             try db.execute(sql: "ALTER TABLE \(table) ADD COLUMN field_clocks BLOB; ALTER TABLE \(table) ADD COLUMN last_hlc INTEGER")
             let update = try db.makeStatement(sql: "UPDATE \(table) SET field_clocks = ?, last_hlc = ? WHERE id = ?")
@@ -144,6 +175,8 @@ enum ReplicaSchema {
 
     /// Fields added by later migrations; version 1 must create exactly the columns it always did.
     private static let fieldsAddedLater: [RecordKind: Set<String>] = [.request: ["received_at", "due_at"]]
+    /// Kinds added by later migrations, which create their tables themselves.
+    private static let kindsAddedLater: Set<RecordKind> = [.erasureRequest]
 
     private static func createVersion1(_ db: Database) throws {
         try db.execute(
@@ -205,7 +238,7 @@ enum ReplicaSchema {
                     record_ids TEXT NOT NULL, purpose TEXT, detail TEXT, prev_hash BLOB NOT NULL, hash BLOB NOT NULL);
                 """
         )
-        for kind in RecordKind.allCases {
+        for kind in RecordKind.allCases where !kindsAddedLater.contains(kind) {
             let columns = kind.fields.filter { !(fieldsAddedLater[kind]?.contains($0.name) ?? false) }.map { "\"\($0.name)\" TEXT" }.joined(separator: ", ")
             try db.execute(
                 sql: """

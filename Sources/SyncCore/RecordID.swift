@@ -1,5 +1,13 @@
-/// A record id: a UUIDv7 made at the record's origin, so ids sort roughly by creation time and
-/// need no coordination between centres.
+import Crypto
+
+/// A record id: 16 bytes made at the record's origin, led by 48 bits of Unix milliseconds, so ids
+/// sort roughly by creation time and need no coordination between centres.
+///
+/// Ids made by this release are *bound* (UUID version 8): their last four bytes are a tag
+/// computed from the first twelve and the origin, sharing group and kind the id was made for
+/// (docs/PROTOCOL.md §6.1). Any node can check the binding from the id and a batch header alone,
+/// so a create, append or erasure of a bound id counts only from the stream it was made for,
+/// whatever order batches arrive in. Ids of earlier releases are UUIDv7 and unbound.
 public struct RecordID: Hashable, Comparable, Sendable, CustomStringConvertible {
     /// The 16 bytes of the UUID, big endian.
     public let bytes: [UInt8]
@@ -32,7 +40,8 @@ public struct RecordID: Hashable, Comparable, Sendable, CustomStringConvertible 
         self.bytes = result
     }
 
-    /// Makes a fresh UUIDv7: 48 bits of Unix milliseconds, version 7, 74 random bits.
+    /// Makes a fresh unbound UUIDv7 (48 bits of Unix milliseconds, version 7, 74 random bits),
+    /// as releases before bound ids did; kept for tests and fixtures of that format.
     public static func make(
         milliseconds: UInt64,
         using generator: inout some RandomNumberGenerator
@@ -52,10 +61,39 @@ public struct RecordID: Hashable, Comparable, Sendable, CustomStringConvertible 
         return RecordID(bytes: bytes)!
     }
 
-    /// Makes a fresh UUIDv7 from the system's random source.
+    /// Makes a fresh unbound UUIDv7 from the system's random source.
     public static func make(milliseconds: UInt64) -> RecordID {
         var generator = SystemRandomNumberGenerator()
         return make(milliseconds: milliseconds, using: &generator)
+    }
+
+    /// Makes a fresh id bound to the record's origin, group and kind: 48 bits of Unix
+    /// milliseconds, version 8, 42 random bits, the RFC 9562 variant, and a 32-bit tag.
+    public static func make(
+        milliseconds: UInt64,
+        boundTo binding: RecordBinding,
+        using generator: inout some RandomNumberGenerator
+    ) -> RecordID {
+        var bytes = make(milliseconds: milliseconds, using: &generator).bytes
+        bytes[6] = 0x80 | (bytes[6] & 0x0F)
+        bytes.replaceSubrange(12..<16, with: binding.tag(prefix: bytes[0..<12]))
+        return RecordID(bytes: bytes)!
+    }
+
+    /// Makes a fresh bound id from the system's random source.
+    public static func make(milliseconds: UInt64, boundTo binding: RecordBinding) -> RecordID {
+        var generator = SystemRandomNumberGenerator()
+        return make(milliseconds: milliseconds, boundTo: binding, using: &generator)
+    }
+
+    /// Whether the id carries a binding (version 8 with the RFC 9562 variant).
+    public var isBound: Bool {
+        bytes[6] >> 4 == 8 && bytes[8] >> 6 == 2
+    }
+
+    /// Whether the id is bound to exactly `binding`. Always false for an unbound id.
+    public func isBound(to binding: RecordBinding) -> Bool {
+        isBound && bytes[12..<16].elementsEqual(binding.tag(prefix: bytes[0..<12]))
     }
 
     /// The canonical lowercase text form.
@@ -83,5 +121,35 @@ public struct RecordID: Hashable, Comparable, Sendable, CustomStringConvertible 
         case UInt8(ascii: "A")...UInt8(ascii: "F"): return char - UInt8(ascii: "A") + 10
         default: return nil
         }
+    }
+}
+
+/// What a bound ``RecordID`` is made for: the centre that creates the record, its sharing group
+/// and its kind. Only a batch of that origin and group may create, append or erase it.
+public struct RecordBinding: Hashable, Sendable {
+    /// The origin node id.
+    public let origin: String
+    /// The sharing group.
+    public let group: String
+    /// The record kind, such as `person`.
+    public let kind: String
+
+    /// Creates a binding.
+    public init(origin: String, group: String, kind: String) {
+        self.origin = origin
+        self.group = group
+        self.kind = kind
+    }
+
+    /// The first four bytes of SHA-256("pccc-record-id-v1" | origin | group | kind | prefix),
+    /// each string with its one-byte length before it.
+    func tag(prefix: ArraySlice<UInt8>) -> [UInt8] {
+        var writer = ByteWriter(capacity: 96)
+        writer.write(raw: Array("pccc-record-id-v1".utf8))
+        writer.writeShortString(origin)
+        writer.writeShortString(group)
+        writer.writeShortString(kind)
+        writer.write(raw: Array(prefix))
+        return Array(SHA256.hash(data: writer.bytes).prefix(4))
     }
 }

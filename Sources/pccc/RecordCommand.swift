@@ -8,7 +8,7 @@ struct RecordCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "record",
         abstract: "Create, change, erase and show records.",
-        subcommands: [Add.self, Update.self, Erase.self, Show.self, List.self, Export.self]
+        subcommands: [Add.self, Update.self, Erase.self, RequestErasure.self, ErasureRequests.self, Show.self, List.self, Export.self]
     )
 
     struct Add: ParsableCommand {
@@ -61,6 +61,45 @@ struct RecordCommand: ParsableCommand {
         }
     }
 
+    struct RequestErasure: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "request-erasure",
+            abstract: "Ask the centre that owns a record to erase it; prints the erasure request's id."
+        )
+        @Argument(help: "The record id.") var id: String
+        @OptionGroup var staff: StaffOptions
+        @Option(help: "The reason code, such as court_order or retention_expired.") var reason: String
+        @Option(help: "What the owner should know, in words.") var text: String?
+
+        func run() throws {
+            let recordID = try parseID(id)
+            let session = try staff.open()
+            print(try session.replica.requestErasure(of: recordID, reason: reason, text: text, auditedAs: session.actor))
+        }
+    }
+
+    struct ErasureRequests: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "erasure-requests",
+            abstract: "List what other centres asked this centre to erase; `record erase` acts on one."
+        )
+        @OptionGroup var staff: StaffOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let session = try staff.open()
+            let requests = try session.replica.erasureRequests()
+            if json {
+                try printJSON(requests.map(\.jsonObject))
+                return
+            }
+            for request in requests {
+                let words = request.text.map { " · \($0)" } ?? ""
+                print("\(request.recordKind.rawValue) \(request.recordID)  asked by \(request.from) \(request.createdAt)  reason \(request.reason)\(words)")
+            }
+        }
+    }
+
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Show a record with the centre and time behind each value.")
         @Argument(help: "The record id.") var id: String
@@ -84,6 +123,7 @@ struct RecordCommand: ParsableCommand {
                     var object = record.jsonObject
                     object["hits"] = attachments.filter { $0.kind == .hit }.map(\.jsonObject)
                     object["notes"] = attachments.filter { $0.kind == .note }.map(\.jsonObject)
+                    object["erasure_requests"] = attachments.filter { $0.kind == .erasureRequest }.map(\.jsonObject)
                     try printJSON(object)
                 } else {
                     Self.printText(record, indent: "")

@@ -23,8 +23,8 @@ import Testing
         try region["relay"].pullChecked(from: origin)
         try origin.pullChecked(from: region["relay"])
 
-        try region["relay"].erase(person, reason: "court_order")
-        try origin.pullChecked(from: region["relay"])
+        try origin.erase(person, reason: "court_order")
+        try region["relay"].pullChecked(from: origin)
         // The newcomer only ever sees the redacted history, relayed.
         try region["newcomer"].pullChecked(from: region["relay"])
 

@@ -68,7 +68,7 @@ import Testing
                     arguments: [id, NameIndex.keys(kind: .person, values: ["family_name": family])])
             }
         }
-        try ReplicaSchema.migrator.migrate(database)
+        try ReplicaSchema.migrator.migrate(database, upTo: "8-name-index-without-triggers")
         try database.write { db in
             #expect(try Int.fetchOne(db, sql: "PRAGMA user_version") == 8)
             #expect(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'name_key'").isEmpty)

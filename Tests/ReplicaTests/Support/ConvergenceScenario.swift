@@ -5,7 +5,10 @@ import TestSupport
 
 /// One generated history: 3–5 replicas, random creates, updates, erasures and appends on random
 /// replicas, interleaved with partial deliveries in random order with duplicates; then a full
-/// delivery, all-pairs or round the ring. Everything follows from the seed.
+/// delivery, all-pairs or round the ring. One node is also a hostile writer: now and then it
+/// signs a batch of changes the rules do not give it (another group's record, another centre's
+/// erasure or workflow step, a borrowed id), which every replica must ignore alike. Everything
+/// follows from the seed.
 struct ConvergenceScenario {
     enum Pattern: String, CaseIterable {
         case allPairs = "all-pairs"
@@ -38,7 +41,10 @@ struct ConvergenceScenario {
                 region.clocks[node]!.advance(by: 1)
             }
             let node = nodes.randomElement(using: &rng)!
-            if Int.random(in: 0..<10, using: &rng) < 6 {
+            let roll = Int.random(in: 0..<10, using: &rng)
+            if roll == 0, !ids.isEmpty {
+                try forge(at: node, region: region, groups: groups, ids: ids, rng: &rng)
+            } else if roll < 6 {
                 try write(at: node, region: region, groups: groups, ids: &ids, rng: &rng)
             } else {
                 let source = nodes.randomElement(using: &rng)!
@@ -105,11 +111,12 @@ struct ConvergenceScenario {
                         )
                         ids.append((id, "person"))
                     } else {
+                        let requested = groups[group]!.subtracting([node]).sorted().randomElement(using: &rng)!
                         let id = transaction.create(
                             .request,
                             [
-                                FieldWrite("to_node", "n0"), FieldWrite("urgency", "standard"), FieldWrite("question", Self.name(&rng)),
-                                FieldWrite("status", "open"),
+                                FieldWrite("from_node", node), FieldWrite("to_node", requested), FieldWrite("urgency", "standard"),
+                                FieldWrite("question", Self.name(&rng)), FieldWrite("status", "open"),
                             ]
                         )
                         ids.append((id, "request"))
@@ -120,17 +127,29 @@ struct ConvergenceScenario {
             return
         }
         let (id, kind) = liveHere.randomElement(using: &rng)!
+        let record = try replica.live(id)!
         switch roll {
         case 3..<15:
-            let fields: [FieldWrite] =
-                kind == "person"
-                ? [
+            let fields: [FieldWrite]
+            if kind == "person" {
+                fields = [
                     [FieldWrite("given_name", Self.name(&rng))], [FieldWrite("given_name", nil), FieldWrite("alert", "missing")],
                     [FieldWrite("alert", ["wanted", "missing", "none"].randomElement(using: &rng)!)],
                     [FieldWrite("handling_code", ["H0", "H2", "H3"].randomElement(using: &rng)!)],
                 ].randomElement(using: &rng)!
-                : [[FieldWrite("status", RecordKind.requestStatusOrder.randomElement(using: &rng)!)], [FieldWrite("answer", Self.name(&rng))]].randomElement(
-                    using: &rng)!
+            } else if record.values["status"] == "closed" {
+                log.append("\(node) leaves the closed request \(id) alone")
+                return
+            } else if record.values["to_node"] == node {
+                fields = [
+                    [FieldWrite("status", ["acknowledged", "answered"].randomElement(using: &rng)!)], [FieldWrite("answer", Self.name(&rng))],
+                ].randomElement(using: &rng)!
+            } else if record.values["from_node"] == node {
+                fields = [[FieldWrite("status", "closed")], [FieldWrite("question", Self.name(&rng))]].randomElement(using: &rng)!
+            } else {
+                log.append("\(node) has no part in request \(id)")
+                return
+            }
             try replica.update(id, fields)
             log.append("\(node) updates \(id) \(fields.map(\.field))")
         case 15..<18 where kind == "person":
@@ -141,9 +160,72 @@ struct ConvergenceScenario {
             }
             log.append("\(node) appends to \(id)")
         default:
+            guard record.origin == node else {
+                log.append("\(node) may not erase \(id) of \(record.origin)")
+                return
+            }
             try replica.erase(id, reason: "test_erasure")
             log.append("\(node) erases \(id)")
         }
+    }
+
+    /// `node` signs, as the next batch of its own stream in one of its groups, up to three
+    /// changes the rules refuse it, and applies the batch itself as any receiver would.
+    private mutating func forge(
+        at node: String,
+        region: TestRegion,
+        groups: [String: Set<String>],
+        ids: [(RecordID, String)],
+        rng: inout SplitMix64
+    ) throws {
+        let group = groups.filter { $0.value.contains(node) }.keys.sorted().randomElement(using: &rng)!
+        let hlc = region.hlc(node, counter: UInt16.random(in: 0..<4, using: &rng))
+        var changes: [Change] = []
+        var described: [String] = []
+        for _ in 0..<Int.random(in: 1...3, using: &rng) {
+            let (target, kind) = ids.randomElement(using: &rng)!
+            let otherKind = kind == "person" ? "vehicle" : "person"
+            let options: [(String, Change)] = [
+                ("erase \(target)", Change(kind: kind, recordID: target, hlc: hlc, operation: .erase(reason: "forged"))),
+                ("update \(target)", Change(kind: kind, recordID: target, hlc: hlc, operation: .update([FieldWrite("handling_code", "H3")]))),
+                (
+                    "create \(target) as \(otherKind)",
+                    Change(kind: otherKind, recordID: target, hlc: hlc, operation: .create([FieldWrite("family_name", "Borrowed"), FieldWrite("plate", "B")]))
+                ),
+                (
+                    "answer and close \(target)",
+                    Change(
+                        kind: "request", recordID: target, hlc: hlc,
+                        operation: .update([FieldWrite("answer", "forged"), FieldWrite("status", "closed"), FieldWrite("due_at", "2099-12-31T00:00:00Z")])
+                    )
+                ),
+                (
+                    "a request from another centre",
+                    Change(
+                        kind: "request", recordID: RecordID.make(milliseconds: hlc.milliseconds, using: &rng), hlc: hlc,
+                        operation: .create([
+                            FieldWrite("from_node", node == "n0" ? "n1" : "n0"), FieldWrite("to_node", node), FieldWrite("urgency", "standard"),
+                            FieldWrite("question", "forged"),
+                        ])
+                    )
+                ),
+                (
+                    "a note on \(target)",
+                    Change(
+                        kind: "note", recordID: RecordID.make(milliseconds: hlc.milliseconds, using: &rng), hlc: hlc,
+                        operation: .append([FieldWrite("record_id", target.description), FieldWrite("text", "forged")])
+                    )
+                ),
+            ]
+            let (description, change) = options.randomElement(using: &rng)!
+            changes.append(change)
+            described.append(description)
+        }
+        let batch = try region.signed(by: node, group: group, changes)
+        guard case .applied = try region[node].apply(envelope: batch.envelope) else {
+            throw ScenarioFailure("\(node) did not take its own forged batch")
+        }
+        log.append("\(node) forges in \(group): \(described.joined(separator: ", "))")
     }
 
     /// Delivers a random share of `source`'s batches for groups `target` belongs to, with

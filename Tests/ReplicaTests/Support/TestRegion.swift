@@ -38,7 +38,8 @@ struct TestRegion {
         groups: [String: Set<String>]? = nil,
         directory: URL? = nil,
         limits: BatchLimits = .default,
-        timeZone: TimeZone = .current
+        timeZone: TimeZone = .current,
+        tune: (inout ReplicaConfiguration) -> Void = { _ in }
     ) throws {
         nodeIDs = nodes
         var keys: [String: BatchSigningKey] = [:]
@@ -58,6 +59,7 @@ struct TestRegion {
             configuration.wallClock = { clock.now }
             configuration.limits = limits
             configuration.timeZone = timeZone
+            tune(&configuration)
             if let directory {
                 replicas[node] = try Replica(path: directory.appendingPathComponent("\(node).sqlite").path, configuration: configuration)
             } else {
@@ -89,6 +91,31 @@ struct TestRegion {
                 }
             }
         }
+    }
+
+    /// The next batch of `node`'s stream in `group`, made by the test with that node's own key
+    /// rather than by its replica: what a hostile member writes straight from the protocol. It
+    /// follows the longest copy of the stream any replica holds.
+    func signed(by node: String, group: String = "region", _ changes: [Change]) throws -> SignedBatch {
+        var last: SignedBatch?
+        for replica in replicas.values {
+            let held = try replica.batches(origin: node, group: group, after: last?.header.seq ?? 0, limit: .max)
+            if let newest = held.last { last = newest }
+        }
+        return try SignedBatch.make(
+            network: Self.network,
+            origin: node,
+            group: group,
+            seq: (last?.header.seq ?? 0) + 1,
+            prevHash: last?.header.hash ?? BatchHeader.zeroHash,
+            leaves: changes.map { .full($0) },
+            signingKey: keys[node]!
+        )
+    }
+
+    /// A reading of `node`'s wall clock as an HLC, for changes the test writes by hand.
+    func hlc(_ node: String, counter: UInt16 = 0) -> HybridTimestamp {
+        HybridTimestamp(milliseconds: clocks[node]!.now, counter: counter)
     }
 
     /// Digests of every node, for one group or all.
