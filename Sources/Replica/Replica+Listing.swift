@@ -121,12 +121,13 @@ extension Replica {
         }
     }
 
-    /// The hits and notes about a record, oldest first.
+    /// The hits, notes and erasure requests about a record, oldest first.
     public func attachments(of id: RecordID) throws -> [RecordSnapshot] {
         let ids = try writer.read { db in
             try String.fetchAll(
                 db,
-                sql: "SELECT id FROM hit WHERE record_id = ?1 UNION ALL SELECT id FROM note WHERE record_id = ?1 ORDER BY id",
+                sql: RecordKind.allCases.filter(\.isAppendOnly).map { "SELECT id FROM \"\($0.rawValue)\" WHERE record_id = ?1" }
+                    .joined(separator: " UNION ALL ") + " ORDER BY id",
                 arguments: [id.description]
             )
         }

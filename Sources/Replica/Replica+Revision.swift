@@ -3,7 +3,7 @@ import Records
 import SyncCore
 
 extension Replica {
-    /// A token that changes whenever the record, its erasure or its hits and notes change:
+    /// A token that changes whenever the record, its erasure or its hits, notes and erasure requests change:
     /// what a live view compares before consulting the record again. It holds no field value.
     public func revision(of id: RecordID) throws -> String {
         try writer.read { db in
@@ -17,7 +17,10 @@ extension Replica {
             let erased = try Int64.fetchOne(db, sql: "SELECT hlc FROM tombstone WHERE record_id = ?", arguments: [id.description]) ?? 0
             let attachments =
                 try Int.fetchOne(
-                    db, sql: "SELECT (SELECT count(*) FROM hit WHERE record_id = ?1) + (SELECT count(*) FROM note WHERE record_id = ?1)",
+                    db,
+                    sql: "SELECT "
+                        + RecordKind.allCases.filter(\.isAppendOnly).map { "(SELECT count(*) FROM \"\($0.rawValue)\" WHERE record_id = ?1)" }
+                        .joined(separator: " + "),
                     arguments: [id.description]
                 ) ?? 0
             return "\(UInt64(bitPattern: latest))-\(UInt64(bitPattern: erased))-\(attachments)"

@@ -78,7 +78,7 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.heartbeatMilliseconds = UInt64((heartbeatInterval * 1000).rounded())
             return configuration
         }()
-        var logger = Logger(label: "pccc.\(configuration.nodeID)") { StreamLogHandler.standardError(label: $0) }
+        var logger = Logger(label: "pccc.\(configuration.nodeID)") { EscapingLogHandler(StreamLogHandler.standardError(label: $0)) }
         logger.logLevel = level
         for change in loosened { logger.warning("node folder: \(change)") }
         let node = SyncNode(replica: replica, configuration: configuration, logger: logger)

@@ -19,10 +19,13 @@ import Topology
         let topology: RegionTopology
         let ana: String
         let bob: String
+        /// Node b's signing key, for batches of b the tests apply at a.
+        let other: BatchSigningKey
 
         init() throws {
             let key = BatchSigningKey()
             let other = BatchSigningKey()
+            self.other = other
             topology = try RegionTopology.parse(
                 yaml: """
                     network: api-test
@@ -110,7 +113,7 @@ import Topology
             for (method, uri) in [
                 (HTTPRequest.Method.get, "/api/me"), (.get, "/api/status"), (.get, "/api/records"), (.post, "/api/records"),
                 (.get, "/api/search?q=x"), (.get, "/api/requests"), (.post, "/api/requests"), (.get, "/api/audit"),
-                (.get, "/api/export?group=region&format=csv"), (.get, "/api/topology"), (.get, "/api/kinds"),
+                (.get, "/api/export?group=region&format=csv"), (.get, "/api/topology"), (.get, "/api/kinds"), (.get, "/api/erasure-requests"),
             ] {
                 #expect(try await anonymous.error(method, uri, nil, .unauthorized).hasPrefix("sign in: send Authorization: Bearer TOKEN"))
             }
@@ -205,6 +208,63 @@ import Topology
             let (closed, _) = try await bob.call(.post, "/api/requests/\(id)/close")
             #expect(closed == .noContent)
             #expect(try await bob.list("/api/requests").first?["status"] as? String == "closed")
+        }
+    }
+
+    @Test func onlyTheOwnerErasesOthersAskItAndAWorkflowStepOfTheOtherCentreIsForbidden() async throws {
+        try await Self.withAPI { fixture, _, bob, _ in
+            // b's record and b's erasure request for one of a's, as they would arrive from b.
+            let mine = try await bob.object(.post, "/api/records", ["kind": "person", "group": "region", "fields": ["family_name": "Ours"]], expect: .created)
+            let mineID = try #require(mine["id"] as? String)
+            let now = fixture.replica.configuration.wallClock()
+            let theirs = RecordID.make(milliseconds: now, boundTo: RecordBinding(origin: "b", group: "region", kind: "person"))
+            let asked = RecordID.make(milliseconds: now, boundTo: RecordBinding(origin: "b", group: "region", kind: "erasure_request"))
+            let hlc = HybridTimestamp(milliseconds: now, counter: 0)
+            let batch = try SignedBatch.make(
+                network: "api-test", origin: "b", group: "region", seq: 1, prevHash: BatchHeader.zeroHash,
+                leaves: [
+                    .full(Change(kind: "person", recordID: theirs, hlc: hlc, operation: .create([FieldWrite("family_name", "Theirs")]))),
+                    .full(
+                        Change(
+                            kind: "erasure_request", recordID: asked, hlc: HybridTimestamp(milliseconds: now, counter: 1),
+                            operation: .append([FieldWrite("record_id", mineID), FieldWrite("reason", "court_order"), FieldWrite("text", "Judgment 4")])
+                        )
+                    ),
+                ],
+                signingKey: fixture.other
+            )
+            #expect(try fixture.replica.apply(envelope: batch.envelope) == .applied(changes: 2))
+
+            #expect(
+                try await bob.error(.post, "/api/records/\(theirs)/erase", ["reason": "court_order"], .forbidden)
+                    == "record \(theirs) belongs to b, which alone erases it; ask it to with `pccc record request-erasure`"
+            )
+            let filed = try await bob.object(.post, "/api/records/\(theirs)/erasure-requests", ["reason": "court_order", "text": "Case 9"], expect: .created)
+            #expect(filed["id"] is String)
+            #expect(
+                try await bob.error(.post, "/api/records/\(mineID)/erasure-requests", ["reason": "court_order"], .unprocessableContent)
+                    == "record \(mineID) is this centre's own; erase it with `pccc record erase`"
+            )
+            let waiting = try await bob.list("/api/erasure-requests")
+            #expect(waiting.count == 1 && waiting.first?["record_id"] as? String == mineID && waiting.first?["from"] as? String == "b")
+            #expect(waiting.first?["reason"] as? String == "court_order" && waiting.first?["text"] as? String == "Judgment 4")
+            let shown = try await bob.object(.get, "/api/records/\(mineID)")
+            #expect((shown["erasure_requests"] as? [Any])?.count == 1)
+            let (erased, _) = try await bob.call(.post, "/api/records/\(mineID)/erase", ["reason": "court_order"])
+            #expect(erased == .noContent)
+            #expect(try await bob.list("/api/erasure-requests").isEmpty, "acting on it removes it")
+
+            // A request a sends to b: a may not answer or acknowledge it by any route.
+            let sent = try await bob.object(.post, "/api/requests", ["to": "b", "urgency": "standard", "question": "Owner?"], expect: .created)
+            let requestID = try #require(sent["id"] as? String)
+            #expect(
+                try await bob.error(.patch, "/api/records/\(requestID)", ["set": ["answer": "Self-answered"]], .forbidden)
+                    == "only the requested centre b writes answer of this request"
+            )
+            #expect(
+                try await bob.error(.patch, "/api/records/\(requestID)", ["set": ["status": "acknowledged"]], .forbidden)
+                    == "only the requested centre b sets status acknowledged of this request"
+            )
         }
     }
 

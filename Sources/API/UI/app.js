@@ -392,7 +392,10 @@ async function renderRecord(view) {
     h("section", { class: "card" }, h("h2", {}, "Fields and their provenance"), provenance,
       h("div", { class: "actions" },
         h("button", { type: "button", id: "edit", onclick: () => { state.dirty = true; editArea.replaceChildren(editForm(record, route)); } }, "Edit"),
-        h("button", { type: "button", class: "danger", id: "erase", onclick: () => eraseRecord(record.id) }, "Erase"))),
+        // Only the owner erases; other centres ask it to.
+        state.status && record.origin !== state.status.node
+          ? h("button", { type: "button", id: "ask-erasure", onclick: () => askErasure(record.id, record.origin) }, `Ask ${record.origin} to erase`)
+          : h("button", { type: "button", class: "danger", id: "erase", onclick: () => eraseRecord(record.id) }, "Erase"))),
     editArea,
     h("div", { class: "grid" },
       h("section", { class: "card" }, h("h2", {}, "Hits"),
@@ -400,12 +403,26 @@ async function renderRecord(view) {
         hitForm),
       h("section", { class: "card" }, h("h2", {}, "Notes"),
         attachment(record.notes, (note) => h("li", {}, value(note, "text"), " ", h("span", { class: "muted" }, `— ${value(note, "author")} at ${note.origin}`))),
-        noteForm)));
+        noteForm)),
+    record.erasure_requests.length === 0 ? "" : h("section", { class: "card", id: "erasure-requests" }, h("h2", {}, "Erasure requests"),
+      attachment(record.erasure_requests, (asked) => h("li", {}, `${asked.origin} asks: ${value(asked, "reason")}`,
+        value(asked, "text") ? ` — ${value(asked, "text")}` : "", " ", h("span", { class: "muted" }, `(${value(asked, "author") || "?"}, ${time(asked.created_at)})`)))));
   await watch("/api/revision?record=" + id);
 }
 
 async function watch(path) {
   state.watch = { path, revision: (await api("GET", path)).revision };
+}
+
+async function askErasure(id, owner) {
+  const reason = prompt(`Ask ${owner}, which owns this record, to erase it. Reason (for example court_order):`);
+  if (!reason) return;
+  try {
+    await api("POST", `/api/records/${id}/erasure-requests`, { reason });
+    route();
+  } catch (error) {
+    document.getElementById("main").prepend(message("error", error.message));
+  }
 }
 
 async function eraseRecord(id) {

@@ -1,7 +1,8 @@
 import Foundation
 import TestSupport
 
-/// One node's writer: creates, conflicting updates, hits and erasures through the real `pccc`
+/// One node's writer: creates, conflicting updates, hits and erasures (of its own records, as
+/// only the owner erases) through the real `pccc`
 /// CLI on the node's folder, whether its `serve` process is up or was just killed.
 final class ChaosLane: @unchecked Sendable {
     let node: String
@@ -52,8 +53,10 @@ final class ChaosLane: @unchecked Sendable {
             guard let id = try run(["hit", "add", target, "--place", place, "--outcome", "checked"]) else { return false }
             ledger.hit(id, on: target, place: place)
         default:
-            guard try run(["record", "erase", target, "--reason", "court_order"]) != nil else { return false }
-            ledger.erased(target)
+            guard let owned = ledger.target(ownedBy: node, using: &generator),
+                try run(["record", "erase", owned, "--reason", "court_order"]) != nil
+            else { return false }
+            ledger.erased(owned)
         }
         return true
     }

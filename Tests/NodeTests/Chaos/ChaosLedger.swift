@@ -73,6 +73,13 @@ final class ChaosLedger: @unchecked Sendable {
         }
     }
 
+    /// A record `node` created, to erase: only the owner erases. Nil before its first creation.
+    func target<Generator: RandomNumberGenerator>(ownedBy node: String, using generator: inout Generator) -> String? {
+        lock.withLock {
+            creationOrder.filter { creations[$0]?.node == node }.suffix(24).randomElement(using: &generator)
+        }
+    }
+
     var acknowledged: [String: Int] { lock.withLock { acknowledgedCount } }
     var totalAcknowledged: Int { acknowledged.values.reduce(0, +) }
     var refused: [String: Int] { lock.withLock { refusals } }
