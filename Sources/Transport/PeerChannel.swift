@@ -49,7 +49,8 @@ public struct PeerChannel: Sendable {
         maxFrameLength: Int,
         handshakeTimeout: TimeAmount,
         logger: Logger,
-        dialedAddress: String? = nil
+        dialedAddress: String? = nil,
+        onHandshakeSettled: (@Sendable () -> Void)? = nil
     ) throws -> PeerChannel {
         // A dialing channel has no remote address yet when it is configured.
         let remote = dialedAddress ?? channel.remoteAddress.map(Self.describe) ?? "unknown address"
@@ -83,6 +84,7 @@ public struct PeerChannel: Sendable {
             )
         }
         let promise = channel.eventLoop.makePromise(of: String.self)
+        if let onHandshakeSettled { promise.futureResult.whenComplete { _ in onHandshakeSettled() } }
         let operations = channel.pipeline.syncOperations
         try operations.addHandler(tls)
         try operations.addHandler(

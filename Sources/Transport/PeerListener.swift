@@ -1,3 +1,4 @@
+import CoreMetrics
 import Logging
 import NIOCore
 import NIOPosix
@@ -7,8 +8,9 @@ import WireProtocol
     import Glibc
 #endif
 
-/// Accepts peer connections on one socket. Each accepted connection is handed over after
-/// TLS and framing are in place; the handshake itself completes (or fails) afterwards.
+/// Accepts peer connections on one socket. Each accepted connection passes the
+/// ``HandshakeGate`` first, and is handed over after TLS and framing are in place; the
+/// handshake itself completes (or fails) afterwards.
 public enum PeerListener {
     /// Where to listen.
     public enum Socket: Sendable {
@@ -28,18 +30,35 @@ public enum PeerListener {
         check: @escaping @Sendable () -> PeerCertificateCheck,
         maxFrameLength: Int = Frame.defaultMaxLength,
         handshakeTimeout: TimeAmount = PeerChannel.defaultHandshakeTimeout,
+        gate: HandshakeGate = HandshakeGate(),
         logger: Logger
     ) async throws -> NIOAsyncChannel<PeerChannel, Never> {
+        let refusals = Dictionary(
+            uniqueKeysWithValues: [HandshakeGate.Refusal.perSource, .total, .rate].map {
+                ($0, Counter(label: "pccc_peer_connections_refused_total", dimensions: [("reason", $0.rawValue)]))
+            }
+        )
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
         let initializer: @Sendable (Channel) -> EventLoopFuture<PeerChannel> = { channel in
-            channel.eventLoop.makeCompletedFuture {
-                try PeerChannel.configure(
-                    channel, role: .listener, credentials: credentials, check: check, maxFrameLength: maxFrameLength,
-                    handshakeTimeout: handshakeTimeout, logger: logger
-                )
+            let source = channel.remoteAddress?.ipAddress ?? "unknown"
+            switch gate.admit(source: source, now: NIODeadline.now().uptimeNanoseconds) {
+            case .failure(let refused):
+                // Closed before TLS, as NIO closes an accepted channel whose setup failed.
+                refusals[refused.reason]?.increment()
+                logger.debug("connection from \(source) refused: \(refused)")
+                channel.close(promise: nil)
+                return channel.eventLoop.makeFailedFuture(refused)
+            case .success(let slot):
+                channel.closeFuture.whenComplete { _ in slot.free() }
+                return channel.eventLoop.makeCompletedFuture {
+                    try PeerChannel.configure(
+                        channel, role: .listener, credentials: credentials, check: check, maxFrameLength: maxFrameLength,
+                        handshakeTimeout: handshakeTimeout, logger: logger, onHandshakeSettled: slot.free
+                    )
+                }
             }
         }
         switch socket {
