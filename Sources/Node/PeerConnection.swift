@@ -86,6 +86,11 @@ final class PeerConnection: Sendable {
         perform(session.withLockedValue { $0.localHeadsChanged(heads) })
     }
 
+    /// Asks the peer again for a stream from `seq` on.
+    func refetch(_ stream: StreamID, from seq: UInt64) {
+        perform(session.withLockedValue { $0.refetch(stream, from: seq, now: Self.monotonicNow()) })
+    }
+
     func tick() {
         perform(session.withLockedValue { $0.tick(now: Self.monotonicNow()) })
     }
@@ -134,7 +139,7 @@ final class PeerConnection: Sendable {
             do {
                 let replica = node.replica
                 let started = NIODeadline.now()
-                let outcome = try await node.onStorage { try replica.apply(envelope: envelope) }
+                let outcome = try await node.onStorage { [peer] in try replica.apply(envelope: envelope, relayedBy: peer) }
                 NodeMetrics.batchReceived(outcome, applyNanoseconds: (NIODeadline.now() - started).nanoseconds)
                 result = Self.result(of: outcome)
             } catch {
@@ -185,6 +190,26 @@ final class PeerConnection: Sendable {
                     }
                 }
                 node.logger.info("session with \(peer) established")
+            case .caughtUp(let heads):
+                let replica = node.replica
+                let peer = self.peer
+                let node = self.node
+                let positions = heads.map { StreamPosition(origin: $0.key.origin, group: $0.key.group, seq: $0.value) }
+                Task {
+                    do {
+                        let check = try await node.onStorage { try replica.checkRedactions(caughtUpWith: peer, through: positions) }
+                        for batch in check.suspect {
+                            node.logger.warning(
+                                "batch \(batch.seq) of \(batch.origin)/\(batch.group) from \(peer) has a redacted change no erasure explains; asking every peer for it"
+                            )
+                        }
+                        // The sender too: it may hold the full batch by now.
+                        node.refetch(check.suspect)
+                        for batch in check.outstanding { self.refetch(StreamID(origin: batch.origin, group: batch.group), from: batch.seq) }
+                    } catch {
+                        node.logger.error("cannot check the redactions \(peer) sent: \(error)")
+                    }
+                }
             case .close(let error):
                 if let error {
                     node.logger.warning("closing the session with \(peer): \(error)")

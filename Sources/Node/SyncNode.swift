@@ -188,6 +188,16 @@ public final class SyncNode: Sendable {
         for task in stopped { task.cancel() }
     }
 
+    /// Asks every connected peer for these batches again, each from its seq on (peers that do
+    /// not share a batch's stream are not asked).
+    func refetch(_ batches: [RedactedBatch]) {
+        guard !batches.isEmpty else { return }
+        let others = sessions.withLockedValue { Array($0.values) }
+        for batch in batches {
+            for connection in others { connection.refetch(StreamID(origin: batch.origin, group: batch.group), from: batch.seq) }
+        }
+    }
+
     /// Puts a new topology in force without dropping healthy sessions: sessions whose link is
     /// gone, whose peer's certificate is now revoked, or whose shared streams changed are
     /// closed (those still linked reconnect under the new rules); new links are dialed.
@@ -301,10 +311,21 @@ public final class SyncNode: Sendable {
                 } catch {
                     logger.error("cannot acknowledge received requests: \(error)")
                 }
+                // A redaction no catch-up has judged (its relay claimed nothing, or never
+                // finishes) is judged once it is a minute old.
+                do {
+                    let suspect = try await onStorage { [replica] in try replica.checkStaleRedactions(olderThan: Self.redactionJudgedAfterMilliseconds) }
+                    refetch(suspect)
+                } catch {
+                    logger.error("cannot check the redacted batches received: \(error)")
+                }
             }
             try? await Task.sleep(nanoseconds: configuration.tickMilliseconds * 1_000_000)
         }
     }
+
+    /// How old a noted redaction gets before the heartbeat judges it whatever its relay does.
+    static let redactionJudgedAfterMilliseconds: UInt64 = 60_000
 
     /// Runs blocking replica work off the cooperative pool.
     func onStorage<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {

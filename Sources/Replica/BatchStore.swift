@@ -64,7 +64,7 @@ enum BatchStore {
 
     /// Indexes which records the batch's full leaves write, eight rows a statement; the stream
     /// and seq are shared numbered parameters.
-    private static func indexLeaves(_ leaves: [BatchLeaf], of header: BatchHeader, db: Database) throws {
+    static func indexLeaves(_ leaves: [BatchLeaf], of header: BatchHeader, db: Database) throws {
         let indexed = leaves.filter { leaf in
             guard case .full = leaf else { return false }
             return isRedactable(leaf)

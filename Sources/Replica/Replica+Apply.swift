@@ -6,7 +6,10 @@ extension Replica {
     /// Verifies and applies one received batch, in the order of DESIGN §4: size limits,
     /// signature (before inflating anything), membership, chain position, clock skew, bounded
     /// inflate, Merkle root; then the changes, the batch and its stream head in one transaction.
-    public func apply(envelope: [UInt8]) throws -> ApplyOutcome {
+    ///
+    /// `relayedBy` names the peer the batch came from: a redacted leaf of a record that has no
+    /// tombstone is noted against it, for ``checkRedactions(caughtUpWith:through:)``.
+    public func apply(envelope: [UInt8], relayedBy peer: String = Replica.localCopy) throws -> ApplyOutcome {
         let batch: SignedBatch
         do throws(BatchRejection) {
             batch = try SignedBatch.decode(envelope: envelope, limits: configuration.limits)
@@ -23,7 +26,10 @@ extension Replica {
             let headSeq = head?.seq ?? 0
             if header.seq <= headSeq {
                 let held = try BatchStore.headerHash(origin: header.origin, group: header.group, seq: header.seq, db: db)
-                if held == header.hash { return (.duplicate, false) }
+                if held == header.hash {
+                    guard try Self.hasPendingRedaction(header, db: db) else { return (.duplicate, false) }
+                    return try repairRedactions(batch, now: now, db: db)
+                }
                 return (try quarantine(envelope, header, "a different batch already holds seq \(header.seq)", now: now, db: db), false)
             }
             guard header.seq == headSeq + 1 else {
@@ -64,6 +70,7 @@ extension Replica {
             }
             try BatchStore.store(batch, leaves: leaves, receivedAt: now, db: db)
             try BatchStore.purgeErased(applier.erased, db: db)
+            try Self.notePendingRedactions(leaves, of: header, relayedBy: peer, now: now, db: db)
             try Self.recordRequestReceipts(in: leaves, origin: header.origin, nodeID: configuration.nodeID, now: now, db: db)
             var clock = try Self.loadClock(db)
             clock.observe(header.hlcMax, wallMilliseconds: now)
@@ -71,6 +78,9 @@ extension Replica {
             return (.applied(changes: applied), !applier.erased.isEmpty)
         }
     }
+
+    /// Who a batch came from when no peer sent it (`pccc pull`, tests).
+    public static let localCopy = "a local copy"
 
     /// The checks that need no database: network, pinned key, signature, membership.
     private func checkTrust(_ header: BatchHeader, _ batch: SignedBatch) -> BatchRejection? {

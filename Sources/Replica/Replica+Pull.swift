@@ -87,6 +87,9 @@ extension Replica {
                 }
             }
         }
+        // The copy has given all it holds: a leaf it held redacted with no erasure behind it
+        // raises the alarm (a file cannot be asked again).
+        _ = try checkRedactions(caughtUpWith: Self.localCopy, through: try source.streamPositions())
         return summary
     }
 }

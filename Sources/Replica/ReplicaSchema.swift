@@ -113,6 +113,8 @@ enum ReplicaSchema {
             )
         }
         migrator.registerMigration("9-orphan-appends") { db in
+            // Redacted leaves of records with no tombstone wait in `redaction_pending` until
+            // catch-up with the peer that sent them shows whether an erasure explains them.
             // Hits and notes whose record has not arrived wait here until its create decides
             // whether they are in its group; both orphan tables are bounded per origin. Waiting
             // updates lose their key on (kind, id, origin, hlc): one batch may carry two changes
@@ -139,6 +141,11 @@ enum ReplicaSchema {
                         record_id TEXT, reason TEXT, author TEXT, text TEXT, field_clocks BLOB, last_hlc INTEGER) WITHOUT ROWID;
                     CREATE INDEX erasure_request_by_group ON erasure_request (sharing_group);
                     CREATE INDEX erasure_request_by_record ON erasure_request (record_id);
+                    CREATE TABLE redaction_pending (
+                        origin TEXT NOT NULL, sharing_group TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL,
+                        record_id TEXT NOT NULL, peer TEXT NOT NULL, noted_at INTEGER NOT NULL,
+                        PRIMARY KEY (origin, sharing_group, seq, kind, record_id)) WITHOUT ROWID;
+                    CREATE INDEX redaction_pending_by_peer ON redaction_pending (peer);
                     PRAGMA user_version = 9;
                     """
             )

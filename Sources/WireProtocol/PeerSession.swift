@@ -49,6 +49,10 @@ public struct PeerSession: Sendable {
         case peerIdentified(Hello, topologyMatches: Bool)
         /// Close the connection, after sending ERROR when an error is given.
         case close(ProtocolError?)
+        /// This node now holds everything the peer held of the shared streams when the session
+        /// began (`heads`, learnt from the peer's WANT): the catch-up-complete signal. Sent once
+        /// per session.
+        case caughtUp(heads: [StreamID: UInt64])
     }
 
     /// What the replica made of a batch; mirrors the replica's apply outcome.
@@ -83,6 +87,10 @@ public struct PeerSession: Sendable {
     /// Held-back streams: their later batches are out of order until the WANT we send at the
     /// given time is answered, so those are ignored rather than treated as a gap.
     private var resyncing: [StreamID: UInt64] = [:]
+    /// The peer's stream heads as its first WANT (or WANT digest) told them, until this node
+    /// has caught up with them; then nil.
+    private var peerHeadsAtStart: [StreamID: UInt64]?
+    private var caughtUpSignalled = false
     private var lastReceived: UInt64
     private var lastSent: UInt64
     private var nextPingNonce: UInt64 = 1
@@ -192,8 +200,12 @@ public struct PeerSession: Sendable {
         if let zero = positions.first(where: { $0.value == 0 }) {
             return close(ProtocolError(.malformedFrame, "WANT asks for seq 0 of \(zero.key); seqs start at 1"))
         }
+        if !peerWantReceived {
+            // The first WANT names one past what the peer holds of every shared stream.
+            peerHeadsAtStart = positions.filter { configuration.sharedStreams.contains($0.key) }.mapValues { $0 - 1 }
+        }
         peerWantReceived = true
-        var actions: [Action] = []
+        var actions: [Action] = caughtUpIfDone()
         for (stream, next) in positions.sorted(by: { $0.key < $1.key }) where configuration.sharedStreams.contains(stream) {
             sent[stream] = next - 1
             if let head = localHeads[stream], head >= next {
@@ -230,8 +242,12 @@ public struct PeerSession: Sendable {
         case .applied, .duplicate:
             resyncing[stream] = nil
             pendingAcks[stream] = max(pendingAcks[stream] ?? 0, seq)
+            // The replica now holds this seq; the head watch will say so too, but the session
+            // may end before it does.
+            localHeads[stream] = max(localHeads[stream] ?? 0, seq)
             unackedBatches += 1
-            return unackedBatches >= configuration.ackEvery ? flushAcks(now: now) : []
+            let caughtUp = caughtUpIfDone()
+            return caughtUp + (unackedBatches >= configuration.ackEvery ? flushAcks(now: now) : [])
         case .heldBack:
             if (resyncing[stream] ?? 0) == 0 { resyncing[stream] = now + configuration.rewantDelayMilliseconds }
             return []
@@ -248,13 +264,31 @@ public struct PeerSession: Sendable {
     public mutating func localHeadsChanged(_ heads: [StreamID: UInt64]) -> [Action] {
         localHeads = heads.filter { configuration.sharedStreams.contains($0.key) }
         guard state == .established, peerWantReceived else { return [] }
-        var actions: [Action] = []
+        var actions = caughtUpIfDone()
         for (stream, head) in localHeads.sorted(by: { $0.key < $1.key }) {
             guard let position = sent[stream], head > position else { continue }
             actions.append(.sendBatches(stream, after: position, through: head))
             sent[stream] = head
         }
         return actions
+    }
+
+    /// The catch-up-complete signal, once every shared stream's local head has reached the
+    /// peer's head at the session's start.
+    private mutating func caughtUpIfDone() -> [Action] {
+        guard !caughtUpSignalled, let heads = peerHeadsAtStart else { return [] }
+        guard heads.allSatisfy({ (localHeads[$0.key] ?? 0) >= $0.value }) else { return [] }
+        caughtUpSignalled = true
+        peerHeadsAtStart = nil
+        return [.caughtUp(heads: heads.filter { $0.value > 0 })]
+    }
+
+    /// Asks the peer again for the batches of `stream` from `seq` on: a copy held here lacks
+    /// changes another relay redacted. Nothing when the link does not share the stream.
+    public mutating func refetch(_ stream: StreamID, from seq: UInt64, now: UInt64) -> [Action] {
+        guard state == .established, configuration.sharedStreams.contains(stream), seq > 0 else { return [] }
+        lastSent = now
+        return [.send(.want([stream: seq]))]
     }
 
     /// Periodic work: flush acknowledgements, re-ask for held-back streams, keep the link alive

@@ -216,4 +216,53 @@ import WireProtocol
         #expect(logged.contains("bye\\u{d}\\u{a}FORGED code") && logged.contains("\\u{a}2026-01-01") && logged.contains("\\u{1b}[2J\\u{202e}"), "\(logged)")
         #expect(!lines.contains { $0.hasPrefix("2026-01-01") || $0.hasPrefix("FORGED") }, "a peer wrote its own line into b's log")
     }
+
+    @Test func aRelayCannotCensorAChangeByRedactingIt() async throws {
+        let region = try LiveRegion(
+            nodes: ["a", "b", "c"],
+            idle: ["m"],
+            links: [LiveRegion.Link(from: "a", to: "b"), LiveRegion.Link(from: "b", to: "c"), LiveRegion.Link(from: "m", to: "b")],
+            groups: ["region": ["a", "b", "c", "m"]]
+        )
+        // a is down; its record exists only in its own replica, and m is the only way to b.
+        let p = try region.addRecord(at: "a", group: "region", ["family_name": "Censored"])
+        let original = try #require(try region.openReplica("a").batches(origin: "a", group: "region", after: 0, limit: 1).first)
+        let censored = original.replacingLeaves(try original.verifiedLeaves().map(\.redacted))
+        try region.start("b")
+        try region.start("c")
+        try region.waitUntil("b–c session", seconds: 20) { try region.isConnected("c", to: "b") }
+
+        let m = region.issued["m"]!
+        let streams = ["a", "b", "c", "m"].map { StreamID(origin: $0, group: "region") }
+        let want = Dictionary(uniqueKeysWithValues: streams.map { ($0, $0.origin == "a" ? UInt64(2) : 1) })
+        let relayed = StreamID(origin: "a", group: "region")
+        _ = try await RawTLSClient.exchange(
+            port: region.ports["b"]!, certificatePEM: m.certificatePEM, keyPEM: m.privateKeyPEM,
+            send: PeerMessage.hello(Hello(network: "test-region", nodeID: "m", topologyDigest: Array(repeating: 0, count: 32), softwareVersion: "test"))
+                .frame.bytes + PeerMessage.want(want).frame.bytes + PeerMessage.batch(censored.envelope).frame.bytes
+        ) { messages in
+            messages.contains { if case .ack(let heads) = $0 { heads[relayed] == 1 } else if case .error = $0 { true } else { false } }
+        }
+        try region.waitUntil("the redacted_without_tombstone alarm at b", seconds: 20) {
+            try region.statusList(at: "b", "alarms").contains {
+                $0["code"] as? String == "redacted_without_tombstone" && $0["subject"] as? String == "a/region#1"
+                    && ($0["message"] as? String)?.contains("relayed by m") == true
+            }
+        }
+        #expect(try region.record(at: "b", p) == nil, "b shows a change it only holds redacted")
+        print("hostile member: m relays a's batch with P's leaf redacted → b acknowledges it, raises redacted_without_tombstone for a/region#1, shows no P")
+
+        // a comes up: b asks it for the batch again, stores it in full and applies it.
+        try region.start("a")
+        let repaired = try region.waitUntil("P at b, from the full batch", seconds: 30) { try region.record(at: "b", p) != nil }
+        try region.waitUntil("b's alarm cleared", seconds: 20) {
+            try !region.statusList(at: "b", "alarms").contains { $0["code"] as? String == "redacted_without_tombstone" }
+        }
+        // c took the redacted copy from b before the repair; its next session with b mends it too.
+        region.stop("c")
+        try region.start("c")
+        try region.waitUntil("P at c after c's next session with b", seconds: 30) { try region.record(at: "c", p) != nil }
+        print("hostile member: a's full batch repaired b \(String(format: "%.2f", repaired)) s after a started; c mended at its next session")
+        #expect(try region.digest(at: "b", group: "region") == region.digest(at: "a", group: "region"))
+    }
 }

@@ -292,6 +292,47 @@ import Testing
         #expect(try ErasureScrubTests.occurrences(of: ["Quarantinedalias"], inReplicaAt: path).isEmpty)
     }
 
+    @Test func aRedactionNoErasureExplainsRaisesTheAlarmAndAFullCopyRepairsIt() throws {
+        let region = try TestRegion(nodes: ["a", "b", "c", "m"], groups: Self.groups)
+        let p = try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Censored")])
+        let original = try #require(try region["a"].batches(origin: "a", group: "region", after: 0).first)
+        // m relays a's batch with P's leaf in its redacted form: the signature still verifies.
+        let censored = original.replacingLeaves(try original.verifiedLeaves().map(\.redacted))
+        #expect(try region["c"].apply(envelope: censored.envelope, relayedBy: "m") == .applied(changes: 0))
+        #expect(try region["c"].lookup(p) == .unknown)
+        let heads = [StreamPosition(origin: "a", group: "region", seq: 1)]
+        let check = try region["c"].checkRedactions(caughtUpWith: "m", through: heads)
+        #expect(check.suspect == [RedactedBatch(origin: "a", group: "region", seq: 1)])
+        let alarm = try #require(try region["c"].alarms().first { $0.code == "redacted_without_tombstone" })
+        #expect(alarm.subject == "a/region#1" && alarm.message.contains("relayed by m"))
+        // A relay that never lets a catch-up complete is judged by age all the same.
+        #expect(try region["b"].apply(envelope: censored.envelope, relayedBy: "m") == .applied(changes: 0))
+        #expect(try region["b"].checkStaleRedactions(olderThan: 60_000).isEmpty, "not a minute old yet")
+        region.clocks["b"]!.advance(by: 60_000)
+        #expect(try region["b"].checkStaleRedactions(olderThan: 60_000) == [RedactedBatch(origin: "a", group: "region", seq: 1)])
+        #expect(try region["b"].alarms().contains { $0.code == "redacted_without_tombstone" })
+        // The same batch from b, in full: stored in place of the redacted copy, and applied.
+        #expect(try region["c"].apply(envelope: original.envelope, relayedBy: "b") == .applied(changes: 1))
+        #expect(try region["c"].live(p)?.values["family_name"] == "Censored")
+        #expect(try region["c"].alarms().allSatisfy { $0.code != "redacted_without_tombstone" })
+        #expect(try region["c"].batches(origin: "a", group: "region", after: 0) == [original])
+        #expect(try region["c"].apply(envelope: original.envelope, relayedBy: "b") == .duplicate)
+
+        // The control: redaction after the owner's erasure is explained by it, and raises nothing.
+        try region["a"].erase(p, reason: "court_order")
+        for batch in try region["a"].batches(origin: "a", group: "region", after: 0) {
+            _ = try region["c"].apply(envelope: batch.envelope, relayedBy: "a")
+        }
+        let relayed = try #require(try region["c"].batches(origin: "a", group: "region", after: 0).first)
+        #expect(try relayed.verifiedLeaves().allSatisfy { if case .redacted = $0 { true } else { false } })
+        for batch in try region["c"].batches(origin: "a", group: "region", after: 0) {
+            _ = try region["m"].apply(envelope: batch.envelope, relayedBy: "c")
+        }
+        let explained = try region["m"].checkRedactions(caughtUpWith: "c", through: [StreamPosition(origin: "a", group: "region", seq: 2)])
+        #expect(explained == RedactionCheck())
+        #expect(try region["m"].alarms().isEmpty)
+    }
+
     /// Every field value in a full leaf of a quarantined envelope, read straight from the file.
     static func quarantinedValues(_ path: String) throws -> [String] {
         try DatabaseQueue(path: path).read { db in

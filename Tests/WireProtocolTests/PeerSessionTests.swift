@@ -64,7 +64,8 @@ import WireProtocol
         var session = Self.established(heads: heads)
         // The peer holds the same heads, so its WANT is the one this side would send.
         let peersWant: [StreamID: UInt64] = [Self.regionA: 8, Self.regionB: 4, Self.regionC: 1]
-        #expect(session.receive(.wantDigest(PeerSession.wantDigest(peersWant)), now: 0).isEmpty)
+        // Same heads: nothing to send, and this side holds all the peer holds at once.
+        #expect(session.receive(.wantDigest(PeerSession.wantDigest(peersWant)), now: 0) == [.caughtUp(heads: [Self.regionA: 7, Self.regionB: 3])])
         #expect(session.localHeadsChanged([Self.regionA: 9, Self.regionB: 3]) == [.sendBatches(Self.regionA, after: 7, through: 9)])
     }
 
@@ -73,7 +74,11 @@ import WireProtocol
         let peersWant: [StreamID: UInt64] = [Self.regionA: 2, Self.regionB: 4, Self.regionC: 1]
         #expect(session.receive(.wantDigest(PeerSession.wantDigest(peersWant)), now: 0) == [.send(.wantRequest)])
         #expect(session.localHeadsChanged([Self.regionA: 8, Self.regionB: 3]).isEmpty, "nothing is pushed before the peer's WANT")
-        #expect(session.receive(.want(peersWant), now: 0) == [.sendBatches(Self.regionA, after: 1, through: 8)])
+        #expect(
+            session.receive(.want(peersWant), now: 0) == [
+                .caughtUp(heads: [Self.regionA: 1, Self.regionB: 3]), .sendBatches(Self.regionA, after: 1, through: 8),
+            ]
+        )
     }
 
     @Test func aWantRequestIsAnsweredWithTheWantOfTheCurrentHeads() {
@@ -123,7 +128,20 @@ import WireProtocol
         var session = Self.established(heads: [Self.regionA: 10, Self.regionB: 3])
         let unshared = StreamID(origin: "a", group: "private")
         let actions = session.receive(.want([Self.regionA: 4, Self.regionB: 4, unshared: 1]), now: 0)
-        #expect(actions == [.sendBatches(Self.regionA, after: 3, through: 10)])
+        #expect(actions == [.caughtUp(heads: [Self.regionA: 3, Self.regionB: 3]), .sendBatches(Self.regionA, after: 3, through: 10)])
+    }
+
+    @Test func catchUpIsSignalledOnceWhenEveryStreamReachesWhatThePeerHeldAtTheStart() {
+        var session = Self.established(heads: [Self.regionA: 2])
+        // The peer holds a up to 5 and b up to 1; this side has a up to 2 and no b.
+        #expect(session.receive(.want([Self.regionA: 6, Self.regionB: 2, Self.regionC: 1]), now: 0).isEmpty)
+        #expect(session.localHeadsChanged([Self.regionA: 5]).isEmpty, "b is still behind")
+        #expect(session.localHeadsChanged([Self.regionA: 5, Self.regionB: 1]) == [.caughtUp(heads: [Self.regionA: 5, Self.regionB: 1])])
+        #expect(session.localHeadsChanged([Self.regionA: 6, Self.regionB: 1]) == [.sendBatches(Self.regionA, after: 5, through: 6)])
+        // A later WANT (a re-ask) neither resets the start nor signals again.
+        #expect(session.receive(.want([Self.regionA: 3]), now: 0) == [.sendBatches(Self.regionA, after: 2, through: 6)])
+        #expect(session.refetch(Self.regionB, from: 1, now: 0) == [.send(.want([Self.regionB: 1]))])
+        #expect(session.refetch(StreamID(origin: "a", group: "private"), from: 1, now: 0).isEmpty, "not shared on the link")
     }
 
     @Test func newLocalBatchesArePushedOnceAndNeverEchoedToTheirSender() throws {

@@ -1,0 +1,214 @@
+import Foundation
+import GRDB
+import Records
+import SyncCore
+
+/// A batch position whose copy here lacks changes a relay redacted without an erasure to
+/// explain it: the node asks its other peers for that batch again.
+public struct RedactedBatch: Hashable, Sendable {
+    /// The batch's stream origin.
+    public let origin: String
+    /// The batch's stream group.
+    public let group: String
+    /// The batch's seq.
+    public let seq: UInt64
+
+    /// Creates a position.
+    public init(origin: String, group: String, seq: UInt64) {
+        self.origin = origin
+        self.group = group
+        self.seq = seq
+    }
+}
+
+/// What a catch-up with one peer showed about redacted leaves.
+public struct RedactionCheck: Equatable, Sendable {
+    /// Batches that peer sent with a redaction no erasure explains: to ask the other peers for.
+    public var suspect: [RedactedBatch] = []
+    /// Batches other peers sent so, still unexplained, in streams this peer shares: to ask it for.
+    public var outstanding: [RedactedBatch] = []
+
+    /// Creates a result.
+    public init(suspect: [RedactedBatch] = [], outstanding: [RedactedBatch] = []) {
+        self.suspect = suspect
+        self.outstanding = outstanding
+    }
+}
+
+extension Replica {
+    /// Redaction is legitimate only for erased records. A received redacted leaf of a record
+    /// (not a hit, note or erasure request, whose redaction follows an erasure of the record
+    /// they are about, which the redacted leaf does not name) that has no tombstone here yet is
+    /// noted against the peer that sent it; its erasure may still be on its way in the same
+    /// catch-up.
+    static func notePendingRedactions(_ leaves: [BatchLeaf], of header: BatchHeader, relayedBy peer: String, now: UInt64, db: Database) throws {
+        for case .redacted(let kind, let recordID, _) in leaves {
+            guard let recordKind = RecordKind(rawValue: kind), !recordKind.isAppendOnly else { continue }
+            let id = recordID.description
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM tombstone WHERE kind = ? AND record_id = ?", arguments: [kind, id]) == true {
+                continue
+            }
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO redaction_pending (origin, sharing_group, seq, kind, record_id, peer, noted_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [header.origin, header.group, Int64(header.seq), kind, id, peer, Int64(now)]
+            )
+        }
+    }
+
+    static func hasPendingRedaction(_ header: BatchHeader, db: Database) throws -> Bool {
+        try Bool.fetchOne(
+            db.cachedStatement(sql: "SELECT 1 FROM redaction_pending WHERE origin = ? AND sharing_group = ? AND seq = ? LIMIT 1"),
+            arguments: [header.origin, header.group, Int64(header.seq)]
+        ) ?? false
+    }
+
+    /// Called once this node holds everything `peer` held when the session began (`heads`, the
+    /// peer's stream heads then): every leaf that peer sent redacted, in a batch within those
+    /// heads, must by now have its record's tombstone. Those that do are settled; each one that
+    /// does not raises `redacted_without_tombstone` and is returned as suspect, for the node to
+    /// ask its other peers for the batch. Batches other peers sent so, in the streams of
+    /// `heads`, are returned as outstanding, to ask this peer for.
+    public func checkRedactions(caughtUpWith peer: String, through heads: [StreamPosition]) throws -> RedactionCheck {
+        let now = configuration.wallClock()
+        return try writer.write { db in
+            var suspect: Set<RedactedBatch> = []
+            var outstanding: Set<RedactedBatch> = []
+            for head in heads {
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT origin, sharing_group, seq, kind, record_id, peer FROM redaction_pending
+                        WHERE peer = ? AND origin = ? AND sharing_group = ? AND seq <= ?
+                        """,
+                    arguments: [peer, head.origin, head.group, Int64(head.seq)]
+                )
+                for seq in try Int64.fetchAll(
+                    db,
+                    sql: "SELECT DISTINCT seq FROM redaction_pending WHERE peer != ? AND origin = ? AND sharing_group = ? AND seq <= ?",
+                    arguments: [peer, head.origin, head.group, Int64(head.seq)]
+                )
+                where try Bool.fetchOne(
+                    db, sql: "SELECT 1 FROM alarm WHERE code = 'redacted_without_tombstone' AND subject = ?",
+                    arguments: ["\(head.origin)/\(head.group)#\(seq)"]
+                ) == true {
+                    outstanding.insert(RedactedBatch(origin: head.origin, group: head.group, seq: UInt64(seq)))
+                }
+                for row in rows {
+                    if let batch = try Self.judge(row, now: now, db: db) { suspect.insert(batch) }
+                }
+            }
+            let order: (RedactedBatch, RedactedBatch) -> Bool = { ($0.origin, $0.group, $0.seq) < ($1.origin, $1.group, $1.seq) }
+            return RedactionCheck(suspect: suspect.sorted(by: order), outstanding: outstanding.sorted(by: order))
+        }
+    }
+
+    /// Checks every noted redaction older than `age` milliseconds, whoever sent it: a relay
+    /// sends each stream in order, so the erasure that explains a redaction comes soon after
+    /// it, and a peer that claims to hold nothing (so that no catch-up ever completes) or keeps
+    /// its session open does not keep a redaction from being judged. Returns the suspect
+    /// batches, to ask every peer for.
+    public func checkStaleRedactions(olderThan age: UInt64) throws -> [RedactedBatch] {
+        let now = configuration.wallClock()
+        let cutoff = now > age ? now - age : 0
+        return try writer.write { db in
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT origin, sharing_group, seq, kind, record_id, peer FROM redaction_pending WHERE noted_at <= ?",
+                arguments: [Int64(cutoff)]
+            )
+            var suspect: Set<RedactedBatch> = []
+            for row in rows {
+                if let batch = try Self.judge(row, now: now, db: db) { suspect.insert(batch) }
+            }
+            return suspect.sorted { ($0.origin, $0.group, $0.seq) < ($1.origin, $1.group, $1.seq) }
+        }
+    }
+
+    /// Settles one noted redaction whose record has its tombstone by now; otherwise raises (or
+    /// repeats) the alarm and returns the batch.
+    private static func judge(_ row: Row, now: UInt64, db: Database) throws -> RedactedBatch? {
+        let origin: String = row["origin"]
+        let group: String = row["sharing_group"]
+        let seq = UInt64(row["seq"] as Int64)
+        let kind: String = row["kind"]
+        let id: String = row["record_id"]
+        let peer: String = row["peer"]
+        if try Bool.fetchOne(db, sql: "SELECT 1 FROM tombstone WHERE kind = ? AND record_id = ?", arguments: [kind, id]) == true {
+            try db.execute(
+                sql: "DELETE FROM redaction_pending WHERE origin = ? AND sharing_group = ? AND seq = ? AND kind = ? AND record_id = ?",
+                arguments: [origin, group, Int64(seq), kind, id]
+            )
+            return nil
+        }
+        try raiseAlarm(
+            code: "redacted_without_tombstone",
+            subject: "\(origin)/\(group)#\(seq)",
+            message: "batch \(seq) of \(origin)/\(group), relayed by \(peer), holds a redacted \(kind) \(id) "
+                + "that no erasure explains; the full batch is asked of every peer",
+            now: now,
+            db: db
+        )
+        return RedactedBatch(origin: origin, group: group, seq: seq)
+    }
+
+    /// A copy of a held batch arrived while some of its leaves are held redacted with no
+    /// erasure to explain them. The copy's signature was checked; if its leaves verify against
+    /// the same root, each leaf held redacted that it carries in full is applied now and stored
+    /// in full, unless its record has been erased since.
+    func repairRedactions(_ batch: SignedBatch, now: UInt64, db: Database) throws -> (result: ApplyOutcome, erased: Bool) {
+        let header = batch.header
+        let incoming: [BatchLeaf]
+        do throws(BatchRejection) {
+            incoming = try batch.verifiedLeaves()
+        } catch {
+            return (.rejected(error), false)
+        }
+        guard let stored = try BatchStore.load(origin: header.origin, group: header.group, seq: header.seq, db: db) else {
+            return (.duplicate, false)
+        }
+        var held = try stored.verifiedLeaves()
+        guard held.count == incoming.count else { return (.duplicate, false) }
+        var applier = ChangeApplier(db: db, origin: header.origin, group: header.group, now: now, orphanLimit: configuration.maxOrphansPerOrigin)
+        var repaired: [BatchLeaf] = []
+        for (index, leaf) in incoming.enumerated() {
+            guard case .redacted = held[index], case .full(let change) = leaf else { continue }
+            let pending = try Bool.fetchOne(
+                db,
+                sql: "SELECT 1 FROM redaction_pending WHERE origin = ? AND sharing_group = ? AND seq = ? AND kind = ? AND record_id = ?",
+                arguments: [header.origin, header.group, Int64(header.seq), change.kind, change.recordID.description]
+            )
+            guard pending == true else { continue }
+            let erased = try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM tombstone WHERE kind = ? AND record_id = ?", arguments: [change.kind, change.recordID.description]
+            )
+            if erased != true {
+                try applier.apply(change)
+                held[index] = leaf
+                repaired.append(leaf)
+            }
+            try db.execute(
+                sql: "DELETE FROM redaction_pending WHERE origin = ? AND sharing_group = ? AND seq = ? AND kind = ? AND record_id = ?",
+                arguments: [header.origin, header.group, Int64(header.seq), change.kind, change.recordID.description]
+            )
+        }
+        // The alarm goes once nothing of the batch is missing any more; a copy as redacted as
+        // ours changes nothing.
+        if try !Self.hasPendingRedaction(header, db: db) {
+            try db.execute(
+                sql: "DELETE FROM alarm WHERE code = 'redacted_without_tombstone' AND subject = ?",
+                arguments: ["\(header.origin)/\(header.group)#\(header.seq)"]
+            )
+        }
+        guard !repaired.isEmpty else { return (.duplicate, false) }
+        let full = stored.replacingLeaves(held)
+        try db.execute(
+            sql: "UPDATE batch_log SET payload = ?, raw_length = ? WHERE origin = ? AND sharing_group = ? AND seq = ?",
+            arguments: [Data(full.payload), full.rawLength, header.origin, header.group, Int64(header.seq)]
+        )
+        try BatchStore.indexLeaves(repaired, of: header, db: db)
+        try BatchStore.purgeErased(applier.erased, db: db)
+        return (.applied(changes: repaired.count), !applier.erased.isEmpty)
+    }
+}
