@@ -25,6 +25,8 @@ struct ChangeApplier {
     /// to them while its transaction lasts.
     private var tombstonesExist: Bool?
     private var orphansExist: Bool?
+    /// Whether this batch's origin reached its orphan bound.
+    private var orphansFull = false
 
     init(db: Database, origin: String, group: String, now: UInt64, orphanLimit: Int) {
         self.db = db
@@ -117,6 +119,7 @@ struct ChangeApplier {
     /// erased as earlier releases did.
     private func mayErase(kind: RecordKind, recordID: RecordID, binding: RecordBinding) throws -> Bool {
         if recordID.isBound { return recordID.isBound(to: binding) }
+        if let held = try Self.heldKind(anyKindID: recordID.description, db: db), held != kind { return false }
         guard
             let row = try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT origin, sharing_group FROM \"\(kind.rawValue)\" WHERE id = ?"),
@@ -153,6 +156,8 @@ struct ChangeApplier {
     /// waiting: then it is dropped with an alarm, so no member can fill the disk with changes
     /// to records that never come.
     private mutating func keepOrphan(sql: String, arguments: StatementArguments) throws {
+        // Counted once per batch after the origin is full, not once per change.
+        guard !orphansFull else { return }
         let waiting =
             try Int.fetchOne(
                 db.cachedStatement(
@@ -161,6 +166,7 @@ struct ChangeApplier {
                 arguments: [origin]
             ) ?? 0
         guard waiting < orphanLimit else {
+            orphansFull = true
             try Replica.raiseAlarm(
                 code: "orphans_full",
                 subject: origin,
@@ -389,10 +395,16 @@ struct ChangeApplier {
         )
         tombstonesExist = true
         try purge(kind: kind, id: id)
-        guard !kind.isAppendOnly else { return }
-        for childKind in RecordKind.allCases where childKind.isAppendOnly {
-            for child in try String.fetchAll(db, sql: "SELECT id FROM \"\(childKind.rawValue)\" WHERE record_id = ?", arguments: [id]) {
-                try purge(kind: childKind, id: child)
+        // Everything appended about it goes too, down to notes about its hits: a node that
+        // holds a note about a hit must drop it exactly as a node that meets the note later,
+        // when the hit is gone, does.
+        var parents = [id]
+        while let parent = parents.popLast() {
+            for childKind in RecordKind.allCases where childKind.isAppendOnly {
+                for child in try String.fetchAll(db, sql: "SELECT id FROM \"\(childKind.rawValue)\" WHERE record_id = ?", arguments: [parent]) {
+                    try purge(kind: childKind, id: child)
+                    parents.append(child)
+                }
             }
         }
     }

@@ -30,7 +30,7 @@ extension Replica {
                     guard try Self.hasPendingRedaction(header, db: db) else { return (.duplicate, false) }
                     return try repairRedactions(batch, now: now, db: db)
                 }
-                return (try quarantine(envelope, header, "a different batch already holds seq \(header.seq)", now: now, db: db), false)
+                return (try quarantine(batch, "a different batch already holds seq \(header.seq)", now: now, db: db), false)
             }
             guard header.seq == headSeq + 1 else {
                 let rejection = BatchRejection(
@@ -40,7 +40,7 @@ extension Replica {
                 return (.rejected(rejection), false)
             }
             guard header.prevHash == head?.headerHash ?? BatchHeader.zeroHash else {
-                return (try quarantine(envelope, header, "seq \(header.seq) does not chain to the held seq \(headSeq)", now: now, db: db), false)
+                return (try quarantine(batch, "seq \(header.seq) does not chain to the held seq \(headSeq)", now: now, db: db), false)
             }
             let limit = now + configuration.maxClockSkewMilliseconds
             if header.hlcMax.milliseconds > limit {
@@ -79,6 +79,9 @@ extension Replica {
         }
     }
 
+    /// The largest inflated payload a quarantined batch keeps.
+    public static let quarantinedPayloadLimit = 64 * 1024
+
     /// Who a batch came from when no peer sent it (`pccc pull`, tests).
     public static let localCopy = "a local copy"
 
@@ -103,13 +106,12 @@ extension Replica {
         return nil
     }
 
-    private func quarantine(
-        _ envelope: [UInt8],
-        _ header: BatchHeader,
-        _ reason: String,
-        now: UInt64,
-        db: Database
-    ) throws -> ApplyOutcome {
+    /// Keeps a forked batch as evidence. Its signed header proves the fork by itself; the
+    /// payload is kept too only when it inflates to at most ``quarantinedPayloadLimit`` bytes,
+    /// since every erasure reads the kept payloads again to redact them.
+    private func quarantine(_ batch: SignedBatch, _ reason: String, now: UInt64, db: Database) throws -> ApplyOutcome {
+        let header = batch.header
+        let envelope = batch.rawLength <= Self.quarantinedPayloadLimit ? batch.envelope : header.encoded + batch.signature
         let held = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM quarantine WHERE origin = ?", arguments: [header.origin]) ?? 0
         guard held < configuration.maxQuarantinedPerOrigin else {
             try Self.raiseAlarm(

@@ -42,12 +42,27 @@ extension Replica {
     /// noted against the peer that sent it; its erasure may still be on its way in the same
     /// catch-up.
     static func notePendingRedactions(_ leaves: [BatchLeaf], of header: BatchHeader, relayedBy peer: String, now: UInt64, db: Database) throws {
+        var noted: Int?
         for case .redacted(let kind, let recordID, _) in leaves {
             guard let recordKind = RecordKind(rawValue: kind), !recordKind.isAppendOnly else { continue }
             let id = recordID.description
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM tombstone WHERE kind = ? AND record_id = ?", arguments: [kind, id]) == true {
                 continue
             }
+            // Bounded per relaying peer: a peer that sends only redacted leaves fills its own
+            // share, with an alarm, and no more.
+            let count = try noted ?? Int.fetchOne(db, sql: "SELECT COUNT(*) FROM redaction_pending WHERE peer = ?", arguments: [peer]) ?? 0
+            guard count < maxPendingRedactionsPerPeer else {
+                try raiseAlarm(
+                    code: "redactions_full",
+                    subject: peer,
+                    message: "\(peer) sent \(count) redacted changes no erasure explains yet; further ones are not checked",
+                    now: now,
+                    db: db
+                )
+                return
+            }
+            noted = count + 1
             try db.execute(
                 sql: """
                     INSERT OR IGNORE INTO redaction_pending (origin, sharing_group, seq, kind, record_id, peer, noted_at)
@@ -57,6 +72,9 @@ extension Replica {
             )
         }
     }
+
+    /// How many unexplained redacted leaves are noted per relaying peer.
+    static let maxPendingRedactionsPerPeer = 10_000
 
     static func hasPendingRedaction(_ header: BatchHeader, db: Database) throws -> Bool {
         try Bool.fetchOne(
@@ -81,19 +99,15 @@ extension Replica {
                     db,
                     sql: """
                         SELECT origin, sharing_group, seq, kind, record_id, peer FROM redaction_pending
-                        WHERE peer = ? AND origin = ? AND sharing_group = ? AND seq <= ?
+                        WHERE peer = ? AND origin = ? AND sharing_group = ? AND seq <= ? AND judged = 0
                         """,
                     arguments: [peer, head.origin, head.group, Int64(head.seq)]
                 )
                 for seq in try Int64.fetchAll(
                     db,
-                    sql: "SELECT DISTINCT seq FROM redaction_pending WHERE peer != ? AND origin = ? AND sharing_group = ? AND seq <= ?",
-                    arguments: [peer, head.origin, head.group, Int64(head.seq)]
-                )
-                where try Bool.fetchOne(
-                    db, sql: "SELECT 1 FROM alarm WHERE code = 'redacted_without_tombstone' AND subject = ?",
-                    arguments: ["\(head.origin)/\(head.group)#\(seq)"]
-                ) == true {
+                    sql: "SELECT DISTINCT seq FROM redaction_pending WHERE judged = 1 AND origin = ? AND sharing_group = ? AND seq <= ?",
+                    arguments: [head.origin, head.group, Int64(head.seq)]
+                ) {
                     outstanding.insert(RedactedBatch(origin: head.origin, group: head.group, seq: UInt64(seq)))
                 }
                 for row in rows {
@@ -115,7 +129,7 @@ extension Replica {
         let cutoff = now > age ? now - age : 0
         return try writer.write { db in
             let rows = try Row.fetchAll(
-                db, sql: "SELECT origin, sharing_group, seq, kind, record_id, peer FROM redaction_pending WHERE noted_at <= ?",
+                db, sql: "SELECT origin, sharing_group, seq, kind, record_id, peer FROM redaction_pending WHERE noted_at <= ? AND judged = 0",
                 arguments: [Int64(cutoff)]
             )
             var suspect: Set<RedactedBatch> = []
@@ -140,8 +154,15 @@ extension Replica {
                 sql: "DELETE FROM redaction_pending WHERE origin = ? AND sharing_group = ? AND seq = ? AND kind = ? AND record_id = ?",
                 arguments: [origin, group, Int64(seq), kind, id]
             )
+            try clearAlarmIfSettled(origin: origin, group: group, seq: seq, db: db)
             return nil
         }
+        // Judged once: later catch-ups ask their peer for it (as outstanding), but no heartbeat
+        // asks every peer again and again.
+        try db.execute(
+            sql: "UPDATE redaction_pending SET judged = 1 WHERE origin = ? AND sharing_group = ? AND seq = ? AND kind = ? AND record_id = ?",
+            arguments: [origin, group, Int64(seq), kind, id]
+        )
         try raiseAlarm(
             code: "redacted_without_tombstone",
             subject: "\(origin)/\(group)#\(seq)",
@@ -151,6 +172,17 @@ extension Replica {
             db: db
         )
         return RedactedBatch(origin: origin, group: group, seq: seq)
+    }
+
+    private static func clearAlarmIfSettled(origin: String, group: String, seq: UInt64, db: Database) throws {
+        let remaining = try Bool.fetchOne(
+            db, sql: "SELECT 1 FROM redaction_pending WHERE origin = ? AND sharing_group = ? AND seq = ? LIMIT 1",
+            arguments: [origin, group, Int64(seq)]
+        )
+        guard remaining != true else { return }
+        try db.execute(
+            sql: "DELETE FROM alarm WHERE code = 'redacted_without_tombstone' AND subject = ?", arguments: ["\(origin)/\(group)#\(seq)"]
+        )
     }
 
     /// A copy of a held batch arrived while some of its leaves are held redacted with no
@@ -195,13 +227,9 @@ extension Replica {
         }
         // The alarm goes once nothing of the batch is missing any more; a copy as redacted as
         // ours changes nothing.
-        if try !Self.hasPendingRedaction(header, db: db) {
-            try db.execute(
-                sql: "DELETE FROM alarm WHERE code = 'redacted_without_tombstone' AND subject = ?",
-                arguments: ["\(header.origin)/\(header.group)#\(header.seq)"]
-            )
-        }
+        try Self.clearAlarmIfSettled(origin: header.origin, group: header.group, seq: header.seq, db: db)
         guard !repaired.isEmpty else { return (.duplicate, false) }
+        try Self.recordRequestReceipts(in: repaired, origin: header.origin, nodeID: configuration.nodeID, now: now, db: db)
         let full = stored.replacingLeaves(held)
         try db.execute(
             sql: "UPDATE batch_log SET payload = ?, raw_length = ? WHERE origin = ? AND sharing_group = ? AND seq = ?",

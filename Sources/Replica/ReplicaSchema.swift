@@ -143,7 +143,7 @@ enum ReplicaSchema {
                     CREATE INDEX erasure_request_by_record ON erasure_request (record_id);
                     CREATE TABLE redaction_pending (
                         origin TEXT NOT NULL, sharing_group TEXT NOT NULL, seq INTEGER NOT NULL, kind TEXT NOT NULL,
-                        record_id TEXT NOT NULL, peer TEXT NOT NULL, noted_at INTEGER NOT NULL,
+                        record_id TEXT NOT NULL, peer TEXT NOT NULL, noted_at INTEGER NOT NULL, judged INTEGER NOT NULL DEFAULT 0,
                         PRIMARY KEY (origin, sharing_group, seq, kind, record_id)) WITHOUT ROWID;
                     CREATE INDEX redaction_pending_by_peer ON redaction_pending (peer);
                     PRAGMA user_version = 9;

@@ -222,6 +222,24 @@ import Testing
         try expectConverged(region, "after the owner acted")
     }
 
+    @Test func aNoteAboutAHitGoesWithTheErasedRecordInEitherOrder() throws {
+        let region = try TestRegion(nodes: ["a", "b", "c", "m"], groups: Self.groups)
+        let p = try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Seen")])
+        try spread(region)
+        let hit = try region["b"].append(.hit, [FieldWrite("record_id", p.description), FieldWrite("place", "Gate 3")])
+        try spread(region)
+        _ = try region["c"].append(.note, [FieldWrite("record_id", hit.description), FieldWrite("text", "About the hit")])
+        // The owner erases the person: its hit goes, and the note about the hit with it.
+        try region["a"].erase(p, reason: "court_order")
+        let note = try #require(try region["c"].batches(origin: "c", group: "region", after: 0).last)
+        let erasure = try #require(try region["a"].batches(origin: "a", group: "region", after: 0).last)
+        // b meets the note, then the erasure; m the other way round.
+        for envelope in [note.envelope, erasure.envelope] { _ = try region["b"].apply(envelope: envelope) }
+        for envelope in [erasure.envelope, note.envelope] { _ = try region["m"].apply(envelope: envelope) }
+        #expect(try region["b"].digest(group: "region") == region["m"].digest(group: "region"))
+        #expect(try region["b"].digest(group: "region") == region["a"].digest(group: "region"))
+    }
+
     @Test func receiptsAreAcknowledgedInOneBatchNotOnePerRequest() throws {
         let region = try TestRegion(nodes: ["a", "b", "c", "m"], groups: Self.groups)
         let hlc = region.hlc("m")
