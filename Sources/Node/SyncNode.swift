@@ -190,7 +190,7 @@ public final class SyncNode: Sendable {
 
     /// Asks every connected peer for these batches again, each from its seq on (peers that do
     /// not share a batch's stream are not asked).
-    func refetch(_ batches: [RedactedBatch]) {
+    func refetch(_ batches: [StreamPosition]) {
         guard !batches.isEmpty else { return }
         let others = sessions.withLockedValue { Array($0.values) }
         for batch in batches {

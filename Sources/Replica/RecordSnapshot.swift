@@ -41,13 +41,14 @@ public enum RecordLookup: Equatable, Sendable {
     case unknown
 }
 
-/// One stream's position: the last seq held.
+/// A seq in one stream: the last one held (stream heads), or one batch (a batch to ask for
+/// again).
 public struct StreamPosition: Hashable, Sendable {
     /// The stream's origin node.
     public let origin: String
     /// The stream's group.
     public let group: String
-    /// The last seq held.
+    /// The seq.
     public let seq: UInt64
 
     /// Creates a position.

@@ -3,33 +3,15 @@ import GRDB
 import Records
 import SyncCore
 
-/// A batch position whose copy here lacks changes a relay redacted without an erasure to
-/// explain it: the node asks its other peers for that batch again.
-public struct RedactedBatch: Hashable, Sendable {
-    /// The batch's stream origin.
-    public let origin: String
-    /// The batch's stream group.
-    public let group: String
-    /// The batch's seq.
-    public let seq: UInt64
-
-    /// Creates a position.
-    public init(origin: String, group: String, seq: UInt64) {
-        self.origin = origin
-        self.group = group
-        self.seq = seq
-    }
-}
-
 /// What a catch-up with one peer showed about redacted leaves.
 public struct RedactionCheck: Equatable, Sendable {
     /// Batches that peer sent with a redaction no erasure explains: to ask the other peers for.
-    public var suspect: [RedactedBatch] = []
+    public var suspect: [StreamPosition] = []
     /// Batches other peers sent so, still unexplained, in streams this peer shares: to ask it for.
-    public var outstanding: [RedactedBatch] = []
+    public var outstanding: [StreamPosition] = []
 
     /// Creates a result.
-    public init(suspect: [RedactedBatch] = [], outstanding: [RedactedBatch] = []) {
+    public init(suspect: [StreamPosition] = [], outstanding: [StreamPosition] = []) {
         self.suspect = suspect
         self.outstanding = outstanding
     }
@@ -92,8 +74,8 @@ extension Replica {
     public func checkRedactions(caughtUpWith peer: String, through heads: [StreamPosition]) throws -> RedactionCheck {
         let now = configuration.wallClock()
         return try writer.write { db in
-            var suspect: Set<RedactedBatch> = []
-            var outstanding: Set<RedactedBatch> = []
+            var suspect: Set<StreamPosition> = []
+            var outstanding: Set<StreamPosition> = []
             for head in heads {
                 let rows = try Row.fetchAll(
                     db,
@@ -108,13 +90,13 @@ extension Replica {
                     sql: "SELECT DISTINCT seq FROM redaction_pending WHERE judged = 1 AND origin = ? AND sharing_group = ? AND seq <= ?",
                     arguments: [head.origin, head.group, Int64(head.seq)]
                 ) {
-                    outstanding.insert(RedactedBatch(origin: head.origin, group: head.group, seq: UInt64(seq)))
+                    outstanding.insert(StreamPosition(origin: head.origin, group: head.group, seq: UInt64(seq)))
                 }
                 for row in rows {
                     if let batch = try Self.judge(row, now: now, db: db) { suspect.insert(batch) }
                 }
             }
-            let order: (RedactedBatch, RedactedBatch) -> Bool = { ($0.origin, $0.group, $0.seq) < ($1.origin, $1.group, $1.seq) }
+            let order: (StreamPosition, StreamPosition) -> Bool = { ($0.origin, $0.group, $0.seq) < ($1.origin, $1.group, $1.seq) }
             return RedactionCheck(suspect: suspect.sorted(by: order), outstanding: outstanding.sorted(by: order))
         }
     }
@@ -124,7 +106,7 @@ extension Replica {
     /// it, and a peer that claims to hold nothing (so that no catch-up ever completes) or keeps
     /// its session open does not keep a redaction from being judged. Returns the suspect
     /// batches, to ask every peer for.
-    public func checkStaleRedactions(olderThan age: UInt64) throws -> [RedactedBatch] {
+    public func checkStaleRedactions(olderThan age: UInt64) throws -> [StreamPosition] {
         let now = configuration.wallClock()
         let cutoff = now > age ? now - age : 0
         return try writer.write { db in
@@ -132,7 +114,7 @@ extension Replica {
                 db, sql: "SELECT origin, sharing_group, seq, kind, record_id, peer FROM redaction_pending WHERE noted_at <= ? AND judged = 0",
                 arguments: [Int64(cutoff)]
             )
-            var suspect: Set<RedactedBatch> = []
+            var suspect: Set<StreamPosition> = []
             for row in rows {
                 if let batch = try Self.judge(row, now: now, db: db) { suspect.insert(batch) }
             }
@@ -142,7 +124,7 @@ extension Replica {
 
     /// Settles one noted redaction whose record has its tombstone by now; otherwise raises (or
     /// repeats) the alarm and returns the batch.
-    private static func judge(_ row: Row, now: UInt64, db: Database) throws -> RedactedBatch? {
+    private static func judge(_ row: Row, now: UInt64, db: Database) throws -> StreamPosition? {
         let origin: String = row["origin"]
         let group: String = row["sharing_group"]
         let seq = UInt64(row["seq"] as Int64)
@@ -171,7 +153,7 @@ extension Replica {
             now: now,
             db: db
         )
-        return RedactedBatch(origin: origin, group: group, seq: seq)
+        return StreamPosition(origin: origin, group: group, seq: seq)
     }
 
     private static func clearAlarmIfSettled(origin: String, group: String, seq: UInt64, db: Database) throws {

@@ -320,14 +320,14 @@ import Testing
         #expect(try region["c"].lookup(p) == .unknown)
         let heads = [StreamPosition(origin: "a", group: "region", seq: 1)]
         let check = try region["c"].checkRedactions(caughtUpWith: "m", through: heads)
-        #expect(check.suspect == [RedactedBatch(origin: "a", group: "region", seq: 1)])
+        #expect(check.suspect == [StreamPosition(origin: "a", group: "region", seq: 1)])
         let alarm = try #require(try region["c"].alarms().first { $0.code == "redacted_without_tombstone" })
         #expect(alarm.subject == "a/region#1" && alarm.message.contains("relayed by m"))
         // A relay that never lets a catch-up complete is judged by age all the same.
         #expect(try region["b"].apply(envelope: censored.envelope, relayedBy: "m") == .applied(changes: 0))
         #expect(try region["b"].checkStaleRedactions(olderThan: 60_000).isEmpty, "not a minute old yet")
         region.clocks["b"]!.advance(by: 60_000)
-        #expect(try region["b"].checkStaleRedactions(olderThan: 60_000) == [RedactedBatch(origin: "a", group: "region", seq: 1)])
+        #expect(try region["b"].checkStaleRedactions(olderThan: 60_000) == [StreamPosition(origin: "a", group: "region", seq: 1)])
         #expect(try region["b"].alarms().contains { $0.code == "redacted_without_tombstone" })
         // The same batch from b, in full: stored in place of the redacted copy, and applied.
         #expect(try region["c"].apply(envelope: original.envelope, relayedBy: "b") == .applied(changes: 1))
