@@ -394,6 +394,7 @@ struct ChangeApplier {
             arguments: [kind.rawValue, id, Int64(stamp.hlc.rawValue), stamp.origin, reason, group]
         )
         tombstonesExist = true
+        try Replica.settleRedactions(kind: kind.rawValue, id: id, db: db)
         try purge(kind: kind, id: id)
         // Everything appended about it goes too, down to notes about its hits: a node that
         // holds a note about a hit must drop it exactly as a node that meets the note later,

@@ -156,7 +156,21 @@ extension Replica {
         return StreamPosition(origin: origin, group: group, seq: seq)
     }
 
-    private static func clearAlarmIfSettled(origin: String, group: String, seq: UInt64, db: Database) throws {
+    /// An erasure arrived: the redacted leaves of that record it explains are settled, and the
+    /// alarm of each batch they were in goes once nothing of it is unexplained. (A relay that
+    /// got the erasure after its session began sends it after the batches it redacted.)
+    static func settleRedactions(kind: String, id: String, db: Database) throws {
+        let batches = try Row.fetchAll(
+            db, sql: "SELECT origin, sharing_group, seq FROM redaction_pending WHERE kind = ? AND record_id = ?", arguments: [kind, id]
+        )
+        guard !batches.isEmpty else { return }
+        try db.execute(sql: "DELETE FROM redaction_pending WHERE kind = ? AND record_id = ?", arguments: [kind, id])
+        for batch in batches {
+            try clearAlarmIfSettled(origin: batch["origin"], group: batch["sharing_group"], seq: UInt64(batch["seq"] as Int64), db: db)
+        }
+    }
+
+    static func clearAlarmIfSettled(origin: String, group: String, seq: UInt64, db: Database) throws {
         let remaining = try Bool.fetchOne(
             db, sql: "SELECT 1 FROM redaction_pending WHERE origin = ? AND sharing_group = ? AND seq = ? LIMIT 1",
             arguments: [origin, group, Int64(seq)]

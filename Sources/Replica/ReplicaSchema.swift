@@ -146,6 +146,7 @@ enum ReplicaSchema {
                         record_id TEXT NOT NULL, peer TEXT NOT NULL, noted_at INTEGER NOT NULL, judged INTEGER NOT NULL DEFAULT 0,
                         PRIMARY KEY (origin, sharing_group, seq, kind, record_id)) WITHOUT ROWID;
                     CREATE INDEX redaction_pending_by_peer ON redaction_pending (peer);
+                    CREATE INDEX redaction_pending_by_record ON redaction_pending (record_id);
                     PRAGMA user_version = 9;
                     """
             )

@@ -340,7 +340,9 @@ import Testing
         try region["a"].erase(p, reason: "court_order")
         for batch in try region["a"].batches(origin: "a", group: "region", after: 0) {
             _ = try region["c"].apply(envelope: batch.envelope, relayedBy: "a")
+            _ = try region["b"].apply(envelope: batch.envelope, relayedBy: "a")
         }
+        #expect(try region["b"].alarms().allSatisfy { $0.code != "redacted_without_tombstone" }, "the erasure that arrived late explains it")
         let relayed = try #require(try region["c"].batches(origin: "a", group: "region", after: 0).first)
         #expect(try relayed.verifiedLeaves().allSatisfy { if case .redacted = $0 { true } else { false } })
         for batch in try region["c"].batches(origin: "a", group: "region", after: 0) {
