@@ -35,6 +35,10 @@ enum NodeMetrics {
 }
 
 extension NodeStatus {
+    /// The alarm codes a node raises, each shown by `pccc_alarms_by_code` even at zero, so an
+    /// alarm that clears goes back to 0 rather than staying at its last value.
+    static let alarmCodes = ["fork", "clock_skew", "orphans_full", "quarantine_full", "redacted_without_tombstone", "redactions_full"]
+
     /// Records the gauges read from the replica at scrape time: per-peer lag and connection,
     /// quarantined batches and alarms.
     public func recordMetrics() {
@@ -46,6 +50,9 @@ extension NodeStatus {
         }
         Gauge(label: "pccc_quarantined_batches").record(quarantined)
         Gauge(label: "pccc_alarms").record(alarms.count)
+        for code in Set(Self.alarmCodes).union(alarms.map(\.code)) {
+            Gauge(label: "pccc_alarms_by_code", dimensions: [("code", code)]).record(alarms.filter { $0.code == code }.count)
+        }
         Gauge(label: "pccc_groups_split").record(groups.filter { !$0.unreachable.isEmpty }.count)
     }
 }

@@ -228,7 +228,7 @@ import WireProtocol
         let p = try region.addRecord(at: "a", group: "region", ["family_name": "Censored"])
         let original = try #require(try region.openReplica("a").batches(origin: "a", group: "region", after: 0, limit: 1).first)
         let censored = original.replacingLeaves(try original.verifiedLeaves().map(\.redacted))
-        try region.start("b")
+        try region.start("b", api: true)
         try region.start("c")
         try region.waitUntil("b–c session", seconds: 20) { try region.isConnected("c", to: "b") }
 
@@ -250,6 +250,7 @@ import WireProtocol
             }
         }
         #expect(try region.record(at: "b", p) == nil, "b shows a change it only holds redacted")
+        #expect(try region.metric("b", #"pccc_alarms_by_code{code="redacted_without_tombstone"}"#) == 1)
         print("hostile member: m relays a's batch with P's leaf redacted → b acknowledges it, raises redacted_without_tombstone for a/region#1, shows no P")
 
         // a comes up: b asks it for the batch again, stores it in full and applies it.
@@ -258,6 +259,7 @@ import WireProtocol
         try region.waitUntil("b's alarm cleared", seconds: 20) {
             try !region.statusList(at: "b", "alarms").contains { $0["code"] as? String == "redacted_without_tombstone" }
         }
+        #expect(try region.metric("b", #"pccc_alarms_by_code{code="redacted_without_tombstone"}"#) == 0)
         // c took the redacted copy from b before the repair; its next session with b mends it too.
         region.stop("c")
         try region.start("c")
