@@ -109,6 +109,11 @@ extension Replica {
     public func checkStaleRedactions(olderThan age: UInt64) throws -> [StreamPosition] {
         let now = configuration.wallClock()
         let cutoff = now > age ? now - age : 0
+        // Called at every heartbeat: a read first, so that nothing to judge takes no write lock.
+        let due = try writer.read { db in
+            try Bool.fetchOne(db, sql: "SELECT 1 FROM redaction_pending WHERE noted_at <= ? AND judged = 0 LIMIT 1", arguments: [Int64(cutoff)])
+        }
+        guard due == true else { return [] }
         return try writer.write { db in
             let rows = try Row.fetchAll(
                 db, sql: "SELECT origin, sharing_group, seq, kind, record_id, peer FROM redaction_pending WHERE noted_at <= ? AND judged = 0",
