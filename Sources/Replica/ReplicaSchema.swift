@@ -46,8 +46,10 @@ enum ReplicaSchema {
                     ON CONFLICT (record_id) DO UPDATE SET keys = excluded.keys WHERE keys != excluded.keys
                     """
             )
-            for kind in RecordKind.allCases where !kind.identifierFields.isEmpty {
-                let columns = (["id"] + kind.searchableFields).map { "\"\($0)\"" }.joined(separator: ", ")
+            // The kinds with identifiers, and their searchable fields, as version 4 had them.
+            let identified: [(RecordKind, [String])] = [(.vehicle, ["plate", "vin"]), (.document, ["number"]), (.firearm, ["serial"])]
+            for (kind, searchable) in identified {
+                let columns = (["id"] + searchable).map { "\"\($0)\"" }.joined(separator: ", ")
                 for row in try Row.fetchAll(db, sql: "SELECT \(columns) FROM \"\(kind.rawValue)\"") {
                     let keys = NameIndex.keys(kind: kind, row: row)
                     let id: String = row["id"]
@@ -158,15 +160,15 @@ enum ReplicaSchema {
     /// own row (``FieldClocks``), with the greatest stamp's HLC in `last_hlc` for listing by
     /// last change. A record with no stamp keeps NULL in both.
     private static func moveFieldClocksIntoRecords(_ db: Database) throws {
-        for kind in RecordKind.allCases where !kindsAddedLater.contains(kind) {
-            let table = "\"\(kind.rawValue)\""
+        for kind in kindTablesBeforeVersion9 {
+            let table = "\"\(kind)\""
             try db.execute(sql: "ALTER TABLE \(table) ADD COLUMN field_clocks BLOB; ALTER TABLE \(table) ADD COLUMN last_hlc INTEGER")
             let update = try db.makeStatement(sql: "UPDATE \(table) SET field_clocks = ?, last_hlc = ? WHERE id = ?")
             func store(_ id: String, _ clocks: FieldClocks) throws {
                 try update.execute(arguments: [Data(clocks.encoded), clocks.latest.map { Int64(bitPattern: $0.hlc.rawValue) }, id])
             }
             let rows = try Row.fetchCursor(
-                db, sql: "SELECT record_id, field, hlc, origin FROM field_clock WHERE kind = ? ORDER BY record_id", arguments: [kind.rawValue]
+                db, sql: "SELECT record_id, field, hlc, origin FROM field_clock WHERE kind = ? ORDER BY record_id", arguments: [kind]
             )
             var pending: (id: String, clocks: FieldClocks)?
             while let row = try rows.next() {
@@ -181,10 +183,9 @@ enum ReplicaSchema {
         }
     }
 
-    /// Fields added by later migrations; version 1 must create exactly the columns it always did.
-    private static let fieldsAddedLater: [RecordKind: Set<String>] = [.request: ["received_at", "due_at"]]
-    /// Kinds added by later migrations, which create their tables themselves.
-    private static let kindsAddedLater: Set<RecordKind> = [.erasureRequest]
+    /// The record kinds' tables of versions 1 to 8, frozen: migrations 4 and 7 walk exactly
+    /// these, whatever kinds later versions add.
+    private static let kindTablesBeforeVersion9 = ["person", "vehicle", "document", "firearm", "request", "hit", "note"]
 
     private static func createVersion1(_ db: Database) throws {
         try db.execute(
@@ -246,19 +247,41 @@ enum ReplicaSchema {
                     record_ids TEXT NOT NULL, purpose TEXT, detail TEXT, prev_hash BLOB NOT NULL, hash BLOB NOT NULL);
                 """
         )
-        for kind in RecordKind.allCases where !kindsAddedLater.contains(kind) {
-            let columns = kind.fields.filter { !(fieldsAddedLater[kind]?.contains($0.name) ?? false) }.map { "\"\($0.name)\" TEXT" }.joined(separator: ", ")
-            try db.execute(
-                sql: """
-                    CREATE TABLE "\(kind.rawValue)" (
-                        id TEXT PRIMARY KEY NOT NULL, sharing_group TEXT NOT NULL, origin TEXT NOT NULL,
-                        created_at TEXT NOT NULL, \(columns)) WITHOUT ROWID;
-                    CREATE INDEX "\(kind.rawValue)_by_group" ON "\(kind.rawValue)" (sharing_group);
-                    """
-            )
-            if kind.isAppendOnly {
-                try db.execute(sql: "CREATE INDEX \"\(kind.rawValue)_by_record\" ON \"\(kind.rawValue)\" (record_id)")
-            }
-        }
+        // The record kinds' tables as version 1 made them, written out: a later field or
+        // kind is added by its own migration and never changes this text.
+        try db.execute(
+            sql: """
+                CREATE TABLE "person" (
+                    id TEXT PRIMARY KEY NOT NULL, sharing_group TEXT NOT NULL, origin TEXT NOT NULL,
+                    created_at TEXT NOT NULL, "family_name" TEXT, "given_name" TEXT, "birth_date" TEXT, "birth_place" TEXT, "nationality" TEXT, "sex" TEXT, "aliases" TEXT, "alert" TEXT, "reason" TEXT, "handling_code" TEXT, "source_reliability" TEXT, "info_accuracy" TEXT, "derived_from" TEXT) WITHOUT ROWID;
+                CREATE INDEX "person_by_group" ON "person" (sharing_group);
+                CREATE TABLE "vehicle" (
+                    id TEXT PRIMARY KEY NOT NULL, sharing_group TEXT NOT NULL, origin TEXT NOT NULL,
+                    created_at TEXT NOT NULL, "plate" TEXT, "vin" TEXT, "make" TEXT, "model" TEXT, "colour" TEXT, "registration_country" TEXT, "alert" TEXT, "handling_code" TEXT, "source_reliability" TEXT, "info_accuracy" TEXT, "derived_from" TEXT) WITHOUT ROWID;
+                CREATE INDEX "vehicle_by_group" ON "vehicle" (sharing_group);
+                CREATE TABLE "document" (
+                    id TEXT PRIMARY KEY NOT NULL, sharing_group TEXT NOT NULL, origin TEXT NOT NULL,
+                    created_at TEXT NOT NULL, "doc_type" TEXT, "number" TEXT, "issuing_country" TEXT, "status" TEXT, "handling_code" TEXT, "source_reliability" TEXT, "info_accuracy" TEXT, "derived_from" TEXT) WITHOUT ROWID;
+                CREATE INDEX "document_by_group" ON "document" (sharing_group);
+                CREATE TABLE "firearm" (
+                    id TEXT PRIMARY KEY NOT NULL, sharing_group TEXT NOT NULL, origin TEXT NOT NULL,
+                    created_at TEXT NOT NULL, "serial" TEXT, "make" TEXT, "model" TEXT, "calibre" TEXT, "status" TEXT, "handling_code" TEXT, "source_reliability" TEXT, "info_accuracy" TEXT, "derived_from" TEXT) WITHOUT ROWID;
+                CREATE INDEX "firearm_by_group" ON "firearm" (sharing_group);
+                CREATE TABLE "request" (
+                    id TEXT PRIMARY KEY NOT NULL, sharing_group TEXT NOT NULL, origin TEXT NOT NULL,
+                    created_at TEXT NOT NULL, "from_node" TEXT, "to_node" TEXT, "urgency" TEXT, "subject_ids" TEXT, "question" TEXT, "status" TEXT, "answer" TEXT, "handling_code" TEXT, "source_reliability" TEXT, "info_accuracy" TEXT, "derived_from" TEXT) WITHOUT ROWID;
+                CREATE INDEX "request_by_group" ON "request" (sharing_group);
+                CREATE TABLE "hit" (
+                    id TEXT PRIMARY KEY NOT NULL, sharing_group TEXT NOT NULL, origin TEXT NOT NULL,
+                    created_at TEXT NOT NULL, "record_id" TEXT, "place" TEXT, "checked_at" TEXT, "outcome" TEXT) WITHOUT ROWID;
+                CREATE INDEX "hit_by_group" ON "hit" (sharing_group);
+                CREATE INDEX "hit_by_record" ON "hit" (record_id);
+                CREATE TABLE "note" (
+                    id TEXT PRIMARY KEY NOT NULL, sharing_group TEXT NOT NULL, origin TEXT NOT NULL,
+                    created_at TEXT NOT NULL, "record_id" TEXT, "author" TEXT, "text" TEXT) WITHOUT ROWID;
+                CREATE INDEX "note_by_group" ON "note" (sharing_group);
+                CREATE INDEX "note_by_record" ON "note" (record_id);
+                """
+        )
     }
 }
