@@ -36,7 +36,7 @@ struct ChangeApplier {
         self.orphanLimit = orphanLimit
     }
 
-    /// Applies `change`. What the rules of docs/PROTOCOL.md §6 do not let the batch's origin do
+    /// Applies `change`. What the rules of docs/PROTOCOL.md §5.7 do not let the batch's origin do
     /// (an unknown kind or field, a value outside its allowed set, another group's record, a
     /// bound id made for another stream, a workflow step of another centre, an erasure by
     /// anyone but the owner) is ignored the same way on every replica.
@@ -81,8 +81,8 @@ struct ChangeApplier {
             // The hits and notes of an erased record are dropped, not buried: a node may only ever
             // see them redacted, so no tombstone of theirs could be made the same everywhere.
             if try anyTombstones(), try Self.isErased(anyKindID: parentID, db: db) { return }
-            if let parentGroup = try Self.heldGroup(anyKindID: parentID, db: db) {
-                guard parentGroup == group, try insertIfAbsent(kind: kind, id: id, stamp: stamp, writes: writes) else { return }
+            if let parent = try Self.heldRecord(anyKindID: parentID, db: db) {
+                guard parent.group == group, try insertIfAbsent(kind: kind, id: id, stamp: stamp, writes: writes) else { return }
                 try replayOrphanAppends(parentID: id)
             } else {
                 // The record it is about has not arrived: its group is unknown until it does.
@@ -105,7 +105,7 @@ struct ChangeApplier {
     private func mayCreate(kind: RecordKind, recordID: RecordID, binding: RecordBinding, writes: [FieldWrite]) throws -> Bool {
         if recordID.isBound {
             guard recordID.isBound(to: binding) else { return false }
-        } else if try Self.heldKind(anyKindID: recordID.description, db: db).map({ $0 != kind }) ?? false {
+        } else if let held = try Self.heldRecord(anyKindID: recordID.description, db: db), held.kind != kind {
             return false
         }
         if kind == .request {
@@ -119,7 +119,7 @@ struct ChangeApplier {
     /// erased as earlier releases did.
     private func mayErase(kind: RecordKind, recordID: RecordID, binding: RecordBinding) throws -> Bool {
         if recordID.isBound { return recordID.isBound(to: binding) }
-        if let held = try Self.heldKind(anyKindID: recordID.description, db: db), held != kind { return false }
+        if let held = try Self.heldRecord(anyKindID: recordID.description, db: db), held.kind != kind { return false }
         guard
             let row = try Row.fetchOne(
                 db.cachedStatement(sql: "SELECT origin, sharing_group FROM \"\(kind.rawValue)\" WHERE id = ?"),
@@ -135,21 +135,22 @@ struct ChangeApplier {
         kind != .request || RequestWorkflow.permits(field: write.field, value: write.value, writer: writer, fromNode: fromNode, toNode: toNode)
     }
 
-    /// The group of the live record with this id, whatever its kind.
-    static func heldGroup(anyKindID id: String, db: Database) throws -> String? {
-        try String.fetchOne(db.cachedStatement(sql: heldSQL("sharing_group")), arguments: [id])
+    /// The kind and group of the live record with this id, whatever its kind: one statement
+    /// over every kind's table.
+    static func heldRecord(anyKindID id: String, db: Database) throws -> (kind: RecordKind, group: String)? {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: heldRecordSQL), arguments: [id]),
+            let kind = RecordKind(rawValue: row["kind"])
+        else { return nil }
+        return (kind, row["sharing_group"])
     }
 
-    /// The kind of the live record with this id.
-    static func heldKind(anyKindID id: String, db: Database) throws -> RecordKind? {
-        try String.fetchOne(db.cachedStatement(sql: heldSQL("kind")), arguments: [id]).flatMap(RecordKind.init(rawValue:))
-    }
+    private static let heldRecordSQL =
+        RecordKind.allCases.map { "SELECT '\($0.rawValue)' AS kind, sharing_group FROM \"\($0.rawValue)\" WHERE id = ?1" }
+        .joined(separator: " UNION ALL ") + " LIMIT 1"
 
-    private static func heldSQL(_ column: String) -> String {
-        RecordKind.allCases.map { kind in
-            let value = column == "kind" ? "'\(kind.rawValue)'" : column
-            return "SELECT \(value) FROM \"\(kind.rawValue)\" WHERE id = ?1"
-        }.joined(separator: " UNION ALL ") + " LIMIT 1"
+    /// Whether this record of this kind has a tombstone.
+    static func hasTombstone(kind: String, id: String, db: Database) throws -> Bool {
+        try Bool.fetchOne(db.cachedStatement(sql: "SELECT 1 FROM tombstone WHERE kind = ? AND record_id = ?"), arguments: [kind, id]) ?? false
     }
 
     /// Keeps a change whose record has not arrived, unless its origin already has `orphanLimit`

@@ -27,7 +27,7 @@ extension Replica {
             if header.seq <= headSeq {
                 let held = try BatchStore.headerHash(origin: header.origin, group: header.group, seq: header.seq, db: db)
                 if held == header.hash {
-                    guard try Self.hasPendingRedaction(header, db: db) else { return (.duplicate, false) }
+                    guard try Self.hasPendingRedaction(origin: header.origin, group: header.group, seq: header.seq, db: db) else { return (.duplicate, false) }
                     return try repairRedactions(batch, now: now, db: db)
                 }
                 return (try quarantine(batch, "a different batch already holds seq \(header.seq)", now: now, db: db), false)
@@ -60,9 +60,7 @@ extension Replica {
             } catch {
                 return (.rejected(error), false)
             }
-            var applier = ChangeApplier(
-                db: db, origin: header.origin, group: header.group, now: now, orphanLimit: configuration.maxOrphansPerOrigin
-            )
+            var applier = makeApplier(db: db, origin: header.origin, group: header.group, now: now)
             var applied = 0
             for case .full(let change) in leaves {
                 try applier.apply(change)
@@ -77,6 +75,11 @@ extension Replica {
             try Self.saveClock(clock, db)
             return (.applied(changes: applied), !applier.erased.isEmpty)
         }
+    }
+
+    /// An applier for one batch of `origin` in `group`, with this replica's bounds.
+    func makeApplier(db: Database, origin: String, group: String, now: UInt64) -> ChangeApplier {
+        ChangeApplier(db: db, origin: origin, group: group, now: now, orphanLimit: configuration.maxOrphansPerOrigin)
     }
 
     /// The largest inflated payload a quarantined batch keeps.

@@ -42,9 +42,7 @@ extension Replica {
         return try writeErasing { db in
             var clock = try Self.loadClock(db)
             let now = configuration.wallClock()
-            var applier = ChangeApplier(
-                db: db, origin: configuration.nodeID, group: group, now: now, orphanLimit: configuration.maxOrphansPerOrigin
-            )
+            var applier = makeApplier(db: db, origin: configuration.nodeID, group: group, now: now)
             var leaves: [BatchLeaf] = []
             leaves.reserveCapacity(steps.count)
             for step in steps {
@@ -137,15 +135,8 @@ extension Replica {
 
     /// Finds a live record's kind and group, or says why there is none.
     static func locate(_ id: RecordID, db: Database) throws -> (kind: RecordKind, group: String) {
-        for kind in RecordKind.allCases {
-            if let group = try String.fetchOne(
-                db.cachedStatement(sql: "SELECT sharing_group FROM \"\(kind.rawValue)\" WHERE id = ?"),
-                arguments: [id.description]
-            ) {
-                return (kind, group)
-            }
-        }
-        if try Bool.fetchOne(db, sql: "SELECT 1 FROM tombstone WHERE record_id = ?", arguments: [id.description]) ?? false {
+        if let held = try ChangeApplier.heldRecord(anyKindID: id.description, db: db) { return held }
+        if try ChangeApplier.isErased(anyKindID: id.description, db: db) {
             throw ReplicaError(.erased, "record \(id) has been erased")
         }
         throw ReplicaError(.notFound, "no record has id \(id)")

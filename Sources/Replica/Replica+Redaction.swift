@@ -5,7 +5,8 @@ import SyncCore
 
 /// What a catch-up with one peer showed about redacted leaves.
 public struct RedactionCheck: Equatable, Sendable {
-    /// Batches that peer sent with a redaction no erasure explains: to ask the other peers for.
+    /// Batches that peer sent with a redaction no erasure explains: to ask every peer for, the
+    /// sender included (it may hold the full batch by now).
     public var suspect: [StreamPosition] = []
     /// Batches other peers sent so, still unexplained, in streams this peer shares: to ask it for.
     public var outstanding: [StreamPosition] = []
@@ -28,9 +29,7 @@ extension Replica {
         for case .redacted(let kind, let recordID, _) in leaves {
             guard let recordKind = RecordKind(rawValue: kind), !recordKind.isAppendOnly else { continue }
             let id = recordID.description
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM tombstone WHERE kind = ? AND record_id = ?", arguments: [kind, id]) == true {
-                continue
-            }
+            if try ChangeApplier.hasTombstone(kind: kind, id: id, db: db) { continue }
             // Bounded per relaying peer: a peer that sends only redacted leaves fills its own
             // share, with an alarm, and no more.
             let count = try noted ?? Int.fetchOne(db, sql: "SELECT COUNT(*) FROM redaction_pending WHERE peer = ?", arguments: [peer]) ?? 0
@@ -58,10 +57,11 @@ extension Replica {
     /// How many unexplained redacted leaves are noted per relaying peer.
     static let maxPendingRedactionsPerPeer = 10_000
 
-    static func hasPendingRedaction(_ header: BatchHeader, db: Database) throws -> Bool {
+    /// Whether a leaf of the batch at this position is noted as unexplained.
+    static func hasPendingRedaction(origin: String, group: String, seq: UInt64, db: Database) throws -> Bool {
         try Bool.fetchOne(
             db.cachedStatement(sql: "SELECT 1 FROM redaction_pending WHERE origin = ? AND sharing_group = ? AND seq = ? LIMIT 1"),
-            arguments: [header.origin, header.group, Int64(header.seq)]
+            arguments: [origin, group, Int64(seq)]
         ) ?? false
     }
 
@@ -69,7 +69,7 @@ extension Replica {
     /// peer's stream heads then): every leaf that peer sent redacted, in a batch within those
     /// heads, must by now have its record's tombstone. Those that do are settled; each one that
     /// does not raises `redacted_without_tombstone` and is returned as suspect, for the node to
-    /// ask its other peers for the batch. Batches other peers sent so, in the streams of
+    /// ask every peer for the batch. Batches other peers sent so, in the streams of
     /// `heads`, are returned as outstanding, to ask this peer for.
     public func checkRedactions(caughtUpWith peer: String, through heads: [StreamPosition]) throws -> RedactionCheck {
         let now = configuration.wallClock()
@@ -136,7 +136,7 @@ extension Replica {
         let kind: String = row["kind"]
         let id: String = row["record_id"]
         let peer: String = row["peer"]
-        if try Bool.fetchOne(db, sql: "SELECT 1 FROM tombstone WHERE kind = ? AND record_id = ?", arguments: [kind, id]) == true {
+        if try ChangeApplier.hasTombstone(kind: kind, id: id, db: db) {
             try db.execute(
                 sql: "DELETE FROM redaction_pending WHERE origin = ? AND sharing_group = ? AND seq = ? AND kind = ? AND record_id = ?",
                 arguments: [origin, group, Int64(seq), kind, id]
@@ -176,11 +176,7 @@ extension Replica {
     }
 
     static func clearAlarmIfSettled(origin: String, group: String, seq: UInt64, db: Database) throws {
-        let remaining = try Bool.fetchOne(
-            db, sql: "SELECT 1 FROM redaction_pending WHERE origin = ? AND sharing_group = ? AND seq = ? LIMIT 1",
-            arguments: [origin, group, Int64(seq)]
-        )
-        guard remaining != true else { return }
+        guard try !hasPendingRedaction(origin: origin, group: group, seq: seq, db: db) else { return }
         try db.execute(
             sql: "DELETE FROM alarm WHERE code = 'redacted_without_tombstone' AND subject = ?", arguments: ["\(origin)/\(group)#\(seq)"]
         )
@@ -203,7 +199,7 @@ extension Replica {
         }
         var held = try stored.verifiedLeaves()
         guard held.count == incoming.count else { return (.duplicate, false) }
-        var applier = ChangeApplier(db: db, origin: header.origin, group: header.group, now: now, orphanLimit: configuration.maxOrphansPerOrigin)
+        var applier = makeApplier(db: db, origin: header.origin, group: header.group, now: now)
         var repaired: [BatchLeaf] = []
         for (index, leaf) in incoming.enumerated() {
             guard case .redacted = held[index], case .full(let change) = leaf else { continue }
@@ -213,10 +209,7 @@ extension Replica {
                 arguments: [header.origin, header.group, Int64(header.seq), change.kind, change.recordID.description]
             )
             guard pending == true else { continue }
-            let erased = try Bool.fetchOne(
-                db, sql: "SELECT 1 FROM tombstone WHERE kind = ? AND record_id = ?", arguments: [change.kind, change.recordID.description]
-            )
-            if erased != true {
+            if try !ChangeApplier.hasTombstone(kind: change.kind, id: change.recordID.description, db: db) {
                 try applier.apply(change)
                 held[index] = leaf
                 repaired.append(leaf)
