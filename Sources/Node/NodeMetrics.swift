@@ -10,6 +10,11 @@ enum NodeMetrics {
         Gauge(label: "pccc_connections").record(count)
     }
 
+    /// Replica work the node went on without failed; the log line says which.
+    static func storageFailed() {
+        Counter(label: "pccc_storage_failures_total").increment()
+    }
+
     static func sessionStarted() {
         Counter(label: "pccc_sessions_total").increment()
     }

@@ -143,7 +143,8 @@ final class PeerConnection: Sendable {
                 NodeMetrics.batchReceived(outcome, applyNanoseconds: (NIODeadline.now() - started).nanoseconds)
                 result = Self.result(of: outcome)
             } catch {
-                node.logger.error("cannot store a batch of \(stream) from \(peer): \(error)")
+                node.logger.error("storage: cannot store a batch of \(stream) from \(peer): \(error)")
+                NodeMetrics.storageFailed()
                 close(ProtocolError(.internalError, "the receiving node could not store the batch"))
                 return
             }
@@ -183,7 +184,7 @@ final class PeerConnection: Sendable {
                     node.logger.warning("the clock of \(peer) is \(-skew / 1000) s behind this node's; this node's new batches will be held back there")
                 }
                 Task {
-                    try? await node.onStorage {
+                    await node.storing("record the session with \(peer)") {
                         try replica.recordPeerConnected(
                             peer: peer, at: now, topologyMatches: matches, software: hello.softwareVersion, clockSkew: skew
                         )
@@ -196,19 +197,21 @@ final class PeerConnection: Sendable {
                 let node = self.node
                 let positions = heads.map { StreamPosition(origin: $0.key.origin, group: $0.key.group, seq: $0.value) }
                 Task {
-                    do {
-                        let check = try await node.onStorage { try replica.checkRedactions(caughtUpWith: peer, through: positions) }
-                        for batch in check.suspect {
-                            node.logger.warning(
-                                "batch \(batch.seq) of \(batch.origin)/\(batch.group) from \(peer) has a redacted change no erasure explains; asking every peer for it"
-                            )
-                        }
-                        // The sender too: it may hold the full batch by now.
-                        node.refetch(check.suspect)
-                        for batch in check.outstanding { self.refetch(StreamID(origin: batch.origin, group: batch.group), from: batch.seq) }
-                    } catch {
-                        node.logger.error("cannot check the redactions \(peer) sent: \(error)")
+                    guard
+                        let check = await node.storing(
+                            "check the redactions \(peer) sent",
+                            {
+                                try replica.checkRedactions(caughtUpWith: peer, through: positions)
+                            })
+                    else { return }
+                    for batch in check.suspect {
+                        node.logger.warning(
+                            "batch \(batch.seq) of \(batch.origin)/\(batch.group) from \(peer) has a redacted change no erasure explains; asking every peer for it"
+                        )
                     }
+                    // The sender too: it may hold the full batch by now.
+                    node.refetch(check.suspect)
+                    for batch in check.outstanding { self.refetch(StreamID(origin: batch.origin, group: batch.group), from: batch.seq) }
                 }
             case .close(let error):
                 if let error {

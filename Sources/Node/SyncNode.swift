@@ -163,7 +163,7 @@ public final class SyncNode: Sendable {
             if let failure {
                 logger.debug("\(failure)")
                 let now = ReplicaConfiguration.systemMilliseconds()
-                try? await onStorage { [replica] in try replica.recordPeerDisconnected(peer: peer, at: now, error: failure) }
+                await storing("record that \(peer) is unreachable") { [replica] in try replica.recordPeerDisconnected(peer: peer, at: now, error: failure) }
             }
             let delay = backoff.nextDelay()
             try? await Task.sleep(nanoseconds: delay * 1_000_000)
@@ -258,19 +258,25 @@ public final class SyncNode: Sendable {
         let now = ReplicaConfiguration.systemMilliseconds()
         let batches = connection.lastBatches
         let contact = connection.lastContact
-        try? await onStorage { [replica] in
+        await storing("record the end of the session with \(peer)") { [replica] in
             try replica.recordPeerActivity(peer: peer, contact: contact, batchIn: batches.received, batchOut: batches.sent)
             try replica.recordPeerDisconnected(peer: peer, at: now, error: reason)
         }
     }
 
-    /// Polls stream heads, so a write committed by any process is pushed within one poll.
+    /// Watches for commits by any connection (SQLite's `data_version`, no table read), and
+    /// reads the stream heads only after one, so a write committed by any process is pushed
+    /// within one poll.
     private func watchHeads() async {
-        var version: Int64 = -1
+        var signal: ReplicaChangeSignal?
+        var version: Int64?
         while !Task.isCancelled {
-            if let current = try? await onStorage({ [replica] in try replica.streamHeadsVersion() }), current != version {
+            if signal == nil {
+                signal = await storing("open the change signal") { [replica] in try replica.changeSignal() }
+            }
+            if let signal, let current = await storing("read the change signal", { try signal.current() }), current != version {
                 version = current
-                try? await refreshHeads()
+                await storing("read the stream heads") { try await self.refreshHeads() }
             }
             try? await Task.sleep(nanoseconds: configuration.headPollMilliseconds * 1_000_000)
         }
@@ -294,30 +300,28 @@ public final class SyncNode: Sendable {
             let now = ReplicaConfiguration.systemMilliseconds()
             if now >= lastHeartbeat + configuration.heartbeatMilliseconds {
                 lastHeartbeat = now
-                let activity = connections.map { ($0.peer, $0.lastContact, $0.lastBatches) }
-                let acknowledged = connections.map { ($0.peer, $0.takeProgress()) }
-                try? await onStorage { [replica] in
-                    try replica.recordServingHeartbeat(at: now)
-                    for (peer, contact, batches) in activity {
-                        try replica.recordPeerActivity(peer: peer, contact: contact, batchIn: batches.received, batchOut: batches.sent)
+                let heartbeat = ServingHeartbeat(
+                    at: now,
+                    peers: connections.map {
+                        .init(
+                            peer: $0.peer, contact: $0.lastContact, batchIn: $0.lastBatches.received, batchOut: $0.lastBatches.sent,
+                            acknowledged: $0.takeProgress()
+                        )
                     }
-                    for (peer, positions) in acknowledged where !positions.isEmpty {
-                        try replica.recordPeerProgress(peer: peer, positions)
-                    }
-                }
+                )
+                await storing("record the heartbeat") { [replica] in try replica.recordHeartbeat(heartbeat) }
                 // Receipts were noted when the requests were applied; this tells the senders.
-                do {
-                    try await onStorage { [replica] in _ = try replica.acknowledgeReceivedRequests() }
-                } catch {
-                    logger.error("cannot acknowledge received requests: \(error)")
-                }
+                // Both read first and write only when there is something to do.
+                await storing("acknowledge received requests") { [replica] in _ = try replica.acknowledgeReceivedRequests() }
                 // A redaction no catch-up has judged (its relay claimed nothing, or never
                 // finishes) is judged once it is a minute old.
-                do {
-                    let suspect = try await onStorage { [replica] in try replica.checkStaleRedactions(olderThan: Self.redactionJudgedAfterMilliseconds) }
+                if let suspect = await storing(
+                    "check the redacted batches received",
+                    { [replica] in
+                        try replica.checkStaleRedactions(olderThan: Self.redactionJudgedAfterMilliseconds)
+                    })
+                {
                     refetch(suspect)
-                } catch {
-                    logger.error("cannot check the redacted batches received: \(error)")
                 }
             }
             try? await Task.sleep(nanoseconds: configuration.tickMilliseconds * 1_000_000)
@@ -330,6 +334,37 @@ public final class SyncNode: Sendable {
     /// Runs blocking replica work off the cooperative pool.
     func onStorage<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         try await storage.runIfActive(body)
+    }
+
+    /// Runs replica work the node goes on without when it fails (status, heartbeats, checks):
+    /// a failure is logged with what was being done and counted in
+    /// `pccc_storage_failures_total`, never swallowed; nil then.
+    @discardableResult
+    func storing<T: Sendable>(_ operation: String, _ body: @escaping @Sendable () throws -> T) async -> T? {
+        do {
+            return try await onStorage(body)
+        } catch {
+            reportStorageFailure(operation, error)
+            return nil
+        }
+    }
+
+    /// The same for work that is itself asynchronous.
+    @discardableResult
+    func storing<T: Sendable>(_ operation: String, _ body: () async throws -> T) async -> T? {
+        do {
+            return try await body()
+        } catch {
+            reportStorageFailure(operation, error)
+            return nil
+        }
+    }
+
+    private func reportStorageFailure(_ operation: String, _ error: any Error) {
+        // Shutting down closes the thread pool under work still queued; that is no fault.
+        if Task.isCancelled { return }
+        logger.error("storage: cannot \(operation): \(error)")
+        NodeMetrics.storageFailed()
     }
 }
 

@@ -26,9 +26,91 @@ public struct PeerStatus: Equatable, Sendable {
     public let clockSkew: Int64?
 }
 
+/// Tells cheaply whether anyone committed to the replica since the last look: this process's
+/// own writes and those of another process on the same file (a `pccc record` command while the
+/// node serves) alike. It reads SQLite's `PRAGMA data_version` on a connection of its own,
+/// which changes whenever any other connection commits, and touches no table; a replica in
+/// memory, which no other process can open, falls back to `streamHeadsVersion`.
+public final class ReplicaChangeSignal: Sendable {
+    private let replica: Replica
+    private let watcher: DatabaseQueue?
+
+    init(replica: Replica, path: String?) throws {
+        self.replica = replica
+        if let path {
+            var configuration = Configuration()
+            configuration.readonly = true
+            configuration.busyMode = .timeout(10)
+            watcher = try DatabaseQueue(path: path, configuration: configuration)
+        } else {
+            watcher = nil
+        }
+    }
+
+    /// A number that differs from the last one read whenever anything was committed since.
+    public func current() throws -> Int64 {
+        guard let watcher else { return try replica.streamHeadsVersion() }
+        return try watcher.inDatabase { db in try Int64.fetchOne(db, sql: "PRAGMA data_version") ?? 0 }
+    }
+}
+
+/// What the heartbeat records in one transaction: that the node serves, and per peer when it
+/// last heard from it, when batches last went each way, and what it acknowledged.
+public struct ServingHeartbeat: Sendable {
+    /// One session's activity since the last heartbeat.
+    public struct PeerActivity: Sendable {
+        /// The peer's node id.
+        public let peer: String
+        /// When anything last arrived from it, Unix milliseconds; nil keeps the recorded time.
+        public let contact: UInt64?
+        /// When a batch last arrived from it; nil keeps the recorded time.
+        public let batchIn: UInt64?
+        /// When a batch was last sent to it; nil keeps the recorded time.
+        public let batchOut: UInt64?
+        /// The positions it acknowledged since the last heartbeat.
+        public let acknowledged: [(origin: String, group: String, seq: UInt64)]
+
+        /// Creates the record of one session.
+        public init(peer: String, contact: UInt64?, batchIn: UInt64?, batchOut: UInt64?, acknowledged: [(origin: String, group: String, seq: UInt64)]) {
+            self.peer = peer
+            self.contact = contact
+            self.batchIn = batchIn
+            self.batchOut = batchOut
+            self.acknowledged = acknowledged
+        }
+    }
+
+    /// When, Unix milliseconds.
+    public let at: UInt64
+    /// The sessions up now.
+    public let peers: [PeerActivity]
+
+    /// Creates a heartbeat.
+    public init(at: UInt64, peers: [PeerActivity]) {
+        self.at = at
+        self.peers = peers
+    }
+}
+
 extension Replica {
-    /// A number that changes whenever any stream head advances, in this process or another:
-    /// cheap enough to poll for live push.
+    /// The change signal of this replica, for a node's live push; each caller gets its own.
+    public func changeSignal() throws -> ReplicaChangeSignal {
+        try ReplicaChangeSignal(replica: self, path: (writer as? DatabasePool)?.path)
+    }
+
+    /// Records a heartbeat in one transaction.
+    public func recordHeartbeat(_ heartbeat: ServingHeartbeat) throws {
+        try writer.write { db in
+            try Self.recordServingHeartbeat(at: heartbeat.at, db: db)
+            for peer in heartbeat.peers {
+                try Self.recordPeerActivity(peer: peer.peer, contact: peer.contact, batchIn: peer.batchIn, batchOut: peer.batchOut, db: db)
+                try Self.recordPeerProgress(peer: peer.peer, peer.acknowledged, db: db)
+            }
+        }
+    }
+
+    /// A number that changes whenever any stream head advances, in this process or another;
+    /// the API's `version`.
     public func streamHeadsVersion() throws -> Int64 {
         try writer.read { db in
             try Int64.fetchOne(db, sql: "SELECT count(*) * 1000000007 + coalesce(sum(seq), 0) FROM stream_head") ?? 0
@@ -37,16 +119,19 @@ extension Replica {
 
     /// Records the positions a peer acknowledged; positions only move forward.
     public func recordPeerProgress(peer: String, _ positions: [(origin: String, group: String, seq: UInt64)]) throws {
-        try writer.write { db in
-            let statement = try db.cachedStatement(
-                sql: """
-                    INSERT INTO peer_progress (peer, origin, sharing_group, seq) VALUES (?, ?, ?, ?)
-                    ON CONFLICT (peer, origin, sharing_group) DO UPDATE SET seq = max(seq, excluded.seq)
-                    """
-            )
-            for position in positions {
-                try statement.execute(arguments: [peer, position.origin, position.group, Int64(position.seq)])
-            }
+        try writer.write { db in try Self.recordPeerProgress(peer: peer, positions, db: db) }
+    }
+
+    private static func recordPeerProgress(peer: String, _ positions: [(origin: String, group: String, seq: UInt64)], db: Database) throws {
+        guard !positions.isEmpty else { return }
+        let statement = try db.cachedStatement(
+            sql: """
+                INSERT INTO peer_progress (peer, origin, sharing_group, seq) VALUES (?, ?, ?, ?)
+                ON CONFLICT (peer, origin, sharing_group) DO UPDATE SET seq = max(seq, excluded.seq)
+                """
+        )
+        for position in positions {
+            try statement.execute(arguments: [peer, position.origin, position.group, Int64(position.seq)])
         }
     }
 
@@ -83,15 +168,17 @@ extension Replica {
     /// Records when anything, and when a batch, last arrived from `peer`, and when a batch was
     /// last sent to it; nil leaves a time as it was.
     public func recordPeerActivity(peer: String, contact: UInt64?, batchIn: UInt64?, batchOut: UInt64?) throws {
-        try writer.write { db in
-            try db.execute(
-                sql: """
-                    UPDATE peer_status SET last_contact = coalesce(?, last_contact), last_batch_in = coalesce(?, last_batch_in),
-                        last_batch_out = coalesce(?, last_batch_out) WHERE peer = ?
-                    """,
-                arguments: [contact.map(Int64.init), batchIn.map(Int64.init), batchOut.map(Int64.init), peer]
-            )
-        }
+        try writer.write { db in try Self.recordPeerActivity(peer: peer, contact: contact, batchIn: batchIn, batchOut: batchOut, db: db) }
+    }
+
+    private static func recordPeerActivity(peer: String, contact: UInt64?, batchIn: UInt64?, batchOut: UInt64?, db: Database) throws {
+        try db.execute(
+            sql: """
+                UPDATE peer_status SET last_contact = coalesce(?, last_contact), last_batch_in = coalesce(?, last_batch_in),
+                    last_batch_out = coalesce(?, last_batch_out) WHERE peer = ?
+                """,
+            arguments: [contact.map(Int64.init), batchIn.map(Int64.init), batchOut.map(Int64.init), peer]
+        )
     }
 
     /// When this node stored batch `seq` of a stream, Unix milliseconds: how old what a peer
@@ -135,9 +222,11 @@ extension Replica {
     /// Records that a node is serving this replica, for status to tell a live node from a
     /// stopped one.
     public func recordServingHeartbeat(at now: UInt64) throws {
-        try writer.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO replica_meta (key, value) VALUES ('serving_heartbeat', ?)", arguments: [String(now)])
-        }
+        try writer.write { db in try Self.recordServingHeartbeat(at: now, db: db) }
+    }
+
+    private static func recordServingHeartbeat(at now: UInt64, db: Database) throws {
+        try db.execute(sql: "INSERT OR REPLACE INTO replica_meta (key, value) VALUES ('serving_heartbeat', ?)", arguments: [String(now)])
     }
 
     /// When a serving node last recorded its heartbeat, Unix milliseconds.
