@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check CI runs: format lint, the whole test suite (1,000 generated convergence
-# cases by default; PCCC_PROPERTY_CASES changes it), smoke runs of the demo and benchmark, and
-# the web UI's browser test.
+# cases by default; PCCC_PROPERTY_CASES changes it), smoke runs of the demo and benchmark, the
+# web UI's browser test, and the API's contract test (docs/openapi.yaml, with schemathesis).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/swift-env.sh
@@ -17,6 +17,8 @@ trap 'rm -rf "$state"' EXIT
 grep -q "appeared at all four centres" "$state/demo.log" || { cat "$state/demo.log"; echo "error: the demo did not finish" >&2; exit 1; }
 echo "== browser test (chromium headless against the demo region)"
 scripts/browser-test.sh .build/debug/pccc
+echo "== API contract test (docs/openapi.yaml against the demo region, then schemathesis)"
+scripts/contract-test.sh .build/debug/pccc
 echo "== benchmark smoke run (debug build; real figures come from -c release)"
 .build/debug/pccc-bench --sizes 2000 --single-record-writes 200 --searches 20 --idle-streams 100
 # The chaos harness and the crash loop keep five and two nodes busy for minutes; they run on

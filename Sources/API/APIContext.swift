@@ -9,6 +9,9 @@ public struct APIContext: RequestContext {
     /// The authenticated user; nil only before authentication.
     public var user: LocalUser?
 
+    /// Bodies are read by `APIRequestDecoder`, whose failures are `APIError`s naming the key.
+    public var requestDecoder: APIRequestDecoder { APIRequestDecoder() }
+
     /// Creates a context for one request.
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

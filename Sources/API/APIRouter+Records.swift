@@ -5,18 +5,18 @@ import Replica
 import SyncCore
 
 extension APIRouter {
-    static func addRecordRoutes(to api: RouterGroup<APIContext>, _ storage: APIStorage) {
+    static func addRecordRoutes(to api: RouteTable, _ storage: APIStorage) {
         api.get("search") { request, context in
             let actor = try context.actor(request)
             let text = try query(request, "q")
             var kind: RecordKind?
             if let name = request.uri.queryParameters.get("kind") {
                 guard let parsed = RecordKind(rawValue: name), !parsed.searchableFields.isEmpty else {
-                    throw HTTPError(.badRequest, message: "kind must be person, vehicle, document or firearm, not \(name)")
+                    throw APIError.badRequest("kind must be person, vehicle, document or firearm, not \(name)", field: "kind")
                 }
                 kind = parsed
             }
-            let limit = try positive(request, "limit") ?? 50
+            let limit = try limit(request) ?? 50
             let hits = try await storage.run { [kind] in try $0.search(text, kind: kind, limit: limit, auditedAs: actor) }
             return try JSONBody.response(hits.map(\.jsonObject))
         }
@@ -29,15 +29,15 @@ extension APIRouter {
         }
         api.post("records") { request, context in
             let actor = try context.actor(request)
-            let body = try await JSONBody.object(of: request)
-            let kindName = try JSONBody.string(body, "kind")
-            guard let kind = RecordKind(rawValue: kindName), !kind.isAppendOnly, kind != .request else {
-                throw HTTPError(.badRequest, message: "kind must be person, vehicle, document or firearm (requests go to /api/requests), not \(kindName)")
+            let body = try await request.decode(as: APIBody.NewRecord.self, context: context)
+            guard let kind = RecordKind(rawValue: body.kind), !kind.isAppendOnly, kind != .request else {
+                throw APIError.badRequest(
+                    "kind must be person, vehicle, document or firearm (requests go to /api/requests), not \(body.kind)", field: "kind"
+                )
             }
-            let group = try JSONBody.string(body, "group")
-            let writes = try JSONBody.stringMap(body, "fields").sorted { $0.key < $1.key }.map { FieldWrite($0.key, $0.value) }
-            let id = try await storage.run { try $0.create(kind, in: group, writes, auditedAs: actor) }
-            return try JSONBody.response(["id": id.description], status: .created)
+            let writes = (body.fields ?? [:]).sorted { $0.key < $1.key }.map { FieldWrite($0.key, $0.value) }
+            let id = try await storage.run { try $0.create(kind, in: body.group, writes, auditedAs: actor) }
+            return try JSONBody.created(id)
         }
         api.get("records/:id") { request, context in
             let actor = try context.actor(request)
@@ -56,61 +56,61 @@ extension APIRouter {
         // Whether a record, or the requests, changed since a live view drew them: no values,
         // so not a consultation; the view consults (and is audited) only when this moves.
         api.get("revision") { request, _ in
+            let kind = request.uri.queryParameters.get("kind")
+            if let kind, kind != "request" {
+                throw APIError.badRequest("kind must be request, not \(kind)", field: "kind")
+            }
             if let text = request.uri.queryParameters.get("record") {
                 let id = try recordID(text)
                 return try JSONBody.response(["revision": try await storage.run { try $0.revision(of: id) }])
             }
-            guard request.uri.queryParameters.get("kind") == "request" else {
-                throw HTTPError(.badRequest, message: "the query needs record=ID or kind=request")
+            guard kind != nil else {
+                throw APIError(.invalid, status: .unprocessableContent, "the query needs record=ID or kind=request", field: "kind")
             }
             return try JSONBody.response(["revision": try await storage.run { try $0.revision(ofKind: .request) }])
         }
         api.patch("records/:id") { request, context in
             let actor = try context.actor(request)
             let id = try recordID(context)
-            let body = try await JSONBody.object(of: request)
+            let body = try await request.decode(as: APIBody.RecordChanges.self, context: context)
             let writes =
-                try JSONBody.stringMap(body, "set").sorted { $0.key < $1.key }.map { FieldWrite($0.key, $0.value) }
-                + (try JSONBody.strings(body, "clear")).map { FieldWrite($0, nil) }
+                (body.set ?? [:]).sorted { $0.key < $1.key }.map { FieldWrite($0.key, $0.value) }
+                + (body.clear ?? []).map { FieldWrite($0, nil) }
             try await storage.run { try $0.update(id, writes, auditedAs: actor) }
             return JSONBody.noContent()
         }
         api.post("records/:id/erase") { request, context in
             let actor = try context.actor(request)
             let id = try recordID(context)
-            let reason = try JSONBody.string(try await JSONBody.object(of: request), "reason")
+            let reason = try await request.decode(as: APIBody.Erasure.self, context: context).reason
             try await storage.run { try $0.erase(id, reason: reason, auditedAs: actor) }
             return JSONBody.noContent()
         }
         api.post("records/:id/hits") { request, context in
             let actor = try context.actor(request)
             let id = try recordID(context)
-            let body = try await JSONBody.object(of: request)
-            let checkedAt = try JSONBody.optionalString(body, "checked_at")
+            let body = try await request.decode(as: APIBody.NewHit.self, context: context)
             let writes = [
-                FieldWrite("record_id", id.description), FieldWrite("place", try JSONBody.string(body, "place")),
-                FieldWrite("outcome", try JSONBody.string(body, "outcome")),
-                FieldWrite("checked_at", checkedAt ?? Timestamps.iso8601(milliseconds: storage.replica.configuration.wallClock())),
+                FieldWrite("record_id", id.description), FieldWrite("place", body.place), FieldWrite("outcome", body.outcome),
+                FieldWrite("checked_at", body.checkedAt ?? Timestamps.iso8601(milliseconds: storage.replica.configuration.wallClock())),
             ]
             let hit = try await storage.run { try $0.append(.hit, writes, auditedAs: actor) }
-            return try JSONBody.response(["id": hit.description], status: .created)
+            return try JSONBody.created(hit)
         }
         api.post("records/:id/notes") { request, context in
             let actor = try context.actor(request)
             let id = try recordID(context)
-            let text = try JSONBody.string(try await JSONBody.object(of: request), "text")
+            let text = try await request.decode(as: APIBody.Text.self, context: context).text
             let writes = [FieldWrite("record_id", id.description), FieldWrite("text", text), FieldWrite("author", actor.user)]
             let note = try await storage.run { try $0.append(.note, writes, auditedAs: actor) }
-            return try JSONBody.response(["id": note.description], status: .created)
+            return try JSONBody.created(note)
         }
         api.post("records/:id/erasure-requests") { request, context in
             let actor = try context.actor(request)
             let id = try recordID(context)
-            let body = try await JSONBody.object(of: request)
-            let reason = try JSONBody.string(body, "reason")
-            let text = try JSONBody.optionalString(body, "text")
-            let asked = try await storage.run { try $0.requestErasure(of: id, reason: reason, text: text, auditedAs: actor) }
-            return try JSONBody.response(["id": asked.description], status: .created)
+            let body = try await request.decode(as: APIBody.NewErasureRequest.self, context: context)
+            let asked = try await storage.run { try $0.requestErasure(of: id, reason: body.reason, text: body.text, auditedAs: actor) }
+            return try JSONBody.created(asked)
         }
         api.get("erasure-requests") { request, context in
             _ = try context.actor(request)
@@ -121,7 +121,7 @@ extension APIRouter {
             let actor = try context.actor(request)
             let group = try query(request, "group")
             let format = try query(request, "format")
-            guard format == "json" || format == "csv" else { throw HTTPError(.badRequest, message: "format must be json or csv, not \(format)") }
+            guard format == "json" || format == "csv" else { throw APIError.badRequest("format must be json or csv, not \(format)", field: "format") }
             let records = try await storage.run { try $0.export(group: group, format: format, auditedAs: actor) }
             let text = format == "json" ? try RecordExport.json(records) : RecordExport.csv(records)
             return Response(
@@ -140,20 +140,26 @@ extension APIRouter {
     }
 
     static func recordID(_ text: String) throws -> RecordID {
-        guard let id = RecordID(text) else { throw HTTPError(.badRequest, message: "\(text) is not a record id") }
+        guard let id = RecordID(text) else { throw APIError.badRequest("\(text) is not a record id", field: "id") }
         return id
     }
 
     static func query(_ request: Request, _ name: String) throws -> String {
         guard let value = request.uri.queryParameters.get(name), !value.isEmpty else {
-            throw HTTPError(.badRequest, message: "the query needs \(name)")
+            throw APIError.badRequest("the query needs \(name)", field: name)
         }
         return value
     }
 
-    static func positive(_ request: Request, _ name: String) throws -> Int? {
+    /// The most results any listing returns at once.
+    static let maxLimit = 10_000
+
+    /// A `limit` query parameter: a whole number from 1 to `maxLimit`.
+    static func limit(_ request: Request, _ name: String = "limit") throws -> Int? {
         guard let text = request.uri.queryParameters.get(name) else { return nil }
-        guard let value = Int(text), value > 0 else { throw HTTPError(.badRequest, message: "\(name) must be a positive number") }
+        guard let value = Int(text), (1...maxLimit).contains(value) else {
+            throw APIError.badRequest("\(name) must be a whole number from 1 to \(maxLimit), not \(text)", field: name)
+        }
         return value
     }
 
@@ -163,7 +169,7 @@ extension APIRouter {
         let kindName = parameters.get("kind")
         if let kindName {
             guard let kind = RecordKind(rawValue: kindName), !kind.isAppendOnly else {
-                throw HTTPError(.badRequest, message: "kind must be person, vehicle, document, firearm or request, not \(kindName)")
+                throw APIError.badRequest("kind must be person, vehicle, document, firearm or request, not \(kindName)", field: "kind")
             }
             filter.kinds = [kind]
         }
@@ -171,17 +177,20 @@ extension APIRouter {
             if let alert = parameters.get("alert") { try filter.require("alert", alert, kindNamed: kindName != nil) }
             if let status = parameters.get("status") { try filter.require("status", status, kindNamed: kindName != nil) }
         } catch let error as ReplicaError {
-            throw HTTPError(.badRequest, message: error.reason)
+            // Each parameter is well-formed; together they ask for something no kind has.
+            throw APIError(error)
         }
         if let since = parameters.get("changed_since") {
             guard let milliseconds = Timestamps.milliseconds(fromISO8601: since) else {
-                throw HTTPError(.badRequest, message: "changed_since must be a date (2026-11-22) or a time (2026-11-22T08:00:00Z), not \(since)")
+                throw APIError.badRequest(
+                    "changed_since must be a date (2026-11-22) or a time (2026-11-22T08:00:00Z), not \(since)", field: "changed_since"
+                )
             }
             filter.changedSince = milliseconds
         }
         filter.group = parameters.get("group")
         filter.origin = parameters.get("origin")
-        filter.limit = try positive(request, "limit") ?? filter.limit
+        filter.limit = try limit(request) ?? filter.limit
         return filter
     }
 }

@@ -4,7 +4,7 @@ import Records
 import Replica
 
 extension APIRouter {
-    static func addRequestRoutes(to api: RouterGroup<APIContext>, _ storage: APIStorage) {
+    static func addRequestRoutes(to api: RouteTable, _ storage: APIStorage) {
         api.get("requests") { request, context in
             let actor = try context.actor(request)
             let direction: RequestDirection?
@@ -12,9 +12,14 @@ extension APIRouter {
             case nil: direction = nil
             case "incoming": direction = .incoming
             case "outgoing": direction = .outgoing
-            case let other?: throw HTTPError(.badRequest, message: "direction must be incoming or outgoing, not \(other)")
+            case let other?: throw APIError.badRequest("direction must be incoming or outgoing, not \(other)", field: "direction")
             }
-            let overdueOnly = request.uri.queryParameters.get("overdue") == "true"
+            let overdueOnly: Bool
+            switch request.uri.queryParameters.get("overdue") {
+            case nil, "false": overdueOnly = false
+            case "true": overdueOnly = true
+            case let other?: throw APIError.badRequest("overdue must be true or false, not \(other)", field: "overdue")
+            }
             let me = storage.replica.configuration.nodeID
             let (requests, now) = try await storage.run {
                 try $0.listRequests(direction, overdueOnly: overdueOnly, auditedAs: actor, detail: "api: requests")
@@ -23,21 +28,18 @@ extension APIRouter {
         }
         api.post("requests") { request, context in
             let actor = try context.actor(request)
-            let body = try await JSONBody.object(of: request)
-            let to = try JSONBody.string(body, "to")
-            let urgency = try JSONBody.string(body, "urgency")
-            let question = try JSONBody.string(body, "question")
-            let subjects = try JSONBody.strings(body, "subjects")
-            let group = try JSONBody.optionalString(body, "group")
+            let body = try await request.decode(as: APIBody.NewRequest.self, context: context)
             let id = try await storage.run {
-                try $0.sendRequest(to: to, urgency: urgency, subjects: subjects, question: question, group: group, auditedAs: actor)
+                try $0.sendRequest(
+                    to: body.to, urgency: body.urgency, subjects: body.subjects ?? [], question: body.question, group: body.group, auditedAs: actor
+                )
             }
-            return try JSONBody.response(["id": id.description], status: .created)
+            return try JSONBody.created(id)
         }
         api.post("requests/:id/answer") { request, context in
             let actor = try context.actor(request)
             let id = try recordID(context)
-            let text = try JSONBody.string(try await JSONBody.object(of: request), "text")
+            let text = try await request.decode(as: APIBody.Text.self, context: context).text
             try await storage.run { try $0.answerRequest(id, text: text, auditedAs: actor) }
             return JSONBody.noContent()
         }
@@ -49,18 +51,18 @@ extension APIRouter {
         }
     }
 
-    static func addAuditRoutes(to api: RouterGroup<APIContext>, _ storage: APIStorage) {
+    static func addAuditRoutes(to api: RouteTable, _ storage: APIStorage) {
         api.get("audit") { request, context in
             let actor = try context.actor(request, requiring: .admin)
             let user = request.uri.queryParameters.get("user")
             var since: UInt64?
             if let text = request.uri.queryParameters.get("since") {
                 guard let parsed = Timestamps.milliseconds(fromISO8601: text) else {
-                    throw HTTPError(.badRequest, message: "since must be a date (2026-11-22) or a time (2026-11-22T08:00:00Z), not \(text)")
+                    throw APIError.badRequest("since must be a date (2026-11-22) or a time (2026-11-22T08:00:00Z), not \(text)", field: "since")
                 }
                 since = parsed
             }
-            let limit = try positive(request, "limit") ?? 100
+            let limit = try limit(request) ?? 100
             let entries = try await storage.run { [since] in try $0.auditEntries(user: user, since: since, limit: limit, auditedAs: actor, detail: "api") }
             return try JSONBody.response(entries.map(\.jsonObject))
         }

@@ -20,9 +20,12 @@ public enum APIRouter {
     ) -> Router<APIContext> {
         let storage = APIStorage(replica: replica)
         let router = Router(context: APIContext.self)
-        WebUI.addRoutes(to: router)
+        let served = RouteTable.Served()
+        router.add(middleware: APIErrorMiddleware(served: served))
+        let root = RouteTable(router, served: served)
+        WebUI.addRoutes(to: root)
         if let metrics {
-            router.get("metrics") { _, _ in
+            root.get("metrics") { _, _ in
                 // The gauges read from the replica are brought up to date at each scrape.
                 try await storage.run { try NodeStatus(replica: $0, topology: topology()) }.recordMetrics()
                 return Response(
@@ -31,7 +34,7 @@ public enum APIRouter {
                 )
             }
         }
-        let api = router.group("api").add(middleware: TokenAuthenticator(storage: storage))
+        let api = RouteTable(router.group("api").add(middleware: TokenAuthenticator(storage: storage)), prefix: "api", served: served)
         api.get("me") { _, context in try JSONBody.response(try context.requireUser().jsonObject) }
         api.get("status") { _, _ in
             let status = try await storage.run { try NodeStatus(replica: $0, topology: topology()) }
@@ -41,14 +44,13 @@ public enum APIRouter {
         api.get("kinds") { _, _ in try JSONBody.response(RecordKind.allCases.map(\.jsonObject)) }
         api.get("users") { _, _ in try JSONBody.response(try await storage.run { try $0.users() }.map(\.jsonObject)) }
         api.post("users") { request, context in
-            let body = try await JSONBody.object(of: request)
-            let name = try JSONBody.string(body, "name")
-            guard let role = LocalUser.Role(rawValue: try JSONBody.string(body, "role")) else {
-                throw HTTPError(.badRequest, message: "\"role\" must be staff or admin")
+            let body = try await request.decode(as: APIBody.NewUser.self, context: context)
+            guard let role = LocalUser.Role(rawValue: body.role) else {
+                throw APIError.badRequest("role must be staff or admin, not \(body.role)", field: "role")
             }
             let actor = try context.actor(request, requiring: .admin)
-            try await storage.run { try $0.addUser(name, role: role, addedBy: actor) }
-            return try JSONBody.response(["name": name, "role": role.rawValue], status: .created)
+            try await storage.run { try $0.addUser(body.name, role: role, addedBy: actor) }
+            return try JSONBody.response(["name": body.name, "role": role.rawValue], status: .created)
         }
         addRecordRoutes(to: api, storage)
         addRequestRoutes(to: api, storage)
@@ -60,7 +62,7 @@ public enum APIRouter {
 extension APIContext {
     /// The authenticated user; the authenticator guarantees one on every `/api` route.
     func requireUser() throws -> LocalUser {
-        guard let user else { throw HTTPError(.unauthorized, message: "sign in first") }
+        guard let user else { throw APIError(.unauthenticated, status: .unauthorized, "sign in first") }
         return user
     }
 
@@ -69,7 +71,7 @@ extension APIContext {
     func actor(_ request: Request, requiring role: LocalUser.Role = .staff) throws -> AuditActor {
         let user = try requireUser()
         if role == .admin, user.role != .admin {
-            throw HTTPError(.forbidden, message: "\(user.name) is staff, and only an admin may do this")
+            throw APIError(.notAllowed, status: .forbidden, "\(user.name) is staff, and only an admin may do this")
         }
         let purpose = HTTPField.Name("PCCC-Purpose").flatMap { request.headers[$0] }
         return AuditActor(user: user.name, purpose: purpose)

@@ -10,7 +10,7 @@ struct APIStorage: Sendable {
         do {
             return try await NIOThreadPool.singleton.runIfActive { [replica] in try body(replica) }
         } catch let error as ReplicaError {
-            throw APIError.http(error)
+            throw APIError(error)
         }
     }
 }

@@ -30,14 +30,14 @@ enum WebUI {
         .cacheControl: "no-cache",
     ]
 
-    static func addRoutes(to router: Router<APIContext>) {
+    static func addRoutes(to router: RouteTable) {
         router.get("/") { _, _ in try response(for: "index.html") }
         router.get("ui/:file") { _, context in try response(for: try context.parameters.require("file")) }
     }
 
     static func response(for name: String) throws -> Response {
         guard let file = files[name] else {
-            throw HTTPError(.notFound, message: "the web UI has no file \(name)")
+            throw APIError(.notFound, status: .notFound, "the web UI has no file \(name)", field: "file")
         }
         var headers = securityHeaders
         headers[.contentType] = file.contentType

@@ -40,7 +40,7 @@ extension Replica {
             throw ReplicaError(.invalid, "record \(id) is this centre's own; erase it with `pccc record erase`")
         }
         guard Self.isValidReasonCode(reason) else {
-            throw ReplicaError(.invalid, "the erasure reason must be a code of 1 to 64 lowercase letters, digits, '_' or '-'")
+            throw ReplicaError(.invalid, "the erasure reason must be a code of 1 to 64 lowercase letters, digits, '_' or '-'", field: "reason")
         }
         var writes = [FieldWrite("record_id", id.description), FieldWrite("reason", reason), FieldWrite("author", actor.user)]
         if let text, !text.isEmpty { writes.append(FieldWrite("text", text)) }

@@ -29,11 +29,13 @@ public struct RecordFilter: Sendable {
         let having = kinds.filter { $0.field(named: field) != nil }
         if kindNamed, having.isEmpty, let kind = kinds.first {
             let applies = RecordKind.allCases.filter { !$0.isAppendOnly && $0.field(named: field) != nil }.map { $0.rawValue + "s" }
-            throw ReplicaError(.invalid, "a \(kind.rawValue) has no \(field) field; only \(applies.joined(separator: ", ")) have one")
+            throw ReplicaError(.invalid, "a \(kind.rawValue) has no \(field) field; only \(applies.joined(separator: ", ")) have one", field: field)
         }
+        // A free-text field (a firearm's status) matches whatever it holds.
+        let freeText = having.contains { $0.field(named: field)?.allowedValues == nil }
         let allowed = Set(having.flatMap { $0.field(named: field)?.allowedValues ?? [] })
-        guard allowed.contains(value) else {
-            throw ReplicaError(.invalid, "\(field) cannot be \(value); allowed values are \(allowed.sorted().joined(separator: ", "))")
+        guard freeText || allowed.contains(value) else {
+            throw ReplicaError(.invalid, "\(field) cannot be \(value); allowed values are \(allowed.sorted().joined(separator: ", "))", field: field)
         }
         kinds = having
         if field == "alert" { alert = value } else { status = value }

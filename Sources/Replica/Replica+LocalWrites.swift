@@ -186,7 +186,7 @@ extension Replica {
                 )
             }
             guard Self.isValidReasonCode(reason) else {
-                throw ReplicaError(.invalid, "the erasure reason must be a code of 1 to 64 lowercase letters, digits, '_' or '-'")
+                throw ReplicaError(.invalid, "the erasure reason must be a code of 1 to 64 lowercase letters, digits, '_' or '-'", field: "reason")
             }
             return Change(kind: kind.rawValue, recordID: id, hlc: hlc, operation: .erase(reason: reason))
         case .append(let kind, let id, let writes):
@@ -196,7 +196,7 @@ extension Replica {
             try validate(writes, kind: kind, isCreate: true, byNode: byNode)
             if let target = RecordKind.parentRecordID(in: writes) {
                 guard let targetID = RecordID(target) else {
-                    throw ReplicaError(.invalid, "record_id \(target) is not a record id")
+                    throw ReplicaError(.invalid, "record_id \(target) is not a record id", field: "record_id")
                 }
                 try requireGroup(try Self.locate(targetID, db: db).group, group, targetID)
             }
@@ -208,7 +208,7 @@ extension Replica {
         do {
             try RecordValidation.check(writes, kind: kind, isCreate: isCreate, byNode: byNode)
         } catch {
-            throw ReplicaError(.invalid, error.reason)
+            throw ReplicaError(.invalid, error.reason, field: error.field)
         }
     }
 

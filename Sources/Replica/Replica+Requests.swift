@@ -170,9 +170,9 @@ extension Replica {
     ) throws -> RecordID {
         let me = configuration.nodeID
         let roster = configuration.roster
-        guard requested != me else { throw ReplicaError(.invalid, "a request goes to another centre, not to this node \(me)") }
+        guard requested != me else { throw ReplicaError(.invalid, "a request goes to another centre, not to this node \(me)", field: "to") }
         guard roster.signingKeys[requested] != nil || roster.groups.values.contains(where: { $0.contains(requested) }) else {
-            throw ReplicaError(.invalid, "\(requested) is not a node of the topology")
+            throw ReplicaError(.invalid, "\(requested) is not a node of the topology", field: "to")
         }
         let chosen: String
         if let group {
@@ -180,16 +180,16 @@ extension Replica {
         } else {
             let shared = roster.groups.filter { $0.value.contains(me) && $0.value.contains(requested) }
             guard let smallest = shared.min(by: { ($0.value.count, $0.key) < ($1.value.count, $1.key) }) else {
-                throw ReplicaError(.invalid, "no sharing group holds both \(me) and \(requested); the topology must put them in one")
+                throw ReplicaError(.invalid, "no sharing group holds both \(me) and \(requested); the topology must put them in one", field: "to")
             }
             chosen = smallest.key
         }
         guard roster.isMember(requested, of: chosen) else {
-            throw ReplicaError(.invalid, "\(requested) is not a member of group \(chosen), so it would never receive the request")
+            throw ReplicaError(.invalid, "\(requested) is not a member of group \(chosen), so it would never receive the request", field: "group")
         }
         for subject in subjects {
             guard let id = RecordID(subject), case .live = try lookup(id) else {
-                throw ReplicaError(.invalid, "subject \(subject) is not a record held at this node")
+                throw ReplicaError(.invalid, "subject \(subject) is not a record held at this node", field: "subjects")
             }
         }
         var writes = [

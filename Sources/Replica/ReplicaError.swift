@@ -1,4 +1,5 @@
-/// A local operation the replica refused; `reason` is one sentence for the user.
+/// A local operation the replica refused: a stable code, one sentence for the user, and the
+/// field (of the record, or of the caller's input) it concerns when there is one.
 public struct ReplicaError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Stable codes for scripts and tests.
     public enum Code: String, Sendable {
@@ -24,11 +25,14 @@ public struct ReplicaError: Error, Equatable, Sendable, CustomStringConvertible 
     public let code: Code
     /// One sentence saying what is wrong.
     public let reason: String
+    /// The field the error concerns, for a form to mark; nil when it concerns no one field.
+    public let field: String?
 
     /// Creates an error.
-    public init(_ code: Code, _ reason: String) {
+    public init(_ code: Code, _ reason: String, field: String? = nil) {
         self.code = code
         self.reason = reason
+        self.field = field
     }
 
     /// A one-line human-readable form.

@@ -82,15 +82,33 @@ import Topology
             return list
         }
 
-        /// The message of an error answer, which must carry `status`.
-        func error(_ method: HTTPRequest.Method, _ uri: String, _ body: Any? = nil, _ status: HTTPResponse.Status) async throws -> String {
+        /// The code and field of an error answer, which must carry `status` and all three keys
+        /// of docs/openapi.yaml's Error: a code, a non-empty message, and a field or null.
+        func error(_ method: HTTPRequest.Method, _ uri: String, _ body: Any? = nil, _ status: HTTPResponse.Status) async throws -> Refusal {
             let (got, object) = try await call(method, uri, body)
-            #expect(got == status, "\(method) \(uri)")
-            guard let message = ((object as? [String: Any])?["error"] as? [String: Any])?["message"] as? String else {
-                throw TestFailure("\(method) \(uri) answered no error message: \(String(describing: object))")
-            }
-            return message
+            #expect(got == status, "\(method) \(uri): \(String(describing: object))")
+            return try Refusal(answer: object, of: "\(method) \(uri)")
         }
+    }
+
+    /// What an error answer says to a program: its code and the field it names.
+    struct Refusal: Equatable, CustomStringConvertible {
+        let code: String
+        let field: String?
+
+        init(_ code: String, field: String? = nil) {
+            self.code = code
+            self.field = field
+        }
+
+        init(answer: Any?, of call: String) throws {
+            guard let error = (answer as? [String: Any])?["error"] as? [String: Any], let code = error["code"] as? String,
+                let message = error["message"] as? String, !message.isEmpty, let field = error["field"], field is String || field is NSNull
+            else { throw TestFailure("\(call) answered no {code, message, field} error: \(String(describing: answer))") }
+            self.init(code, field: field as? String)
+        }
+
+        var description: String { code + (field.map { " (\($0))" } ?? "") }
     }
 
     static func withAPI(_ test: @escaping @Sendable (Fixture, _ ana: Session, _ bob: Session, _ anonymous: Session) async throws -> Void) async throws {
@@ -115,15 +133,15 @@ import Topology
                 (.get, "/api/search?q=x"), (.get, "/api/requests"), (.post, "/api/requests"), (.get, "/api/audit"),
                 (.get, "/api/export?group=region&format=csv"), (.get, "/api/topology"), (.get, "/api/kinds"), (.get, "/api/erasure-requests"),
             ] {
-                #expect(try await anonymous.error(method, uri, nil, .unauthorized).hasPrefix("sign in: send Authorization: Bearer TOKEN"))
+                #expect(try await anonymous.error(method, uri, nil, .unauthorized) == Refusal("unauthenticated"))
             }
             let forged = Session(client: ana.client, token: "pccc_forged")
-            #expect(try await forged.error(.get, "/api/me", nil, .unauthorized) == "the token is unknown or was replaced by a newer one")
+            #expect(try await forged.error(.get, "/api/me", nil, .unauthorized) == Refusal("unauthenticated"))
             let (status, me) = try await ana.call(.get, "/api/me")
             #expect(status == .ok && (me as? [String: Any])?["role"] as? String == "admin")
             // A new token replaces the old one.
             _ = try fixture.replica.issueToken(for: "ana", by: AuditActor(user: "ana"))
-            #expect(try await ana.error(.get, "/api/me", nil, .unauthorized) == "the token is unknown or was replaced by a newer one")
+            #expect(try await ana.error(.get, "/api/me", nil, .unauthorized) == Refusal("unauthenticated"))
         }
     }
 
@@ -137,19 +155,24 @@ import Topology
             #expect(
                 try await bob.error(
                     .post, "/api/records", ["kind": "person", "group": "region", "fields": ["birth_date": "07.03.1984"]], .unprocessableContent
-                )
-                .hasPrefix("field birth_date must be a date written YYYY-MM-DD")
+                ) == Refusal("invalid", field: "birth_date")
             )
             #expect(
                 try await bob.error(.post, "/api/records", ["kind": "person", "group": "nowhere", "fields": ["family_name": "X"]], .forbidden)
-                    == "this node is not a member of group nowhere"
+                    == Refusal("not_member")
             )
-            #expect(try await bob.error(.post, "/api/records", ["kind": "hit", "group": "region"], .badRequest).hasPrefix("kind must be person"))
-            #expect(try await bob.error(.post, "/api/records", ["kind": "person"], .badRequest) == "the body needs \"group\" as a non-empty string")
+            #expect(try await bob.error(.post, "/api/records", ["kind": "hit", "group": "region"], .badRequest) == Refusal("bad_request", field: "kind"))
+            #expect(try await bob.error(.post, "/api/records", ["kind": "person"], .badRequest) == Refusal("bad_request", field: "group"))
+            #expect(try await bob.error(.post, "/api/records", ["kind": "person", "group": ""], .badRequest) == Refusal("bad_request", field: "group"))
+            #expect(
+                try await bob.error(.post, "/api/records", ["kind": "person", "group": "region", "fields": ["family_name": 7]], .badRequest)
+                    == Refusal("bad_request", field: "fields")
+            )
+            #expect(try await bob.error(.post, "/api/records", ["kind": 7, "group": "region"], .badRequest) == Refusal("bad_request", field: "kind"))
 
             let (patched, _) = try await bob.call(.patch, "/api/records/\(id)", ["set": ["given_name": "Марко"], "clear": ["alert"]])
             #expect(patched == .noContent)
-            #expect(try await bob.error(.patch, "/api/records/\(id)", ["set": ["sex": "female"]], .unprocessableContent).hasPrefix("field sex cannot be"))
+            #expect(try await bob.error(.patch, "/api/records/\(id)", ["set": ["sex": "female"]], .unprocessableContent) == Refusal("invalid", field: "sex"))
             _ = try await bob.object(.post, "/api/records/\(id)/hits", ["place": "Tabanovce BCP", "outcome": "detained"], expect: .created)
             _ = try await bob.object(.post, "/api/records/\(id)/notes", ["text": "travels by night"], expect: .created)
 
@@ -167,17 +190,20 @@ import Topology
             #expect(try await bob.list("/api/records?kind=person").map { $0["id"] as? String } == [id])
             #expect(try await bob.list("/api/records?alert=wanted").isEmpty)
             #expect(
-                try await bob.error(.get, "/api/records?kind=document&alert=wanted", nil, .badRequest)
-                    == "a document has no alert field; only persons, vehicles have one")
-            #expect(try await bob.error(.get, "/api/records?changed_since=soon", nil, .badRequest).hasPrefix("changed_since must be a date"))
+                try await bob.error(.get, "/api/records?kind=document&alert=wanted", nil, .unprocessableContent)
+                    == Refusal("invalid", field: "alert"))
+            #expect(try await bob.error(.get, "/api/records?limit=10001", nil, .badRequest) == Refusal("bad_request", field: "limit"))
+            #expect(try await bob.error(.get, "/api/requests?overdue=maybe", nil, .badRequest) == Refusal("bad_request", field: "overdue"))
+            #expect(try await bob.list("/api/records?kind=firearm&status=seized").isEmpty, "a firearm's status is free text")
+            #expect(try await bob.error(.get, "/api/records?changed_since=soon", nil, .badRequest) == Refusal("bad_request", field: "changed_since"))
 
             let (erased, _) = try await bob.call(.post, "/api/records/\(id)/erase", ["reason": "court_order"])
             #expect(erased == .noContent)
             let tombstone = try await bob.object(.get, "/api/records/\(id)")
             #expect(tombstone["erased"] as? Bool == true && tombstone["reason"] as? String == "court_order")
-            #expect(try await bob.error(.patch, "/api/records/\(id)", ["set": ["given_name": "X"]], .gone) == "record \(id) has been erased")
-            #expect(try await bob.error(.get, "/api/records/01a20321-1e70-7004-a55d-1ea1d7d3dbe9", nil, .notFound).hasPrefix("no record has id"))
-            #expect(try await bob.error(.get, "/api/records/not-an-id", nil, .badRequest) == "not-an-id is not a record id")
+            #expect(try await bob.error(.patch, "/api/records/\(id)", ["set": ["given_name": "X"]], .gone) == Refusal("erased"))
+            #expect(try await bob.error(.get, "/api/records/01a20321-1e70-7004-a55d-1ea1d7d3dbe9", nil, .notFound) == Refusal("not_found"))
+            #expect(try await bob.error(.get, "/api/records/not-an-id", nil, .badRequest) == Refusal("bad_request", field: "id"))
             #expect(try await bob.list("/api/search?q=djordjevic").isEmpty)
         }
     }
@@ -195,15 +221,15 @@ import Topology
             #expect(outgoing.first?["group"] as? String == "ab" && outgoing.first?["status"] as? String == "open")
             #expect(try await bob.list("/api/requests?direction=incoming").isEmpty)
             #expect(try await bob.list("/api/requests?overdue=true").isEmpty)
-            #expect(try await bob.error(.get, "/api/requests?direction=sideways", nil, .badRequest) == "direction must be incoming or outgoing, not sideways")
-            #expect(try await bob.error(.post, "/api/requests/\(id)/answer", ["text": "x"], .forbidden) == "request \(id) was sent to b; only b answers it")
+            #expect(try await bob.error(.get, "/api/requests?direction=sideways", nil, .badRequest) == Refusal("bad_request", field: "direction"))
+            #expect(try await bob.error(.post, "/api/requests/\(id)/answer", ["text": "x"], .forbidden) == Refusal("not_allowed"))
             #expect(
                 try await bob.error(.post, "/api/requests", ["to": "a", "urgency": "standard", "question": "?"], .unprocessableContent)
-                    == "a request goes to another centre, not to this node a"
+                    == Refusal("invalid", field: "to")
             )
             #expect(
                 try await bob.error(.post, "/api/requests", ["to": "b", "urgency": "asap", "question": "?"], .unprocessableContent)
-                    .hasPrefix("field urgency cannot be \"asap\"")
+                    == Refusal("invalid", field: "urgency")
             )
             let (closed, _) = try await bob.call(.post, "/api/requests/\(id)/close")
             #expect(closed == .noContent)
@@ -237,13 +263,13 @@ import Topology
 
             #expect(
                 try await bob.error(.post, "/api/records/\(theirs)/erase", ["reason": "court_order"], .forbidden)
-                    == "record \(theirs) belongs to b, which alone erases it; ask it to with `pccc record request-erasure`"
+                    == Refusal("not_allowed")
             )
             let filed = try await bob.object(.post, "/api/records/\(theirs)/erasure-requests", ["reason": "court_order", "text": "Case 9"], expect: .created)
             #expect(filed["id"] is String)
             #expect(
                 try await bob.error(.post, "/api/records/\(mineID)/erasure-requests", ["reason": "court_order"], .unprocessableContent)
-                    == "record \(mineID) is this centre's own; erase it with `pccc record erase`"
+                    == Refusal("invalid")
             )
             let waiting = try await bob.list("/api/erasure-requests")
             #expect(waiting.count == 1 && waiting.first?["record_id"] as? String == mineID && waiting.first?["from"] as? String == "b")
@@ -259,11 +285,11 @@ import Topology
             let requestID = try #require(sent["id"] as? String)
             #expect(
                 try await bob.error(.patch, "/api/records/\(requestID)", ["set": ["answer": "Self-answered"]], .forbidden)
-                    == "only the requested centre b writes answer of this request"
+                    == Refusal("not_allowed")
             )
             #expect(
                 try await bob.error(.patch, "/api/records/\(requestID)", ["set": ["status": "acknowledged"]], .forbidden)
-                    == "only the requested centre b sets status acknowledged of this request"
+                    == Refusal("not_allowed")
             )
         }
     }
@@ -277,12 +303,13 @@ import Topology
                 headers: [.authorization: "Bearer \(bob.token!)", HTTPField.Name("PCCC-Purpose")!: "hand-over 9"]
             ) { ($0.status, String(buffer: $0.body)) }
             #expect(exported == .ok && csv.hasPrefix("kind,id,group,origin,created_at") && csv.contains("person,\(id as! String),region,a"))
-            #expect(try await bob.error(.get, "/api/export?group=region&format=xml", nil, .badRequest) == "format must be json or csv, not xml")
+            #expect(try await bob.error(.get, "/api/export?group=region&format=xml", nil, .badRequest) == Refusal("bad_request", field: "format"))
 
-            #expect(try await bob.error(.get, "/api/audit", nil, .forbidden) == "bob is staff, and only an admin may do this")
-            #expect(try await bob.error(.post, "/api/users", ["name": "carl", "role": "staff"], .forbidden) == "bob is staff, and only an admin may do this")
+            #expect(try await bob.error(.get, "/api/audit", nil, .forbidden) == Refusal("not_allowed"))
+            #expect(try await bob.error(.post, "/api/users", ["name": "carl", "role": "staff"], .forbidden) == Refusal("not_allowed"))
             _ = try await ana.object(.post, "/api/users", ["name": "carl", "role": "staff"], expect: .created)
-            #expect(try await ana.error(.post, "/api/users", ["name": "carl", "role": "staff"], .conflict) == "user carl already exists at this node")
+            #expect(try await ana.error(.post, "/api/users", ["name": "carl", "role": "staff"], .conflict) == Refusal("exists"))
+            #expect(try await ana.error(.post, "/api/users", ["name": "dora", "role": "root"], .badRequest) == Refusal("bad_request", field: "role"))
             #expect(try await bob.list("/api/users").compactMap { $0["name"] as? String } == ["ana", "bob", "carl"])
 
             let audit = try await ana.list("/api/audit")
@@ -312,7 +339,11 @@ import Topology
                 }
             }
             #expect(try await anonymous.call(.get, "/ui/../Package.swift").0 == .notFound, "no file outside the UI's own")
-            #expect(try await anonymous.error(.get, "/ui/secret.txt", nil, .notFound) == "the web UI has no file secret.txt")
+            #expect(try await anonymous.error(.get, "/ui/secret.txt", nil, .notFound) == Refusal("not_found", field: "file"))
+            #expect(try await ana.error(.get, "/api/no-such-route", nil, .notFound) == Refusal("not_found"))
+            let (refused, allow) = try await anonymous.client.execute(uri: "/api/records", method: .delete) { ($0.status, $0.headers[.allow]) }
+            #expect(refused == .methodNotAllowed && allow == "GET, POST", "a path's other methods are 405 with Allow")
+            #expect(try await ana.error(.trace, "/metrics", nil, .methodNotAllowed) == Refusal("method_not_allowed"))
 
             let status = try await ana.object(.get, "/api/status")
             #expect(status["node"] as? String == "a" && status["network"] as? String == "api-test")
@@ -337,7 +368,8 @@ import Topology
             #expect(requests == "0-0", "no request yet")
             guard case .intact(let entriesAfter) = try fixture.replica.verifyAudit() else { throw TestFailure("audit log broken") }
             #expect(entriesAfter == entriesBefore)
-            #expect(try await ana.error(.get, "/api/revision?kind=person", nil, .badRequest) == "the query needs record=ID or kind=request")
+            #expect(try await ana.error(.get, "/api/revision?kind=person", nil, .badRequest) == Refusal("bad_request", field: "kind"))
+            #expect(try await ana.error(.get, "/api/revision", nil, .unprocessableContent) == Refusal("invalid", field: "kind"))
             #expect(after != before, "a stored batch moves the version the UI polls")
             let lag = try #require((try await ana.object(.get, "/api/status")["peers"] as? [[String: Any]])?.first)
             #expect(lag["lag"] as? Int == 3, "b has acknowledged none of the three batches (create, update, hit): \(lag)")
@@ -368,12 +400,14 @@ import Topology
                 uri: "/api/records", method: .post, headers: [.authorization: "Bearer \(bob.token!)"], body: ByteBuffer(string: "not json")
             ) { ($0.status, try? JSONSerialization.jsonObject(with: Data($0.body.readableBytesView))) }
             #expect(status == .badRequest)
-            #expect(((object as? [String: Any])?["error"] as? [String: Any])?["message"] as? String == "the request body must be a JSON object")
+            #expect(try Refusal(answer: object, of: "POST not json") == Refusal("bad_request"))
+            #expect(try await bob.error(.post, "/api/records", ["not", "an", "object"], .badRequest) == Refusal("bad_request"))
             let huge = ByteBuffer(repeating: UInt8(ascii: " "), count: 2 << 20)
-            let tooLarge = try await bob.client.execute(
+            let (tooLarge, refusal) = try await bob.client.execute(
                 uri: "/api/records", method: .post, headers: [.authorization: "Bearer \(bob.token!)"], body: huge
-            ) { $0.status }
+            ) { ($0.status, try? JSONSerialization.jsonObject(with: Data($0.body.readableBytesView))) }
             #expect(tooLarge == .contentTooLarge)
+            #expect(try Refusal(answer: refusal, of: "POST 2 MiB") == Refusal("too_large"))
         }
     }
 }

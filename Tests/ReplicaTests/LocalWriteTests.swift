@@ -38,7 +38,7 @@ import Testing
         #expect(throws: ReplicaError(.notMember, "this node is not a member of group private")) {
             _ = try replica.create(.person, in: "private", [FieldWrite("family_name", "X")])
         }
-        #expect(throws: ReplicaError(.invalid, "field alert cannot be \"armed\"; allowed values are wanted, missing, suspect, none")) {
+        #expect(throws: ReplicaError(.invalid, "field alert cannot be \"armed\"; allowed values are wanted, missing, suspect, none", field: "alert")) {
             _ = try replica.create(.person, in: "region", [FieldWrite("family_name", "X"), FieldWrite("alert", "armed")])
         }
         let unknown = RecordID.make(milliseconds: 7)
@@ -51,7 +51,7 @@ import Testing
         #expect(try replica.streamPositions().isEmpty)
 
         let id = try replica.create(.person, in: "region", [FieldWrite("family_name", "Z")])
-        #expect(throws: ReplicaError(.invalid, "the erasure reason must be a code of 1 to 64 lowercase letters, digits, '_' or '-'")) {
+        #expect(throws: ReplicaError(.invalid, "the erasure reason must be a code of 1 to 64 lowercase letters, digits, '_' or '-'", field: "reason")) {
             try replica.erase(id, reason: "Because I said so")
         }
         try replica.erase(id, reason: "retention_expired")

@@ -94,7 +94,7 @@ import Testing
         let region = try Self.region()
         let id = try Self.ask(region, urgency: "standard")
         try region["b"].pullChecked(from: region["a"])
-        #expect(throws: ReplicaError(.invalid, "field due_at is set by the node, not by hand")) {
+        #expect(throws: ReplicaError(.invalid, "field due_at is set by the node, not by hand", field: "due_at")) {
             try region["b"].update(id, [FieldWrite("due_at", "2030-01-01T00:00:00Z")])
         }
     }

@@ -29,8 +29,9 @@ function svg(tag, attributes, ...children) {
   return element;
 }
 
+// An error answer of the API: its stable code, its sentence, and the field it concerns (or null).
 class APIError extends Error {
-  constructor(status, message) { super(message); this.status = status; }
+  constructor(code, message, field) { super(message); this.code = code; this.field = field || null; }
 }
 
 async function api(method, path, body) {
@@ -41,11 +42,14 @@ async function api(method, path, body) {
   const response = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
   if (response.status === 401 && state.me) {
     signOut("Your token is no longer valid; sign in again.");
-    throw new APIError(401, "sign in again");
+    throw new APIError("unauthenticated", "sign in again", null);
   }
   const text = await response.text();
   const data = text ? JSON.parse(text) : null;
-  if (!response.ok) throw new APIError(response.status, (data && data.error && data.error.message) || response.statusText);
+  if (!response.ok) {
+    const error = (data && data.error) || { code: "internal", message: response.statusText, field: null };
+    throw new APIError(error.code, error.message, error.field);
+  }
   return data;
 }
 
@@ -96,7 +100,7 @@ function renderSignIn(reason) {
         state.me = await api("GET", "/api/me");
       } catch (error) {
         state.token = null;
-        feedback.replaceChildren(message("error", error.status === 401 ? "That token is not valid on this node." : error.message));
+        feedback.replaceChildren(message("error", error.code === "unauthenticated" ? "That token is not valid on this node." : error.message));
         return;
       }
       sessionStorage.setItem("pccc-token", state.token);
@@ -156,7 +160,7 @@ async function route() {
   try {
     await render(view);
   } catch (error) {
-    if (error.status !== 401) show(message("error", error.message));
+    if (error.code !== "unauthenticated") show(message("error", error.message));
   }
 }
 
@@ -263,12 +267,10 @@ function fieldInput(field, value) {
 }
 
 // Marks the field a validation message names and brings the message into view.
-function markInvalid(form, text) {
+// Marks the input the error names (its `field`), and clears the mark from the others.
+function markInvalid(form, field) {
   form.parentElement.scrollIntoView({ block: "start" });
-  for (const element of form.querySelectorAll("[name]")) {
-    const named = new RegExp("(^|[^a-z_])" + element.name + "([^a-z_]|$)").test(text);
-    element.classList.toggle("invalid", named);
-  }
+  for (const element of form.querySelectorAll("[name]")) element.classList.toggle("invalid", element.name === field);
 }
 
 // A label and an input per field, for the create and edit forms.
@@ -302,7 +304,7 @@ async function renderNewRecord(view) {
         location.hash = "#/record/" + created.id;
       } catch (error) {
         feedback.replaceChildren(message("error", error.message));
-        markInvalid(form, error.message);
+        markInvalid(form, error.field);
       }
     },
   },
@@ -335,7 +337,7 @@ function editForm(record, onDone) {
         onDone();
       } catch (error) {
         feedback.replaceChildren(message("error", error.message));
-        markInvalid(form, error.message);
+        markInvalid(form, error.field);
       }
     },
   },
@@ -513,7 +515,7 @@ async function renderRequests() {
     },
   },
     h("label", {}, "To centre"), h("select", { name: "to" }, topology.nodes.filter((n) => n.id !== state.status.node).map((n) => h("option", { value: n.id }, n.id))),
-    h("label", {}, "Urgency"), h("select", { name: "urgency" }, ["urgent_direct", "urgent_indirect", "standard"].map((u) => h("option", { value: u }, u.replace("_", " ")))),
+    h("label", {}, "Urgency"), h("select", { name: "urgency" }, state.kinds.find((k) => k.kind === "request").fields.find((f) => f.name === "urgency").allowed.map((u) => h("option", { value: u }, u.replace("_", " ")))),
     h("label", {}, "Subject record ids"), h("input", { name: "subjects", placeholder: "ids, separated by spaces" }),
     h("label", { class: "required" }, "Question"), h("textarea", { name: "question", oninput: () => { state.dirty = true; } }),
     h("span"), h("div", { class: "actions" }, h("button", { type: "submit" }, "Send request")));
@@ -649,6 +651,6 @@ window.addEventListener("DOMContentLoaded", async () => {
     state.me = await api("GET", "/api/me");
     await start();
   } catch (error) {
-    if (error.status !== 401) renderSignIn(error.message);
+    if (error.code !== "unauthenticated") renderSignIn(error.message);
   }
 });
