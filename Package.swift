@@ -98,6 +98,18 @@ let package = Package(
             ]
         ),
         .target(
+            name: "NodeService",
+            dependencies: [
+                "SyncCore",
+                "Records",
+                "Replica",
+                "Topology",
+                "Transport",
+                "Node",
+                .product(name: "X509", package: "swift-certificates"),
+            ]
+        ),
+        .target(
             name: "FaultProxy",
             dependencies: [
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -123,6 +135,7 @@ let package = Package(
             name: "pccc",
             dependencies: [
                 "API",
+                "NodeService",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 "SyncCore",
                 "Records",
@@ -202,7 +215,7 @@ let package = Package(
                 "Node",
                 "FaultProxy",
                 "TestSupport",
-                "pccc",
+                "NodeService",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -230,7 +243,7 @@ let package = Package(
                 "Replica",
                 "CZlib",
                 "TestSupport",
-                "pccc",
+                "NodeService",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PropertyBased", package: "swift-property-based"),

@@ -8,6 +8,8 @@ public struct APIContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The authenticated user; nil only before authentication.
     public var user: LocalUser?
+    /// The node serving the API, set with the user, for the sentences of refusals.
+    public var nodeID = ""
 
     /// Bodies are read by `APIRequestDecoder`, whose failures are `APIError`s naming the key.
     public var requestDecoder: APIRequestDecoder { APIRequestDecoder() }

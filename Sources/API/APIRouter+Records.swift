@@ -11,8 +11,8 @@ extension APIRouter {
             let text = try query(request, "q")
             var kind: RecordKind?
             if let name = request.uri.queryParameters.get("kind") {
-                guard let parsed = RecordKind(rawValue: name), !parsed.searchableFields.isEmpty else {
-                    throw APIError.badRequest("kind must be person, vehicle, document or firearm, not \(name)", field: "kind")
+                guard let parsed = RecordKind.named(name, for: .search) else {
+                    throw APIError.badRequest("kind must be \(RecordKind.names(for: .search)), not \(name)", field: "kind")
                 }
                 kind = parsed
             }
@@ -30,9 +30,9 @@ extension APIRouter {
         api.post("records") { request, context in
             let actor = try context.actor(request)
             let body = try await request.decode(as: APIBody.NewRecord.self, context: context)
-            guard let kind = RecordKind(rawValue: body.kind), !kind.isAppendOnly, kind != .request else {
+            guard let kind = RecordKind.named(body.kind, for: .create) else {
                 throw APIError.badRequest(
-                    "kind must be person, vehicle, document or firearm (requests go to /api/requests), not \(body.kind)", field: "kind"
+                    "kind must be \(RecordKind.names(for: .create)) (requests go to /api/requests), not \(body.kind)", field: "kind"
                 )
             }
             let writes = (body.fields ?? [:]).sorted { $0.key < $1.key }.map { FieldWrite($0.key, $0.value) }
@@ -90,19 +90,16 @@ extension APIRouter {
             let actor = try context.actor(request)
             let id = try recordID(context)
             let body = try await request.decode(as: APIBody.NewHit.self, context: context)
-            let writes = [
-                FieldWrite("record_id", id.description), FieldWrite("place", body.place), FieldWrite("outcome", body.outcome),
-                FieldWrite("checked_at", body.checkedAt ?? Timestamps.iso8601(milliseconds: storage.replica.configuration.wallClock())),
-            ]
-            let hit = try await storage.run { try $0.append(.hit, writes, auditedAs: actor) }
+            let hit = try await storage.run {
+                try $0.logHit(on: id, place: body.place, outcome: body.outcome, checkedAt: body.checkedAt, auditedAs: actor)
+            }
             return try JSONBody.created(hit)
         }
         api.post("records/:id/notes") { request, context in
             let actor = try context.actor(request)
             let id = try recordID(context)
             let text = try await request.decode(as: APIBody.Text.self, context: context).text
-            let writes = [FieldWrite("record_id", id.description), FieldWrite("text", text), FieldWrite("author", actor.user)]
-            let note = try await storage.run { try $0.append(.note, writes, auditedAs: actor) }
+            let note = try await storage.run { try $0.addNote(to: id, text: text, auditedAs: actor) }
             return try JSONBody.created(note)
         }
         api.post("records/:id/erasure-requests") { request, context in
@@ -168,8 +165,8 @@ extension APIRouter {
         let parameters = request.uri.queryParameters
         let kindName = parameters.get("kind")
         if let kindName {
-            guard let kind = RecordKind(rawValue: kindName), !kind.isAppendOnly else {
-                throw APIError.badRequest("kind must be person, vehicle, document, firearm or request, not \(kindName)", field: "kind")
+            guard let kind = RecordKind.named(kindName, for: .list) else {
+                throw APIError.badRequest("kind must be \(RecordKind.names(for: .list)), not \(kindName)", field: "kind")
             }
             filter.kinds = [kind]
         }

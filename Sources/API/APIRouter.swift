@@ -70,9 +70,7 @@ extension APIContext {
     /// when the route needs an admin and the user is staff.
     func actor(_ request: Request, requiring role: LocalUser.Role = .staff) throws -> AuditActor {
         let user = try requireUser()
-        if role == .admin, user.role != .admin {
-            throw APIError(.notAllowed, status: .forbidden, "\(user.name) is staff, and only an admin may do this")
-        }
+        try user.authorize(for: role, at: nodeID)
         let purpose = HTTPField.Name("PCCC-Purpose").flatMap { request.headers[$0] }
         return AuditActor(user: user.name, purpose: purpose)
     }

@@ -15,6 +15,7 @@ struct TokenAuthenticator: RouterMiddleware {
         }
         var context = context
         context.user = user
+        context.nodeID = storage.replica.configuration.nodeID
         return try await next(request, context)
     }
 }

@@ -25,6 +25,14 @@ public struct LocalUser: Equatable, Sendable {
         return name.utf8.allSatisfy { isLowerAlphanumeric($0) || $0 == 46 || $0 == 95 || $0 == 45 }
     }
 
+    /// Refuses the user when their role is below `role`: the one role rule the command line and
+    /// the API both apply (`at` names the node in the sentence).
+    public func authorize(for role: Role, at node: String) throws {
+        if role == .admin, self.role != .admin {
+            throw ReplicaError(.notAllowed, "\(name) is staff at node \(node), and only an admin may do this")
+        }
+    }
+
     private static func isLowerAlphanumeric(_ byte: UInt8) -> Bool {
         (byte >= 97 && byte <= 122) || (byte >= 48 && byte <= 57)
     }

@@ -17,6 +17,17 @@ extension Replica {
         }
     }
 
+    /// The local user `name`, refused unless they are a user here with at least `role`: who may
+    /// act, decided in one place for every front end.
+    public func actingUser(named name: String, requiring role: LocalUser.Role) throws -> LocalUser {
+        let nodeID = configuration.nodeID
+        guard let known = try user(named: name) else {
+            throw ReplicaError(.notAllowed, "\(name) is not a user of node \(nodeID); an admin adds them with pccc users add \(name) --role staff")
+        }
+        try known.authorize(for: role, at: nodeID)
+        return known
+    }
+
     /// Adds a user and logs it. `addedBy` is the acting admin, or nil for the node's first
     /// admin, which only works while the node has no users.
     public func addUser(_ name: String, role: LocalUser.Role, addedBy actor: AuditActor?) throws {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NodeService
 import Records
 import Replica
 import SyncCore

@@ -1,4 +1,5 @@
 import Foundation
+import NodeService
 import Records
 import Replica
 import SyncCore
@@ -70,11 +71,12 @@ struct DemoRegion {
         try writeFile(path("topology.yaml"), topologyYAML(keys: keys), mode: 0o644)
         var replicas: [String: Replica] = [:]
         for id in Self.nodeIDs {
+            let directory = NodeDirectory(folder(id))
             replicas[id] =
-                try InitCommand.initialise(
-                    data: folder(id), node: id, topology: path("topology.yaml"), signingKeyPath: path("certs/\(id).signing"), admin: Self.admin
-                ).0
-            try InitCommand.install((path("certs/ca.pem"), path("certs/\(id).pem"), path("certs/\(id).key")), in: NodeDirectory(folder(id)))
+                try directory.initialise(
+                    node: id, topologyPath: path("topology.yaml"), signingKeyFile: path("certs/\(id).signing"), admin: Self.admin
+                ).replica
+            try directory.install(.init(ca: path("certs/ca.pem"), certificate: path("certs/\(id).pem"), key: path("certs/\(id).key")))
         }
         try Self.seed(replicas)
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import NodeService
 
 struct DigestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

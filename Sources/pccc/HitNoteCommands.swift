@@ -1,4 +1,5 @@
 import ArgumentParser
+import NodeService
 import Records
 import Replica
 import SyncCore
@@ -17,15 +18,7 @@ struct HitCommand: ParsableCommand {
         func run() throws {
             let recordID = try parseID(record)
             let session = try staff.open()
-            let when = checkedAt ?? Timestamps.iso8601(milliseconds: session.replica.configuration.wallClock())
-            let id = try session.replica.append(
-                .hit,
-                [
-                    FieldWrite("record_id", recordID.description), FieldWrite("place", place),
-                    FieldWrite("outcome", outcome), FieldWrite("checked_at", when),
-                ],
-                auditedAs: session.actor
-            )
+            let id = try session.replica.logHit(on: recordID, place: place, outcome: outcome, checkedAt: checkedAt, auditedAs: session.actor)
             print(id)
         }
     }
@@ -43,11 +36,7 @@ struct NoteCommand: ParsableCommand {
         func run() throws {
             let recordID = try parseID(record)
             let session = try staff.open()
-            // The author is the acting user, so a note cannot be signed with someone else's name.
-            let writes = [
-                FieldWrite("record_id", recordID.description), FieldWrite("text", text), FieldWrite("author", session.actor.user),
-            ]
-            print(try session.replica.append(.note, writes, auditedAs: session.actor))
+            print(try session.replica.addNote(to: recordID, text: text, auditedAs: session.actor))
         }
     }
 }

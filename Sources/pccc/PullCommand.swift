@@ -1,4 +1,5 @@
 import ArgumentParser
+import NodeService
 import Replica
 
 struct PullCommand: ParsableCommand {

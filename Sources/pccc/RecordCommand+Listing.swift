@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NodeService
 import Records
 import Replica
 
@@ -19,8 +20,8 @@ extension RecordCommand {
         func run() throws {
             var filter = RecordFilter()
             if let kind {
-                guard let parsed = RecordKind(rawValue: kind), !parsed.isAppendOnly else {
-                    throw CLIError("--kind must be person, vehicle, document, firearm or request, not \(kind)")
+                guard let parsed = RecordKind.named(kind, for: .list) else {
+                    throw CLIError("--kind must be \(RecordKind.names(for: .list)), not \(kind)")
                 }
                 filter.kinds = [parsed]
             }

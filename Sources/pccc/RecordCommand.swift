@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import NodeService
 import Records
 import Replica
 import SyncCore
@@ -23,8 +24,8 @@ struct RecordCommand: ParsableCommand {
             if kind == RecordKind.request.rawValue {
                 throw CLIError("requests are made with pccc request new, which sets the sender and the status")
             }
-            guard let recordKind = RecordKind(rawValue: kind), !recordKind.isAppendOnly else {
-                throw CLIError("kind must be person, vehicle, document or firearm, not \(kind)")
+            guard let recordKind = RecordKind.named(kind, for: .create) else {
+                throw CLIError("kind must be \(RecordKind.names(for: .create)), not \(kind)")
             }
             let session = try staff.open()
             let writes = try FieldAssignment.writes(set: assignments, clear: [])

@@ -1,4 +1,5 @@
 import ArgumentParser
+import NodeService
 import Records
 import Replica
 
@@ -17,8 +18,8 @@ struct SearchCommand: ParsableCommand {
     func run() throws {
         var only: RecordKind?
         if let kind {
-            guard let parsed = RecordKind(rawValue: kind), !parsed.searchableFields.isEmpty else {
-                throw CLIError("--kind must be person, vehicle, document or firearm, not \(kind)")
+            guard let parsed = RecordKind.named(kind, for: .search) else {
+                throw CLIError("--kind must be \(RecordKind.names(for: .search)), not \(kind)")
             }
             only = parsed
         }

@@ -5,6 +5,7 @@ import Hummingbird
 import Logging
 import Metrics
 import Node
+import NodeService
 import Prometheus
 import Transport
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Node
+import NodeService
 import Records
 import Replica
 import Topology

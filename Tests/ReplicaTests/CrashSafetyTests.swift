@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import NodeService
 import Records
 import Replica
 import SyncCore
@@ -22,7 +23,7 @@ import Testing
         var topology = "network: crash-net\nnodes:\n"
         for (index, node) in ["source", "target"].enumerated() {
             let keyPath = folder.url.appendingPathComponent("\(node).signing").path
-            try Data(("ed25519-signing-key:" + Base64.encode(keys[node]!.rawRepresentation)).utf8).write(to: URL(fileURLWithPath: keyPath))
+            try NodeDirectory.writeSigningKey(keys[node]!, to: keyPath)
             topology += "  - id: \(node)\n    address: 127.0.0.1:\(18000 + index)\n    signing_key: \(keys[node]!.publicKey.topologyForm)\n"
         }
         topology += "links:\n  - [source, target]\ngroups:\n  region: [source, target]\n"

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import NodeService
 import Records
 import Replica
 import SyncCore
@@ -15,8 +16,7 @@ import Testing
         let keys = ["source": BatchSigningKey(), "target": BatchSigningKey()]
         var topology = "network: pull-net\nnodes:\n"
         for (index, node) in ["source", "target"].enumerated() {
-            try ("ed25519-signing-key:" + Base64.encode(keys[node]!.rawRepresentation)).write(
-                toFile: folder.path("\(node).signing"), atomically: true, encoding: .utf8)
+            try NodeDirectory.writeSigningKey(keys[node]!, to: folder.path("\(node).signing"))
             topology += "  - id: \(node)\n    address: 127.0.0.1:\(19000 + index)\n    signing_key: \(keys[node]!.publicKey.topologyForm)\n"
         }
         topology += "links:\n  - [source, target]\ngroups:\n  region: [source, target]\n"

@@ -1,4 +1,5 @@
 import Foundation
+import NodeService
 import Replica
 import SyncCore
 import TestSupport
@@ -69,9 +70,7 @@ final class LiveRegion: @unchecked Sendable {
             issued[node] = certificate
             try certificate.certificatePEM.write(toFile: directory.path("\(node).pem"), atomically: true, encoding: .utf8)
             try certificate.privateKeyPEM.write(toFile: directory.path("\(node).key"), atomically: true, encoding: .utf8)
-            try ("ed25519-signing-key:" + Base64.encode(key.rawRepresentation)).write(
-                toFile: directory.path("\(node).signing"), atomically: true, encoding: .utf8
-            )
+            try NodeDirectory.writeSigningKey(key, to: directory.path("\(node).signing"))
             nodesYAML += "  - { id: \(node), address: \"127.0.0.1:\(ports[node]!)\", signing_key: \"\(key.publicKey.topologyForm)\" }\n"
         }
         self.nodesYAML = nodesYAML

@@ -4,51 +4,63 @@ import Replica
 import SyncCore
 import Topology
 import Transport
+import X509
 
-/// A node's data folder: `replica.sqlite`, `topology.yaml`, `signing.key` and `node.id`.
-struct NodeDirectory {
-    let url: URL
+/// A node's data folder: `replica.sqlite`, `topology.yaml`, `signing.key`, `node.id` and the
+/// `tls` folder. The command line, the demo and the tests all make and open nodes through it.
+/// Failures are `ReplicaError`s with one sentence naming the file.
+public struct NodeDirectory: Sendable {
+    /// The folder.
+    public let url: URL
 
-    init(_ path: String) {
+    /// The node folder at `path`; nothing is read until it is used.
+    public init(_ path: String) {
         url = URL(fileURLWithPath: path, isDirectory: true)
     }
 
-    var replicaPath: String { url.appendingPathComponent("replica.sqlite").path }
-    var topologyPath: String { url.appendingPathComponent("topology.yaml").path }
-    var signingKeyPath: String { url.appendingPathComponent("signing.key").path }
-    var nodeIDPath: String { url.appendingPathComponent("node.id").path }
-    var caPath: String { url.appendingPathComponent("tls/ca.pem").path }
-    var certificatePath: String { url.appendingPathComponent("tls/node.pem").path }
-    var tlsKeyPath: String { url.appendingPathComponent("tls/node.key").path }
+    /// The replica's SQLite file.
+    public var replicaPath: String { url.appendingPathComponent("replica.sqlite").path }
+    /// The node's copy of the region topology.
+    public var topologyPath: String { url.appendingPathComponent("topology.yaml").path }
+    /// The batch signing key.
+    public var signingKeyPath: String { url.appendingPathComponent("signing.key").path }
+    /// The node's id, as `init` wrote it.
+    public var nodeIDPath: String { url.appendingPathComponent("node.id").path }
+    /// The region CA certificate.
+    public var caPath: String { url.appendingPathComponent("tls/ca.pem").path }
+    /// The node's TLS certificate.
+    public var certificatePath: String { url.appendingPathComponent("tls/node.pem").path }
+    /// The node's TLS private key.
+    public var tlsKeyPath: String { url.appendingPathComponent("tls/node.key").path }
 
     /// The node's id, as `init` recorded it.
-    func nodeID() throws -> String {
+    public func nodeID() throws -> String {
         guard let text = try? String(contentsOfFile: nodeIDPath, encoding: .utf8) else {
-            throw CLIError("\(url.path) is not a node folder; run pccc init first")
+            throw ReplicaError(.notFound, "\(url.path) is not a node folder; run pccc init first")
         }
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// The node's TLS material; a node initialised without certificates cannot serve.
-    func credentials() throws -> TLSCredentials {
+    public func credentials() throws -> TLSCredentials {
         guard FileManager.default.fileExists(atPath: certificatePath) else {
-            throw CLIError("\(url.path) has no TLS certificate; initialise the node with --ca, --cert and --key")
+            throw ReplicaError(.notFound, "\(url.path) has no TLS certificate; initialise the node with --ca, --cert and --key")
         }
         do {
             return try TLSCredentials(caPath: caPath, certificatePath: certificatePath, keyPath: tlsKeyPath)
         } catch let failure as TLSCredentials.Failure {
-            throw CLIError(failure.description)
+            throw ReplicaError(.invalid, failure.description)
         }
     }
 
     /// Opens the node's replica with the trust of its topology.
-    func open() throws -> Replica {
+    public func open() throws -> Replica {
         try openWithTopology().replica
     }
 
     /// Opens the node's replica and returns the topology it was opened with, for commands that
     /// need both (one read and parse of the file).
-    func openWithTopology() throws -> (replica: Replica, topology: RegionTopology) {
+    public func openWithTopology() throws -> (replica: Replica, topology: RegionTopology) {
         let nodeID = try nodeID()
         let topology = try Self.loadTopology(topologyPath)
         let key = try Self.loadSigningKey(signingKeyPath)
@@ -56,39 +68,42 @@ struct NodeDirectory {
         return (replica, topology)
     }
 
-    static func loadTopology(_ path: String) throws -> RegionTopology {
+    /// Reads and checks a topology file.
+    public static func loadTopology(_ path: String) throws -> RegionTopology {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw CLIError("cannot read the topology file \(path)")
+            throw ReplicaError(.notFound, "cannot read the topology file \(path)")
         }
         do {
             return try RegionTopology.parse(yaml: text, file: path)
         } catch {
-            throw CLIError(error.description)
+            throw ReplicaError(.invalid, error.description)
         }
     }
 
-    static func loadSigningKey(_ path: String) throws -> BatchSigningKey {
+    /// Reads a signing key file (`ed25519-signing-key:BASE64`).
+    public static func loadSigningKey(_ path: String) throws -> BatchSigningKey {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw CLIError("cannot read the signing key file \(path)")
+            throw ReplicaError(.notFound, "cannot read the signing key file \(path)")
         }
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard trimmed.hasPrefix(signingKeyPrefix), let raw = Base64.decode(String(trimmed.dropFirst(signingKeyPrefix.count))),
             let key = try? BatchSigningKey(rawRepresentation: raw)
         else {
-            throw CLIError("\(path) is not a signing key file (expected \(signingKeyPrefix)BASE64)")
+            throw ReplicaError(.invalid, "\(path) is not a signing key file (expected \(signingKeyPrefix)BASE64)")
         }
         return key
     }
 
     /// Writes a signing key readable by its owner only.
-    static func writeSigningKey(_ key: BatchSigningKey, to path: String) throws {
+    public static func writeSigningKey(_ key: BatchSigningKey, to path: String) throws {
         let text = signingKeyPrefix + Base64.encode(key.rawRepresentation) + "\n"
         guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw CLIError("cannot write the signing key file \(path)")
+            throw ReplicaError(.invalid, "cannot write the signing key file \(path)")
         }
     }
 
-    static let signingKeyPrefix = "ed25519-signing-key:"
+    /// How a signing key file starts.
+    public static let signingKeyPrefix = "ed25519-signing-key:"
 
     /// Makes the folder and its `tls` folder their owner's only (0700) and every file the node
     /// keeps there (replica, its WAL and shared memory, topology, keys, certificates, `node.id`)
@@ -96,7 +111,7 @@ struct NodeDirectory {
     /// Other files, and links, are left alone, and a folder that is not a node folder is refused
     /// before anything in it changes. Returns one sentence for each mode it changed.
     @discardableResult
-    func restrictPermissions() throws -> [String] {
+    public func restrictPermissions() throws -> [String] {
         _ = try nodeID()
         let files = FileManager.default
         var changed: [String] = []
@@ -114,7 +129,7 @@ struct NodeDirectory {
             do {
                 try files.setAttributes([.posixPermissions: mode], ofItemAtPath: path)
             } catch {
-                throw CLIError("cannot restrict \(path) to its owner: \(error.localizedDescription)")
+                throw ReplicaError(.invalid, "cannot restrict \(path) to its owner: \(error.localizedDescription)")
             }
             changed.append("\(path) had mode \(String(current, radix: 8)); it is now \(String(mode, radix: 8)), its owner's only")
         }
