@@ -1,7 +1,5 @@
 import Foundation
 import GRDB
-import Records
-import SyncCore
 
 /// The SQLite schema: numbered, append-only migrations. Never edit a registered migration;
 /// add the next number.
@@ -46,17 +44,15 @@ enum ReplicaSchema {
                     ON CONFLICT (record_id) DO UPDATE SET keys = excluded.keys WHERE keys != excluded.keys
                     """
             )
-            // The kinds with identifiers, and their searchable fields, as version 4 had them.
-            let identified: [(RecordKind, [String])] = [(.vehicle, ["plate", "vin"]), (.document, ["number"]), (.firearm, ["serial"])]
-            for (kind, searchable) in identified {
+            for (kind, searchable) in IdentifierKeysV4.identifiedKinds {
                 let columns = (["id"] + searchable).map { "\"\($0)\"" }.joined(separator: ", ")
-                for row in try Row.fetchAll(db, sql: "SELECT \(columns) FROM \"\(kind.rawValue)\"") {
-                    let keys = NameIndex.keys(kind: kind, row: row)
+                for row in try Row.fetchAll(db, sql: "SELECT \(columns) FROM \"\(kind)\"") {
+                    let keys = IdentifierKeysV4.keys(searchable.map { row[$0] as String? })
                     let id: String = row["id"]
                     if keys.isEmpty {
                         try db.execute(sql: "DELETE FROM name_key WHERE record_id = ?", arguments: [id])
                     } else {
-                        try upsert.execute(arguments: [kind.rawValue, id, keys])
+                        try upsert.execute(arguments: [kind, id, keys])
                     }
                 }
             }
@@ -157,29 +153,29 @@ enum ReplicaSchema {
     }
 
     /// Each record's field stamps move from one `field_clock` row per field into the record's
-    /// own row (``FieldClocks``), with the greatest stamp's HLC in `last_hlc` for listing by
-    /// last change. A record with no stamp keeps NULL in both.
+    /// own row, in `FieldClocks`' format 1 as ``FieldClocksV7`` writes it, with the greatest
+    /// stamp's HLC in `last_hlc` for listing by last change. A record with no stamp keeps NULL
+    /// in both.
     private static func moveFieldClocksIntoRecords(_ db: Database) throws {
         for kind in kindTablesBeforeVersion9 {
             let table = "\"\(kind)\""
             try db.execute(sql: "ALTER TABLE \(table) ADD COLUMN field_clocks BLOB; ALTER TABLE \(table) ADD COLUMN last_hlc INTEGER")
             let update = try db.makeStatement(sql: "UPDATE \(table) SET field_clocks = ?, last_hlc = ? WHERE id = ?")
-            func store(_ id: String, _ clocks: FieldClocks) throws {
-                try update.execute(arguments: [Data(clocks.encoded), clocks.latest.map { Int64(bitPattern: $0.hlc.rawValue) }, id])
+            func store(_ id: String, _ stamps: [FieldClocksV7.FieldStamp]) throws {
+                try update.execute(arguments: [Data(FieldClocksV7.encoded(stamps)), FieldClocksV7.latestHLC(stamps), id])
             }
             let rows = try Row.fetchCursor(
                 db, sql: "SELECT record_id, field, hlc, origin FROM field_clock WHERE kind = ? ORDER BY record_id", arguments: [kind]
             )
-            var pending: (id: String, clocks: FieldClocks)?
+            var pending: (id: String, stamps: [FieldClocksV7.FieldStamp])?
             while let row = try rows.next() {
                 let id: String = row["record_id"]
+                if let current = pending, current.id != id { try store(current.id, current.stamps) }
+                if pending?.id != id { pending = (id, []) }
                 let hlc: Int64 = row["hlc"]
-                let stamp = WriteStamp(hlc: HybridTimestamp(rawValue: UInt64(bitPattern: hlc)), origin: row["origin"])
-                if let current = pending, current.id != id { try store(current.id, current.clocks) }
-                if pending?.id != id { pending = (id, FieldClocks()) }
-                pending!.clocks.stamp([row["field"] as String], with: stamp)
+                pending!.stamps.append(FieldClocksV7.FieldStamp(field: row["field"], hlc: UInt64(bitPattern: hlc), origin: row["origin"]))
             }
-            if let current = pending { try store(current.id, current.clocks) }
+            if let current = pending { try store(current.id, current.stamps) }
         }
     }
 
@@ -283,5 +279,125 @@ enum ReplicaSchema {
                 CREATE INDEX "note_by_record" ON "note" (record_id);
                 """
         )
+    }
+
+    // MARK: Code frozen with its migration
+
+    /// Migration 4's search keys, frozen: `NameIndex.keys` of a vehicle, document or firearm
+    /// exactly as the application computed them when migration 4 was registered (every
+    /// searchable field of those kinds is an identifier, so `NameFolding.identifierKeys` of each
+    /// value, in field order, joined by spaces).
+    ///
+    /// Never change this: a registered migration must do on every replica, whenever it runs,
+    /// what it did when it was released, and the live name keys may move on. A change to the
+    /// keys of records already held is a new migration, with its own frozen copy.
+    private enum IdentifierKeysV4 {
+        /// The kinds with identifiers and their searchable fields, as version 4 had them.
+        static let identifiedKinds: [(kind: String, fields: [String])] = [
+            ("vehicle", ["plate", "vin"]), ("document", ["number"]), ("firearm", ["serial"]),
+        ]
+
+        /// The keys of a record holding these values of its searchable fields (nil where a
+        /// field is NULL): each value folded, then folded without spaces where that differs.
+        static func keys(_ values: [String?]) -> String {
+            var keys: [String] = []
+            for case let value? in values {
+                let folded = fold(value)
+                let compact = String(decoding: folded.utf8.filter { $0 != UInt8(ascii: " ") }, as: UTF8.self)
+                keys += compact == folded ? [folded] : [folded, compact]
+            }
+            return keys.joined(separator: " ")
+        }
+
+        /// `NameFolding.fold` by its character rules: lowercases, transliterates, and keeps
+        /// letters, digits and single spaces. (The application also has a faster scalar path
+        /// that gives the same text; a migration that runs once needs only the rules.)
+        static func fold(_ text: String) -> String {
+            var out = ""
+            var lastWasSpace = true
+            for char in text.lowercased() {
+                if let replacement = transliteration[char] {
+                    out += replacement
+                    lastWasSpace = false
+                } else if char.isLetter || char.isNumber {
+                    out.append(char)
+                    lastWasSpace = false
+                } else if !lastWasSpace {
+                    out.append(" ")
+                    lastWasSpace = true
+                }
+            }
+            if out.last == " " { out.removeLast() }
+            return out
+        }
+
+        /// Serbian and Macedonian Cyrillic and Latin letters with diacritics, as folded then.
+        static let transliteration: [Character: String] = [
+            "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "ђ": "dj", "е": "e", "ж": "z", "з": "z",
+            "и": "i", "ј": "j", "к": "k", "л": "l", "љ": "lj", "м": "m", "н": "n", "њ": "nj", "о": "o",
+            "п": "p", "р": "r", "с": "s", "т": "t", "ћ": "c", "у": "u", "ф": "f", "х": "h", "ц": "c",
+            "ч": "c", "џ": "dz", "ш": "s", "ѓ": "gj", "ќ": "kj", "ѕ": "dz", "й": "j", "ы": "y", "э": "e",
+            "ю": "ju", "я": "ja", "щ": "sc", "ь": "", "ъ": "",
+            "đ": "dj", "ć": "c", "č": "c", "š": "s", "ž": "z", "ë": "e", "ç": "c", "ä": "a", "ö": "o",
+            "ü": "u", "ß": "ss", "á": "a", "à": "a", "â": "a", "é": "e", "è": "e", "ê": "e", "í": "i",
+            "ì": "i", "î": "i", "ó": "o", "ò": "o", "ô": "o", "ú": "u", "ù": "u", "û": "u", "ñ": "n",
+            "ł": "l", "ř": "r", "ě": "e", "ů": "u", "ý": "y", "ğ": "g", "ı": "i", "ş": "s", "ő": "o",
+            "ű": "u", "ă": "a", "ș": "s", "ț": "t", "ţ": "t", "ň": "n", "ď": "d", "ť": "t",
+        ]
+    }
+
+    /// Migration 7's encoding of a record's field stamps, frozen: `FieldClocks` format 1 and
+    /// its `latest` exactly as they were when migration 7 was registered.
+    ///
+    /// Never change this, for the reason ``IdentifierKeysV4`` gives: `FieldClocks` may gain a
+    /// format 2, and migration 7 must still write format 1, which later code reads or
+    /// migrates by a migration of its own.
+    private enum FieldClocksV7 {
+        /// One `field_clock` row: a field and the stamp of its last write.
+        struct FieldStamp {
+            let field: String
+            let hlc: UInt64
+            let origin: String
+        }
+
+        /// A stamp, the key fields are grouped by.
+        private struct Stamp: Hashable {
+            let hlc: UInt64
+            let origin: String
+
+            /// By HLC, then origin bytewise, as `WriteStamp` ordered them.
+            func precedes(_ other: Stamp) -> Bool {
+                hlc != other.hlc ? hlc < other.hlc : origin.utf8.lexicographicallyPrecedes(other.origin.utf8)
+            }
+        }
+
+        /// Format 1: the byte `0x01`, then for each distinct stamp in ascending order its HLC
+        /// (8 bytes, big-endian), origin (length byte, UTF-8), field count (one byte) and field
+        /// names (length byte, UTF-8 each) in ascending bytewise order.
+        static func encoded(_ stamps: [FieldStamp]) -> [UInt8] {
+            var fieldsByStamp: [Stamp: [String]] = [:]
+            for stamp in stamps { fieldsByStamp[Stamp(hlc: stamp.hlc, origin: stamp.origin), default: []].append(stamp.field) }
+            var bytes: [UInt8] = [1]
+            for stamp in fieldsByStamp.keys.sorted(by: { $0.precedes($1) }) {
+                let fields = fieldsByStamp[stamp]!
+                for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: stamp.hlc >> UInt64(shift))) }
+                appendShortString(stamp.origin, to: &bytes)
+                bytes.append(UInt8(fields.count))
+                for field in fields.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) { appendShortString(field, to: &bytes) }
+            }
+            return bytes
+        }
+
+        /// The HLC of the greatest stamp, as `last_hlc` stores it; nil when there is none.
+        static func latestHLC(_ stamps: [FieldStamp]) -> Int64? {
+            stamps.map(\.hlc).max().map { Int64(bitPattern: $0) }
+        }
+
+        private static func appendShortString(_ text: String, to bytes: inout [UInt8]) {
+            let utf8 = Array(text.utf8)
+            precondition(utf8.count <= 255, "short string over 255 bytes")
+            bytes.append(UInt8(utf8.count))
+            bytes += utf8
+        }
     }
 }
