@@ -247,7 +247,9 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
-            ]
+            ],
+            // A version-1 replica and the batches it received, for UpgradeEquivalenceTests.
+            resources: [.copy("Fixtures")]
         ),
     ],
     swiftLanguageModes: [.v6]

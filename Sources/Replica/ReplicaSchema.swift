@@ -2,10 +2,13 @@ import Foundation
 import GRDB
 
 /// The SQLite schema: numbered, append-only migrations. Never edit a registered migration;
-/// add the next number.
+/// add the next number. Each is frozen: literal SQL, and where it needs application logic a
+/// private copy of that logic as it was when the migration was registered, so that later
+/// changes to record kinds, name keys or field clocks never change what it does
+/// (docs/ARCHITECTURE.md, *Adding a migration*).
 enum ReplicaSchema {
     /// The schema version written to `PRAGMA user_version` by the last migration.
-    static let version = 9
+    static let version = 10
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -148,6 +151,35 @@ enum ReplicaSchema {
                     PRAGMA user_version = 9;
                     """
             )
+        }
+        migrator.registerMigration("10-macedonian-digraph-keys") { db in
+            // Version 4 began reading `gj` and `kj` in names as one letter (Macedonian ѓ and ќ),
+            // as `dj` always was, but re-keyed only identifiers: a person indexed before it lacks
+            // the variant without the j, so `Gorgievski` did not find Ѓорѓиевски. Only keys that
+            // hold `gj` or `kj` can differ. No trigger is left: `name_index` is written here.
+            let stale = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT name_key.rowid, name_key.keys, person.family_name, person.given_name, person.aliases
+                    FROM name_key JOIN person ON person.id = name_key.record_id
+                    WHERE name_key.kind = 'person' AND (name_key.keys LIKE '%gj%' OR name_key.keys LIKE '%kj%')
+                    ORDER BY name_key.rowid
+                    """
+            )
+            for row in stale {
+                let rowID: Int64 = row["rowid"]
+                let old: String = row["keys"]
+                let keys = PersonKeysV10.keys([row["family_name"], row["given_name"], row["aliases"]])
+                guard keys != old else { continue }
+                try db.execute(sql: "INSERT INTO name_index (name_index, rowid, keys) VALUES ('delete', ?, ?)", arguments: [rowID, old])
+                if keys.isEmpty {
+                    try db.execute(sql: "DELETE FROM name_key WHERE rowid = ?", arguments: [rowID])
+                } else {
+                    try db.execute(sql: "UPDATE name_key SET keys = ? WHERE rowid = ?", arguments: [keys, rowID])
+                    try db.execute(sql: "INSERT INTO name_index (rowid, keys) VALUES (?, ?)", arguments: [rowID, keys])
+                }
+            }
+            try db.execute(sql: "PRAGMA user_version = 10")
         }
         return migrator
     }
@@ -344,6 +376,46 @@ enum ReplicaSchema {
             "ł": "l", "ř": "r", "ě": "e", "ů": "u", "ý": "y", "ğ": "g", "ı": "i", "ş": "s", "ő": "o",
             "ű": "u", "ă": "a", "ș": "s", "ț": "t", "ţ": "t", "ň": "n", "ď": "d", "ť": "t",
         ]
+    }
+
+    /// Migration 10's keys of a person, frozen: `NameIndex.keys` of a person as the application
+    /// computed them when migration 10 was registered (`NameFolding.keys` of the family name,
+    /// given name and aliases, in that order, joined by spaces). Never change this, for the
+    /// reason ``IdentifierKeysV4`` gives.
+    private enum PersonKeysV10 {
+        /// The keys of a person holding these names (nil where a field is NULL): each folded,
+        /// then without its `dj`, `gj` and `kj` digraphs where that differs.
+        static func keys(_ values: [String?]) -> String {
+            var keys: [String] = []
+            for case let value? in values {
+                // The folding rules migration 4 froze, unchanged since version 1.
+                let folded = IdentifierKeysV4.fold(value)
+                let variant = withoutDigraphJ(folded)
+                keys += variant == folded ? [folded] : [folded, variant]
+            }
+            return keys.joined(separator: " ")
+        }
+
+        /// `dj`, `gj` and `kj` read as `d`, `g` and `k`, in one pass over the bytes (ASCII
+        /// pairs never occur inside a multi-byte UTF-8 sequence).
+        static func withoutDigraphJ(_ text: String) -> String {
+            let bytes = Array(text.utf8)
+            var out: [UInt8] = []
+            out.reserveCapacity(bytes.count)
+            var index = 0
+            while index < bytes.count {
+                let byte = bytes[index]
+                out.append(byte)
+                if index + 1 < bytes.count, bytes[index + 1] == UInt8(ascii: "j"),
+                    byte == UInt8(ascii: "d") || byte == UInt8(ascii: "g") || byte == UInt8(ascii: "k")
+                {
+                    index += 2
+                } else {
+                    index += 1
+                }
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
     }
 
     /// Migration 7's encoding of a record's field stamps, frozen: `FieldClocks` format 1 and

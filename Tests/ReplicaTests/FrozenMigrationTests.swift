@@ -24,6 +24,7 @@ import Testing
         ("7-field-clocks-in-record", "3d73ed793f85e62184e2e8b926921d1b9b7e4c3697227e04123738aa7cf02d2f"),
         ("8-name-index-without-triggers", "3ea977066d763b6ed400d55745604e76b67f8800269e2fac1f65fe1c340c5ad3"),
         ("9-orphan-appends", "16cb74cd3b0c0306dcfdec6f925f05ab6d4284b6733b683c6521f82b2ad1f5b6"),
+        ("10-macedonian-digraph-keys", "16cb74cd3b0c0306dcfdec6f925f05ab6d4284b6733b683c6521f82b2ad1f5b6"),
     ]
 
     static func schemaHash(_ db: Database) throws -> String {
