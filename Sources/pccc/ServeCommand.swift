@@ -7,7 +7,9 @@ import Metrics
 import Node
 import NodeService
 import Prometheus
+import ServiceLifecycle
 import Transport
+import UnixSignals
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -84,34 +86,27 @@ struct ServeCommand: AsyncParsableCommand {
         for change in loosened { logger.warning("node folder: \(change)") }
         let node = SyncNode(replica: replica, configuration: configuration, logger: logger)
         let watch = TopologyFileWatch(path: directory.topologyPath, inForce: topologyText, node: node, logger: logger)
-        // Signals are handled before the node says it listens: whoever starts it may send SIGHUP
-        // or SIGTERM as soon as it reads that line, and must not kill it by the default action.
-        let running = RunningTasks()
-        let signals =
-            onSignals([SIGINT, SIGTERM]) { running.cancelAll() }
-            + onSignals([SIGHUP]) { [logger] in
-                logger.info("SIGHUP: reloading \(directory.topologyPath)")
-                watch.reload(force: true)
-            }
-        defer { signals.forEach { $0.cancel() } }
-        let task = Task {
-            try await node.run { port in
-                // Unbuffered, so a script waiting for this line sees it at once.
-                FileHandle.standardOutput.write(Data("node \(configuration.nodeID) listening on port \(port)\n".utf8))
-            }
-        }
-        running.add(task.cancel)
-        let watching = Task { await watch.run() }
-        running.add(watching.cancel)
-        if stopWithParent {
-            let parentWatch = ParentProcessWatch.start { [logger] parent in
-                logger.warning("the process that started this node (pid \(parent)) has ended; stopping")
-                running.cancelAll()
-            }
-            running.add(parentWatch.cancel)
-        }
         let metrics = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: metrics))
+        // Every part stops with the group: SIGINT and SIGTERM shut it down gracefully, and so
+        // does the end of the node or of the parent process it was told to stop with.
+        let stopsGroup = { (service: any Service) in
+            ServiceGroupConfiguration.ServiceConfiguration(
+                service: service, successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup
+            )
+        }
+        var services = [
+            stopsGroup(
+                SyncNodeService(node) { port in
+                    // Unbuffered, so a script waiting for this line sees it at once.
+                    FileHandle.standardOutput.write(Data("node \(configuration.nodeID) listening on port \(port)\n".utf8))
+                }
+            ),
+            // SIGHUP is trapped here, before the group starts: whoever starts the node may send it
+            // as soon as it reads the listening line, and must not kill it by the default action.
+            .init(service: TopologyReloadService(watch, hangUps: await UnixSignalsSequence(trapping: .sighup), path: directory.topologyPath, logger: logger)),
+        ]
+        if stopWithParent { services.append(stopsGroup(ParentProcessService(logger: logger))) }
         if let address = apiAddress {
             let application = Application(
                 router: APIRouter.make(replica: replica, topology: { node.currentTopology }, metrics: { metrics.emitToBuffer() }),
@@ -122,11 +117,13 @@ struct ServeCommand: AsyncParsableCommand {
                 },
                 logger: logger
             )
-            let serving = Task { try await application.run() }
-            running.add(serving.cancel)
+            services.append(stopsGroup(application))
         }
+        let group = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
         do {
-            try await task.value
+            try await group.run()
         } catch {
             throw CLIError("node \(configuration.nodeID) stopped: \(error)")
         }
