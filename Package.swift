@@ -232,6 +232,7 @@ let package = Package(
             name: "APITests",
             dependencies: [
                 "API",
+                "Node",
                 "Replica",
                 "Records",
                 "SyncCore",

@@ -79,6 +79,23 @@ public enum APIBody {
         @NonEmpty public var role: String
     }
 
+    /// `GET /api/audit/verify`: `{intact: true, entries}` or `{intact: false, first_bad_entry, reason}`.
+    public struct AuditVerification: Codable, Sendable {
+        /// Whether every hash checks.
+        public var intact: Bool
+        /// How many entries, when intact.
+        public var entries: Int?
+        /// The first entry whose hash does not check, when broken.
+        public var firstBadEntry: Int64?
+        /// What is wrong with it, when broken.
+        public var reason: String?
+
+        enum CodingKeys: String, CodingKey {
+            case intact, entries, reason
+            case firstBadEntry = "first_bad_entry"
+        }
+    }
+
     /// The answer of every route that creates something: `{id}` (201).
     public struct Created: Codable, Sendable {
         /// The new thing's id.

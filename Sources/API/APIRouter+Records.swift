@@ -18,14 +18,14 @@ extension APIRouter {
             }
             let limit = try limit(request) ?? 50
             let hits = try await storage.run { [kind] in try $0.search(text, kind: kind, limit: limit, auditedAs: actor) }
-            return try JSONBody.response(hits.map(\.jsonObject))
+            return try JSONBody.response(hits.map(\.json))
         }
         api.get("records") { request, context in
             let actor = try context.actor(request)
             let filter = try recordFilter(request)
             let detail = request.uri.query.map { "api: \($0)" } ?? "api: all records"
             let records = try await storage.run { try $0.list(filter, auditedAs: actor, detail: detail) }
-            return try JSONBody.response(records.map(\.jsonObject))
+            return try JSONBody.response(records.map(\.json))
         }
         api.post("records") { request, context in
             let actor = try context.actor(request)
@@ -44,13 +44,9 @@ extension APIRouter {
             let id = try recordID(context)
             switch try await storage.run({ try $0.consult(id, auditedAs: actor) }) {
             case .live(let record, let attachments):
-                var object = record.jsonObject
-                object["hits"] = attachments.filter { $0.kind == .hit }.map(\.jsonObject)
-                object["notes"] = attachments.filter { $0.kind == .note }.map(\.jsonObject)
-                object["erasure_requests"] = attachments.filter { $0.kind == .erasureRequest }.map(\.jsonObject)
-                return try JSONBody.response(object)
+                return try JSONBody.response(record.json(attached: attachments))
             case .erased(let tombstone):
-                return try JSONBody.response(tombstone.jsonObject)
+                return try JSONBody.response(tombstone.json)
             }
         }
         // Whether a record, or the requests, changed since a live view drew them: no values,
@@ -112,7 +108,7 @@ extension APIRouter {
         api.get("erasure-requests") { request, context in
             _ = try context.actor(request)
             let requests = try await storage.run { try $0.erasureRequests() }
-            return try JSONBody.response(requests.map(\.jsonObject))
+            return try JSONBody.response(requests.map(\.json))
         }
         api.get("export") { request, context in
             let actor = try context.actor(request)

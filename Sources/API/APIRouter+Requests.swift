@@ -24,7 +24,7 @@ extension APIRouter {
             let (requests, now) = try await storage.run {
                 try $0.listRequests(direction, overdueOnly: overdueOnly, auditedAs: actor, detail: "api: requests")
             }
-            return try JSONBody.response(requests.map { $0.jsonObject(me: me, now: now) })
+            return try JSONBody.response(requests.map { $0.json(me: me, now: now) })
         }
         api.post("requests") { request, context in
             let actor = try context.actor(request)
@@ -64,15 +64,15 @@ extension APIRouter {
             }
             let limit = try limit(request) ?? 100
             let entries = try await storage.run { [since] in try $0.auditEntries(user: user, since: since, limit: limit, auditedAs: actor, detail: "api") }
-            return try JSONBody.response(entries.map(\.jsonObject))
+            return try JSONBody.response(entries.map(\.json))
         }
         api.get("audit/verify") { request, context in
             _ = try context.actor(request, requiring: .admin)
             switch try await storage.run({ try $0.verifyAudit() }) {
             case .intact(let entries):
-                return try JSONBody.response(["intact": true, "entries": entries])
+                return try JSONBody.response(APIBody.AuditVerification(intact: true, entries: entries))
             case .broken(let seq, let reason):
-                return try JSONBody.response(["intact": false, "first_bad_entry": seq, "reason": reason])
+                return try JSONBody.response(APIBody.AuditVerification(intact: false, firstBadEntry: seq, reason: reason))
             }
         }
     }

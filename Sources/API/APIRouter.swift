@@ -35,14 +35,14 @@ public enum APIRouter {
             }
         }
         let api = RouteTable(router.group("api").add(middleware: TokenAuthenticator(storage: storage)), prefix: "api", served: served)
-        api.get("me") { _, context in try JSONBody.response(try context.requireUser().jsonObject) }
+        api.get("me") { _, context in try JSONBody.response(try context.requireUser().json) }
         api.get("status") { _, _ in
             let status = try await storage.run { try NodeStatus(replica: $0, topology: topology()) }
-            return try JSONBody.response(status.jsonObject())
+            return try JSONBody.response(status.json())
         }
-        api.get("topology") { _, _ in try JSONBody.response(topology().jsonObject) }
-        api.get("kinds") { _, _ in try JSONBody.response(RecordKind.allCases.map(\.jsonObject)) }
-        api.get("users") { _, _ in try JSONBody.response(try await storage.run { try $0.users() }.map(\.jsonObject)) }
+        api.get("topology") { _, _ in try JSONBody.response(topology().json) }
+        api.get("kinds") { _, _ in try JSONBody.response(RecordKind.allCases.map(\.json)) }
+        api.get("users") { _, _ in try JSONBody.response(try await storage.run { try $0.users() }.map(\.json)) }
         api.post("users") { request, context in
             let body = try await request.decode(as: APIBody.NewUser.self, context: context)
             guard let role = LocalUser.Role(rawValue: body.role) else {
@@ -50,7 +50,7 @@ public enum APIRouter {
             }
             let actor = try context.actor(request, requiring: .admin)
             try await storage.run { try $0.addUser(body.name, role: role, addedBy: actor) }
-            return try JSONBody.response(["name": body.name, "role": role.rawValue], status: .created)
+            return try JSONBody.response(APIBody.NewUser(name: body.name, role: role.rawValue), status: .created)
         }
         addRecordRoutes(to: api, storage)
         addRequestRoutes(to: api, storage)

@@ -121,39 +121,155 @@ public struct NodeStatus: Sendable {
     }
 }
 
-extension NodeStatus {
-    /// The JSON that `pccc status --json` prints and `GET /api/status` answers.
-    public func jsonObject(downThreshold: UInt64 = defaultDownThreshold) -> [String: Any] {
-        func time(_ milliseconds: UInt64?) -> Any? { milliseconds.map(Timestamps.iso8601(milliseconds:)) }
-        let peerObjects = peers.map { peer -> [String: Any] in
-            var entry: [String: Any] = [
-                "peer": peer.peer, "connected": peer.connected, "lag": peer.totalLag, "lag_seconds": peer.oldestWaitingSeconds,
-                "streams": peer.streams.map {
-                    ["origin": $0.origin, "group": $0.group, "held": $0.held, "acked": $0.acknowledged, "lag": $0.lag, "lag_seconds": $0.oldestWaitingSeconds]
-                },
-            ]
-            entry["since"] = time(peer.status?.since)
-            entry["last_contact"] = time(peer.status?.lastContact)
-            entry["last_error"] = peer.status?.lastError
-            entry["topology_match"] = peer.status?.topologyMatches
-            entry["software"] = peer.status?.software
-            entry["clock_skew_ms"] = peer.status?.clockSkew
-            entry["last_batch_in"] = time(peer.status?.lastBatchIn)
-            entry["last_batch_out"] = time(peer.status?.lastBatchOut)
-            entry["down_seconds"] = peer.downSeconds
-            return entry
+/// The JSON that `pccc status --json` prints and `GET /api/status` answers. A peer's keys
+/// from `since` on are left out, not null, when nothing was recorded.
+public struct NodeStatusJSON: Codable, Sendable, Equatable {
+    /// How far a peer is behind on one stream.
+    public struct StreamLag: Codable, Sendable, Equatable {
+        /// The stream's origin node.
+        public var origin: String
+        /// The stream's group.
+        public var group: String
+        /// The highest seq held here.
+        public var held: UInt64
+        /// The highest seq the peer acknowledged.
+        public var acked: UInt64
+        /// Batches the peer lacks.
+        public var lag: UInt64
+        /// How long the oldest of them has waited, seconds.
+        public var lagSeconds: UInt64
+
+        enum CodingKeys: String, CodingKey {
+            case origin, group, held, acked, lag
+            case lagSeconds = "lag_seconds"
         }
-        return [
-            "node": node,
-            "network": network,
-            "serving": serving,
-            "version": version,
-            "peers": peerObjects,
-            "groups": groups.map { ["group": $0.name, "members": $0.members, "unreachable": $0.unreachable] },
-            "streams": streams.map { ["origin": $0.origin, "group": $0.group, "seq": $0.seq] },
-            "quarantined": quarantined,
-            "alarms": alarms.map { ["code": $0.code, "subject": $0.subject, "message": $0.message, "count": $0.count] },
-            "peers_down_over_threshold": peersDown(longerThan: downThreshold),
-        ]
+    }
+
+    /// One linked peer.
+    public struct Peer: Codable, Sendable, Equatable {
+        /// The peer's node id.
+        public var peer: String
+        /// A session is up and the node is serving.
+        public var connected: Bool
+        /// Batches it lacks, over every stream.
+        public var lag: UInt64
+        /// How long the oldest of them has waited, seconds.
+        public var lagSeconds: UInt64
+        /// Its lag per shared stream.
+        public var streams: [StreamLag]
+        /// When the current or last session started, ISO 8601.
+        public var since: String?
+        /// When anything last arrived from it.
+        public var lastContact: String?
+        /// Why the last session ended.
+        public var lastError: String?
+        /// Whether its topology digest matches.
+        public var topologyMatch: Bool?
+        /// Its software version.
+        public var software: String?
+        /// How far its clock is ahead, milliseconds.
+        public var clockSkewMs: Int64?
+        /// When a batch last arrived from it.
+        public var lastBatchIn: String?
+        /// When a batch last went to it.
+        public var lastBatchOut: String?
+        /// Seconds down, when down and ever seen.
+        public var downSeconds: UInt64?
+
+        enum CodingKeys: String, CodingKey {
+            case peer, connected, lag, streams, since, software
+            case lagSeconds = "lag_seconds"
+            case lastContact = "last_contact"
+            case lastError = "last_error"
+            case topologyMatch = "topology_match"
+            case clockSkewMs = "clock_skew_ms"
+            case lastBatchIn = "last_batch_in"
+            case lastBatchOut = "last_batch_out"
+            case downSeconds = "down_seconds"
+        }
+    }
+
+    /// One group of this node.
+    public struct Group: Codable, Sendable, Equatable {
+        /// The group.
+        public var group: String
+        /// Its members.
+        public var members: [String]
+        /// Members this node has no path to.
+        public var unreachable: [String]
+    }
+
+    /// The head of one stream held.
+    public struct Stream: Codable, Sendable, Equatable {
+        /// Its origin node.
+        public var origin: String
+        /// Its group.
+        public var group: String
+        /// Its highest seq.
+        public var seq: UInt64
+    }
+
+    /// One open alarm.
+    public struct AlarmEntry: Codable, Sendable, Equatable {
+        /// The alarm code.
+        public var code: String
+        /// What it is about.
+        public var subject: String
+        /// One sentence.
+        public var message: String
+        /// How many times it was raised.
+        public var count: Int
+    }
+
+    /// This node's id.
+    public var node: String
+    /// The network id.
+    public var network: String
+    /// A `pccc serve` process runs for this replica.
+    public var serving: Bool
+    /// Moves whenever a batch is stored here.
+    public var version: Int64
+    /// Every linked peer.
+    public var peers: [Peer]
+    /// Every group of this node.
+    public var groups: [Group]
+    /// Every stream held.
+    public var streams: [Stream]
+    /// Forked batches in quarantine.
+    public var quarantined: Int
+    /// Open alarms.
+    public var alarms: [AlarmEntry]
+    /// Peers down longer than the threshold.
+    public var peersDownOverThreshold: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case node, network, serving, version, peers, groups, streams, quarantined, alarms
+        case peersDownOverThreshold = "peers_down_over_threshold"
+    }
+}
+
+extension NodeStatus {
+    /// The status as `pccc status --json` prints it and `GET /api/status` answers it.
+    public func json(downThreshold: UInt64 = defaultDownThreshold) -> NodeStatusJSON {
+        func time(_ milliseconds: UInt64?) -> String? { milliseconds.map(Timestamps.iso8601(milliseconds:)) }
+        return NodeStatusJSON(
+            node: node, network: network, serving: serving, version: version,
+            peers: peers.map { peer in
+                NodeStatusJSON.Peer(
+                    peer: peer.peer, connected: peer.connected, lag: peer.totalLag, lagSeconds: peer.oldestWaitingSeconds,
+                    streams: peer.streams.map {
+                        .init(origin: $0.origin, group: $0.group, held: $0.held, acked: $0.acknowledged, lag: $0.lag, lagSeconds: $0.oldestWaitingSeconds)
+                    },
+                    since: time(peer.status?.since), lastContact: time(peer.status?.lastContact), lastError: peer.status?.lastError,
+                    topologyMatch: peer.status?.topologyMatches, software: peer.status?.software, clockSkewMs: peer.status?.clockSkew,
+                    lastBatchIn: time(peer.status?.lastBatchIn), lastBatchOut: time(peer.status?.lastBatchOut), downSeconds: peer.downSeconds
+                )
+            },
+            groups: groups.map { .init(group: $0.name, members: $0.members, unreachable: $0.unreachable) },
+            streams: streams.map { .init(origin: $0.origin, group: $0.group, seq: $0.seq) },
+            quarantined: quarantined,
+            alarms: alarms.map { .init(code: $0.code, subject: $0.subject, message: $0.message, count: $0.count) },
+            peersDownOverThreshold: peersDown(longerThan: downThreshold)
+        )
     }
 }

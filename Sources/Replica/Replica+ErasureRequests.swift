@@ -27,6 +27,8 @@ extension Replica {
     /// members of its group ask. The request travels in the record's group; the owner's staff
     /// see it with `erasureRequests()` and act on it with `erase`, which removes it too.
     public func requestErasure(of id: RecordID, reason: String, text: String?, auditedAs actor: AuditActor) throws -> RecordID {
+        // The caller's input is judged before the record's state.
+        guard Self.isValidReasonCode(reason) else { throw Self.malformedReason }
         let record: RecordSnapshot
         switch try lookup(id) {
         case .live(let live): record = live
@@ -38,9 +40,6 @@ extension Replica {
         }
         guard record.origin != configuration.nodeID else {
             throw ReplicaError(.invalid, "record \(id) is this centre's own; erase it with `pccc record erase`")
-        }
-        guard Self.isValidReasonCode(reason) else {
-            throw ReplicaError(.invalid, "the erasure reason must be a code of 1 to 64 lowercase letters, digits, '_' or '-'", field: "reason")
         }
         var writes = [FieldWrite("record_id", id.description), FieldWrite("reason", reason), FieldWrite("author", actor.user)]
         if let text, !text.isEmpty { writes.append(FieldWrite("text", text)) }

@@ -150,30 +150,12 @@ extension Replica {
         )
     }
 
-    /// A record's main values in one line.
+    /// A record's main values in one line, from a row of its table (`RecordKind.label`).
     static func label(kind: RecordKind, row: Row) -> String {
-        func value(_ field: String) -> String? {
-            guard let text: String = row[field], !text.isEmpty else { return nil }
-            return text
+        var values: [String: String] = [:]
+        for field in kind.fields {
+            if let text: String = row[field.name] { values[field.name] = text }
         }
-        switch kind {
-        case .person:
-            let name = [value("family_name"), value("given_name")].compactMap { $0 }.joined(separator: ", ")
-            return [name, value("birth_date"), value("alert").map { "alert \($0)" }].compactMap { $0 }.joined(separator: " · ")
-        case .vehicle:
-            return [value("plate"), value("vin"), value("make"), value("alert").map { "alert \($0)" }].compactMap { $0 }.joined(separator: " · ")
-        case .document:
-            return [value("doc_type"), value("number"), value("issuing_country"), value("status")].compactMap { $0 }.joined(separator: " · ")
-        case .firearm:
-            return [value("serial"), value("make"), value("model"), value("status")].compactMap { $0 }.joined(separator: " · ")
-        case .request:
-            return "\(value("urgency") ?? "?") \(value("from_node") ?? "?") → \(value("to_node") ?? "?") · \(value("status") ?? "open")"
-        case .hit:
-            return [value("place"), value("outcome")].compactMap { $0 }.joined(separator: " · ")
-        case .note:
-            return value("text") ?? ""
-        case .erasureRequest:
-            return ["erasure asked by \(row["origin"] as String? ?? "?")", value("reason"), value("text")].compactMap { $0 }.joined(separator: " · ")
-        }
+        return kind.label(of: values, origin: row["origin"] ?? "?")
     }
 }

@@ -90,14 +90,21 @@ extension Replica {
 
     /// Erases one record in its own transaction.
     public func erase(_ id: RecordID, reason: String, auditedAs actor: AuditActor? = nil) throws {
+        // The caller's input is judged before the record's state: a malformed reason is the
+        // same refusal whether or not the record is still live.
+        guard Self.isValidReasonCode(reason) else { throw Self.malformedReason }
         try transact(in: try liveGroup(of: id), auditedAs: actor) { $0.erase(id, reason: reason) }
     }
+
+    static let malformedReason = ReplicaError(.invalid, "the erasure reason must be a code of 1 to 64 lowercase letters, digits, '_' or '-'", field: "reason")
 
     /// Appends a hit or note in its own transaction, in the group of the record it refers to.
     public func append(_ kind: RecordKind, _ fields: [FieldWrite], auditedAs actor: AuditActor? = nil) throws -> RecordID {
         guard let target = RecordKind.parentRecordID(in: fields), let targetID = RecordID(target) else {
             throw ReplicaError(.invalid, "a \(kind.rawValue) needs record_id set to the id of the record it is about")
         }
+        // The caller's input is judged before the target's state (its transaction checks again).
+        if kind.isAppendOnly { try validate(fields, kind: kind, isCreate: true, byNode: false) }
         var id: RecordID?
         try transact(in: try liveGroup(of: targetID), auditedAs: actor) { id = $0.append(kind, fields) }
         return id!
@@ -185,9 +192,7 @@ extension Replica {
                     "record \(id) belongs to \(owner ?? "another centre"), which alone erases it; ask it to with `pccc record request-erasure`"
                 )
             }
-            guard Self.isValidReasonCode(reason) else {
-                throw ReplicaError(.invalid, "the erasure reason must be a code of 1 to 64 lowercase letters, digits, '_' or '-'", field: "reason")
-            }
+            guard Self.isValidReasonCode(reason) else { throw Self.malformedReason }
             return Change(kind: kind.rawValue, recordID: id, hlc: hlc, operation: .erase(reason: reason))
         case .append(let kind, let id, let writes):
             guard kind.isAppendOnly else {

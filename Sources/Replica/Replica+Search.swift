@@ -35,12 +35,10 @@ extension Replica {
             return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).compactMap { row -> SearchHit? in
                 guard let kind = RecordKind(rawValue: row["kind"]) else { return nil }
                 let id: String = row["record_id"]
-                let columns = (["sharing_group"] + kind.searchableFields).map { "\"\($0)\"" }.joined(separator: ", ")
-                guard let record = try Row.fetchOne(db, sql: "SELECT \(columns) FROM \"\(kind.rawValue)\" WHERE id = ?", arguments: [id]) else {
+                guard let record = try Row.fetchOne(db, sql: "SELECT * FROM \"\(kind.rawValue)\" WHERE id = ?", arguments: [id]) else {
                     return nil
                 }
-                let label = kind.searchableFields.compactMap { field -> String? in record[field] }.joined(separator: " · ")
-                return SearchHit(kind: kind, id: id, group: record["sharing_group"], label: label)
+                return SearchHit(kind: kind, id: id, group: record["sharing_group"], label: Self.label(kind: kind, row: record))
             }
         }
     }

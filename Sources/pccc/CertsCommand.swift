@@ -86,12 +86,14 @@ extension CertsCommand {
             let now = Date()
             let state = now < summary.notBefore ? "not yet valid" : now > summary.notAfter ? "expired" : "valid"
             if json {
-                try printJSON([
-                    "nodes": summary.nodeIDs, "serial": summary.serial, "subject": summary.subject, "issuer": summary.issuer,
-                    "not_before": Timestamps.iso8601(milliseconds: UInt64(max(0, summary.notBefore.timeIntervalSince1970) * 1000)),
-                    "not_after": Timestamps.iso8601(milliseconds: UInt64(max(0, summary.notAfter.timeIntervalSince1970) * 1000)),
-                    "authority": summary.isAuthority, "state": state,
-                ])
+                try printJSON(
+                    CertificateJSON(
+                        nodes: summary.nodeIDs, serial: summary.serial, subject: summary.subject, issuer: summary.issuer,
+                        notBefore: Timestamps.iso8601(milliseconds: UInt64(max(0, summary.notBefore.timeIntervalSince1970) * 1000)),
+                        notAfter: Timestamps.iso8601(milliseconds: UInt64(max(0, summary.notAfter.timeIntervalSince1970) * 1000)),
+                        authority: summary.isAuthority, state: state
+                    )
+                )
                 return
             }
             print("certificate \(certificate)")
@@ -165,5 +167,23 @@ private func refuseOverwrite(_ paths: [String]) throws {
 func writeFile(_ path: String, _ text: String, mode: Int) throws {
     guard FileManager.default.createFile(atPath: path, contents: Data(text.utf8), attributes: [.posixPermissions: mode]) else {
         throw CLIError("cannot write \(path)")
+    }
+}
+
+/// What `pccc certs show --json` prints.
+struct CertificateJSON: Encodable {
+    let nodes: [String]
+    let serial: String
+    let subject: String
+    let issuer: String
+    let notBefore: String
+    let notAfter: String
+    let authority: Bool
+    let state: String
+
+    enum CodingKeys: String, CodingKey {
+        case nodes, serial, subject, issuer, authority, state
+        case notBefore = "not_before"
+        case notAfter = "not_after"
     }
 }

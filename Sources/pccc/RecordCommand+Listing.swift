@@ -38,7 +38,7 @@ extension RecordCommand {
             let session = try staff.open()
             let records = try session.replica.list(filter, auditedAs: session.actor, detail: describe())
             if json {
-                try printJSON(records.map(\.jsonObject))
+                try printJSON(records.map(\.json))
                 return
             }
             if records.isEmpty { print("no record matches") }

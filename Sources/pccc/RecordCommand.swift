@@ -91,7 +91,7 @@ struct RecordCommand: ParsableCommand {
             let session = try staff.open()
             let requests = try session.replica.erasureRequests()
             if json {
-                try printJSON(requests.map(\.jsonObject))
+                try printJSON(requests.map(\.json))
                 return
             }
             for request in requests {
@@ -113,7 +113,7 @@ struct RecordCommand: ParsableCommand {
             switch try session.replica.consult(recordID, auditedAs: session.actor) {
             case .erased(let tombstone):
                 if json {
-                    try printJSON(tombstone.jsonObject)
+                    try printJSON(tombstone.json)
                 } else {
                     print(
                         "\(tombstone.kind.rawValue) \(id): erased by \(tombstone.stamp.origin) at "
@@ -121,10 +121,7 @@ struct RecordCommand: ParsableCommand {
                 }
             case .live(let record, let attachments):
                 if json {
-                    var object = record.jsonObject
-                    object["hits"] = attachments.filter { $0.kind == .hit }.map(\.jsonObject)
-                    object["notes"] = attachments.filter { $0.kind == .note }.map(\.jsonObject)
-                    object["erasure_requests"] = attachments.filter { $0.kind == .erasureRequest }.map(\.jsonObject)
+                    let object = record.json(attached: attachments)
                     try printJSON(object)
                 } else {
                     Self.printText(record, indent: "")
@@ -151,7 +148,7 @@ func parseID(_ text: String) throws -> RecordID {
     return id
 }
 
-func printJSON(_ object: Any) throws {
-    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted])
-    print(String(decoding: data, as: UTF8.self))
+/// Prints one of the shared JSON shapes (`JSONShapes`), as the API answers it but indented.
+func printJSON(_ value: some Encodable) throws {
+    print(String(decoding: try JSONShapes.encode(value, pretty: true), as: UTF8.self))
 }

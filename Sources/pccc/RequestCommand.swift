@@ -77,7 +77,7 @@ struct RequestCommand: ParsableCommand {
             )
             let me = session.replica.configuration.nodeID
             if json {
-                try printJSON(requests.map { $0.jsonObject(me: me, now: now) })
+                try printJSON(requests.map { $0.json(me: me, now: now) })
                 return
             }
             if requests.isEmpty { print(overdue ? "no request is overdue" : "no request") }

@@ -27,7 +27,7 @@ struct SearchCommand: ParsableCommand {
         let session = try staff.open()
         let hits = try session.replica.search(text, kind: only, limit: limit, auditedAs: session.actor)
         if json {
-            try printJSON(hits.map(\.jsonObject))
+            try printJSON(hits.map(\.json))
             return
         }
         if hits.isEmpty { print("no record matches \"\(text)\"") }

@@ -20,7 +20,7 @@ struct StatusCommand: ParsableCommand {
         let (replica, topology) = try NodeDirectory(data).openWithTopology()
         let status = try NodeStatus(replica: replica, topology: topology)
         if json {
-            try printJSON(status.jsonObject(downThreshold: downThreshold))
+            try printJSON(status.json(downThreshold: downThreshold))
         } else {
             printText(status)
         }

@@ -83,7 +83,7 @@ struct AuditCommand: ParsableCommand {
             let detail = [ofUser.map { "of \($0)" }, since.map { "since \($0)" }].compactMap { $0 }.joined(separator: " ")
             let entries = try session.replica.auditEntries(user: ofUser, since: sinceMilliseconds, limit: limit, auditedAs: session.actor, detail: detail)
             if json {
-                try printJSON(entries.map(\.jsonObject))
+                try printJSON(entries.map(\.json))
                 return
             }
             for entry in entries {

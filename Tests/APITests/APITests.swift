@@ -3,6 +3,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Node
 import Records
 import Replica
 import SyncCore
@@ -73,6 +74,17 @@ import Topology
             #expect(got == status, "\(method) \(uri): \(String(describing: object))")
             guard let object = object as? [String: Any] else { throw TestFailure("\(method) \(uri) answered no JSON object: \(String(describing: object))") }
             return object
+        }
+
+        /// The answer decoded as one of the shared JSON shapes, which fails on a missing or
+        /// misspelt key.
+        func decode<T: Decodable>(_ type: T.Type, _ uri: String, method: HTTPRequest.Method = .get, expect status: HTTPResponse.Status = .ok) async throws -> T
+        {
+            var fields: HTTPFields = [:]
+            if let token { fields[.authorization] = "Bearer \(token)" }
+            let (got, data) = try await client.execute(uri: uri, method: method, headers: fields, body: nil) { ($0.status, Data($0.body.readableBytesView)) }
+            #expect(got == status, "\(method) \(uri): \(String(decoding: data, as: UTF8.self))")
+            return try JSONDecoder().decode(T.self, from: data)
         }
 
         func list(_ uri: String) async throws -> [[String: Any]] {
@@ -176,18 +188,18 @@ import Topology
             _ = try await bob.object(.post, "/api/records/\(id)/hits", ["place": "Tabanovce BCP", "outcome": "detained"], expect: .created)
             _ = try await bob.object(.post, "/api/records/\(id)/notes", ["text": "travels by night"], expect: .created)
 
-            let record = try await bob.object(.get, "/api/records/\(id)")
-            let fields = try #require(record["fields"] as? [String: [String: Any]])
-            #expect(fields["family_name"]?["value"] as? String == "Ђорђевић" && fields["family_name"]?["by"] as? String == "a")
-            #expect(fields["given_name"]?["value"] as? String == "Марко")
-            #expect(fields["alert"]?["value"] is NSNull, "a cleared field keeps its provenance")
-            #expect((record["hits"] as? [Any])?.count == 1)
-            let note = try #require((record["notes"] as? [[String: Any]])?.first?["fields"] as? [String: [String: Any]])
-            #expect(note["author"]?["value"] as? String == "bob")
+            let record = try await bob.decode(RecordJSON.self, "/api/records/\(id)")
+            #expect(record.fields["family_name"]?.value == "Ђорђевић" && record.fields["family_name"]?.by == "a")
+            #expect(record.fields["given_name"]?.value == "Марко")
+            let cleared = try #require(record.fields["alert"], "a cleared field keeps its provenance")
+            #expect(cleared.value == nil && cleared.by == "a")
+            #expect(record.hits?.count == 1 && record.hits?.first?.fields["place"]?.value == "Tabanovce BCP")
+            #expect(record.notes?.first?.fields["author"]?.value == "bob")
+            #expect(record.erasureRequests == [])
 
-            let found = try await bob.list("/api/search?q=djordjevic")
-            #expect(found.map { $0["id"] as? String } == [id])
-            #expect(try await bob.list("/api/records?kind=person").map { $0["id"] as? String } == [id])
+            let found = try await bob.decode([SearchHitJSON].self, "/api/search?q=djordjevic")
+            #expect(found.map(\.id) == [id] && found.first?.label.hasPrefix("Ђорђевић") == true)
+            #expect(try await bob.decode([RecordSummaryJSON].self, "/api/records?kind=person").map(\.id) == [id])
             #expect(try await bob.list("/api/records?alert=wanted").isEmpty)
             #expect(
                 try await bob.error(.get, "/api/records?kind=document&alert=wanted", nil, .unprocessableContent)
@@ -199,8 +211,8 @@ import Topology
 
             let (erased, _) = try await bob.call(.post, "/api/records/\(id)/erase", ["reason": "court_order"])
             #expect(erased == .noContent)
-            let tombstone = try await bob.object(.get, "/api/records/\(id)")
-            #expect(tombstone["erased"] as? Bool == true && tombstone["reason"] as? String == "court_order")
+            let tombstone = try await bob.decode(TombstoneJSON.self, "/api/records/\(id)")
+            #expect(tombstone.erased && tombstone.reason == "court_order" && tombstone.erasedBy == "a")
             #expect(try await bob.error(.patch, "/api/records/\(id)", ["set": ["given_name": "X"]], .gone) == Refusal("erased"))
             #expect(try await bob.error(.get, "/api/records/01a20321-1e70-7004-a55d-1ea1d7d3dbe9", nil, .notFound) == Refusal("not_found"))
             #expect(try await bob.error(.get, "/api/records/not-an-id", nil, .badRequest) == Refusal("bad_request", field: "id"))
@@ -216,9 +228,11 @@ import Topology
                 ["to": "b", "urgency": "urgent_indirect", "subjects": [subject["id"]!], "question": "Owner?"], expect: .created
             )
             let id = try #require(sent["id"] as? String)
-            let outgoing = try await bob.list("/api/requests?direction=outgoing")
-            #expect(outgoing.map { $0["id"] as? String } == [id])
-            #expect(outgoing.first?["group"] as? String == "ab" && outgoing.first?["status"] as? String == "open")
+            let outgoing = try await bob.decode([RequestJSON].self, "/api/requests?direction=outgoing")
+            #expect(outgoing.map(\.id) == [id])
+            #expect(outgoing.first?.group == "ab" && outgoing.first?.status == "open" && outgoing.first?.answer == nil)
+            let subjectID = try #require(subject["id"] as? String)
+            #expect(outgoing.first?.direction == "outgoing" && outgoing.first?.subjects == [subjectID])
             #expect(try await bob.list("/api/requests?direction=incoming").isEmpty)
             #expect(try await bob.list("/api/requests?overdue=true").isEmpty)
             #expect(try await bob.error(.get, "/api/requests?direction=sideways", nil, .badRequest) == Refusal("bad_request", field: "direction"))
@@ -345,12 +359,11 @@ import Topology
             #expect(refused == .methodNotAllowed && allow == "GET, POST", "a path's other methods are 405 with Allow")
             #expect(try await ana.error(.trace, "/metrics", nil, .methodNotAllowed) == Refusal("method_not_allowed"))
 
-            let status = try await ana.object(.get, "/api/status")
-            #expect(status["node"] as? String == "a" && status["network"] as? String == "api-test")
-            let peers = try #require(status["peers"] as? [[String: Any]])
-            #expect(peers.map { $0["peer"] as? String } == ["b"] && peers.first?["connected"] as? Bool == false)
-            #expect((status["groups"] as? [[String: Any]])?.compactMap { $0["group"] as? String } == ["ab", "region"])
-            let before = try #require(status["version"] as? Int)
+            let status = try await ana.decode(NodeStatusJSON.self, "/api/status")
+            #expect(status.node == "a" && status.network == "api-test")
+            #expect(status.peers.map(\.peer) == ["b"] && status.peers.first?.connected == false)
+            #expect(status.groups.map(\.group) == ["ab", "region"])
+            let before = status.version
             let hoxha = try fixture.replica.create(.person, in: "region", [FieldWrite("family_name", "Hoxha")])
             let after = try #require(try await ana.object(.get, "/api/status")["version"] as? Int)
 

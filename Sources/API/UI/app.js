@@ -356,11 +356,11 @@ async function renderRecord(view) {
     return show(h("h1", {}, `Erased ${record.kind} ${short(record.id)}`),
       message("info", `Erased by ${record.erased_by} at ${time(record.erased_at)}, reason: ${record.reason}. Only this tombstone remains.`));
   }
-  const values = Object.fromEntries(Object.entries(record.fields).map(([name, f]) => [name, f.value]));
   // The kind's column order, then anything else the record holds.
   const order = state.kinds.find((k) => k.kind === record.kind).fields.map((f) => f.name);
   const names = Object.keys(record.fields).sort((x, y) => (order.indexOf(x) + 1 || 999) - (order.indexOf(y) + 1 || 999));
-  const title = [values.family_name, values.given_name].filter(Boolean).join(", ") || values.plate || values.number || values.serial || short(record.id);
+  // The node's own one-line label, the same the listings and search show.
+  const title = record.label || short(record.id);
   const editArea = h("div");
   const provenance = h("table", { id: "provenance" },
     h("tr", {}, h("th", {}, "Field"), h("th", {}, "Value"), h("th", {}, "Written by"), h("th", {}, "At")),
