@@ -37,6 +37,9 @@ public struct NodeConfiguration: Sendable {
     public var pingIntervalMilliseconds: UInt64 = 10_000
     /// A peer silent this long is disconnected.
     public var peerTimeoutMilliseconds: UInt64 = 45_000
+    /// Where every time reading and wait of the node comes from: the system's clocks unless a
+    /// test drives the node with its own.
+    public var clock: any NodeClock = SystemClock()
 
     /// Creates a configuration with default timings.
     public init(nodeID: String, topology: RegionTopology, credentials: TLSCredentials, listenAddress: String? = nil) {
@@ -44,6 +47,18 @@ public struct NodeConfiguration: Sendable {
         self.topology = topology
         self.credentials = credentials
         self.listenAddress = listenAddress
+    }
+}
+
+extension NodeConfiguration {
+    /// The sync engine's share of this configuration.
+    var engine: SyncEngine.Configuration {
+        var engine = SyncEngine.Configuration(nodeID: nodeID)
+        engine.headPollMilliseconds = headPollMilliseconds
+        engine.tickMilliseconds = tickMilliseconds
+        engine.heartbeatMilliseconds = heartbeatMilliseconds
+        engine.clock = clock
+        return engine
     }
 }
 

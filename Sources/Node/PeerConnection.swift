@@ -3,16 +3,16 @@ import NIOConcurrencyHelpers
 import NIOCore
 import Replica
 import SyncCore
-import Transport
 import WireProtocol
 
 /// One session with a peer: a reader that feeds received messages to the ``PeerSession``
 /// state machine and applies batches, and a writer that drains the ``Outbox``. The two run
-/// apart so a long catch-up in one direction never blocks the other.
-final class PeerConnection: Sendable {
-    let peer: String
-    private let channel: PeerChannel
-    private let node: SyncNode
+/// apart so a long catch-up in one direction never blocks the other. It knows nothing of
+/// sockets: ``SyncEngine/runSession(_:over:)`` runs it over any ``FrameLink``.
+public final class PeerConnection: Sendable {
+    /// The peer's node id.
+    public let peer: String
+    private let engine: SyncEngine
     private let session: NIOLockedValueBox<PeerSession>
     private let outbox = Outbox()
     private let closeReason = NIOLockedValueBox<String?>(nil)
@@ -22,27 +22,14 @@ final class PeerConnection: Sendable {
     /// Batches read from the replica per writer step.
     private static let batchesPerStep = 64
 
-    init(peer: String, channel: PeerChannel, node: SyncNode) {
+    init(peer: String, configuration: PeerSession.Configuration, engine: SyncEngine) {
         self.peer = peer
-        self.channel = channel
-        self.node = node
-        let configuration = node.configuration
-        let topology = node.currentTopology
-        var sessionConfiguration = PeerSession.Configuration(
-            localHello: Hello(
-                network: topology.network, nodeID: configuration.nodeID, topologyDigest: topology.digest,
-                softwareVersion: configuration.softwareVersion
-            ),
-            peerNodeID: peer,
-            sharedStreams: topology.sharedStreams(configuration.nodeID, peer)
-        )
-        sessionConfiguration.pingIntervalMilliseconds = configuration.pingIntervalMilliseconds
-        sessionConfiguration.peerTimeoutMilliseconds = configuration.peerTimeoutMilliseconds
-        session = NIOLockedValueBox(PeerSession(configuration: sessionConfiguration, now: Self.monotonicNow()))
+        self.engine = engine
+        session = NIOLockedValueBox(PeerSession(configuration: configuration, now: engine.clock.monotonicMilliseconds))
     }
 
-    /// The serial of the certificate the peer connected with.
-    var peerCertificateSerial: [UInt8] { channel.peerCertificateSerial }
+    private var logger: Logger { engine.logger }
+    private var clock: any NodeClock { engine.clock }
 
     /// When anything last arrived, Unix milliseconds.
     var lastContact: UInt64? { contact.withLockedValue { $0 } }
@@ -50,21 +37,24 @@ final class PeerConnection: Sendable {
     /// When a batch last arrived from the peer and was last sent to it, Unix milliseconds.
     var lastBatches: (received: UInt64?, sent: UInt64?) { batchTimes.withLockedValue { $0 } }
 
+    /// Whether the peer's HELLO was accepted and the session has not closed.
+    public var isEstablished: Bool { session.withLockedValue { $0.isEstablished } }
+
     /// Runs the session until either side closes it; returns why it ended, when known.
-    func run(localHeads: [StreamID: UInt64]) async -> String? {
+    func run(over link: some FrameLink, localHeads: [StreamID: UInt64]) async -> String? {
         do {
-            try await channel.channel.executeThenClose { inbound, outbound in
+            try await link.open { inbound, outbound in
                 perform(
                     session.withLockedValue {
-                        $0.start(localHeads: localHeads, now: Self.monotonicNow(), wallMilliseconds: ReplicaConfiguration.systemMilliseconds())
+                        $0.start(localHeads: localHeads, now: clock.monotonicMilliseconds, wallMilliseconds: clock.wallMilliseconds)
                     }
                 )
                 await withTaskGroup(of: Void.self) { group in
                     group.addTask { await self.read(inbound) }
                     await self.write(outbound)
-                    // The writer is done (it sent ERROR if there was one): closing the channel
+                    // The writer is done (it sent ERROR if there was one): closing the link
                     // ends the reader.
-                    try? await self.channel.channel.channel.close()
+                    await link.close()
                     group.cancelAll()
                 }
             }
@@ -88,21 +78,22 @@ final class PeerConnection: Sendable {
 
     /// Asks the peer again for a stream from `seq` on.
     func refetch(_ stream: StreamID, from seq: UInt64) {
-        perform(session.withLockedValue { $0.refetch(stream, from: seq, now: Self.monotonicNow()) })
+        perform(session.withLockedValue { $0.refetch(stream, from: seq, now: clock.monotonicMilliseconds) })
     }
 
     func tick() {
-        perform(session.withLockedValue { $0.tick(now: Self.monotonicNow()) })
+        perform(session.withLockedValue { $0.tick(now: clock.monotonicMilliseconds) })
     }
 
-    func close(_ error: ProtocolError?) {
+    /// Ends the session, sending ERROR first when `error` is given.
+    public func close(_ error: ProtocolError?) {
         perform(session.withLockedValue { $0.close(error) })
     }
 
-    private func read(_ inbound: NIOAsyncChannelInboundStream<Frame>) async {
+    private func read<Inbound: AsyncSequence>(_ inbound: Inbound) async where Inbound.Element == Frame {
         do {
             for try await frame in inbound {
-                contact.withLockedValue { $0 = ReplicaConfiguration.systemMilliseconds() }
+                contact.withLockedValue { $0 = clock.wallMilliseconds }
                 let message: PeerMessage
                 do {
                     message = try PeerMessage(frame: frame)
@@ -111,10 +102,10 @@ final class PeerConnection: Sendable {
                     return
                 }
                 if case .error(let code, let text) = message {
-                    node.logger.warning("peer \(peer) closed the session: \(code): \(text)")
+                    logger.warning("peer \(peer) closed the session: \(code): \(text)")
                     closeReason.withLockedValue { $0 = "peer sent \(code): \(text)" }
                 }
-                let actions = session.withLockedValue { $0.receive(message, now: Self.monotonicNow()) }
+                let actions = session.withLockedValue { $0.receive(message, now: clock.monotonicMilliseconds) }
                 await performReceiving(actions)
                 if session.withLockedValue({ $0.isClosed }) { return }
             }
@@ -134,24 +125,25 @@ final class PeerConnection: Sendable {
                 perform([action])
                 continue
             }
-            batchTimes.withLockedValue { $0.received = ReplicaConfiguration.systemMilliseconds() }
+            batchTimes.withLockedValue { $0.received = clock.wallMilliseconds }
             let result: PeerSession.BatchResult
             do {
-                let replica = node.replica
+                // How long SQLite took, for the histogram: real elapsed time, not the node's
+                // clock, which a test may hold still.
                 let started = NIODeadline.now()
-                let outcome = try await node.onStorage { [peer] in try replica.apply(envelope: envelope, relayedBy: peer) }
+                let outcome = try await engine.storage.apply(envelope: envelope, relayedBy: peer)
                 NodeMetrics.batchReceived(outcome, applyNanoseconds: (NIODeadline.now() - started).nanoseconds)
                 result = Self.result(of: outcome)
             } catch {
-                node.logger.error("storage: cannot store a batch of \(stream) from \(peer): \(error)")
-                NodeMetrics.storageFailed()
+                // The session cannot go on without it: the peer would take the batch as held.
+                reportStorageFailure("store a batch of \(stream) from \(peer)", error, logger: logger)
                 close(ProtocolError(.internalError, "the receiving node could not store the batch"))
                 return
             }
             if case .rejected(let rejection) = result {
-                node.logger.warning("refused batch \(seq) of \(stream) from \(peer): \(rejection)")
+                logger.warning("refused batch \(seq) of \(stream) from \(peer): \(rejection)")
             }
-            await performReceiving(session.withLockedValue { $0.batchApplied(stream, seq: seq, result: result, now: Self.monotonicNow()) })
+            await performReceiving(session.withLockedValue { $0.batchApplied(stream, seq: seq, result: result, now: clock.monotonicMilliseconds) })
         }
     }
 
@@ -164,58 +156,19 @@ final class PeerConnection: Sendable {
                 outbox.sendBatches(stream, after: after, through: through)
             case .apply(_, let stream, _):
                 // Only the reader receives batches; see performReceiving.
-                node.logger.error("a batch of \(stream) reached the wrong path and was dropped")
+                logger.error("a batch of \(stream) reached the wrong path and was dropped")
             case .recordPeerProgress(let positions):
                 // Kept in memory and written with the next heartbeat: an ACK costs no write.
                 progress.withLockedValue { progress in
                     progress.merge(positions) { max($0, $1) }
                 }
             case .peerIdentified(let hello, let matches):
-                if !matches {
-                    node.logger.warning("peer \(peer) runs another topology (digest differs); sync goes on, check status")
-                }
-                let replica = node.replica
-                let peer = self.peer
-                let now = ReplicaConfiguration.systemMilliseconds()
-                let skew = Int64(bitPattern: hello.sentAtMilliseconds) - Int64(now)
-                if skew > Int64(replica.configuration.maxClockSkewMilliseconds) {
-                    node.logger.warning("the clock of \(peer) is \(skew / 1000) s ahead of this node's; its new batches will be held back here")
-                } else if -skew > Int64(replica.configuration.maxClockSkewMilliseconds) {
-                    node.logger.warning("the clock of \(peer) is \(-skew / 1000) s behind this node's; this node's new batches will be held back there")
-                }
-                Task {
-                    await node.storing("record the session with \(peer)") {
-                        try replica.recordPeerConnected(
-                            peer: peer, at: now, topologyMatches: matches, software: hello.softwareVersion, clockSkew: skew
-                        )
-                    }
-                }
-                node.logger.info("session with \(peer) established")
+                peerIdentified(hello, topologyMatches: matches)
             case .caughtUp(let heads):
-                let replica = node.replica
-                let peer = self.peer
-                let node = self.node
-                let positions = heads.map { StreamPosition(origin: $0.key.origin, group: $0.key.group, seq: $0.value) }
-                Task {
-                    guard
-                        let check = await node.storing(
-                            "check the redactions \(peer) sent",
-                            {
-                                try replica.checkRedactions(caughtUpWith: peer, through: positions)
-                            })
-                    else { return }
-                    for batch in check.suspect {
-                        node.logger.warning(
-                            "batch \(batch.seq) of \(batch.origin)/\(batch.group) from \(peer) has a redacted change no erasure explains; asking every peer for it"
-                        )
-                    }
-                    // The sender too: it may hold the full batch by now.
-                    node.refetch(check.suspect)
-                    for batch in check.outstanding { self.refetch(StreamID(origin: batch.origin, group: batch.group), from: batch.seq) }
-                }
+                caughtUp(heads)
             case .close(let error):
                 if let error {
-                    node.logger.warning("closing the session with \(peer): \(error)")
+                    logger.warning("closing the session with \(peer): \(error)")
                     closeReason.withLockedValue { $0 = $0 ?? "\(error)" }
                 }
                 outbox.close(error)
@@ -223,30 +176,75 @@ final class PeerConnection: Sendable {
         }
     }
 
-    private func write(_ outbound: NIOAsyncChannelOutboundWriter<Frame>) async {
+    private func peerIdentified(_ hello: Hello, topologyMatches matches: Bool) {
+        if !matches {
+            logger.warning("peer \(peer) runs another topology (digest differs); sync goes on, check status")
+        }
+        let storage = engine.storage
+        let logger = self.logger
+        let peer = self.peer
+        let now = clock.wallMilliseconds
+        let skew = Int64(bitPattern: hello.sentAtMilliseconds) - Int64(now)
+        let maxSkew = Int64(storage.maxClockSkewMilliseconds)
+        if skew > maxSkew {
+            logger.warning("the clock of \(peer) is \(skew / 1000) s ahead of this node's; its new batches will be held back here")
+        } else if -skew > maxSkew {
+            logger.warning("the clock of \(peer) is \(-skew / 1000) s behind this node's; this node's new batches will be held back there")
+        }
+        Task {
+            await storing("record the session with \(peer)", logger: logger) {
+                try await storage.recordPeerConnected(peer: peer, at: now, topologyMatches: matches, software: hello.softwareVersion, clockSkew: skew)
+            }
+        }
+        logger.info("session with \(peer) established")
+    }
+
+    /// Once caught up with what the peer held at the start, judges the redactions it sent.
+    private func caughtUp(_ heads: [StreamID: UInt64]) {
+        let storage = engine.storage
+        let engine = self.engine
+        let peer = self.peer
+        let positions = heads.map { StreamPosition(origin: $0.key.origin, group: $0.key.group, seq: $0.value) }
+        Task {
+            guard
+                let check = await storing(
+                    "check the redactions \(peer) sent", logger: engine.logger,
+                    {
+                        try await storage.checkRedactions(caughtUpWith: peer, through: positions)
+                    })
+            else { return }
+            for batch in check.suspect {
+                engine.logger.warning(
+                    "batch \(batch.seq) of \(batch.origin)/\(batch.group) from \(peer) has a redacted change no erasure explains; asking every peer for it"
+                )
+            }
+            // The sender too: it may hold the full batch by now.
+            engine.refetch(check.suspect)
+            for batch in check.outstanding { self.refetch(StreamID(origin: batch.origin, group: batch.group), from: batch.seq) }
+        }
+    }
+
+    private func write(_ outbound: some FrameWriter) async {
         do {
             while true {
                 switch await outbox.next() {
                 case .frames(let frames):
-                    try await outbound.write(contentsOf: frames)
+                    try await outbound.send(frames)
                 case .batches(let stream, let after, let through, let generation):
-                    let replica = node.replica
                     let count = Int(min(through - after, UInt64(Self.batchesPerStep)))
-                    let batches = try await node.onStorage {
-                        try replica.batches(origin: stream.origin, group: stream.group, after: after, limit: count)
-                    }
+                    let batches = try await engine.storage.batches(of: stream, after: after, limit: count)
                     guard let last = batches.last else {
                         outbox.sent(stream, through: through, generation: generation)
                         continue
                     }
-                    try await outbound.write(contentsOf: batches.map { PeerMessage.batch($0.envelope).frame })
+                    try await outbound.send(batches.map { PeerMessage.batch($0.envelope).frame })
                     NodeMetrics.batchesSent(batches.count)
-                    batchTimes.withLockedValue { $0.sent = ReplicaConfiguration.systemMilliseconds() }
+                    batchTimes.withLockedValue { $0.sent = clock.wallMilliseconds }
                     outbox.sent(stream, through: last.header.seq, generation: generation)
                 case .close(let error):
                     if let error {
                         closeReason.withLockedValue { $0 = $0 ?? "\(error)" }
-                        try? await outbound.write(PeerMessage.error(error).frame)
+                        try? await outbound.send([PeerMessage.error(error).frame])
                     }
                     outbound.finish()
                     return
@@ -265,9 +263,5 @@ final class PeerConnection: Sendable {
         case .forked: .forked
         case .rejected(let rejection): .rejected(rejection)
         }
-    }
-
-    static func monotonicNow() -> UInt64 {
-        NIODeadline.now().uptimeNanoseconds / 1_000_000
     }
 }

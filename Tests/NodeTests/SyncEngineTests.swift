@@ -1,0 +1,143 @@
+import Foundation
+import Logging
+import Node
+import Records
+import Replica
+import SyncCore
+import TestSupport
+import Testing
+import WireProtocol
+
+/// The sync engine driven in-process: two engines, each over a real replica in memory through
+/// ``ReplicaStorage``, joined by a ``FramePipe`` (no sockets, no TLS), on ``ManualClock``s the
+/// test advances, so time-driven decisions are taken when the test says, never by waiting.
+@Suite(.ownThread) struct SyncEngineTests {
+    static let network = "engine-net"
+    /// The default: longer than the whole test may take in real time.
+    static let peerTimeout: UInt64 = 45_000
+    static let streams: Set<StreamID> = [StreamID(origin: "a", group: "g"), StreamID(origin: "b", group: "g")]
+
+    /// One node: its replica, the storage adapter over it, its engine and its clock.
+    struct Side {
+        let node: String
+        let replica: Replica
+        let storage: ReplicaStorage
+        let engine: SyncEngine
+        let clock: ManualClock
+
+        func session(with peer: String) -> PeerConnection {
+            let hello = Hello(network: SyncEngineTests.network, nodeID: node, topologyDigest: [UInt8](repeating: 7, count: 32), softwareVersion: "test")
+            var configuration = PeerSession.Configuration(localHello: hello, peerNodeID: peer, sharedStreams: SyncEngineTests.streams)
+            configuration.peerTimeoutMilliseconds = SyncEngineTests.peerTimeout
+            return engine.makeSession(peer: peer, configuration: configuration)
+        }
+    }
+
+    /// Nodes a and b, both members of group g; each has a clock of its own.
+    static func sides() throws -> (Side, Side) {
+        let keys = ["a": BatchSigningKey(), "b": BatchSigningKey()]
+        let roster = Roster(network: network, signingKeys: keys.mapValues(\.publicKey), groups: ["g": ["a", "b"]])
+        let start = ReplicaConfiguration.systemMilliseconds()
+        let logger = Logger(label: "sync-engine-test") { _ in SwiftLogNoOpLogHandler() }
+        func side(_ node: String) throws -> Side {
+            let replica = try Replica.inMemory(configuration: ReplicaConfiguration(nodeID: node, signingKey: keys[node]!, roster: roster))
+            let storage = ReplicaStorage(replica: replica)
+            storage.start()
+            let clock = ManualClock(wallMilliseconds: start)
+            var configuration = SyncEngine.Configuration(nodeID: node)
+            configuration.clock = clock
+            return Side(
+                node: node, replica: replica, storage: storage, engine: SyncEngine(configuration: configuration, storage: storage, logger: logger), clock: clock
+            )
+        }
+        return (try side("a"), try side("b"))
+    }
+
+    /// Polls `condition` every 10 ms of real time, first running `step` (which may advance a
+    /// clock); fails, naming `what`, after `seconds`.
+    static func poll(_ what: String, seconds: Double = 30, step: () -> Void = {}, _ condition: () async throws -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            step()
+            if try await condition() { return }
+            if Date() > deadline { throw TestFailure("timed out after \(seconds) s waiting for \(what)") }
+            try await Task.sleep(nanoseconds: 10_000_000)
+        }
+    }
+
+    static func holds(_ replica: Replica, seq: UInt64, of origin: String) throws -> Bool {
+        try replica.streamPositions().contains { $0.origin == origin && $0.group == "g" && $0.seq >= seq }
+    }
+
+    @Test func aBatchWrittenAtOneEngineReachesTheOtherBeforeAndDuringTheSession() async throws {
+        let (a, b) = try Self.sides()
+        let first = try a.replica.create(.person, in: "g", [FieldWrite("family_name", "Марковић")])
+        try await a.engine.prepare()
+        try await b.engine.prepare()
+        let loops = [Task { await a.engine.run() }, Task { await b.engine.run() }]
+        let (pipeA, pipeB) = FramePipe.pair()
+        let atA = a.session(with: "b")
+        let atB = b.session(with: "a")
+        let sessions = [Task { await a.engine.runSession(atA, over: pipeA) }, Task { await b.engine.runSession(atB, over: pipeB) }]
+
+        // Catch-up: the WANT exchange at the session's start sends what a holds.
+        try await Self.poll("b to hold a's first batch") { try Self.holds(b.replica, seq: 1, of: "a") }
+        guard case .live(let copy) = try b.replica.lookup(first) else {
+            Issue.record("the record a wrote is not at b")
+            return
+        }
+        #expect(copy.values["family_name"] == "Марковић")
+
+        // Live push: a's head watch notices the write when its clock lets it poll again.
+        let second = try a.replica.create(.person, in: "g", [FieldWrite("family_name", "Ђорђевић")])
+        try await Self.poll("b to hold a's second batch", step: { a.clock.advance(milliseconds: a.engine.configuration.headPollMilliseconds) }) {
+            try Self.holds(b.replica, seq: 2, of: "a")
+        }
+        guard case .live = try b.replica.lookup(second) else {
+            Issue.record("the second record is not at b")
+            return
+        }
+
+        atA.close(ProtocolError(.goingAway, "the test is over"))
+        for session in sessions { _ = await session.value }
+        for loop in loops { loop.cancel() }
+        for loop in loops { await loop.value }
+        await a.storage.shutdown()
+        await b.storage.shutdown()
+    }
+
+    @Test func aSilentPeerIsDroppedWhenTheManualClockPassesThePeerTimeout() async throws {
+        let started = Date()
+        let (a, b) = try Self.sides()
+        try await a.engine.prepare()
+        try await b.engine.prepare()
+        let loops = [Task { await a.engine.run() }, Task { await b.engine.run() }]
+        let (pipeA, pipeB) = FramePipe.pair()
+        let atA = a.session(with: "b")
+        let atB = b.session(with: "a")
+        let timeout = Self.peerTimeout
+        let endedAtA = Task { await a.engine.runSession(atA, over: pipeA) }
+        let endedAtB = Task { await b.engine.runSession(atB, over: pipeB) }
+        try await Self.poll("both sessions to be established") { atA.isEstablished && atB.isEstablished }
+
+        // b's clock stands still, so b sends nothing more (no ping is due); a's moves past the
+        // timeout, and a's next tick, on a's clock, closes the session.
+        a.clock.advance(milliseconds: timeout + 1_000)
+        try await Self.poll(
+            "a to close the silent session", seconds: 20, step: { a.clock.advance(milliseconds: a.engine.configuration.tickMilliseconds) }
+        ) {
+            !atA.isEstablished
+        }
+        let closedAtA = await endedAtA.value
+        let closedAtB = await endedAtB.value
+        #expect(closedAtA?.contains("timeout") == true, "a ended with \(closedAtA ?? "nil")")
+        #expect(closedAtB?.contains("peer sent timeout") == true, "b ended with \(closedAtB ?? "nil")")
+        // No real wait decided it: the whole test took less real time than the timeout.
+        #expect(Date().timeIntervalSince(started) < Double(timeout) / 1000)
+
+        for loop in loops { loop.cancel() }
+        for loop in loops { await loop.value }
+        await a.storage.shutdown()
+        await b.storage.shutdown()
+    }
+}
