@@ -15,6 +15,9 @@ import WireProtocol
     static let network = "engine-net"
     /// The default: longer than the whole test may take in real time.
     static let peerTimeout: UInt64 = 45_000
+    /// Where the manual wall clocks start: years before any real reading, so a time the
+    /// engine recorded shows which clock it came from.
+    static let epoch: UInt64 = 1_700_000_000_000
     static let streams: Set<StreamID> = [StreamID(origin: "a", group: "g"), StreamID(origin: "b", group: "g")]
 
     /// One node: its replica, the storage adapter over it, its engine and its clock.
@@ -37,13 +40,12 @@ import WireProtocol
     static func sides() throws -> (Side, Side) {
         let keys = ["a": BatchSigningKey(), "b": BatchSigningKey()]
         let roster = Roster(network: network, signingKeys: keys.mapValues(\.publicKey), groups: ["g": ["a", "b"]])
-        let start = ReplicaConfiguration.systemMilliseconds()
         let logger = Logger(label: "sync-engine-test") { _ in SwiftLogNoOpLogHandler() }
         func side(_ node: String) throws -> Side {
             let replica = try Replica.inMemory(configuration: ReplicaConfiguration(nodeID: node, signingKey: keys[node]!, roster: roster))
             let storage = ReplicaStorage(replica: replica)
             storage.start()
-            let clock = ManualClock(wallMilliseconds: start)
+            let clock = ManualClock(wallMilliseconds: SyncEngineTests.epoch)
             var configuration = SyncEngine.Configuration(nodeID: node)
             configuration.clock = clock
             return Side(
@@ -97,6 +99,23 @@ import WireProtocol
             Issue.record("the second record is not at b")
             return
         }
+
+        // Contact times come from the engine's clock: the session came up before a's moved.
+        let statusAtA = try a.replica.peerStatuses().first { $0.peer == "b" }
+        #expect(statusAtA?.connected == true && statusAtA?.since == Self.epoch)
+        // Heartbeat bookkeeping on the manual clocks: b acknowledges at its tick, and a's
+        // heartbeat writes what b acknowledged.
+        try await Self.poll(
+            "a's heartbeat to record that b acknowledged a's second batch",
+            step: {
+                a.clock.advance(milliseconds: a.engine.configuration.tickMilliseconds)
+                b.clock.advance(milliseconds: b.engine.configuration.tickMilliseconds)
+            }
+        ) {
+            try a.replica.peerProgress(peer: "b").contains { $0.origin == "a" && $0.group == "g" && $0.seq >= 2 }
+        }
+        let heartbeat = try a.replica.servingHeartbeat() ?? 0
+        #expect(heartbeat > Self.epoch && heartbeat <= a.clock.wallMilliseconds, "the heartbeat was recorded at \(heartbeat)")
 
         atA.close(ProtocolError(.goingAway, "the test is over"))
         for session in sessions { _ = await session.value }
