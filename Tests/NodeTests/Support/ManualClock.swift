@@ -28,9 +28,6 @@ final class ManualClock: NodeClock {
 
     var monotonicNanoseconds: UInt64 { state.withLock { $0.monotonic } }
 
-    /// How many tasks wait on this clock.
-    var sleeping: Int { state.withLock { $0.sleepers.count } }
-
     func sleep(milliseconds: UInt64) async throws {
         let id = state.withLock { state in
             defer { state.nextSleeper += 1 }
