@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import NIOCore
 
 /// The request bodies of the API, one type per route that takes one; docs/openapi.yaml
 /// describes the same shapes. Keys are the JSON keys; unknown keys are ignored.
@@ -143,7 +144,7 @@ public struct APIRequestDecoder: RequestDecoder {
         let buffer: ByteBuffer
         do {
             buffer = try await request.body.collect(upTo: Self.maxBytes)
-        } catch {
+        } catch is NIOTooManyBytesError {
             throw APIError(.tooLarge, status: .contentTooLarge, "the request body is larger than \(Self.maxBytes) bytes")
         }
         do {
@@ -157,21 +158,32 @@ public struct APIRequestDecoder: RequestDecoder {
     static func refusal(_ error: DecodingError) -> APIError {
         switch error {
         case .keyNotFound(let key, let context):
-            let path = (context.codingPath + [key]).map(\.stringValue).joined(separator: ".")
+            let path = Self.path(context.codingPath + [key])
             return .badRequest("the body needs \"\(path)\"", field: path)
         case .valueNotFound(_, let context):
-            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            let path = Self.path(context.codingPath)
             return .badRequest("\"\(path)\" must not be null", field: path)
         case .typeMismatch(let type, let context):
             guard !context.codingPath.isEmpty else { return .badRequest("the request body must be a JSON object") }
-            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            let path = Self.path(context.codingPath)
             return .badRequest("\"\(path)\" must be \(Self.describe(type))", field: context.codingPath.first?.stringValue)
         case .dataCorrupted(let context):
             guard !context.codingPath.isEmpty else { return .badRequest("the request body must be a JSON object") }
-            let path = context.codingPath.map(\.stringValue).joined(separator: ".")
+            let path = Self.path(context.codingPath)
             return .badRequest("\"\(path)\" \(context.debugDescription)", field: path)
         @unknown default:
             return .badRequest("the request body does not have the shape docs/openapi.yaml gives this route")
+        }
+    }
+
+    /// A key path as a user writes it: `fields.family_name`, `subjects[0]`.
+    private static func path(_ keys: [any CodingKey]) -> String {
+        keys.reduce(into: "") { path, key in
+            if let index = key.intValue {
+                path += "[\(index)]"
+            } else {
+                path += (path.isEmpty ? "" : ".") + key.stringValue
+            }
         }
     }
 

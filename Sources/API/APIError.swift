@@ -131,7 +131,7 @@ public struct APIError: HTTPResponseError, Equatable, CustomStringConvertible {
     /// The JSON answer, with `Allow` on a 405.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         let body = Body(error: .init(code: code.rawValue, message: message, field: field))
-        let data = try JSONEncoder.sortedKeys().encode(body)
+        let data = try JSONShapes.encode(body)
         var headers: HTTPFields = [.contentType: "application/json"]
         if let allow { headers[.allow] = allow }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
@@ -151,6 +151,10 @@ struct APIErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch let error as APIError {
             throw error
+        } catch let error as ReplicaError where error.code == .wrongReplica {
+            // The node's own files are wrong: its log says which; the client learns no path.
+            context.logger.error("\(request.method) \(request.uri.path) failed: \(error)")
+            throw APIError(.internal, status: .internalServerError, "the node could not answer; its log says why")
         } catch let error as ReplicaError {
             throw APIError(error)
         } catch let error as HTTPError where error.status == .notFound && error.body == nil {
@@ -161,19 +165,11 @@ struct APIErrorMiddleware: RouterMiddleware {
             let allow = methods.map(\.rawValue).sorted().joined(separator: ", ")
             throw APIError(.methodNotAllowed, status: .methodNotAllowed, "\(request.uri.path) takes \(allow), not \(request.method)", allow: allow)
         } catch let error as HTTPError {
+            if error.status.code >= 500 { context.logger.error("\(request.method) \(request.uri.path) failed: \(error)") }
             throw APIError(error)
         } catch {
             context.logger.error("\(request.method) \(request.uri.path) failed: \(error)")
             throw APIError(.internal, status: .internalServerError, "the node could not answer; its log says why")
         }
-    }
-}
-
-extension JSONEncoder {
-    /// An encoder with sorted keys, so answers are byte-stable.
-    static func sortedKeys() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
     }
 }

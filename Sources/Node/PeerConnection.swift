@@ -72,6 +72,17 @@ public final class PeerConnection: Sendable {
         }
     }
 
+    /// Puts back acknowledgements a failed heartbeat did not record; newer ones win.
+    func returnProgress(_ positions: [(origin: String, group: String, seq: UInt64)]) {
+        progress.withLockedValue { progress in
+            for position in positions {
+                progress[StreamID(origin: position.origin, group: position.group), default: 0] = max(
+                    progress[StreamID(origin: position.origin, group: position.group)] ?? 0, position.seq
+                )
+            }
+        }
+    }
+
     func localHeadsChanged(_ heads: [StreamID: UInt64]) {
         perform(session.withLockedValue { $0.localHeadsChanged(heads) })
     }
@@ -232,7 +243,16 @@ public final class PeerConnection: Sendable {
                     try await outbound.send(frames)
                 case .batches(let stream, let after, let through, let generation):
                     let count = Int(min(through - after, UInt64(Self.batchesPerStep)))
-                    let batches = try await engine.storage.batches(of: stream, after: after, limit: count)
+                    let batches: [SignedBatch]
+                    do {
+                        batches = try await engine.storage.batches(of: stream, after: after, limit: count)
+                    } catch {
+                        reportStorageFailure("read batches of \(stream) to send to \(peer)", error, logger: engine.logger)
+                        closeReason.withLockedValue { $0 = $0 ?? "this node could not read batches of \(stream)" }
+                        try? await outbound.send([PeerMessage.error(ProtocolError(.internalError, "the sending node could not read its batches")).frame])
+                        outbound.finish()
+                        return
+                    }
                     guard let last = batches.last else {
                         outbox.sent(stream, through: through, generation: generation)
                         continue

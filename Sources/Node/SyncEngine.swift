@@ -117,10 +117,21 @@ public final class SyncEngine: Sendable {
     /// within one poll.
     private func watchHeads() async {
         var version: Int64?
+        var failing = false
         while !Task.isCancelled {
-            if let current = await storing("read the change signal", logger: logger, { try await storage.changeVersion() }), current != version {
-                version = current
-                await storing("read the stream heads", logger: logger) { try await self.refreshHeads() }
+            do {
+                let current = try await storage.changeVersion()
+                if failing { logger.info("storage: the change signal reads again") }
+                failing = false
+                if current != version {
+                    version = current
+                    await storing("read the stream heads", logger: logger) { try await self.refreshHeads() }
+                }
+            } catch {
+                // Once per run of failures, not every poll; the heads are read afresh after it.
+                if !failing { reportStorageFailure("read the change signal", error, logger: logger) }
+                failing = true
+                version = nil
             }
             do {
                 try await clock.sleep(milliseconds: configuration.headPollMilliseconds)
@@ -166,7 +177,11 @@ public final class SyncEngine: Sendable {
                 )
             }
         )
-        await storing("record the heartbeat", logger: logger) { [storage] in try await storage.recordHeartbeat(heartbeat) }
+        let recorded = await storing("record the heartbeat", logger: logger) { [storage] in try await storage.recordHeartbeat(heartbeat) }
+        if recorded == nil {
+            // Not written: the acknowledgements go back, for the next heartbeat to record.
+            for (connection, peer) in zip(connections, heartbeat.peers) { connection.returnProgress(peer.acknowledged) }
+        }
         // Receipts were noted when the requests were applied; this tells the senders.
         // Both read first and write only when there is something to do.
         await storing("acknowledge received requests", logger: logger) { [storage] in _ = try await storage.acknowledgeReceivedRequests() }

@@ -107,7 +107,14 @@ public final class ReplicaStorage: SyncStorage {
                 signal = opened
                 return opened
             }
-            return try opened.current()
+            do {
+                return try opened.current()
+            } catch {
+                // A connection that failed once is not trusted again: the next look opens a
+                // new one (and the engine reads the heads afresh after any failure).
+                signal.withLockedValue { $0 = nil }
+                throw error
+            }
         }
     }
 
@@ -121,17 +128,11 @@ public final class ReplicaStorage: SyncStorage {
         try await run { try $0.recordPeerConnected(peer: peer, at: now, topologyMatches: topologyMatches, software: software, clockSkew: clockSkew) }
     }
 
-    /// ``Replica/recordPeerActivity(peer:contact:batchIn:batchOut:)`` then
-    /// ``Replica/recordPeerDisconnected(peer:at:error:)``.
+    /// ``Replica/recordPeerDisconnected(peer:at:error:contact:batchIn:batchOut:)``, one transaction.
     public func recordPeerDisconnected(
         peer: String, at now: UInt64, error: String?, contact: UInt64?, batchIn: UInt64?, batchOut: UInt64?
     ) async throws {
-        try await run { replica in
-            if contact != nil || batchIn != nil || batchOut != nil {
-                try replica.recordPeerActivity(peer: peer, contact: contact, batchIn: batchIn, batchOut: batchOut)
-            }
-            try replica.recordPeerDisconnected(peer: peer, at: now, error: error)
-        }
+        try await run { try $0.recordPeerDisconnected(peer: peer, at: now, error: error, contact: contact, batchIn: batchIn, batchOut: batchOut) }
     }
 
     /// ``Replica/recordHeartbeat(_:)``.
@@ -170,8 +171,8 @@ func storing<T: Sendable>(_ operation: String, logger: Logger, _ body: () async 
 
 /// Logs and counts a storage failure.
 func reportStorageFailure(_ operation: String, _ error: any Error, logger: Logger) {
-    // Shutting down closes the thread pool under work still queued; that is no fault.
-    if Task.isCancelled { return }
+    // Shutting down closes the thread pool under work still queued; that alone is no fault.
+    if error is NIOThreadPoolError.ThreadPoolInactive { return }
     logger.error("storage: cannot \(operation): \(error)")
     NodeMetrics.storageFailed()
 }

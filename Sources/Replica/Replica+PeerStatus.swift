@@ -118,10 +118,6 @@ extension Replica {
     }
 
     /// Records the positions a peer acknowledged; positions only move forward.
-    public func recordPeerProgress(peer: String, _ positions: [(origin: String, group: String, seq: UInt64)]) throws {
-        try writer.write { db in try Self.recordPeerProgress(peer: peer, positions, db: db) }
-    }
-
     private static func recordPeerProgress(peer: String, _ positions: [(origin: String, group: String, seq: UInt64)], db: Database) throws {
         guard !positions.isEmpty else { return }
         let statement = try db.cachedStatement(
@@ -167,10 +163,6 @@ extension Replica {
 
     /// Records when anything, and when a batch, last arrived from `peer`, and when a batch was
     /// last sent to it; nil leaves a time as it was.
-    public func recordPeerActivity(peer: String, contact: UInt64?, batchIn: UInt64?, batchOut: UInt64?) throws {
-        try writer.write { db in try Self.recordPeerActivity(peer: peer, contact: contact, batchIn: batchIn, batchOut: batchOut, db: db) }
-    }
-
     private static func recordPeerActivity(peer: String, contact: UInt64?, batchIn: UInt64?, batchOut: UInt64?, db: Database) throws {
         try db.execute(
             sql: """
@@ -193,8 +185,15 @@ extension Replica {
     }
 
     /// Records that the session with `peer` ended or could not start, and why.
-    public func recordPeerDisconnected(peer: String, at now: UInt64, error: String?) throws {
+    /// The session's last activity (`contact`, `batchIn`, `batchOut`; nil keeps the recorded
+    /// time) is recorded with it, in the same transaction.
+    public func recordPeerDisconnected(
+        peer: String, at now: UInt64, error: String?, contact: UInt64? = nil, batchIn: UInt64? = nil, batchOut: UInt64? = nil
+    ) throws {
         try writer.write { db in
+            if contact != nil || batchIn != nil || batchOut != nil {
+                try Self.recordPeerActivity(peer: peer, contact: contact, batchIn: batchIn, batchOut: batchOut, db: db)
+            }
             try db.execute(
                 sql: """
                     INSERT INTO peer_status (peer, connected, since, last_error) VALUES (?, 0, ?, ?)
@@ -221,10 +220,6 @@ extension Replica {
 
     /// Records that a node is serving this replica, for status to tell a live node from a
     /// stopped one.
-    public func recordServingHeartbeat(at now: UInt64) throws {
-        try writer.write { db in try Self.recordServingHeartbeat(at: now, db: db) }
-    }
-
     private static func recordServingHeartbeat(at now: UInt64, db: Database) throws {
         try db.execute(sql: "INSERT OR REPLACE INTO replica_meta (key, value) VALUES ('serving_heartbeat', ?)", arguments: [String(now)])
     }

@@ -10,7 +10,8 @@ public struct SearchHit: Equatable, Sendable {
     public let id: String
     /// Its sharing group.
     public let group: String
-    /// Its searchable values (names, plate, number…), for display.
+    /// Its main values in one line (`RecordKind.label`), as listings show it; the search is
+    /// audited with the ids it returned.
     public let label: String
 }
 

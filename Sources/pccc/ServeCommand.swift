@@ -106,7 +106,6 @@ struct ServeCommand: AsyncParsableCommand {
             // as soon as it reads the listening line, and must not kill it by the default action.
             .init(service: TopologyReloadService(watch, hangUps: await UnixSignalsSequence(trapping: .sighup), path: directory.topologyPath, logger: logger)),
         ]
-        if stopWithParent { services.append(stopsGroup(ParentProcessService(logger: logger))) }
         if let address = apiAddress {
             let application = Application(
                 router: APIRouter.make(replica: replica, topology: { node.currentTopology }, metrics: { metrics.emitToBuffer() }),
@@ -119,9 +118,13 @@ struct ServeCommand: AsyncParsableCommand {
             )
             services.append(stopsGroup(application))
         }
-        let group = ServiceGroup(
-            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        )
+        // Last, so it is the first stopped: a parent that ends while the group shuts down then
+        // finds its watch already gone, not a service ending out of turn.
+        if stopWithParent { services.append(stopsGroup(ParentProcessService(logger: logger))) }
+        var groupConfiguration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // A part stuck in its shutdown is cancelled rather than holding the stop for ever.
+        groupConfiguration.maximumGracefulShutdownDuration = .seconds(20)
+        let group = ServiceGroup(configuration: groupConfiguration)
         do {
             try await group.run()
         } catch {

@@ -234,6 +234,7 @@ def routes_in_api_md():
 
 
 def run_schemathesis(url, token, examples, report):
+    report = os.path.abspath(report)
     executable = shutil.which("schemathesis") or shutil.which("st")
     check(executable is not None, "schemathesis is not installed (python3 -m pip install schemathesis)")
     config = os.path.join(os.path.dirname(os.path.abspath(__file__)), "schemathesis.toml")
@@ -243,7 +244,8 @@ def run_schemathesis(url, token, examples, report):
                "--seed", "2026", "--generation-database", "none", "--request-timeout", "20", "--no-color", "--report", "junit", "--report-dir", report]
     print("running: " + " ".join(part if "Bearer" not in part else "Authorization: Bearer …" for part in command))
     try:
-        finished = subprocess.run(command, capture_output=True, text=True, timeout=900)
+        # Its example cache goes to the artifacts folder, not the checkout.
+        finished = subprocess.run(command, capture_output=True, text=True, timeout=900, cwd=report)
     except subprocess.TimeoutExpired:
         raise Failure("schemathesis did not finish within 900 s")
     output = finished.stdout + finished.stderr

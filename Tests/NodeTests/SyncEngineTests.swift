@@ -159,4 +159,89 @@ import WireProtocol
         await a.storage.shutdown()
         await b.storage.shutdown()
     }
+
+    /// A heartbeat that cannot be written keeps the acknowledgements it carried: the next one
+    /// records them, though the peer sends no new ACK (it has nothing new to acknowledge).
+    @Test func acknowledgementsAFailedHeartbeatCarriedAreRecordedByTheNext() async throws {
+        let (a, b) = try Self.sides()
+        let faulty = HeartbeatFaults(a.storage)
+        var configuration = SyncEngine.Configuration(nodeID: "a")
+        configuration.clock = a.clock
+        let engineA = SyncEngine(configuration: configuration, storage: faulty, logger: Logger(label: "sync-engine-test") { _ in SwiftLogNoOpLogHandler() })
+        _ = try a.replica.create(.person, in: "g", [FieldWrite("family_name", "Марковић")])
+        try await engineA.prepare()
+        try await b.engine.prepare()
+        let loops = [Task { await engineA.run() }, Task { await b.engine.run() }]
+        let (pipeA, pipeB) = FramePipe.pair()
+        let hello = Hello(network: Self.network, nodeID: "a", topologyDigest: [UInt8](repeating: 7, count: 32), softwareVersion: "test")
+        var sessionConfiguration = PeerSession.Configuration(localHello: hello, peerNodeID: "b", sharedStreams: Self.streams)
+        sessionConfiguration.peerTimeoutMilliseconds = Self.peerTimeout
+        let atA = engineA.makeSession(peer: "b", configuration: sessionConfiguration)
+        let atB = b.session(with: "a")
+        let sessions = [Task { await engineA.runSession(atA, over: pipeA) }, Task { await b.engine.runSession(atB, over: pipeB) }]
+        let tick = {
+            a.clock.advance(milliseconds: engineA.configuration.tickMilliseconds)
+            b.clock.advance(milliseconds: b.engine.configuration.tickMilliseconds)
+        }
+
+        // b acknowledges a's batch; a heartbeat carrying that acknowledgement fails.
+        try await Self.poll("a heartbeat carrying b's acknowledgement to fail", step: tick) { faulty.failedWithAcknowledgement }
+        #expect(try a.replica.peerProgress(peer: "b").isEmpty, "a failed heartbeat wrote nothing")
+        // Writes work again: a later heartbeat records what the failed one carried.
+        faulty.heal()
+        try await Self.poll("a's heartbeat to record b's acknowledgement", step: tick) {
+            try a.replica.peerProgress(peer: "b").contains { $0.origin == "a" && $0.group == "g" && $0.seq >= 1 }
+        }
+
+        atA.close(ProtocolError(.goingAway, "the test is over"))
+        for session in sessions { _ = await session.value }
+        for loop in loops { loop.cancel() }
+        for loop in loops { await loop.value }
+        await a.storage.shutdown()
+        await b.storage.shutdown()
+    }
+}
+
+/// The real storage, but each heartbeat fails until `heal()`: a disk that refuses writes for
+/// a while. It notes whether a failed one carried an acknowledgement.
+final class HeartbeatFaults: SyncStorage, @unchecked Sendable {
+    private let storage: ReplicaStorage
+    private let lock = NSLock()
+    private var failing = true
+    private var failedCarrying = false
+
+    init(_ storage: ReplicaStorage) { self.storage = storage }
+
+    var failedWithAcknowledgement: Bool { lock.withLock { failedCarrying } }
+    func heal() { lock.withLock { failing = false } }
+
+    func recordHeartbeat(_ heartbeat: ServingHeartbeat) async throws {
+        let fail = lock.withLock {
+            if failing, heartbeat.peers.contains(where: { !$0.acknowledged.isEmpty }) { failedCarrying = true }
+            return failing
+        }
+        if fail { throw ReplicaError(.invalid, "the test's disk refuses the heartbeat") }
+        try await storage.recordHeartbeat(heartbeat)
+    }
+
+    var maxClockSkewMilliseconds: UInt64 { storage.maxClockSkewMilliseconds }
+    func updateRoster(_ roster: Roster) throws { try storage.updateRoster(roster) }
+    func apply(envelope: [UInt8], relayedBy peer: String) async throws -> ApplyOutcome { try await storage.apply(envelope: envelope, relayedBy: peer) }
+    func batches(of stream: StreamID, after seq: UInt64, limit: Int) async throws -> [SignedBatch] {
+        try await storage.batches(of: stream, after: seq, limit: limit)
+    }
+    func streamHeads() async throws -> [StreamID: UInt64] { try await storage.streamHeads() }
+    func changeVersion() async throws -> Int64 { try await storage.changeVersion() }
+    func resetPeerConnections(at now: UInt64) async throws { try await storage.resetPeerConnections(at: now) }
+    func recordPeerConnected(peer: String, at now: UInt64, topologyMatches: Bool, software: String, clockSkew: Int64) async throws {
+        try await storage.recordPeerConnected(peer: peer, at: now, topologyMatches: topologyMatches, software: software, clockSkew: clockSkew)
+    }
+    func recordPeerDisconnected(peer: String, at now: UInt64, error: String?, contact: UInt64?, batchIn: UInt64?, batchOut: UInt64?) async throws {
+        try await storage.recordPeerDisconnected(peer: peer, at: now, error: error, contact: contact, batchIn: batchIn, batchOut: batchOut)
+    }
+    func acknowledgeReceivedRequests() async throws -> Int { try await storage.acknowledgeReceivedRequests() }
+    func checkRedactions(caughtUpWith peer: String, through heads: [StreamPosition]) async throws -> RedactionCheck {
+        try await storage.checkRedactions(caughtUpWith: peer, through: heads)
+    }
+    func checkStaleRedactions(olderThan age: UInt64) async throws -> [StreamPosition] { try await storage.checkStaleRedactions(olderThan: age) }
 }
