@@ -171,8 +171,9 @@ func storing<T: Sendable>(_ operation: String, logger: Logger, _ body: () async 
 
 /// Logs and counts a storage failure.
 func reportStorageFailure(_ operation: String, _ error: any Error, logger: Logger) {
-    // Shutting down closes the thread pool under work still queued; that alone is no fault.
-    if error is NIOThreadPoolError.ThreadPoolInactive { return }
+    // Shutting down cancels work and closes the thread pool under work still queued; neither
+    // is a fault of the storage.
+    if error is NIOThreadPoolError.ThreadPoolInactive || error is CancellationError { return }
     logger.error("storage: cannot \(operation): \(error)")
     NodeMetrics.storageFailed()
 }

@@ -36,7 +36,10 @@ extension Replica {
             return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).compactMap { row -> SearchHit? in
                 guard let kind = RecordKind(rawValue: row["kind"]) else { return nil }
                 let id: String = row["record_id"]
-                guard let record = try Row.fetchOne(db, sql: "SELECT * FROM \"\(kind.rawValue)\" WHERE id = ?", arguments: [id]) else {
+                // The label's columns only: the row's field clocks are large and not needed.
+                let columns = (["sharing_group", "origin"] + kind.fields.map(\.name)).map { "\"\($0)\"" }.joined(separator: ", ")
+                let statement = try db.cachedStatement(sql: "SELECT \(columns) FROM \"\(kind.rawValue)\" WHERE id = ?")
+                guard let record = try Row.fetchOne(statement, arguments: [id]) else {
                     return nil
                 }
                 return SearchHit(kind: kind, id: id, group: record["sharing_group"], label: Self.label(kind: kind, row: record))
