@@ -1,3 +1,4 @@
+import SyncCore
 import Topology
 import Transport
 import WireProtocol

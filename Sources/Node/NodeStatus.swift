@@ -1,6 +1,7 @@
 import Foundation
 import Records
 import Replica
+import SyncCore
 import Topology
 
 /// What `pccc status` and `GET /api/status` report: each linked peer (connected or not, its
@@ -85,19 +86,19 @@ public struct NodeStatus: Sendable {
         network = topology.network
         serving = (try replica.servingHeartbeat()).map { now < $0 + Self.heartbeatFreshness } ?? false
         streams = try replica.streamPositions()
-        let held = Dictionary(uniqueKeysWithValues: streams.map { ("\($0.origin)/\($0.group)", $0.seq) })
+        let held = Dictionary(uniqueKeysWithValues: streams.map { ($0.stream, $0.seq) })
         let recorded = Dictionary(uniqueKeysWithValues: try replica.peerStatuses().map { ($0.peer, $0) })
         var peers: [Peer] = []
         for peer in topology.linkedPeers(of: me) {
-            let acknowledged = Dictionary(uniqueKeysWithValues: try replica.peerProgress(peer: peer).map { ("\($0.origin)/\($0.group)", $0.seq) })
+            let acknowledged = Dictionary(uniqueKeysWithValues: try replica.peerProgress(peer: peer).map { ($0.stream, $0.seq) })
             var lags: [StreamLag] = []
             for group in topology.sharedGroups(me, peer) {
                 for origin in topology.groups[group] ?? [] where origin != peer {
-                    let key = "\(origin)/\(group)"
-                    guard let seq = held[key] else { continue }
-                    let acked = acknowledged[key] ?? 0
+                    let stream = StreamID(origin: origin, group: group)
+                    guard let seq = held[stream] else { continue }
+                    let acked = acknowledged[stream] ?? 0
                     let waiting =
-                        seq > acked ? try replica.receivedAt(origin: origin, group: group, seq: acked + 1).map { now > $0 ? (now - $0) / 1000 : 0 } : nil
+                        seq > acked ? try replica.receivedAt(StreamPosition(stream, seq: acked + 1)).map { now > $0 ? (now - $0) / 1000 : 0 } : nil
                     lags.append(StreamLag(origin: origin, group: group, held: seq, acknowledged: acked, oldestWaitingSeconds: waiting ?? 0))
                 }
             }

@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import SyncCore
 import WireProtocol
 
 /// What a connection's writer sends next: control frames first (ACK, PONG, WANT), then batch

@@ -65,21 +65,17 @@ public final class PeerConnection: Sendable {
     }
 
     /// The positions the peer acknowledged since the last call.
-    func takeProgress() -> [(origin: String, group: String, seq: UInt64)] {
+    func takeProgress() -> [StreamPosition] {
         progress.withLockedValue { progress in
             defer { progress = [:] }
-            return progress.map { (origin: $0.key.origin, group: $0.key.group, seq: $0.value) }
+            return progress.map { StreamPosition($0.key, seq: $0.value) }
         }
     }
 
     /// Puts back acknowledgements a failed heartbeat did not record; newer ones win.
-    func returnProgress(_ positions: [(origin: String, group: String, seq: UInt64)]) {
+    func returnProgress(_ positions: [StreamPosition]) {
         progress.withLockedValue { progress in
-            for position in positions {
-                progress[StreamID(origin: position.origin, group: position.group), default: 0] = max(
-                    progress[StreamID(origin: position.origin, group: position.group)] ?? 0, position.seq
-                )
-            }
+            for position in positions { progress[position.stream] = max(progress[position.stream] ?? 0, position.seq) }
         }
     }
 
@@ -215,7 +211,7 @@ public final class PeerConnection: Sendable {
         let storage = engine.storage
         let engine = self.engine
         let peer = self.peer
-        let positions = heads.map { StreamPosition(origin: $0.key.origin, group: $0.key.group, seq: $0.value) }
+        let positions = heads.map { StreamPosition($0.key, seq: $0.value) }
         Task {
             guard
                 let check = await storing(
@@ -231,7 +227,7 @@ public final class PeerConnection: Sendable {
             }
             // The sender too: it may hold the full batch by now.
             engine.refetch(check.suspect)
-            for batch in check.outstanding { self.refetch(StreamID(origin: batch.origin, group: batch.group), from: batch.seq) }
+            for batch in check.outstanding { self.refetch(batch.stream, from: batch.seq) }
         }
     }
 

@@ -108,7 +108,7 @@ public final class SyncEngine: Sendable {
         guard !batches.isEmpty else { return }
         let others = runningSessions
         for batch in batches {
-            for connection in others { connection.refetch(StreamID(origin: batch.origin, group: batch.group), from: batch.seq) }
+            for connection in others { connection.refetch(batch.stream, from: batch.seq) }
         }
     }
 

@@ -85,17 +85,15 @@ public final class ReplicaStorage: SyncStorage {
         try await run { try $0.apply(envelope: envelope, relayedBy: peer) }
     }
 
-    /// ``Replica/batches(origin:group:after:limit:)``.
+    /// ``Replica/batches(of:after:limit:)``.
     public func batches(of stream: StreamID, after seq: UInt64, limit: Int) async throws -> [SignedBatch] {
-        try await run { try $0.batches(origin: stream.origin, group: stream.group, after: seq, limit: limit) }
+        try await run { try $0.batches(of: stream, after: seq, limit: limit) }
     }
 
     /// ``Replica/streamPositions()`` by stream.
     public func streamHeads() async throws -> [StreamID: UInt64] {
         let positions = try await run { try $0.streamPositions() }
-        var heads: [StreamID: UInt64] = [:]
-        for position in positions { heads[StreamID(origin: position.origin, group: position.group)] = position.seq }
-        return heads
+        return Dictionary(uniqueKeysWithValues: positions.map { ($0.stream, $0.seq) })
     }
 
     /// ``ReplicaChangeSignal/current()``.

@@ -170,7 +170,7 @@ enum BatchStore {
     static func streamPositions(_ db: Database) throws -> [StreamPosition] {
         try Row.fetchAll(db, sql: "SELECT origin, sharing_group, seq FROM stream_head ORDER BY origin, sharing_group").map { row in
             let seq: Int64 = row["seq"]
-            return StreamPosition(origin: row["origin"], group: row["sharing_group"], seq: UInt64(seq))
+            return StreamPosition(StreamID(origin: row["origin"], group: row["sharing_group"]), seq: UInt64(seq))
         }
     }
 

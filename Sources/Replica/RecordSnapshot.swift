@@ -43,20 +43,24 @@ public enum RecordLookup: Equatable, Sendable {
 
 /// A seq in one stream: the last one held (stream heads), or one batch (a batch to ask for
 /// again).
-public struct StreamPosition: Hashable, Sendable {
-    /// The stream's origin node.
-    public let origin: String
-    /// The stream's group.
-    public let group: String
+public struct StreamPosition: Hashable, Sendable, CustomStringConvertible {
+    /// The stream.
+    public let stream: StreamID
     /// The seq.
     public let seq: UInt64
 
     /// Creates a position.
-    public init(origin: String, group: String, seq: UInt64) {
-        self.origin = origin
-        self.group = group
+    public init(_ stream: StreamID, seq: UInt64) {
+        self.stream = stream
         self.seq = seq
     }
+
+    /// The stream's origin node.
+    public var origin: String { stream.origin }
+    /// The stream's group.
+    public var group: String { stream.group }
+    /// `origin/group#seq`, as alarms name a batch.
+    public var description: String { "\(stream)#\(seq)" }
 }
 
 /// A raised alarm (fork, clock skew), as shown in status.

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SyncCore
 
 /// What the serving node last recorded about one linked peer.
 public struct PeerStatus: Equatable, Sendable {
@@ -68,10 +69,10 @@ public struct ServingHeartbeat: Sendable {
         /// When a batch was last sent to it; nil keeps the recorded time.
         public let batchOut: UInt64?
         /// The positions it acknowledged since the last heartbeat.
-        public let acknowledged: [(origin: String, group: String, seq: UInt64)]
+        public let acknowledged: [StreamPosition]
 
         /// Creates the record of one session.
-        public init(peer: String, contact: UInt64?, batchIn: UInt64?, batchOut: UInt64?, acknowledged: [(origin: String, group: String, seq: UInt64)]) {
+        public init(peer: String, contact: UInt64?, batchIn: UInt64?, batchOut: UInt64?, acknowledged: [StreamPosition]) {
             self.peer = peer
             self.contact = contact
             self.batchIn = batchIn
@@ -118,7 +119,7 @@ extension Replica {
     }
 
     /// Records the positions a peer acknowledged; positions only move forward.
-    private static func recordPeerProgress(peer: String, _ positions: [(origin: String, group: String, seq: UInt64)], db: Database) throws {
+    private static func recordPeerProgress(peer: String, _ positions: [StreamPosition], db: Database) throws {
         guard !positions.isEmpty else { return }
         let statement = try db.cachedStatement(
             sql: """
@@ -140,7 +141,7 @@ extension Replica {
                 arguments: [peer]
             ).map { row in
                 let seq: Int64 = row["seq"]
-                return StreamPosition(origin: row["origin"], group: row["sharing_group"], seq: UInt64(seq))
+                return StreamPosition(StreamID(origin: row["origin"], group: row["sharing_group"]), seq: UInt64(seq))
             }
         }
     }
@@ -175,11 +176,11 @@ extension Replica {
 
     /// When this node stored batch `seq` of a stream, Unix milliseconds: how old what a peer
     /// has not acknowledged is.
-    public func receivedAt(origin: String, group: String, seq: UInt64) throws -> UInt64? {
+    public func receivedAt(_ position: StreamPosition) throws -> UInt64? {
         try writer.read { db in
             try Int64.fetchOne(
                 db, sql: "SELECT received_at FROM batch_log WHERE origin = ? AND sharing_group = ? AND seq = ?",
-                arguments: [origin, group, Int64(seq)]
+                arguments: [position.origin, position.group, Int64(position.seq)]
             ).map(UInt64.init)
         }
     }

@@ -17,7 +17,7 @@ public protocol BatchSource {
     /// The last seq held of every stream.
     func streamPositions() throws -> [StreamPosition]
     /// Stored batches of one stream after `seq`, oldest first.
-    func batches(origin: String, group: String, after seq: UInt64, limit: Int) throws -> [SignedBatch]
+    func batches(of stream: StreamID, after seq: UInt64, limit: Int) throws -> [SignedBatch]
 }
 
 extension Replica: BatchSource {}
@@ -47,8 +47,8 @@ public final class ReplicaFile: BatchSource {
     }
 
     /// The file's batches of one stream after `seq`, oldest first.
-    public func batches(origin: String, group: String, after seq: UInt64, limit: Int) throws -> [SignedBatch] {
-        try queue.read { db in try BatchStore.batches(db, origin: origin, group: group, after: seq, limit: limit) }
+    public func batches(of stream: StreamID, after seq: UInt64, limit: Int) throws -> [SignedBatch] {
+        try queue.read { db in try BatchStore.batches(db, origin: stream.origin, group: stream.group, after: seq, limit: limit) }
     }
 }
 
@@ -59,12 +59,12 @@ extension Replica {
     /// uses it.
     public func pull(from source: some BatchSource, batchesPerRead: Int = 500) throws -> PullSummary {
         var summary = PullSummary()
-        let held = Dictionary(uniqueKeysWithValues: try streamPositions().map { ("\($0.origin)/\($0.group)", $0.seq) })
-        for stream in try source.streamPositions()
-        where configuration.roster.isMember(configuration.nodeID, of: stream.group) {
-            var next = held["\(stream.origin)/\(stream.group)"] ?? 0
-            streamLoop: while next < stream.seq {
-                let batches = try source.batches(origin: stream.origin, group: stream.group, after: next, limit: batchesPerRead)
+        let held = Dictionary(uniqueKeysWithValues: try streamPositions().map { ($0.stream, $0.seq) })
+        for head in try source.streamPositions()
+        where configuration.roster.isMember(configuration.nodeID, of: head.group) {
+            var next = held[head.stream] ?? 0
+            streamLoop: while next < head.seq {
+                let batches = try source.batches(of: head.stream, after: next, limit: batchesPerRead)
                 guard !batches.isEmpty else { break }
                 for batch in batches {
                     switch try apply(envelope: batch.envelope) {
@@ -74,13 +74,13 @@ extension Replica {
                     case .duplicate:
                         break
                     case .heldBack(let ahead):
-                        summary.refused.append("\(stream.origin)/\(stream.group) seq \(batch.header.seq) held back: \(ahead) ms ahead")
+                        summary.refused.append("\(head.stream) seq \(batch.header.seq) held back: \(ahead) ms ahead")
                         break streamLoop
                     case .forked(let reason):
-                        summary.refused.append("\(stream.origin)/\(stream.group) seq \(batch.header.seq) forked: \(reason)")
+                        summary.refused.append("\(head.stream) seq \(batch.header.seq) forked: \(reason)")
                         break streamLoop
                     case .rejected(let rejection):
-                        summary.refused.append("\(stream.origin)/\(stream.group) seq \(batch.header.seq) refused: \(rejection.reason)")
+                        summary.refused.append("\(head.stream) seq \(batch.header.seq) refused: \(rejection.reason)")
                         break streamLoop
                     }
                     next = batch.header.seq

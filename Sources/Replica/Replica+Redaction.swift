@@ -90,7 +90,7 @@ extension Replica {
                     sql: "SELECT DISTINCT seq FROM redaction_pending WHERE judged = 1 AND origin = ? AND sharing_group = ? AND seq <= ?",
                     arguments: [head.origin, head.group, Int64(head.seq)]
                 ) {
-                    outstanding.insert(StreamPosition(origin: head.origin, group: head.group, seq: UInt64(seq)))
+                    outstanding.insert(StreamPosition(head.stream, seq: UInt64(seq)))
                 }
                 for row in rows {
                     if let batch = try Self.judge(row, now: now, db: db) { suspect.insert(batch) }
@@ -150,15 +150,16 @@ extension Replica {
             sql: "UPDATE redaction_pending SET judged = 1 WHERE origin = ? AND sharing_group = ? AND seq = ? AND kind = ? AND record_id = ?",
             arguments: [origin, group, Int64(seq), kind, id]
         )
+        let position = StreamPosition(StreamID(origin: origin, group: group), seq: seq)
         try raiseAlarm(
             code: "redacted_without_tombstone",
-            subject: "\(origin)/\(group)#\(seq)",
-            message: "batch \(seq) of \(origin)/\(group), relayed by \(peer), holds a redacted \(kind) \(id) "
+            subject: position.description,
+            message: "batch \(seq) of \(position.stream), relayed by \(peer), holds a redacted \(kind) \(id) "
                 + "that no erasure explains; the full batch is asked of every peer",
             now: now,
             db: db
         )
-        return StreamPosition(origin: origin, group: group, seq: seq)
+        return position
     }
 
     /// An erasure arrived: the redacted leaves of that record it explains are settled, and the
@@ -178,7 +179,8 @@ extension Replica {
     static func clearAlarmIfSettled(origin: String, group: String, seq: UInt64, db: Database) throws {
         guard try !hasPendingRedaction(origin: origin, group: group, seq: seq, db: db) else { return }
         try db.execute(
-            sql: "DELETE FROM alarm WHERE code = 'redacted_without_tombstone' AND subject = ?", arguments: ["\(origin)/\(group)#\(seq)"]
+            sql: "DELETE FROM alarm WHERE code = 'redacted_without_tombstone' AND subject = ?",
+            arguments: [StreamPosition(StreamID(origin: origin, group: group), seq: seq).description]
         )
     }
 

@@ -17,6 +17,8 @@ public struct BatchHeader: Hashable, Sendable {
     public let group: String
     /// Position in the `(origin, group)` stream, from 1 with no gaps.
     public let seq: UInt64
+    /// The stream the batch belongs to.
+    public var stream: StreamID { StreamID(origin: origin, group: group) }
     /// SHA-256 of the previous header of the stream; zero for seq 1.
     public let prevHash: [UInt8]
     /// The smallest HLC reading of the changes.

@@ -1,3 +1,5 @@
+import SyncCore
+
 /// The messages of the sync protocol (DESIGN §5). Byte layouts are in docs/PROTOCOL.md.
 public enum PeerMessage: Equatable, Sendable {
     /// Who the sender is; the first message each side sends.

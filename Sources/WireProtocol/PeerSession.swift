@@ -224,7 +224,7 @@ public struct PeerSession: Sendable {
         } catch {
             return close(ProtocolError(refused: BatchRejection(.malformed, "batch header: \(error.reason)")))
         }
-        let stream = StreamID(origin: header.origin, group: header.group)
+        let stream = header.stream
         guard configuration.sharedStreams.contains(stream) else {
             return close(
                 ProtocolError(.notMember, "batch of stream \(stream) is not shared on this link: its group does not hold both nodes and its origin")

@@ -56,7 +56,7 @@ func idleRoundBenchmark(streams: Int, folder: URL) async throws -> IdleRoundResu
     }
     guard try x.digest() == y.digest() else { throw BenchError("the idle-round nodes are not in step") }
     let heads = try x.streamPositions()
-    let want = Dictionary(uniqueKeysWithValues: heads.map { (StreamID(origin: $0.origin, group: $0.group), $0.seq + 1) })
+    let want = Dictionary(uniqueKeysWithValues: heads.map { ($0.stream, $0.seq + 1) })
 
     let nodes = [try region.syncNode(origins[0], replica: x), try region.syncNode(origins[1], replica: y)]
     let stopped = NIOLockedValueBox<String?>(nil)

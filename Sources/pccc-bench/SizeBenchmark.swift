@@ -93,7 +93,7 @@ private func localWritesAndApply(region: BenchRegion, records: Int) throws -> (i
     var applySeconds = 0.0
     // Read a hundred batches at a time, as a node's writer does, and time only the applying.
     while true {
-        let batches = try writer.batches(origin: "bench-a", group: "region", after: after, limit: 100)
+        let batches = try writer.batches(of: StreamID(origin: "bench-a", group: "region"), after: after, limit: 100)
         guard let last = batches.last else { break }
         after = last.header.seq
         wireBytes += batches.reduce(0) { $0 + $1.envelope.count }

@@ -226,7 +226,7 @@ import WireProtocol
         )
         // a is down; its record exists only in its own replica, and m is the only way to b.
         let p = try region.addRecord(at: "a", group: "region", ["family_name": "Censored"])
-        let original = try #require(try region.openReplica("a").batches(origin: "a", group: "region", after: 0, limit: 1).first)
+        let original = try #require(try region.openReplica("a").batches(of: StreamID(origin: "a", group: "region"), after: 0, limit: 1).first)
         let censored = original.replacingLeaves(try original.verifiedLeaves().map(\.redacted))
         try region.start("b", api: true)
         try region.start("c")

@@ -1,3 +1,4 @@
+import SyncCore
 import TestSupport
 import Testing
 import WireProtocol

@@ -47,7 +47,7 @@ import Testing
         let replica = try region.openReplica("b")
         var expected: UInt64 = 1
         while true {
-            let page = try replica.batches(origin: "a", group: "region", after: expected - 1, limit: 2_000)
+            let page = try replica.batches(of: StreamID(origin: "a", group: "region"), after: expected - 1, limit: 2_000)
             guard !page.isEmpty else { break }
             for batch in page {
                 #expect(batch.header.seq == expected, "b's log holds seqs 1...N with no gap")

@@ -173,18 +173,25 @@ import WireProtocol
         try await b.engine.prepare()
         let loops = [Task { await engineA.run() }, Task { await b.engine.run() }]
         let (pipeA, pipeB) = FramePipe.pair()
-        let hello = Hello(network: Self.network, nodeID: "a", topologyDigest: [UInt8](repeating: 7, count: 32), softwareVersion: "test")
-        var sessionConfiguration = PeerSession.Configuration(localHello: hello, peerNodeID: "b", sharedStreams: Self.streams)
-        sessionConfiguration.peerTimeoutMilliseconds = Self.peerTimeout
-        let atA = engineA.makeSession(peer: "b", configuration: sessionConfiguration)
-        let atB = b.session(with: "a")
+        // The clocks race ahead of the real exchange below; a timeout far beyond what the test
+        // advances keeps a slow machine from closing the session under it.
+        func sessionConfiguration(_ node: String, _ peer: String) -> PeerSession.Configuration {
+            let hello = Hello(network: Self.network, nodeID: node, topologyDigest: [UInt8](repeating: 7, count: 32), softwareVersion: "test")
+            var configuration = PeerSession.Configuration(localHello: hello, peerNodeID: peer, sharedStreams: Self.streams)
+            configuration.peerTimeoutMilliseconds = 1_000 * 3_600 * 24
+            return configuration
+        }
+        let atA = engineA.makeSession(peer: "b", configuration: sessionConfiguration("a", "b"))
+        let atB = b.engine.makeSession(peer: "a", configuration: sessionConfiguration("b", "a"))
         let sessions = [Task { await engineA.runSession(atA, over: pipeA) }, Task { await b.engine.runSession(atB, over: pipeB) }]
         let tick = {
             a.clock.advance(milliseconds: engineA.configuration.tickMilliseconds)
             b.clock.advance(milliseconds: b.engine.configuration.tickMilliseconds)
         }
 
-        // b acknowledges a's batch; a heartbeat carrying that acknowledgement fails.
+        // Catch-up first, on real time alone; then b acknowledges a's batch at its tick, and a
+        // heartbeat carrying that acknowledgement fails.
+        try await Self.poll("b to hold a's batch") { try Self.holds(b.replica, seq: 1, of: "a") }
         try await Self.poll("a heartbeat carrying b's acknowledgement to fail", step: tick) { faulty.failedWithAcknowledgement }
         #expect(try a.replica.peerProgress(peer: "b").isEmpty, "a failed heartbeat wrote nothing")
         // Writes work again: a later heartbeat records what the failed one carried.

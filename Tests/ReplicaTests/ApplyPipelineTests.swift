@@ -12,7 +12,7 @@ import Testing
     init() throws {
         region = try TestRegion(nodes: ["sender", "receiver", "outsider"], groups: ["region": ["sender", "receiver"], "other": ["sender", "outsider"]])
         _ = try region["sender"].create(.person, in: "region", [FieldWrite("family_name", "Test")])
-        batch = try region["sender"].batches(origin: "sender", group: "region", after: 0)[0]
+        batch = try region["sender"].batches(of: StreamID(origin: "sender", group: "region"), after: 0)[0]
     }
 
     @Test func aBatchAlreadyHeldIsANoOp() throws {
@@ -24,7 +24,7 @@ import Testing
 
     @Test func aGapIsRefusedUntilTheMissingBatchArrives() throws {
         _ = try region["sender"].create(.person, in: "region", [FieldWrite("family_name", "Second")])
-        let second = try region["sender"].batches(origin: "sender", group: "region", after: 1)[0]
+        let second = try region["sender"].batches(of: StreamID(origin: "sender", group: "region"), after: 1)[0]
         guard case .rejected(let rejection) = try region["receiver"].apply(envelope: second.envelope) else {
             Issue.record("a gap was accepted")
             return
@@ -64,8 +64,8 @@ import Testing
         let summary = try region["receiver"].pull(from: region["sender"])
         #expect(summary.applied == 1 && summary.refused.count == 1)
         let positions = try region["receiver"].streamPositions()
-        #expect(positions == [StreamPosition(origin: "sender", group: "region", seq: 1)])
-        let future = try region["sender"].batches(origin: "sender", group: "region", after: 1)[0]
+        #expect(positions == [StreamPosition(StreamID(origin: "sender", group: "region"), seq: 1)])
+        let future = try region["sender"].batches(of: StreamID(origin: "sender", group: "region"), after: 1)[0]
         guard case .heldBack(let ahead) = try region["receiver"].apply(envelope: future.envelope) else {
             Issue.record("a batch an hour ahead was applied")
             return

@@ -18,7 +18,7 @@ import Testing
         #expect(first.header.seq == 1 && first.header.changeCount == 2 && first.header.prevHash == BatchHeader.zeroHash)
         #expect(second.header.seq == 2 && second.header.prevHash == first.header.hash)
         #expect(second.header.hlcMin > first.header.hlcMax, "HLCs keep rising across transactions")
-        #expect(try replica.batches(origin: "aa-one", group: "region", after: 0) == [first, second])
+        #expect(try replica.batches(of: StreamID(origin: "aa-one", group: "region"), after: 0) == [first, second])
         #expect(try replica.schemaVersion() == 10)
     }
 

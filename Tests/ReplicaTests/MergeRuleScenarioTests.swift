@@ -139,7 +139,7 @@ import Testing
         let id = try region["origin"].create(.person, in: "region", [FieldWrite("family_name", "Novak"), FieldWrite("handling_code", "H1")])
         try region["editor"].pullChecked(from: region["origin"])
         try region["editor"].update(id, [FieldWrite("given_name", "Jan"), FieldWrite("handling_code", "H0")])
-        for batch in try region["editor"].batches(origin: "editor", group: "region", after: 0) {
+        for batch in try region["editor"].batches(of: StreamID(origin: "editor", group: "region"), after: 0) {
             _ = try region["late"].apply(envelope: batch.envelope)
         }
         #expect(try region["late"].lookup(id) == .unknown, "an orphan update must not make a record")

@@ -231,8 +231,8 @@ import Testing
         _ = try region["c"].append(.note, [FieldWrite("record_id", hit.description), FieldWrite("text", "About the hit")])
         // The owner erases the person: its hit goes, and the note about the hit with it.
         try region["a"].erase(p, reason: "court_order")
-        let note = try #require(try region["c"].batches(origin: "c", group: "region", after: 0).last)
-        let erasure = try #require(try region["a"].batches(origin: "a", group: "region", after: 0).last)
+        let note = try #require(try region["c"].batches(of: StreamID(origin: "c", group: "region"), after: 0).last)
+        let erasure = try #require(try region["a"].batches(of: StreamID(origin: "a", group: "region"), after: 0).last)
         // b meets the note, then the erasure; m the other way round.
         for envelope in [note.envelope, erasure.envelope] { _ = try region["b"].apply(envelope: envelope) }
         for envelope in [erasure.envelope, note.envelope] { _ = try region["m"].apply(envelope: envelope) }
@@ -283,7 +283,7 @@ import Testing
         let p = try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Late")])
         try region["c"].pullChecked(from: region["a"])
         try region["c"].update(p, [FieldWrite("given_name", "Waited")])
-        for batch in try region["c"].batches(origin: "c", group: "region", after: 0) { _ = try region["b"].apply(envelope: batch.envelope) }
+        for batch in try region["c"].batches(of: StreamID(origin: "c", group: "region"), after: 0) { _ = try region["b"].apply(envelope: batch.envelope) }
         try region["b"].pullChecked(from: region["a"])
         #expect(try region["b"].live(p)?.values["given_name"] == "Waited")
     }
@@ -313,42 +313,42 @@ import Testing
     @Test func aRedactionNoErasureExplainsRaisesTheAlarmAndAFullCopyRepairsIt() throws {
         let region = try TestRegion(nodes: ["a", "b", "c", "m"], groups: Self.groups)
         let p = try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Censored")])
-        let original = try #require(try region["a"].batches(origin: "a", group: "region", after: 0).first)
+        let original = try #require(try region["a"].batches(of: StreamID(origin: "a", group: "region"), after: 0).first)
         // m relays a's batch with P's leaf in its redacted form: the signature still verifies.
         let censored = original.replacingLeaves(try original.verifiedLeaves().map(\.redacted))
         #expect(try region["c"].apply(envelope: censored.envelope, relayedBy: "m") == .applied(changes: 0))
         #expect(try region["c"].lookup(p) == .unknown)
-        let heads = [StreamPosition(origin: "a", group: "region", seq: 1)]
+        let heads = [StreamPosition(StreamID(origin: "a", group: "region"), seq: 1)]
         let check = try region["c"].checkRedactions(caughtUpWith: "m", through: heads)
-        #expect(check.suspect == [StreamPosition(origin: "a", group: "region", seq: 1)])
+        #expect(check.suspect == [StreamPosition(StreamID(origin: "a", group: "region"), seq: 1)])
         let alarm = try #require(try region["c"].alarms().first { $0.code == "redacted_without_tombstone" })
         #expect(alarm.subject == "a/region#1" && alarm.message.contains("relayed by m"))
         // A relay that never lets a catch-up complete is judged by age all the same.
         #expect(try region["b"].apply(envelope: censored.envelope, relayedBy: "m") == .applied(changes: 0))
         #expect(try region["b"].checkStaleRedactions(olderThan: 60_000).isEmpty, "not a minute old yet")
         region.clocks["b"]!.advance(by: 60_000)
-        #expect(try region["b"].checkStaleRedactions(olderThan: 60_000) == [StreamPosition(origin: "a", group: "region", seq: 1)])
+        #expect(try region["b"].checkStaleRedactions(olderThan: 60_000) == [StreamPosition(StreamID(origin: "a", group: "region"), seq: 1)])
         #expect(try region["b"].alarms().contains { $0.code == "redacted_without_tombstone" })
         // The same batch from b, in full: stored in place of the redacted copy, and applied.
         #expect(try region["c"].apply(envelope: original.envelope, relayedBy: "b") == .applied(changes: 1))
         #expect(try region["c"].live(p)?.values["family_name"] == "Censored")
         #expect(try region["c"].alarms().allSatisfy { $0.code != "redacted_without_tombstone" })
-        #expect(try region["c"].batches(origin: "a", group: "region", after: 0) == [original])
+        #expect(try region["c"].batches(of: StreamID(origin: "a", group: "region"), after: 0) == [original])
         #expect(try region["c"].apply(envelope: original.envelope, relayedBy: "b") == .duplicate)
 
         // The control: redaction after the owner's erasure is explained by it, and raises nothing.
         try region["a"].erase(p, reason: "court_order")
-        for batch in try region["a"].batches(origin: "a", group: "region", after: 0) {
+        for batch in try region["a"].batches(of: StreamID(origin: "a", group: "region"), after: 0) {
             _ = try region["c"].apply(envelope: batch.envelope, relayedBy: "a")
             _ = try region["b"].apply(envelope: batch.envelope, relayedBy: "a")
         }
         #expect(try region["b"].alarms().allSatisfy { $0.code != "redacted_without_tombstone" }, "the erasure that arrived late explains it")
-        let relayed = try #require(try region["c"].batches(origin: "a", group: "region", after: 0).first)
+        let relayed = try #require(try region["c"].batches(of: StreamID(origin: "a", group: "region"), after: 0).first)
         #expect(try relayed.verifiedLeaves().allSatisfy { if case .redacted = $0 { true } else { false } })
-        for batch in try region["c"].batches(origin: "a", group: "region", after: 0) {
+        for batch in try region["c"].batches(of: StreamID(origin: "a", group: "region"), after: 0) {
             _ = try region["m"].apply(envelope: batch.envelope, relayedBy: "c")
         }
-        let explained = try region["m"].checkRedactions(caughtUpWith: "c", through: [StreamPosition(origin: "a", group: "region", seq: 2)])
+        let explained = try region["m"].checkRedactions(caughtUpWith: "c", through: [StreamPosition(StreamID(origin: "a", group: "region"), seq: 2)])
         #expect(explained == RedactionCheck())
         #expect(try region["m"].alarms().isEmpty)
     }

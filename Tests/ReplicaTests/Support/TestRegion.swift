@@ -75,7 +75,7 @@ struct TestRegion {
     /// Every batch `node` holds, all streams, oldest first per stream.
     func batches(of node: String) throws -> [SignedBatch] {
         let replica = self[node]
-        return try replica.streamPositions().flatMap { try replica.batches(origin: $0.origin, group: $0.group, after: 0, limit: .max) }
+        return try replica.streamPositions().flatMap { try replica.batches(of: $0.stream, after: 0, limit: .max) }
     }
 
     /// Pulls both ways between every pair until nothing moves.
@@ -99,7 +99,7 @@ struct TestRegion {
     func signed(by node: String, group: String = "region", _ changes: [Change]) throws -> SignedBatch {
         var last: SignedBatch?
         for replica in replicas.values {
-            let held = try replica.batches(origin: node, group: group, after: last?.header.seq ?? 0, limit: .max)
+            let held = try replica.batches(of: StreamID(origin: node, group: group), after: last?.header.seq ?? 0, limit: .max)
             if let newest = held.last { last = newest }
         }
         return try SignedBatch.make(
