@@ -130,11 +130,9 @@ public struct APIError: HTTPResponseError, Equatable, CustomStringConvertible {
 
     /// The JSON answer, with `Allow` on a 405.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
-        let body = Body(error: .init(code: code.rawValue, message: message, field: field))
-        let data = try JSONShapes.encode(body)
-        var headers: HTTPFields = [.contentType: "application/json"]
-        if let allow { headers[.allow] = allow }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        var response = try JSONBody.response(Body(error: .init(code: code.rawValue, message: message, field: field)), status: status)
+        if let allow { response.headers[.allow] = allow }
+        return response
     }
 }
 
