@@ -98,9 +98,20 @@ extension Replica {
             let requests = byGroup[group]!
             for start in stride(from: 0, to: requests.count, by: Self.acknowledgementsPerBatch) {
                 let chunk = requests[start..<min(start + Self.acknowledgementsPerBatch, requests.count)]
-                let markDone: (Database) throws -> Void = { db in try Self.markAcknowledged(chunk.map(\.id.description), db: db) }
-                try transact(in: group, auditedAs: nil, byNode: true, also: markDone) { transaction in
-                    for request in chunk { transaction.update(request.id, request.writes) }
+                let ids = chunk.map(\.id.description)
+                // Another process (a `pccc request list` while the node serves) may have
+                // acknowledged some since they were read: then this batch is not made at all,
+                // and what is still pending is acknowledged at the next call.
+                let markDone: (Database) throws -> Void = { db in
+                    guard try Self.stillPending(ids, db: db) else { throw AcknowledgedMeanwhile() }
+                    try Self.markAcknowledged(ids, db: db)
+                }
+                do {
+                    try transact(in: group, auditedAs: nil, byNode: true, also: markDone) { transaction in
+                        for request in chunk { transaction.update(request.id, request.writes) }
+                    }
+                } catch is AcknowledgedMeanwhile {
+                    continue
                 }
                 acknowledged += chunk.count
             }
@@ -110,6 +121,18 @@ extension Replica {
 
     /// The most requests one acknowledgement batch covers, well inside the batch limits.
     static let acknowledgementsPerBatch = 500
+
+    /// Thrown inside an acknowledgement's transaction to roll it back: someone else did it.
+    private struct AcknowledgedMeanwhile: Error {}
+
+    /// Whether none of the requests has been acknowledged yet.
+    private static func stillPending(_ requestIDs: [String], db: Database) throws -> Bool {
+        let statement = try db.cachedStatement(sql: "SELECT acknowledged FROM request_receipt WHERE request_id = ?")
+        for requestID in requestIDs where try Int.fetchOne(statement, arguments: [requestID]) != 0 {
+            return false
+        }
+        return true
+    }
 
     private static func markAcknowledged(_ requestIDs: [String], db: Database) throws {
         for requestID in requestIDs {

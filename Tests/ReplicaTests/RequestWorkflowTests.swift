@@ -2,6 +2,7 @@ import Foundation
 import Records
 import Replica
 import SyncCore
+import Synchronization
 import TestSupport
 import Testing
 
@@ -48,6 +49,46 @@ import Testing
         try region["c"].pullChecked(from: region["a"])
         #expect(try region["c"].acknowledgeReceivedRequests() == 0)
         #expect(try region["c"].requests().isEmpty)
+    }
+
+    /// The serving node's heartbeat and a `pccc request list` acknowledge received requests at
+    /// once, from two connections to one file: each request is acknowledged in one batch only,
+    /// so a flood still costs the requested centre a bounded number of batches.
+    @Test func twoProcessesAcknowledgingAtOnceWriteEachAcknowledgementOnce() throws {
+        let requests = 1_200
+        for round in 0..<5 {
+            let directory = try TemporaryDirectory()
+            let region = try TestRegion(nodes: ["a", "b"], directory: directory.url)
+            try region["a"].transact(in: "region") { transaction in
+                for index in 0..<requests {
+                    _ = transaction.create(
+                        .request,
+                        [
+                            FieldWrite("from_node", "a"), FieldWrite("to_node", "b"), FieldWrite("urgency", "standard"),
+                            FieldWrite("question", "Flood \(index)"), FieldWrite("status", "open"),
+                        ]
+                    )
+                }
+            }
+            try region["b"].pullChecked(from: region["a"])
+            var configuration = ReplicaConfiguration(nodeID: "b", signingKey: region.keys["b"]!, roster: region.roster)
+            let clock = region.clocks["b"]!
+            configuration.wallClock = { clock.now }
+            let otherProcess = try Replica(path: directory.url.appendingPathComponent("b.sqlite").path, configuration: configuration)
+            let before = try region["b"].streamPositions().first { $0.origin == "b" }?.seq ?? 0
+            let acknowledgers = [region["b"], otherProcess]
+            let counts = Mutex([0, 0])
+            DispatchQueue.concurrentPerform(iterations: 2) { index in
+                let count = (try? acknowledgers[index].acknowledgeReceivedRequests()) ?? -1
+                counts.withLock { $0[index] = count }
+            }
+            // Whatever the first pass left (a chunk the other process took part of) goes next.
+            let rest = try region["b"].acknowledgeReceivedRequests()
+            let total = counts.withLock { $0[0] + $0[1] } + rest
+            let batches = (try region["b"].streamPositions().first { $0.origin == "b" }?.seq ?? 0) - before
+            #expect(total == requests, "round \(round): \(total) acknowledgements of \(requests) requests")
+            #expect(batches <= UInt64((requests + 499) / 500), "round \(round): b's stream grew by \(batches) batches")
+        }
     }
 
     @Test func overdueDependsOnTheStatusAndTheDueTime() throws {
