@@ -1,5 +1,6 @@
 import Hummingbird
 import Replica
+import SyncCore
 
 /// The request context of the HTTP API: Hummingbird's core plus the local user the bearer
 /// token belongs to, set by `TokenAuthenticator`.
@@ -9,7 +10,7 @@ public struct APIContext: RequestContext {
     /// The authenticated user; nil only before authentication.
     public var user: LocalUser?
     /// The node serving the API, set with the user, for the sentences of refusals.
-    public var nodeID = ""
+    public var nodeID: NodeID = ""
 
     /// Bodies are read by `APIRequestDecoder`, whose failures are `APIError`s naming the key.
     public var requestDecoder: APIRequestDecoder { APIRequestDecoder() }

@@ -36,7 +36,7 @@ extension APIRouter {
                 )
             }
             let writes = (body.fields ?? [:]).sorted { $0.key < $1.key }.map { FieldWrite($0.key, $0.value) }
-            let id = try await storage.run { try $0.create(kind, in: body.group, writes, auditedAs: actor) }
+            let id = try await storage.run { try $0.create(kind, in: GroupID(body.group), writes, auditedAs: actor) }
             return try JSONBody.created(id)
         }
         api.get("records/:id") { request, context in
@@ -112,7 +112,7 @@ extension APIRouter {
         }
         api.get("export") { request, context in
             let actor = try context.actor(request)
-            let group = try query(request, "group")
+            let group = GroupID(try query(request, "group"))
             let format = try query(request, "format")
             guard format == "json" || format == "csv" else { throw APIError.badRequest("format must be json or csv, not \(format)", field: "format") }
             let records = try await storage.run { try $0.export(group: group, format: format, auditedAs: actor) }
@@ -181,8 +181,8 @@ extension APIRouter {
             }
             filter.changedSince = milliseconds
         }
-        filter.group = parameters.get("group")
-        filter.origin = parameters.get("origin")
+        filter.group = parameters.get("group").map { GroupID($0) }
+        filter.origin = parameters.get("origin").map { NodeID($0) }
         filter.limit = try limit(request) ?? filter.limit
         return filter
     }

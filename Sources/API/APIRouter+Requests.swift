@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Records
 import Replica
+import SyncCore
 
 extension APIRouter {
     static func addRequestRoutes(to api: RouteTable, _ storage: APIStorage) {
@@ -31,7 +32,8 @@ extension APIRouter {
             let body = try await request.decode(as: APIBody.NewRequest.self, context: context)
             let id = try await storage.run {
                 try $0.sendRequest(
-                    to: body.to, urgency: body.urgency, subjects: body.subjects ?? [], question: body.question, group: body.group, auditedAs: actor
+                    to: NodeID(body.to), urgency: body.urgency, subjects: body.subjects ?? [], question: body.question, group: body.group.map { GroupID($0) },
+                    auditedAs: actor
                 )
             }
             return try JSONBody.created(id)

@@ -21,7 +21,7 @@ public struct KindJSON: Codable, Sendable, Equatable {
     }
 
     /// The kind.
-    public var kind: String
+    public var kind: RecordKind
     /// Whether records of it are appended, never changed.
     public var appendOnly: Bool
     /// Whether search finds it.
@@ -39,7 +39,7 @@ extension RecordKind {
     /// The kind and its fields as JSON.
     public var json: KindJSON {
         KindJSON(
-            kind: rawValue, appendOnly: isAppendOnly, searchable: !searchableFields.isEmpty,
+            kind: self, appendOnly: isAppendOnly, searchable: !searchableFields.isEmpty,
             fields: fields.map {
                 .init(
                     name: $0.name, required: $0.isRequired, managed: $0.isManaged, format: $0.format.name, merge: $0.mergeClass.name,
@@ -79,7 +79,7 @@ public struct TopologyJSON: Codable, Sendable, Equatable {
     /// One node.
     public struct Node: Codable, Sendable, Equatable {
         /// Its id.
-        public var id: String
+        public var id: NodeID
         /// Its address.
         public var address: String
     }
@@ -87,17 +87,17 @@ public struct TopologyJSON: Codable, Sendable, Equatable {
     /// One link: `from` dials `to`.
     public struct Link: Codable, Sendable, Equatable {
         /// The dialling node.
-        public var from: String
+        public var from: NodeID
         /// The dialled node.
-        public var to: String
+        public var to: NodeID
     }
 
     /// One group.
     public struct Group: Codable, Sendable, Equatable {
         /// The group.
-        public var group: String
+        public var group: GroupID
         /// Its members.
-        public var members: [String]
+        public var members: [NodeID]
     }
 
     /// The network id.

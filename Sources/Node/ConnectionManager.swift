@@ -2,6 +2,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import SyncCore
 import Topology
 import Transport
 import WireProtocol
@@ -18,8 +19,8 @@ final class ConnectionManager: Sendable {
     let eventLoops: MultiThreadedEventLoopGroup
     private let topology: NIOLockedValueBox<RegionTopology>
     /// The session of each peer, with the channel it runs on (its certificate serial).
-    private let connections = NIOLockedValueBox<[String: (connection: PeerConnection, channel: PeerChannel)]>([:])
-    private let dialers = NIOLockedValueBox<[String: (address: String, task: Task<Void, Never>)]>([:])
+    private let connections = NIOLockedValueBox<[NodeID: (connection: PeerConnection, channel: PeerChannel)]>([:])
+    private let dialers = NIOLockedValueBox<[NodeID: (address: String, task: Task<Void, Never>)]>([:])
     private let listeningPort = NIOLockedValueBox<Int?>(nil)
 
     init(configuration: NodeConfiguration, engine: SyncEngine, storage: any SyncStorage, logger: Logger) {
@@ -88,7 +89,7 @@ final class ConnectionManager: Sendable {
         }
     }
 
-    private func dial(peer: String, address: String) async {
+    private func dial(peer: NodeID, address: String) async {
         var backoff = configuration.backoff
         while !Task.isCancelled {
             var failure: String?
@@ -182,7 +183,7 @@ final class ConnectionManager: Sendable {
     }
 
     /// What a session with `peer` carries under the topology in force.
-    private func sessionConfiguration(peer: String) -> PeerSession.Configuration {
+    private func sessionConfiguration(peer: NodeID) -> PeerSession.Configuration {
         let topology = currentTopology
         var session = PeerSession.Configuration(
             localHello: Hello(
@@ -197,7 +198,7 @@ final class ConnectionManager: Sendable {
         return session
     }
 
-    private func runSession(peer: String, channel: PeerChannel) async {
+    private func runSession(peer: NodeID, channel: PeerChannel) async {
         let connection = engine.makeSession(peer: peer, configuration: sessionConfiguration(peer: peer))
         let replaced = connections.withLockedValue { $0.updateValue((connection, channel), forKey: peer) }
         replaced?.connection.close(ProtocolError(.goingAway, "a newer connection from the same peer replaced this one"))

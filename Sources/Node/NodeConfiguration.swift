@@ -6,7 +6,7 @@ import WireProtocol
 /// What a running node needs besides its replica.
 public struct NodeConfiguration: Sendable {
     /// This node's id.
-    public var nodeID: String
+    public var nodeID: NodeID
     /// The region's topology at start; ``SyncNode/reload(_:)`` replaces it while running.
     public var topology: RegionTopology
     /// The node's TLS material.
@@ -43,7 +43,7 @@ public struct NodeConfiguration: Sendable {
     public var clock: any NodeClock = SystemClock()
 
     /// Creates a configuration with default timings.
-    public init(nodeID: String, topology: RegionTopology, credentials: TLSCredentials, listenAddress: String? = nil) {
+    public init(nodeID: NodeID, topology: RegionTopology, credentials: TLSCredentials, listenAddress: String? = nil) {
         self.nodeID = nodeID
         self.topology = topology
         self.credentials = credentials
@@ -66,7 +66,7 @@ extension NodeConfiguration {
 extension RegionTopology {
     /// The streams a link between `a` and `b` carries: every member of every group both are
     /// members of. Nothing else is ever sent or accepted on it.
-    func sharedStreams(_ a: String, _ b: String) -> Set<StreamID> {
+    func sharedStreams(_ a: NodeID, _ b: NodeID) -> Set<StreamID> {
         var streams: Set<StreamID> = []
         for group in sharedGroups(a, b) {
             for member in groups[group] ?? [] { streams.insert(StreamID(origin: member, group: group)) }

@@ -48,7 +48,7 @@ extension NodeStatus {
     /// quarantined batches and alarms.
     public func recordMetrics() {
         for peer in peers {
-            let label = [("peer", peer.peer)]
+            let label = [("peer", peer.peer.rawValue)]
             Gauge(label: "pccc_peer_connected", dimensions: label).record(peer.connected ? 1 : 0)
             Gauge(label: "pccc_peer_lag_batches", dimensions: label).record(Int64(clamping: peer.totalLag))
             Gauge(label: "pccc_peer_lag_seconds", dimensions: label).record(Int64(clamping: peer.oldestWaitingSeconds))

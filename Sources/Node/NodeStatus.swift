@@ -11,9 +11,9 @@ public struct NodeStatus: Sendable {
     /// How far a peer is behind on one stream this node holds.
     public struct StreamLag: Sendable {
         /// The stream's origin node.
-        public let origin: String
+        public let origin: NodeID
         /// The stream's group.
-        public let group: String
+        public let group: GroupID
         /// The highest seq this node holds.
         public let held: UInt64
         /// The highest seq the peer acknowledged.
@@ -27,7 +27,7 @@ public struct NodeStatus: Sendable {
     /// One linked peer.
     public struct Peer: Sendable {
         /// The peer's node id.
-        public let peer: String
+        public let peer: NodeID
         /// A session is up and the node is serving.
         public let connected: Bool
         /// What the replica recorded of the peer; nil when never seen.
@@ -47,11 +47,11 @@ public struct NodeStatus: Sendable {
     /// One group this node is a member of.
     public struct Group: Sendable {
         /// The group.
-        public let name: String
+        public let name: GroupID
         /// Its members.
-        public let members: [String]
+        public let members: [NodeID]
         /// Members with no path from this node through the group's links.
-        public let unreachable: [String]
+        public let unreachable: [NodeID]
     }
 
     /// How long a linked peer may be down before monitoring is told (`pccc status` exits 2).
@@ -61,7 +61,7 @@ public struct NodeStatus: Sendable {
     public static let heartbeatFreshness: UInt64 = 10_000
 
     /// This node's id.
-    public let node: String
+    public let node: NodeID
     /// The topology's network id.
     public let network: String
     /// A `pccc serve` process is running for this replica.
@@ -117,7 +117,7 @@ public struct NodeStatus: Sendable {
     }
 
     /// Linked peers down longer than `seconds`; a peer never seen counts as down since ever.
-    public func peersDown(longerThan seconds: UInt64) -> [String] {
+    public func peersDown(longerThan seconds: UInt64) -> [NodeID] {
         peers.filter { !$0.connected && ($0.downMilliseconds.map { $0 > seconds * 1000 } ?? true) }.map(\.peer)
     }
 }
@@ -128,9 +128,9 @@ public struct NodeStatusJSON: Codable, Sendable, Equatable {
     /// How far a peer is behind on one stream.
     public struct StreamLag: Codable, Sendable, Equatable {
         /// The stream's origin node.
-        public var origin: String
+        public var origin: NodeID
         /// The stream's group.
-        public var group: String
+        public var group: GroupID
         /// The highest seq held here.
         public var held: UInt64
         /// The highest seq the peer acknowledged.
@@ -149,7 +149,7 @@ public struct NodeStatusJSON: Codable, Sendable, Equatable {
     /// One linked peer.
     public struct Peer: Codable, Sendable, Equatable {
         /// The peer's node id.
-        public var peer: String
+        public var peer: NodeID
         /// A session is up and the node is serving.
         public var connected: Bool
         /// Batches it lacks, over every stream.
@@ -193,19 +193,19 @@ public struct NodeStatusJSON: Codable, Sendable, Equatable {
     /// One group of this node.
     public struct Group: Codable, Sendable, Equatable {
         /// The group.
-        public var group: String
+        public var group: GroupID
         /// Its members.
-        public var members: [String]
+        public var members: [NodeID]
         /// Members this node has no path to.
-        public var unreachable: [String]
+        public var unreachable: [NodeID]
     }
 
     /// The head of one stream held.
     public struct Stream: Codable, Sendable, Equatable {
         /// Its origin node.
-        public var origin: String
+        public var origin: NodeID
         /// Its group.
-        public var group: String
+        public var group: GroupID
         /// Its highest seq.
         public var seq: UInt64
     }
@@ -223,7 +223,7 @@ public struct NodeStatusJSON: Codable, Sendable, Equatable {
     }
 
     /// This node's id.
-    public var node: String
+    public var node: NodeID
     /// The network id.
     public var network: String
     /// A `pccc serve` process runs for this replica.
@@ -241,7 +241,7 @@ public struct NodeStatusJSON: Codable, Sendable, Equatable {
     /// Open alarms.
     public var alarms: [AlarmEntry]
     /// Peers down longer than the threshold.
-    public var peersDownOverThreshold: [String]
+    public var peersDownOverThreshold: [NodeID]
 
     enum CodingKeys: String, CodingKey {
         case node, network, serving, version, peers, groups, streams, quarantined, alarms

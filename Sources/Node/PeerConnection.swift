@@ -11,7 +11,7 @@ import WireProtocol
 /// sockets: ``SyncEngine/runSession(_:over:)`` runs it over any ``FrameLink``.
 public final class PeerConnection: Sendable {
     /// The peer's node id.
-    public let peer: String
+    public let peer: NodeID
     private let engine: SyncEngine
     private let session: NIOLockedValueBox<PeerSession>
     private let outbox = Outbox()
@@ -22,7 +22,7 @@ public final class PeerConnection: Sendable {
     /// Batches read from the replica per writer step.
     private static let batchesPerStep = 64
 
-    init(peer: String, configuration: PeerSession.Configuration, engine: SyncEngine) {
+    init(peer: NodeID, configuration: PeerSession.Configuration, engine: SyncEngine) {
         self.peer = peer
         self.engine = engine
         session = NIOLockedValueBox(PeerSession(configuration: configuration, now: engine.clock.monotonicMilliseconds))

@@ -5,7 +5,7 @@ import Topology
 extension RegionTopology {
     /// The replica's trust inputs: network id, pinned keys and group members.
     public var roster: Roster {
-        var keys: [String: BatchVerifyingKey] = [:]
+        var keys: [NodeID: BatchVerifyingKey] = [:]
         for node in nodes {
             if let key = node.signingKey { keys[node.id] = key }
         }

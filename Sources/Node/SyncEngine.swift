@@ -14,7 +14,7 @@ public final class SyncEngine: Sendable {
     /// The engine's timings and clock.
     public struct Configuration: Sendable {
         /// This node's id.
-        public var nodeID: String
+        public var nodeID: NodeID
         /// How often the change signal is read for writes made by any connection or process.
         public var headPollMilliseconds: UInt64 = 50
         /// How often sessions get their tick (acknowledgements, pings, timeouts).
@@ -25,7 +25,7 @@ public final class SyncEngine: Sendable {
         public var clock: any NodeClock = SystemClock()
 
         /// Creates a configuration with default timings and the system clock.
-        public init(nodeID: String) {
+        public init(nodeID: NodeID) {
             self.nodeID = nodeID
         }
     }
@@ -65,7 +65,7 @@ public final class SyncEngine: Sendable {
     }
 
     /// A session with `peer`, to be run by ``runSession(_:over:)``.
-    public func makeSession(peer: String, configuration: PeerSession.Configuration) -> PeerConnection {
+    public func makeSession(peer: NodeID, configuration: PeerSession.Configuration) -> PeerConnection {
         PeerConnection(peer: peer, configuration: configuration, engine: self)
     }
 

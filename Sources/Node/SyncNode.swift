@@ -86,7 +86,7 @@ public final class SyncNode: Sendable {
         for group in new.groups.keys.sorted() where new.isMember(me, of: group) {
             let unreachable = new.unreachableMembers(of: group, from: me)
             if !unreachable.isEmpty {
-                logger.warning("group \(group) has no path from \(me) to \(unreachable.joined(separator: ", ")) through its members")
+                logger.warning("group \(group) has no path from \(me) to \(unreachable.map(\.rawValue).joined(separator: ", ")) through its members")
             }
         }
         logger.info("topology reloaded: \(new.summary)")

@@ -15,7 +15,7 @@ public protocol SyncStorage: Sendable {
     /// Replaces whom the replica trusts (a reloaded topology).
     func updateRoster(_ roster: Roster) throws
     /// Verifies and applies a batch `peer` relayed.
-    func apply(envelope: [UInt8], relayedBy peer: String) async throws -> ApplyOutcome
+    func apply(envelope: [UInt8], relayedBy peer: NodeID) async throws -> ApplyOutcome
     /// Up to `limit` stored batches of `stream` after `seq`, oldest first, as they are sent.
     func batches(of stream: StreamID, after seq: UInt64, limit: Int) async throws -> [SignedBatch]
     /// The last seq held of every stream.
@@ -26,18 +26,18 @@ public protocol SyncStorage: Sendable {
     /// Marks every peer disconnected (a node starting: sessions of a previous run are gone).
     func resetPeerConnections(at now: UInt64) async throws
     /// Records a session whose HELLO was accepted.
-    func recordPeerConnected(peer: String, at now: UInt64, topologyMatches: Bool, software: String, clockSkew: Int64) async throws
+    func recordPeerConnected(peer: NodeID, at now: UInt64, topologyMatches: Bool, software: String, clockSkew: Int64) async throws
     /// Records that a session ended, or a dial failed (`error` says why), with the session's
     /// last activity.
     func recordPeerDisconnected(
-        peer: String, at now: UInt64, error: String?, contact: UInt64?, batchIn: UInt64?, batchOut: UInt64?
+        peer: NodeID, at now: UInt64, error: String?, contact: UInt64?, batchIn: UInt64?, batchOut: UInt64?
     ) async throws
     /// Records the serving heartbeat and every session's activity, in one transaction.
     func recordHeartbeat(_ heartbeat: ServingHeartbeat) async throws
     /// Tells the senders of received requests that they arrived; returns how many.
     func acknowledgeReceivedRequests() async throws -> Int
     /// Judges the redactions `peer` sent once this node caught up with it.
-    func checkRedactions(caughtUpWith peer: String, through heads: [StreamPosition]) async throws -> RedactionCheck
+    func checkRedactions(caughtUpWith peer: NodeID, through heads: [StreamPosition]) async throws -> RedactionCheck
     /// Judges every noted redaction older than `age` milliseconds; returns the suspect batches.
     func checkStaleRedactions(olderThan age: UInt64) async throws -> [StreamPosition]
 }
@@ -81,7 +81,7 @@ public final class ReplicaStorage: SyncStorage {
     }
 
     /// ``Replica/apply(envelope:relayedBy:)``.
-    public func apply(envelope: [UInt8], relayedBy peer: String) async throws -> ApplyOutcome {
+    public func apply(envelope: [UInt8], relayedBy peer: NodeID) async throws -> ApplyOutcome {
         try await run { try $0.apply(envelope: envelope, relayedBy: peer) }
     }
 
@@ -122,13 +122,13 @@ public final class ReplicaStorage: SyncStorage {
     }
 
     /// ``Replica/recordPeerConnected(peer:at:topologyMatches:software:clockSkew:)``.
-    public func recordPeerConnected(peer: String, at now: UInt64, topologyMatches: Bool, software: String, clockSkew: Int64) async throws {
+    public func recordPeerConnected(peer: NodeID, at now: UInt64, topologyMatches: Bool, software: String, clockSkew: Int64) async throws {
         try await run { try $0.recordPeerConnected(peer: peer, at: now, topologyMatches: topologyMatches, software: software, clockSkew: clockSkew) }
     }
 
     /// ``Replica/recordPeerDisconnected(peer:at:error:contact:batchIn:batchOut:)``, one transaction.
     public func recordPeerDisconnected(
-        peer: String, at now: UInt64, error: String?, contact: UInt64?, batchIn: UInt64?, batchOut: UInt64?
+        peer: NodeID, at now: UInt64, error: String?, contact: UInt64?, batchIn: UInt64?, batchOut: UInt64?
     ) async throws {
         try await run { try $0.recordPeerDisconnected(peer: peer, at: now, error: error, contact: contact, batchIn: batchIn, batchOut: batchOut) }
     }
@@ -144,7 +144,7 @@ public final class ReplicaStorage: SyncStorage {
     }
 
     /// ``Replica/checkRedactions(caughtUpWith:through:)``.
-    public func checkRedactions(caughtUpWith peer: String, through heads: [StreamPosition]) async throws -> RedactionCheck {
+    public func checkRedactions(caughtUpWith peer: NodeID, through heads: [StreamPosition]) async throws -> RedactionCheck {
         try await run { try $0.checkRedactions(caughtUpWith: peer, through: heads) }
     }
 

@@ -35,7 +35,7 @@ extension NodeDirectory {
 
     /// Checks that the three TLS files are given together, load, and name `node`; nil when
     /// none is given.
-    public static func checkTLS(node: String, ca: String?, certificate: String?, key: String?) throws -> TLSFiles? {
+    public static func checkTLS(node: NodeID, ca: String?, certificate: String?, key: String?) throws -> TLSFiles? {
         guard ca != nil || certificate != nil || key != nil else { return nil }
         guard let ca, let certificate, let key else { throw ReplicaError(.invalid, "--ca, --cert and --key go together") }
         do {
@@ -48,7 +48,8 @@ extension NodeDirectory {
         }
         let named = RegionCertificates.nodeIDs(in: parsed)
         guard named == [node] else {
-            throw ReplicaError(.invalid, "\(certificate) is a certificate of \(named.isEmpty ? "no node" : named.joined(separator: ", ")), not of \(node)")
+            throw ReplicaError(
+                .invalid, "\(certificate) is a certificate of \(named.isEmpty ? "no node" : named.map(\.rawValue).joined(separator: ", ")), not of \(node)")
         }
         return TLSFiles(ca: ca, certificate: certificate, key: key)
     }
@@ -69,7 +70,7 @@ extension NodeDirectory {
 
     /// Makes the node folder for `node` of the region in `topologyPath`, with `admin` as its
     /// first user and the signing key in `keyFile` (a new one when nil).
-    public func initialise(node: String, topologyPath source: String, signingKeyFile keyFile: String?, admin: String) throws -> Initialised {
+    public func initialise(node: NodeID, topologyPath source: String, signingKeyFile keyFile: String?, admin: String) throws -> Initialised {
         guard !FileManager.default.fileExists(atPath: nodeIDPath) else {
             throw ReplicaError(.exists, "\(url.path) already holds a node; choose an empty folder")
         }
@@ -90,7 +91,7 @@ extension NodeDirectory {
         try FileManager.default.setAttributes([.posixPermissions: 0o700], ofItemAtPath: url.path)
         try FileManager.default.copyItem(atPath: source, toPath: topologyPath)
         try Self.writeSigningKey(key, to: signingKeyPath)
-        try Data((node + "\n").utf8).write(to: URL(fileURLWithPath: nodeIDPath))
+        try Data((node.rawValue + "\n").utf8).write(to: URL(fileURLWithPath: nodeIDPath))
         let replica = try open()
         try replica.addUser(admin, role: .admin, addedBy: nil)
         // Whatever modes SQLite and the umask gave the files.

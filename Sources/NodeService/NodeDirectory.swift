@@ -34,11 +34,11 @@ public struct NodeDirectory: Sendable {
     public var tlsKeyPath: String { url.appendingPathComponent("tls/node.key").path }
 
     /// The node's id, as `init` recorded it.
-    public func nodeID() throws -> String {
+    public func nodeID() throws -> NodeID {
         guard let text = try? String(contentsOfFile: nodeIDPath, encoding: .utf8) else {
             throw ReplicaError(.notFound, "\(url.path) is not a node folder; run pccc init first")
         }
-        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return NodeID(text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
     /// The node's TLS material; a node initialised without certificates cannot serve.

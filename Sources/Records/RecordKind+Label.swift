@@ -1,8 +1,10 @@
+import SyncCore
+
 extension RecordKind {
     /// A record's main values in one line, such as "Ђорђевић, Марко · 1984-03-07 · alert wanted":
     /// the one label listings, search results, `--json` and the web UI all show. `origin` is the
     /// node that made the record, which an erasure request's label names.
-    public func label(of values: [String: String], origin: String) -> String {
+    public func label(of values: [String: String], origin: NodeID) -> String {
         func value(_ field: String) -> String? {
             guard let text = values[field], !text.isEmpty else { return nil }
             return text

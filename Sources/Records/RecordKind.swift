@@ -1,7 +1,7 @@
 import SyncCore
 
 /// The record kinds of the domain (POLE model, UMF/SIS inspired) and the schema of each.
-public enum RecordKind: String, CaseIterable, Hashable, Sendable {
+public enum RecordKind: String, CaseIterable, Hashable, Sendable, Codable {
     case person
     case vehicle
     case document

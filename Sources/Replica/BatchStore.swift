@@ -10,7 +10,7 @@ enum BatchStore {
         let headerHash: [UInt8]
     }
 
-    static func head(origin: String, group: String, db: Database) throws -> StreamHead? {
+    static func head(origin: NodeID, group: GroupID, db: Database) throws -> StreamHead? {
         try Row.fetchOne(
             db.cachedStatement(sql: "SELECT seq, header_hash FROM stream_head WHERE origin = ? AND sharing_group = ?"),
             arguments: [origin, group]
@@ -21,7 +21,7 @@ enum BatchStore {
         }
     }
 
-    static func headerHash(origin: String, group: String, seq: UInt64, db: Database) throws -> [UInt8]? {
+    static func headerHash(origin: NodeID, group: GroupID, seq: UInt64, db: Database) throws -> [UInt8]? {
         try Data.fetchOne(
             db.cachedStatement(sql: "SELECT header_hash FROM batch_log WHERE origin = ? AND sharing_group = ? AND seq = ?"),
             arguments: [origin, group, Int64(seq)]
@@ -131,8 +131,8 @@ enum BatchStore {
             arguments: [record.kind, record.id]
         )
         for location in locations {
-            let origin: String = location["origin"]
-            let group: String = location["sharing_group"]
+            let origin: NodeID = location["origin"]
+            let group: GroupID = location["sharing_group"]
             let seq: Int64 = location["seq"]
             guard let batch = try load(origin: origin, group: group, seq: UInt64(seq), db: db) else { continue }
             let leaves = try batch.verifiedLeaves().map { leaf in
@@ -154,7 +154,7 @@ enum BatchStore {
     }
 
     /// A stored batch, exactly as it would be sent.
-    static func load(origin: String, group: String, seq: UInt64, db: Database) throws -> SignedBatch? {
+    static func load(origin: NodeID, group: GroupID, seq: UInt64, db: Database) throws -> SignedBatch? {
         guard
             let row = try Row.fetchOne(
                 db.cachedStatement(
@@ -175,7 +175,7 @@ enum BatchStore {
     }
 
     /// Stored batches of one stream after `seq`, oldest first, exactly as they are sent.
-    static func batches(_ db: Database, origin: String, group: String, after seq: UInt64, limit: Int) throws -> [SignedBatch] {
+    static func batches(_ db: Database, origin: NodeID, group: GroupID, after seq: UInt64, limit: Int) throws -> [SignedBatch] {
         try Row.fetchAll(
             db,
             sql: """

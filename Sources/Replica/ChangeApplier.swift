@@ -13,8 +13,8 @@ struct ErasedRecord: Hashable {
 /// batches both go through here, so a node merges its own writes exactly as its peers do.
 struct ChangeApplier {
     let db: Database
-    let origin: String
-    let group: String
+    let origin: NodeID
+    let group: GroupID
     /// When the batch is applied, for the alarms it raises.
     let now: UInt64
     /// How many orphans one origin may leave waiting.
@@ -28,7 +28,7 @@ struct ChangeApplier {
     /// Whether this batch's origin reached its orphan bound.
     private var orphansFull = false
 
-    init(db: Database, origin: String, group: String, now: UInt64, orphanLimit: Int) {
+    init(db: Database, origin: NodeID, group: GroupID, now: UInt64, orphanLimit: Int) {
         self.db = db
         self.origin = origin
         self.group = group
@@ -109,7 +109,7 @@ struct ChangeApplier {
             return false
         }
         if kind == .request {
-            return writes.contains(FieldWrite("from_node", origin))
+            return writes.contains(FieldWrite("from_node", origin.rawValue))
         }
         return true
     }
@@ -131,13 +131,13 @@ struct ChangeApplier {
 
     /// Whether the write counts coming from `writer`: a request's workflow fields count only
     /// from the centre the workflow gives them to.
-    private static func isPermitted(_ write: FieldWrite, kind: RecordKind, writer: String, fromNode: String?, toNode: String?) -> Bool {
-        kind != .request || RequestWorkflow.permits(field: write.field, value: write.value, writer: writer, fromNode: fromNode, toNode: toNode)
+    private static func isPermitted(_ write: FieldWrite, kind: RecordKind, writer: NodeID, fromNode: String?, toNode: String?) -> Bool {
+        kind != .request || RequestWorkflow.permits(field: write.field, value: write.value, writer: writer.rawValue, fromNode: fromNode, toNode: toNode)
     }
 
     /// The kind and group of the live record with this id, whatever its kind: one statement
     /// over every kind's table.
-    static func heldRecord(anyKindID id: String, db: Database) throws -> (kind: RecordKind, group: String)? {
+    static func heldRecord(anyKindID id: String, db: Database) throws -> (kind: RecordKind, group: GroupID)? {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: heldRecordSQL), arguments: [id]),
             let kind = RecordKind(rawValue: row["kind"])
         else { return nil }
@@ -170,7 +170,7 @@ struct ChangeApplier {
             orphansFull = true
             try Replica.raiseAlarm(
                 code: "orphans_full",
-                subject: origin,
+                subject: origin.rawValue,
                 message: "\(origin) sent \(waiting) changes to records this node does not hold; further ones are dropped",
                 now: now,
                 db: db
@@ -183,8 +183,8 @@ struct ChangeApplier {
 
     // MARK: Records
 
-    private func recordGroup(kind: RecordKind, id: String) throws -> String? {
-        try String.fetchOne(
+    private func recordGroup(kind: RecordKind, id: String) throws -> GroupID? {
+        try GroupID.fetchOne(
             db.cachedStatement(sql: "SELECT sharing_group FROM \"\(kind.rawValue)\" WHERE id = ?"),
             arguments: [id]
         )
@@ -197,7 +197,7 @@ struct ChangeApplier {
         let toNode = kind == .request ? writes.first { $0.field == "to_node" }?.value : nil
         let accepted = writes.filter { write in
             guard let spec = kind.field(named: write.field), Self.isAllowed(write.value, spec),
-                Self.isPermitted(write, kind: kind, writer: stamp.origin, fromNode: stamp.origin, toNode: toNode)
+                Self.isPermitted(write, kind: kind, writer: stamp.origin, fromNode: stamp.origin.rawValue, toNode: toNode)
             else { return false }
             let incoming = StampedValue(value: write.value, stamp: stamp)
             return MergeRule.incomingWins(spec.mergeClass, current: nil, incoming: incoming, recordOrigin: stamp.origin, isCreate: true)
@@ -247,7 +247,7 @@ struct ChangeApplier {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM \"\(kind.rawValue)\" WHERE id = ?"), arguments: [id]) else {
             return
         }
-        let recordOrigin: String = row["origin"]
+        let recordOrigin: NodeID = row["origin"]
         var clocks = try FieldClocks(storedIn: row)
         var winners: [FieldWrite] = []
         let fromNode: String? = kind == .request ? row["from_node"] : nil
@@ -292,7 +292,7 @@ struct ChangeApplier {
         )
         guard !orphans.isEmpty, let recordID = RecordID(id) else { return }
         try db.execute(sql: "DELETE FROM orphan_change WHERE kind = ? AND record_id = ?", arguments: [kind.rawValue, id])
-        for orphan in orphans where orphan["sharing_group"] as String == group {
+        for orphan in orphans where orphan["sharing_group"] as GroupID == group {
             let body: Data = orphan["body"]
             guard let change = try? Change.decode(kind: kind.rawValue, recordID: recordID, body: Array(body)) else { continue }
             let stamp = WriteStamp(hlc: change.hlc, origin: orphan["origin"])
@@ -313,7 +313,7 @@ struct ChangeApplier {
             )
             guard !orphans.isEmpty else { continue }
             try db.execute(sql: "DELETE FROM orphan_append WHERE parent_id = ?", arguments: [parent])
-            for orphan in orphans where orphan["sharing_group"] as String == group {
+            for orphan in orphans where orphan["sharing_group"] as GroupID == group {
                 let body: Data = orphan["body"]
                 guard let kind = RecordKind(rawValue: orphan["kind"]), let recordID = RecordID(orphan["record_id"] as String),
                     let change = try? Change.decode(kind: kind.rawValue, recordID: recordID, body: Array(body))
@@ -388,14 +388,14 @@ struct ChangeApplier {
     /// Erasure beats every write. Of several erasures the greatest stamp is kept, with the group
     /// of the batch that carried it, so tombstones converge whatever the arrival order. The
     /// record's hits and notes go with it.
-    private mutating func erase(kind: RecordKind, id: String, stamp: WriteStamp, reason: String, group: String) throws {
+    private mutating func erase(kind: RecordKind, id: String, stamp: WriteStamp, reason: String, group: GroupID) throws {
         if let existing = try erasureStamp(kind: kind, id: id), !(existing < stamp) { return }
         try db.execute(
             sql: "INSERT OR REPLACE INTO tombstone (kind, record_id, hlc, origin, reason, sharing_group) VALUES (?, ?, ?, ?, ?, ?)",
             arguments: [kind.rawValue, id, Int64(stamp.hlc.rawValue), stamp.origin, reason, group]
         )
         tombstonesExist = true
-        try Replica.settleRedactions(kind: kind.rawValue, id: id, db: db)
+        try Replica.settleRedactions(kind: kind, id: id, db: db)
         try purge(kind: kind, id: id)
         // Everything appended about it goes too, down to notes about its hits: a node that
         // holds a note about a hit must drop it exactly as a node that meets the note later,

@@ -57,7 +57,7 @@ struct FieldClocks: Equatable {
     /// The encoding of `fields` all carrying `stamp`, as a create writes it, without building
     /// the dictionary first.
     static func encoded(_ fields: [String], stampedWith stamp: WriteStamp) -> [UInt8] {
-        var writer = ByteWriter(capacity: 11 + stamp.origin.utf8.count + fields.count * 12)
+        var writer = ByteWriter(capacity: 11 + stamp.origin.rawValue.utf8.count + fields.count * 12)
         writer.write(format)
         if !fields.isEmpty { writeGroup(stamp, fields, into: &writer) }
         return writer.bytes
@@ -66,7 +66,7 @@ struct FieldClocks: Equatable {
     /// One stamp's group: HLC, origin, then the count and names of its fields, sorted bytewise.
     private static func writeGroup(_ stamp: WriteStamp, _ fields: [String], into writer: inout ByteWriter) {
         writer.write(stamp.hlc.rawValue)
-        writer.writeShortString(stamp.origin)
+        writer.writeShortString(stamp.origin.rawValue)
         writer.write(UInt8(fields.count))
         for field in fields.sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) { writer.writeShortString(field) }
     }
@@ -81,9 +81,9 @@ struct FieldClocks: Equatable {
         var previous: WriteStamp?
         while !reader.isAtEnd {
             let hlc = HybridTimestamp(rawValue: try reader.readUInt64("a field clock's HLC"))
-            let origin = try reader.readShortString("a field clock's origin")
+            let origin = NodeID(try reader.readShortString("a field clock's origin"))
             let stamp = WriteStamp(hlc: hlc, origin: origin)
-            guard !origin.isEmpty, previous.map({ $0 < stamp }) ?? true else {
+            guard !origin.rawValue.isEmpty, previous.map({ $0 < stamp }) ?? true else {
                 throw WireFormatError("the field clocks' stamps are not in ascending order")
             }
             previous = stamp

@@ -1,5 +1,6 @@
 import Foundation
 import Records
+import SyncCore
 
 // The JSON shapes the command line (`--json`) and the HTTP API share, as Codable types, so both
 // say the same and a key is spelled once. docs/openapi.yaml describes each; the API's contract
@@ -33,7 +34,7 @@ public struct FieldJSON: Codable, Sendable, Equatable {
     /// The value; nil once cleared.
     @ExplicitNull public var value: String?
     /// The node that wrote it.
-    public var by: String
+    public var by: NodeID
     /// When, ISO 8601 UTC.
     public var at: String
     /// The exact clock, so the merge order of two writes can be checked.
@@ -46,11 +47,11 @@ public struct RecordJSON: Codable, Sendable, Equatable {
     /// The record id.
     public var id: String
     /// Its kind.
-    public var kind: String
+    public var kind: RecordKind
     /// Its sharing group.
-    public var group: String
+    public var group: GroupID
     /// The node that created it.
-    public var origin: String
+    public var origin: NodeID
     /// When it was created, ISO 8601.
     public var createdAt: String
     /// Its main values in one line (`RecordKind.label`), as listings show it.
@@ -76,13 +77,13 @@ public struct TombstoneJSON: Codable, Sendable, Equatable {
     /// The record id.
     public var id: String
     /// Its kind.
-    public var kind: String
+    public var kind: RecordKind
     /// Always true.
     public var erased = true
     /// The reason code.
     public var reason: String
     /// The node that erased it.
-    public var erasedBy: String
+    public var erasedBy: NodeID
     /// When, ISO 8601.
     public var erasedAt: String
 
@@ -96,13 +97,13 @@ public struct TombstoneJSON: Codable, Sendable, Equatable {
 /// `{kind, id, group, origin, label, changed_at}`: one line of a listing.
 public struct RecordSummaryJSON: Codable, Sendable, Equatable {
     /// Its kind.
-    public var kind: String
+    public var kind: RecordKind
     /// The record id.
     public var id: String
     /// Its sharing group.
-    public var group: String
+    public var group: GroupID
     /// The node that created it.
-    public var origin: String
+    public var origin: NodeID
     /// A one-line label.
     public var label: String
     /// When a field last changed, ISO 8601.
@@ -117,11 +118,11 @@ public struct RecordSummaryJSON: Codable, Sendable, Equatable {
 /// `{kind, id, group, label}`: one search result.
 public struct SearchHitJSON: Codable, Sendable, Equatable {
     /// Its kind.
-    public var kind: String
+    public var kind: RecordKind
     /// The record id.
     public var id: String
     /// Its sharing group.
-    public var group: String
+    public var group: GroupID
     /// A one-line label.
     public var label: String
 }
@@ -131,11 +132,11 @@ public struct RequestJSON: Codable, Sendable, Equatable {
     /// The request id.
     public var id: String
     /// Its sharing group.
-    public var group: String
+    public var group: GroupID
     /// The requesting centre.
-    public var from: String
+    public var from: NodeID
     /// The requested centre.
-    public var to: String
+    public var to: NodeID
     /// Its urgency.
     public var urgency: String
     /// open, acknowledged, answered or closed.
@@ -207,9 +208,9 @@ public struct ErasureRequestJSON: Codable, Sendable, Equatable {
     /// The record to erase.
     public var recordID: String
     /// Its kind.
-    public var recordKind: String
+    public var recordKind: RecordKind
     /// The asking centre.
-    public var from: String
+    public var from: NodeID
     /// The reason code.
     public var reason: String
     /// Words for the owner, when given.
@@ -237,7 +238,7 @@ extension RecordSnapshot {
             )
         }
         return RecordJSON(
-            id: id.description, kind: kind.rawValue, group: group, origin: origin, createdAt: createdAt, label: kind.label(of: values, origin: origin),
+            id: id.description, kind: kind, group: group, origin: origin, createdAt: createdAt, label: kind.label(of: values, origin: origin),
             fields: fields
         )
     }
@@ -256,7 +257,7 @@ extension TombstoneSnapshot {
     /// The tombstone as JSON.
     public var json: TombstoneJSON {
         TombstoneJSON(
-            id: id.description, kind: kind.rawValue, reason: reason, erasedBy: stamp.origin, erasedAt: Timestamps.iso8601(milliseconds: stamp.hlc.milliseconds)
+            id: id.description, kind: kind, reason: reason, erasedBy: stamp.origin, erasedAt: Timestamps.iso8601(milliseconds: stamp.hlc.milliseconds)
         )
     }
 }
@@ -264,18 +265,18 @@ extension TombstoneSnapshot {
 extension RecordSummary {
     /// The listing line as JSON.
     public var json: RecordSummaryJSON {
-        RecordSummaryJSON(kind: kind.rawValue, id: id, group: group, origin: origin, label: label, changedAt: Timestamps.iso8601(milliseconds: lastChangedAt))
+        RecordSummaryJSON(kind: kind, id: id, group: group, origin: origin, label: label, changedAt: Timestamps.iso8601(milliseconds: lastChangedAt))
     }
 }
 
 extension SearchHit {
     /// The search result as JSON.
-    public var json: SearchHitJSON { SearchHitJSON(kind: kind.rawValue, id: id, group: group, label: label) }
+    public var json: SearchHitJSON { SearchHitJSON(kind: kind, id: id, group: group, label: label) }
 }
 
 extension RequestSummary {
     /// The request as seen from node `me` at `now`, with its direction and whether it is overdue.
-    public func json(me: String, now: UInt64) -> RequestJSON {
+    public func json(me: NodeID, now: UInt64) -> RequestJSON {
         RequestJSON(
             id: id, group: group, from: from, to: to, urgency: urgency, status: status, question: question, answer: answer, subjects: subjectIDs,
             direction: to == me ? "incoming" : "outgoing", receivedAt: receivedAt.map(Timestamps.iso8601(milliseconds:)),
@@ -305,7 +306,7 @@ extension ErasureRequestSummary {
     /// The erasure request as JSON.
     public var json: ErasureRequestJSON {
         ErasureRequestJSON(
-            id: id, recordID: recordID, recordKind: recordKind.rawValue, from: from, reason: reason, text: text, author: author, createdAt: createdAt)
+            id: id, recordID: recordID, recordKind: recordKind, from: from, reason: reason, text: text, author: author, createdAt: createdAt)
     }
 }
 

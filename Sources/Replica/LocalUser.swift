@@ -1,3 +1,5 @@
+import SyncCore
+
 /// A person who works at this node. Users are local: they are not replicated, and each
 /// centre manages its own.
 public struct LocalUser: Equatable, Sendable {
@@ -27,7 +29,7 @@ public struct LocalUser: Equatable, Sendable {
 
     /// Refuses the user when their role is below `role`: the one role rule the command line and
     /// the API both apply (`at` names the node in the sentence).
-    public func authorize(for role: Role, at node: String) throws {
+    public func authorize(for role: Role, at node: NodeID) throws {
         if role == .admin, self.role != .admin {
             throw ReplicaError(.notAllowed, "\(name) is staff at node \(node), and only an admin may do this")
         }

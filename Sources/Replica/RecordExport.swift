@@ -7,7 +7,7 @@ public enum RecordExport {
     public static func json(_ records: [RecordSnapshot]) throws -> String {
         let objects = records.map { record -> [String: Any] in
             [
-                "kind": record.kind.rawValue, "id": record.id.description, "group": record.group, "origin": record.origin,
+                "kind": record.kind.rawValue, "id": record.id.description, "group": record.group.rawValue, "origin": record.origin.rawValue,
                 "created_at": record.createdAt, "fields": record.values,
             ]
         }
@@ -25,7 +25,7 @@ public enum RecordExport {
         var lines = [(["kind", "id", "group", "origin", "created_at"] + fieldNames).joined(separator: ",")]
         for record in records {
             let cells =
-                [record.kind.rawValue, record.id.description, record.group, record.origin, record.createdAt]
+                [record.kind.rawValue, record.id.description, record.group.rawValue, record.origin.rawValue, record.createdAt]
                 + fieldNames.map { record.values[$0] ?? "" }
             lines.append(cells.map { quoted(neutralised($0)) }.joined(separator: ","))
         }

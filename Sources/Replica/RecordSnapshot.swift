@@ -8,9 +8,9 @@ public struct RecordSnapshot: Equatable, Sendable {
     /// The record id.
     public let id: RecordID
     /// The sharing group, fixed at creation.
-    public let group: String
+    public let group: GroupID
     /// The node that created the record.
-    public let origin: String
+    public let origin: NodeID
     /// When it was created (ISO 8601, UTC).
     public let createdAt: String
     /// Field values that are set.
@@ -56,9 +56,9 @@ public struct StreamPosition: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// The stream's origin node.
-    public var origin: String { stream.origin }
+    public var origin: NodeID { stream.origin }
     /// The stream's group.
-    public var group: String { stream.group }
+    public var group: GroupID { stream.group }
     /// `origin/group#seq`, as alarms name a batch.
     public var description: String { "\(stream)#\(seq)" }
 }

@@ -9,7 +9,7 @@ extension Replica {
     ///
     /// `relayedBy` names the peer the batch came from: a redacted leaf of a record that has no
     /// tombstone is noted against it, for ``checkRedactions(caughtUpWith:through:)``.
-    public func apply(envelope: [UInt8], relayedBy peer: String = Replica.localCopy) throws -> ApplyOutcome {
+    public func apply(envelope: [UInt8], relayedBy peer: NodeID = Replica.localCopy) throws -> ApplyOutcome {
         let batch: SignedBatch
         do throws(BatchRejection) {
             batch = try SignedBatch.decode(envelope: envelope, limits: configuration.limits)
@@ -47,7 +47,7 @@ extension Replica {
                 let ahead = header.hlcMax.milliseconds - now
                 try Self.raiseAlarm(
                     code: "clock_skew",
-                    subject: header.origin,
+                    subject: header.origin.rawValue,
                     message: "batches of \(header.origin) are \(ahead / 1000) s ahead of this node's clock and are held back",
                     now: now,
                     db: db
@@ -78,7 +78,7 @@ extension Replica {
     }
 
     /// An applier for one batch of `origin` in `group`, with this replica's bounds.
-    func makeApplier(db: Database, origin: String, group: String, now: UInt64) -> ChangeApplier {
+    func makeApplier(db: Database, origin: NodeID, group: GroupID, now: UInt64) -> ChangeApplier {
         ChangeApplier(db: db, origin: origin, group: group, now: now, orphanLimit: configuration.maxOrphansPerOrigin)
     }
 
@@ -86,7 +86,7 @@ extension Replica {
     public static let quarantinedPayloadLimit = 64 * 1024
 
     /// Who a batch came from when no peer sent it (`pccc pull`, tests).
-    public static let localCopy = "a local copy"
+    public static let localCopy: NodeID = "a local copy"
 
     /// The checks that need no database: network, pinned key, signature, membership.
     private func checkTrust(_ header: BatchHeader, _ batch: SignedBatch) -> BatchRejection? {
@@ -119,7 +119,7 @@ extension Replica {
         guard held < configuration.maxQuarantinedPerOrigin else {
             try Self.raiseAlarm(
                 code: "quarantine_full",
-                subject: header.origin,
+                subject: header.origin.rawValue,
                 message: "\(held) forked batches of \(header.origin) are quarantined already; further ones are not kept",
                 now: now,
                 db: db

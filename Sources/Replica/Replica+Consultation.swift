@@ -41,7 +41,7 @@ extension Replica {
     }
 
     /// Every live record of a group this node belongs to, logged as an export in `format`.
-    public func export(group: String, format: String, auditedAs actor: AuditActor) throws -> [RecordSnapshot] {
+    public func export(group: GroupID, format: String, auditedAs actor: AuditActor) throws -> [RecordSnapshot] {
         guard configuration.roster.isMember(configuration.nodeID, of: group) else {
             throw ReplicaError(.notMember, "node \(configuration.nodeID) is not a member of group \(group), so it holds nothing of it")
         }

@@ -5,7 +5,7 @@ import SyncCore
 extension Replica {
     /// SHA-256 (hex) of the canonical visible state: every live record with all its fields, and
     /// every tombstone, of one group or of all. Converged replicas have equal digests.
-    public func digest(group: String? = nil) throws -> String {
+    public func digest(group: GroupID? = nil) throws -> String {
         try writer.read { db in
             var digest = StateDigest()
             let filter = group == nil ? "" : " WHERE sharing_group = ?"

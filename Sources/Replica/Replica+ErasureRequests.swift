@@ -11,7 +11,7 @@ public struct ErasureRequestSummary: Equatable, Sendable {
     /// The record's kind.
     public let recordKind: RecordKind
     /// The centre that asks.
-    public let from: String
+    public let from: NodeID
     /// The reason code, such as `court_order`.
     public let reason: String
     /// Free text from the asking centre, if any.
@@ -54,7 +54,7 @@ extension Replica {
             try Row.fetchAll(db, sql: "SELECT * FROM erasure_request ORDER BY id").compactMap { row in
                 let recordID: String = row["record_id"] ?? ""
                 guard let target = RecordID(recordID), let held = try? Self.locate(target, db: db),
-                    try String.fetchOne(db, sql: "SELECT origin FROM \"\(held.kind.rawValue)\" WHERE id = ?", arguments: [recordID]) == me
+                    try NodeID.fetchOne(db, sql: "SELECT origin FROM \"\(held.kind.rawValue)\" WHERE id = ?", arguments: [recordID]) == me
                 else { return nil }
                 return ErasureRequestSummary(
                     id: row["id"], recordID: recordID, recordKind: held.kind, from: row["origin"], reason: row["reason"] ?? "",

@@ -7,13 +7,13 @@ public struct RecordFilter: Sendable {
     /// The kinds to list.
     public var kinds: [RecordKind] = [.person, .vehicle, .document, .firearm, .request]
     /// Only records of this sharing group.
-    public var group: String?
+    public var group: GroupID?
     /// Only records whose `alert` is this (persons and vehicles).
     public var alert: String?
     /// Only records whose `status` is this (documents, firearms and requests).
     public var status: String?
     /// Only records created by this node.
-    public var origin: String?
+    public var origin: NodeID?
     /// Only records with a field written at or after this time (Unix milliseconds).
     public var changedSince: UInt64?
     /// The most records to return.
@@ -49,9 +49,9 @@ public struct RecordSummary: Equatable, Sendable {
     /// Its id.
     public let id: String
     /// Its sharing group.
-    public let group: String
+    public let group: GroupID
     /// The node that created it.
-    public let origin: String
+    public let origin: NodeID
     /// Its main values (names, plate, number, request state), for display.
     public let label: String
     /// When its latest field write happened (Unix milliseconds).
@@ -66,7 +66,9 @@ extension Replica {
             for kind in filter.kinds {
                 var conditions: [String] = []
                 var arguments: [any DatabaseValueConvertible] = []
-                for (column, value) in [("sharing_group", filter.group), ("alert", filter.alert), ("status", filter.status), ("origin", filter.origin)] {
+                for (column, value) in [
+                    ("sharing_group", filter.group?.rawValue), ("alert", filter.alert), ("status", filter.status), ("origin", filter.origin?.rawValue),
+                ] {
                     guard let value else { continue }
                     guard column == "sharing_group" || column == "origin" || kind.field(named: column) != nil else {
                         conditions.append("0")
@@ -106,7 +108,7 @@ extension Replica {
 
     /// Every live record of `group` of the given kinds, with its values and provenance, for
     /// export; oldest id first within each kind.
-    public func records(inGroup group: String, kinds: [RecordKind] = RecordKind.allCases) throws -> [RecordSnapshot] {
+    public func records(inGroup group: GroupID, kinds: [RecordKind] = RecordKind.allCases) throws -> [RecordSnapshot] {
         try writer.read { db in
             var snapshots: [RecordSnapshot] = []
             for kind in kinds {

@@ -9,7 +9,7 @@ extension Replica {
     /// when an `actor` is given. Returns that batch.
     @discardableResult
     public func transact(
-        in group: String,
+        in group: GroupID,
         auditedAs actor: AuditActor? = nil,
         _ build: (inout LocalTransaction) throws -> Void
     ) throws -> SignedBatch {
@@ -20,7 +20,7 @@ extension Replica {
     /// SQLite transaction.
     @discardableResult
     func transact(
-        in group: String,
+        in group: GroupID,
         auditedAs actor: AuditActor?,
         byNode: Bool,
         also: ((Database) throws -> Void)?,
@@ -77,7 +77,7 @@ extension Replica {
     }
 
     /// Creates one record in its own transaction and returns its id.
-    public func create(_ kind: RecordKind, in group: String, _ fields: [FieldWrite], auditedAs actor: AuditActor? = nil) throws -> RecordID {
+    public func create(_ kind: RecordKind, in group: GroupID, _ fields: [FieldWrite], auditedAs actor: AuditActor? = nil) throws -> RecordID {
         var id: RecordID?
         try transact(in: group, auditedAs: actor) { id = $0.create(kind, fields) }
         return id!
@@ -112,7 +112,7 @@ extension Replica {
 
     /// The audit entry of one local change: the fields it wrote, never their values, so an
     /// erasure leaves no personal data behind in the log.
-    static func auditEvent(for change: Change, group: String, actor: AuditActor) -> AuditEvent {
+    static func auditEvent(for change: Change, group: GroupID, actor: AuditActor) -> AuditEvent {
         let id = change.recordID.description
         switch change.operation {
         case .create(let writes):
@@ -136,12 +136,12 @@ extension Replica {
         }
     }
 
-    func liveGroup(of id: RecordID) throws -> String {
+    func liveGroup(of id: RecordID) throws -> GroupID {
         try writer.read { db in try Self.locate(id, db: db).group }
     }
 
     /// Finds a live record's kind and group, or says why there is none.
-    static func locate(_ id: RecordID, db: Database) throws -> (kind: RecordKind, group: String) {
+    static func locate(_ id: RecordID, db: Database) throws -> (kind: RecordKind, group: GroupID) {
         if let held = try ChangeApplier.heldRecord(anyKindID: id.description, db: db) { return held }
         if try ChangeApplier.isErased(anyKindID: id.description, db: db) {
             throw ReplicaError(.erased, "record \(id) has been erased")
@@ -149,7 +149,7 @@ extension Replica {
         throw ReplicaError(.notFound, "no record has id \(id)")
     }
 
-    private func change(for step: LocalTransaction.Step, hlc: HybridTimestamp, group: String, byNode: Bool, db: Database) throws -> Change {
+    private func change(for step: LocalTransaction.Step, hlc: HybridTimestamp, group: GroupID, byNode: Bool, db: Database) throws -> Change {
         switch step {
         case .create(let kind, let id, let writes):
             guard !kind.isAppendOnly else {
@@ -158,11 +158,11 @@ extension Replica {
             try validate(writes, kind: kind, isCreate: true, byNode: byNode)
             if kind == .request {
                 let me = configuration.nodeID
-                guard writes.contains(FieldWrite("from_node", me)) else {
+                guard writes.contains(FieldWrite("from_node", me.rawValue)) else {
                     throw ReplicaError(.notAllowed, "a request made here is from this centre: from_node must be \(me)")
                 }
                 let toNode = writes.first { $0.field == "to_node" }?.value ?? ""
-                try requirePermitted(writes, fromNode: me, toNode: toNode)
+                try requirePermitted(writes, fromNode: me.rawValue, toNode: toNode)
             }
             return Change(kind: kind.rawValue, recordID: id, hlc: hlc, operation: .create(writes))
         case .update(let id, let writes):
@@ -185,11 +185,11 @@ extension Replica {
         case .erase(let id, let reason):
             let (kind, recordGroup) = try Self.locate(id, db: db)
             try requireGroup(recordGroup, group, id)
-            let owner = try String.fetchOne(db, sql: "SELECT origin FROM \"\(kind.rawValue)\" WHERE id = ?", arguments: [id.description])
+            let owner = try NodeID.fetchOne(db, sql: "SELECT origin FROM \"\(kind.rawValue)\" WHERE id = ?", arguments: [id.description])
             guard owner == configuration.nodeID else {
                 throw ReplicaError(
                     .notAllowed,
-                    "record \(id) belongs to \(owner ?? "another centre"), which alone erases it; ask it to with `pccc record request-erasure`"
+                    "record \(id) belongs to \(owner?.rawValue ?? "another centre"), which alone erases it; ask it to with `pccc record request-erasure`"
                 )
             }
             guard Self.isValidReasonCode(reason) else { throw Self.malformedReason }
@@ -220,12 +220,12 @@ extension Replica {
     /// Refuses a request write the workflow gives to the other centre.
     private func requirePermitted(_ writes: [FieldWrite], fromNode: String, toNode: String) throws {
         let me = configuration.nodeID
-        for write in writes where !RequestWorkflow.permits(field: write.field, value: write.value, writer: me, fromNode: fromNode, toNode: toNode) {
+        for write in writes where !RequestWorkflow.permits(field: write.field, value: write.value, writer: me.rawValue, fromNode: fromNode, toNode: toNode) {
             throw ReplicaError(.notAllowed, RequestWorkflow.refusal(field: write.field, value: write.value, fromNode: fromNode, toNode: toNode))
         }
     }
 
-    private func requireGroup(_ recordGroup: String, _ group: String, _ id: RecordID) throws {
+    private func requireGroup(_ recordGroup: GroupID, _ group: GroupID, _ id: RecordID) throws {
         guard recordGroup == group else {
             throw ReplicaError(.invalid, "record \(id) lives in group \(recordGroup), not in this transaction's group \(group)")
         }

@@ -5,7 +5,7 @@ import SyncCore
 /// What the serving node last recorded about one linked peer.
 public struct PeerStatus: Equatable, Sendable {
     /// The peer's node id.
-    public let peer: String
+    public let peer: NodeID
     /// Whether a session with it is up.
     public let connected: Bool
     /// When the current session (or the last one) started, Unix milliseconds.
@@ -61,7 +61,7 @@ public struct ServingHeartbeat: Sendable {
     /// One session's activity since the last heartbeat.
     public struct PeerActivity: Sendable {
         /// The peer's node id.
-        public let peer: String
+        public let peer: NodeID
         /// When anything last arrived from it, Unix milliseconds; nil keeps the recorded time.
         public let contact: UInt64?
         /// When a batch last arrived from it; nil keeps the recorded time.
@@ -72,7 +72,7 @@ public struct ServingHeartbeat: Sendable {
         public let acknowledged: [StreamPosition]
 
         /// Creates the record of one session.
-        public init(peer: String, contact: UInt64?, batchIn: UInt64?, batchOut: UInt64?, acknowledged: [StreamPosition]) {
+        public init(peer: NodeID, contact: UInt64?, batchIn: UInt64?, batchOut: UInt64?, acknowledged: [StreamPosition]) {
             self.peer = peer
             self.contact = contact
             self.batchIn = batchIn
@@ -119,7 +119,7 @@ extension Replica {
     }
 
     /// Records the positions a peer acknowledged; positions only move forward.
-    private static func recordPeerProgress(peer: String, _ positions: [StreamPosition], db: Database) throws {
+    private static func recordPeerProgress(peer: NodeID, _ positions: [StreamPosition], db: Database) throws {
         guard !positions.isEmpty else { return }
         let statement = try db.cachedStatement(
             sql: """
@@ -133,7 +133,7 @@ extension Replica {
     }
 
     /// What each peer acknowledged, per stream.
-    public func peerProgress(peer: String) throws -> [StreamPosition] {
+    public func peerProgress(peer: NodeID) throws -> [StreamPosition] {
         try writer.read { db in
             try Row.fetchAll(
                 db,
@@ -147,7 +147,7 @@ extension Replica {
     }
 
     /// Records that a session with `peer` came up.
-    public func recordPeerConnected(peer: String, at now: UInt64, topologyMatches: Bool, software: String, clockSkew: Int64) throws {
+    public func recordPeerConnected(peer: NodeID, at now: UInt64, topologyMatches: Bool, software: String, clockSkew: Int64) throws {
         try writer.write { db in
             try db.execute(
                 sql: """
@@ -164,7 +164,7 @@ extension Replica {
 
     /// Records when anything, and when a batch, last arrived from `peer`, and when a batch was
     /// last sent to it; nil leaves a time as it was.
-    private static func recordPeerActivity(peer: String, contact: UInt64?, batchIn: UInt64?, batchOut: UInt64?, db: Database) throws {
+    private static func recordPeerActivity(peer: NodeID, contact: UInt64?, batchIn: UInt64?, batchOut: UInt64?, db: Database) throws {
         try db.execute(
             sql: """
                 UPDATE peer_status SET last_contact = coalesce(?, last_contact), last_batch_in = coalesce(?, last_batch_in),
@@ -189,7 +189,7 @@ extension Replica {
     /// The session's last activity (`contact`, `batchIn`, `batchOut`; nil keeps the recorded
     /// time) is recorded with it, in the same transaction.
     public func recordPeerDisconnected(
-        peer: String, at now: UInt64, error: String?, contact: UInt64? = nil, batchIn: UInt64? = nil, batchOut: UInt64? = nil
+        peer: NodeID, at now: UInt64, error: String?, contact: UInt64? = nil, batchIn: UInt64? = nil, batchOut: UInt64? = nil
     ) throws {
         try writer.write { db in
             if contact != nil || batchIn != nil || batchOut != nil {

@@ -24,7 +24,7 @@ extension Replica {
     /// they are about, which the redacted leaf does not name) that has no tombstone here yet is
     /// noted against the peer that sent it; its erasure may still be on its way in the same
     /// catch-up.
-    static func notePendingRedactions(_ leaves: [BatchLeaf], of header: BatchHeader, relayedBy peer: String, now: UInt64, db: Database) throws {
+    static func notePendingRedactions(_ leaves: [BatchLeaf], of header: BatchHeader, relayedBy peer: NodeID, now: UInt64, db: Database) throws {
         var noted: Int?
         for case .redacted(let kind, let recordID, _) in leaves {
             guard let recordKind = RecordKind(rawValue: kind), !recordKind.isAppendOnly else { continue }
@@ -36,7 +36,7 @@ extension Replica {
             guard count < maxPendingRedactionsPerPeer else {
                 try raiseAlarm(
                     code: "redactions_full",
-                    subject: peer,
+                    subject: peer.rawValue,
                     message: "\(peer) sent \(count) redacted changes no erasure explains yet; further ones are not checked",
                     now: now,
                     db: db
@@ -58,7 +58,7 @@ extension Replica {
     static let maxPendingRedactionsPerPeer = 10_000
 
     /// Whether a leaf of the batch at this position is noted as unexplained.
-    static func hasPendingRedaction(origin: String, group: String, seq: UInt64, db: Database) throws -> Bool {
+    static func hasPendingRedaction(origin: NodeID, group: GroupID, seq: UInt64, db: Database) throws -> Bool {
         try Bool.fetchOne(
             db.cachedStatement(sql: "SELECT 1 FROM redaction_pending WHERE origin = ? AND sharing_group = ? AND seq = ? LIMIT 1"),
             arguments: [origin, group, Int64(seq)]
@@ -71,7 +71,7 @@ extension Replica {
     /// does not raises `redacted_without_tombstone` and is returned as suspect, for the node to
     /// ask every peer for the batch. Batches other peers sent so, in the streams of
     /// `heads`, are returned as outstanding, to ask this peer for.
-    public func checkRedactions(caughtUpWith peer: String, through heads: [StreamPosition]) throws -> RedactionCheck {
+    public func checkRedactions(caughtUpWith peer: NodeID, through heads: [StreamPosition]) throws -> RedactionCheck {
         let now = configuration.wallClock()
         return try writer.write { db in
             var suspect: Set<StreamPosition> = []
@@ -130,12 +130,12 @@ extension Replica {
     /// Settles one noted redaction whose record has its tombstone by now; otherwise raises (or
     /// repeats) the alarm and returns the batch.
     private static func judge(_ row: Row, now: UInt64, db: Database) throws -> StreamPosition? {
-        let origin: String = row["origin"]
-        let group: String = row["sharing_group"]
+        let origin: NodeID = row["origin"]
+        let group: GroupID = row["sharing_group"]
         let seq = UInt64(row["seq"] as Int64)
         let kind: String = row["kind"]
         let id: String = row["record_id"]
-        let peer: String = row["peer"]
+        let peer: NodeID = row["peer"]
         if try ChangeApplier.hasTombstone(kind: kind, id: id, db: db) {
             try db.execute(
                 sql: "DELETE FROM redaction_pending WHERE origin = ? AND sharing_group = ? AND seq = ? AND kind = ? AND record_id = ?",
@@ -165,18 +165,18 @@ extension Replica {
     /// An erasure arrived: the redacted leaves of that record it explains are settled, and the
     /// alarm of each batch they were in goes once nothing of it is unexplained. (A relay that
     /// got the erasure after its session began sends it after the batches it redacted.)
-    static func settleRedactions(kind: String, id: String, db: Database) throws {
+    static func settleRedactions(kind: RecordKind, id: String, db: Database) throws {
         let batches = try Row.fetchAll(
-            db, sql: "SELECT origin, sharing_group, seq FROM redaction_pending WHERE kind = ? AND record_id = ?", arguments: [kind, id]
+            db, sql: "SELECT origin, sharing_group, seq FROM redaction_pending WHERE kind = ? AND record_id = ?", arguments: [kind.rawValue, id]
         )
         guard !batches.isEmpty else { return }
-        try db.execute(sql: "DELETE FROM redaction_pending WHERE kind = ? AND record_id = ?", arguments: [kind, id])
+        try db.execute(sql: "DELETE FROM redaction_pending WHERE kind = ? AND record_id = ?", arguments: [kind.rawValue, id])
         for batch in batches {
             try clearAlarmIfSettled(origin: batch["origin"], group: batch["sharing_group"], seq: UInt64(batch["seq"] as Int64), db: db)
         }
     }
 
-    static func clearAlarmIfSettled(origin: String, group: String, seq: UInt64, db: Database) throws {
+    static func clearAlarmIfSettled(origin: NodeID, group: GroupID, seq: UInt64, db: Database) throws {
         guard try !hasPendingRedaction(origin: origin, group: group, seq: seq, db: db) else { return }
         try db.execute(
             sql: "DELETE FROM alarm WHERE code = 'redacted_without_tombstone' AND subject = ?",

@@ -16,11 +16,11 @@ public struct RequestSummary: Equatable, Sendable {
     /// The request's id.
     public let id: String
     /// Its sharing group.
-    public let group: String
+    public let group: GroupID
     /// The requesting node.
-    public let from: String
+    public let from: NodeID
     /// The requested node.
-    public let to: String
+    public let to: NodeID
     /// `urgent_direct`, `urgent_indirect` or `standard`.
     public let urgency: String
     /// `open`, `acknowledged`, `answered` or `closed`.
@@ -43,9 +43,9 @@ extension Replica {
     /// Notes the receipt time of requests addressed to this node, in the transaction that
     /// applies them: the deadline runs from this moment.
     /// Only a create that merge accepted counts: the row must be held, from the batch's origin.
-    static func recordRequestReceipts(in leaves: [BatchLeaf], origin: String, nodeID: String, now: UInt64, db: Database) throws {
+    static func recordRequestReceipts(in leaves: [BatchLeaf], origin: NodeID, nodeID: NodeID, now: UInt64, db: Database) throws {
         for case .full(let change) in leaves where change.kind == RecordKind.request.rawValue {
-            guard case .create(let writes) = change.operation, writes.contains(FieldWrite("to_node", nodeID)) else { continue }
+            guard case .create(let writes) = change.operation, writes.contains(FieldWrite("to_node", nodeID.rawValue)) else { continue }
             try db.cachedStatement(
                 sql: """
                     INSERT OR IGNORE INTO request_receipt (request_id, received_at)
@@ -72,12 +72,12 @@ extension Replica {
                     """
             )
         }
-        var byGroup: [String: [(id: RecordID, writes: [FieldWrite])]] = [:]
+        var byGroup: [GroupID: [(id: RecordID, writes: [FieldWrite])]] = [:]
         var nothingToDo: [String] = []
         for row in pending {
             let requestID: String = row["request_id"]
             let receivedAt = UInt64(row["received_at"] as Int64)
-            guard let id = RecordID(requestID), let group: String = row["sharing_group"],
+            guard let id = RecordID(requestID), let group: GroupID = row["sharing_group"],
                 let due = RequestDeadline.due(urgency: row["urgency"] ?? "", receivedAt: receivedAt, timeZone: configuration.timeZone)
             else {
                 // Erased since, or not a request this node can answer: nothing to acknowledge.
@@ -184,11 +184,11 @@ extension Replica {
     /// request goes in the smallest group holding both centres; every subject must be a record
     /// held here.
     public func sendRequest(
-        to requested: String,
+        to requested: NodeID,
         urgency: String,
         subjects: [String],
         question: String,
-        group: String? = nil,
+        group: GroupID? = nil,
         auditedAs actor: AuditActor
     ) throws -> RecordID {
         let me = configuration.nodeID
@@ -197,7 +197,7 @@ extension Replica {
         guard roster.signingKeys[requested] != nil || roster.groups.values.contains(where: { $0.contains(requested) }) else {
             throw ReplicaError(.invalid, "\(requested) is not a node of the topology", field: "to")
         }
-        let chosen: String
+        let chosen: GroupID
         if let group {
             chosen = group
         } else {
@@ -216,7 +216,7 @@ extension Replica {
             }
         }
         var writes = [
-            FieldWrite("from_node", me), FieldWrite("to_node", requested), FieldWrite("urgency", urgency),
+            FieldWrite("from_node", me.rawValue), FieldWrite("to_node", requested.rawValue), FieldWrite("urgency", urgency),
             FieldWrite("question", question), FieldWrite("status", "open"),
         ]
         if !subjects.isEmpty { writes.append(FieldWrite("subject_ids", subjects.joined(separator: ","))) }

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Records
+import SyncCore
 
 /// One search result.
 public struct SearchHit: Equatable, Sendable {
@@ -9,7 +10,7 @@ public struct SearchHit: Equatable, Sendable {
     /// The record's id.
     public let id: String
     /// Its sharing group.
-    public let group: String
+    public let group: GroupID
     /// Its main values in one line (`RecordKind.label`), as listings show it; the search is
     /// audited with the ids it returned.
     public let label: String

@@ -58,7 +58,7 @@ public final class Replica: Sendable {
         currentConfiguration = Mutex(configuration)
         try ReplicaSchema.migrator.migrate(writer)
         try writer.write { db in
-            for (key, expected) in [("node_id", configuration.nodeID), ("network", configuration.roster.network)] {
+            for (key, expected) in [("node_id", configuration.nodeID.rawValue), ("network", configuration.roster.network)] {
                 if let stored = try String.fetchOne(db, sql: "SELECT value FROM replica_meta WHERE key = ?", arguments: [key]) {
                     guard stored == expected else {
                         throw ReplicaError(.wrongReplica, "this replica belongs to \(key.replacingOccurrences(of: "_", with: " ")) \(stored), not \(expected)")

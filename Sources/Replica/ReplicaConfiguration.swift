@@ -10,7 +10,7 @@ import SyncCore
 /// Everything a replica needs besides its file: who it is, whom it trusts, and its limits.
 public struct ReplicaConfiguration: Sendable {
     /// This node's id.
-    public var nodeID: String
+    public var nodeID: NodeID
     /// This node's Ed25519 signing key, separate from its TLS key.
     public var signingKey: BatchSigningKey
     /// Network id, pinned keys and group members.
@@ -31,7 +31,7 @@ public struct ReplicaConfiguration: Sendable {
     public var wallClock: @Sendable () -> UInt64 = ReplicaConfiguration.systemMilliseconds
 
     /// Creates a configuration with default limits and the system clock.
-    public init(nodeID: String, signingKey: BatchSigningKey, roster: Roster) {
+    public init(nodeID: NodeID, signingKey: BatchSigningKey, roster: Roster) {
         self.nodeID = nodeID
         self.signingKey = signingKey
         self.roster = roster

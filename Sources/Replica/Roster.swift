@@ -6,19 +6,19 @@ public struct Roster: Sendable {
     /// The region's network id.
     public let network: String
     /// Each node's Ed25519 signing key.
-    public let signingKeys: [String: BatchVerifyingKey]
+    public let signingKeys: [NodeID: BatchVerifyingKey]
     /// Each group's member node ids.
-    public let groups: [String: Set<String>]
+    public let groups: [GroupID: Set<NodeID>]
 
     /// Creates a roster.
-    public init(network: String, signingKeys: [String: BatchVerifyingKey], groups: [String: Set<String>]) {
+    public init(network: String, signingKeys: [NodeID: BatchVerifyingKey], groups: [GroupID: Set<NodeID>]) {
         self.network = network
         self.signingKeys = signingKeys
         self.groups = groups
     }
 
     /// Whether `node` is a member of `group`.
-    public func isMember(_ node: String, of group: String) -> Bool {
+    public func isMember(_ node: NodeID, of group: GroupID) -> Bool {
         groups[group]?.contains(node) ?? false
     }
 }

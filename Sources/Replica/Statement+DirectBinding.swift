@@ -1,5 +1,6 @@
 import GRDB
 import GRDBSQLite
+import SyncCore
 
 extension Statement {
     /// Runs this write statement with its parameters bound straight to SQLite by `bind`, in
@@ -84,4 +85,12 @@ struct ParameterBinder {
         if code != SQLITE_OK, failure == SQLITE_OK { failure = code }
         next += 1
     }
+}
+
+extension ParameterBinder {
+    /// Binds a node id as its text.
+    mutating func bind(_ id: NodeID) { bind(id.rawValue) }
+
+    /// Binds a group id as its text.
+    mutating func bind(_ id: GroupID) { bind(id.rawValue) }
 }

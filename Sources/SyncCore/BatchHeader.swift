@@ -12,9 +12,9 @@ public struct BatchHeader: Hashable, Sendable {
     /// The region's network id; batches of one network are never valid in another.
     public let network: String
     /// The node that made and signed the batch.
-    public let origin: String
+    public let origin: NodeID
     /// The sharing group every change of the batch belongs to.
-    public let group: String
+    public let group: GroupID
     /// Position in the `(origin, group)` stream, from 1 with no gaps.
     public let seq: UInt64
     /// The stream the batch belongs to.
@@ -34,8 +34,8 @@ public struct BatchHeader: Hashable, Sendable {
     public init(
         version: UInt8 = BatchHeader.currentVersion,
         network: String,
-        origin: String,
-        group: String,
+        origin: NodeID,
+        group: GroupID,
         seq: UInt64,
         prevHash: [UInt8],
         hlcMin: HybridTimestamp,
@@ -72,8 +72,8 @@ public struct BatchHeader: Hashable, Sendable {
     public func encode(into writer: inout ByteWriter) {
         writer.write(version)
         writer.writeShortString(network)
-        writer.writeShortString(origin)
-        writer.writeShortString(group)
+        writer.writeShortString(origin.rawValue)
+        writer.writeShortString(group.rawValue)
         writer.write(seq)
         writer.write(raw: prevHash)
         writer.write(hlcMin.rawValue)
@@ -91,8 +91,8 @@ public struct BatchHeader: Hashable, Sendable {
         return BatchHeader(
             version: version,
             network: try reader.readShortString("network id"),
-            origin: try reader.readShortString("origin id"),
-            group: try reader.readShortString("group"),
+            origin: NodeID(try reader.readShortString("origin id")),
+            group: GroupID(try reader.readShortString("group")),
             seq: try reader.readUInt64("seq"),
             prevHash: try reader.readBytes(32, "prev hash"),
             hlcMin: HybridTimestamp(rawValue: try reader.readUInt64("hlc min")),

@@ -38,7 +38,7 @@ public enum MergeRule {
         _ mergeClass: MergeClass,
         current: StampedValue?,
         incoming: StampedValue,
-        recordOrigin: String?,
+        recordOrigin: NodeID?,
         isCreate: Bool
     ) -> Bool {
         switch mergeClass {

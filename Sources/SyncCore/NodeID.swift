@@ -4,7 +4,7 @@
 /// meant; the compiler checks what a bare `String` would leave to reading. On the wire and in
 /// JSON it is the plain text.
 public struct NodeID: RawRepresentable, Hashable, Comparable, Sendable, Codable, CodingKeyRepresentable,
-    CustomStringConvertible, ExpressibleByStringLiteral
+    CustomStringConvertible, CustomDebugStringConvertible, ExpressibleByStringLiteral
 {
     /// The id's text.
     public let rawValue: String
@@ -42,6 +42,10 @@ public struct NodeID: RawRepresentable, Hashable, Comparable, Sendable, Codable,
 
     /// The id's text.
     public var description: String { rawValue }
+
+    /// The id's text quoted, as a `String` prints in collections and optionals, so messages
+    /// that show a list of ids read as before they were typed.
+    public var debugDescription: String { rawValue.debugDescription }
 }
 
 /// A sharing group's id, as the region topology names it (`benelux`).
@@ -50,7 +54,7 @@ public struct NodeID: RawRepresentable, Hashable, Comparable, Sendable, Codable,
 /// meant; the compiler checks what a bare `String` would leave to reading. On the wire and in
 /// JSON it is the plain text.
 public struct GroupID: RawRepresentable, Hashable, Comparable, Sendable, Codable, CodingKeyRepresentable,
-    CustomStringConvertible, ExpressibleByStringLiteral
+    CustomStringConvertible, CustomDebugStringConvertible, ExpressibleByStringLiteral
 {
     /// The id's text.
     public let rawValue: String
@@ -88,4 +92,8 @@ public struct GroupID: RawRepresentable, Hashable, Comparable, Sendable, Codable
 
     /// The id's text.
     public var description: String { rawValue }
+
+    /// The id's text quoted, as a `String` prints in collections and optionals, so messages
+    /// that show a list of ids read as before they were typed.
+    public var debugDescription: String { rawValue.debugDescription }
 }

@@ -128,14 +128,14 @@ public struct RecordID: Hashable, Comparable, Sendable, CustomStringConvertible 
 /// and its kind. Only a batch of that origin and group may create, append or erase it.
 public struct RecordBinding: Hashable, Sendable {
     /// The origin node id.
-    public let origin: String
+    public let origin: NodeID
     /// The sharing group.
-    public let group: String
+    public let group: GroupID
     /// The record kind, such as `person`.
     public let kind: String
 
     /// Creates a binding.
-    public init(origin: String, group: String, kind: String) {
+    public init(origin: NodeID, group: GroupID, kind: String) {
         self.origin = origin
         self.group = group
         self.kind = kind
@@ -146,8 +146,8 @@ public struct RecordBinding: Hashable, Sendable {
     func tag(prefix: ArraySlice<UInt8>) -> [UInt8] {
         var writer = ByteWriter(capacity: 96)
         writer.write(raw: Array("pccc-record-id-v1".utf8))
-        writer.writeShortString(origin)
-        writer.writeShortString(group)
+        writer.writeShortString(origin.rawValue)
+        writer.writeShortString(group.rawValue)
         writer.writeShortString(kind)
         writer.write(raw: Array(prefix))
         return Array(SHA256.hash(data: writer.bytes).prefix(4))

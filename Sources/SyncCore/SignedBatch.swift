@@ -26,8 +26,8 @@ public struct SignedBatch: Hashable, Sendable {
     /// Builds, compresses and signs a batch holding `leaves`.
     public static func make(
         network: String,
-        origin: String,
-        group: String,
+        origin: NodeID,
+        group: GroupID,
         seq: UInt64,
         prevHash: [UInt8],
         leaves: [BatchLeaf],

@@ -29,7 +29,7 @@ public struct StateDigest {
         writer.writeShortString(kind)
         writer.writeShortString(id)
         writer.write(stamp.hlc.rawValue)
-        writer.writeShortString(stamp.origin)
+        writer.writeShortString(stamp.origin.rawValue)
         writer.writeShortString(reason)
         hasher.update(data: writer.bytes)
     }

@@ -4,10 +4,10 @@ public struct WriteStamp: Comparable, Hashable, Sendable, CustomStringConvertibl
     /// When the write was made.
     public let hlc: HybridTimestamp
     /// The node that made the write.
-    public let origin: String
+    public let origin: NodeID
 
     /// Creates a stamp.
-    public init(hlc: HybridTimestamp, origin: String) {
+    public init(hlc: HybridTimestamp, origin: NodeID) {
         self.hlc = hlc
         self.origin = origin
     }
@@ -15,7 +15,7 @@ public struct WriteStamp: Comparable, Hashable, Sendable, CustomStringConvertibl
     /// Orders by HLC, then by origin id compared bytewise.
     public static func < (lhs: WriteStamp, rhs: WriteStamp) -> Bool {
         if lhs.hlc != rhs.hlc { return lhs.hlc < rhs.hlc }
-        return lhs.origin.utf8.lexicographicallyPrecedes(rhs.origin.utf8)
+        return lhs.origin < rhs.origin
     }
 
     /// A one-line human-readable form.

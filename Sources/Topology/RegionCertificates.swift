@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import SwiftASN1
+import SyncCore
 import X509
 
 /// The region's certificate authority and node certificates (DESIGN §2): P-256 keys, X.509 v3,
@@ -110,11 +111,11 @@ public enum RegionCertificates {
     }
 
     /// The node ids a certificate names as `pccc://node/<id>` SAN URIs.
-    public static func nodeIDs(in certificate: Certificate) -> [String] {
+    public static func nodeIDs(in certificate: Certificate) -> [NodeID] {
         guard let names = try? certificate.extensions.subjectAlternativeNames else { return [] }
         return names.compactMap { name in
             guard case .uniformResourceIdentifier(let uri) = name, uri.hasPrefix(nodeURIPrefix) else { return nil }
-            return String(uri.dropFirst(nodeURIPrefix.count))
+            return NodeID(String(uri.dropFirst(nodeURIPrefix.count)))
         }
     }
 
@@ -131,7 +132,7 @@ extension RegionCertificates {
     /// What `pccc certs show` prints of a certificate.
     public struct Summary: Sendable {
         /// The node ids its SAN URIs name.
-        public let nodeIDs: [String]
+        public let nodeIDs: [NodeID]
         /// The serial, as the `revoked` list takes it.
         public let serial: String
         /// The serial's bytes.

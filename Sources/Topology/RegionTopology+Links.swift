@@ -3,7 +3,7 @@ import SyncCore
 
 extension RegionTopology {
     /// The peers `node` dials, each at the link's address or the peer's own.
-    public func dialTargets(of node: String) -> [(peer: String, address: String)] {
+    public func dialTargets(of node: NodeID) -> [(peer: NodeID, address: String)] {
         links.filter { $0.from == node }.compactMap { link in
             guard let address = link.address ?? self.node(link.to)?.address else { return nil }
             return (link.to, address)
@@ -11,31 +11,31 @@ extension RegionTopology {
     }
 
     /// Whether a link lets `dialer` connect to `listener`.
-    public func hasLink(dialer: String, listener: String) -> Bool {
+    public func hasLink(dialer: NodeID, listener: NodeID) -> Bool {
         links.contains { $0.from == dialer && $0.to == listener }
     }
 
     /// The nodes linked to `node`, in either direction.
-    public func linkedPeers(of node: String) -> [String] {
+    public func linkedPeers(of node: NodeID) -> [NodeID] {
         links.compactMap { $0.from == node ? $0.to : $0.to == node ? $0.from : nil }
     }
 
     /// The groups `a` and `b` are both members of.
-    public func sharedGroups(_ a: String, _ b: String) -> [String] {
+    public func sharedGroups(_ a: NodeID, _ b: NodeID) -> [GroupID] {
         groups.filter { $0.value.contains(a) && $0.value.contains(b) }.keys.sorted()
     }
 
     /// Whether `node` is a member of `group`.
-    public func isMember(_ node: String, of group: String) -> Bool {
+    public func isMember(_ node: NodeID, of group: GroupID) -> Bool {
         groups[group]?.contains(node) ?? false
     }
 
     /// Members of `group` that `node` cannot reach over links whose two ends are both members:
     /// a group's batches travel only through its members, so these never receive them.
-    public func unreachableMembers(of group: String, from node: String) -> [String] {
+    public func unreachableMembers(of group: GroupID, from node: NodeID) -> [NodeID] {
         guard let members = groups[group], members.contains(node) else { return [] }
         let memberSet = Set(members)
-        var reached: Set<String> = [node]
+        var reached: Set<NodeID> = [node]
         var frontier = [node]
         while let current = frontier.popLast() {
             for peer in linkedPeers(of: current) where memberSet.contains(peer) && !reached.contains(peer) {
@@ -66,20 +66,20 @@ extension RegionTopology {
         var writer = ByteWriter()
         writer.writeLongString(network)
         for node in nodes.sorted(by: { $0.id < $1.id }) {
-            writer.writeLongString(node.id)
+            writer.writeLongString(node.id.rawValue)
             writer.writeLongString(node.address)
             writer.writeLongString(node.signingKey?.topologyForm ?? "")
         }
         writer.write(UInt8(0xFF))
         for link in links.sorted(by: { ($0.from, $0.to) < ($1.from, $1.to) }) {
-            writer.writeLongString(link.from)
-            writer.writeLongString(link.to)
+            writer.writeLongString(link.from.rawValue)
+            writer.writeLongString(link.to.rawValue)
             writer.writeLongString(link.address ?? "")
         }
         writer.write(UInt8(0xFF))
         for group in groups.keys.sorted() {
-            writer.writeLongString(group)
-            for member in groups[group]!.sorted() { writer.writeLongString(member) }
+            writer.writeLongString(group.rawValue)
+            for member in groups[group]!.sorted() { writer.writeLongString(member.rawValue) }
             writer.write(UInt8(0xFE))
         }
         writer.write(UInt8(0xFF))

@@ -19,14 +19,14 @@ extension RegionTopology {
             if !unreachable.isEmpty {
                 throw TopologyError(
                     file: file, line: groupLines[group],
-                    "group \(group) is split: \(first) cannot reach \(unreachable.joined(separator: ", ")) over links between members"
+                    "group \(group) is split: \(first) cannot reach \(unreachable.map(\.rawValue).joined(separator: ", ")) over links between members"
                 )
             }
         }
         return topology
     }
 
-    private static func parseWithGroupLines(yaml: String, file: String) throws(TopologyError) -> (topology: RegionTopology, groupLines: [String: Int]) {
+    private static func parseWithGroupLines(yaml: String, file: String) throws(TopologyError) -> (topology: RegionTopology, groupLines: [GroupID: Int]) {
         let root: Yams.Node
         do {
             guard let composed = try Yams.compose(yaml: yaml) else {
@@ -62,7 +62,7 @@ extension RegionTopology {
 
 private struct Parser {
     let file: String
-    var groupLines: [String: Int] = [:]
+    var groupLines: [GroupID: Int] = [:]
 
     func fail(_ node: Yams.Node?, _ reason: String) -> TopologyError {
         TopologyError(file: file, line: node?.mark?.line, reason)
@@ -107,7 +107,7 @@ private struct Parser {
             guard let idNode = entry["id"], let id = idNode.string, Self.isSlug(id) else {
                 throw fail(item, "a node id must be a slug of lowercase letters, digits and '-'")
             }
-            guard !result.contains(where: { $0.id == id }) else { throw fail(idNode, "node \(id) is defined twice") }
+            guard !result.contains(where: { $0.id.rawValue == id }) else { throw fail(idNode, "node \(id) is defined twice") }
             guard let addressNode = entry["address"], let address = addressNode.string, Self.isAddress(address) else {
                 throw fail(entry["address"] ?? item, "node \(id) needs an address of the form host:port")
             }
@@ -120,12 +120,12 @@ private struct Parser {
                 }
                 key = parsed
             }
-            result.append(RegionTopology.Node(id: id, address: address, signingKey: key))
+            result.append(RegionTopology.Node(id: NodeID(id), address: address, signingKey: key))
         }
         return result
     }
 
-    func parseLinks(_ node: Yams.Node?, ids: Set<String>) throws(TopologyError) -> [RegionTopology.Link] {
+    func parseLinks(_ node: Yams.Node?, ids: Set<NodeID>) throws(TopologyError) -> [RegionTopology.Link] {
         guard let node else { return [] }
         guard let items = node.sequence else { throw fail(node, "links must be a list") }
         var result: [RegionTopology.Link] = []
@@ -135,11 +135,11 @@ private struct Parser {
                 guard pair.count == 2, let from = pair[0].string, let to = pair[1].string else {
                     throw fail(item, "a link must be [from, to] or a mapping with from, to and address")
                 }
-                link = RegionTopology.Link(from: from, to: to, address: nil)
+                link = RegionTopology.Link(from: NodeID(from), to: NodeID(to), address: nil)
             } else if let entry = item.mapping, let from = entry["from"]?.string, let to = entry["to"]?.string {
                 let address = entry["address"]?.string
                 if let address, !Self.isAddress(address) { throw fail(entry["address"], "link address \(address) is not host:port") }
-                link = RegionTopology.Link(from: from, to: to, address: address)
+                link = RegionTopology.Link(from: NodeID(from), to: NodeID(to), address: address)
             } else {
                 throw fail(item, "a link must be [from, to] or a mapping with from, to and address")
             }
@@ -155,23 +155,23 @@ private struct Parser {
         return result
     }
 
-    mutating func parseGroups(_ node: Yams.Node?, ids: Set<String>, root: Yams.Node) throws(TopologyError) -> [String: [String]] {
+    mutating func parseGroups(_ node: Yams.Node?, ids: Set<NodeID>, root: Yams.Node) throws(TopologyError) -> [GroupID: [NodeID]] {
         guard let node, let mapping = node.mapping else { throw fail(node ?? root, "groups must be a mapping of group name to member list") }
-        var result: [String: [String]] = [:]
+        var result: [GroupID: [NodeID]] = [:]
         for (key, value) in mapping {
             guard let name = key.string, Self.isSlug(name) else { throw fail(key, "a group name must be a slug") }
-            guard result[name] == nil else { throw fail(key, "group \(name) is defined twice") }
-            groupLines[name] = key.mark?.line
+            guard result[GroupID(name)] == nil else { throw fail(key, "group \(name) is defined twice") }
+            groupLines[GroupID(name)] = key.mark?.line
             guard let members = value.sequence, !members.isEmpty else { throw fail(value, "group \(name) needs a list of members") }
-            var list: [String] = []
+            var list: [NodeID] = []
             for member in members {
-                guard let id = member.string, ids.contains(id) else {
+                guard let text = member.string, case let id = NodeID(text), ids.contains(id) else {
                     throw fail(member, "group \(name) names unknown node \(member.string ?? "?")")
                 }
                 guard !list.contains(id) else { throw fail(member, "group \(name) lists \(id) twice") }
                 list.append(id)
             }
-            result[name] = list
+            result[GroupID(name)] = list
         }
         return result
     }

@@ -1,9 +1,10 @@
 import Foundation
+import SyncCore
 
 extension RegionTopology {
     /// Reachability of one group: for each member, the members it cannot reach through members.
-    public func reachability(of group: String) -> [String: [String]] {
-        var result: [String: [String]] = [:]
+    public func reachability(of group: GroupID) -> [NodeID: [NodeID]] {
+        var result: [NodeID: [NodeID]] = [:]
         for member in groups[group] ?? [] { result[member] = unreachableMembers(of: group, from: member) }
         return result
     }
@@ -19,7 +20,8 @@ extension RegionTopology {
         for node in nodes {
             let groupsOfNode = groups.keys.sorted().filter { isMember(node.id, of: $0) }
             lines.append(
-                "  \(node.id)  \(node.address)  groups: \(groupsOfNode.joined(separator: ", "))\(node.signingKey == nil ? "  (no signing key pinned)" : "")")
+                "  \(node.id)  \(node.address)  groups: \(groupsOfNode.map(\.rawValue).joined(separator: ", "))\(node.signingKey == nil ? "  (no signing key pinned)" : "")"
+            )
         }
         lines.append("links (the first node dials):")
         for link in links {
@@ -29,9 +31,9 @@ extension RegionTopology {
         for group in groups.keys.sorted() {
             let members = groups[group]!
             let split = reachability(of: group).filter { !$0.value.isEmpty }
-            lines.append("  \(group): \(members.joined(separator: ", ")) — \(split.isEmpty ? "every member reaches every other" : "SPLIT")")
+            lines.append("  \(group): \(members.map(\.rawValue).joined(separator: ", ")) — \(split.isEmpty ? "every member reaches every other" : "SPLIT")")
             for member in members where !(split[member] ?? []).isEmpty {
-                lines.append("    \(member) cannot reach \(split[member]!.joined(separator: ", ")) through members")
+                lines.append("    \(member) cannot reach \(split[member]!.map(\.rawValue).joined(separator: ", ")) through members")
             }
         }
         lines.append("revoked serials: \(revoked.isEmpty ? "none" : revoked.joined(separator: ", "))")
@@ -45,7 +47,7 @@ extension RegionTopology {
             lines.append("  \"\(node.id)\" [label=\"\(node.id)\\n\(node.address)\"];")
         }
         for link in links {
-            let carried = sharedGroups(link.from, link.to).joined(separator: ", ")
+            let carried = sharedGroups(link.from, link.to).map(\.rawValue).joined(separator: ", ")
             lines.append("  \"\(link.from)\" -> \"\(link.to)\" [label=\"\(carried)\"];")
         }
         lines.append("}")
@@ -60,7 +62,7 @@ extension RegionTopology {
         let radius = max(140.0, Double(nodes.count) * 34)
         let height = 2 * radius + 160 + legendHeight
         let center = (x: width / 2, y: radius + 70)
-        var position: [String: (x: Double, y: Double)] = [:]
+        var position: [NodeID: (x: Double, y: Double)] = [:]
         for (index, node) in nodes.enumerated() {
             let angle = 2 * Double.pi * Double(index) / Double(max(nodes.count, 1)) - Double.pi / 2
             position[node.id] = (center.x + radius * cos(angle), center.y + radius * sin(angle))
@@ -88,7 +90,7 @@ extension RegionTopology {
             svg.append(
                 "<line x1=\"\(number(start.x))\" y1=\"\(number(start.y))\" x2=\"\(number(end.x))\" y2=\"\(number(end.y))\" stroke=\"#456\" stroke-width=\"2\" marker-end=\"url(#arrow)\"/>"
             )
-            let label = sharedGroups(link.from, link.to).joined(separator: ", ")
+            let label = sharedGroups(link.from, link.to).map(\.rawValue).joined(separator: ", ")
             svg.append(
                 "<text x=\"\(number((from.x + to.x) / 2))\" y=\"\(number((from.y + to.y) / 2 - 6))\" font-size=\"12\" text-anchor=\"middle\" fill=\"#345\">\(escape(label))</text>"
             )
@@ -98,7 +100,7 @@ extension RegionTopology {
             svg.append(
                 "<rect x=\"\(number(point.x - boxWidth / 2))\" y=\"\(number(point.y - boxHeight / 2))\" width=\"\(Int(boxWidth))\" height=\"\(Int(boxHeight))\" rx=\"8\" fill=\"#e8f0fa\" stroke=\"#245\"/>"
             )
-            svg.append("<text x=\"\(number(point.x))\" y=\"\(number(point.y - 2))\" font-size=\"13\" text-anchor=\"middle\">\(escape(node.id))</text>")
+            svg.append("<text x=\"\(number(point.x))\" y=\"\(number(point.y - 2))\" font-size=\"13\" text-anchor=\"middle\">\(escape(node.id.rawValue))</text>")
             svg.append(
                 "<text x=\"\(number(point.x))\" y=\"\(number(point.y + 13))\" font-size=\"10\" text-anchor=\"middle\" fill=\"#555\">\(escape(node.address))</text>"
             )
@@ -110,7 +112,7 @@ extension RegionTopology {
             let split = reachability(of: group).contains { !$0.value.isEmpty }
             let verdict = split ? "SPLIT: some members cannot reach others through members" : "all members reach each other"
             svg.append(
-                "<text x=\"20\" y=\"\(number(y))\" font-size=\"13\" fill=\"\(split ? "#b00" : "#050")\">\(escape(group)): \(escape(groups[group]!.joined(separator: ", "))) — \(verdict)</text>"
+                "<text x=\"20\" y=\"\(number(y))\" font-size=\"13\" fill=\"\(split ? "#b00" : "#050")\">\(escape(group.rawValue)): \(escape(groups[group]!.map(\.rawValue).joined(separator: ", "))) — \(verdict)</text>"
             )
         }
         svg.append("</svg>")

@@ -6,7 +6,7 @@ public struct RegionTopology: Sendable, Equatable {
     /// One node of the region.
     public struct Node: Sendable, Equatable {
         /// The node id, a short slug such as `mk-tabanovce`.
-        public let id: String
+        public let id: NodeID
         /// Where it listens, `host:port`.
         public let address: String
         /// Its pinned batch-signing key; nil until the admin pastes it in.
@@ -16,14 +16,14 @@ public struct RegionTopology: Sendable, Equatable {
     /// A link: `from` dials `to`, at `address` when given, else at `to`'s own address.
     public struct Link: Sendable, Equatable {
         /// The dialing node.
-        public let from: String
+        public let from: NodeID
         /// The listening node.
-        public let to: String
+        public let to: NodeID
         /// A dial address overriding `to`'s own.
         public let address: String?
 
         /// Creates a link.
-        public init(from: String, to: String, address: String?) {
+        public init(from: NodeID, to: NodeID, address: String?) {
             self.from = from
             self.to = to
             self.address = address
@@ -37,12 +37,12 @@ public struct RegionTopology: Sendable, Equatable {
     /// The links, in file order.
     public let links: [Link]
     /// Each group's members.
-    public let groups: [String: [String]]
+    public let groups: [GroupID: [NodeID]]
     /// Revoked certificate serials.
     public let revoked: [String]
 
     /// The node with `id`, if any.
-    public func node(_ id: String) -> Node? {
+    public func node(_ id: NodeID) -> Node? {
         nodes.first { $0.id == id }
     }
 }

@@ -1,3 +1,4 @@
+import SyncCore
 import Topology
 import X509
 
@@ -5,7 +6,7 @@ import X509
 /// with this node (DESIGN §2). A refusal is a value with the sentence that is logged.
 public enum PeerAcceptance: Equatable, Sendable {
     /// The certificate names this node id, which may connect.
-    case accepted(nodeID: String)
+    case accepted(nodeID: NodeID)
     /// Refused, with why.
     case refused(HandshakeRefusal)
 }
@@ -15,7 +16,7 @@ public enum LinkRole: Equatable, Sendable {
     /// This node accepted the connection; the peer must be the dialing end of a link to it.
     case listener
     /// This node dialed `expectedPeer`; the certificate must be that node's.
-    case dialer(expectedPeer: String)
+    case dialer(expectedPeer: NodeID)
 }
 
 /// The checks TLS cannot make: revocation, the node id in the SAN URI, and the link.
@@ -23,10 +24,10 @@ public struct PeerCertificateCheck: Sendable {
     /// The region's topology.
     public let topology: RegionTopology
     /// This node's id.
-    public let localNode: String
+    public let localNode: NodeID
 
     /// Creates the check.
-    public init(topology: RegionTopology, localNode: String) {
+    public init(topology: RegionTopology, localNode: NodeID) {
         self.topology = topology
         self.localNode = localNode
     }

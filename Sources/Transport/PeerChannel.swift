@@ -6,6 +6,7 @@ import NIOCore
 import NIOPosix
 import NIOSSL
 import NIOTLS
+import SyncCore
 import WireProtocol
 import X509
 
@@ -16,7 +17,7 @@ public struct PeerChannel: Sendable {
     public let channel: NIOAsyncChannel<Frame, Frame>
     /// The peer's socket address, for logs.
     public let remoteAddress: String
-    private let handshake: EventLoopFuture<String>
+    private let handshake: EventLoopFuture<NodeID>
     private let serial: NIOLockedValueBox<[UInt8]>
 
     /// The serial of the peer's certificate, once the handshake checked it; a reloaded
@@ -30,7 +31,7 @@ public struct PeerChannel: Sendable {
 
     /// Waits for the handshake and returns the verified peer node id; throws when the
     /// handshake or the certificate check failed.
-    public func peerNodeID() async throws -> String {
+    public func peerNodeID() async throws -> NodeID {
         // A cancelled wait (the node shutting down) closes the connection, which fails the
         // handshake at once instead of leaving the wait to the handshake deadline.
         try await withTaskCancellationHandler {
@@ -83,7 +84,7 @@ public struct PeerChannel: Sendable {
                 context: credentials.clientContext, serverHostname: nil, additionalPeerCertificateVerificationCallback: verify
             )
         }
-        let promise = channel.eventLoop.makePromise(of: String.self)
+        let promise = channel.eventLoop.makePromise(of: NodeID.self)
         if let onHandshakeSettled { promise.futureResult.whenComplete { _ in onHandshakeSettled() } }
         let operations = channel.pipeline.syncOperations
         try operations.addHandler(tls)
@@ -128,7 +129,7 @@ private final class HandshakeWatch: ChannelInboundHandler, Sendable {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
 
-    private let promise: EventLoopPromise<String>
+    private let promise: EventLoopPromise<NodeID>
     private let acceptance: NIOLockedValueBox<PeerAcceptance?>
     private let authority: Certificate
     private let remote: String
@@ -139,7 +140,7 @@ private final class HandshakeWatch: ChannelInboundHandler, Sendable {
     private let deadline = NIOLockedValueBox<Scheduled<Void>?>(nil)
 
     init(
-        promise: EventLoopPromise<String>, acceptance: NIOLockedValueBox<PeerAcceptance?>, authority: Certificate, remote: String, deadline: TimeAmount,
+        promise: EventLoopPromise<NodeID>, acceptance: NIOLockedValueBox<PeerAcceptance?>, authority: Certificate, remote: String, deadline: TimeAmount,
         logger: Logger
     ) {
         self.promise = promise

@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOPosix
+import SyncCore
 import WireProtocol
 
 /// Dials one peer.
@@ -9,7 +10,7 @@ public enum PeerDialer {
     public static func connect(
         host: String,
         port: Int,
-        peer: String,
+        peer: NodeID,
         group: EventLoopGroup,
         credentials: TLSCredentials,
         check: @escaping @Sendable () -> PeerCertificateCheck,

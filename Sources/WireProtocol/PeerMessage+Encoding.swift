@@ -13,15 +13,15 @@ extension PeerMessage {
         case .hello(let hello):
             writer.write(hello.protocolVersion)
             writer.writeShortString(hello.network)
-            writer.writeShortString(hello.nodeID)
+            writer.writeShortString(hello.nodeID.rawValue)
             writer.write(raw: hello.topologyDigest)
             writer.writeShortString(hello.softwareVersion)
             writer.write(hello.sentAtMilliseconds)
         case .want(let positions), .ack(let positions):
             writer.write(UInt32(positions.count))
             for stream in positions.keys.sorted() {
-                writer.writeShortString(stream.origin)
-                writer.writeShortString(stream.group)
+                writer.writeShortString(stream.origin.rawValue)
+                writer.writeShortString(stream.group.rawValue)
                 writer.write(positions[stream]!)
             }
         case .batch(let envelope):
@@ -51,7 +51,7 @@ extension PeerMessage {
             case .hello:
                 let version = try reader.readUInt16("protocol version")
                 let network = try reader.readShortString("network id")
-                let node = try reader.readShortString("node id")
+                let node = NodeID(try reader.readShortString("node id"))
                 let digest = try reader.readBytes(32, "topology digest")
                 let software = try reader.readShortString("software version")
                 let sentAt = try reader.readUInt64("sent at")
@@ -70,7 +70,7 @@ extension PeerMessage {
                 var positions: [StreamID: UInt64] = [:]
                 positions.reserveCapacity(count)
                 for _ in 0..<count {
-                    let stream = StreamID(origin: try reader.readShortString("origin"), group: try reader.readShortString("group"))
+                    let stream = StreamID(origin: NodeID(try reader.readShortString("origin")), group: GroupID(try reader.readShortString("group")))
                     guard positions.updateValue(try reader.readUInt64("seq"), forKey: stream) == nil else {
                         throw WireFormatError("stream \(stream) is listed twice")
                     }

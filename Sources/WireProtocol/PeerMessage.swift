@@ -68,7 +68,7 @@ public struct Hello: Equatable, Sendable {
     /// The sender's network id.
     public let network: String
     /// The sender's node id; must match its certificate.
-    public let nodeID: String
+    public let nodeID: NodeID
     /// SHA-256 of the sender's topology (canonical form); a mismatch is shown, not fatal.
     public let topologyDigest: [UInt8]
     /// The sender's software version, for status.
@@ -81,7 +81,7 @@ public struct Hello: Equatable, Sendable {
     public init(
         protocolVersion: UInt16 = Hello.currentProtocolVersion,
         network: String,
-        nodeID: String,
+        nodeID: NodeID,
         topologyDigest: [UInt8],
         softwareVersion: String,
         sentAtMilliseconds: UInt64 = 0

@@ -15,7 +15,7 @@ public struct PeerSession: Sendable {
         /// Our HELLO.
         public var localHello: Hello
         /// The node id proven by the peer's certificate.
-        public var peerNodeID: String
+        public var peerNodeID: NodeID
         /// The streams both ends may hold: every member of every group both are members of.
         public var sharedStreams: Set<StreamID>
         /// Acknowledge after this many applied batches, or at the next tick.
@@ -28,7 +28,7 @@ public struct PeerSession: Sendable {
         public var rewantDelayMilliseconds: UInt64 = 5_000
 
         /// Creates a configuration with default timings.
-        public init(localHello: Hello, peerNodeID: String, sharedStreams: Set<StreamID>) {
+        public init(localHello: Hello, peerNodeID: NodeID, sharedStreams: Set<StreamID>) {
             self.localHello = localHello
             self.peerNodeID = peerNodeID
             self.sharedStreams = sharedStreams

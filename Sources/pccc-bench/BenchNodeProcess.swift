@@ -8,15 +8,15 @@ import Topology
 /// `--run-node FOLDER NODE`), so its memory is measured apart from the benchmark's.
 final class BenchNodeProcess {
     static let flag = "--run-node"
-    let node: String
+    let node: NodeID
     private let process = Process()
     private let output = Pipe()
 
     /// Starts `node` of the region in `folder` and returns once it listens.
-    init(folder: URL, node: String) throws {
+    init(folder: URL, node: NodeID) throws {
         self.node = node
         process.executableURL = URL(fileURLWithPath: try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-        process.arguments = [Self.flag, folder.path, node]
+        process.arguments = [Self.flag, folder.path, node.rawValue]
         process.standardOutput = output
         try process.run()
         var line = Data()
@@ -51,8 +51,8 @@ final class BenchNodeProcess {
     /// The child's side: runs `node` of the region in `folder` until it is terminated.
     static func runNode(folder: String, node: String) async throws -> Never {
         let folderURL = URL(fileURLWithPath: folder)
-        let (topology, replica) = try BenchRegion.reopen(folder: folderURL, node: node)
-        let syncNode = try BenchRegion.syncNode(node, replica: replica, folder: folderURL, topology: topology)
+        let (topology, replica) = try BenchRegion.reopen(folder: folderURL, node: NodeID(node))
+        let syncNode = try BenchRegion.syncNode(NodeID(node), replica: replica, folder: folderURL, topology: topology)
         let running = Task { try await syncNode.run { port in emit("listening \(port)") } }
         // A benchmark killed outright takes its nodes with it.
         let parentWatch = ParentProcessWatch.start { _ in running.cancel() }

@@ -13,24 +13,24 @@ import Transport
 struct BenchRegion {
     let folder: URL
     let network = "bench"
-    let nodes: [String]
-    let signingKeys: [String: BatchSigningKey]
+    let nodes: [NodeID]
+    let signingKeys: [NodeID: BatchSigningKey]
     let topology: RegionTopology
 
     /// Makes the region. `address` gives each node's listening address and each link's dial
     /// address (a proxy, say); nodes that never run get one too, as the topology requires.
     init(
-        folder: URL, nodes: [String], groups: [String: [String]], links: [(from: String, to: String, address: String?)],
-        addresses: [String: String]
+        folder: URL, nodes: [NodeID], groups: [GroupID: [NodeID]], links: [(from: NodeID, to: NodeID, address: String?)],
+        addresses: [NodeID: String]
     ) throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         self.folder = folder
         self.nodes = nodes
         let authority = try RegionCertificates.makeAuthority(name: "bench CA")
         try authority.certificatePEM.write(to: folder.appendingPathComponent("ca.pem"), atomically: true, encoding: .utf8)
-        var keys: [String: BatchSigningKey] = [:]
+        var keys: [NodeID: BatchSigningKey] = [:]
         for node in nodes {
-            let issued = try RegionCertificates.issue(node: node, caCertificatePEM: authority.certificatePEM, caPrivateKeyPEM: authority.privateKeyPEM)
+            let issued = try RegionCertificates.issue(node: node.rawValue, caCertificatePEM: authority.certificatePEM, caPrivateKeyPEM: authority.privateKeyPEM)
             try issued.certificatePEM.write(to: folder.appendingPathComponent("\(node).pem"), atomically: true, encoding: .utf8)
             try issued.privateKeyPEM.write(to: folder.appendingPathComponent("\(node).key"), atomically: true, encoding: .utf8)
             let key = BatchSigningKey()
@@ -48,43 +48,43 @@ struct BenchRegion {
         }
         yaml += "groups:\n"
         for (group, members) in groups.sorted(by: { $0.key < $1.key }) {
-            yaml += "  \(group): [\(members.joined(separator: ", "))]\n"
+            yaml += "  \(group): [\(members.map(\.rawValue).joined(separator: ", "))]\n"
         }
         try yaml.write(to: folder.appendingPathComponent("topology.yaml"), atomically: true, encoding: .utf8)
         topology = try RegionTopology.parse(yaml: yaml, file: "topology.yaml")
     }
 
     /// The replica file of `node`.
-    func replicaPath(_ node: String) -> String { Self.replicaPath(folder: folder, node: node) }
+    func replicaPath(_ node: NodeID) -> String { Self.replicaPath(folder: folder, node: node) }
 
     /// Opens (or creates) the replica of `node`.
-    func replica(_ node: String) throws -> Replica {
+    func replica(_ node: NodeID) throws -> Replica {
         try Self.replica(folder: folder, node: node, signingKey: signingKeys[node]!, topology: topology)
     }
 
     /// The sync node of `node` over its replica, logging errors only.
-    func syncNode(_ node: String, replica: Replica) throws -> SyncNode {
+    func syncNode(_ node: NodeID, replica: Replica) throws -> SyncNode {
         try Self.syncNode(node, replica: replica, folder: folder, topology: topology)
     }
 
     /// The topology and the replica of `node`, read back from a region's folder.
-    static func reopen(folder: URL, node: String) throws -> (topology: RegionTopology, replica: Replica) {
+    static func reopen(folder: URL, node: NodeID) throws -> (topology: RegionTopology, replica: Replica) {
         let yaml = try String(contentsOf: folder.appendingPathComponent("topology.yaml"), encoding: .utf8)
         let topology = try RegionTopology.parse(yaml: yaml, file: "topology.yaml")
         let key = try BatchSigningKey(rawRepresentation: Array(try Data(contentsOf: folder.appendingPathComponent("\(node).signing"))))
         return (topology, try replica(folder: folder, node: node, signingKey: key, topology: topology))
     }
 
-    private static func replicaPath(folder: URL, node: String) -> String { folder.appendingPathComponent("\(node).sqlite").path }
+    private static func replicaPath(folder: URL, node: NodeID) -> String { folder.appendingPathComponent("\(node).sqlite").path }
 
-    private static func replica(folder: URL, node: String, signingKey: BatchSigningKey, topology: RegionTopology) throws -> Replica {
+    private static func replica(folder: URL, node: NodeID, signingKey: BatchSigningKey, topology: RegionTopology) throws -> Replica {
         try Replica(
             path: replicaPath(folder: folder, node: node),
             configuration: ReplicaConfiguration(nodeID: node, signingKey: signingKey, roster: topology.roster)
         )
     }
 
-    static func syncNode(_ node: String, replica: Replica, folder: URL, topology: RegionTopology) throws -> SyncNode {
+    static func syncNode(_ node: NodeID, replica: Replica, folder: URL, topology: RegionTopology) throws -> SyncNode {
         let credentials = try TLSCredentials(
             caPath: folder.appendingPathComponent("ca.pem").path,
             certificatePath: folder.appendingPathComponent("\(node).pem").path,

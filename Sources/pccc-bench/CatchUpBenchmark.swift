@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import SyncCore
 
 /// A catch-up between two node processes over loopback mutual TLS.
 struct CatchUpResult: Encodable {
@@ -15,7 +16,7 @@ struct CatchUpResult: Encodable {
 
 /// `source` holds `changes` changes up to batch `head` of its stream that `receiver` lacks;
 /// both run as processes until the receiver holds `head`.
-func catchUpBenchmark(region: BenchRegion, source: String, receiver: String, changes: Int, head: UInt64) async throws -> CatchUpResult {
+func catchUpBenchmark(region: BenchRegion, source: NodeID, receiver: NodeID, changes: Int, head: UInt64) async throws -> CatchUpResult {
     let receiving = try BenchNodeProcess(folder: region.folder, node: receiver)
     defer { receiving.stop() }
     let progress = try DatabaseQueue(path: region.replicaPath(receiver), configuration: readOnly())

@@ -19,13 +19,13 @@ struct IdleRoundResult: Encodable {
 /// each holding one batch of every stream, connect through a counting proxy; the round is
 /// over when both record the session and nothing more crosses for a second.
 func idleRoundBenchmark(streams: Int, folder: URL) async throws -> IdleRoundResult {
-    let origins = (0..<10).map { "origin-\($0)" }
+    let origins = (0..<10).map { NodeID("origin-\($0)") }
     let groupCount = (streams + origins.count - 1) / origins.count
-    let groups = Dictionary(uniqueKeysWithValues: (0..<groupCount).map { (String(format: "g%04d", $0), origins) })
+    let groups = Dictionary(uniqueKeysWithValues: (0..<groupCount).map { (GroupID(String(format: "g%04d", $0)), origins) })
     let yPort = try freePort()
     let proxy = FaultProxy(targetHost: "127.0.0.1", targetPort: yPort, group: MultiThreadedEventLoopGroup.singleton)
     let proxyPort = try await proxy.start()
-    var addresses: [String: String] = [:]
+    var addresses: [NodeID: String] = [:]
     for (index, origin) in origins.enumerated() { addresses[origin] = "127.0.0.1:\(index == 1 ? yPort : try freePort())" }
     let region = try BenchRegion(
         folder: folder, nodes: origins, groups: groups, links: [(from: origins[0], to: origins[1], address: "127.0.0.1:\(proxyPort)")],

@@ -98,7 +98,7 @@ extension CertsCommand {
             }
             print("certificate \(certificate)")
             print(
-                "  node:      \(summary.nodeIDs.isEmpty ? (summary.isAuthority ? "none (a CA certificate)" : "none") : summary.nodeIDs.joined(separator: ", "))"
+                "  node:      \(summary.nodeIDs.isEmpty ? (summary.isAuthority ? "none (a CA certificate)" : "none") : summary.nodeIDs.map(\.rawValue).joined(separator: ", "))"
             )
             print("  serial:    \(summary.serial)")
             print("  subject:   \(summary.subject)")
@@ -128,7 +128,7 @@ extension CertsCommand {
                 throw CLIError(error.description)
             }
             if current.isRevoked(serial: summary.serialBytes) {
-                print("serial \(summary.serial) of \(summary.nodeIDs.joined(separator: ", ")) is already revoked in \(topology)")
+                print("serial \(summary.serial) of \(summary.nodeIDs.map(\.rawValue).joined(separator: ", ")) is already revoked in \(topology)")
                 return
             }
             let edited: String
@@ -143,7 +143,8 @@ extension CertsCommand {
                 throw CLIError("cannot write \(topology): \(error.localizedDescription)")
             }
             print(
-                "revoked serial \(summary.serial) of \(summary.nodeIDs.joined(separator: ", ")) in \(topology); copy it to every node and reload them (SIGHUP)")
+                "revoked serial \(summary.serial) of \(summary.nodeIDs.map(\.rawValue).joined(separator: ", ")) in \(topology); copy it to every node and reload them (SIGHUP)"
+            )
         }
     }
 
@@ -172,7 +173,7 @@ func writeFile(_ path: String, _ text: String, mode: Int) throws {
 
 /// What `pccc certs show --json` prints.
 struct CertificateJSON: Encodable {
-    let nodes: [String]
+    let nodes: [NodeID]
     let serial: String
     let subject: String
     let issuer: String

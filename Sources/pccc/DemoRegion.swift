@@ -74,7 +74,7 @@ struct DemoRegion {
             let directory = NodeDirectory(folder(id))
             replicas[id] =
                 try directory.initialise(
-                    node: id, topologyPath: path("topology.yaml"), signingKeyFile: path("certs/\(id).signing"), admin: Self.admin
+                    node: NodeID(id), topologyPath: path("topology.yaml"), signingKeyFile: path("certs/\(id).signing"), admin: Self.admin
                 ).replica
             try directory.install(.init(ca: path("certs/ca.pem"), certificate: path("certs/\(id).pem"), key: path("certs/\(id).key")))
         }

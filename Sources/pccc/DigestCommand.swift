@@ -1,5 +1,6 @@
 import ArgumentParser
 import NodeService
+import SyncCore
 
 struct DigestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -10,6 +11,6 @@ struct DigestCommand: ParsableCommand {
     @Option(help: "Only this sharing group.") var group: String?
 
     func run() throws {
-        print(try NodeDirectory(data).open().digest(group: group))
+        print(try NodeDirectory(data).open().digest(group: group.map { GroupID($0) }))
     }
 }

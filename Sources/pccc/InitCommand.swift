@@ -1,5 +1,6 @@
 import ArgumentParser
 import NodeService
+import SyncCore
 
 struct InitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -18,11 +19,11 @@ struct InitCommand: ParsableCommand {
     @Option(help: "The node's first admin (default: your login name).") var admin: String?
 
     func run() throws {
-        let tls = try NodeDirectory.checkTLS(node: node, ca: ca, certificate: cert, key: self.key)
+        let tls = try NodeDirectory.checkTLS(node: NodeID(node), ca: ca, certificate: cert, key: self.key)
         // The login name that makes the node is its first admin, so the node works at once.
         let firstAdmin = admin ?? StaffSession.loginName()
         let directory = NodeDirectory(data)
-        let made = try directory.initialise(node: node, topologyPath: topology, signingKeyFile: signingKey, admin: firstAdmin)
+        let made = try directory.initialise(node: NodeID(node), topologyPath: topology, signingKeyFile: signingKey, admin: firstAdmin)
         if let tls { try directory.install(tls) }
         print("initialised node \(node) in \(data) (schema version \(try made.replica.schemaVersion())); \(firstAdmin) is its first admin")
         if !made.keyPinned {

@@ -3,6 +3,7 @@ import Foundation
 import NodeService
 import Records
 import Replica
+import SyncCore
 
 extension RecordCommand {
     struct List: ParsableCommand {
@@ -34,7 +35,7 @@ extension RecordCommand {
                 filter.changedSince = since
             }
             guard limit > 0 else { throw CLIError("--limit must be a positive number") }
-            (filter.group, filter.origin, filter.limit) = (group, origin, limit)
+            (filter.group, filter.origin, filter.limit) = (group.map { GroupID($0) }, origin.map { NodeID($0) }, limit)
             let session = try staff.open()
             let records = try session.replica.list(filter, auditedAs: session.actor, detail: describe())
             if json {
@@ -76,7 +77,7 @@ extension RecordCommand {
             if let out, FileManager.default.fileExists(atPath: out) {
                 throw CLIError("\(out) already exists; choose a new file")
             }
-            let records = try session.replica.export(group: group, format: format, auditedAs: session.actor)
+            let records = try session.replica.export(group: GroupID(group), format: format, auditedAs: session.actor)
             let text = format == "json" ? try RecordExport.json(records) : RecordExport.csv(records)
             if let out {
                 // Personal data: readable by its owner only.

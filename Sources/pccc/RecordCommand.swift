@@ -29,7 +29,7 @@ struct RecordCommand: ParsableCommand {
             }
             let session = try staff.open()
             let writes = try FieldAssignment.writes(set: assignments, clear: [])
-            let id = try session.replica.create(recordKind, in: group, writes, auditedAs: session.actor)
+            let id = try session.replica.create(recordKind, in: GroupID(group), writes, auditedAs: session.actor)
             print(json ? #"{"id":"\#(id)"}"# : id.description)
         }
     }

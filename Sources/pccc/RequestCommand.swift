@@ -24,7 +24,7 @@ struct RequestCommand: ParsableCommand {
         func run() throws {
             let session = try staff.open()
             let id = try session.replica.sendRequest(
-                to: to, urgency: urgency, subjects: subjects, question: question, group: group, auditedAs: session.actor
+                to: NodeID(to), urgency: urgency, subjects: subjects, question: question, group: group.map { GroupID($0) }, auditedAs: session.actor
             )
             print(id)
         }

@@ -4,6 +4,7 @@ import Node
 import NodeService
 import Records
 import Replica
+import SyncCore
 import Topology
 
 struct StatusCommand: ParsableCommand {
@@ -26,7 +27,7 @@ struct StatusCommand: ParsableCommand {
         }
         let down = status.peersDown(longerThan: downThreshold)
         guard !down.isEmpty else { return }
-        FileHandle.standardError.write(Data("peers down longer than \(downThreshold) s: \(down.joined(separator: ", "))\n".utf8))
+        FileHandle.standardError.write(Data("peers down longer than \(downThreshold) s: \(down.map(\.rawValue).joined(separator: ", "))\n".utf8))
         throw ExitCode(2)
     }
 
@@ -49,7 +50,7 @@ struct StatusCommand: ParsableCommand {
             }
         }
         for group in status.groups where !group.unreachable.isEmpty {
-            print("group \(group.name) has no path to \(group.unreachable.joined(separator: ", ")) through its members")
+            print("group \(group.name) has no path to \(group.unreachable.map(\.rawValue).joined(separator: ", ")) through its members")
         }
         print("streams held:")
         for stream in status.streams { print("  \(stream.origin)/\(stream.group): seq \(stream.seq)") }

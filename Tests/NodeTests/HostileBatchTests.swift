@@ -54,7 +54,7 @@ import WireProtocol
                 operation: .create([FieldWrite("family_name", name)])
             )
         }
-        func signed(_ changes: [Change], origin: String = "d", group: String = "region", seq: UInt64 = 1, key: BatchSigningKey? = nil) throws -> SignedBatch {
+        func signed(_ changes: [Change], origin: NodeID = "d", group: GroupID = "region", seq: UInt64 = 1, key: BatchSigningKey? = nil) throws -> SignedBatch {
             try SignedBatch.make(
                 network: "test-region", origin: origin, group: group, seq: seq, prevHash: BatchHeader.zeroHash, leaves: changes.map { .full($0) },
                 signingKey: key ?? dKey

@@ -22,13 +22,13 @@ import WireProtocol
 
     /// One node: its replica, the storage adapter over it, its engine and its clock.
     struct Side {
-        let node: String
+        let node: NodeID
         let replica: Replica
         let storage: ReplicaStorage
         let engine: SyncEngine
         let clock: ManualClock
 
-        func session(with peer: String) -> PeerConnection {
+        func session(with peer: NodeID) -> PeerConnection {
             let hello = Hello(network: SyncEngineTests.network, nodeID: node, topologyDigest: [UInt8](repeating: 7, count: 32), softwareVersion: "test")
             var configuration = PeerSession.Configuration(localHello: hello, peerNodeID: peer, sharedStreams: SyncEngineTests.streams)
             configuration.peerTimeoutMilliseconds = SyncEngineTests.peerTimeout
@@ -38,10 +38,10 @@ import WireProtocol
 
     /// Nodes a and b, both members of group g; each has a clock of its own.
     static func sides() throws -> (Side, Side) {
-        let keys = ["a": BatchSigningKey(), "b": BatchSigningKey()]
+        let keys: [NodeID: BatchSigningKey] = ["a": BatchSigningKey(), "b": BatchSigningKey()]
         let roster = Roster(network: network, signingKeys: keys.mapValues(\.publicKey), groups: ["g": ["a", "b"]])
         let logger = Logger(label: "sync-engine-test") { _ in SwiftLogNoOpLogHandler() }
-        func side(_ node: String) throws -> Side {
+        func side(_ node: NodeID) throws -> Side {
             let replica = try Replica.inMemory(configuration: ReplicaConfiguration(nodeID: node, signingKey: keys[node]!, roster: roster))
             let storage = ReplicaStorage(replica: replica)
             storage.start()
@@ -67,7 +67,7 @@ import WireProtocol
         }
     }
 
-    static func holds(_ replica: Replica, seq: UInt64, of origin: String) throws -> Bool {
+    static func holds(_ replica: Replica, seq: UInt64, of origin: NodeID) throws -> Bool {
         try replica.streamPositions().contains { $0.origin == origin && $0.group == "g" && $0.seq >= seq }
     }
 
@@ -175,7 +175,7 @@ import WireProtocol
         let (pipeA, pipeB) = FramePipe.pair()
         // The clocks race ahead of the real exchange below; a timeout far beyond what the test
         // advances keeps a slow machine from closing the session under it.
-        func sessionConfiguration(_ node: String, _ peer: String) -> PeerSession.Configuration {
+        func sessionConfiguration(_ node: NodeID, _ peer: NodeID) -> PeerSession.Configuration {
             let hello = Hello(network: Self.network, nodeID: node, topologyDigest: [UInt8](repeating: 7, count: 32), softwareVersion: "test")
             var configuration = PeerSession.Configuration(localHello: hello, peerNodeID: peer, sharedStreams: Self.streams)
             configuration.peerTimeoutMilliseconds = 1_000 * 3_600 * 24
@@ -233,21 +233,21 @@ final class HeartbeatFaults: SyncStorage, @unchecked Sendable {
 
     var maxClockSkewMilliseconds: UInt64 { storage.maxClockSkewMilliseconds }
     func updateRoster(_ roster: Roster) throws { try storage.updateRoster(roster) }
-    func apply(envelope: [UInt8], relayedBy peer: String) async throws -> ApplyOutcome { try await storage.apply(envelope: envelope, relayedBy: peer) }
+    func apply(envelope: [UInt8], relayedBy peer: NodeID) async throws -> ApplyOutcome { try await storage.apply(envelope: envelope, relayedBy: peer) }
     func batches(of stream: StreamID, after seq: UInt64, limit: Int) async throws -> [SignedBatch] {
         try await storage.batches(of: stream, after: seq, limit: limit)
     }
     func streamHeads() async throws -> [StreamID: UInt64] { try await storage.streamHeads() }
     func changeVersion() async throws -> Int64 { try await storage.changeVersion() }
     func resetPeerConnections(at now: UInt64) async throws { try await storage.resetPeerConnections(at: now) }
-    func recordPeerConnected(peer: String, at now: UInt64, topologyMatches: Bool, software: String, clockSkew: Int64) async throws {
+    func recordPeerConnected(peer: NodeID, at now: UInt64, topologyMatches: Bool, software: String, clockSkew: Int64) async throws {
         try await storage.recordPeerConnected(peer: peer, at: now, topologyMatches: topologyMatches, software: software, clockSkew: clockSkew)
     }
-    func recordPeerDisconnected(peer: String, at now: UInt64, error: String?, contact: UInt64?, batchIn: UInt64?, batchOut: UInt64?) async throws {
+    func recordPeerDisconnected(peer: NodeID, at now: UInt64, error: String?, contact: UInt64?, batchIn: UInt64?, batchOut: UInt64?) async throws {
         try await storage.recordPeerDisconnected(peer: peer, at: now, error: error, contact: contact, batchIn: batchIn, batchOut: batchOut)
     }
     func acknowledgeReceivedRequests() async throws -> Int { try await storage.acknowledgeReceivedRequests() }
-    func checkRedactions(caughtUpWith peer: String, through heads: [StreamPosition]) async throws -> RedactionCheck {
+    func checkRedactions(caughtUpWith peer: NodeID, through heads: [StreamPosition]) async throws -> RedactionCheck {
         try await storage.checkRedactions(caughtUpWith: peer, through: heads)
     }
     func checkStaleRedactions(olderThan age: UInt64) async throws -> [StreamPosition] { try await storage.checkStaleRedactions(olderThan: age) }

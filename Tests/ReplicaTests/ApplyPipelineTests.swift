@@ -91,7 +91,7 @@ import Testing
                     operation: .create([FieldWrite("family_name", "Bad")])))
         ]
         let stranger = BatchSigningKey()
-        let (network, origin, group, key): (String, String, String, BatchSigningKey) =
+        let (network, origin, group, key): (String, NodeID, GroupID, BatchSigningKey) =
             switch scenario {
             case "wrong network": ("other-net", "sender", "region", region.keys["sender"]!)
             case "unknown origin": (TestRegion.network, "stranger", "region", stranger)

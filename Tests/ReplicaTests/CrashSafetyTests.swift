@@ -19,9 +19,9 @@ import Testing
 
     @Test func sigkillDuringApplyLeavesOnlyWholeBatches() throws {
         let folder = try TemporaryDirectory()
-        let keys = ["source": BatchSigningKey(), "target": BatchSigningKey()]
+        let keys: [NodeID: BatchSigningKey] = ["source": BatchSigningKey(), "target": BatchSigningKey()]
         var topology = "network: crash-net\nnodes:\n"
-        for (index, node) in ["source", "target"].enumerated() {
+        for (index, node) in (["source", "target"] as [NodeID]).enumerated() {
             let keyPath = folder.url.appendingPathComponent("\(node).signing").path
             try NodeDirectory.writeSigningKey(keys[node]!, to: keyPath)
             topology += "  - id: \(node)\n    address: 127.0.0.1:\(18000 + index)\n    signing_key: \(keys[node]!.publicKey.topologyForm)\n"

@@ -56,7 +56,7 @@ import Testing
         let group = { (stamp: WriteStamp, fields: [String]) -> [UInt8] in
             var writer = ByteWriter()
             writer.write(stamp.hlc.rawValue)
-            writer.writeShortString(stamp.origin)
+            writer.writeShortString(stamp.origin.rawValue)
             writer.write(UInt8(fields.count))
             for field in fields { writer.writeShortString(field) }
             return writer.bytes

@@ -118,7 +118,7 @@ import Testing
         #expect(try region["late"].apply(envelope: forged.envelope) == .applied(changes: 1), "stored and relayed, not refused")
         try region["origin"].apply(envelope: forged.envelope)
         try region["late"].pullChecked(from: region["origin"])
-        for node in ["origin", "late"] {
+        for node: NodeID in ["origin", "late"] {
             #expect(try region[node].live(id)?.values["family_name"] == "Early", "\(node) let the relay erase the record")
         }
         // The owner's own erasure does count, and the create that follows it in no order brings nothing back.

@@ -42,7 +42,7 @@ import Testing
         for id in persons[40..<50] + vehicles.suffix(3) { try region["a"].erase(id, reason: "court_order") }
         try region.syncAll()
 
-        for node in ["a", "b"] {
+        for node: NodeID in ["a", "b"] {
             try Self.expectIndexMatchesRecords(region[node], node)
             let replica = region[node]
             #expect(try replica.search("Renamed3").count == 1, "\(node)")
@@ -90,7 +90,7 @@ import Testing
 
     /// Every live searchable record has a `name_key` row with the keys its values give, and no
     /// other row is there; the index then holds exactly those rows' tokens.
-    static func expectIndexMatchesRecords(_ replica: Replica, _ node: String) throws {
+    static func expectIndexMatchesRecords(_ replica: Replica, _ node: NodeID) throws {
         try replica.writer.write { db in
             var expected: [String: String] = [:]
             for kind in RecordKind.allCases where !kind.searchableFields.isEmpty {
@@ -111,7 +111,7 @@ import Testing
 
     /// The FTS5 index's postings, read through `fts5vocab`, are exactly the tokens of the
     /// `name_key` rows: nothing missing, nothing left over from old keys.
-    static func expectIndexMatchesNameKeys(_ db: Database, _ node: String) throws {
+    static func expectIndexMatchesNameKeys(_ db: Database, _ node: NodeID) throws {
         try db.execute(sql: "CREATE VIRTUAL TABLE IF NOT EXISTS temp.name_postings USING fts5vocab(main, name_index, instance)")
         let postings = try Row.fetchAll(db, sql: "SELECT doc, term FROM temp.name_postings").map { "\($0["doc"] as Int64) \($0["term"] as String)" }
         let tokens = try Row.fetchAll(db, sql: "SELECT rowid, keys FROM name_key").flatMap { row in

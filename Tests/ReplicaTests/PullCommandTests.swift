@@ -13,9 +13,9 @@ import Testing
 @Suite(.ownThread) struct PullCommandTests {
     @Test func pullReadsACopyWithoutItsSigningKeyLeavesItUntouchedAndRefusesAForgery() throws {
         let folder = try TemporaryDirectory()
-        let keys = ["source": BatchSigningKey(), "target": BatchSigningKey()]
+        let keys: [NodeID: BatchSigningKey] = ["source": BatchSigningKey(), "target": BatchSigningKey()]
         var topology = "network: pull-net\nnodes:\n"
-        for (index, node) in ["source", "target"].enumerated() {
+        for (index, node) in (["source", "target"] as [NodeID]).enumerated() {
             try NodeDirectory.writeSigningKey(keys[node]!, to: folder.path("\(node).signing"))
             topology += "  - id: \(node)\n    address: 127.0.0.1:\(19000 + index)\n    signing_key: \(keys[node]!.publicKey.topologyForm)\n"
         }

@@ -11,7 +11,7 @@ import Testing
 /// replica, m's own included, ignores them alike; each test also shows the entitled centre
 /// doing the same thing with effect.
 @Suite(.ownThread) struct TrustRuleTests {
-    static let groups: [String: Set<String>] = ["region": ["a", "b", "c", "m"], "ab": ["a", "b"]]
+    static let groups: [GroupID: Set<NodeID>] = ["region": ["a", "b", "c", "m"], "ab": ["a", "b"]]
     let ana = AuditActor(user: "ana")
 
     /// Delivers every batch any replica holds to every member of its group, until nothing moves.
@@ -64,14 +64,14 @@ import Testing
             ]
         )
         try spread(region, [forged])
-        for node in ["a", "b"] {
+        for node: NodeID in ["a", "b"] {
             #expect(try region[node].heldSeq(origin: "m", group: "region") == 1, "\(node) stores and relays m's batch")
             let record = try #require(try region[node].live(p), "\(node) lost a's record to m's erasure")
             #expect(record.values["alert"] == "wanted" && record.values["given_name"] == nil)
             guard case .live(_, let attachments) = try region[node].consult(p, auditedAs: ana) else { throw ScenarioFailure("gone") }
             #expect(attachments.isEmpty, "\(node) shows m's hit or note on a record of ab")
         }
-        for node in ["c", "m"] {
+        for node: NodeID in ["c", "m"] {
             #expect(try region[node].digest(group: "ab") == StateDigest().finalize(), "\(node) holds data of ab")
         }
         try expectConverged(region, "after m's batch")
@@ -216,7 +216,7 @@ import Testing
 
         try region["a"].erase(p, reason: "court_order")
         try spread(region)
-        for node in ["a", "b"] {
+        for node: NodeID in ["a", "b"] {
             #expect(try region[node].live(p) == nil && region[node].erasureRequests().isEmpty)
         }
         try expectConverged(region, "after the owner acted")
@@ -369,7 +369,7 @@ import Testing
 
 extension Replica {
     /// The last seq this replica holds of one stream.
-    func heldSeq(origin: String, group: String) throws -> UInt64 {
+    func heldSeq(origin: NodeID, group: GroupID) throws -> UInt64 {
         try streamPositions().first { $0.origin == origin && $0.group == group }?.seq ?? 0
     }
 }

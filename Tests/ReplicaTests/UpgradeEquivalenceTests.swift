@@ -28,7 +28,7 @@ import Testing
 /// never a change to a registered migration or to the fixture.
 @Suite(.ownThread) struct UpgradeEquivalenceTests {
     /// The nodes of the fixture's network; node `n` (from 1) signs with 32 bytes of value `n`.
-    static let nodes = ["rs-presevo", "mk-tabanovce", "mk-kumanovo"]
+    static let nodes: [NodeID] = ["rs-presevo", "mk-tabanovce", "mk-kumanovo"]
     /// mk-kumanovo's wall clock while it applied the batches, in Unix milliseconds.
     static let receivedAt: UInt64 = 1_800_003_600_000
 
@@ -56,7 +56,7 @@ import Testing
 
     /// mk-kumanovo's configuration, with the fixture's keys, groups and wall clock.
     static func configuration() throws -> ReplicaConfiguration {
-        var keys: [String: BatchSigningKey] = [:]
+        var keys: [NodeID: BatchSigningKey] = [:]
         for (index, node) in nodes.enumerated() {
             keys[node] = try BatchSigningKey(rawRepresentation: [UInt8](repeating: UInt8(index + 1), count: 32))
         }

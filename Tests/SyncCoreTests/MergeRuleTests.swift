@@ -2,7 +2,7 @@ import SyncCore
 import Testing
 
 @Suite struct MergeRuleTests {
-    static func value(_ text: String?, _ ms: UInt64, _ origin: String) -> StampedValue {
+    static func value(_ text: String?, _ ms: UInt64, _ origin: NodeID) -> StampedValue {
         StampedValue(value: text, stamp: WriteStamp(hlc: HybridTimestamp(milliseconds: ms, counter: 0), origin: origin))
     }
 

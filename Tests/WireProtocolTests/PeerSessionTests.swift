@@ -21,7 +21,7 @@ import WireProtocol
     }
 
     static func peerHello(
-        network: String = "net", node: String = "b", version: UInt16 = Hello.currentProtocolVersion, digest: [UInt8] = digest
+        network: String = "net", node: NodeID = "b", version: UInt16 = Hello.currentProtocolVersion, digest: [UInt8] = digest
     )
         -> PeerMessage
     {

@@ -186,7 +186,7 @@ import Testing
                     fieldsChecked += 1
                     let writes = lastWrites[ChaosLedger.FieldKey(record: id, field: field)] ?? [:]
                     let value = record.values[field]
-                    guard let winner = record.provenance[field]?.origin else {
+                    guard let winner = record.provenance[field]?.origin.rawValue else {
                         Issue.record("\(node): \(id).\(field) has no provenance")
                         continue
                     }

@@ -356,13 +356,13 @@ extension LiveRegion {
 
     /// Opens a node's replica in this process, with the trust its topology gives.
     func openReplica(_ node: String) throws -> Replica {
-        var keys: [String: BatchVerifyingKey] = [:]
-        for (id, key) in signingKeys { keys[id] = key.publicKey }
+        var keys: [NodeID: BatchVerifyingKey] = [:]
+        for (id, key) in signingKeys { keys[NodeID(id)] = key.publicKey }
         let topology = try RegionTopology.parse(yaml: String(contentsOfFile: topologyPath, encoding: .utf8), file: topologyPath)
         let roster = Roster(network: topology.network, signingKeys: keys, groups: topology.groups.mapValues(Set.init))
         return try Replica(
             path: folder(node) + "/replica.sqlite",
-            configuration: ReplicaConfiguration(nodeID: node, signingKey: signingKeys[node]!, roster: roster)
+            configuration: ReplicaConfiguration(nodeID: NodeID(node), signingKey: signingKeys[node]!, roster: roster)
         )
     }
 }

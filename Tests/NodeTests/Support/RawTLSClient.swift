@@ -3,6 +3,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
+import SyncCore
 import TestSupport
 import WireProtocol
 
@@ -98,7 +99,7 @@ enum RawTLSClient {
     }
 
     /// A HELLO from `node` followed by an empty WANT: a well-behaved opening.
-    static func opening(node: String, network: String = "test-region", sentAt: UInt64 = 0) -> [UInt8] {
+    static func opening(node: NodeID, network: String = "test-region", sentAt: UInt64 = 0) -> [UInt8] {
         let hello = Hello(network: network, nodeID: node, topologyDigest: Array(repeating: 0, count: 32), softwareVersion: "test", sentAtMilliseconds: sentAt)
         return PeerMessage.hello(hello).frame.bytes + PeerMessage.want([:]).frame.bytes
     }

@@ -23,12 +23,12 @@ struct ConvergenceScenario {
     }
 
     /// Runs the scenario; returns, per group, the set of member digests (one element when converged).
-    mutating func run() throws -> [String: Set<String>] {
+    mutating func run() throws -> [GroupID: Set<String>] {
         var rng = SplitMix64(seed: seed)
         let count = Int.random(in: 3...5, using: &rng)
-        let nodes = (0..<count).map { "n\($0)" }
+        let nodes = (0..<count).map { NodeID("n\($0)") }
         let subgroup = Set(nodes.shuffled(using: &rng).prefix(Int.random(in: 2...count, using: &rng)))
-        let groups: [String: Set<String>] = ["region": Set(nodes), "sub": subgroup]
+        let groups: [GroupID: Set<NodeID>] = ["region": Set(nodes), "sub": subgroup]
         let region = try TestRegion(nodes: nodes, groups: groups)
         // Coarse clocks that seldom advance: concurrent writes often carry equal HLCs, so the
         // origin tie-break is exercised, not just the clock order.
@@ -78,7 +78,7 @@ struct ConvergenceScenario {
             }
             moved = try nodes.map { try region[$0].streamPositions() } != before
         }
-        var digests: [String: Set<String>] = [:]
+        var digests: [GroupID: Set<String>] = [:]
         for (group, members) in groups {
             digests[group] = Set(try members.map { try region[$0].digest(group: group) })
             let empty = StateDigest().finalize()
@@ -92,9 +92,9 @@ struct ConvergenceScenario {
     }
 
     private mutating func write(
-        at node: String,
+        at node: NodeID,
         region: TestRegion,
-        groups: [String: Set<String>],
+        groups: [GroupID: Set<NodeID>],
         ids: inout [(RecordID, String)],
         rng: inout SplitMix64
     ) throws {
@@ -115,7 +115,7 @@ struct ConvergenceScenario {
                         let id = transaction.create(
                             .request,
                             [
-                                FieldWrite("from_node", node), FieldWrite("to_node", requested), FieldWrite("urgency", "standard"),
+                                FieldWrite("from_node", node.rawValue), FieldWrite("to_node", requested.rawValue), FieldWrite("urgency", "standard"),
                                 FieldWrite("question", Self.name(&rng)), FieldWrite("status", "open"),
                             ]
                         )
@@ -140,11 +140,11 @@ struct ConvergenceScenario {
             } else if record.values["status"] == "closed" {
                 log.append("\(node) leaves the closed request \(id) alone")
                 return
-            } else if record.values["to_node"] == node {
+            } else if record.values["to_node"] == node.rawValue {
                 fields = [
                     [FieldWrite("status", ["acknowledged", "answered"].randomElement(using: &rng)!)], [FieldWrite("answer", Self.name(&rng))],
                 ].randomElement(using: &rng)!
-            } else if record.values["from_node"] == node {
+            } else if record.values["from_node"] == node.rawValue {
                 fields = [[FieldWrite("status", "closed")], [FieldWrite("question", Self.name(&rng))]].randomElement(using: &rng)!
             } else {
                 log.append("\(node) has no part in request \(id)")
@@ -172,9 +172,9 @@ struct ConvergenceScenario {
     /// `node` signs, as the next batch of its own stream in one of its groups, up to three
     /// changes the rules refuse it, and applies the batch itself as any receiver would.
     private mutating func forge(
-        at node: String,
+        at node: NodeID,
         region: TestRegion,
-        groups: [String: Set<String>],
+        groups: [GroupID: Set<NodeID>],
         ids: [(RecordID, String)],
         rng: inout SplitMix64
     ) throws {
@@ -204,7 +204,7 @@ struct ConvergenceScenario {
                     Change(
                         kind: "request", recordID: RecordID.make(milliseconds: hlc.milliseconds, using: &rng), hlc: hlc,
                         operation: .create([
-                            FieldWrite("from_node", node == "n0" ? "n1" : "n0"), FieldWrite("to_node", node), FieldWrite("urgency", "standard"),
+                            FieldWrite("from_node", node == "n0" ? "n1" : "n0"), FieldWrite("to_node", node.rawValue), FieldWrite("urgency", "standard"),
                             FieldWrite("question", "forged"),
                         ])
                     )
@@ -234,10 +234,10 @@ struct ConvergenceScenario {
     /// one origin's later batches (an erasure, say) can land before another origin's earlier
     /// ones (the create).
     private mutating func deliver(
-        from source: String,
-        to target: String,
+        from source: NodeID,
+        to target: NodeID,
         region: TestRegion,
-        groups: [String: Set<String>],
+        groups: [GroupID: Set<NodeID>],
         fraction: Double,
         rng: inout SplitMix64
     ) throws {

@@ -26,23 +26,23 @@ final class TestClock: Sendable {
 /// Nodes of one test network with keys, a roster and replicas in memory or in temporary files.
 struct TestRegion {
     static let network = "test-net"
-    let nodeIDs: [String]
-    let keys: [String: BatchSigningKey]
+    let nodeIDs: [NodeID]
+    let keys: [NodeID: BatchSigningKey]
     let roster: Roster
-    let clocks: [String: TestClock]
-    let replicas: [String: Replica]
+    let clocks: [NodeID: TestClock]
+    let replicas: [NodeID: Replica]
 
     /// `groups` defaults to one group `region` holding every node.
     init(
-        nodes: [String],
-        groups: [String: Set<String>]? = nil,
+        nodes: [NodeID],
+        groups: [GroupID: Set<NodeID>]? = nil,
         directory: URL? = nil,
         limits: BatchLimits = .default,
         timeZone: TimeZone = .current,
         tune: (inout ReplicaConfiguration) -> Void = { _ in }
     ) throws {
         nodeIDs = nodes
-        var keys: [String: BatchSigningKey] = [:]
+        var keys: [NodeID: BatchSigningKey] = [:]
         for node in nodes { keys[node] = BatchSigningKey() }
         self.keys = keys
         roster = Roster(
@@ -50,8 +50,8 @@ struct TestRegion {
             signingKeys: keys.mapValues(\.publicKey),
             groups: groups ?? ["region": Set(nodes)]
         )
-        var clocks: [String: TestClock] = [:]
-        var replicas: [String: Replica] = [:]
+        var clocks: [NodeID: TestClock] = [:]
+        var replicas: [NodeID: Replica] = [:]
         for node in nodes {
             let clock = TestClock()
             clocks[node] = clock
@@ -70,10 +70,10 @@ struct TestRegion {
         self.replicas = replicas
     }
 
-    subscript(node: String) -> Replica { replicas[node]! }
+    subscript(node: NodeID) -> Replica { replicas[node]! }
 
     /// Every batch `node` holds, all streams, oldest first per stream.
-    func batches(of node: String) throws -> [SignedBatch] {
+    func batches(of node: NodeID) throws -> [SignedBatch] {
         let replica = self[node]
         return try replica.streamPositions().flatMap { try replica.batches(of: $0.stream, after: 0, limit: .max) }
     }
@@ -96,7 +96,7 @@ struct TestRegion {
     /// The next batch of `node`'s stream in `group`, made by the test with that node's own key
     /// rather than by its replica: what a hostile member writes straight from the protocol. It
     /// follows the longest copy of the stream any replica holds.
-    func signed(by node: String, group: String = "region", _ changes: [Change]) throws -> SignedBatch {
+    func signed(by node: NodeID, group: GroupID = "region", _ changes: [Change]) throws -> SignedBatch {
         var last: SignedBatch?
         for replica in replicas.values {
             let held = try replica.batches(of: StreamID(origin: node, group: group), after: last?.header.seq ?? 0, limit: .max)
@@ -114,12 +114,12 @@ struct TestRegion {
     }
 
     /// A reading of `node`'s wall clock as an HLC, for changes the test writes by hand.
-    func hlc(_ node: String, counter: UInt16 = 0) -> HybridTimestamp {
+    func hlc(_ node: NodeID, counter: UInt16 = 0) -> HybridTimestamp {
         HybridTimestamp(milliseconds: clocks[node]!.now, counter: counter)
     }
 
     /// Digests of every node, for one group or all.
-    func digests(group: String? = nil) throws -> Set<String> {
+    func digests(group: GroupID? = nil) throws -> Set<String> {
         Set(try nodeIDs.map { try self[$0].digest(group: group) })
     }
 }
