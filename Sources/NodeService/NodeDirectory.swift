@@ -106,7 +106,8 @@ public struct NodeDirectory: Sendable {
     public static let signingKeyPrefix = "ed25519-signing-key:"
 
     /// Makes the folder and its `tls` folder their owner's only (0700) and every file the node
-    /// keeps there (replica, its WAL and shared memory, topology, keys, certificates, `node.id`)
+    /// keeps there (replica, its WAL and shared memory, topology, keys, certificates, `node.id`,
+    /// `serve.lock`)
     /// readable and writable by its owner only (0600): they hold personal data and private keys.
     /// Other files, and links, are left alone, and a folder that is not a node folder is refused
     /// before anything in it changes. Returns one sentence for each mode it changed.
@@ -118,7 +119,10 @@ public struct NodeDirectory: Sendable {
         let tls = url.appendingPathComponent("tls").path
         let owned =
             [(url.path, 0o700), (tls, 0o700)]
-            + [replicaPath, replicaPath + "-wal", replicaPath + "-shm", topologyPath, signingKeyPath, nodeIDPath, caPath, certificatePath, tlsKeyPath]
+            + [
+                replicaPath, replicaPath + "-wal", replicaPath + "-shm", topologyPath, signingKeyPath, nodeIDPath, caPath, certificatePath, tlsKeyPath,
+                serveLockPath,
+            ]
             .map { ($0, 0o600) }
         for (path, mode) in owned {
             guard let attributes = try? files.attributesOfItem(atPath: path) else { continue }

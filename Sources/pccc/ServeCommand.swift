@@ -65,6 +65,9 @@ struct ServeCommand: AsyncParsableCommand {
         let apiAddress = try api.map(Self.loopbackAddress)
         let directory = NodeDirectory(data)
         let loosened = try directory.restrictPermissions()
+        // Held until the process ends: a second serve, or a restore, on this folder is refused.
+        let serveLock = try directory.acquireServeLock()
+        defer { withExtendedLifetime(serveLock) {} }
         // The text in force before the node reads it: a change made while the node starts is
         // then seen as a change by the watch, never taken as already loaded.
         let topologyText = try? String(contentsOfFile: directory.topologyPath, encoding: .utf8)
