@@ -65,12 +65,10 @@ extension NodeConfiguration {
 
 extension RegionTopology {
     /// The streams a link between `a` and `b` carries: every member of every group both are
-    /// members of. Nothing else is ever sent or accepted on it.
-    func sharedStreams(_ a: NodeID, _ b: NodeID) -> Set<StreamID> {
-        var streams: Set<StreamID> = []
-        for group in sharedGroups(a, b) {
-            for member in groups[group] ?? [] { streams.insert(StreamID(origin: member, group: group)) }
-        }
-        return streams
+    /// members of, in any epoch. Nothing else is ever sent or accepted on it.
+    func sharedStreams(_ a: NodeID, _ b: NodeID) -> SharedStreams {
+        var carried: [GroupID: Set<NodeID>] = [:]
+        for group in sharedGroups(a, b) { carried[group] = Set(groups[group] ?? []) }
+        return SharedStreams(groups: carried)
     }
 }

@@ -30,6 +30,8 @@ enum NodeMetrics {
         case .duplicate: result = "duplicate"
         case .heldBack: result = "held_back"
         case .forked: result = "forked"
+        case .restoreDetected: result = "restore_detected"
+        case .revoked: result = "revoked"
         case .rejected(let rejection):
             result = "rejected"
             Counter(label: "pccc_refused_batches_total", dimensions: [("reason", rejection.code.rawValue)]).increment()
@@ -42,7 +44,10 @@ enum NodeMetrics {
 extension NodeStatus {
     /// The alarm codes a node raises, each shown by `pccc_alarms_by_code` even at zero, so an
     /// alarm that clears goes back to 0 rather than staying at its last value.
-    static let alarmCodes = ["fork", "clock_skew", "orphans_full", "quarantine_full", "redacted_without_tombstone", "redactions_full"]
+    static let alarmCodes = [
+        "fork", "clock_skew", "orphans_full", "quarantine_full", "redacted_without_tombstone", "redactions_full", "restore_detected",
+        "revoked_key", "epochs_full", "unknown_signing_key",
+    ]
 
     /// Records the gauges read from the replica at scrape time: per-peer lag and connection,
     /// quarantined batches and alarms.

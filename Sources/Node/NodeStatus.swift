@@ -10,10 +10,12 @@ import Topology
 public struct NodeStatus: Sendable {
     /// How far a peer is behind on one stream this node holds.
     public struct StreamLag: Sendable {
+        /// The stream.
+        public let stream: StreamID
         /// The stream's origin node.
-        public let origin: NodeID
+        public var origin: NodeID { stream.origin }
         /// The stream's group.
-        public let group: GroupID
+        public var group: GroupID { stream.group }
         /// The highest seq this node holds.
         public let held: UInt64
         /// The highest seq the peer acknowledged.
@@ -72,6 +74,8 @@ public struct NodeStatus: Sendable {
     public let groups: [Group]
     /// The head of every stream held.
     public let streams: [StreamPosition]
+    /// The epoch this node writes in (docs/PROTOCOL.md §5.9), and why it began.
+    public let writeEpoch: WriteEpoch
     /// Forked batches kept in quarantine.
     public let quarantined: Int
     /// Open alarms, latest first.
@@ -92,15 +96,14 @@ public struct NodeStatus: Sendable {
         for peer in topology.linkedPeers(of: me) {
             let acknowledged = Dictionary(uniqueKeysWithValues: try replica.peerProgress(peer: peer).map { ($0.stream, $0.seq) })
             var lags: [StreamLag] = []
-            for group in topology.sharedGroups(me, peer) {
-                for origin in topology.groups[group] ?? [] where origin != peer {
-                    let stream = StreamID(origin: origin, group: group)
-                    guard let seq = held[stream] else { continue }
-                    let acked = acknowledged[stream] ?? 0
-                    let waiting =
-                        seq > acked ? try replica.receivedAt(StreamPosition(stream, seq: acked + 1)).map { now > $0 ? (now - $0) / 1000 : 0 } : nil
-                    lags.append(StreamLag(origin: origin, group: group, held: seq, acknowledged: acked, oldestWaitingSeconds: waiting ?? 0))
-                }
+            let shared = Set(topology.sharedGroups(me, peer))
+            for position in streams where position.origin != peer && shared.contains(position.group) && topology.isMember(position.origin, of: position.group) {
+                let stream = position.stream
+                let seq = position.seq
+                let acked = acknowledged[stream] ?? 0
+                let waiting =
+                    seq > acked ? try replica.receivedAt(StreamPosition(stream, seq: acked + 1)).map { now > $0 ? (now - $0) / 1000 : 0 } : nil
+                lags.append(StreamLag(stream: stream, held: seq, acknowledged: acked, oldestWaitingSeconds: waiting ?? 0))
             }
             let status = recorded[peer]
             let connected = serving && (status?.connected ?? false)
@@ -111,6 +114,7 @@ public struct NodeStatus: Sendable {
         groups = topology.groups.keys.sorted().filter { topology.isMember(me, of: $0) }.map {
             Group(name: $0, members: topology.groups[$0]!, unreachable: topology.unreachableMembers(of: $0, from: me))
         }
+        writeEpoch = try replica.writeEpoch()
         quarantined = try replica.quarantinedCount()
         alarms = try replica.alarms()
         version = try replica.streamHeadsVersion()
@@ -129,6 +133,8 @@ public struct NodeStatusJSON: Codable, Sendable, Equatable {
     public struct StreamLag: Codable, Sendable, Equatable {
         /// The stream's origin node.
         public var origin: NodeID
+        /// The origin's epoch of the stream (0 for the first epoch of nodes made before epochs).
+        public var epoch: UInt64
         /// The stream's group.
         public var group: GroupID
         /// The highest seq held here.
@@ -141,7 +147,7 @@ public struct NodeStatusJSON: Codable, Sendable, Equatable {
         public var lagSeconds: UInt64
 
         enum CodingKeys: String, CodingKey {
-            case origin, group, held, acked, lag
+            case origin, epoch, group, held, acked, lag
             case lagSeconds = "lag_seconds"
         }
     }
@@ -204,10 +210,27 @@ public struct NodeStatusJSON: Codable, Sendable, Equatable {
     public struct Stream: Codable, Sendable, Equatable {
         /// Its origin node.
         public var origin: NodeID
+        /// The origin's epoch of the stream.
+        public var epoch: UInt64
         /// Its group.
         public var group: GroupID
         /// Its highest seq.
         public var seq: UInt64
+    }
+
+    /// The epoch this node writes in.
+    public struct Epoch: Codable, Sendable, Equatable {
+        /// The epoch: 0, or the Unix milliseconds at which it began.
+        public var epoch: UInt64
+        /// Why it began: `initialised`, `restored`, `restore_detected` or `key_rotated`; absent for 0.
+        public var reason: String?
+        /// When it began, ISO 8601; absent for 0.
+        public var startedAt: String?
+
+        enum CodingKeys: String, CodingKey {
+            case epoch, reason
+            case startedAt = "started_at"
+        }
     }
 
     /// One open alarm.
@@ -236,6 +259,8 @@ public struct NodeStatusJSON: Codable, Sendable, Equatable {
     public var groups: [Group]
     /// Every stream held.
     public var streams: [Stream]
+    /// The epoch this node writes in.
+    public var epoch: Epoch
     /// Forked batches in quarantine.
     public var quarantined: Int
     /// Open alarms.
@@ -244,7 +269,7 @@ public struct NodeStatusJSON: Codable, Sendable, Equatable {
     public var peersDownOverThreshold: [NodeID]
 
     enum CodingKeys: String, CodingKey {
-        case node, network, serving, version, peers, groups, streams, quarantined, alarms
+        case node, network, serving, version, peers, groups, streams, epoch, quarantined, alarms
         case peersDownOverThreshold = "peers_down_over_threshold"
     }
 }
@@ -259,7 +284,9 @@ extension NodeStatus {
                 NodeStatusJSON.Peer(
                     peer: peer.peer, connected: peer.connected, lag: peer.totalLag, lagSeconds: peer.oldestWaitingSeconds,
                     streams: peer.streams.map {
-                        .init(origin: $0.origin, group: $0.group, held: $0.held, acked: $0.acknowledged, lag: $0.lag, lagSeconds: $0.oldestWaitingSeconds)
+                        .init(
+                            origin: $0.origin, epoch: $0.stream.epoch, group: $0.group, held: $0.held, acked: $0.acknowledged, lag: $0.lag,
+                            lagSeconds: $0.oldestWaitingSeconds)
                     },
                     since: time(peer.status?.since), lastContact: time(peer.status?.lastContact), lastError: peer.status?.lastError,
                     topologyMatch: peer.status?.topologyMatches, software: peer.status?.software, clockSkewMs: peer.status?.clockSkew,
@@ -267,7 +294,8 @@ extension NodeStatus {
                 )
             },
             groups: groups.map { .init(group: $0.name, members: $0.members, unreachable: $0.unreachable) },
-            streams: streams.map { .init(origin: $0.origin, group: $0.group, seq: $0.seq) },
+            streams: streams.map { .init(origin: $0.origin, epoch: $0.stream.epoch, group: $0.group, seq: $0.seq) },
+            epoch: .init(epoch: writeEpoch.epoch, reason: writeEpoch.reason?.rawValue, startedAt: time(writeEpoch.startedAt)),
             quarantined: quarantined,
             alarms: alarms.map { .init(code: $0.code, subject: $0.subject, message: $0.message, count: $0.count) },
             peersDownOverThreshold: peersDown(longerThan: downThreshold)

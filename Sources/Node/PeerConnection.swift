@@ -41,12 +41,12 @@ public final class PeerConnection: Sendable {
     public var isEstablished: Bool { session.withLockedValue { $0.isEstablished } }
 
     /// Runs the session until either side closes it; returns why it ended, when known.
-    func run(over link: some FrameLink, localHeads: [StreamID: UInt64]) async -> String? {
+    func run(over link: some FrameLink, localHeads: [StreamID: UInt64], unconfirmed: [StreamID: UInt64]) async -> String? {
         do {
             try await link.open { inbound, outbound in
                 perform(
                     session.withLockedValue {
-                        $0.start(localHeads: localHeads, now: clock.monotonicMilliseconds, wallMilliseconds: clock.wallMilliseconds)
+                        $0.start(localHeads: localHeads, unconfirmed: unconfirmed, now: clock.monotonicMilliseconds, wallMilliseconds: clock.wallMilliseconds)
                     }
                 )
                 await withTaskGroup(of: Void.self) { group in
@@ -149,6 +149,13 @@ public final class PeerConnection: Sendable {
             }
             if case .rejected(let rejection) = result {
                 logger.warning("refused batch \(seq) of \(stream) from \(peer): \(rejection)")
+            }
+            if case .restoreDetected(let truncated) = result {
+                logger.warning(
+                    "\(peer) holds batches of this node's own stream \(stream) that it does not: this node was restored from an older copy; it began a new epoch and takes its old batches back from its peers"
+                )
+                // This session asks its peer itself (batchApplied); every other peer is asked too.
+                engine.refetch(truncated.map { StreamPosition($0.key, seq: $0.value + 1) }, except: self)
             }
             await performReceiving(session.withLockedValue { $0.batchApplied(stream, seq: seq, result: result, now: clock.monotonicMilliseconds) })
         }
@@ -277,6 +284,8 @@ public final class PeerConnection: Sendable {
         case .duplicate: .duplicate
         case .heldBack: .heldBack
         case .forked: .forked
+        case .restoreDetected(let truncated): .restoreDetected(truncated)
+        case .revoked: .revoked
         case .rejected(let rejection): .rejected(rejection)
         }
     }

@@ -38,6 +38,8 @@ public final class SyncEngine: Sendable {
     /// Every session running, whichever peer: heads, ticks and the heartbeat go to each.
     private let sessions = NIOLockedValueBox<[ObjectIdentifier: PeerConnection]>([:])
     private let heads = NIOLockedValueBox<[StreamID: UInt64]>([:])
+    /// This node's own streams no peer has acknowledged to their head (read with the heads).
+    private let unconfirmed = NIOLockedValueBox<[StreamID: UInt64]>([:])
 
     /// Creates an engine over `storage`; nothing runs until ``run()`` and ``runSession(_:over:)``.
     public init(configuration: Configuration, storage: any SyncStorage, logger: Logger) {
@@ -80,7 +82,8 @@ public final class SyncEngine: Sendable {
         }
         NodeMetrics.sessionStarted()
         NodeMetrics.sessionsOpen(open)
-        let ended = await connection.run(over: link, localHeads: heads.withLockedValue { $0 })
+        let ended = await connection.run(
+            over: link, localHeads: heads.withLockedValue { $0 }, unconfirmed: unconfirmed.withLockedValue { $0 })
         let reason = Task.isCancelled ? "the node is shutting down" : ended
         let remaining = sessions.withLockedValue { sessions in
             sessions[ObjectIdentifier(connection)] = nil
@@ -104,9 +107,9 @@ public final class SyncEngine: Sendable {
 
     /// Asks every running session's peer for these batches again, each from its seq on (peers
     /// that do not share a batch's stream are not asked).
-    func refetch(_ batches: [StreamPosition]) {
+    func refetch(_ batches: [StreamPosition], except skipped: PeerConnection? = nil) {
         guard !batches.isEmpty else { return }
-        let others = runningSessions
+        let others = runningSessions.filter { $0 !== skipped }
         for batch in batches {
             for connection in others { connection.refetch(batch.stream, from: batch.seq) }
         }
@@ -143,7 +146,9 @@ public final class SyncEngine: Sendable {
 
     private func refreshHeads() async throws {
         let current = try await storage.streamHeads()
+        let unconfirmedNow = try await storage.unconfirmedOwnStreams()
         heads.withLockedValue { $0 = current }
+        unconfirmed.withLockedValue { $0 = unconfirmedNow }
         for connection in runningSessions {
             connection.localHeadsChanged(current)
         }

@@ -20,6 +20,9 @@ public protocol SyncStorage: Sendable {
     func batches(of stream: StreamID, after seq: UInt64, limit: Int) async throws -> [SignedBatch]
     /// The last seq held of every stream.
     func streamHeads() async throws -> [StreamID: UInt64]
+    /// This node's own streams of its current epoch no peer has acknowledged to their head,
+    /// with the highest seq one has (``Replica/unconfirmedOwnStreams()``).
+    func unconfirmedOwnStreams() async throws -> [StreamID: UInt64]
     /// A number that differs from the last one read whenever anything was committed since, by
     /// this process or another (`PRAGMA data_version`).
     func changeVersion() async throws -> Int64
@@ -94,6 +97,11 @@ public final class ReplicaStorage: SyncStorage {
     public func streamHeads() async throws -> [StreamID: UInt64] {
         let positions = try await run { try $0.streamPositions() }
         return Dictionary(uniqueKeysWithValues: positions.map { ($0.stream, $0.seq) })
+    }
+
+    /// ``Replica/unconfirmedOwnStreams()``.
+    public func unconfirmedOwnStreams() async throws -> [StreamID: UInt64] {
+        try await run { try $0.unconfirmedOwnStreams() }
     }
 
     /// ``ReplicaChangeSignal/current()``.

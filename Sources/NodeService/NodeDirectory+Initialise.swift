@@ -93,6 +93,9 @@ extension NodeDirectory {
         try Self.writeSigningKey(key, to: signingKeyPath)
         try Data((node.rawValue + "\n").utf8).write(to: URL(fileURLWithPath: nodeIDPath))
         let replica = try open()
+        // A new folder may be a node rebuilt after its old folder was lost: its writes go to a
+        // new epoch, so none reuses a seq its old folder wrote (docs/PROTOCOL.md §5.9).
+        try replica.beginStreamEpoch(reason: .initialised)
         try replica.addUser(admin, role: .admin, addedBy: nil)
         // Whatever modes SQLite and the umask gave the files.
         try restrictPermissions()

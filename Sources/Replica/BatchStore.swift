@@ -10,10 +10,11 @@ enum BatchStore {
         let headerHash: [UInt8]
     }
 
-    static func head(origin: NodeID, group: GroupID, db: Database) throws -> StreamHead? {
+    /// The head of `stream`; the replica's stream tables name a stream by its origin key.
+    static func head(of stream: StreamID, db: Database) throws -> StreamHead? {
         try Row.fetchOne(
             db.cachedStatement(sql: "SELECT seq, header_hash FROM stream_head WHERE origin = ? AND sharing_group = ?"),
-            arguments: [origin, group]
+            arguments: [stream.originKey, stream.group]
         ).map { row in
             let seq: Int64 = row["seq"]
             let hash: Data = row["header_hash"]
@@ -21,10 +22,10 @@ enum BatchStore {
         }
     }
 
-    static func headerHash(origin: NodeID, group: GroupID, seq: UInt64, db: Database) throws -> [UInt8]? {
+    static func headerHash(of stream: StreamID, seq: UInt64, db: Database) throws -> [UInt8]? {
         try Data.fetchOne(
             db.cachedStatement(sql: "SELECT header_hash FROM batch_log WHERE origin = ? AND sharing_group = ? AND seq = ?"),
-            arguments: [origin, group, Int64(seq)]
+            arguments: [stream.originKey, stream.group, Int64(seq)]
         ).map { Array($0) }
     }
 
@@ -52,14 +53,14 @@ enum BatchStore {
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: [
-            header.origin, header.group, Int64(header.seq), Data(header.encoded), Data(stored.signature),
+            header.stream.originKey, header.group, Int64(header.seq), Data(header.encoded), Data(stored.signature),
             Data(stored.payload), stored.rawLength, Data(hash), Int64(header.hlcMax.rawValue),
             Int(header.changeCount), Int64(receivedAt),
         ])
         try indexLeaves(storedLeaves, of: header, db: db)
         try db.cachedStatement(
             sql: "INSERT OR REPLACE INTO stream_head (origin, sharing_group, seq, header_hash) VALUES (?, ?, ?, ?)"
-        ).execute(arguments: [header.origin, header.group, Int64(header.seq), Data(hash)])
+        ).execute(arguments: [header.stream.originKey, header.group, Int64(header.seq), Data(hash)])
     }
 
     /// Indexes which records the batch's full leaves write, eight rows a statement; the stream
@@ -77,7 +78,7 @@ enum BatchStore {
             }.joined(separator: ", ")
             try db.cachedStatement(sql: "INSERT OR IGNORE INTO batch_leaf (kind, record_id, origin, sharing_group, seq) VALUES \(rows)")
                 .executeBinding { binder in
-                    binder.bind(header.origin)
+                    binder.bind(header.stream.originKey)
                     binder.bind(header.group)
                     binder.bind(Int64(header.seq))
                     for leaf in chunk {
@@ -131,17 +132,17 @@ enum BatchStore {
             arguments: [record.kind, record.id]
         )
         for location in locations {
-            let origin: NodeID = location["origin"]
+            let originKey: String = location["origin"]
             let group: GroupID = location["sharing_group"]
             let seq: Int64 = location["seq"]
-            guard let batch = try load(origin: origin, group: group, seq: UInt64(seq), db: db) else { continue }
+            guard let batch = try load(try StreamID(originKey: originKey, group: group), seq: UInt64(seq), db: db) else { continue }
             let leaves = try batch.verifiedLeaves().map { leaf in
                 leaf.kind == record.kind && leaf.recordID.description == record.id && isRedactable(leaf) ? leaf.redacted : leaf
             }
             let redacted = batch.replacingLeaves(leaves)
             try db.execute(
                 sql: "UPDATE batch_log SET payload = ?, raw_length = ? WHERE origin = ? AND sharing_group = ? AND seq = ?",
-                arguments: [Data(redacted.payload), redacted.rawLength, origin, group, seq]
+                arguments: [Data(redacted.payload), redacted.rawLength, originKey, group, seq]
             )
         }
         try db.execute(sql: "DELETE FROM batch_leaf WHERE kind = ? AND record_id = ?", arguments: [record.kind, record.id])
@@ -153,14 +154,31 @@ enum BatchStore {
         try db.execute(sql: "INSERT INTO name_index (name_index) VALUES ('optimize')")
     }
 
+    /// Drops the batches of `stream` after `seq` and moves its head back to `seq` (no head at
+    /// 0): a restored node's own batches the region may hold otherwise (Replica+Epochs).
+    static func truncate(_ stream: StreamID, after seq: UInt64, db: Database) throws {
+        let arguments: StatementArguments = [stream.originKey, stream.group, Int64(seq)]
+        try db.execute(sql: "DELETE FROM batch_log WHERE origin = ? AND sharing_group = ? AND seq > ?", arguments: arguments)
+        try db.execute(sql: "DELETE FROM batch_leaf WHERE origin = ? AND sharing_group = ? AND seq > ?", arguments: arguments)
+        try db.execute(sql: "DELETE FROM redaction_pending WHERE origin = ? AND sharing_group = ? AND seq > ?", arguments: arguments)
+        if let hash = try headerHash(of: stream, seq: seq, db: db) {
+            try db.execute(
+                sql: "UPDATE stream_head SET seq = ?, header_hash = ? WHERE origin = ? AND sharing_group = ?",
+                arguments: [Int64(seq), Data(hash), stream.originKey, stream.group]
+            )
+        } else {
+            try db.execute(sql: "DELETE FROM stream_head WHERE origin = ? AND sharing_group = ?", arguments: [stream.originKey, stream.group])
+        }
+    }
+
     /// A stored batch, exactly as it would be sent.
-    static func load(origin: NodeID, group: GroupID, seq: UInt64, db: Database) throws -> SignedBatch? {
+    static func load(_ stream: StreamID, seq: UInt64, db: Database) throws -> SignedBatch? {
         guard
             let row = try Row.fetchOne(
                 db.cachedStatement(
                     sql: "SELECT header, signature, payload, raw_length FROM batch_log WHERE origin = ? AND sharing_group = ? AND seq = ?"
                 ),
-                arguments: [origin, group, Int64(seq)]
+                arguments: [stream.originKey, stream.group, Int64(seq)]
             )
         else { return nil }
         return try signedBatch(from: row)
@@ -170,19 +188,19 @@ enum BatchStore {
     static func streamPositions(_ db: Database) throws -> [StreamPosition] {
         try Row.fetchAll(db, sql: "SELECT origin, sharing_group, seq FROM stream_head ORDER BY origin, sharing_group").map { row in
             let seq: Int64 = row["seq"]
-            return StreamPosition(StreamID(origin: row["origin"], group: row["sharing_group"]), seq: UInt64(seq))
+            return StreamPosition(try StreamID(originKey: row["origin"], group: row["sharing_group"]), seq: UInt64(seq))
         }
     }
 
     /// Stored batches of one stream after `seq`, oldest first, exactly as they are sent.
-    static func batches(_ db: Database, origin: NodeID, group: GroupID, after seq: UInt64, limit: Int) throws -> [SignedBatch] {
+    static func batches(_ db: Database, of stream: StreamID, after seq: UInt64, limit: Int) throws -> [SignedBatch] {
         try Row.fetchAll(
             db,
             sql: """
                 SELECT header, signature, payload, raw_length FROM batch_log
                 WHERE origin = ? AND sharing_group = ? AND seq > ? ORDER BY seq LIMIT ?
                 """,
-            arguments: [origin, group, Int64(seq), limit]
+            arguments: [stream.originKey, stream.group, Int64(seq), limit]
         ).map(signedBatch(from:))
     }
 

@@ -61,6 +61,11 @@ public struct StreamPosition: Hashable, Sendable, CustomStringConvertible {
     public var group: GroupID { stream.group }
     /// `origin/group#seq`, as alarms name a batch.
     public var description: String { "\(stream)#\(seq)" }
+
+    /// Orders by stream, then seq.
+    public static func inOrder(_ lhs: StreamPosition, _ rhs: StreamPosition) -> Bool {
+        lhs.stream != rhs.stream ? lhs.stream < rhs.stream : lhs.seq < rhs.seq
+    }
 }
 
 /// A raised alarm (fork, clock skew), as shown in status.

@@ -16,26 +16,56 @@ extension Replica {
         } catch {
             return .rejected(error)
         }
-        if let rejection = checkTrust(batch.header, batch) {
-            return .rejected(rejection)
-        }
         let header = batch.header
         let now = configuration.wallClock()
+        switch checkTrust(header, batch) {
+        case nil:
+            break
+        case .rejected(let rejection):
+            return .rejected(rejection)
+        case .revoked(let reason):
+            try writer.write { db in try Self.raiseAlarm(code: "revoked_key", subject: header.stream.description, message: reason, now: now, db: db) }
+            return .revoked(reason: reason)
+        case .keyNotYetKnown(let reason):
+            try writer.write { db in try Self.raiseAlarm(code: "unknown_signing_key", subject: header.stream.description, message: reason, now: now, db: db) }
+            return .heldBack(aheadByMilliseconds: 0)
+        }
         return try writeErasing { db -> (result: ApplyOutcome, erased: Bool) in
-            let head = try BatchStore.head(origin: header.origin, group: header.group, db: db)
+            let stream = header.stream
+            let head = try BatchStore.head(of: stream, db: db)
             let headSeq = head?.seq ?? 0
-            if header.seq <= headSeq {
-                let held = try BatchStore.headerHash(origin: header.origin, group: header.group, seq: header.seq, db: db)
-                if held == header.hash {
-                    guard try Self.hasPendingRedaction(origin: header.origin, group: header.group, seq: header.seq, db: db) else { return (.duplicate, false) }
-                    return try repairRedactions(batch, now: now, db: db)
+            let held = header.seq <= headSeq ? try BatchStore.headerHash(of: stream, seq: header.seq, db: db) : nil
+            if let held, held == header.hash {
+                guard try Self.hasPendingRedaction(stream, seq: header.seq, db: db) else { return (.duplicate, false) }
+                return try repairRedactions(batch, now: now, db: db)
+            }
+            if header.origin == configuration.nodeID, header.epoch == (try Self.currentEpoch(db)) {
+                // This node never receives a batch of its current epoch it does not hold,
+                // unless an older copy of it wrote one: it was restored. A batch that extends
+                // what it holds is one it lost: it is taken back, and the node writes on in a
+                // new epoch, since a peer not yet heard from may hold more of this one.
+                guard header.seq == headSeq + 1, header.prevHash == head?.headerHash ?? BatchHeader.zeroHash else {
+                    return (.restoreDetected(truncated: try recoverFromRestore(now: now, db: db)), false)
                 }
+                try recoverFromRestore(now: now, db: db, keepingAll: true)
+            }
+            if head == nil, header.epoch != 0, try Self.epochsHeld(of: header.origin, db: db).count >= Self.maxEpochsPerOrigin {
+                try Self.raiseAlarm(
+                    code: "epochs_full",
+                    subject: header.origin.rawValue,
+                    message: "\(header.origin) has \(Self.maxEpochsPerOrigin) epochs here already; batches of further epochs are held back",
+                    now: now,
+                    db: db
+                )
+                return (.heldBack(aheadByMilliseconds: 0), false)
+            }
+            if header.seq <= headSeq {
                 return (try quarantine(batch, "a different batch already holds seq \(header.seq)", now: now, db: db), false)
             }
             guard header.seq == headSeq + 1 else {
                 let rejection = BatchRejection(
                     .outOfOrder,
-                    "batch \(header.seq) of stream \(header.origin)/\(header.group) arrived before batch \(headSeq + 1)"
+                    "batch \(header.seq) of stream \(stream) arrived before batch \(headSeq + 1)"
                 )
                 return (.rejected(rejection), false)
             }
@@ -88,23 +118,47 @@ extension Replica {
     /// Who a batch came from when no peer sent it (`pccc pull`, tests).
     public static let localCopy: NodeID = "a local copy"
 
-    /// The checks that need no database: network, pinned key, signature, membership.
-    private func checkTrust(_ header: BatchHeader, _ batch: SignedBatch) -> BatchRejection? {
+    /// Why a batch is not trusted.
+    private enum TrustRefusal {
+        /// Refused; the sender is answered with ERROR.
+        case rejected(BatchRejection)
+        /// Signed by a key revoked before its seq: not applied, the session goes on.
+        case revoked(String)
+        /// A batch of an epoch newer than the origin's newest key, whose signature that key
+        /// does not verify: the origin rotated its key and this node's topology does not list
+        /// the new one yet. Held back, not refused, until the topology is reloaded.
+        case keyNotYetKnown(String)
+    }
+
+    /// The checks that need no database: network, the origin's key for the batch's epoch and
+    /// seq (a revoked key signs nothing after its revocation point), signature, membership.
+    private func checkTrust(_ header: BatchHeader, _ batch: SignedBatch) -> TrustRefusal? {
         let roster = configuration.roster
         guard header.network == roster.network else {
-            return BatchRejection(.wrongNetwork, "batch is of network \(header.network), this node is in \(roster.network)")
+            return .rejected(BatchRejection(.wrongNetwork, "batch is of network \(header.network), this node is in \(roster.network)"))
         }
-        guard let key = roster.signingKeys[header.origin] else {
-            return BatchRejection(.unknownOrigin, "batch origin \(header.origin) is not a node of the topology")
+        guard let keys = roster.signingKeys[header.origin] else {
+            return .rejected(BatchRejection(.unknownOrigin, "batch origin \(header.origin) is not a node of the topology"))
         }
-        guard batch.hasValidSignature(publicKey: key) else {
-            return BatchRejection(.badSignature, "batch signature does not verify with the key pinned for \(header.origin)")
+        switch keys.verdict(epoch: header.epoch, group: header.group, seq: header.seq) {
+        case .revoked(let last):
+            return .revoked("batch \(header.seq) of \(header.stream) is signed by a key of \(header.origin) revoked after seq \(last) there; it is not applied")
+        case .verify(let key):
+            guard batch.hasValidSignature(publicKey: key) else {
+                if header.epoch > keys.current.fromEpoch, header.epoch != 0 {
+                    return .keyNotYetKnown(
+                        "batches of \(header.stream) are signed by a key this node's topology does not list for \(header.origin); held back until the topology is reloaded with it"
+                    )
+                }
+                return .rejected(
+                    BatchRejection(.badSignature, "batch signature does not verify with the key pinned for \(header.origin) in epoch \(header.epoch)"))
+            }
         }
         guard roster.isMember(header.origin, of: header.group) else {
-            return BatchRejection(.notMember, "batch origin \(header.origin) is not a member of group \(header.group)")
+            return .rejected(BatchRejection(.notMember, "batch origin \(header.origin) is not a member of group \(header.group)"))
         }
         guard roster.isMember(configuration.nodeID, of: header.group) else {
-            return BatchRejection(.notMember, "this node is not a member of group \(header.group)")
+            return .rejected(BatchRejection(.notMember, "this node is not a member of group \(header.group)"))
         }
         return nil
     }
@@ -115,7 +169,10 @@ extension Replica {
     private func quarantine(_ batch: SignedBatch, _ reason: String, now: UInt64, db: Database) throws -> ApplyOutcome {
         let header = batch.header
         let envelope = batch.rawLength <= Self.quarantinedPayloadLimit ? batch.envelope : header.encoded + batch.signature
-        let held = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM quarantine WHERE origin = ?", arguments: [header.origin]) ?? 0
+        let held =
+            try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM quarantine WHERE origin = ?1 OR substr(origin, 1, length(?1) + 1) = ?1 || '~'", arguments: [header.origin]
+            ) ?? 0
         guard held < configuration.maxQuarantinedPerOrigin else {
             try Self.raiseAlarm(
                 code: "quarantine_full",
@@ -131,12 +188,12 @@ extension Replica {
                 INSERT OR IGNORE INTO quarantine (origin, sharing_group, seq, header_hash, envelope, reason, received_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 """,
-            arguments: [header.origin, header.group, Int64(header.seq), Data(header.hash), Data(envelope), reason, Int64(now)]
+            arguments: [header.stream.originKey, header.group, Int64(header.seq), Data(header.hash), Data(envelope), reason, Int64(now)]
         )
         try Self.raiseAlarm(
             code: "fork",
-            subject: "\(header.origin)/\(header.group)",
-            message: "stream \(header.origin)/\(header.group) forked: \(reason); the other batch is quarantined",
+            subject: header.stream.description,
+            message: "stream \(header.stream) forked: \(reason); the other batch is quarantined",
             now: now,
             db: db
         )

@@ -54,10 +54,16 @@ extension Replica {
                 }
             }
             try also?(db)
-            let head = try BatchStore.head(origin: configuration.nodeID, group: group, db: db)
+            let (epoch, epochKey) = try Self.currentEpochAndKey(db)
+            if let epochKey, epochKey != configuration.signingKey.publicKey.topologyForm {
+                throw ReplicaError(
+                    .invalid, "the node's signing key was rotated after this command started (pccc keys rotate); run it again to sign with the new key")
+            }
+            let head = try BatchStore.head(of: StreamID(origin: configuration.nodeID, epoch: epoch, group: group), db: db)
             let batch = try SignedBatch.make(
                 network: configuration.roster.network,
                 origin: configuration.nodeID,
+                epoch: epoch,
                 group: group,
                 seq: (head?.seq ?? 0) + 1,
                 prevHash: head?.headerHash ?? BatchHeader.zeroHash,

@@ -128,7 +128,7 @@ extension Replica {
                 """
         )
         for position in positions {
-            try statement.execute(arguments: [peer, position.origin, position.group, Int64(position.seq)])
+            try statement.execute(arguments: [peer, position.stream.originKey, position.group, Int64(position.seq)])
         }
     }
 
@@ -141,7 +141,7 @@ extension Replica {
                 arguments: [peer]
             ).map { row in
                 let seq: Int64 = row["seq"]
-                return StreamPosition(StreamID(origin: row["origin"], group: row["sharing_group"]), seq: UInt64(seq))
+                return StreamPosition(try StreamID(originKey: row["origin"], group: row["sharing_group"]), seq: UInt64(seq))
             }
         }
     }
@@ -180,7 +180,7 @@ extension Replica {
         try writer.read { db in
             try Int64.fetchOne(
                 db, sql: "SELECT received_at FROM batch_log WHERE origin = ? AND sharing_group = ? AND seq = ?",
-                arguments: [position.origin, position.group, Int64(position.seq)]
+                arguments: [position.stream.originKey, position.group, Int64(position.seq)]
             ).map(UInt64.init)
         }
     }

@@ -48,7 +48,7 @@ public final class ReplicaFile: BatchSource {
 
     /// The file's batches of one stream after `seq`, oldest first.
     public func batches(of stream: StreamID, after seq: UInt64, limit: Int) throws -> [SignedBatch] {
-        try queue.read { db in try BatchStore.batches(db, origin: stream.origin, group: stream.group, after: seq, limit: limit) }
+        try queue.read { db in try BatchStore.batches(db, of: stream, after: seq, limit: limit) }
     }
 }
 
@@ -82,6 +82,15 @@ extension Replica {
                     case .rejected(let rejection):
                         summary.refused.append("\(head.stream) seq \(batch.header.seq) refused: \(rejection.reason)")
                         break streamLoop
+                    case .revoked(let reason):
+                        summary.refused.append("\(head.stream) seq \(batch.header.seq) refused: \(reason)")
+                        break streamLoop
+                    case .restoreDetected(let truncated):
+                        // The copy holds a batch of this node's current epoch that it does
+                        // not: it began a new epoch and reads the old one from where it holds
+                        // it, as any other origin's stream.
+                        next = truncated[head.stream] ?? next
+                        continue streamLoop
                     }
                     next = batch.header.seq
                 }

@@ -37,7 +37,7 @@ extension Replica {
 
     /// Stored batches of one stream after `seq`, oldest first, exactly as they are sent.
     public func batches(of stream: StreamID, after seq: UInt64, limit: Int = 1000) throws -> [SignedBatch] {
-        try writer.read { db in try BatchStore.batches(db, origin: stream.origin, group: stream.group, after: seq, limit: limit) }
+        try writer.read { db in try BatchStore.batches(db, of: stream, after: seq, limit: limit) }
     }
 
     /// Raised alarms, newest first.

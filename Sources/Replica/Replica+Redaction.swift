@@ -49,7 +49,7 @@ extension Replica {
                     INSERT OR IGNORE INTO redaction_pending (origin, sharing_group, seq, kind, record_id, peer, noted_at)
                     VALUES (?, ?, ?, ?, ?, ?, ?)
                     """,
-                arguments: [header.origin, header.group, Int64(header.seq), kind, id, peer, Int64(now)]
+                arguments: [header.stream.originKey, header.group, Int64(header.seq), kind, id, peer, Int64(now)]
             )
         }
     }
@@ -58,10 +58,10 @@ extension Replica {
     static let maxPendingRedactionsPerPeer = 10_000
 
     /// Whether a leaf of the batch at this position is noted as unexplained.
-    static func hasPendingRedaction(origin: NodeID, group: GroupID, seq: UInt64, db: Database) throws -> Bool {
+    static func hasPendingRedaction(_ stream: StreamID, seq: UInt64, db: Database) throws -> Bool {
         try Bool.fetchOne(
             db.cachedStatement(sql: "SELECT 1 FROM redaction_pending WHERE origin = ? AND sharing_group = ? AND seq = ? LIMIT 1"),
-            arguments: [origin, group, Int64(seq)]
+            arguments: [stream.originKey, stream.group, Int64(seq)]
         ) ?? false
     }
 
@@ -83,12 +83,12 @@ extension Replica {
                         SELECT origin, sharing_group, seq, kind, record_id, peer FROM redaction_pending
                         WHERE peer = ? AND origin = ? AND sharing_group = ? AND seq <= ? AND judged = 0
                         """,
-                    arguments: [peer, head.origin, head.group, Int64(head.seq)]
+                    arguments: [peer, head.stream.originKey, head.group, Int64(head.seq)]
                 )
                 for seq in try Int64.fetchAll(
                     db,
                     sql: "SELECT DISTINCT seq FROM redaction_pending WHERE judged = 1 AND origin = ? AND sharing_group = ? AND seq <= ?",
-                    arguments: [head.origin, head.group, Int64(head.seq)]
+                    arguments: [head.stream.originKey, head.group, Int64(head.seq)]
                 ) {
                     outstanding.insert(StreamPosition(head.stream, seq: UInt64(seq)))
                 }
@@ -96,8 +96,7 @@ extension Replica {
                     if let batch = try Self.judge(row, now: now, db: db) { suspect.insert(batch) }
                 }
             }
-            let order: (StreamPosition, StreamPosition) -> Bool = { ($0.origin, $0.group, $0.seq) < ($1.origin, $1.group, $1.seq) }
-            return RedactionCheck(suspect: suspect.sorted(by: order), outstanding: outstanding.sorted(by: order))
+            return RedactionCheck(suspect: suspect.sorted(by: StreamPosition.inOrder), outstanding: outstanding.sorted(by: StreamPosition.inOrder))
         }
     }
 
@@ -123,15 +122,14 @@ extension Replica {
             for row in rows {
                 if let batch = try Self.judge(row, now: now, db: db) { suspect.insert(batch) }
             }
-            return suspect.sorted { ($0.origin, $0.group, $0.seq) < ($1.origin, $1.group, $1.seq) }
+            return suspect.sorted(by: StreamPosition.inOrder)
         }
     }
 
     /// Settles one noted redaction whose record has its tombstone by now; otherwise raises (or
     /// repeats) the alarm and returns the batch.
     private static func judge(_ row: Row, now: UInt64, db: Database) throws -> StreamPosition? {
-        let origin: NodeID = row["origin"]
-        let group: GroupID = row["sharing_group"]
+        let stream = try StreamID(originKey: row["origin"], group: row["sharing_group"])
         let seq = UInt64(row["seq"] as Int64)
         let kind: String = row["kind"]
         let id: String = row["record_id"]
@@ -139,18 +137,18 @@ extension Replica {
         if try ChangeApplier.hasTombstone(kind: kind, id: id, db: db) {
             try db.execute(
                 sql: "DELETE FROM redaction_pending WHERE origin = ? AND sharing_group = ? AND seq = ? AND kind = ? AND record_id = ?",
-                arguments: [origin, group, Int64(seq), kind, id]
+                arguments: [stream.originKey, stream.group, Int64(seq), kind, id]
             )
-            try clearAlarmIfSettled(origin: origin, group: group, seq: seq, db: db)
+            try clearAlarmIfSettled(stream, seq: seq, db: db)
             return nil
         }
         // Judged once: later catch-ups ask their peer for it (as outstanding), but no heartbeat
         // asks every peer again and again.
         try db.execute(
             sql: "UPDATE redaction_pending SET judged = 1 WHERE origin = ? AND sharing_group = ? AND seq = ? AND kind = ? AND record_id = ?",
-            arguments: [origin, group, Int64(seq), kind, id]
+            arguments: [stream.originKey, stream.group, Int64(seq), kind, id]
         )
-        let position = StreamPosition(StreamID(origin: origin, group: group), seq: seq)
+        let position = StreamPosition(stream, seq: seq)
         try raiseAlarm(
             code: "redacted_without_tombstone",
             subject: position.description,
@@ -172,15 +170,15 @@ extension Replica {
         guard !batches.isEmpty else { return }
         try db.execute(sql: "DELETE FROM redaction_pending WHERE kind = ? AND record_id = ?", arguments: [kind.rawValue, id])
         for batch in batches {
-            try clearAlarmIfSettled(origin: batch["origin"], group: batch["sharing_group"], seq: UInt64(batch["seq"] as Int64), db: db)
+            try clearAlarmIfSettled(try StreamID(originKey: batch["origin"], group: batch["sharing_group"]), seq: UInt64(batch["seq"] as Int64), db: db)
         }
     }
 
-    static func clearAlarmIfSettled(origin: NodeID, group: GroupID, seq: UInt64, db: Database) throws {
-        guard try !hasPendingRedaction(origin: origin, group: group, seq: seq, db: db) else { return }
+    static func clearAlarmIfSettled(_ stream: StreamID, seq: UInt64, db: Database) throws {
+        guard try !hasPendingRedaction(stream, seq: seq, db: db) else { return }
         try db.execute(
             sql: "DELETE FROM alarm WHERE code = 'redacted_without_tombstone' AND subject = ?",
-            arguments: [StreamPosition(StreamID(origin: origin, group: group), seq: seq).description]
+            arguments: [StreamPosition(stream, seq: seq).description]
         )
     }
 
@@ -196,7 +194,7 @@ extension Replica {
         } catch {
             return (.rejected(error), false)
         }
-        guard let stored = try BatchStore.load(origin: header.origin, group: header.group, seq: header.seq, db: db) else {
+        guard let stored = try BatchStore.load(header.stream, seq: header.seq, db: db) else {
             return (.duplicate, false)
         }
         var held = try stored.verifiedLeaves()
@@ -208,7 +206,7 @@ extension Replica {
             let pending = try Bool.fetchOne(
                 db,
                 sql: "SELECT 1 FROM redaction_pending WHERE origin = ? AND sharing_group = ? AND seq = ? AND kind = ? AND record_id = ?",
-                arguments: [header.origin, header.group, Int64(header.seq), change.kind, change.recordID.description]
+                arguments: [header.stream.originKey, header.group, Int64(header.seq), change.kind, change.recordID.description]
             )
             guard pending == true else { continue }
             if try !ChangeApplier.hasTombstone(kind: change.kind, id: change.recordID.description, db: db) {
@@ -218,18 +216,18 @@ extension Replica {
             }
             try db.execute(
                 sql: "DELETE FROM redaction_pending WHERE origin = ? AND sharing_group = ? AND seq = ? AND kind = ? AND record_id = ?",
-                arguments: [header.origin, header.group, Int64(header.seq), change.kind, change.recordID.description]
+                arguments: [header.stream.originKey, header.group, Int64(header.seq), change.kind, change.recordID.description]
             )
         }
         // The alarm goes once nothing of the batch is missing any more; a copy as redacted as
         // ours changes nothing.
-        try Self.clearAlarmIfSettled(origin: header.origin, group: header.group, seq: header.seq, db: db)
+        try Self.clearAlarmIfSettled(header.stream, seq: header.seq, db: db)
         guard !repaired.isEmpty else { return (.duplicate, false) }
         try Self.recordRequestReceipts(in: repaired, origin: header.origin, nodeID: configuration.nodeID, now: now, db: db)
         let full = stored.replacingLeaves(held)
         try db.execute(
             sql: "UPDATE batch_log SET payload = ?, raw_length = ? WHERE origin = ? AND sharing_group = ? AND seq = ?",
-            arguments: [Data(full.payload), full.rawLength, header.origin, header.group, Int64(header.seq)]
+            arguments: [Data(full.payload), full.rawLength, header.stream.originKey, header.group, Int64(header.seq)]
         )
         try BatchStore.indexLeaves(repaired, of: header, db: db)
         try BatchStore.purgeErased(applier.erased, db: db)

@@ -1,20 +1,25 @@
 import SyncCore
 
-/// What a replica trusts: the region's network id, each node's pinned signing key and the
+/// What a replica trusts: the region's network id, each node's pinned signing keys and the
 /// members of each sharing group. The topology supplies it; tests build it directly.
 public struct Roster: Sendable {
     /// The region's network id.
     public let network: String
-    /// Each node's Ed25519 signing key.
-    public let signingKeys: [NodeID: BatchVerifyingKey]
+    /// Each node's Ed25519 signing keys and the part of its streams each signs.
+    public let signingKeys: [NodeID: SigningKeyHistory]
     /// Each group's member node ids.
     public let groups: [GroupID: Set<NodeID>]
 
     /// Creates a roster.
-    public init(network: String, signingKeys: [NodeID: BatchVerifyingKey], groups: [GroupID: Set<NodeID>]) {
+    public init(network: String, keyHistories: [NodeID: SigningKeyHistory], groups: [GroupID: Set<NodeID>]) {
         self.network = network
-        self.signingKeys = signingKeys
+        signingKeys = keyHistories
         self.groups = groups
+    }
+
+    /// Creates a roster in which every node has one key for all its streams.
+    public init(network: String, signingKeys: [NodeID: BatchVerifyingKey], groups: [GroupID: Set<NodeID>]) {
+        self.init(network: network, keyHistories: signingKeys.mapValues(SigningKeyHistory.init), groups: groups)
     }
 
     /// Whether `node` is a member of `group`.

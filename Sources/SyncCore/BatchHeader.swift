@@ -13,12 +13,15 @@ public struct BatchHeader: Hashable, Sendable {
     public let network: String
     /// The node that made and signed the batch.
     public let origin: NodeID
+    /// The origin's epoch the batch was written in (docs/PROTOCOL.md §5.9); 0 for the first
+    /// epoch of nodes made before epochs. On the wire it follows the origin id as `~epoch`.
+    public let epoch: UInt64
     /// The sharing group every change of the batch belongs to.
     public let group: GroupID
-    /// Position in the `(origin, group)` stream, from 1 with no gaps.
+    /// Position in the `(origin, epoch, group)` stream, from 1 with no gaps.
     public let seq: UInt64
     /// The stream the batch belongs to.
-    public var stream: StreamID { StreamID(origin: origin, group: group) }
+    public var stream: StreamID { StreamID(origin: origin, epoch: epoch, group: group) }
     /// SHA-256 of the previous header of the stream; zero for seq 1.
     public let prevHash: [UInt8]
     /// The smallest HLC reading of the changes.
@@ -35,6 +38,7 @@ public struct BatchHeader: Hashable, Sendable {
         version: UInt8 = BatchHeader.currentVersion,
         network: String,
         origin: NodeID,
+        epoch: UInt64 = 0,
         group: GroupID,
         seq: UInt64,
         prevHash: [UInt8],
@@ -46,6 +50,7 @@ public struct BatchHeader: Hashable, Sendable {
         self.version = version
         self.network = network
         self.origin = origin
+        self.epoch = epoch
         self.group = group
         self.seq = seq
         self.prevHash = prevHash
@@ -72,7 +77,7 @@ public struct BatchHeader: Hashable, Sendable {
     public func encode(into writer: inout ByteWriter) {
         writer.write(version)
         writer.writeShortString(network)
-        writer.writeShortString(origin.rawValue)
+        writer.writeShortString(StreamID.originKey(origin, epoch: epoch))
         writer.writeShortString(group.rawValue)
         writer.write(seq)
         writer.write(raw: prevHash)
@@ -88,10 +93,13 @@ public struct BatchHeader: Hashable, Sendable {
         guard version == currentVersion else {
             throw WireFormatError("batch header version \(version) is not supported (this node reads \(currentVersion))")
         }
+        let network = try reader.readShortString("network id")
+        let (origin, epoch) = try StreamID.parse(originKey: try reader.readShortString("origin id"))
         return BatchHeader(
             version: version,
-            network: try reader.readShortString("network id"),
-            origin: NodeID(try reader.readShortString("origin id")),
+            network: network,
+            origin: origin,
+            epoch: epoch,
             group: GroupID(try reader.readShortString("group")),
             seq: try reader.readUInt64("seq"),
             prevHash: try reader.readBytes(32, "prev hash"),

@@ -27,6 +27,7 @@ public struct SignedBatch: Hashable, Sendable {
     public static func make(
         network: String,
         origin: NodeID,
+        epoch: UInt64 = 0,
         group: GroupID,
         seq: UInt64,
         prevHash: [UInt8],
@@ -40,6 +41,7 @@ public struct SignedBatch: Hashable, Sendable {
         let header = BatchHeader(
             network: network,
             origin: origin,
+            epoch: epoch,
             group: group,
             seq: seq,
             prevHash: prevHash,
@@ -51,6 +53,20 @@ public struct SignedBatch: Hashable, Sendable {
         let raw = BatchLeaf.encodePayload(leaves)
         let signature = try signingKey.signature(for: signingContext + header.encoded)
         return SignedBatch(header: header, signature: signature, payload: Zlib.deflate(raw), rawLength: raw.count)
+    }
+
+    /// The same leaves under a new header at `seq` of the origin's `epoch`, chained to
+    /// `prevHash` and signed with `signingKey`: how a node re-issues, in a new epoch, batches
+    /// of its own that the region may not hold (docs/PROTOCOL.md §5.9). The payload, its HLC
+    /// range, change count and Merkle root are unchanged, so redacted leaves stay redacted.
+    public func reissued(epoch: UInt64, seq: UInt64, prevHash: [UInt8], signingKey: BatchSigningKey) throws -> SignedBatch {
+        let old = header
+        let header = BatchHeader(
+            network: old.network, origin: old.origin, epoch: epoch, group: old.group, seq: seq, prevHash: prevHash,
+            hlcMin: old.hlcMin, hlcMax: old.hlcMax, changeCount: old.changeCount, merkleRoot: old.merkleRoot
+        )
+        let signature = try signingKey.signature(for: Self.signingContext + header.encoded)
+        return SignedBatch(header: header, signature: signature, payload: payload, rawLength: rawLength)
     }
 
     /// The size of `envelope`, without building it.

@@ -68,7 +68,7 @@ extension RegionTopology {
         for node in nodes.sorted(by: { $0.id < $1.id }) {
             writer.writeLongString(node.id.rawValue)
             writer.writeLongString(node.address)
-            writer.writeLongString(node.signingKey?.topologyForm ?? "")
+            writer.writeLongString(node.signingKeys?.canonicalText ?? "")
         }
         writer.write(UInt8(0xFF))
         for link in links.sorted(by: { ($0.from, $0.to) < ($1.from, $1.to) }) {

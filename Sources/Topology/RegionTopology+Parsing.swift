@@ -111,18 +111,85 @@ private struct Parser {
             guard let addressNode = entry["address"], let address = addressNode.string, Self.isAddress(address) else {
                 throw fail(entry["address"] ?? item, "node \(id) needs an address of the form host:port")
             }
-            var key: BatchVerifyingKey?
-            if let keyNode = entry["signing_key"] {
-                guard let text = keyNode.string, text.hasPrefix("ed25519:"), let raw = Base64.decode(String(text.dropFirst(8))),
-                    let parsed = try? BatchVerifyingKey(rawRepresentation: raw)
-                else {
-                    throw fail(keyNode, "signing_key of \(id) must be ed25519: followed by the base64 of a 32-byte public key")
+            for (key, _) in entry {
+                guard let name = key.string, ["id", "address", "signing_key", "signing_keys"].contains(name) else {
+                    throw fail(key, "unknown key \(key.string ?? "?") in node \(id); a node has id, address, and signing_key or signing_keys")
                 }
-                key = parsed
             }
-            result.append(RegionTopology.Node(id: NodeID(id), address: address, signingKey: key))
+            var keys: SigningKeyHistory?
+            switch (entry["signing_key"], entry["signing_keys"]) {
+            case (let keyNode?, nil):
+                keys = SigningKeyHistory(try parseKey(keyNode, of: id, field: "signing_key"))
+            case (nil, let listNode?):
+                keys = try parseKeyHistory(listNode, of: id)
+            case (_?, let listNode?):
+                throw fail(listNode, "node \(id) has both signing_key and signing_keys; keep one")
+            case (nil, nil):
+                keys = nil
+            }
+            result.append(RegionTopology.Node(id: NodeID(id), address: address, signingKeys: keys))
         }
         return result
+    }
+
+    func parseKey(_ node: Yams.Node, of id: String, field: String) throws(TopologyError) -> BatchVerifyingKey {
+        guard let text = node.string, text.hasPrefix("ed25519:"), let raw = Base64.decode(String(text.dropFirst(8))),
+            let parsed = try? BatchVerifyingKey(rawRepresentation: raw)
+        else {
+            throw fail(node, "\(field) of \(id) must be ed25519: followed by the base64 of a 32-byte public key")
+        }
+        return parsed
+    }
+
+    /// `signing_keys`: a list of `{key, from_epoch, revoked_after}`, the first from epoch 0
+    /// (its `from_epoch` may be left out), epochs ascending; `revoked_after` maps
+    /// `EPOCH/GROUP` to the last seq the key signed there.
+    func parseKeyHistory(_ node: Yams.Node, of id: String) throws(TopologyError) -> SigningKeyHistory {
+        guard let items = node.sequence, !items.isEmpty else {
+            throw fail(node, "signing_keys of \(id) must be a non-empty list of {key, from_epoch, revoked_after}")
+        }
+        var entries: [SigningKeyHistory.Entry] = []
+        for item in items {
+            guard let entry = item.mapping else { throw fail(item, "each of \(id)'s signing_keys must be a mapping with key and from_epoch") }
+            for (key, _) in entry {
+                guard let name = key.string, ["key", "from_epoch", "revoked_after"].contains(name) else {
+                    throw fail(key, "unknown key \(key.string ?? "?") in a signing key of \(id); the keys are key, from_epoch and revoked_after")
+                }
+            }
+            guard let keyNode = entry["key"] else { throw fail(item, "a signing key of \(id) needs key: ed25519:BASE64") }
+            let key = try parseKey(keyNode, of: id, field: "key")
+            var from: UInt64 = 0
+            if let fromNode = entry["from_epoch"] {
+                guard let text = fromNode.string, let value = UInt64(text) else {
+                    throw fail(fromNode, "from_epoch of a signing key of \(id) must be an epoch number, as pccc keys rotate prints it")
+                }
+                from = value
+            }
+            if entries.isEmpty, from != 0 { throw fail(item, "the first signing key of \(id) signs from epoch 0; leave its from_epoch out") }
+            if let last = entries.last, from <= last.fromEpoch {
+                throw fail(item, "signing keys of \(id) must be listed by ascending from_epoch")
+            }
+            var revoked: [UInt64: [GroupID: UInt64]]?
+            if let revokedNode = entry["revoked_after"] {
+                guard let parts = revokedNode.mapping else {
+                    throw fail(revokedNode, "revoked_after of a signing key of \(id) must map EPOCH/GROUP to the last valid seq")
+                }
+                var limits: [UInt64: [GroupID: UInt64]] = [:]
+                for (partNode, seqNode) in parts {
+                    let pieces = partNode.string?.split(separator: "/", omittingEmptySubsequences: false) ?? []
+                    guard pieces.count == 2, let epoch = UInt64(pieces[0]), Self.isSlug(String(pieces[1])),
+                        let seqText = seqNode.string, let seq = UInt64(seqText)
+                    else {
+                        throw fail(partNode, "revoked_after of \(id) maps EPOCH/GROUP (such as 0/region) to a seq number")
+                    }
+                    limits[epoch, default: [:]][GroupID(String(pieces[1]))] = seq
+                }
+                revoked = limits
+            }
+            entries.append(SigningKeyHistory.Entry(key: key, fromEpoch: from, revokedAfter: revoked))
+        }
+        guard let history = SigningKeyHistory(entries: entries) else { throw fail(node, "signing_keys of \(id) are out of order") }
+        return history
     }
 
     func parseLinks(_ node: Yams.Node?, ids: Set<NodeID>) throws(TopologyError) -> [RegionTopology.Link] {

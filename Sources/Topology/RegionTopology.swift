@@ -9,8 +9,12 @@ public struct RegionTopology: Sendable, Equatable {
         public let id: NodeID
         /// Where it listens, `host:port`.
         public let address: String
-        /// Its pinned batch-signing key; nil until the admin pastes it in.
-        public let signingKey: BatchVerifyingKey?
+        /// Its pinned batch-signing keys and the part of its streams each signs; nil until the
+        /// admin pastes its key in.
+        public let signingKeys: SigningKeyHistory?
+
+        /// The key it signs new batches with: the last of its keys.
+        public var signingKey: BatchVerifyingKey? { signingKeys?.current.key }
     }
 
     /// A link: `from` dials `to`, at `address` when given, else at `to`'s own address.

@@ -20,7 +20,7 @@ extension PeerMessage {
         case .want(let positions), .ack(let positions):
             writer.write(UInt32(positions.count))
             for stream in positions.keys.sorted() {
-                writer.writeShortString(stream.origin.rawValue)
+                writer.writeShortString(stream.originKey)
                 writer.writeShortString(stream.group.rawValue)
                 writer.write(positions[stream]!)
             }
@@ -70,7 +70,8 @@ extension PeerMessage {
                 var positions: [StreamID: UInt64] = [:]
                 positions.reserveCapacity(count)
                 for _ in 0..<count {
-                    let stream = StreamID(origin: NodeID(try reader.readShortString("origin")), group: GroupID(try reader.readShortString("group")))
+                    let originKey = try reader.readShortString("origin")
+                    let stream = try StreamID(originKey: originKey, group: GroupID(try reader.readShortString("group")))
                     guard positions.updateValue(try reader.readUInt64("seq"), forKey: stream) == nil else {
                         throw WireFormatError("stream \(stream) is listed twice")
                     }

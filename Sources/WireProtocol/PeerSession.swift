@@ -16,8 +16,9 @@ public struct PeerSession: Sendable {
         public var localHello: Hello
         /// The node id proven by the peer's certificate.
         public var peerNodeID: NodeID
-        /// The streams both ends may hold: every member of every group both are members of.
-        public var sharedStreams: Set<StreamID>
+        /// The streams both ends may hold: every member of every group both are members of,
+        /// in any epoch.
+        public var sharedStreams: SharedStreams
         /// Acknowledge after this many applied batches, or at the next tick.
         public var ackEvery = 64
         /// Send PING when nothing was sent for this long.
@@ -28,7 +29,7 @@ public struct PeerSession: Sendable {
         public var rewantDelayMilliseconds: UInt64 = 5_000
 
         /// Creates a configuration with default timings.
-        public init(localHello: Hello, peerNodeID: NodeID, sharedStreams: Set<StreamID>) {
+        public init(localHello: Hello, peerNodeID: NodeID, sharedStreams: SharedStreams) {
             self.localHello = localHello
             self.peerNodeID = peerNodeID
             self.sharedStreams = sharedStreams
@@ -65,6 +66,11 @@ public struct PeerSession: Sendable {
         case heldBack
         /// Quarantined as a fork.
         case forked
+        /// A batch of this node's own current epoch that it does not hold: it was restored.
+        /// It began a new epoch and holds each listed stream up to the given seq.
+        case restoreDetected([StreamID: UInt64])
+        /// Signed by a key revoked before this seq; not applied.
+        case revoked
         /// Refused; nothing stored.
         case rejected(BatchRejection)
     }
@@ -80,6 +86,11 @@ public struct PeerSession: Sendable {
     private var state = State.awaitingHello
     private var localHeads: [StreamID: UInt64] = [:]
     private var peerWantReceived = false
+    /// Whether the peer's first WANT of every shared stream (or its digest) has come.
+    private var peerHeadsKnown = false
+    /// The epoch-0 streams the peer's first WANT listed: the `(origin, group)` pairs it
+    /// carries, whose later epochs it did not list are sent to it from seq 1.
+    private var peerCarries: Set<StreamID> = []
     /// Per stream, the highest seq the peer holds or has been sent.
     private var sent: [StreamID: UInt64] = [:]
     private var pendingAcks: [StreamID: UInt64] = [:]
@@ -111,12 +122,23 @@ public struct PeerSession: Sendable {
     /// Opens the session: HELLO (stamped with the wall clock `wallMilliseconds`), then the
     /// digest of the WANT for every shared stream from the local heads. A peer holding the same
     /// heads takes the digest for that WANT; any other asks for the WANT itself.
-    public mutating func start(localHeads heads: [StreamID: UInt64], now: UInt64, wallMilliseconds: UInt64 = 0) -> [Action] {
+    ///
+    /// `unconfirmed` lists this node's own streams of its current epoch that no peer has
+    /// acknowledged up to their head, each with the highest seq a peer has acknowledged.
+    public mutating func start(
+        localHeads heads: [StreamID: UInt64], unconfirmed: [StreamID: UInt64] = [:], now: UInt64, wallMilliseconds: UInt64 = 0
+    ) -> [Action] {
         localHeads = heads.filter { configuration.sharedStreams.contains($0.key) }
         lastSent = now
         var hello = configuration.localHello
         hello.sentAtMilliseconds = wallMilliseconds
-        return [.send(.hello(hello)), .send(.wantDigest(Self.wantDigest(localWant)))]
+        var actions: [Action] = [.send(.hello(hello)), .send(.wantDigest(Self.wantDigest(localWant)))]
+        // This node's own batches no peer has acknowledged are asked for again from the last
+        // one a peer has: a peer holding other batches there shows that this node was restored
+        // from an older copy (docs/PROTOCOL.md §5.9). A partial WANT, so never the first.
+        let again = unconfirmed.filter { configuration.sharedStreams.contains($0.key) && $0.value < (localHeads[$0.key] ?? 0) }
+        if !again.isEmpty { actions.append(.send(.want(again.mapValues { $0 + 1 }))) }
+        return actions
     }
 
     /// SHA-256 of the body of `.want(want)`: what a WANT digest carries.
@@ -124,10 +146,12 @@ public struct PeerSession: Sendable {
         Array(SHA256.hash(data: PeerMessage.want(want).frame.body))
     }
 
-    /// The next seq this node wants of every shared stream.
+    /// The next seq this node wants of every shared stream: every member's epoch-0 stream,
+    /// and every stream of a later epoch it holds.
     private var localWant: [StreamID: UInt64] {
         var want: [StreamID: UInt64] = [:]
-        for stream in configuration.sharedStreams { want[stream] = (localHeads[stream] ?? 0) + 1 }
+        for stream in configuration.sharedStreams.firstEpochStreams { want[stream] = 1 }
+        for (stream, head) in localHeads where head > 0 || stream.epoch == 0 { want[stream] = head + 1 }
         return want
     }
 
@@ -200,13 +224,25 @@ public struct PeerSession: Sendable {
         if let zero = positions.first(where: { $0.value == 0 }) {
             return close(ProtocolError(.malformedFrame, "WANT asks for seq 0 of \(zero.key); seqs start at 1"))
         }
-        if !peerWantReceived {
-            // The first WANT names one past what the peer holds of every shared stream.
-            peerHeadsAtStart = positions.filter { configuration.sharedStreams.contains($0.key) }.mapValues { $0 - 1 }
+        var listed = positions.filter { configuration.sharedStreams.contains($0.key) }
+        // A WANT of the peer's own streams only is one it sends at its start to ask for its
+        // unconfirmed batches again: it only restarts those. The first other WANT is the one
+        // that names what the peer holds of every shared stream.
+        let onlyItsOwn = !listed.isEmpty && listed.keys.allSatisfy { $0.origin == configuration.peerNodeID }
+        if !peerHeadsKnown, !onlyItsOwn {
+            peerHeadsKnown = true
+            // The first WANT names one past what the peer holds of every shared stream; a
+            // stream of a later epoch it does not list, of an (origin, group) it carries, it
+            // holds nothing of.
+            peerHeadsAtStart = listed.mapValues { $0 - 1 }
+            peerCarries = Set(listed.keys.filter { $0.epoch == 0 })
+            for stream in localHeads.keys where stream.epoch != 0 && listed[stream] == nil && carries(stream) {
+                listed[stream] = 1
+            }
         }
         peerWantReceived = true
         var actions: [Action] = caughtUpIfDone()
-        for (stream, next) in positions.sorted(by: { $0.key < $1.key }) where configuration.sharedStreams.contains(stream) {
+        for (stream, next) in listed.sorted(by: { $0.key < $1.key }) {
             sent[stream] = next - 1
             if let head = localHeads[stream], head >= next {
                 actions.append(.sendBatches(stream, after: next - 1, through: head))
@@ -214,6 +250,11 @@ public struct PeerSession: Sendable {
             }
         }
         return actions
+    }
+
+    /// Whether the peer's first WANT showed that it carries `stream`'s origin and group.
+    private func carries(_ stream: StreamID) -> Bool {
+        peerCarries.contains(StreamID(origin: stream.origin, group: stream.group))
     }
 
     private mutating func receiveBatch(_ envelope: [UInt8]) -> [Action] {
@@ -253,6 +294,21 @@ public struct PeerSession: Sendable {
             return []
         case .forked:
             return []
+        case .restoreDetected(let truncated):
+            // The replica dropped its own batches the region may not hold (re-issued in a new
+            // epoch) and holds the stream up to the given seq: ask again from there, and take
+            // the batches already on their way as out of order until the answer comes.
+            var actions: [Action] = []
+            for (truncatedStream, head) in truncated.sorted(by: { $0.key < $1.key }) {
+                localHeads[truncatedStream] = head
+                actions += refetch(truncatedStream, from: head + 1, now: now)
+            }
+            return actions
+        case .revoked:
+            // Signed by a key revoked before this seq: not applied, as everywhere; later
+            // batches of the stream from this peer cannot chain until it is asked again.
+            if (resyncing[stream] ?? 0) == 0 { resyncing[stream] = now + configuration.rewantDelayMilliseconds }
+            return []
         case .rejected(let rejection):
             if rejection.code == .outOfOrder, resyncing[stream] != nil { return [] }
             return close(ProtocolError(refused: rejection))
@@ -266,6 +322,8 @@ public struct PeerSession: Sendable {
         guard state == .established, peerWantReceived else { return [] }
         var actions = caughtUpIfDone()
         for (stream, head) in localHeads.sorted(by: { $0.key < $1.key }) {
+            // A stream of a later epoch new since the peer's first WANT: it holds nothing of it.
+            if sent[stream] == nil, stream.epoch != 0, carries(stream) { sent[stream] = 0 }
             guard let position = sent[stream], head > position else { continue }
             actions.append(.sendBatches(stream, after: position, through: head))
             sent[stream] = head
@@ -288,6 +346,8 @@ public struct PeerSession: Sendable {
     public mutating func refetch(_ stream: StreamID, from seq: UInt64, now: UInt64) -> [Action] {
         guard state == .established, configuration.sharedStreams.contains(stream), seq > 0 else { return [] }
         lastSent = now
+        // Batches already on their way from a later seq are out of order until the answer.
+        if resyncing[stream] == nil { resyncing[stream] = 0 }
         return [.send(.want([stream: seq]))]
     }
 

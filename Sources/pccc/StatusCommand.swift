@@ -46,14 +46,20 @@ struct StatusCommand: ParsableCommand {
             if !peer.connected, let error = peer.status?.lastError { line += " (\(error))" }
             print(line)
             for lag in peer.streams where lag.lag > 0 {
-                print("    \(lag.origin)/\(lag.group): \(lag.lag) batches not acknowledged, oldest waiting \(lag.oldestWaitingSeconds) s")
+                print("    \(lag.stream): \(lag.lag) batches not acknowledged, oldest waiting \(lag.oldestWaitingSeconds) s")
             }
         }
         for group in status.groups where !group.unreachable.isEmpty {
             print("group \(group.name) has no path to \(group.unreachable.map(\.rawValue).joined(separator: ", ")) through its members")
         }
+        let epoch = status.writeEpoch
+        if let reason = epoch.reason, let started = time(epoch.startedAt) {
+            print("writes in epoch \(epoch.epoch) (began \(started): \(reason.rawValue.replacingOccurrences(of: "_", with: " ")))")
+        } else {
+            print("writes in epoch 0")
+        }
         print("streams held:")
-        for stream in status.streams { print("  \(stream.origin)/\(stream.group): seq \(stream.seq)") }
+        for stream in status.streams { print("  \(stream.stream): seq \(stream.seq)") }
         print("quarantined batches: \(status.quarantined)")
         print(status.alarms.isEmpty ? "alarms: none" : "alarms:")
         for alarm in status.alarms { print("  [\(alarm.code)] \(alarm.message) (×\(alarm.count))") }

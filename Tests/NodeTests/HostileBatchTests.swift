@@ -140,8 +140,8 @@ import WireProtocol
         #expect(try region.heldSeq(at: "b", origin: "d", group: "region") == 0)
 
         // A replay: a's first batch, relayed again by d. Held already, so acknowledged, no change.
-        let first = try region.openReplica("a").batches(of: StreamID(origin: "a", group: "region"), after: 0, limit: 1)
-        let aFirst = StreamID(origin: "a", group: "region")
+        let aFirst = try region.writeStream(of: "a", group: "region")
+        let first = try region.openReplica("a").batches(of: aFirst, after: 0, limit: 1)
         let replayed = try await exchange(RawTLSClient.opening(node: "d") + PeerMessage.batch(try #require(first.first).envelope).frame.bytes) {
             $0.contains { if case .ack(let heads) = $0 { heads[aFirst] == 1 } else if case .error = $0 { true } else { false } }
         }

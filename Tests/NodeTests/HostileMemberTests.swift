@@ -226,16 +226,16 @@ import WireProtocol
         )
         // a is down; its record exists only in its own replica, and m is the only way to b.
         let p = try region.addRecord(at: "a", group: "region", ["family_name": "Censored"])
-        let original = try #require(try region.openReplica("a").batches(of: StreamID(origin: "a", group: "region"), after: 0, limit: 1).first)
+        let relayed = try region.writeStream(of: "a", group: "region")
+        let original = try #require(try region.openReplica("a").batches(of: relayed, after: 0, limit: 1).first)
         let censored = original.replacingLeaves(try original.verifiedLeaves().map(\.redacted))
         try region.start("b", api: true)
         try region.start("c")
         try region.waitUntil("b–c session", seconds: 20) { try region.isConnected("c", to: "b") }
 
         let m = region.issued["m"]!
-        let streams = ["a", "b", "c", "m"].map { StreamID(origin: $0, group: "region") }
-        let want = Dictionary(uniqueKeysWithValues: streams.map { ($0, $0.origin == "a" ? UInt64(2) : 1) })
-        let relayed = StreamID(origin: "a", group: "region")
+        let streams = ["a", "b", "c", "m"].map { StreamID(origin: $0, group: "region") } + [relayed]
+        let want = Dictionary(uniqueKeysWithValues: streams.map { ($0, $0 == relayed ? UInt64(2) : 1) })
         _ = try await RawTLSClient.exchange(
             port: region.ports["b"]!, certificatePEM: m.certificatePEM, keyPEM: m.privateKeyPEM,
             send: PeerMessage.hello(Hello(network: "test-region", nodeID: "m", topologyDigest: Array(repeating: 0, count: 32), softwareVersion: "test"))
@@ -245,13 +245,13 @@ import WireProtocol
         }
         try region.waitUntil("the redacted_without_tombstone alarm at b", seconds: 20) {
             try region.statusList(at: "b", "alarms").contains {
-                $0["code"] as? String == "redacted_without_tombstone" && $0["subject"] as? String == "a/region#1"
+                $0["code"] as? String == "redacted_without_tombstone" && $0["subject"] as? String == "\(relayed)#1"
                     && ($0["message"] as? String)?.contains("relayed by m") == true
             }
         }
         #expect(try region.record(at: "b", p) == nil, "b shows a change it only holds redacted")
         #expect(try region.metric("b", #"pccc_alarms_by_code{code="redacted_without_tombstone"}"#) == 1)
-        print("hostile member: m relays a's batch with P's leaf redacted → b acknowledges it, raises redacted_without_tombstone for a/region#1, shows no P")
+        print("hostile member: m relays a's batch with P's leaf redacted → b acknowledges it, raises redacted_without_tombstone for \(relayed)#1, shows no P")
 
         // a comes up: b asks it for the batch again, stores it in full and applies it.
         try region.start("a")

@@ -45,9 +45,10 @@ import Testing
         region.stop("b")
         #expect(try region.digest(at: "a") == region.digest(at: "b"))
         let replica = try region.openReplica("b")
+        let stream = try region.writeStream(of: "a", group: "region")
         var expected: UInt64 = 1
         while true {
-            let page = try replica.batches(of: StreamID(origin: "a", group: "region"), after: expected - 1, limit: 2_000)
+            let page = try replica.batches(of: stream, after: expected - 1, limit: 2_000)
             guard !page.isEmpty else { break }
             for batch in page {
                 #expect(batch.header.seq == expected, "b's log holds seqs 1...N with no gap")

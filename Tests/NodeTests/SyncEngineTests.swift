@@ -18,7 +18,7 @@ import WireProtocol
     /// Where the manual wall clocks start: years before any real reading, so a time the
     /// engine recorded shows which clock it came from.
     static let epoch: UInt64 = 1_700_000_000_000
-    static let streams: Set<StreamID> = [StreamID(origin: "a", group: "g"), StreamID(origin: "b", group: "g")]
+    static let streams: SharedStreams = [StreamID(origin: "a", group: "g"), StreamID(origin: "b", group: "g")]
 
     /// One node: its replica, the storage adapter over it, its engine and its clock.
     struct Side {
@@ -238,6 +238,7 @@ final class HeartbeatFaults: SyncStorage, @unchecked Sendable {
         try await storage.batches(of: stream, after: seq, limit: limit)
     }
     func streamHeads() async throws -> [StreamID: UInt64] { try await storage.streamHeads() }
+    func unconfirmedOwnStreams() async throws -> [StreamID: UInt64] { try await storage.unconfirmedOwnStreams() }
     func changeVersion() async throws -> Int64 { try await storage.changeVersion() }
     func resetPeerConnections(at now: UInt64) async throws { try await storage.resetPeerConnections(at: now) }
     func recordPeerConnected(peer: NodeID, at now: UInt64, topologyMatches: Bool, software: String, clockSkew: Int64) async throws {

@@ -355,6 +355,11 @@ extension LiveRegion {
     }
 
     /// Opens a node's replica in this process, with the trust its topology gives.
+    /// The stream `node` writes in `group`: of its current epoch, which `pccc init` began.
+    func writeStream(of node: String, group: String) throws -> StreamID {
+        StreamID(origin: NodeID(node), epoch: try openReplica(node).writeEpoch().epoch, group: GroupID(group))
+    }
+
     func openReplica(_ node: String) throws -> Replica {
         var keys: [NodeID: BatchVerifyingKey] = [:]
         for (id, key) in signingKeys { keys[NodeID(id)] = key.publicKey }

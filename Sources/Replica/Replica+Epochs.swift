@@ -1,0 +1,185 @@
+import Foundation
+import GRDB
+import SyncCore
+
+/// Why a node began a new epoch of its streams (docs/PROTOCOL.md §5.9).
+public enum EpochReason: String, Sendable, Equatable {
+    /// `pccc init` made the node folder, perhaps for a node that existed before (a rebuild).
+    case initialised
+    /// `pccc restore` put a backup in place.
+    case restored
+    /// A peer held a batch of this node's own current epoch that this node did not: its folder
+    /// was restored from an older copy (a VM snapshot, a copied folder).
+    case restoreDetected = "restore_detected"
+    /// `pccc keys rotate` gave the node a new signing key, which signs from this epoch on.
+    case keyRotated = "key_rotated"
+}
+
+/// The epoch a node writes its batches in, and why and when it began.
+public struct WriteEpoch: Sendable, Equatable {
+    /// The epoch; 0 until a node first begins one.
+    public let epoch: UInt64
+    /// Why it began; nil for epoch 0.
+    public let reason: EpochReason?
+    /// When it began, Unix milliseconds; nil for epoch 0.
+    public let startedAt: UInt64?
+}
+
+extension Replica {
+    /// Most epochs of one origin a replica holds streams of; a batch that would begin one more
+    /// is held back (`epochs_full`), so no member can grow the streams listed in every WANT
+    /// without bound. An honest node begins one per restore, rebuild or key rotation.
+    public static let maxEpochsPerOrigin = 64
+
+    /// The epoch this node writes in.
+    public func writeEpoch() throws -> WriteEpoch {
+        try writer.read { db in try Self.loadWriteEpoch(db) }
+    }
+
+    /// Begins a new epoch of this node's streams: every later local batch goes to streams of
+    /// the new epoch, from seq 1, so none reuses a seq of an older copy of this node that the
+    /// region may hold. The epoch is the current Unix milliseconds, or one more than the
+    /// highest epoch of this node held here if that is later. Returns it.
+    ///
+    /// `signingKey` is the key the new epoch's batches are signed with, when it is not this
+    /// replica's configured key (a key rotation): local writes of a process still holding
+    /// another key are refused, so no batch of the epoch is signed by the wrong key.
+    @discardableResult
+    public func beginStreamEpoch(reason: EpochReason, signingKey: BatchVerifyingKey? = nil) throws -> UInt64 {
+        try writer.write { db in
+            try Self.beginEpoch(
+                reason: reason, nodeID: configuration.nodeID, signingKey: signingKey ?? configuration.signingKey.publicKey,
+                now: configuration.wallClock(), db: db)
+        }
+    }
+
+    /// This node's streams of its current epoch that no peer has acknowledged up to their
+    /// head, each with the highest seq a peer has acknowledged (0 for none). A session asks its
+    /// peer for them from there: a peer that holds other batches at those seqs shows that this
+    /// node was restored.
+    public func unconfirmedOwnStreams() throws -> [StreamID: UInt64] {
+        try writer.read { db in
+            let epoch = try Self.currentEpoch(db)
+            let key = StreamID.originKey(configuration.nodeID, epoch: epoch)
+            var result: [StreamID: UInt64] = [:]
+            let rows = try Row.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT h.sharing_group, h.seq,
+                            (SELECT max(p.seq) FROM peer_progress p WHERE p.origin = h.origin AND p.sharing_group = h.sharing_group) AS confirmed
+                        FROM stream_head h WHERE h.origin = ?
+                        """
+                ),
+                arguments: [key]
+            )
+            for row in rows {
+                let head = UInt64(row["seq"] as Int64)
+                let confirmed = UInt64((row["confirmed"] as Int64?) ?? 0)
+                if confirmed < head { result[StreamID(origin: configuration.nodeID, epoch: epoch, group: row["sharing_group"])] = confirmed }
+            }
+            return result
+        }
+    }
+
+    static func loadWriteEpoch(_ db: Database) throws -> WriteEpoch {
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT key, value FROM replica_meta WHERE key IN ('write_epoch', 'write_epoch_reason', 'write_epoch_started')")
+        var values: [String: String] = [:]
+        for row in rows { values[row["key"]] = row["value"] }
+        return WriteEpoch(
+            epoch: values["write_epoch"].flatMap { UInt64($0) } ?? 0,
+            reason: values["write_epoch_reason"].flatMap(EpochReason.init(rawValue:)),
+            startedAt: values["write_epoch_started"].flatMap { UInt64($0) }
+        )
+    }
+
+    /// The epoch local writes go to.
+    static func currentEpoch(_ db: Database) throws -> UInt64 {
+        try String.fetchOne(db.cachedStatement(sql: "SELECT value FROM replica_meta WHERE key = 'write_epoch'")).flatMap { UInt64($0) } ?? 0
+    }
+
+    /// The epoch local writes go to, and the signing key they must be signed with (nil before
+    /// a node first begins an epoch).
+    static func currentEpochAndKey(_ db: Database) throws -> (epoch: UInt64, key: String?) {
+        var epoch: UInt64 = 0
+        var key: String?
+        for row in try Row.fetchAll(db.cachedStatement(sql: "SELECT key, value FROM replica_meta WHERE key IN ('write_epoch', 'write_epoch_key')")) {
+            let name: String = row["key"]
+            let value: String = row["value"]
+            if name == "write_epoch" { epoch = UInt64(value) ?? 0 } else { key = value }
+        }
+        return (epoch, key)
+    }
+
+    static func beginEpoch(reason: EpochReason, nodeID: NodeID, signingKey: BatchVerifyingKey, now: UInt64, db: Database) throws -> UInt64 {
+        let highest = max(try currentEpoch(db), try epochsHeld(of: nodeID, db: db).max() ?? 0)
+        let epoch = max(now, highest + 1)
+        for (key, value) in [
+            ("write_epoch", String(epoch)), ("write_epoch_reason", reason.rawValue), ("write_epoch_started", String(now)),
+            ("write_epoch_key", signingKey.topologyForm),
+        ] {
+            try db.execute(sql: "INSERT OR REPLACE INTO replica_meta (key, value) VALUES (?, ?)", arguments: [key, value])
+        }
+        return epoch
+    }
+
+    /// The epochs of `origin` whose streams this replica holds.
+    static func epochsHeld(of origin: NodeID, db: Database) throws -> Set<UInt64> {
+        let keys = try String.fetchAll(
+            db.cachedStatement(sql: "SELECT DISTINCT origin FROM stream_head WHERE origin = ?1 OR substr(origin, 1, length(?1) + 1) = ?1 || '~'"),
+            arguments: [origin]
+        )
+        return Set(keys.compactMap { try? StreamID.parse(originKey: $0).epoch })
+    }
+
+    /// A peer showed a batch of this node's own current epoch that it does not hold: an older
+    /// copy of the node wrote it, so this replica was restored (docs/PROTOCOL.md §5.9). Begins a
+    /// new epoch; re-issues in it, in order, every batch of the old epoch's streams above the
+    /// highest seq a peer acknowledged (the region may not hold them, or hold others there);
+    /// drops them from the old streams, which this node now reads like any other origin's and
+    /// takes back from its peers. Returns each old stream with the seq it now holds.
+    /// With `keepingAll`, the peer's batch extends what this node holds: nothing diverged, so
+    /// nothing is re-issued or dropped; the node only begins the new epoch.
+    @discardableResult
+    func recoverFromRestore(now: UInt64, db: Database, keepingAll: Bool = false) throws -> [StreamID: UInt64] {
+        let me = configuration.nodeID
+        let old = try Self.currentEpoch(db)
+        let new = try Self.beginEpoch(reason: .restoreDetected, nodeID: me, signingKey: configuration.signingKey.publicKey, now: now, db: db)
+        let oldKey = StreamID.originKey(me, epoch: old)
+        let groups = try GroupID.fetchAll(db, sql: "SELECT sharing_group FROM stream_head WHERE origin = ? ORDER BY sharing_group", arguments: [oldKey])
+        var truncated: [StreamID: UInt64] = [:]
+        var reissued = 0
+        for group in groups {
+            let stream = StreamID(origin: me, epoch: old, group: group)
+            let head = try BatchStore.head(of: stream, db: db)?.seq ?? 0
+            let acknowledged =
+                try Int64.fetchOne(
+                    db, sql: "SELECT max(seq) FROM peer_progress WHERE origin = ? AND sharing_group = ?", arguments: [oldKey, group]
+                ).map { UInt64($0) } ?? 0
+            let kept = keepingAll ? head : min(head, acknowledged)
+            var seq: UInt64 = 0
+            var prevHash = BatchHeader.zeroHash
+            for batch in try BatchStore.batches(db, of: stream, after: kept, limit: Int.max) {
+                seq += 1
+                let copy = try batch.reissued(epoch: new, seq: seq, prevHash: prevHash, signingKey: configuration.signingKey)
+                try BatchStore.store(copy, leaves: try copy.verifiedLeaves(), receivedAt: now, db: db)
+                prevHash = copy.header.hash
+                reissued += 1
+            }
+            guard kept < head else { continue }
+            try BatchStore.truncate(stream, after: kept, db: db)
+            truncated[stream] = kept
+        }
+        try Self.raiseAlarm(
+            code: "restore_detected",
+            subject: me.rawValue,
+            message: "a peer holds batches of this node's epoch \(old) that it does not: it was restored from an older copy. It began epoch \(new)"
+                + (keepingAll
+                    ? " and takes the batches it lacks back from its peers"
+                    : ", re-issued there the \(reissued) batches no peer had acknowledged, and takes back the rest from its peers"),
+            now: now,
+            db: db
+        )
+        return truncated
+    }
+}
