@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# scripts/install.sh into a temporary --destdir, as a user who is not root (as root, the test
+# runs it as nobody): the tree it makes and every mode in it, the units' paths rewritten to
+# --prefix, the user and ownership it leaves to root (and says so), a second run that changes
+# nothing the admin wrote and removes what the first left over, and the installs it refuses.
+# Usage: packaging/tests/install-test.sh [PCCC-BINARY]   (default .build/debug/pccc)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+pccc=$(realpath "${1:-.build/debug/pccc}")
+tmp=$(mktemp -d)
+chmod 0755 "$tmp"
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+check() { # check DESCRIPTION CONDITION: CONDITION is shell code; one line per check, failures counted
+  if eval "$2"; then echo "  ok: $1"; else echo "  FAILED: $1" >&2; failures=$((failures + 1)); fi
+}
+as_user=()
+if [ "$(id -u)" -eq 0 ]; then as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups); fi
+mkdir "$tmp/root"
+[ "${#as_user[@]}" -eq 0 ] || chown 65534:65534 "$tmp/root"
+user_before=$(getent passwd pccc || true)
+install() { "${as_user[@]}" scripts/install.sh --binary "$pccc" --prefix /opt/pccc --destdir "$tmp/root" "$@"; }
+
+echo "== install.sh --prefix /opt/pccc --destdir DIR, as a user who is not root"
+status=0
+install >"$tmp/out" 2>&1 || status=$?
+sed 's/^/    /' "$tmp/out"
+check "succeeds" '[ "$status" -eq 0 ]'
+r="$tmp/root"
+mode() { stat -c '%a %F' "$r/$1" 2>/dev/null || echo missing; }
+expected=(
+  "755 directory:opt/pccc/bin" "755 directory:opt/pccc/lib/pccc" "755 regular file:opt/pccc/lib/pccc/pccc"
+  "755 regular file:opt/pccc/lib/pccc/pccc-backup.sh" "755 directory:opt/pccc/lib/pccc/pccc-sync_API.resources/UI"
+  "644 regular file:opt/pccc/lib/pccc/pccc-sync_API.resources/UI/index.html"
+  "644 regular file:opt/pccc/lib/pccc/pccc-sync_API.resources/UI/app.js"
+  "644 regular file:opt/pccc/lib/pccc/pccc-sync_API.resources/UI/app.css"
+  "644 regular file:opt/pccc/lib/pccc/pccc-sync_API.resources/UI/icon.svg"
+  "644 regular file:opt/pccc/share/doc/pccc/OPERATIONS.md"
+  "644 regular file:etc/systemd/system/pccc@.service" "644 regular file:etc/systemd/system/pccc-backup@.service"
+  "644 regular file:etc/systemd/system/pccc-backup@.timer"
+  "755 directory:etc/pccc" "644 regular file:etc/pccc/node.env.example"
+  "700 directory:var/lib/pccc" "700 directory:var/backups/pccc"
+)
+for entry in "${expected[@]}"; do
+  path=${entry#*:}
+  check "$path: ${entry%%:*}" '[ "$(mode "$path")" = "${entry%%:*}" ]'
+done
+check "opt/pccc/bin/pccc links to ../lib/pccc/pccc" '[ "$(readlink "$r/opt/pccc/bin/pccc")" = ../lib/pccc/pccc ]'
+check "the installed pccc runs" '"$r/opt/pccc/bin/pccc" --help | grep -q "^OVERVIEW: PCCC Sync"'
+check "the installed web UI is the build's" 'diff -r "$(dirname "$pccc")/pccc-sync_API.resources" "$r/opt/pccc/lib/pccc/pccc-sync_API.resources"'
+check "the backup script is packaging/pccc-backup.sh" 'cmp -s packaging/pccc-backup.sh "$r/opt/pccc/lib/pccc/pccc-backup.sh"'
+check "nothing else is in the tree" \
+  '[ -z "$(cd "$r" && find . -mindepth 1 \( -type f -o -type l \) ! -name "lib*.so*" | sed "s|^\./||" | grep -vxF -f <(printf "%s\n" "${expected[@]#*:}" opt/pccc/bin/pccc))" ]'
+check "the units name /opt/pccc, never /usr/local" \
+  '! grep -l "/usr/local/" "$r"/etc/systemd/system/pccc* && grep -qx "ExecStart=/opt/pccc/bin/pccc serve --data %S/pccc/%i \$PCCC_SERVE_OPTIONS" "$r/etc/systemd/system/pccc@.service" && grep -qx "ExecStart=/opt/pccc/lib/pccc/pccc-backup.sh %i" "$r/etc/systemd/system/pccc-backup@.service" && grep -qx "Environment=PCCC=/opt/pccc/bin/pccc" "$r/etc/systemd/system/pccc-backup@.service"'
+check "the units are packaging/systemd's but for the prefix" \
+  'for u in pccc@.service pccc-backup@.service pccc-backup@.timer; do diff <(sed "s|/usr/local/|/opt/pccc/|g" "packaging/systemd/$u") "$r/etc/systemd/system/$u" || exit 1; done'
+check "it says it did not make the user, chown or reload, and how it would have" \
+  'grep -q "so not run:" "$tmp/out" && grep -q "chown pccc:pccc /var/lib/pccc /var/backups/pccc" "$tmp/out" && grep -q "systemctl daemon-reload" "$tmp/out" && { [ -n "$user_before" ] || grep -q "useradd --system --user-group --home-dir /var/lib/pccc --no-create-home --shell /usr/sbin/nologin --comment PCCC\\\\ Sync pccc" "$tmp/out"; }'
+check "no pccc user was made" '[ "$(getent passwd pccc || true)" = "$user_before" ]'
+check "it prints the next steps" 'grep -q "systemctl enable --now pccc@NODE" "$tmp/out" && grep -q "systemctl enable --now pccc-backup@NODE.timer" "$tmp/out" && grep -q "pccc init --data /var/lib/pccc/NODE" "$tmp/out"'
+
+echo "== a second run"
+listing() { (cd "$r" && find . -printf '%p %y %m %s\n' | sort); }
+before=$(listing)
+printf 'PCCC_SERVE_OPTIONS=--api 127.0.0.1:8080\n' >"$tmp/mk.env"
+cp "$tmp/mk.env" "$r/etc/pccc/mk-tabanovce.env"
+touch "$r/opt/pccc/lib/pccc/pccc-sync_API.resources/UI/old.js" "$r/opt/pccc/lib/pccc/libold.so"
+status=0
+install >"$tmp/out" 2>&1 || status=$?
+check "succeeds" '[ "$status" -eq 0 ]'
+check "leaves the admin's /etc/pccc/mk-tabanovce.env alone" 'cmp -s "$tmp/mk.env" "$r/etc/pccc/mk-tabanovce.env"'
+rm "$r/etc/pccc/mk-tabanovce.env"
+check "removes files the release before left (a web UI file, a runtime library)" \
+  '[ ! -e "$r/opt/pccc/lib/pccc/pccc-sync_API.resources/UI/old.js" ] && [ ! -e "$r/opt/pccc/lib/pccc/libold.so" ]'
+check "makes the same tree, modes and sizes" '[ "$(listing)" = "$before" ]'
+
+echo "== refusals"
+mkdir "$tmp/bare"
+cp "$pccc" "$tmp/bare/pccc"
+refused() { # refused MESSAGE OPTIONS...
+  local status=0
+  "${as_user[@]}" scripts/install.sh "${@:2}" >"$tmp/out" 2>&1 || status=$?
+  [ "$status" -ne 0 ] && grep -qF -- "$1" "$tmp/out"
+}
+check "a binary without its web UI resources" 'refused "the web UI'\''s resources are not next to the binary" --binary "$tmp/bare/pccc" --destdir "$tmp/other"'
+check "a binary that is not there" 'refused "is not an executable" --binary "$tmp/nothing" --destdir "$tmp/other"'
+check "a relative prefix" 'refused "--prefix must be an absolute path" --binary "$pccc" --prefix opt --destdir "$tmp/other"'
+check "an unknown option" 'refused "unknown option --user" --binary "$pccc" --user pccc'
+check "nothing was written for them" '[ ! -e "$tmp/other" ]'
+
+if [ "$failures" -ne 0 ]; then
+  echo "error: $failures install checks failed" >&2
+  exit 1
+fi
+echo "install: all checks passed"
