@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every check CI runs: format lint, the whole test suite (1,000 generated convergence
 # cases by default; PCCC_PROPERTY_CASES changes it), smoke runs of the demo and benchmark, the
-# web UI's browser test, and the API's contract test (docs/openapi.yaml, with schemathesis).
+# service packaging's tests (install.sh, the systemd units, the backup script), the web UI's
+# browser test, and the API's contract test (docs/openapi.yaml, with schemathesis).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/swift-env.sh
@@ -15,6 +16,8 @@ state=$(mktemp -d)
 trap 'rm -rf "$state"' EXIT
 .build/debug/pccc demo --state "$state/demo" --once >"$state/demo.log"
 grep -q "appeared at all four centres" "$state/demo.log" || { cat "$state/demo.log"; echo "error: the demo did not finish" >&2; exit 1; }
+echo "== packaging test (backup retention, install.sh, systemd-analyze verify, the unit's ExecStart served)"
+scripts/packaging-test.sh .build/debug/pccc
 echo "== browser test (chromium headless against the demo region)"
 scripts/browser-test.sh .build/debug/pccc
 echo "== API contract test (docs/openapi.yaml against the demo region, then schemathesis)"
