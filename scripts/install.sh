@@ -99,11 +99,14 @@ chmod 0644 "$config/node.env.example"
 
 install -d -m 0700 "$state" "$backups"
 chmod 0700 "$state" "$backups"
-useradd_command=(useradd --system --user-group --home-dir /var/lib/pccc --no-create-home --shell /usr/sbin/nologin --comment "PCCC Sync" pccc)
+# The group too, unless a pccc group is already there: then the user joins it.
+group_option=--user-group
+if getent group pccc >/dev/null; then group_option="--gid=pccc"; fi
+useradd_command=(useradd --system "$group_option" --home-dir /var/lib/pccc --no-create-home --shell /usr/sbin/nologin --comment "PCCC Sync" pccc)
 if [ "$(id -u)" -eq 0 ] && [ -z "$destdir" ]; then
   if ! getent passwd pccc >/dev/null; then
     "${useradd_command[@]}"
-    echo "made the system user and group pccc"
+    echo "made the system user pccc ($(id -u pccc)), group pccc ($(id -g pccc))"
   fi
   chown pccc:pccc "$state" "$backups"
   if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi

@@ -89,6 +89,42 @@ check "a relative prefix" 'refused "--prefix must be an absolute path" --binary 
 check "an unknown option" 'refused "unknown option --user" --binary "$pccc" --user pccc'
 check "nothing was written for them" '[ ! -e "$tmp/other" ]'
 
+echo "== as root without --destdir, in a mount namespace with a copy of /etc and empty /usr/local, /var/lib, /var/backups, /var/log"
+if [ "$(id -u)" -ne 0 ] || ! unshare --mount --propagation private true 2>/dev/null; then
+  echo "  skipped: needs root and a mount namespace"
+else
+  host_users=$(cksum </etc/passwd)
+  for case in fresh group-exists; do
+    rm -rf "$tmp/etc" "$tmp/ns" && mkdir "$tmp/ns"
+    cp -a /etc "$tmp/etc"
+    status=0
+    unshare --mount --propagation private bash -c '
+      set -euo pipefail
+      mount --bind "$1/etc" /etc
+      for folder in /usr/local /var/lib /var/backups /var/log; do mount -t tmpfs none "$folder"; done
+      userdel pccc 2>/dev/null || true
+      groupdel pccc 2>/dev/null || true
+      [ "$3" = fresh ] || groupadd --system pccc
+      scripts/install.sh --binary "$2" >"$1/ns/first" 2>&1
+      scripts/install.sh --binary "$2" >"$1/ns/second" 2>&1
+      getent passwd pccc >"$1/ns/user"
+      [ "$(id -gn pccc)" = pccc ] && echo pccc >"$1/ns/group"
+      stat -c "%n %U:%G %a" /var/lib/pccc /var/backups/pccc >"$1/ns/owners"
+      /usr/local/bin/pccc --help | head -1 >"$1/ns/runs"
+      readlink /usr/local/bin/pccc >"$1/ns/link"
+    ' bash "$tmp" "$pccc" "$case" || status=$?
+    check "$case: both runs succeed" '[ "$status" -eq 0 ] || cat "$tmp/ns/first" "$tmp/ns/second" 2>/dev/null'
+    check "$case: the system user pccc, no login, home /var/lib/pccc, in group pccc" \
+      'grep -qE "^pccc:x:[0-9]{1,3}:[0-9]+:PCCC Sync:/var/lib/pccc:/usr/sbin/nologin$" "$tmp/ns/user" && grep -qx pccc "$tmp/ns/group"'
+    check "$case: the first run made it, the second did not" \
+      'grep -q "^made the system user pccc" "$tmp/ns/first" && ! grep -q "made the system user" "$tmp/ns/second"'
+    check "$case: pccc owns /var/lib/pccc and /var/backups/pccc, 0700" \
+      '[ "$(cat "$tmp/ns/owners")" = "$(printf "/var/lib/pccc pccc:pccc 700\n/var/backups/pccc pccc:pccc 700")" ]'
+    check "$case: /usr/local/bin/pccc runs" 'grep -q "^OVERVIEW: PCCC Sync" "$tmp/ns/runs" && [ "$(cat "$tmp/ns/link")" = ../lib/pccc/pccc ]'
+  done
+  check "the host's users are untouched" '[ "$(cksum </etc/passwd)" = "$host_users" ]'
+fi
+
 if [ "$failures" -ne 0 ]; then
   echo "error: $failures install checks failed" >&2
   exit 1
