@@ -117,6 +117,8 @@ if [ "$(id -u)" -eq 0 ] && unshare --mount --propagation private true 2>/dev/nul
 else
   echo "  (not root: the build folder's web UI resources stay visible to the node)"
 fi
+: >"$tmp/out"
+: >"$tmp/err"
 "${launch[@]}" >"$tmp/out" 2>"$tmp/err" &
 pid=$!
 
