@@ -45,13 +45,13 @@ resources="$(dirname "$binary")/pccc-sync_API.resources"
 # Libraries the binary needs that are not the system's (the Swift runtime, unless it was built
 # with --static-swift-stdlib) go next to it, where its RUNPATH ($ORIGIN) finds them.
 runtime=()
-if command -v ldd >/dev/null; then
-  missing=$(ldd "$binary" | awk '/not found/ {print $1}')
-  [ -z "$missing" ] || fail "$binary needs libraries this machine lacks: $(echo $missing) (Debian: apt-get install libsqlite3-0 zlib1g)"
-  while read -r library; do
-    case "$library" in /lib/* | /lib64/* | /usr/lib/* | /usr/lib64/* | "") ;; *) runtime+=("$library") ;; esac
-  done < <(ldd "$binary" | awk '$2 == "=>" && $3 ~ /^\// {print $3}')
-fi
+# (ldd fails on a static executable, which needs nothing.)
+libraries=$(ldd "$binary" 2>/dev/null) || libraries=""
+missing=$(awk '/not found/ {print $1}' <<<"$libraries")
+[ -z "$missing" ] || fail "$binary needs libraries this machine lacks: $(echo $missing) (Debian: apt-get install libsqlite3-0 zlib1g)"
+while read -r library; do
+  case "$library" in /lib/* | /lib64/* | /usr/lib/* | /usr/lib64/* | "") ;; *) runtime+=("$library") ;; esac
+done < <(awk '$2 == "=>" && $3 ~ /^\// {print $3}' <<<"$libraries")
 if [ "${#runtime[@]}" -gt 0 ] && command -v readelf >/dev/null && ! readelf -d "$binary" | grep -qE 'R(UN)?PATH.*\$ORIGIN'; then
   fail "$binary loads the Swift runtime from $(dirname "${runtime[0]}") and would not find it next to itself; build it with --static-swift-stdlib"
 fi

@@ -75,6 +75,18 @@ check "removes files the release before left (a web UI file, a runtime library)"
   '[ ! -e "$r/opt/pccc/lib/pccc/pccc-sync_API.resources/UI/old.js" ] && [ ! -e "$r/opt/pccc/lib/pccc/libold.so" ]'
 check "makes the same tree, modes and sizes" '[ "$(listing)" = "$before" ]'
 
+echo "== a binary that loads nothing from the toolchain (as a --static-swift-stdlib build)"
+mkdir "$tmp/static" "$tmp/static-root"
+[ "${#as_user[@]}" -eq 0 ] || chown 65534:65534 "$tmp/static-root"
+printf '#!/bin/sh\necho static pccc\n' >"$tmp/static/pccc"
+chmod 0755 "$tmp/static/pccc"
+cp -R "$(dirname "$pccc")/pccc-sync_API.resources" "$tmp/static/"
+status=0
+"${as_user[@]}" scripts/install.sh --binary "$tmp/static/pccc" --destdir "$tmp/static-root" >"$tmp/out" 2>&1 || status=$?
+check "succeeds" '[ "$status" -eq 0 ] || { cat "$tmp/out"; false; }'
+check "gets no library next to it, and says none" \
+  '[ -z "$(find "$tmp/static-root/usr/local/lib/pccc" -name "lib*.so*")" ] && ! grep -q "runtime libraries" "$tmp/out" && [ "$("$tmp/static-root/usr/local/bin/pccc")" = "static pccc" ]'
+
 echo "== refusals"
 mkdir "$tmp/bare"
 cp "$pccc" "$tmp/bare/pccc"
