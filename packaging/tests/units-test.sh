@@ -6,8 +6,8 @@
 #     `pccc certs` and `pccc init`: it serves (listening line, `pccc status` says serving, the
 #     web UI from the installed resources, /metrics), takes ExecReload's SIGHUP, and exits 0
 #     soon after SIGTERM, well within the unit's TimeoutStopSec.
-# As root it hides the build folder's web UI resources in a mount namespace of the node's own,
-# so the installed copy is the one served. Every wait is bounded.
+# As root it hides the build folder's resource bundles in a mount namespace of the node's own,
+# so the installed web UI is the one served and nothing else of the build folder is needed. Every wait is bounded.
 # Usage: packaging/tests/units-test.sh [PCCC-BINARY]   (default .build/debug/pccc)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -111,11 +111,13 @@ argv[0]="$root/usr/local/bin/pccc"
 echo "  ExecStart: ${argv[*]#"$tmp/"}"
 launch=(env -i "${environment[@]}" "${argv[@]}")
 if [ "$(id -u)" -eq 0 ] && unshare --mount --propagation private true 2>/dev/null; then
-  hidden="$(dirname "$pccc")/pccc-sync_API.resources"
-  launch=(unshare --mount --propagation private sh -c 'mount -t tmpfs -o ro,size=4k none "$0" && exec "$@"' "$hidden" "${launch[@]}")
-  echo "  (the build folder's web UI resources are hidden from the node)"
+  # Every resource bundle of the build (the web UI's, GRDB's, …): none may be needed but the installed ones.
+  hidden=$(find "$(dirname "$pccc")" -maxdepth 1 -type d -name '*.resources' | tr '\n' ' ')
+  [[ "$hidden" == *pccc-sync_API.resources* ]] || fail "the build folder has no pccc-sync_API.resources: $hidden"
+  launch=(unshare --mount --propagation private sh -c 'for d in $0; do mount -t tmpfs -o ro,size=4k none "$d" || exit 1; done; exec "$@"' "$hidden" "${launch[@]}")
+  echo "  (the build folder's resource bundles are hidden from the node: $(for d in $hidden; do printf '%s ' "${d##*/}"; done))"
 else
-  echo "  (not root: the build folder's web UI resources stay visible to the node)"
+  echo "  (not root: the build folder's resource bundles stay visible to the node)"
 fi
 : >"$tmp/out"
 : >"$tmp/err"
