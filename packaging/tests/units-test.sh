@@ -114,8 +114,11 @@ if [ "$(id -u)" -eq 0 ] && unshare --mount --propagation private true 2>/dev/nul
   # Every resource bundle of the build (the web UI's, GRDB's, …): none may be needed but the installed ones.
   hidden=$(find "$(dirname "$pccc")" -maxdepth 1 -type d -name '*.resources' | tr '\n' ' ')
   [[ "$hidden" == *pccc-sync_API.resources* ]] || fail "the build folder has no pccc-sync_API.resources: $hidden"
+  # And the toolchain's folders of the libraries install.sh copied next to the binary, so the copies are the ones loaded.
+  toolchain=$( (ldd "$pccc" 2>/dev/null || true) | awk '$2 == "=>" && $3 ~ /^\// {print $3}' | xargs -r -n1 dirname | sort -u | grep -vE '^/(usr/)?lib(64)?(/|$)' || true)
+  hidden="$hidden $(echo $toolchain)"
   launch=(unshare --mount --propagation private sh -c 'for d in $0; do mount -t tmpfs -o ro,size=4k none "$d" || exit 1; done; exec "$@"' "$hidden" "${launch[@]}")
-  echo "  (the build folder's resource bundles are hidden from the node: $(for d in $hidden; do printf '%s ' "${d##*/}"; done))"
+  echo "  (hidden from the node: the build folder's $(for d in $hidden; do [[ "$d" != *.resources ]] || printf '%s ' "${d##*/}"; done)and $(echo $toolchain))"
 else
   echo "  (not root: the build folder's resource bundles stay visible to the node)"
 fi
