@@ -18,6 +18,8 @@ final class ConnectionManager: Sendable {
     let logger: Logger
     let eventLoops: MultiThreadedEventLoopGroup
     private let topology: NIOLockedValueBox<RegionTopology>
+    /// The TLS material every new handshake uses; a reload replaces it, sessions up keep theirs.
+    private let credentials: NIOLockedValueBox<TLSCredentials>
     /// The session of each peer, with the channel it runs on (its certificate serial).
     private let connections = NIOLockedValueBox<[NodeID: (connection: PeerConnection, channel: PeerChannel)]>([:])
     private let dialers = NIOLockedValueBox<[NodeID: (address: String, task: Task<Void, Never>)]>([:])
@@ -29,10 +31,20 @@ final class ConnectionManager: Sendable {
         self.storage = storage
         self.logger = logger
         topology = NIOLockedValueBox(configuration.topology)
+        credentials = NIOLockedValueBox(configuration.credentials)
         eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     }
 
     var currentTopology: RegionTopology { topology.withLockedValue { $0 } }
+
+    /// The TLS material in force.
+    var currentCredentials: TLSCredentials { credentials.withLockedValue { $0 } }
+
+    /// Puts new TLS material in force for every later handshake, listened or dialed; sessions
+    /// already up are left as they are.
+    func putInForce(_ new: TLSCredentials) {
+        credentials.withLockedValue { $0 = new }
+    }
 
     var port: Int? { listeningPort.withLockedValue { $0 } }
 
@@ -58,7 +70,7 @@ final class ConnectionManager: Sendable {
             socket = .bind(host: host, port: port)
         }
         let server = try await PeerListener.listen(
-            on: socket, group: eventLoops, credentials: configuration.credentials,
+            on: socket, group: eventLoops, credentials: { [credentials] in credentials.withLockedValue { $0 } },
             check: certificateCheck,
             maxFrameLength: configuration.maxFrameLength,
             handshakeTimeout: handshakeTimeout,
@@ -96,7 +108,7 @@ final class ConnectionManager: Sendable {
             if let (host, port) = PeerDialer.split(address: address) {
                 do {
                     let channel = try await PeerDialer.connect(
-                        host: host, port: port, peer: peer, group: eventLoops, credentials: configuration.credentials,
+                        host: host, port: port, peer: peer, group: eventLoops, credentials: currentCredentials,
                         check: certificateCheck,
                         maxFrameLength: configuration.maxFrameLength,
                         handshakeTimeout: handshakeTimeout,

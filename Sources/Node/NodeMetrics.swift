@@ -15,6 +15,13 @@ enum NodeMetrics {
         Counter(label: "pccc_storage_failures_total").increment()
     }
 
+    /// A reload of the TLS material: a refusal is counted, and the gauge says whether the
+    /// files on disk are refused now.
+    static func credentialsReloaded(refused: Bool) {
+        if refused { Counter(label: "pccc_tls_reload_failures_total").increment() }
+        Gauge(label: "pccc_tls_reload_refused").record(refused ? 1 : 0)
+    }
+
     static func sessionStarted() {
         Counter(label: "pccc_sessions_total").increment()
     }

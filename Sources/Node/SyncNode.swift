@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import Replica
 import Topology
@@ -34,6 +35,38 @@ public final class SyncNode: Sendable {
 
     /// The topology in force.
     public var currentTopology: RegionTopology { connections.currentTopology }
+
+    /// The TLS material in force: what every new handshake uses.
+    public var currentCredentials: TLSCredentials { connections.currentCredentials }
+
+    /// Puts new TLS material (a renewed certificate and key, another CA bundle) in force for
+    /// every later handshake, listened or dialed, without dropping the sessions already up:
+    /// they keep the certificates they were opened with until they end.
+    ///
+    /// `load` reads the material (it throws with one sentence when a file cannot be used); the
+    /// certificate must also name this node, chain to one of the CAs loaded with it and be
+    /// valid now. Material that fails is refused: the material in force stays, one line is
+    /// logged, `pccc_tls_reload_failures_total` counts it and `pccc_tls_reload_refused` is 1
+    /// until a reload succeeds. Returns whether the new material is in force.
+    @discardableResult
+    public func reloadCredentials(_ load: () throws -> TLSCredentials) -> Bool {
+        let new: TLSCredentials
+        do {
+            new = try load()
+            if let problem = new.problem(servingAs: configuration.nodeID) { throw NodeError(problem) }
+        } catch {
+            logger.error("TLS reload refused: \(error); the certificate, key and CAs in force are unchanged")
+            NodeMetrics.credentialsReloaded(refused: true)
+            return false
+        }
+        connections.putInForce(new)
+        NodeMetrics.credentialsReloaded(refused: false)
+        let own = new.certificatesInUse[0]
+        logger.info(
+            "TLS credentials reloaded: certificate serial \(own.serial) valid until \(own.notAfter.formatted(.iso8601)), \(new.authorities.count) CA certificate(s) trusted; new handshakes use them"
+        )
+        return true
+    }
 
     /// The port the node listens on, once bound.
     public var port: Int? { connections.port }

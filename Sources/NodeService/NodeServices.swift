@@ -21,16 +21,22 @@ public struct SyncNodeService: Service {
     }
 }
 
-/// Reloads the topology when its file changes, and at once on each SIGHUP.
+/// Reloads the topology when its file changes, and at once on each SIGHUP; each SIGHUP also
+/// reloads the node's TLS material first (``SyncNode/reloadCredentials(_:)``).
 public struct TopologyReloadService: Service {
     private let watch: TopologyFileWatch
     private let hangUps: UnixSignalsSequence
     private let logger: Logger
     private let path: String
+    private let onHangUp: @Sendable () -> Void
 
     /// `hangUps` traps SIGHUP: made before the group starts, so a SIGHUP sent as soon as the
-    /// node says it listens reloads rather than kills it.
-    public init(_ watch: TopologyFileWatch, hangUps: UnixSignalsSequence, path: String, logger: Logger) {
+    /// node says it listens reloads rather than kills it. `onHangUp` runs at each SIGHUP before
+    /// the topology is reloaded (the TLS material's reload).
+    public init(
+        _ watch: TopologyFileWatch, hangUps: UnixSignalsSequence, path: String, logger: Logger, onHangUp: @escaping @Sendable () -> Void = {}
+    ) {
+        self.onHangUp = onHangUp
         self.watch = watch
         self.hangUps = hangUps
         self.path = path
@@ -44,7 +50,8 @@ public struct TopologyReloadService: Service {
                 group.addTask { await watch.run() }
                 group.addTask {
                     for await _ in hangUps {
-                        logger.info("SIGHUP: reloading \(path)")
+                        logger.info("SIGHUP: reloading the TLS material and \(path)")
+                        onHangUp()
                         _ = watch.reload(force: true)
                     }
                 }

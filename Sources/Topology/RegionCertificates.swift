@@ -167,3 +167,82 @@ extension RegionCertificates {
         )
     }
 }
+
+/// A certificate a node uses and when it stops being valid: its own certificate, a CA it
+/// trusts, or a peer's certificate as last seen at a handshake.
+public struct CertificateInUse: Sendable, Equatable {
+    /// How reports name the node's own certificate.
+    public static let ownName = "own"
+    /// How reports name a trusted CA: this prefix and the CA's serial.
+    public static let authorityPrefix = "ca:"
+    /// How reports name a peer's certificate: this prefix and the peer's node id.
+    public static let peerPrefix = "peer:"
+
+    /// `own`, `ca:<serial>` or `peer:<node id>`, the `certificate` label of
+    /// `pccc_certificate_expiry_timestamp_seconds`.
+    public let name: String
+    /// The serial, colon-separated hex as the topology's `revoked` list writes it.
+    public let serial: String
+    /// The end of its validity.
+    public let notAfter: Date
+
+    /// A certificate named `name`.
+    public init(name: String, serial: String, notAfter: Date) {
+        self.name = name
+        self.serial = serial
+        self.notAfter = notAfter
+    }
+
+    /// The certificate `certificate`, named `name`.
+    public init(name: String, certificate: Certificate) {
+        self.init(name: name, serial: RegionCertificates.serialText(certificate.serialNumber.bytes), notAfter: certificate.notValidAfter)
+    }
+}
+
+extension RegionCertificates {
+    /// The certificates of a PEM bundle (a node's `tls/ca.pem`), in order: each one's summary
+    /// and its own PEM text. A bundle with no certificate, or with a block that does not parse,
+    /// is refused.
+    public static func bundle(_ pem: String) throws -> [(summary: Summary, pem: String)] {
+        let documents: [PEMDocument]
+        do {
+            documents = try PEMDocument.parseMultiple(pemString: pem)
+        } catch {
+            throw Failure("the file is not a PEM certificate bundle")
+        }
+        let certificates = documents.filter { $0.discriminator == "CERTIFICATE" }
+        guard !certificates.isEmpty else { throw Failure("the file holds no PEM certificate") }
+        return try certificates.map { document in
+            let text = document.pemString
+            return (try summary(ofPEM: text), text)
+        }
+    }
+
+    /// `bundle` with the CA certificate `authorityPEM` appended, so a node trusts it as well;
+    /// refused when it is not a CA certificate or the bundle already holds it.
+    public static func bundle(_ bundlePEM: String, adding authorityPEM: String) throws -> String {
+        let current = try bundle(bundlePEM)
+        let added = try bundle(authorityPEM)
+        guard added.count == 1, let new = added.first else {
+            throw Failure("the CA file to add must hold exactly one certificate, it holds \(added.count)")
+        }
+        guard new.summary.isAuthority else { throw Failure("certificate \(new.summary.serial) is not a CA certificate") }
+        guard !current.contains(where: { $0.summary.serial == new.summary.serial }) else {
+            throw Failure("the bundle already trusts CA \(new.summary.serial)")
+        }
+        return (current.map(\.pem) + [new.pem]).map { $0.hasSuffix("\n") ? $0 : $0 + "\n" }.joined()
+    }
+
+    /// `bundle` without the CA whose serial is `serial` (colon-separated hex, or hex alone);
+    /// refused when the bundle does not hold it, or holds nothing else.
+    public static func bundle(_ bundlePEM: String, removingSerial serial: String) throws -> String {
+        let current = try bundle(bundlePEM)
+        let wanted = serial.lowercased().filter(\.isHexDigit)
+        let kept = current.filter { $0.summary.serial.filter(\.isHexDigit) != wanted }
+        guard kept.count < current.count else {
+            throw Failure("the bundle holds no CA of serial \(serial); it holds \(current.map(\.summary.serial).joined(separator: ", "))")
+        }
+        guard !kept.isEmpty else { throw Failure("CA \(serial) is the only one the bundle trusts; add its successor first") }
+        return kept.map(\.pem).map { $0.hasSuffix("\n") ? $0 : $0 + "\n" }.joined()
+    }
+}

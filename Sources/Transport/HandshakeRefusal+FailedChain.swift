@@ -15,11 +15,23 @@ extension HandshakeRefusal {
     ///   - authority: the region CA.
     ///   - now: the time the handshake ran.
     public static func failedChain(leafDER: [UInt8]?, authority: Certificate, now: Date) -> HandshakeRefusal {
-        let untrusted = HandshakeRefusal(.untrustedCertificate, "the peer certificate does not chain to the region CA (CERTIFICATE_VERIFY_FAILED)")
-        guard let leafDER, let leaf = try? Certificate(derEncoded: leafDER),
-            leaf.issuer == authority.subject, authority.publicKey.isValidSignature(leaf.signature, for: leaf)
-        else {
-            return untrusted
+        failedChain(leafDER: leafDER, authorities: [authority], now: now)
+    }
+
+    /// ``failedChain(leafDER:authority:now:)`` for a node that trusts several CAs (a CA
+    /// rollover): the CA that signed the leaf, if any of them did, is the one judged.
+    public static func failedChain(leafDER: [UInt8]?, authorities: [Certificate], now: Date) -> HandshakeRefusal {
+        guard let leafDER, let leaf = try? Certificate(derEncoded: leafDER) else {
+            return HandshakeRefusal(.untrustedCertificate, "the peer certificate does not chain to the region CA (CERTIFICATE_VERIFY_FAILED)")
+        }
+        guard let authority = TLSCredentials.issuer(of: leaf, among: authorities) else {
+            let nodes = RegionCertificates.nodeIDs(in: leaf)
+            let holder = nodes.count == 1 ? "the certificate of \(nodes[0])" : "the peer certificate"
+            return HandshakeRefusal(
+                .untrustedCertificate,
+                "\(holder) (serial \(RegionCertificates.serialText(leaf.serialNumber.bytes)), issued by \(leaf.issuer)) does not chain to the region CA"
+                    + (authorities.count > 1 ? " nor to any of the \(authorities.count) CAs this node trusts" : "") + " (CERTIFICATE_VERIFY_FAILED)"
+            )
         }
         let nodes = RegionCertificates.nodeIDs(in: leaf)
         let holder = nodes.count == 1 ? "the certificate of \(nodes[0])" : "the peer certificate"

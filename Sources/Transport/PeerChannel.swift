@@ -19,10 +19,15 @@ public struct PeerChannel: Sendable {
     public let remoteAddress: String
     private let handshake: EventLoopFuture<NodeID>
     private let serial: NIOLockedValueBox<[UInt8]>
+    private let notAfter: NIOLockedValueBox<Date?>
 
     /// The serial of the peer's certificate, once the handshake checked it; a reloaded
     /// topology that revokes it closes the session.
     public var peerCertificateSerial: [UInt8] { serial.withLockedValue { $0 } }
+
+    /// When the peer's certificate stops being valid, once the handshake checked it; nil
+    /// before, or when it could not be read.
+    public var peerCertificateNotAfter: Date? { notAfter.withLockedValue { $0 } }
 
     /// How long a TLS handshake may take unless the node is told otherwise. A peer that stalls
     /// it, or a link that lost its bytes, would otherwise hold the connection (and the node's
@@ -58,11 +63,14 @@ public struct PeerChannel: Sendable {
         if role == .listener { logger.debug("connection from \(remote): TLS handshake started") }
         let acceptance = NIOLockedValueBox<PeerAcceptance?>(nil)
         let serial = NIOLockedValueBox<[UInt8]>([])
+        let notAfter = NIOLockedValueBox<Date?>(nil)
         let verify: _NIOAdditionalPeerCertificateVerificationCallback = { certificate, channel in
             serial.withLockedValue { $0 = certificate.serialNumber }
             let verdict: PeerAcceptance
             do {
-                verdict = check().evaluate(leafDER: try certificate.toDERBytes(), role: role)
+                let der = try certificate.toDERBytes()
+                notAfter.withLockedValue { $0 = (try? Certificate(derEncoded: der))?.notValidAfter }
+                verdict = check().evaluate(leafDER: der, role: role)
             } catch {
                 verdict = .refused(HandshakeRefusal(.unreadableCertificate, "the peer certificate cannot be read"))
             }
@@ -90,13 +98,13 @@ public struct PeerChannel: Sendable {
         try operations.addHandler(tls)
         try operations.addHandler(
             HandshakeWatch(
-                promise: promise, acceptance: acceptance, authority: credentials.authority, remote: remote, deadline: handshakeTimeout, logger: logger
+                promise: promise, acceptance: acceptance, authorities: credentials.authorities, remote: remote, deadline: handshakeTimeout, logger: logger
             )
         )
         try operations.addHandler(ByteToMessageHandler(FrameDecoder(maxLength: maxFrameLength)))
         try operations.addHandler(MessageToByteHandler(FrameEncoder()))
         let async = try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
-        return PeerChannel(channel: async, remoteAddress: remote, handshake: promise.futureResult, serial: serial)
+        return PeerChannel(channel: async, remoteAddress: remote, handshake: promise.futureResult, serial: serial, notAfter: notAfter)
     }
 
     /// `ip:port`, or `[ip]:port` for IPv6: how logs name a socket address.
@@ -131,7 +139,7 @@ private final class HandshakeWatch: ChannelInboundHandler, Sendable {
 
     private let promise: EventLoopPromise<NodeID>
     private let acceptance: NIOLockedValueBox<PeerAcceptance?>
-    private let authority: Certificate
+    private let authorities: [Certificate]
     private let remote: String
     private let logger: Logger
     private let settled = NIOLockedValueBox(false)
@@ -140,12 +148,12 @@ private final class HandshakeWatch: ChannelInboundHandler, Sendable {
     private let deadline = NIOLockedValueBox<Scheduled<Void>?>(nil)
 
     init(
-        promise: EventLoopPromise<NodeID>, acceptance: NIOLockedValueBox<PeerAcceptance?>, authority: Certificate, remote: String, deadline: TimeAmount,
+        promise: EventLoopPromise<NodeID>, acceptance: NIOLockedValueBox<PeerAcceptance?>, authorities: [Certificate], remote: String, deadline: TimeAmount,
         logger: Logger
     ) {
         self.promise = promise
         self.acceptance = acceptance
-        self.authority = authority
+        self.authorities = authorities
         self.remote = remote
         self.timeout = deadline
         self.logger = logger
@@ -186,7 +194,7 @@ private final class HandshakeWatch: ChannelInboundHandler, Sendable {
             if refusal.code == .untrustedCertificate {
                 // BoringSSL keeps the certificate the peer sent even when its chain failed.
                 let leaf = try? context.pipeline.syncOperations.nioSSL_peerCertificate()?.toDERBytes()
-                refusal = .failedChain(leafDER: leaf, authority: authority, now: Date())
+                refusal = .failedChain(leafDER: leaf, authorities: authorities, now: Date())
             }
             fail(refusal)
         }

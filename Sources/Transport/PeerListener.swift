@@ -22,11 +22,13 @@ public enum PeerListener {
         case inherited(descriptor: CInt)
     }
 
-    /// Starts accepting on `socket`.
+    /// Starts accepting on `socket`. Each connection's handshake uses the `credentials` of
+    /// the moment it is accepted: new ones put in force (a renewed certificate, another CA
+    /// bundle) serve every later handshake, and sessions already up keep theirs.
     public static func listen(
         on socket: Socket,
         group: EventLoopGroup,
-        credentials: TLSCredentials,
+        credentials: @escaping @Sendable () -> TLSCredentials,
         check: @escaping @Sendable () -> PeerCertificateCheck,
         maxFrameLength: Int = Frame.defaultMaxLength,
         handshakeTimeout: TimeAmount = PeerChannel.defaultHandshakeTimeout,
@@ -53,6 +55,7 @@ public enum PeerListener {
                 return channel.eventLoop.makeFailedFuture(refused)
             case .success(let slot):
                 channel.closeFuture.whenComplete { _ in slot.free() }
+                let credentials = credentials()
                 return channel.eventLoop.makeCompletedFuture {
                     try PeerChannel.configure(
                         channel, role: .listener, credentials: credentials, check: check, maxFrameLength: maxFrameLength,

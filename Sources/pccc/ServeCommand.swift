@@ -15,7 +15,11 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run the node: listen for peers, dial linked peers, and sync until SIGINT or SIGTERM.",
-        discussion: "The node reloads DATA/topology.yaml when it changes and on SIGHUP; a file that does not parse is refused."
+        discussion: """
+            The node reloads DATA/topology.yaml when it changes and on SIGHUP; a file that does not parse is refused. \
+            SIGHUP also reloads DATA/tls (ca.pem, which may hold several CAs, node.pem and node.key) for every new \
+            handshake; sessions already up stay, and files that cannot be used are refused.
+            """
     )
 
     @Option(help: "The node folder.") var data: String
@@ -107,7 +111,12 @@ struct ServeCommand: AsyncParsableCommand {
             ),
             // SIGHUP is trapped here, before the group starts: whoever starts the node may send it
             // as soon as it reads the listening line, and must not kill it by the default action.
-            .init(service: TopologyReloadService(watch, hangUps: await UnixSignalsSequence(trapping: .sighup), path: directory.topologyPath, logger: logger)),
+            .init(
+                service: TopologyReloadService(
+                    watch, hangUps: await UnixSignalsSequence(trapping: .sighup), path: directory.topologyPath, logger: logger,
+                    onHangUp: { node.reloadCredentials { try directory.credentials() } }
+                )
+            ),
         ]
         if let address = apiAddress {
             let application = Application(

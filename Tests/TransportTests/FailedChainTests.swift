@@ -64,4 +64,17 @@ import X509
         #expect(refusal.code == .expiredCertificate)
         #expect(refusal.reason.hasPrefix("the region CA certificate this node trusts expired at "), "\(refusal.reason)")
     }
+
+    @Test func withSeveralCAsTheOneThatSignedTheLeafIsJudgedAndStrangersAreNamed() throws {
+        // Two CAs of one name, as a rollover makes them: each leaf is judged by its own CA.
+        let newCA = try RegionCertificates.makeAuthority(name: "test CA")
+        let trusted = [Self.caCertificate, try Certificate(pemEncoded: newCA.certificatePEM)]
+        let expired = try Self.leaf(of: newCA, days: 1, notBefore: Self.now.addingTimeInterval(-30 * 86_400))
+        #expect(HandshakeRefusal.failedChain(leafDER: expired.der, authorities: trusted, now: Self.now).code == .expiredCertificate)
+        let stranger = try Self.leaf(of: try RegionCertificates.makeAuthority(name: "test CA"))
+        let refusal = HandshakeRefusal.failedChain(leafDER: stranger.der, authorities: trusted, now: Self.now)
+        #expect(refusal.code == .untrustedCertificate)
+        #expect(refusal.reason.hasPrefix("the certificate of d (serial \(stranger.serial), issued by "), "\(refusal.reason)")
+        #expect(refusal.reason.contains("nor to any of the 2 CAs this node trusts"), "\(refusal.reason)")
+    }
 }
