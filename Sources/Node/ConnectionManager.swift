@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -211,6 +212,13 @@ final class ConnectionManager: Sendable {
     }
 
     private func runSession(peer: NodeID, channel: PeerChannel) async {
+        if let notAfter = channel.peerCertificateNotAfter {
+            let serial = RegionCertificates.serialText(channel.peerCertificateSerial)
+            let milliseconds = UInt64(max(0, notAfter.timeIntervalSince1970 * 1000))
+            await storing("record the certificate of \(peer)", logger: logger) { [storage] in
+                try await storage.recordPeerCertificate(peer: peer, serial: serial, notAfter: milliseconds)
+            }
+        }
         let connection = engine.makeSession(peer: peer, configuration: sessionConfiguration(peer: peer))
         let replaced = connections.withLockedValue { $0.updateValue((connection, channel), forKey: peer) }
         replaced?.connection.close(ProtocolError(.goingAway, "a newer connection from the same peer replaced this one"))

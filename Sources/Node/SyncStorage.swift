@@ -30,6 +30,8 @@ public protocol SyncStorage: Sendable {
     func resetPeerConnections(at now: UInt64) async throws
     /// Records a session whose HELLO was accepted.
     func recordPeerConnected(peer: NodeID, at now: UInt64, topologyMatches: Bool, software: String, clockSkew: Int64) async throws
+    /// Records the certificate a peer presented at a handshake this node accepted.
+    func recordPeerCertificate(peer: NodeID, serial: String, notAfter: UInt64) async throws
     /// Records that a session ended, or a dial failed (`error` says why), with the session's
     /// last activity.
     func recordPeerDisconnected(
@@ -132,6 +134,11 @@ public final class ReplicaStorage: SyncStorage {
     /// ``Replica/recordPeerConnected(peer:at:topologyMatches:software:clockSkew:)``.
     public func recordPeerConnected(peer: NodeID, at now: UInt64, topologyMatches: Bool, software: String, clockSkew: Int64) async throws {
         try await run { try $0.recordPeerConnected(peer: peer, at: now, topologyMatches: topologyMatches, software: software, clockSkew: clockSkew) }
+    }
+
+    /// ``Replica/recordPeerCertificate(peer:serial:notAfter:)``.
+    public func recordPeerCertificate(peer: NodeID, serial: String, notAfter: UInt64) async throws {
+        try await run { try $0.recordPeerCertificate(peer: peer, serial: serial, notAfter: notAfter) }
     }
 
     /// ``Replica/recordPeerDisconnected(peer:at:error:contact:batchIn:batchOut:)``, one transaction.

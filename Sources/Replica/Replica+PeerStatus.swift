@@ -25,6 +25,10 @@ public struct PeerStatus: Equatable, Sendable {
     /// How far its clock was ahead of this node's (negative: behind) at its last HELLO,
     /// milliseconds, one-way network delay included.
     public let clockSkew: Int64?
+    /// The serial of its certificate as last seen at a handshake, colon-separated hex.
+    public var certificateSerial: String? = nil
+    /// When that certificate stops being valid, Unix milliseconds.
+    public var certificateNotAfter: UInt64? = nil
 }
 
 /// Tells cheaply whether anyone committed to the replica since the last look: this process's
@@ -162,6 +166,21 @@ extension Replica {
         }
     }
 
+    /// Records the certificate `peer` presented at a handshake this node accepted: its serial
+    /// (colon-separated hex) and the end of its validity (Unix milliseconds).
+    public func recordPeerCertificate(peer: NodeID, serial: String, notAfter: UInt64) throws {
+        try writer.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO peer_status (peer, connected, certificate_serial, certificate_not_after) VALUES (?, 0, ?, ?)
+                    ON CONFLICT (peer) DO UPDATE SET certificate_serial = excluded.certificate_serial,
+                        certificate_not_after = excluded.certificate_not_after
+                    """,
+                arguments: [peer, serial, Int64(clamping: notAfter)]
+            )
+        }
+    }
+
     /// Records when anything, and when a batch, last arrived from `peer`, and when a batch was
     /// last sent to it; nil leaves a time as it was.
     private static func recordPeerActivity(peer: NodeID, contact: UInt64?, batchIn: UInt64?, batchOut: UInt64?, db: Database) throws {
@@ -240,12 +259,16 @@ extension Replica {
                 let contact: Int64? = row["last_contact"]
                 let batchIn: Int64? = row["last_batch_in"]
                 let batchOut: Int64? = row["last_batch_out"]
-                return PeerStatus(
+                let certificateNotAfter: Int64? = row["certificate_not_after"]
+                var status = PeerStatus(
                     peer: row["peer"], connected: row["connected"], since: since.map(UInt64.init),
                     lastContact: contact.map(UInt64.init), lastError: row["last_error"],
                     topologyMatches: row["topology_match"], software: row["software"],
                     lastBatchIn: batchIn.map(UInt64.init), lastBatchOut: batchOut.map(UInt64.init), clockSkew: row["clock_skew"]
                 )
+                status.certificateSerial = row["certificate_serial"]
+                status.certificateNotAfter = certificateNotAfter.map { UInt64(max(0, $0)) }
+                return status
             }
         }
     }

@@ -8,7 +8,7 @@ import GRDB
 /// (docs/ARCHITECTURE.md, *Adding a migration*).
 enum ReplicaSchema {
     /// The schema version written to `PRAGMA user_version` by the last migration.
-    static let version = 10
+    static let version = 11
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -180,6 +180,17 @@ enum ReplicaSchema {
                 }
             }
             try db.execute(sql: "PRAGMA user_version = 10")
+        }
+        migrator.registerMigration("11-peer-certificate-expiry") { db in
+            // Each peer's certificate as last seen at a handshake: its serial (colon-separated
+            // hex) and the end of its validity (Unix milliseconds), for expiry warnings.
+            try db.execute(
+                sql: """
+                    ALTER TABLE peer_status ADD COLUMN certificate_serial TEXT;
+                    ALTER TABLE peer_status ADD COLUMN certificate_not_after INTEGER;
+                    PRAGMA user_version = 11;
+                    """
+            )
         }
         return migrator
     }

@@ -244,6 +244,9 @@ final class HeartbeatFaults: SyncStorage, @unchecked Sendable {
     func recordPeerConnected(peer: NodeID, at now: UInt64, topologyMatches: Bool, software: String, clockSkew: Int64) async throws {
         try await storage.recordPeerConnected(peer: peer, at: now, topologyMatches: topologyMatches, software: software, clockSkew: clockSkew)
     }
+    func recordPeerCertificate(peer: NodeID, serial: String, notAfter: UInt64) async throws {
+        try await storage.recordPeerCertificate(peer: peer, serial: serial, notAfter: notAfter)
+    }
     func recordPeerDisconnected(peer: NodeID, at now: UInt64, error: String?, contact: UInt64?, batchIn: UInt64?, batchOut: UInt64?) async throws {
         try await storage.recordPeerDisconnected(peer: peer, at: now, error: error, contact: contact, batchIn: batchIn, batchOut: batchOut)
     }

@@ -25,6 +25,7 @@ import Testing
         ("8-name-index-without-triggers", "3ea977066d763b6ed400d55745604e76b67f8800269e2fac1f65fe1c340c5ad3"),
         ("9-orphan-appends", "16cb74cd3b0c0306dcfdec6f925f05ab6d4284b6733b683c6521f82b2ad1f5b6"),
         ("10-macedonian-digraph-keys", "16cb74cd3b0c0306dcfdec6f925f05ab6d4284b6733b683c6521f82b2ad1f5b6"),
+        ("11-peer-certificate-expiry", "805de6a2cb47e500a4073f8bde60b573864f6ee08b337b4a8e67854547f54e44"),
     ]
 
     static func schemaHash(_ db: Database) throws -> String {
