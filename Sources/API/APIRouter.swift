@@ -12,11 +12,13 @@ import Topology
 public enum APIRouter {
     /// The router, for `Application` or Hummingbird's test client. `topology` gives the
     /// topology in force (it changes on reload); `metrics` renders the Prometheus text for
-    /// `/metrics`, which is absent when nil.
+    /// `/metrics`, which is absent when nil; `certificates` gives the node's own certificate
+    /// and trusted CAs in force, whose expiry the status and `/metrics` report.
     public static func make(
         replica: Replica,
         topology: @escaping @Sendable () -> RegionTopology,
-        metrics: (@Sendable () -> [UInt8])? = nil
+        metrics: (@Sendable () -> [UInt8])? = nil,
+        certificates: @escaping @Sendable () -> [CertificateInUse] = { [] }
     ) -> Router<APIContext> {
         let storage = APIStorage(replica: replica)
         let router = Router(context: APIContext.self)
@@ -27,7 +29,7 @@ public enum APIRouter {
         if let metrics {
             root.get("metrics") { _, _ in
                 // The gauges read from the replica are brought up to date at each scrape.
-                try await storage.run { try NodeStatus(replica: $0, topology: topology()) }.recordMetrics()
+                try await storage.run { try NodeStatus(replica: $0, topology: topology(), certificates: certificates()) }.recordMetrics()
                 return Response(
                     status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                     body: .init(byteBuffer: ByteBuffer(bytes: metrics()))
@@ -37,7 +39,7 @@ public enum APIRouter {
         let api = RouteTable(router.group("api").add(middleware: TokenAuthenticator(storage: storage)), prefix: "api", served: served)
         api.get("me") { _, context in try JSONBody.response(try context.requireUser().json) }
         api.get("status") { _, _ in
-            let status = try await storage.run { try NodeStatus(replica: $0, topology: topology()) }
+            let status = try await storage.run { try NodeStatus(replica: $0, topology: topology(), certificates: certificates()) }
             return try JSONBody.response(status.json())
         }
         api.get("topology") { _, _ in try JSONBody.response(topology().json) }

@@ -1,4 +1,5 @@
 import CoreMetrics
+import NIOConcurrencyHelpers
 import Replica
 import SyncCore
 
@@ -71,5 +72,19 @@ extension NodeStatus {
             Gauge(label: "pccc_alarms_by_code", dimensions: [("code", code)]).record(alarms.filter { $0.code == code }.count)
         }
         Gauge(label: "pccc_groups_split").record(groups.filter { !$0.unreachable.isEmpty }.count)
+        let names = Set(certificates.map(\.certificate.name))
+        for expiry in certificates {
+            Gauge(label: "pccc_certificate_expiry_timestamp_seconds", dimensions: [("certificate", expiry.certificate.name)])
+                .record(Int64(expiry.certificate.notAfter.timeIntervalSince1970.rounded(.down)))
+        }
+        // A CA removed from the bundle, or a peer no longer linked, leaves the scrape.
+        let gone = Self.certificateGauges.withLockedValue { recorded in
+            defer { recorded = names }
+            return recorded.subtracting(names)
+        }
+        for name in gone { Gauge(label: "pccc_certificate_expiry_timestamp_seconds", dimensions: [("certificate", name)]).destroy() }
     }
+
+    /// The `certificate` labels of the expiry gauges recorded at the last scrape.
+    private static let certificateGauges = NIOLockedValueBox<Set<String>>([])
 }

@@ -3,6 +3,7 @@ import Records
 import Replica
 import SyncCore
 import Topology
+import Transport
 
 /// What `pccc status` and `GET /api/status` report: each linked peer (connected or not, its
 /// lag per stream), each group's reachability, the streams held, quarantine and alarms.
@@ -82,9 +83,15 @@ public struct NodeStatus: Sendable {
     public let alarms: [Alarm]
     /// Changes whenever a batch is stored here, local or received: what a live view polls.
     public let version: Int64
+    /// Every certificate in use and how soon it expires: the node's own and each trusted CA
+    /// (as given), then each linked peer's as last seen at a handshake.
+    public let certificates: [CertificateExpiry]
 
-    /// Reads the status of `replica`'s node under `topology` at `now` (Unix milliseconds).
-    public init(replica: Replica, topology: RegionTopology, now: UInt64 = ReplicaConfiguration.systemMilliseconds()) throws {
+    /// Reads the status of `replica`'s node under `topology` at `now` (Unix milliseconds);
+    /// `certificates` are the node's own certificate and its CAs (``TLSCredentials/certificatesInUse``).
+    public init(
+        replica: Replica, topology: RegionTopology, now: UInt64 = ReplicaConfiguration.systemMilliseconds(), certificates: [CertificateInUse] = []
+    ) throws {
         let me = replica.configuration.nodeID
         node = me
         network = topology.network
@@ -118,6 +125,14 @@ public struct NodeStatus: Sendable {
         quarantined = try replica.quarantinedCount()
         alarms = try replica.alarms()
         version = try replica.streamHeadsVersion()
+        let peerCertificates = peers.compactMap { peer -> CertificateInUse? in
+            guard let serial = peer.status?.certificateSerial, let notAfter = peer.status?.certificateNotAfter else { return nil }
+            return CertificateInUse(
+                name: CertificateInUse.peerPrefix + peer.peer.rawValue, serial: serial, notAfter: Date(timeIntervalSince1970: Double(notAfter) / 1000)
+            )
+        }
+        let at = Date(timeIntervalSince1970: Double(now) / 1000)
+        self.certificates = (certificates + peerCertificates).map { CertificateExpiry($0, now: at) }
     }
 
     /// Linked peers down longer than `seconds`; a peer never seen counts as down since ever.
@@ -267,9 +282,12 @@ public struct NodeStatusJSON: Codable, Sendable, Equatable {
     public var alarms: [AlarmEntry]
     /// Peers down longer than the threshold.
     public var peersDownOverThreshold: [NodeID]
+    /// Every certificate in use and when it expires; absent from answers of releases
+    /// before certificate expiry was reported.
+    public var certificates: [Certificate]? = nil
 
     enum CodingKeys: String, CodingKey {
-        case node, network, serving, version, peers, groups, streams, epoch, quarantined, alarms
+        case node, network, serving, version, peers, groups, streams, epoch, quarantined, alarms, certificates
         case peersDownOverThreshold = "peers_down_over_threshold"
     }
 }
@@ -298,7 +316,8 @@ extension NodeStatus {
             epoch: .init(epoch: writeEpoch.epoch, reason: writeEpoch.reason?.rawValue, startedAt: time(writeEpoch.startedAt)),
             quarantined: quarantined,
             alarms: alarms.map { .init(code: $0.code, subject: $0.subject, message: $0.message, count: $0.count) },
-            peersDownOverThreshold: peersDown(longerThan: downThreshold)
+            peersDownOverThreshold: peersDown(longerThan: downThreshold),
+            certificates: certificates.map(NodeStatusJSON.Certificate.init)
         )
     }
 }

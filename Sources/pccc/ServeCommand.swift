@@ -120,7 +120,10 @@ struct ServeCommand: AsyncParsableCommand {
         ]
         if let address = apiAddress {
             let application = Application(
-                router: APIRouter.make(replica: replica, topology: { node.currentTopology }, metrics: { metrics.emitToBuffer() }),
+                router: APIRouter.make(
+                    replica: replica, topology: { node.currentTopology }, metrics: { metrics.emitToBuffer() },
+                    certificates: { node.currentCredentials.certificatesInUse }
+                ),
                 configuration: .init(address: .hostname(address.host, port: address.port), serverName: "pccc"),
                 onServerRunning: { channel in
                     let port = channel.localAddress?.port ?? address.port

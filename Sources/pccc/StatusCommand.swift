@@ -10,7 +10,12 @@ import Topology
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show peers (connected or not, last contact, lag per stream), group reachability, streams held and alarms."
+        abstract: "Show peers (connected or not, last contact, lag per stream), group reachability, streams held, alarms and certificate expiry.",
+        discussion: """
+            Exits 2 when a linked peer has been down longer than --down-threshold, or when a certificate in use (this node's, \
+            a trusted CA's, or a peer's as last seen) expires within 7 days or has expired; one line on standard error says why. \
+            Certificates that expire within 30 days are shown as warnings.
+            """
     )
     @Option(help: "The node folder.") var data: String
     @Flag(help: "Print JSON.") var json = false
@@ -18,17 +23,35 @@ struct StatusCommand: ParsableCommand {
     var downThreshold = NodeStatus.defaultDownThreshold
 
     func run() throws {
-        let (replica, topology) = try NodeDirectory(data).openWithTopology()
-        let status = try NodeStatus(replica: replica, topology: topology)
+        let directory = NodeDirectory(data)
+        let (replica, topology) = try directory.openWithTopology()
+        // The files in DATA/tls, as a node started or reloaded now would use them.
+        let certificates = (try? directory.credentials())?.certificatesInUse ?? []
+        let status = try NodeStatus(replica: replica, topology: topology, certificates: certificates)
         if json {
             try printJSON(status.json(downThreshold: downThreshold))
         } else {
             printText(status)
         }
         let down = status.peersDown(longerThan: downThreshold)
-        guard !down.isEmpty else { return }
-        FileHandle.standardError.write(Data("peers down longer than \(downThreshold) s: \(down.map(\.rawValue).joined(separator: ", "))\n".utf8))
+        var reasons: [String] = []
+        if !down.isEmpty { reasons.append("peers down longer than \(downThreshold) s: \(down.map(\.rawValue).joined(separator: ", "))") }
+        reasons += status.certificates(atLeast: .critical).map(Self.urgentSentence)
+        guard !reasons.isEmpty else { return }
+        FileHandle.standardError.write(Data(reasons.map { $0 + "\n" }.joined().utf8))
         throw ExitCode(2)
+    }
+
+    /// The line on standard error for a certificate that expires within 7 days or expired.
+    static func urgentSentence(_ expiry: CertificateExpiry) -> String {
+        let name = expiry.certificate.name
+        let action =
+            name == CertificateInUse.ownName
+            ? "issue this node a new certificate and reload it (SIGHUP)"
+            : name.hasPrefix(CertificateInUse.peerPrefix)
+                ? "\(name.dropFirst(CertificateInUse.peerPrefix.count)) needs a new certificate" : "roll the region over to a new CA (certs/README.md)"
+        let sentence = "\(expiry.sentence); \(action)"
+        return sentence.prefix(1).uppercased() + sentence.dropFirst()
     }
 
     private func printText(_ status: NodeStatus) {
@@ -63,5 +86,17 @@ struct StatusCommand: ParsableCommand {
         print("quarantined batches: \(status.quarantined)")
         print(status.alarms.isEmpty ? "alarms: none" : "alarms:")
         for alarm in status.alarms { print("  [\(alarm.code)] \(alarm.message) (×\(alarm.count))") }
+        print(status.certificates.isEmpty ? "certificates: none found" : "certificates:")
+        for expiry in status.certificates {
+            let until = Timestamps.iso8601(milliseconds: UInt64(max(0, expiry.certificate.notAfter.timeIntervalSince1970 * 1000)))
+            let mark: String
+            switch expiry.level {
+            case .ok: mark = ""
+            case .warning: mark = " (WARNING: expires within 30 days)"
+            case .critical: mark = " (CRITICAL: expires within 7 days)"
+            case .expired: mark = " (EXPIRED)"
+            }
+            print("  \(expiry.certificate.name): serial \(expiry.certificate.serial), valid until \(until), \(expiry.daysLeft) days left\(mark)")
+        }
     }
 }

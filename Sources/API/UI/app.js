@@ -189,12 +189,17 @@ function statusCards(status) {
     ? h("p", { class: "muted" }, "No alarms.")
     : h("ul", { id: "alarms" }, status.alarms.map((a) => h("li", {}, badge("bad", a.code), " ", a.message, ` (×${a.count})`)));
   const split = status.groups.filter((g) => g.unreachable.length > 0);
+  // Certificates in use that expire within 30 days (warning) or 7 (critical), or expired.
+  const expiring = (status.certificates || []).filter((c) => c.level !== "ok");
+  const certificates = expiring.length === 0 ? null
+    : h("ul", { id: "certificate-warnings" }, expiring.map((c) =>
+      h("li", { "data-certificate": c.certificate }, badge(c.level === "warning" ? "warn" : "bad", `certificate ${c.level}`), " ", c.message)));
   return h("div", { id: "status-cards" },
     h("p", {}, status.serving ? badge("ok", "serving") : badge("bad", "not serving"),
       ` ${status.streams.length} streams held, ${status.quarantined} batches quarantined`),
     h("div", { class: "grid" },
       h("section", { class: "card" }, h("h2", {}, "Peers"), peerTable(status)),
-      h("section", { class: "card" }, h("h2", {}, "Alarms"), alarms,
+      h("section", { class: "card" }, h("h2", {}, "Alarms"), alarms, certificates,
         split.length ? h("div", {}, split.map((g) => message("error", `Group ${g.group} has no path to ${g.unreachable.join(", ")}`))) : null,
         h("h2", {}, "Overdue requests"),
         state.overdue.length === 0 ? h("p", { class: "muted" }, "None.") :
