@@ -9,7 +9,7 @@ struct CertsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "certs",
         abstract: "Make the region's CA and node certificates.",
-        subcommands: [InitCA.self, Issue.self, Show.self, Revoke.self]
+        subcommands: [InitCA.self, Issue.self, Show.self, Revoke.self, Trust.self]
     )
 
     struct InitCA: ParsableCommand {
@@ -145,6 +145,51 @@ extension CertsCommand {
             print(
                 "revoked serial \(summary.serial) of \(summary.nodeIDs.map(\.rawValue).joined(separator: ", ")) in \(topology); copy it to every node and reload them (SIGHUP)"
             )
+        }
+    }
+
+    struct Trust: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List, add or remove the CA certificates a node trusts (DATA/tls/ca.pem), for a CA rollover.",
+            discussion: """
+                Without --add or --remove, lists the CAs. Every CA in the bundle is trusted; a serving node takes the \
+                change at its next SIGHUP. Roll over: add the new CA on every node and reload, issue each node a \
+                certificate of the new CA and reload, then remove the old CA everywhere and reload.
+                """
+        )
+        @Option(help: "The node folder.") var data: String
+        @Option(help: "A PEM file with one CA certificate to trust as well.") var add: String?
+        @Option(help: "The serial of a CA to stop trusting (as certs show prints it).") var remove: String?
+
+        func run() throws {
+            let directory = NodeDirectory(data)
+            _ = try directory.nodeID()
+            let path = directory.caPath
+            guard let current = try? String(contentsOfFile: path, encoding: .utf8) else { throw CLIError("cannot read \(path)") }
+            guard add == nil || remove == nil else { throw CLIError("give --add or --remove, not both") }
+            var edited: String?
+            do {
+                if let add {
+                    guard let added = try? String(contentsOfFile: add, encoding: .utf8) else { throw CLIError("cannot read \(add)") }
+                    edited = try RegionCertificates.bundle(current, adding: added)
+                } else if let remove {
+                    edited = try RegionCertificates.bundle(current, removingSerial: remove)
+                }
+                for entry in try RegionCertificates.bundle(edited ?? current) {
+                    let until = Timestamps.iso8601(milliseconds: UInt64(max(0, entry.summary.notAfter.timeIntervalSince1970) * 1000))
+                    print("trusted CA \(entry.summary.serial): \(entry.summary.subject), valid until \(until)")
+                }
+            } catch let failure as RegionCertificates.Failure {
+                throw CLIError("\(path): \(failure.description)")
+            }
+            guard let edited else { return }
+            do {
+                try Data(edited.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+                try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+            } catch {
+                throw CLIError("cannot write \(path): \(error.localizedDescription)")
+            }
+            print("wrote \(path); reload the node (SIGHUP) for new handshakes to use it")
         }
     }
 
