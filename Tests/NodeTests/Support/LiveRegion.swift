@@ -113,6 +113,12 @@ final class LiveRegion: @unchecked Sendable {
         }
     }
 
+    /// Sends SIGHUP to a running node: it reloads its TLS material and its topology.
+    func hangUp(_ node: String) throws {
+        guard let process = processes[node], process.isRunning else { throw TestFailure("\(node) is not running") }
+        process.signal(SIGHUP)
+    }
+
     /// When `node`'s session with `peer` started, as its status reports; nil when down.
     func sessionStart(_ node: String, with peer: String) throws -> String? {
         let entry = try peerEntry(at: node, peer)
