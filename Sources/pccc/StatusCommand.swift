@@ -96,7 +96,11 @@ struct StatusCommand: ParsableCommand {
             case .critical: mark = " (CRITICAL: expires within 7 days)"
             case .expired: mark = " (EXPIRED)"
             }
-            print("  \(expiry.certificate.name): serial \(expiry.certificate.serial), valid until \(until), \(expiry.daysLeft) days left\(mark)")
+            let name = expiry.certificate.name
+            let what =
+                name == CertificateInUse.ownName
+                ? "own" : name.hasPrefix(CertificateInUse.peerPrefix) ? "peer \(name.dropFirst(CertificateInUse.peerPrefix.count))" : "CA"
+            print("  \(what): serial \(expiry.certificate.serial), valid until \(until), \(expiry.daysLeft) days left\(mark)")
         }
     }
 }
