@@ -2,7 +2,7 @@
 
 Starts `pccc demo` (four real `pccc serve` processes on 127.0.0.1), drives Debian's chromium
 headless through selenium at 1280x800, and checks what a border-centre officer does:
-sign in, create a person with a Cyrillic name at mk-tabanovce (a validation error first),
+sign in, see a certificate renewed for 20 days warned of on the dashboard, create a person with a Cyrillic name at mk-tabanovce (a validation error first),
 find the person by the ASCII spelling in rs-presevo's UI and see where each field was written,
 watch a change made at mk-tabanovce arrive live, and read the request inbox, the topology and
 the audit log. Screenshots go to the artifacts folder. Ctrl-C (SIGINT) must stop the demo and
@@ -14,6 +14,9 @@ Usage: python3 Tests/Browser/ui_test.py --pccc .build/debug/pccc --artifacts DIR
 import argparse
 import os
 import re
+import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -90,6 +93,22 @@ def run(arguments):
                  lambda: "connected" in browser.find("#peers tr[data-peer=rs-presevo]").text)
         check("Node mk-tabanovce" in browser.text(), "the dashboard does not name the node")
         browser.shot("dashboard-a")
+        check(not browser.finds("#certificate-warnings"), "the dashboard warns of certificates that have years left")
+
+        print("node A: a certificate renewed for 20 days shows as a warning on the dashboard after SIGHUP")
+        demo_folder = os.path.join(state, "demo")
+        issued = os.path.join(state, "issued-20-days")
+        subprocess.run([arguments.pccc, "certs", "issue", "mk-tabanovce", "--ca", os.path.join(demo_folder, "certs"), "--out", issued, "--days", "20"],
+                       check=True, capture_output=True)
+        tls = os.path.join(demo_folder, "nodes", "mk-tabanovce", "tls")
+        for name in ["pem", "key"]:
+            shutil.copyfile(os.path.join(issued, "mk-tabanovce." + name), os.path.join(tls, "node." + name))
+        pids = [pid for pid in demo.serve_processes() if "nodes/mk-tabanovce" in open(f"/proc/{pid}/cmdline", "rb").read().decode(errors="replace")]
+        check(len(pids) == 1, f"no single serve process of mk-tabanovce: {pids}")
+        os.kill(int(pids[0]), signal.SIGHUP)
+        warning = wait_for("the certificate warning on the dashboard", lambda: browser.find("#certificate-warnings li[data-certificate=own]").text)
+        check("certificate warning" in warning and "expires at" in warning and "in 19 days" in warning, f"the warning reads: {warning}")
+        browser.shot("certificate-warning-a")
 
         print("node A: create a person with a Cyrillic name; a bad date is refused first")
         browser.go("new")

@@ -617,12 +617,14 @@ async function poll() {
     light.title = "live: updated " + new Date().toLocaleTimeString("en-GB");
     const changed = state.version !== null && status.version !== state.version;
     const peersChanged = JSON.stringify(status.peers.map((p) => [p.peer, p.connected, p.lag])) !== JSON.stringify(state.status.peers.map((p) => [p.peer, p.connected, p.lag]));
+    const levels = (s) => JSON.stringify((s.certificates || []).map((c) => [c.certificate, c.serial, c.level]));
+    const certificatesChanged = levels(status) !== levels(state.status);
     state.status = status;
     state.version = status.version;
     if (state.dirty) return;
     const view = currentView().name;
     const cards = document.getElementById("status-cards");
-    if (view === "dashboard" && cards && (changed || peersChanged)) {
+    if (view === "dashboard" && cards && (changed || peersChanged || certificatesChanged)) {
       cards.replaceWith(statusCards(status));
     } else if (view === "topology" && (changed || peersChanged)) {
       await route();
