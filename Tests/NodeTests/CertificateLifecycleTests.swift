@@ -12,7 +12,10 @@ import Topology
     static let cb = LiveRegion.Link(from: "c", to: "b")
 
     @Test func aRenewedCertificateServesNewHandshakesWhileTheSessionsUpStay() throws {
-        let region = try LiveRegion(nodes: ["a", "b", "c"], links: [Self.ab, Self.cb], groups: Self.region)
+        // b listens to a and c, and dials d.
+        let region = try LiveRegion(
+            nodes: ["a", "b", "c", "d"], links: [Self.ab, Self.cb, LiveRegion.Link(from: "b", to: "d")], groups: ["region": ["a", "b", "c", "d"]]
+        )
         try region.start("b", api: true)
         try region.start("a")
         try region.waitUntil("a–b session", seconds: 30) { try region.isConnected("a", to: "b") && region.isConnected("b", to: "a") }
@@ -52,10 +55,13 @@ import Topology
         }
         #expect(try region.metric("b", "pccc_tls_reload_refused") == 0)
 
-        // A new connection presents the renewed certificate.
+        // Every new connection presents the renewed certificate: accepted (c dials b) and
+        // dialed (b dials d, which was down until now).
         try region.start("c")
         try region.waitUntil("c to record b's renewed certificate", seconds: 30) { try region.recordedSerial(at: "c", of: "b") == renewed.serial }
         #expect(try region.isConnected("c", to: "b"))
+        try region.start("d")
+        try region.waitUntil("d to record b's renewed certificate", seconds: 30) { try region.recordedSerial(at: "d", of: "b") == renewed.serial }
         // The a–b session, opened before, was never dropped: the same start on both sides, one
         // session in each log, and a still holds the certificate it saw at that handshake.
         #expect(try region.sessionStart("a", with: "b") == since.0, "a's session with b restarted")
