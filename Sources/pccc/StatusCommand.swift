@@ -12,8 +12,9 @@ struct StatusCommand: ParsableCommand {
         commandName: "status",
         abstract: "Show peers (connected or not, last contact, lag per stream), group reachability, streams held, alarms and certificate expiry.",
         discussion: """
-            Exits 2 when a linked peer has been down longer than --down-threshold, or when a certificate in use (this node's, \
-            a trusted CA's, or a peer's as last seen) expires within 7 days or has expired; one line on standard error says why. \
+            Exits 2 when a linked peer has been down longer than --down-threshold, when a certificate in use (this node's, \
+            a trusted CA's, or a peer's as last seen) expires within 7 days or has expired, or when the files in DATA/tls \
+            cannot be used; one line on standard error says why. \
             Certificates that expire within 30 days are shown as warnings.
             """
     )
@@ -25,8 +26,19 @@ struct StatusCommand: ParsableCommand {
     func run() throws {
         let directory = NodeDirectory(data)
         let (replica, topology) = try directory.openWithTopology()
-        // The files in DATA/tls, as a node started or reloaded now would use them.
-        let certificates = (try? directory.credentials())?.certificatesInUse ?? []
+        // The files in DATA/tls, as a node started or reloaded now would use them; files that
+        // cannot be used would stop the node at its next start or reload, so they fail status.
+        var certificates: [CertificateInUse] = []
+        var unusable: String?
+        if FileManager.default.fileExists(atPath: directory.certificatePath) {
+            do {
+                let credentials = try directory.credentials()
+                certificates = credentials.certificatesInUse
+                if let problem = credentials.problem(servingAs: replica.configuration.nodeID) { throw CLIError(problem) }
+            } catch {
+                unusable = "The TLS files in \(data)/tls cannot be used: \(error); a restart or reload (SIGHUP) would refuse them"
+            }
+        }
         let status = try NodeStatus(replica: replica, topology: topology, certificates: certificates)
         if json {
             try printJSON(status.json(downThreshold: downThreshold))
@@ -37,6 +49,9 @@ struct StatusCommand: ParsableCommand {
         var reasons: [String] = []
         if !down.isEmpty { reasons.append("peers down longer than \(downThreshold) s: \(down.map(\.rawValue).joined(separator: ", "))") }
         reasons += status.certificates(atLeast: .critical).map(Self.urgentSentence)
+        // An own certificate already reported as expired is not reported twice.
+        let ownExpired = status.certificates.contains { $0.certificate.name == CertificateInUse.ownName && $0.level == .expired }
+        if let unusable, !ownExpired { reasons.append(unusable) }
         guard !reasons.isEmpty else { return }
         FileHandle.standardError.write(Data(reasons.map { $0 + "\n" }.joined().utf8))
         throw ExitCode(2)

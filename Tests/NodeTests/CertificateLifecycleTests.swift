@@ -38,6 +38,8 @@ import Topology
         ]
         for (count, (name, install, reason)) in bad.enumerated() {
             try install()
+            let status = try region.statusRun("b")
+            #expect(status.status == 2 && status.error.contains("The TLS files in \(region.folder("b"))/tls cannot be used: "), "\(name): \(status.error)")
             try region.hangUp("b")
             try region.waitUntil("b to refuse \(name)", seconds: 10) { region.logLines("b", containing: "TLS reload refused") == count + 1 }
             let line = region.log("b").split(separator: "\n").last { $0.contains("TLS reload refused") } ?? ""
