@@ -26,8 +26,8 @@ struct StatusCommand: ParsableCommand {
     func run() throws {
         let directory = NodeDirectory(data)
         let (replica, topology) = try directory.openWithTopology()
-        // The files in DATA/tls, as a node started or reloaded now would use them; files that
-        // cannot be used would stop the node at its next start or reload, so they fail status.
+        // The files in DATA/tls, as a node reloaded now would use them; files that cannot serve
+        // the node would be refused at its next reload, so they fail status.
         var certificates: [CertificateInUse] = []
         var unusable: String?
         if FileManager.default.fileExists(atPath: directory.certificatePath) {
@@ -36,7 +36,7 @@ struct StatusCommand: ParsableCommand {
                 certificates = credentials.certificatesInUse
                 if let problem = credentials.problem(servingAs: replica.configuration.nodeID) { throw CLIError(problem) }
             } catch {
-                unusable = "The TLS files in \(data)/tls cannot be used: \(error); a restart or reload (SIGHUP) would refuse them"
+                unusable = "The TLS files in \(data)/tls cannot be used: \(error); a reload (SIGHUP) would refuse them"
             }
         }
         let status = try NodeStatus(replica: replica, topology: topology, certificates: certificates)
