@@ -23,6 +23,13 @@ public struct WriteEpoch: Sendable, Equatable {
     public let reason: EpochReason?
     /// When it began, Unix milliseconds; nil for epoch 0.
     public let startedAt: UInt64?
+
+    /// Creates the value.
+    public init(epoch: UInt64, reason: EpochReason?, startedAt: UInt64?) {
+        self.epoch = epoch
+        self.reason = reason
+        self.startedAt = startedAt
+    }
 }
 
 extension Replica {

@@ -114,3 +114,66 @@ import Topology
         }
     }
 }
+
+/// A node's signing keys over the years in the topology (docs/PROTOCOL.md §5.10).
+@Suite struct SigningKeysParsingTests {
+    static let old = BatchSigningKey().publicKey.topologyForm
+    static let new = BatchSigningKey().publicKey.topologyForm
+
+    static func topology(_ node: String) -> String {
+        "network: x\nnodes:\n  - id: a\n    address: h:1\n\(node)groups: {g: [a]}\n"
+    }
+
+    @Test func aKeyHistoryParsesWithItsEpochsAndRevocation() throws {
+        let yaml = Self.topology(
+            """
+                signing_keys:
+                  - key: \(Self.old)
+                    revoked_after: {0/g: 12, 1900000000000/g: 3}
+                  - key: \(Self.new)
+                    from_epoch: 1900000000001
+
+            """)
+        let history = try #require(try RegionTopology.parse(yaml: yaml, file: "t.yaml").node("a")?.signingKeys)
+        #expect(history.entries.map(\.fromEpoch) == [0, 1_900_000_000_001])
+        #expect(history.entries[0].revokedAfter == [0: ["g": 12], 1_900_000_000_000: ["g": 3]])
+        #expect(history.current.key.topologyForm == Self.new)
+        #expect(history.verdict(epoch: 0, group: "g", seq: 12) == .verify(history.entries[0].key))
+        #expect(history.verdict(epoch: 0, group: "g", seq: 13) == .revoked(lastValidSeq: 12))
+        #expect(history.verdict(epoch: 5, group: "g", seq: 1) == .revoked(lastValidSeq: 0))
+        #expect(history.verdict(epoch: 1_900_000_000_001, group: "g", seq: 99) == .verify(history.current.key))
+        #expect(history.canonicalText == "\(Self.old) from 0 revoked after 0/g#12 1900000000000/g#3;\(Self.new) from 1900000000001")
+    }
+
+    @Test func oneKeyListedEitherWayHasTheDigestOfBefore() throws {
+        let single = try RegionTopology.parse(yaml: Self.topology("    signing_key: \(Self.old)\n"), file: "t.yaml")
+        let listed = try RegionTopology.parse(yaml: Self.topology("    signing_keys:\n      - key: \(Self.old)\n"), file: "t.yaml")
+        #expect(single.digest == listed.digest)
+        let rotated = try RegionTopology.parse(
+            yaml: Self.topology("    signing_keys:\n      - key: \(Self.old)\n      - key: \(Self.new)\n        from_epoch: 5\n"), file: "t.yaml")
+        #expect(rotated.digest != single.digest)
+    }
+
+    @Test(arguments: [
+        ("    signing_key: \(old)\n    signing_keys:\n      - key: \(new)\n", 7, "node a has both signing_key and signing_keys; keep one"),
+        ("    signing_keys:\n      - key: \(old)\n        from_epoch: 3\n", 6, "the first signing key of a signs from epoch 0; leave its from_epoch out"),
+        (
+            "    signing_keys:\n      - key: \(old)\n      - key: \(new)\n        from_epoch: 9\n      - key: \(old)\n        from_epoch: 9\n", 9,
+            "signing keys of a must be listed by ascending from_epoch"
+        ),
+        (
+            "    signing_keys:\n      - key: \(old)\n        revoked_after: {region: 3}\n", 7,
+            "revoked_after of a maps EPOCH/GROUP (such as 0/region) to a seq number"
+        ),
+        ("    signing_keys: []\n", 5, "signing_keys of a must be a non-empty list of {key, from_epoch, revoked_after}"),
+        (
+            "    signing_keys:\n      - key: \(old)\n        since: 4\n", 7,
+            "unknown key since in a signing key of a; the keys are key, from_epoch and revoked_after"
+        ),
+    ])
+    func aBadKeyHistoryNamesItsLine(_ node: String, _ line: Int, _ reason: String) {
+        #expect(throws: TopologyError(file: "t.yaml", line: line, reason)) {
+            try RegionTopology.parse(yaml: Self.topology(node), file: "t.yaml")
+        }
+    }
+}

@@ -233,4 +233,52 @@ import WireProtocol
         #expect(session.receive(.error(code: "going_away", message: "bye"), now: 0) == [.close(nil)])
         #expect(session.isClosed)
     }
+
+    // MARK: Epochs (docs/PROTOCOL.md §5.9)
+
+    static let regionALater = StreamID(origin: "a", epoch: 1_900_000_000_000, group: "region")
+    static let regionBLater = StreamID(origin: "b", epoch: 1_900_000_000_000, group: "region")
+
+    @Test func aLaterEpochThePeerDoesNotListIsSentFromItsFirstBatchAndOnceNew() {
+        var session = Self.established(heads: [Self.regionA: 2, Self.regionALater: 3])
+        let peersWant: [StreamID: UInt64] = [Self.regionA: 3, Self.regionB: 1, Self.regionC: 1]
+        #expect(session.receive(.want(peersWant), now: 0).contains(.sendBatches(Self.regionALater, after: 0, through: 3)))
+        // An epoch that appears during the session is pushed from its first batch too.
+        #expect(
+            session.localHeadsChanged([Self.regionA: 2, Self.regionALater: 3, Self.regionBLater: 2]) == [
+                .sendBatches(Self.regionBLater, after: 0, through: 2)
+            ])
+    }
+
+    @Test func aWantOfThePeersOwnStreamsOnlyRestartsThemAndIsNotItsFirstWant() {
+        var session = Self.established(heads: [Self.regionA: 4, Self.regionBLater: 6])
+        // b asks again for its own unconfirmed batches before its full WANT arrives.
+        #expect(session.receive(.want([Self.regionBLater: 3]), now: 0) == [.sendBatches(Self.regionBLater, after: 2, through: 6)])
+        // The full WANT that follows is the one that says what b holds of every stream.
+        let actions = session.receive(.want([Self.regionA: 1, Self.regionB: 1, Self.regionC: 1, Self.regionBLater: 7]), now: 0)
+        #expect(actions.contains(.caughtUp(heads: [Self.regionBLater: 6])))
+        #expect(actions.contains(.sendBatches(Self.regionA, after: 0, through: 4)))
+    }
+
+    @Test func startAsksAgainForItsOwnBatchesNoPeerAcknowledged() {
+        var session = Self.session()
+        let actions = session.start(localHeads: [Self.regionALater: 5, Self.regionB: 2], unconfirmed: [Self.regionALater: 3], now: 0)
+        #expect(actions.count == 3)
+        #expect(actions.last == .send(.want([Self.regionALater: 4])))
+        var confirmed = Self.session()
+        #expect(confirmed.start(localHeads: [Self.regionALater: 5], unconfirmed: [:], now: 0).count == 2)
+    }
+
+    @Test func aDetectedRestoreAsksForTheStreamAgainAndIgnoresItsTailInFlight() throws {
+        var session = Self.established(heads: [Self.regionA: 9])
+        _ = session.receive(.want([Self.regionA: 10, Self.regionB: 1, Self.regionC: 1]), now: 0)
+        #expect(session.receive(.batch(try Self.envelope(Self.regionA, seq: 4)), now: 0).count == 1)
+        #expect(
+            session.batchApplied(Self.regionA, seq: 4, result: .restoreDetected([Self.regionA: 2]), now: 0) == [.send(.want([Self.regionA: 3]))])
+        #expect(session.receive(.batch(try Self.envelope(Self.regionA, seq: 5)), now: 0).count == 1)
+        let gap = BatchRejection(.outOfOrder, "batch 5 arrived before batch 3")
+        #expect(session.batchApplied(Self.regionA, seq: 5, result: .rejected(gap), now: 0).isEmpty, "the tail in flight is not a fault")
+        #expect(session.batchApplied(Self.regionA, seq: 3, result: .applied, now: 0).isEmpty)
+        #expect(session.batchApplied(Self.regionA, seq: 7, result: .rejected(gap), now: 0) == [.close(ProtocolError(refused: gap))])
+    }
 }

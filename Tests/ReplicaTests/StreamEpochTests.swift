@@ -1,0 +1,93 @@
+import Foundation
+import GRDB
+import Records
+import Replica
+import SyncCore
+import TestSupport
+import Testing
+
+/// A node restored from an older copy of its replica, or rebuilt, never reuses a seq the region
+/// has seen with other content, and nothing written on either side of the restore is lost
+/// (docs/PROTOCOL.md §5.9). Replicas on disk, batches moved by pull.
+@Suite struct StreamEpochTests {
+    /// A consistent copy of a live replica file, as a backup or a VM snapshot would hold it.
+    static func copy(_ path: String, to copy: String) throws {
+        let queue = try DatabaseQueue(path: path)
+        try queue.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [copy]) }
+    }
+
+    @Test func aReplicaPutBackFromAnOlderCopyReissuesItsNewWritesAndTakesBackTheLostOnes() throws {
+        let folder = try TemporaryDirectory()
+        let region = try TestRegion(nodes: ["a", "b"], directory: folder.url)
+        try region["a"].beginStreamEpoch(reason: .initialised)
+        let epoch = try region["a"].writeEpoch().epoch
+        var written: [RecordID] = []
+        for index in 0..<2 { written.append(try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Before \(index)")])) }
+        try region["b"].pullChecked(from: region["a"])
+        try Self.copy(folder.path("a.sqlite"), to: folder.path("a-copy.sqlite"))
+        // After the copy: five writes that reach b, then the disk dies.
+        for index in 0..<5 { written.append(try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Lost \(index)")])) }
+        try region["b"].pullChecked(from: region["a"])
+
+        var configuration = region["a"].configuration
+        configuration.wallClock = { region.clocks["a"]!.now + 60_000 }
+        let restored = try Replica(path: folder.path("a-copy.sqlite"), configuration: configuration)
+        #expect(try restored.writeEpoch().epoch == epoch, "the copy writes on in the epoch it was copied in")
+        for index in 0..<3 { written.append(try restored.create(.person, in: "region", [FieldWrite("family_name", "After \(index)")])) }
+
+        // The link comes back: b holds five batches of a's epoch the restored replica does not.
+        let back = try restored.pull(from: region["b"])
+        #expect(back.refused.isEmpty, "\(back.refused)")
+        let now = try restored.writeEpoch()
+        #expect(now.reason == .restoreDetected && now.epoch > epoch, "a new epoch begins: \(now)")
+        #expect(try restored.alarms().contains { $0.code == "restore_detected" })
+        try region["b"].pullChecked(from: restored)
+        try restored.pull(from: region["b"])
+
+        for id in written {
+            #expect(try restored.lookup(id) != .unknown, "the restored replica lacks \(id)")
+            #expect(try region["b"].lookup(id) != .unknown, "b lacks \(id)")
+        }
+        #expect(try restored.digest() == region["b"].digest())
+        #expect(try region["b"].quarantinedCount() == 0 && restored.quarantinedCount() == 0, "nothing ends up in quarantine")
+        // The old epoch now holds exactly b's copy; the three new writes travel in the new one.
+        let old = StreamID(origin: "a", epoch: epoch, group: "region")
+        #expect(try restored.batches(of: old, after: 0, limit: 100).map(\.header.hash) == region["b"].batches(of: old, after: 0, limit: 100).map(\.header.hash))
+        let new = StreamID(origin: "a", epoch: now.epoch, group: "region")
+        #expect(try region["b"].batches(of: new, after: 0, limit: 100).count == 5, "the 2 unacknowledged writes of the copy and the 3 new ones")
+    }
+
+    @Test func aBatchOfItsOwnThatExtendsWhatItHoldsIsTakenBackAndTheNodeWritesOnInANewEpoch() throws {
+        let folder = try TemporaryDirectory()
+        let region = try TestRegion(nodes: ["a", "b"], directory: folder.url)
+        try region["a"].beginStreamEpoch(reason: .initialised)
+        let epoch = try region["a"].writeEpoch().epoch
+        _ = try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Kept")])
+        try Self.copy(folder.path("a.sqlite"), to: folder.path("a-copy.sqlite"))
+        let lost = try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Lost")])
+        try region["b"].pullChecked(from: region["a"])
+
+        var configuration = region["a"].configuration
+        configuration.wallClock = { region.clocks["a"]!.now + 60_000 }
+        let restored = try Replica(path: folder.path("a-copy.sqlite"), configuration: configuration)
+        let lostBatch = try #require(try region["b"].batches(of: StreamID(origin: "a", epoch: epoch, group: "region"), after: 1, limit: 1).first)
+        #expect(try restored.apply(envelope: lostBatch.envelope) == .applied(changes: 1))
+        #expect(try restored.lookup(lost) != .unknown)
+        let now = try restored.writeEpoch()
+        #expect(now.epoch > epoch && now.reason == .restoreDetected, "a peer not yet heard from may hold more of the old epoch")
+        let next = try restored.create(.person, in: "region", [FieldWrite("family_name", "Next")])
+        #expect(try restored.streamPositions().contains { $0.stream == StreamID(origin: "a", epoch: now.epoch, group: "region") && $0.seq == 1 })
+        try region["b"].pullChecked(from: restored)
+        #expect(try region["b"].lookup(next) != .unknown)
+    }
+
+    @Test func aNewEpochFollowsEveryEpochOfTheNodeHeldHereEvenWhenTheClockIsBehind() throws {
+        let region = try TestRegion(nodes: ["a", "b"])
+        let first = try region["a"].beginStreamEpoch(reason: .initialised)
+        #expect(first == region.clocks["a"]!.now)
+        region.clocks["a"]!.set(1_000)
+        let second = try region["a"].beginStreamEpoch(reason: .restored)
+        #expect(second == first + 1, "the epoch never goes back with the clock")
+        #expect(try region["a"].writeEpoch() == WriteEpoch(epoch: second, reason: .restored, startedAt: 1_000))
+    }
+}
