@@ -61,7 +61,7 @@ public enum PeerMessage: Equatable, Sendable {
 /// The HELLO message.
 public struct Hello: Equatable, Sendable {
     /// The protocol version this build speaks.
-    public static let currentProtocolVersion: UInt16 = 1
+    public static let currentProtocolVersion: UInt16 = 2
 
     /// The sender's protocol version.
     public let protocolVersion: UInt16
