@@ -92,7 +92,7 @@ import WireProtocol
             (.want([:]), .unexpectedMessage),
             (Self.peerHello(network: "other"), .wrongNetwork),
             (Self.peerHello(node: "c"), .wrongNode),
-            (Self.peerHello(version: 2), .protocolVersion),
+            (Self.peerHello(version: 1), .protocolVersion),
         ]
         for (message, code) in cases {
             var session = Self.session()
