@@ -11,7 +11,7 @@ struct PCCC: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, RecordCommand.self, HitCommand.self, NoteCommand.self, DigestCommand.self,
             StatusCommand.self, PullCommand.self, DemoCommand.self, CertsCommand.self, ServeCommand.self, TopologyCommand.self, SearchCommand.self,
-            RequestCommand.self, UsersCommand.self, AuditCommand.self, KeysCommand.self,
+            RequestCommand.self, UsersCommand.self, AuditCommand.self, KeysCommand.self, BackupCommand.self, RestoreCommand.self,
         ]
     )
 
