@@ -92,15 +92,7 @@ extension Replica {
             throw ReplicaError(.wrongReplica, "the backup copy names node \(checked.nodeID), not \(configuration.nodeID); nothing was written")
         }
         let checkEnd = clock.now
-        // A link, not a rename: it fails rather than replace a file made at that name meanwhile.
-        guard link(temporary, destination.path) == 0 else {
-            let failure = errno
-            if failure == EEXIST {
-                throw ReplicaError(.exists, "\(destination.path) appeared while the backup ran; a backup never replaces a file, so name a new one")
-            }
-            throw ReplicaError(.invalid, "cannot name the backup \(destination.path): \(String(cString: strerror(failure)))")
-        }
-        unlink(temporary)
+        try Self.name(temporary, destination.path)
         try? Self.syncFile(folder)
         let summary = ReplicaFileSummary(
             path: destination.path, nodeID: checked.nodeID, network: checked.network, schemaVersion: checked.schemaVersion,
@@ -193,6 +185,27 @@ extension Replica {
     }
 
     // MARK: Files
+
+    /// Gives the finished copy at `temporary` the name `path`, never replacing a file: a hard
+    /// link, which fails when `path` exists, then the temporary name goes. A file system without
+    /// hard links (a FAT-formatted stick) gets a rename after a last check that `path` is free.
+    private static func name(_ temporary: String, _ path: String) throws {
+        let taken = "\(path) appeared while the backup ran; a backup never replaces a file, so name a new one"
+        if link(temporary, path) == 0 {
+            unlink(temporary)
+            return
+        }
+        let failure = errno
+        guard failure != EEXIST else { throw ReplicaError(.exists, taken) }
+        guard [EPERM, EOPNOTSUPP, EMLINK].contains(failure) else {
+            throw ReplicaError(.invalid, "cannot name the backup \(path): \(String(cString: strerror(failure)))")
+        }
+        var status = stat()
+        guard lstat(path, &status) != 0 else { throw ReplicaError(.exists, taken) }
+        guard rename(temporary, path) == 0 else {
+            throw ReplicaError(.invalid, "cannot name the backup \(path): \(String(cString: strerror(errno)))")
+        }
+    }
 
     /// Writes everything in the WAL of the replica file at `path` into the file and truncates
     /// the WAL, for a replica about to be replaced while no node serves it.
