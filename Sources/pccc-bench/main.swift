@@ -2,7 +2,8 @@ import Foundation
 import Node
 
 /// `pccc-bench`: the node against the physical limits, in one run (BENCHMARKS.md). Run in
-/// release: `swift run -c release pccc-bench [--sizes 10000,100000,1000000] [--json FILE]`.
+/// release: `swift run -c release pccc-bench [--sizes 10000,100000,1000000] [--json FILE]`; the
+/// backup benchmark runs on its own: `pccc-bench backup [--records N]`.
 struct BenchReport: Encodable {
     struct Machine: Encodable {
         let cores = ProcessInfo.processInfo.activeProcessorCount
@@ -97,7 +98,11 @@ do {
         guard arguments.count == 3 else { throw BenchError("\(BenchNodeProcess.flag) takes a folder and a node id") }
         try await BenchNodeProcess.runNode(folder: arguments[1], node: arguments[2])
     }
-    try await run(try BenchOptions(arguments))
+    if arguments.first == "backup" {
+        try backupBenchmark(try BackupBenchOptions(Array(arguments.dropFirst())))
+    } else {
+        try await run(try BenchOptions(arguments))
+    }
 } catch {
     FileHandle.standardError.write(Data("pccc-bench: \(error)\n".utf8))
     exit(1)
