@@ -35,8 +35,12 @@ struct WriteLatencies: Encodable {
     let p99Milliseconds: Double
     let maxMilliseconds: Double
 
-    init(_ milliseconds: [Double]) throws {
-        guard !milliseconds.isEmpty else { throw BenchError("the writer made no write") }
+    /// The figures of `milliseconds`; nan for a phase too short for any write to overlap it.
+    init(_ milliseconds: [Double]) {
+        guard !milliseconds.isEmpty else {
+            (writes, p50Milliseconds, p99Milliseconds, maxMilliseconds) = (0, .nan, .nan, .nan)
+            return
+        }
         let sorted = milliseconds.sorted()
         writes = sorted.count
         p50Milliseconds = sorted[sorted.count / 2]
@@ -125,7 +129,7 @@ func backupBenchmark(_ options: BackupBenchOptions) throws {
     Thread.sleep(forTimeInterval: options.baselineSeconds)
     let baselineWrites = try alone.stop()
     nextIndex += baselineWrites.count
-    let baseline = try WriteLatencies(baselineWrites.map(\.milliseconds))
+    let baseline = WriteLatencies(baselineWrites.map(\.milliseconds))
     emit(
         String(
             format: "%@  %@  %6d  %6.2f  %6.2f  %6.2f", column("none (writer alone, \(Int(options.baselineSeconds)) s)"),
@@ -148,8 +152,8 @@ func backupBenchmark(_ options: BackupBenchOptions) throws {
             nextIndex += writes.count
             // Writes that overlap the copy, and writes that overlap the whole backup.
             let copyEnd = started + .milliseconds(Int64(backup.copySeconds * 1000))
-            let duringCopy = try WriteLatencies(writes.filter { $0.end > started && $0.start < copyEnd }.map(\.milliseconds))
-            let during = try WriteLatencies(writes.filter { $0.end > started && $0.start < ended }.map(\.milliseconds))
+            let duringCopy = WriteLatencies(writes.filter { $0.end > started && $0.start < copyEnd }.map(\.milliseconds))
+            let during = WriteLatencies(writes.filter { $0.end > started && $0.start < ended }.map(\.milliseconds))
             emit(
                 String(
                     format: "%@  %8.2f  %6.2f  %7.2f  %9.1f  %6d  %6.2f  %6.2f  %6.2f   %6d  %6.2f  %6.2f  %6.2f", column(name),
