@@ -15,6 +15,9 @@ extension NodeDirectory {
         public let digest: String
         /// Live records in the restored replica.
         public let records: Int
+        /// The stream epoch the node writes in from now on, begun by the restore, so that no
+        /// batch it writes reuses a seq its earlier self may have sent before the backup's state.
+        public let epoch: UInt64
     }
 
     /// Backs the node's replica up to a new file at `path` while the node may be serving and
@@ -29,7 +32,9 @@ extension NodeDirectory {
     /// network that this build can read (``Replica/inspect(file:)``). The file is copied to a
     /// temporary file in the folder (0600), synced and checked again there, so what is checked
     /// is what is placed; the old replica is checkpointed, its WAL and shared memory removed, and
-    /// the copy renamed over it, so a crash at any point leaves one whole replica.
+    /// the copy renamed over it, so a crash at any point leaves one whole replica. Then the node
+    /// begins a new stream epoch (`restored`): what it writes next never reuses a seq of the
+    /// batches it wrote after the backup, which its peers may hold.
     public func restore(from file: String) throws -> Restored {
         let node = try nodeID()
         let lock = try lockAgainstServing("restoring")
@@ -53,7 +58,8 @@ extension NodeDirectory {
         try Replica.syncFile(url.path)
         try restrictPermissions()
         let replica = try open()
-        return Restored(backup: backup, digest: try replica.digest(), records: placed.records)
+        let epoch = try replica.beginStreamEpoch(reason: .restored)
+        return Restored(backup: backup, digest: try replica.digest(), records: placed.records, epoch: epoch)
     }
 
     private func check(_ summary: ReplicaFileSummary, of node: NodeID, network: String) throws {

@@ -8,7 +8,7 @@ struct RestoreCommand: ParsableCommand {
         discussion: """
             Refused while a node serves from DATA, and before anything changes when FILE fails SQLite's integrity check, \
             has a newer schema than this build's, or is a backup of another node or network. Prints the restored \
-            digest and records.
+            digest, records and the stream epoch the node writes in from then on.
             """
     )
     @Argument(help: "The backup file.") var file: String
@@ -19,5 +19,6 @@ struct RestoreCommand: ParsableCommand {
         print("restored: \(restored.backup.path) (node \(restored.backup.nodeID), schema \(restored.backup.schemaVersion))")
         print("digest: \(restored.digest)")
         print("records: \(restored.records)")
+        print("epoch: \(restored.epoch) (new; the node writes its batches in it from now on)")
     }
 }

@@ -74,6 +74,7 @@ import Testing
         }
         try region.waitUntil("20 records written", seconds: 120) { Self.writtenIDs(writer).count >= 20 }
         let before = Self.writtenIDs(writer)
+        let epochBefore = try #require((try region.status(at: "a")["epoch"] as? [String: Any])?["epoch"] as? NSNumber).uint64Value
 
         let file = region.directory.path("backups/a.backup")
         try FileManager.default.createDirectory(atPath: region.directory.path("backups"), withIntermediateDirectories: false)
@@ -119,6 +120,12 @@ import Testing
         #expect(try Self.field("restored", in: restored) == (try Self.field("backup", in: output)))
         #expect(try Self.field("digest", in: restored) == digest)
         #expect(try Self.field("records", in: restored) == String(records))
+        // The node writes in a new epoch, begun by the restore, later than the one it wrote in.
+        let epoch = try #require(UInt64(try Self.field("epoch", in: restored).prefix { $0.isNumber }), "epoch: \(restored)")
+        let status = try #require(try region.status(at: "a")["epoch"] as? [String: Any], "status has no epoch")
+        #expect((status["epoch"] as? NSNumber)?.uint64Value == epoch)
+        #expect(status["reason"] as? String == "restored")
+        #expect(epoch > epochBefore)
         #expect(try region.digest(at: "a") == digest)
         #expect(try Self.mode(region.folder("a")) == 0o700)
         for name in try FileManager.default.contentsOfDirectory(atPath: region.folder("a")) where name.hasPrefix("replica.sqlite") {
