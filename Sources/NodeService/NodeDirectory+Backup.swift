@@ -32,9 +32,9 @@ extension NodeDirectory {
     /// network that this build can read (``Replica/inspect(file:)``). The file is copied to a
     /// temporary file in the folder (0600), synced and checked again there, so what is checked
     /// is what is placed; the old replica is checkpointed, its WAL and shared memory removed, and
-    /// the copy renamed over it, so a crash at any point leaves one whole replica. Then the node
-    /// begins a new stream epoch (`restored`): what it writes next never reuses a seq of the
-    /// batches it wrote after the backup, which its peers may hold.
+    /// the copy renamed over it, so a crash at any point leaves one whole replica. Before the
+    /// rename the copy begins a new stream epoch (`restored`): what the node writes next never
+    /// reuses a seq of the batches it wrote after the backup, which its peers may hold.
     public func restore(from file: String) throws -> Restored {
         let node = try nodeID()
         let lock = try lockAgainstServing("restoring")
@@ -50,6 +50,9 @@ extension NodeDirectory {
         try Replica.syncFile(temporary)
         let placed = try Replica.inspect(file: temporary)
         try check(placed, of: node, network: network)
+        // The new epoch is begun in the copy before it takes the replica's name, so no crash can
+        // leave the backup in place still writing in the epoch it was made in.
+        let (epoch, digest) = try beginRestoredEpoch(in: temporary)
 
         try settleOldReplica()
         guard rename(temporary, replicaPath) == 0 else {
@@ -57,9 +60,25 @@ extension NodeDirectory {
         }
         try Replica.syncFile(url.path)
         try restrictPermissions()
-        let replica = try open()
-        let epoch = try replica.beginStreamEpoch(reason: .restored)
-        return Restored(backup: backup, digest: try replica.digest(), records: placed.records, epoch: epoch)
+        return Restored(backup: backup, digest: digest, records: placed.records, epoch: epoch)
+    }
+
+    /// Opens the copy at `path` as this node's replica (migrating an older schema), begins the
+    /// `restored` epoch in it, and leaves it closed with its WAL written back and removed, so
+    /// the one file holds everything. Returns the epoch and the copy's digest.
+    private func beginRestoredEpoch(in path: String) throws -> (epoch: UInt64, digest: String) {
+        let (epoch, digest) = try {
+            let replica = try openWithTopology(replicaAt: path).replica
+            return (try replica.beginStreamEpoch(reason: .restored), try replica.digest())
+        }()
+        try Replica.checkpoint(path: path)
+        var status = stat()
+        guard lstat(path + "-wal", &status) != 0 || status.st_size == 0 else {
+            throw ReplicaError(.invalid, "cannot write the restored replica's WAL back into \(path); nothing was restored")
+        }
+        for suffix in ["-wal", "-shm"] { unlink(path + suffix) }
+        try Replica.syncFile(path)
+        return (epoch, digest)
     }
 
     private func check(_ summary: ReplicaFileSummary, of node: NodeID, network: String) throws {

@@ -61,10 +61,16 @@ public struct NodeDirectory: Sendable {
     /// Opens the node's replica and returns the topology it was opened with, for commands that
     /// need both (one read and parse of the file).
     public func openWithTopology() throws -> (replica: Replica, topology: RegionTopology) {
+        try openWithTopology(replicaAt: replicaPath)
+    }
+
+    /// Opens the replica file at `path` as this node's, with the trust of its topology: the
+    /// node's own, or a copy about to take its place.
+    func openWithTopology(replicaAt path: String) throws -> (replica: Replica, topology: RegionTopology) {
         let nodeID = try nodeID()
         let topology = try Self.loadTopology(topologyPath)
         let key = try Self.loadSigningKey(signingKeyPath)
-        let replica = try Replica(path: replicaPath, configuration: ReplicaConfiguration(nodeID: nodeID, signingKey: key, roster: topology.roster))
+        let replica = try Replica(path: path, configuration: ReplicaConfiguration(nodeID: nodeID, signingKey: key, roster: topology.roster))
         return (replica, topology)
     }
 
