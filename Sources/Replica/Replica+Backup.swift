@@ -41,15 +41,16 @@ extension Replica {
         case vacuumInto
 
         /// The method `pccc backup` uses: the page copy, in one step. Measured with `pccc-bench
-        /// backup` at 1,000,000 persons (BENCHMARKS.md, *Backup*), a writer making one-record
-        /// writes meanwhile: the read transaction holds the snapshot, so in WAL mode no method
-        /// blocks a writer and what a writer feels is the copy's disk and CPU load. Over two runs
-        /// the one-step page copy gave the lowest write p99 during the copy (6.7 and 22.6 ms,
-        /// against 82.3 and 32.8 ms at 1,024 pages a step and 44.4 and 25.7 ms for `VACUUM
-        /// INTO`) and the lowest maximum (150 and 117 ms, against 248 and 166, and 392 and 420),
-        /// and copied as fast or faster (1.6 and 4.1 s for 577 MB). Smaller steps free nothing a
-        /// writer waits for; `VACUUM INTO` rebuilds every b-tree, which costs CPU the writer
-        /// shares, for a file only 7 % smaller.
+        /// backup` at 1,000,000 persons (BENCHMARKS.md, *Backup*), four runs of each method, a
+        /// writer making one-record writes meanwhile: the read transaction holds the snapshot,
+        /// so in WAL mode no method blocks a writer, and what a writer feels is the copy's disk
+        /// and CPU load. The writer's p99 during the copy overlapped between methods from run to
+        /// run (one step 6.7–51 ms, 1,024 pages a step 22–82 ms, `VACUUM INTO` 15–73 ms: the
+        /// shared machine's noise, the writer alone had 9–17 ms), but the one-step copy had the
+        /// lowest maximum in three runs of four and the lowest worst case (168 ms, against 302
+        /// and 420), and copied as fast or faster (1.6–4.1 s for 577 MB, against 2.7–6.5 and
+        /// 3.4–6.4). Smaller steps free nothing a writer waits for; `VACUUM INTO` rebuilds every
+        /// b-tree, CPU the writer shares, for a file 7 % smaller.
         public static let standard = BackupMethod.pageCopy(pagesPerStep: -1)
     }
 
