@@ -147,9 +147,6 @@ public final class PeerConnection: Sendable {
                 close(ProtocolError(.internalError, "the receiving node could not store the batch"))
                 return
             }
-            if case .rejected(let rejection) = result {
-                logger.warning("refused batch \(seq) of \(stream) from \(peer): \(rejection)")
-            }
             if case .restoreDetected(let truncated) = result {
                 logger.warning(
                     "\(peer) holds batches of this node's own stream \(stream) that it does not: this node was restored from an older copy; it began a new epoch and takes its old batches back from its peers"
@@ -157,7 +154,19 @@ public final class PeerConnection: Sendable {
                 // This session asks its peer itself (batchApplied); every other peer is asked too.
                 engine.refetch(truncated.map { StreamPosition($0.key, seq: $0.value + 1) }, except: self)
             }
-            await performReceiving(session.withLockedValue { $0.batchApplied(stream, seq: seq, result: result, now: clock.monotonicMilliseconds) })
+            let next = session.withLockedValue { $0.batchApplied(stream, seq: seq, result: result, now: clock.monotonicMilliseconds) }
+            if case .rejected(let rejection) = result {
+                // The session refuses it and closes, unless it is out of order in a stream this
+                // node just asked for again (sent before the peer had the question): dropped,
+                // the answer brings it. Only a refusal is worth a warning.
+                let closes = next.contains { if case .close = $0 { true } else { false } }
+                if closes || rejection.code != .outOfOrder {
+                    logger.warning("refused batch \(seq) of \(stream) from \(peer): \(rejection)")
+                } else {
+                    logger.debug("dropped batch \(seq) of \(stream) from \(peer), sent before this node asked for the stream again: \(rejection)")
+                }
+            }
+            await performReceiving(next)
         }
     }
 
