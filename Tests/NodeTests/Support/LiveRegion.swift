@@ -76,13 +76,24 @@ final class LiveRegion: @unchecked Sendable {
         self.nodesYAML = nodesYAML
         topologyPath = directory.path("topology.yaml")
         try topologyYAML(links: links, groups: groups, revokedNodes: revokedNodes).write(toFile: topologyPath, atomically: true, encoding: .utf8)
-        for node in nodes {
-            try pccc([
-                "init", "--data", folder(node), "--node", node, "--topology", topologyPath, "--ca", directory.path("ca.pem"),
-                "--cert", directory.path("\(node).pem"), "--key", directory.path("\(node).key"),
-                "--signing-key", directory.path("\(node).signing"),
-            ])
-        }
+        for node in nodes { try initialise(node) }
+    }
+
+    /// `pccc init` of the node's folder with its certificate, TLS key and signing key.
+    private func initialise(_ node: String) throws {
+        try pccc([
+            "init", "--data", folder(node), "--node", node, "--topology", topologyPath, "--ca", directory.path("ca.pem"),
+            "--cert", directory.path("\(node).pem"), "--key", directory.path("\(node).key"),
+            "--signing-key", directory.path("\(node).signing"),
+        ])
+    }
+
+    /// A node rebuilt after its folder was lost: deletes the folder of the stopped node and
+    /// makes it again with `pccc init`, with the same certificate, TLS key and signing key.
+    func rebuild(_ node: String) throws {
+        guard !isRunning(node) else { throw TestFailure("\(node) is running; stop it before rebuilding its folder") }
+        try FileManager.default.removeItem(atPath: folder(node))
+        try initialise(node)
     }
 
     /// The topology file for these nodes with the given links, groups and revocations.

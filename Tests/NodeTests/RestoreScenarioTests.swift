@@ -1,0 +1,227 @@
+import Foundation
+import TestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Issue 22's restore scenarios with real `pccc serve` processes, real node folders and mTLS
+/// on loopback: a node put back from an older copy of its folder (taken stopped or while it
+/// serves), or rebuilt into an empty folder, converges with its peer, takes back what its
+/// older self wrote and writes on without a fork (docs/PROTOCOL.md §5.9).
+@Suite(.serialized, .ownThread) struct RestoreScenarioTests {
+    /// How long the region may take to agree after the link comes back.
+    static let convergenceSeconds = 30.0
+
+    /// a and b, linked, sharing `region` and `ops`, in session.
+    func makeRegion() throws -> LiveRegion {
+        let region = try LiveRegion(
+            nodes: ["a", "b"], links: [LiveRegion.Link(from: "a", to: "b")], groups: ["region": ["a", "b"], "ops": ["a", "b"]])
+        try region.start("a")
+        try region.start("b")
+        try region.waitUntil("a–b session", seconds: 20) { try region.isConnected("a", to: "b") && region.isConnected("b", to: "a") }
+        return region
+    }
+
+    /// Every record id a node holds, from `record list --json`.
+    func recordIDs(_ region: LiveRegion, at node: String) throws -> Set<String> {
+        let output = try region.pccc(["record", "list", "--data", region.folder(node), "--json", "--limit", "10000"])
+        guard let list = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]] else {
+            throw TestFailure("record list at \(node) printed no JSON list: \(output)")
+        }
+        return Set(list.compactMap { $0["id"] as? String })
+    }
+
+    /// Adds `count` persons at `node`; returns their ids.
+    func write(_ count: Int, at node: String, group: String = "region", _ label: String, in region: LiveRegion) throws -> [String] {
+        try (1...count).map { try region.addRecord(at: node, group: group, ["family_name": "\(label) \($0)"]) }
+    }
+
+    /// Waits until both nodes hold every record in `written` and their digests are equal;
+    /// returns the seconds from `since` to the end of the first pair of digest readings that
+    /// were equal with every record held (an upper bound: they agreed by then).
+    @discardableResult
+    func waitForAgreement(_ region: LiveRegion, on written: [String], since: Date, seconds: Double) throws -> Double {
+        let expected = Set(written)
+        var agreedAt: Date?
+        do {
+            try region.waitUntil("a and b to hold all \(expected.count) records with equal digests", seconds: seconds) {
+                guard try region.digest(at: "a") == region.digest(at: "b") else { return false }
+                let read = Date()
+                guard try recordIDs(region, at: "a").isSuperset(of: expected), try recordIDs(region, at: "b").isSuperset(of: expected) else { return false }
+                agreedAt = read
+                return true
+            }
+        } catch {
+            for node in ["a", "b"] {
+                let missing = expected.subtracting((try? recordIDs(region, at: node)) ?? [])
+                print("\(node) lacks \(missing.count) of the records written; its streams: \((try? region.statusList(at: node, "streams")) ?? [])")
+                print("\(node)'s log, last lines:\n\(region.log(node).suffix(6_000))")
+            }
+            throw error
+        }
+        return agreedAt!.timeIntervalSince(since)
+    }
+
+    /// Waits until `peer` has acknowledged, as `node` records it, every stream `node` sends it.
+    func waitUntilAcknowledged(_ region: LiveRegion, at node: String, by peer: String) throws {
+        try region.waitUntil("\(peer) to acknowledge everything \(node) holds", seconds: 20) {
+            let streams = try region.peerEntry(at: node, peer)["streams"] as? [[String: Any]] ?? []
+            return !streams.isEmpty && streams.allSatisfy { ($0["held"] as? NSNumber) == ($0["acked"] as? NSNumber) }
+        }
+    }
+
+    /// The length of each node's log now: what the nodes print from here on is judged alone.
+    func logOffsets(_ region: LiveRegion) -> [String: Int] {
+        ["a": region.log("a").utf8.count, "b": region.log("b").utf8.count]
+    }
+
+    /// No session between a and b ended or was closed over an error, and no batch was refused,
+    /// since `offsets`; both hold no quarantined batch and show the other connected, with no
+    /// last error.
+    func expectCleanSessions(_ region: LiveRegion, since offsets: [String: Int]) throws {
+        for (node, peer) in [("a", "b"), ("b", "a")] {
+            let printed = String(decoding: Array(region.log(node).utf8).dropFirst(offsets[node]!), as: UTF8.self)
+            for sign in ["closing the session", "closed the session", "refused batch", "session with \(peer) ended"] {
+                #expect(!printed.contains(sign), "\(node)'s log shows “\(sign)” after the heal:\n\(printed.suffix(4_000))")
+            }
+            let entry = try region.peerEntry(at: node, peer)
+            #expect(entry["connected"] as? Bool == true, "\(node) shows \(peer) down: \(entry)")
+            #expect((entry["last_error"] as? String ?? "").isEmpty, "\(node) shows a last error for \(peer): \(entry)")
+            #expect((try region.status(at: node)["quarantined"] as? NSNumber)?.intValue == 0, "\(node) quarantined a batch")
+        }
+    }
+
+    func epoch(_ region: LiveRegion, at node: String) throws -> (epoch: UInt64, reason: String?) {
+        let status = try region.status(at: node)
+        guard let epoch = status["epoch"] as? [String: Any], let number = epoch["epoch"] as? NSNumber else {
+            throw TestFailure("\(node)'s status has no epoch: \(status)")
+        }
+        return (number.uint64Value, epoch["reason"] as? String)
+    }
+
+    /// Copies a node folder as `cp -a` does (contents, modes, times).
+    func copyFolder(_ source: String, to destination: String) throws {
+        let result = try ChildProcess.start("/bin/cp", ["-a", source, destination]).finish(seconds: 60)
+        guard result.status == 0 else { throw TestFailure("cp -a \(source) \(destination) exited \(result.status): \(result.error)") }
+    }
+
+    /// Copies a serving node's folder file by file: the replica, its WAL and its shared-memory
+    /// file first, then the rest, each as `cp -a` copies it. Waits for a write of the node's
+    /// heartbeat (the WAL changes) and copies at once: the next comes 2 s later.
+    func copyServingFolder(_ source: String, to destination: String) throws {
+        let wal = source + "/replica.sqlite-wal"
+        func changed() -> Date? { (try? FileManager.default.attributesOfItem(atPath: wal))?[.modificationDate] as? Date }
+        let before = changed()
+        try TestSupport.waitUntil("a heartbeat write to \(wal)", seconds: 10, every: 0.002) { changed() != before }
+        let mode = try FileManager.default.attributesOfItem(atPath: source)[.posixPermissions]
+        try FileManager.default.createDirectory(
+            atPath: destination, withIntermediateDirectories: false, attributes: mode.map { [.posixPermissions: $0] })
+        let names = try FileManager.default.contentsOfDirectory(atPath: source)
+        let database = ["replica.sqlite", "replica.sqlite-wal", "replica.sqlite-shm"].filter(names.contains)
+        let rest = names.filter { !database.contains($0) }.sorted()
+        let result = try ChildProcess.start("/bin/cp", ["-a"] + (database + rest).map { source + "/" + $0 } + [destination]).finish(seconds: 60)
+        guard result.status == 0 else { throw TestFailure("copying \(source) exited \(result.status): \(result.error)") }
+    }
+
+    /// The scenario of issue 22, word for word: a and b in sync; a's folder is copied (stopped,
+    /// or while it serves); a writes 5 that reach b; the link goes down (both stop); the copy is
+    /// put back in place of a's folder; a starts alone and its staff write 3; the link comes back.
+    func restoreScenario(copyWhileServing: Bool) throws {
+        let region = try makeRegion()
+        var written = try write(2, at: "a", "Before A", in: region)
+        written += try write(1, at: "a", group: "ops", "Before A ops", in: region)
+        written += try write(2, at: "b", "Before B", in: region)
+        try waitForAgreement(region, on: written, since: Date(), seconds: Self.convergenceSeconds)
+        try waitUntilAcknowledged(region, at: "a", by: "b")
+        try waitUntilAcknowledged(region, at: "b", by: "a")
+
+        let copy = region.directory.path("copy-of-a")
+        if copyWhileServing {
+            try copyServingFolder(region.folder("a"), to: copy)
+        } else {
+            region.stop("a")
+            try copyFolder(region.folder("a"), to: copy)
+            try region.start("a")
+        }
+        let copiedEpoch = try epoch(region, at: "a").epoch
+        let lost = try write(5, at: "a", "Lost", in: region)
+        written += lost
+        try region.waitUntil("a's 5 records at b", seconds: 20) { try recordIDs(region, at: "b").isSuperset(of: lost) }
+
+        // The link is down: b stays stopped while a is put back from the copy.
+        region.stop("a")
+        region.stop("b")
+        try FileManager.default.removeItem(atPath: region.folder("a"))
+        try copyFolder(copy, to: region.folder("a"))
+        try region.start("a")
+        written += try write(3, at: "a", "After restore", in: region)
+        #expect(try epoch(region, at: "a").epoch == copiedEpoch, "a changed epoch before meeting b")
+
+        // The link comes back.
+        let offsets = logOffsets(region)
+        let heal = Date()
+        try region.start("b")
+        let seconds = try waitForAgreement(region, on: written, since: heal, seconds: Self.convergenceSeconds)
+        print(
+            "restore\(copyWhileServing ? " (copy taken while serving)" : ""): \(String(format: "%.2f", seconds)) s from the heal to equal digests, "
+                + "\(written.count) records at both")
+
+        try expectCleanSessions(region, since: offsets)
+        let now = try epoch(region, at: "a")
+        #expect(now.reason == "restore_detected", "a's epoch: \(now)")
+        #expect(now.epoch > copiedEpoch, "a writes in epoch \(now.epoch), the copy's was \(copiedEpoch)")
+        let alarmsAtA = try region.statusList(at: "a", "alarms")
+        #expect(alarmsAtA.contains { $0["code"] as? String == "restore_detected" }, "a's alarms: \(alarmsAtA)")
+        let alarmsAtB = try region.statusList(at: "b", "alarms")
+        #expect(alarmsAtB.isEmpty, "b's alarms: \(alarmsAtB)")
+
+        // a writes on in its new epoch, and b takes it.
+        let next = try region.addRecord(at: "a", group: "region", ["family_name": "After the heal"])
+        written.append(next)
+        try waitForAgreement(region, on: written, since: Date(), seconds: Self.convergenceSeconds)
+        try expectCleanSessions(region, since: offsets)
+    }
+
+    @Test func theRestoreScenarioWordForWord() throws {
+        try restoreScenario(copyWhileServing: false)
+    }
+
+    @Test func theSameWithACopyTakenWhileServing() throws {
+        try restoreScenario(copyWhileServing: true)
+    }
+
+    @Test func aNodeRebuiltIntoAnEmptyFolderGetsBackEverythingItWrote() throws {
+        let region = try makeRegion()
+        var written: [String] = []
+        for round in 1...3 {
+            written += try write(2, at: "a", "Region \(round)", in: region)
+            written += try write(1, at: "a", group: "ops", "Ops \(round)", in: region)
+        }
+        written += try write(2, at: "b", "From B", in: region)
+        try waitForAgreement(region, on: written, since: Date(), seconds: Self.convergenceSeconds)
+        try waitUntilAcknowledged(region, at: "a", by: "b")
+        let old = try epoch(region, at: "a")
+
+        region.stop("a")
+        try region.rebuild("a")
+        #expect(try recordIDs(region, at: "a").isEmpty, "the rebuilt folder holds records before it met b")
+        let offsets = logOffsets(region)
+        let started = Date()
+        try region.start("a")
+        let seconds = try waitForAgreement(region, on: written, since: started, seconds: Self.convergenceSeconds)
+        print("rebuild: \(String(format: "%.2f", seconds)) s from the rebuilt node's start to all \(written.count) records and equal digests")
+
+        let now = try epoch(region, at: "a")
+        #expect(now.reason == "initialised", "a's epoch: \(now)")
+        #expect(now.epoch != old.epoch && now.epoch > old.epoch, "the rebuilt a writes in epoch \(now.epoch), its old folder wrote in \(old.epoch)")
+        let next = try region.addRecord(at: "a", group: "region", ["family_name": "After the rebuild"])
+        written.append(next)
+        try region.waitUntil("a's new record at b", seconds: Self.convergenceSeconds) { try region.record(at: "b", next) != nil }
+        try waitForAgreement(region, on: written, since: Date(), seconds: Self.convergenceSeconds)
+        try expectCleanSessions(region, since: offsets)
+        let alarmsAtB = try region.statusList(at: "b", "alarms")
+        #expect(alarmsAtB.isEmpty, "b's alarms: \(alarmsAtB)")
+    }
+}
