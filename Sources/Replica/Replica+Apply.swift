@@ -45,7 +45,11 @@ extension Replica {
                 // what it holds is one it lost: it is taken back, and the node writes on in a
                 // new epoch, since a peer not yet heard from may hold more of this one.
                 guard header.seq == headSeq + 1, header.prevHash == head?.headerHash ?? BatchHeader.zeroHash else {
-                    return (.restoreDetected(truncated: try recoverFromRestore(now: now, db: db)), false)
+                    // A batch that chains to what this node holds before it shows where the
+                    // copies parted, whatever peers have acknowledged.
+                    let previous = header.seq > 1 ? try BatchStore.headerHash(of: stream, seq: header.seq - 1, db: db) : BatchHeader.zeroHash
+                    let parted = previous == header.prevHash ? header.seq - 1 : nil
+                    return (.restoreDetected(truncated: try recoverFromRestore(now: now, db: db, partedAt: parted.map { [header.group: $0] } ?? [:])), false)
                 }
                 try recoverFromRestore(now: now, db: db, keepingAll: true)
             }

@@ -146,9 +146,11 @@ extension Replica {
     /// drops them from the old streams, which this node now reads like any other origin's and
     /// takes back from its peers. Returns each old stream with the seq it now holds.
     /// With `keepingAll`, the peer's batch extends what this node holds: nothing diverged, so
-    /// nothing is re-issued or dropped; the node only begins the new epoch.
+    /// nothing is re-issued or dropped; the node only begins the new epoch. `partedAt` gives,
+    /// for a group, the last seq a received batch showed the region holds as this node does
+    /// (it chained to it): nothing after it is kept there, whatever a peer acknowledged.
     @discardableResult
-    func recoverFromRestore(now: UInt64, db: Database, keepingAll: Bool = false) throws -> [StreamID: UInt64] {
+    func recoverFromRestore(now: UInt64, db: Database, keepingAll: Bool = false, partedAt: [GroupID: UInt64] = [:]) throws -> [StreamID: UInt64] {
         let me = configuration.nodeID
         let old = try Self.currentEpoch(db)
         let new = try Self.beginEpoch(reason: .restoreDetected, nodeID: me, signingKey: configuration.signingKey.publicKey, now: now, db: db)
@@ -163,7 +165,7 @@ extension Replica {
                 try Int64.fetchOne(
                     db, sql: "SELECT max(seq) FROM peer_progress WHERE origin = ? AND sharing_group = ?", arguments: [oldKey, group]
                 ).map { UInt64($0) } ?? 0
-            let kept = keepingAll ? head : min(head, acknowledged)
+            let kept = keepingAll ? head : min(head, acknowledged, partedAt[group] ?? head)
             var seq: UInt64 = 0
             var prevHash = BatchHeader.zeroHash
             for batch in try BatchStore.batches(db, of: stream, after: kept, limit: Int.max) {

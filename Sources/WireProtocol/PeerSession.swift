@@ -206,7 +206,12 @@ public struct PeerSession: Sendable {
         case .batch(let envelope):
             return receiveBatch(envelope)
         case .ack(let positions):
-            let shared = positions.filter { configuration.sharedStreams.contains($0.key) }
+            // A peer cannot have applied what this node does not hold: its acknowledgement is
+            // taken up to the local head only (a restored node trusts it to keep batches).
+            var shared: [StreamID: UInt64] = [:]
+            for (stream, seq) in positions where configuration.sharedStreams.contains(stream) {
+                if let head = localHeads[stream] { shared[stream] = min(seq, head) }
+            }
             for (stream, seq) in shared { sent[stream] = max(sent[stream] ?? 0, seq) }
             return shared.isEmpty ? [] : [.recordPeerProgress(shared)]
         case .ping(let nonce):

@@ -81,6 +81,36 @@ import Testing
         #expect(try region["b"].lookup(next) != .unknown)
     }
 
+    @Test func aPeerAcknowledgingWhatItDoesNotHoldCannotKeepTheCopysNewWritesFromBeingReissued() throws {
+        let folder = try TemporaryDirectory()
+        let region = try TestRegion(nodes: ["a", "b"], directory: folder.url)
+        try region["a"].beginStreamEpoch(reason: .initialised)
+        let epoch = try region["a"].writeEpoch().epoch
+        let old = StreamID(origin: "a", epoch: epoch, group: "region")
+        _ = try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Kept")])
+        try Self.copy(folder.path("a.sqlite"), to: folder.path("a-copy.sqlite"))
+        _ = try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Lost")])
+        try region["b"].pullChecked(from: region["a"])
+
+        var configuration = region["a"].configuration
+        configuration.wallClock = { region.clocks["a"]!.now + 60_000 }
+        let restored = try Replica(path: folder.path("a-copy.sqlite"), configuration: configuration)
+        let new = try restored.create(.person, in: "region", [FieldWrite("family_name", "Written after the restore")])
+        // A hostile peer claims to have applied the copy's new batch, and more.
+        try restored.recordHeartbeat(
+            ServingHeartbeat(at: 1, peers: [.init(peer: "b", contact: nil, batchIn: nil, batchOut: nil, acknowledged: [StreamPosition(old, seq: 99)])]))
+        let region2 = try #require(try region["b"].batches(of: old, after: 1, limit: 1).first)
+        guard case .restoreDetected(let truncated) = try restored.apply(envelope: region2.envelope) else {
+            Issue.record("the other batch at seq 2 was not taken as a restore")
+            return
+        }
+        #expect(truncated == [old: 1], "the batches from where the copies parted are dropped, whatever was acknowledged")
+        try restored.pull(from: region["b"])
+        try region["b"].pullChecked(from: restored)
+        #expect(try region["b"].lookup(new) != .unknown, "the write after the restore reached b in the new epoch")
+        #expect(try restored.digest() == region["b"].digest())
+    }
+
     @Test func aNewEpochFollowsEveryEpochOfTheNodeHeldHereEvenWhenTheClockIsBehind() throws {
         let region = try TestRegion(nodes: ["a", "b"])
         let first = try region["a"].beginStreamEpoch(reason: .initialised)
