@@ -12,6 +12,14 @@ final class ChaosLane: @unchecked Sendable {
     private var counter = 0
     /// Refusals whose reason is not one a racing region explains (unknown or erased here).
     private(set) var unexpected: [String] = []
+    /// Held for each write and by a copy or restore of the node's folder, so neither ever
+    /// sees a write half-way.
+    private let gate = NSLock()
+    /// Whether a copy of the folder was taken that has not been restored yet: what the node
+    /// acknowledges now may be lost to the restore.
+    private var inRestoreWindow = false
+    /// Whether the last command acknowledged inside a restore window.
+    private var lastUncertain = false
 
     init(node: String, folder: String, ledger: ChaosLedger, seed: UInt64) {
         self.node = node
@@ -39,7 +47,7 @@ final class ChaosLane: @unchecked Sendable {
             let result = try run(
                 ["record", "add", "person", "--group", "region"] + fields.sorted { $0.key < $1.key }.flatMap { ["--set", "\($0.key)=\($0.value)"] })
             guard let result else { return false }
-            ledger.created(result, at: node, fields)
+            ledger.created(result, at: node, fields, uncertain: lastUncertain)
             return true
         }
         switch roll {
@@ -47,23 +55,44 @@ final class ChaosLane: @unchecked Sendable {
             let field = Bool.random(using: &generator) ? "family_name" : "given_name"
             let value = "Upd\(tag)"
             guard try run(["record", "update", target, "--set", "\(field)=\(value)"]) != nil else { return false }
-            ledger.updated(target, field, to: value, at: node)
+            ledger.updated(target, field, to: value, at: node, uncertain: lastUncertain)
         case 82..<95:
             let place = "Place\(tag)"
             guard let id = try run(["hit", "add", target, "--place", place, "--outcome", "checked"]) else { return false }
-            ledger.hit(id, on: target, place: place)
+            ledger.hit(id, on: target, place: place, uncertain: lastUncertain)
         default:
             guard let owned = ledger.target(ownedBy: node, using: &generator),
                 try run(["record", "erase", owned, "--reason", "court_order"]) != nil
             else { return false }
-            ledger.erased(owned)
+            ledger.erased(owned, uncertain: lastUncertain)
         }
         return true
     }
 
+    /// Takes a copy of the folder (`copy`, run with no write in progress) and opens the node's
+    /// restore window: its writes from now on may be lost to the restore.
+    func takingCopy(_ copy: () throws -> Void) throws {
+        try gate.withLock {
+            inRestoreWindow = true
+            try copy()
+        }
+    }
+
+    /// Puts the copy back (`restore`, run with no write in progress) and closes the window.
+    func restoring(_ restore: () throws -> Void) throws {
+        try gate.withLock {
+            try restore()
+            inRestoreWindow = false
+        }
+    }
+
     /// Standard output when the command exited 0; nil (and the refusal counted) otherwise.
+    /// Whether it was acknowledged inside a restore window is left in `lastUncertain`.
     private func run(_ arguments: [String]) throws -> String? {
-        let result = try PCCCExecutable.run(arguments + ["--data", folder])
+        let result = try gate.withLock {
+            lastUncertain = inRestoreWindow
+            return try PCCCExecutable.run(arguments + ["--data", folder])
+        }
         if result.status == 0 { return result.output.trimmingCharacters(in: .whitespacesAndNewlines) }
         let reason: String
         if result.error.contains("has been erased") {

@@ -13,14 +13,17 @@ struct ChaosProfile: Sendable {
     let writes: Int
     /// SIGKILLs of a `pccc serve` process, each followed by a restart.
     let kills: Int
+    /// Restores of a node from an older copy of its folder: the copy is taken in one phase
+    /// and put back, the node stopped by SIGKILL, in a later one.
+    let restores: Int
     /// Seconds a peer may stay silent before a node drops it (`serve --peer-timeout`): short, so
     /// a one-way link is noticed within a phase.
     let peerTimeout = 6
     /// The longest wait for equal digests after the final heal.
     let convergenceSeconds = 60.0
 
-    static let short = ChaosProfile(name: "short", nodes: 5, phases: 12, writes: 2_000, kills: 4)
-    static let long = ChaosProfile(name: "long", nodes: 5, phases: 60, writes: 20_000, kills: 24)
+    static let short = ChaosProfile(name: "short", nodes: 5, phases: 12, writes: 2_000, kills: 4, restores: 2)
+    static let long = ChaosProfile(name: "long", nodes: 5, phases: 60, writes: 20_000, kills: 24, restores: 8)
 
     /// The profile and seed the environment asks for: the short profile and a fresh seed unless
     /// told otherwise. An unknown profile name is a test failure, not a silent default.

@@ -56,9 +56,11 @@ import Testing
         }
         var killsPerPhase = Array(repeating: 0, count: profile.phases)
         for _ in 0..<profile.kills { killsPerPhase[Int.random(in: 0..<profile.phases, using: &generator)] += 1 }
+        let restorePlan = Self.planRestores(profile: profile, nodes: names, seed: seed)
         let writesPerLane = (profile.writes + profile.phases * names.count - 1) / (profile.phases * names.count)
         var faults: [String: Int] = [:]
         var kills = 0
+        var restores = 0
         let started = Date()
 
         for phase in 0..<profile.phases {
@@ -90,23 +92,57 @@ import Testing
                     down: Double.random(in: 0...1.5, using: &generator)
                 )
             }
-            if !victims.isEmpty {
-                jobs.append {
-                    for victim in victims {
-                        Thread.sleep(forTimeInterval: victim.after)
+            // Kills, copies and restores run one after the other: each stops or reads a node's
+            // folder, and the region's process table is not shared between threads.
+            var events: [(after: Double, act: @Sendable () throws -> Void)] = victims.map { victim in
+                (
+                    victim.after,
+                    {
                         region.stop(victim.node, signal: SIGKILL)
                         Thread.sleep(forTimeInterval: victim.down)
                         try region.start(victim.node, logLevel: "info", options: serveOptions)
+                    }
+                )
+            }
+            for (index, restore) in restorePlan.enumerated() {
+                let lane = lanes[names.firstIndex(of: restore.node)!]
+                let copy = region.directory.path("copy-\(index)-\(restore.node)")
+                if restore.copyPhase == phase {
+                    events.append((restore.copyAfter, { try lane.takingCopy { try Self.copyFolder(region.folder(restore.node), to: copy) } }))
+                }
+                if restore.restorePhase == phase {
+                    events.append(
+                        (
+                            restore.restoreAfter,
+                            {
+                                // The node's disk is lost and its folder comes back from the copy.
+                                try lane.restoring {
+                                    region.stop(restore.node, signal: SIGKILL)
+                                    try FileManager.default.removeItem(atPath: region.folder(restore.node))
+                                    try FileManager.default.moveItem(atPath: copy, toPath: region.folder(restore.node))
+                                    try region.start(restore.node, logLevel: "info", options: serveOptions)
+                                }
+                            }
+                        ))
+                }
+            }
+            if !events.isEmpty {
+                let sequence = events
+                jobs.append {
+                    for event in sequence {
+                        Thread.sleep(forTimeInterval: event.after)
+                        try event.act()
                     }
                 }
             }
             try Self.runConcurrently(jobs)
             kills += victims.count
+            restores += restorePlan.filter { $0.restorePhase == phase }.count
             for proxy in proxies { proxy.heal() }
             Thread.sleep(forTimeInterval: Double.random(in: 0...1, using: &generator))
             if (phase + 1) % max(1, profile.phases / 6) == 0 {
                 print(
-                    "chaos: phase \(phase + 1)/\(profile.phases), \(ledger.totalAcknowledged) writes acknowledged, \(kills) kills, \(Int(Date().timeIntervalSince(started))) s"
+                    "chaos: phase \(phase + 1)/\(profile.phases), \(ledger.totalAcknowledged) writes acknowledged, \(kills) kills, \(restores) restores, \(Int(Date().timeIntervalSince(started))) s"
                 )
             }
         }
@@ -118,24 +154,38 @@ import Testing
             try region.start(node, logLevel: "info", options: serveOptions)
         }
         let chaosSeconds = Date().timeIntervalSince(started)
-        let convergence = try region.waitUntil(
-            "equal digests within \(Int(profile.convergenceSeconds)) s of the heal", seconds: profile.convergenceSeconds, every: 0.25
-        ) {
-            Set(try names.map { try region.digest(at: $0) }).count == 1
+        let convergence: Double
+        do {
+            convergence = try region.waitUntil(
+                "equal digests within \(Int(profile.convergenceSeconds)) s of the heal", seconds: profile.convergenceSeconds, every: 0.25
+            ) {
+                Set(try names.map { try region.digest(at: $0) }).count == 1
+            }
+        } catch {
+            // What each node holds and complains of, for the seed's report.
+            for node in names {
+                let status = (try? PCCCExecutable.run(["status", "--data", region.folder(node)]).output) ?? "no status"
+                let warnings = region.log(node).split(separator: "\n").filter { !$0.contains(" info ") }.suffix(15)
+                print("chaos: \(node) after the heal:\n\(status)\n  last warnings:\n    \(warnings.joined(separator: "\n    "))")
+            }
+            throw error
         }
         for node in names { region.stop(node) }
 
-        let checked = try Self.verify(region: region, nodes: names, ledger: ledger)
+        let restored = Set(restorePlan.map(\.node))
+        let checked = try Self.verify(region: region, nodes: names, ledger: ledger, restored: restored)
         #expect(ledger.totalAcknowledged >= profile.writes, "only \(ledger.totalAcknowledged) writes acknowledged")
         #expect(kills == profile.kills)
+        #expect(restores == profile.restores)
         print(
             """
             chaos result: profile \(profile.name), seed \(seed), \(names.count) nodes, \(pairs.count) links
-              \(profile.phases) partitions, \(kills) SIGKILLs, link faults \(faults.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+              \(profile.phases) partitions, \(kills) SIGKILLs, \(restores) restores from an older copy (\(restorePlan.map { "\($0.node) copied in phase \($0.copyPhase + 1), restored in \($0.restorePhase + 1)" }.joined(separator: "; "))), link faults \(faults.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
               \(ledger.totalAcknowledged) writes acknowledged: \(ledger.acknowledged.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+              \(ledger.totalUncertain) acknowledged inside a restore window, of which lost to the restore: \(checked.lost.isEmpty ? "none" : checked.lost.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
               refused (expected races): \(ledger.refused.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
               chaos \(String(format: "%.1f", chaosSeconds)) s; equal digests \(String(format: "%.2f", convergence)) s after the heal
-              checked at every node: \(checked.records) records, \(checked.fields) fields (\(checked.conflicts) written at two nodes or more), \(checked.hits) hits; integrity_check ok; no alarms
+              checked at every node: \(checked.records) records, \(checked.fields) fields (\(checked.conflicts) written at two nodes or more), \(checked.hits) hits; integrity_check ok; no alarms but restore_detected at restored nodes (\(checked.restoreAlarms))
             """)
     }
 
@@ -154,29 +204,96 @@ import Testing
         if let first = failures.withLockedValue({ $0.first }) { throw first }
     }
 
-    /// Checks every node's replica against the ledger; returns how much it checked, and how many
-    /// fields were written concurrently at more than one node.
-    static func verify(region: LiveRegion, nodes: [String], ledger: ChaosLedger) throws -> (records: Int, fields: Int, conflicts: Int, hits: Int) {
+    /// One restore fault: `node`'s folder is copied during `copyPhase` and put back, the node
+    /// killed, during `restorePhase`, each that many seconds into the phase's faults.
+    struct RestorePlan: Sendable {
+        let node: String
+        let copyPhase: Int
+        let restorePhase: Int
+        let copyAfter: Double
+        let restoreAfter: Double
+    }
+
+    /// The profile's restores, drawn from their own generator (so a seed keeps its partitions,
+    /// kills and writes): a copy, then its restore one to three phases later; one node's
+    /// windows never overlap.
+    static func planRestores(profile: ChaosProfile, nodes: [String], seed: UInt64) -> [RestorePlan] {
+        guard profile.phases >= 2 else { return [] }
+        var generator = SplitMix64(seed: seed ^ 0x7265_7374_6f72_6573)
+        var plan: [RestorePlan] = []
+        while plan.count < profile.restores {
+            let node = nodes.randomElement(using: &generator)!
+            let copyPhase = Int.random(in: 0..<(profile.phases - 1), using: &generator)
+            let restorePhase = Int.random(in: (copyPhase + 1)...min(profile.phases - 1, copyPhase + 3), using: &generator)
+            guard !plan.contains(where: { $0.node == node && $0.copyPhase <= restorePhase && copyPhase <= $0.restorePhase }) else { continue }
+            plan.append(
+                RestorePlan(
+                    node: node, copyPhase: copyPhase, restorePhase: restorePhase, copyAfter: Double.random(in: 0.1...2.5, using: &generator),
+                    restoreAfter: Double.random(in: 0.1...2.5, using: &generator)
+                ))
+        }
+        return plan
+    }
+
+    /// Copies a node folder, running or not, to `destination`: the replica through SQLite's
+    /// backup (one consistent snapshot, whatever `serve` writes meanwhile), the other files as
+    /// they are; not `serve.lock`, which belongs to a process.
+    static func copyFolder(_ source: String, to destination: String) throws {
+        let files = FileManager.default
+        try files.createDirectory(atPath: destination, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        for name in try files.contentsOfDirectory(atPath: source) where !name.hasPrefix("replica.sqlite") && name != "serve.lock" {
+            try files.copyItem(atPath: source + "/" + name, toPath: destination + "/" + name)
+        }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(30)
+        let live = try DatabaseQueue(path: source + "/replica.sqlite", configuration: configuration)
+        let copy = try DatabaseQueue(path: destination + "/replica.sqlite")
+        try live.backup(to: copy)
+        try live.close()
+        try copy.close()
+    }
+
+    /// Checks every node's replica against the ledger; returns how much it checked, how many
+    /// fields were written concurrently at more than one node, the uncertain writes the
+    /// restores lost (by kind), and the `restore_detected` alarms of the restored nodes.
+    ///
+    /// A write acknowledged outside every restore window must be there. One acknowledged inside
+    /// its node's window may be missing, as long as no certain write acted on its record.
+    static func verify(
+        region: LiveRegion, nodes: [String], ledger: ChaosLedger, restored: Set<String>
+    ) throws -> (records: Int, fields: Int, conflicts: Int, hits: Int, lost: [String: Int], restoreAlarms: Int) {
         let creations = ledger.allCreations
         let lastWrites = ledger.allLastWrites
         let erasures = ledger.allErasures
         let hits = ledger.allHits
+        let referenced = ledger.allCertainlyReferenced
         var fieldsChecked = 0
-        for node in nodes {
+        var lost: [String: Int] = [:]
+        var restoreAlarms = 0
+        for (position, node) in nodes.enumerated() {
             let queue = try DatabaseQueue(path: region.folder(node) + "/replica.sqlite")
             #expect(try queue.read { try String.fetchAll($0, sql: "PRAGMA integrity_check") } == ["ok"], "\(node)")
             try queue.close()
             let replica = try region.openReplica(node)
             let alarms = try replica.alarms()
-            #expect(alarms.isEmpty, "\(node) raised alarms: \(alarms)")
+            let expected = alarms.filter { $0.code == "restore_detected" && restored.contains(node) }
+            restoreAlarms += expected.count
+            #expect(alarms.count == expected.count, "\(node) raised alarms: \(alarms)")
+            // The restores' losses, counted at the first node (the digests are equal).
+            func losing(_ kind: String) { if position == 0 { lost[kind, default: 0] += 1 } }
             for (id, creation) in creations {
                 let lookup = try replica.lookup(try #require(RecordID(id)))
-                if erasures.contains(id) {
-                    guard case .erased = lookup else {
+                if case .unknown = lookup, creation.uncertain, !referenced.contains(id) {
+                    losing("create")
+                    continue
+                }
+                if let onlyUncertain = erasures[id] {
+                    if case .erased = lookup { continue }
+                    guard onlyUncertain, case .live = lookup else {
                         Issue.record("\(node): record \(id), erased with an acknowledgement, is \(lookup)")
                         continue
                     }
-                    continue
+                    losing("erase")
                 }
                 guard case .live(let record) = lookup else {
                     Issue.record("\(node): acknowledged record \(id) (created at \(creation.node)) is \(lookup)")
@@ -190,28 +307,36 @@ import Testing
                         Issue.record("\(node): \(id).\(field) has no provenance")
                         continue
                     }
-                    // The value must be the last write of the node its provenance names; the
-                    // creation counts only when no update was acknowledged (each update was made
+                    // The value must be the last surviving write of the node its provenance
+                    // names: its last certain one or an uncertain one after it. The creation
+                    // counts only when no certain update was acknowledged (each update was made
                     // where the record already was, so its HLC is past the creation's).
-                    let expected = writes.isEmpty ? creation.fields[field] : writes[winner]
+                    var allowed: [String?] = []
+                    if winner == creation.node, !writes.values.contains(where: { $0.certain != nil }) { allowed.append(creation.fields[field]) }
+                    if let mine = writes[winner] { allowed += ([mine.certain].compactMap { $0 } + mine.uncertainAfter).map { Optional($0) } }
                     #expect(
-                        value == expected && (writes.isEmpty ? winner == creation.node : true),
+                        allowed.contains(value),
                         "\(node): \(id).\(field) is \(value ?? "unset") by \(winner); acknowledged last writes \(writes), created as \(creation.fields[field] ?? "unset") at \(creation.node)"
                     )
                 }
             }
             for (id, hit) in hits {
                 let lookup = try replica.lookup(try #require(RecordID(id)))
-                if erasures.contains(hit.record) {
-                    if case .live = lookup { Issue.record("\(node): hit \(id) of erased record \(hit.record) is still live") }
-                } else if case .live(let row) = lookup {
-                    #expect(row.values["place"] == hit.place && row.values["record_id"] == hit.record, "\(node): hit \(id) is \(row.values)")
-                } else {
-                    Issue.record("\(node): acknowledged hit \(id) on live record \(hit.record) is \(lookup)")
+                let target = try replica.lookup(try #require(RecordID(hit.record)))
+                if case .live = target {
+                    if case .live(let row) = lookup {
+                        #expect(row.values["place"] == hit.place && row.values["record_id"] == hit.record, "\(node): hit \(id) is \(row.values)")
+                    } else if hit.uncertain, case .unknown = lookup {
+                        losing("hit")
+                    } else {
+                        Issue.record("\(node): acknowledged hit \(id) on live record \(hit.record) is \(lookup)")
+                    }
+                } else if case .live = lookup {
+                    Issue.record("\(node): hit \(id) of record \(hit.record), which is \(target), is still live")
                 }
             }
         }
         let conflicts = lastWrites.values.filter { $0.count > 1 }.count
-        return (creations.count, fieldsChecked / max(1, nodes.count), conflicts, hits.count)
+        return (creations.count, fieldsChecked / max(1, nodes.count), conflicts, hits.count, lost, restoreAlarms)
     }
 }
