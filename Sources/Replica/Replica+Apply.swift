@@ -32,8 +32,8 @@ extension Replica {
         }
         return try writeErasing { db -> (result: ApplyOutcome, erased: Bool) in
             let stream = header.stream
-            let head = try BatchStore.head(of: stream, db: db)
-            let headSeq = head?.seq ?? 0
+            var head = try BatchStore.head(of: stream, db: db)
+            var headSeq = head?.seq ?? 0
             let held = header.seq <= headSeq ? try BatchStore.headerHash(of: stream, seq: header.seq, db: db) : nil
             if let held, held == header.hash {
                 guard try Self.hasPendingRedaction(stream, seq: header.seq, db: db) else { return (.duplicate, false) }
@@ -64,7 +64,18 @@ extension Replica {
                 return (.heldBack(aheadByMilliseconds: 0), false)
             }
             if header.seq <= headSeq {
-                return (try quarantine(batch, "a different batch already holds seq \(header.seq)", now: now, db: db), false)
+                let previous = header.seq > 1 ? try BatchStore.headerHash(of: stream, seq: header.seq - 1, db: db) : BatchHeader.zeroHash
+                guard previous == header.prevHash, try Self.isReissued(stream, from: header.seq, through: headSeq, db: db) else {
+                    if let cut = try Self.giveWayToTheRegion(stream, head: headSeq, before: header.seq, db: db) {
+                        return (.restoreDetected(truncated: [stream: cut]), false)
+                    }
+                    return (try quarantine(batch, "a different batch already holds seq \(header.seq)", now: now, db: db), false)
+                }
+                // The batches held from this seq are ones the origin wrote from an older copy of
+                // itself and re-issued in a later epoch (§5.9): they give way to the region's.
+                try Self.dropReissuedBranch(stream, after: header.seq - 1, db: db)
+                headSeq = header.seq - 1
+                head = headSeq == 0 ? nil : BatchStore.StreamHead(seq: headSeq, headerHash: header.prevHash)
             }
             guard header.seq == headSeq + 1 else {
                 let rejection = BatchRejection(
@@ -74,6 +85,9 @@ extension Replica {
                 return (.rejected(rejection), false)
             }
             guard header.prevHash == head?.headerHash ?? BatchHeader.zeroHash else {
+                if let cut = try Self.giveWayToTheRegion(stream, head: headSeq, before: header.seq, db: db) {
+                    return (.restoreDetected(truncated: [stream: cut]), false)
+                }
                 return (try quarantine(batch, "seq \(header.seq) does not chain to the held seq \(headSeq)", now: now, db: db), false)
             }
             let limit = now + configuration.maxClockSkewMilliseconds

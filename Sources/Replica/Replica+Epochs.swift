@@ -139,6 +139,66 @@ extension Replica {
         return Set(keys.compactMap { try? StreamID.parse(originKey: $0).epoch })
     }
 
+    /// Whether every batch held of `stream` from `first` through `last` was re-issued by its
+    /// origin in a later epoch of the same group (same Merkle root, HLC range and change
+    /// count): the origin wrote them from an older copy of itself, so another batch of the
+    /// region may take their place. Only the origin can sign the re-issued copies.
+    static func isReissued(_ stream: StreamID, from first: UInt64, through last: UInt64, db: Database) throws -> Bool {
+        guard first <= last, last - first < UInt64(maxReissuedRun) else { return false }
+        let held = try Data.fetchAll(
+            db.cachedStatement(sql: "SELECT header FROM batch_log WHERE origin = ? AND sharing_group = ? AND seq BETWEEN ? AND ? ORDER BY seq"),
+            arguments: [stream.originKey, stream.group, Int64(first), Int64(last)]
+        )
+        for data in held {
+            var reader = ByteReader(Array(data))
+            let original = try BatchHeader.decode(from: &reader)
+            let candidates = try Data.fetchAll(
+                db.cachedStatement(
+                    sql: """
+                        SELECT header FROM batch_log WHERE substr(origin, 1, length(?1) + 1) = ?1 || '~' AND sharing_group = ?2
+                            AND hlc_max = ?3 AND change_count = ?4
+                        """
+                ),
+                arguments: [stream.origin, stream.group, Int64(original.hlcMax.rawValue), Int(original.changeCount)]
+            )
+            let reissued = candidates.contains { candidate in
+                var reader = ByteReader(Array(candidate))
+                guard let copy = try? BatchHeader.decode(from: &reader) else { return false }
+                return copy.epoch > stream.epoch && copy.merkleRoot == original.merkleRoot && copy.hlcMin == original.hlcMin
+            }
+            guard reissued else { return false }
+        }
+        return held.count == Int(last - first + 1)
+    }
+
+    /// A batch forks `stream` where the held batches do not say where the branches parted: when
+    /// the held tail of the stream, through `head`, was re-issued by its origin in a later epoch
+    /// from some seq at or before `seq` on, the tail is dropped so the region's branch can be
+    /// asked for from there. Returns the seq the stream is cut back to, or nil (a fork to keep).
+    static func giveWayToTheRegion(_ stream: StreamID, head: UInt64, before seq: UInt64, db: Database) throws -> UInt64? {
+        var start = head + 1
+        while start > 1, head + 1 - start < UInt64(maxReissuedRun), try isReissued(stream, from: start - 1, through: start - 1, db: db) {
+            start -= 1
+        }
+        guard start <= head, start <= seq else { return nil }
+        try dropReissuedBranch(stream, after: start - 1, db: db)
+        return start - 1
+    }
+
+    /// Drops the batches of `stream` after `seq`, which its origin re-issued in a later epoch,
+    /// and the forks quarantined against them: those were the region's branch, which now comes.
+    static func dropReissuedBranch(_ stream: StreamID, after seq: UInt64, db: Database) throws {
+        try BatchStore.truncate(stream, after: seq, db: db)
+        try db.execute(
+            sql: "DELETE FROM quarantine WHERE origin = ? AND sharing_group = ? AND seq > ?", arguments: [stream.originKey, stream.group, Int64(seq)])
+        let left = try Bool.fetchOne(
+            db, sql: "SELECT 1 FROM quarantine WHERE origin = ? AND sharing_group = ? LIMIT 1", arguments: [stream.originKey, stream.group])
+        if left != true { try db.execute(sql: "DELETE FROM alarm WHERE code = 'fork' AND subject = ?", arguments: [stream.description]) }
+    }
+
+    /// The longest run of held batches judged as re-issued at once.
+    static let maxReissuedRun = 10_000
+
     /// A peer showed a batch of this node's own current epoch that it does not hold: an older
     /// copy of the node wrote it, so this replica was restored (docs/PROTOCOL.md §5.9). Begins a
     /// new epoch; re-issues in it, in order, every batch of the old epoch's streams above the

@@ -60,7 +60,12 @@ extension Replica {
     public func pull(from source: some BatchSource, batchesPerRead: Int = 500) throws -> PullSummary {
         var summary = PullSummary()
         let held = Dictionary(uniqueKeysWithValues: try streamPositions().map { ($0.stream, $0.seq) })
-        for head in try source.streamPositions()
+        // An origin's later epochs first: a branch of an earlier one it re-issued there gives
+        // way to the region's only once the copies are held (docs/PROTOCOL.md §5.9).
+        let positions = try source.streamPositions().sorted {
+            $0.origin != $1.origin ? $0.origin < $1.origin : $0.stream.epoch != $1.stream.epoch ? $0.stream.epoch > $1.stream.epoch : $0.group < $1.group
+        }
+        for head in positions
         where configuration.roster.isMember(configuration.nodeID, of: head.group) {
             var next = held[head.stream] ?? 0
             streamLoop: while next < head.seq {

@@ -27,6 +27,8 @@ public struct PeerSession: Sendable {
         public var peerTimeoutMilliseconds: UInt64 = 45_000
         /// After a held-back batch, ask for its stream again after this long.
         public var rewantDelayMilliseconds: UInt64 = 5_000
+        /// How often a session asks again for a stream whose batch forked.
+        public var forkRetries = 12
 
         /// Creates a configuration with default timings.
         public init(localHello: Hello, peerNodeID: NodeID, sharedStreams: SharedStreams) {
@@ -98,6 +100,10 @@ public struct PeerSession: Sendable {
     /// Held-back streams: their later batches are out of order until the WANT we send at the
     /// given time is answered, so those are ignored rather than treated as a gap.
     private var resyncing: [StreamID: UInt64] = [:]
+    /// Where to ask a resyncing stream again from, when not from the local head.
+    private var rewantFrom: [StreamID: UInt64] = [:]
+    /// How often each forked stream was asked for again.
+    private var forkRetries: [StreamID: Int] = [:]
     /// The peer's stream heads as its first WANT (or WANT digest) told them, until this node
     /// has caught up with them; then nil.
     private var peerHeadsAtStart: [StreamID: UInt64]?
@@ -287,6 +293,7 @@ public struct PeerSession: Sendable {
         switch result {
         case .applied, .duplicate:
             resyncing[stream] = nil
+            rewantFrom[stream] = nil
             pendingAcks[stream] = max(pendingAcks[stream] ?? 0, seq)
             // The replica now holds this seq; the head watch will say so too, but the session
             // may end before it does.
@@ -298,6 +305,18 @@ public struct PeerSession: Sendable {
             if (resyncing[stream] ?? 0) == 0 { resyncing[stream] = now + configuration.rewantDelayMilliseconds }
             return []
         case .forked:
+            // The origin may have written this stream from an older copy of itself and be
+            // re-issuing that branch in a later epoch (docs/PROTOCOL.md §5.9): once the copies
+            // arrive the held branch gives way, so the stream is asked for again from here,
+            // a few times; its tail in flight meanwhile is out of order, not a fault.
+            let tries = forkRetries[stream, default: 0]
+            if tries < configuration.forkRetries {
+                forkRetries[stream] = tries + 1
+                rewantFrom[stream] = seq
+                if (resyncing[stream] ?? 0) == 0 { resyncing[stream] = now + configuration.rewantDelayMilliseconds }
+            } else if resyncing[stream] == nil {
+                resyncing[stream] = 0
+            }
             return []
         case .restoreDetected(let truncated):
             // The replica dropped its own batches the region may not hold (re-issued in a new
@@ -367,7 +386,7 @@ public struct PeerSession: Sendable {
         var actions = flushAcks(now: now)
         var rewant: [StreamID: UInt64] = [:]
         for (stream, due) in resyncing where due != 0 && now >= due {
-            rewant[stream] = (localHeads[stream] ?? 0) + 1
+            rewant[stream] = rewantFrom.removeValue(forKey: stream) ?? (localHeads[stream] ?? 0) + 1
             resyncing[stream] = 0
         }
         if !rewant.isEmpty {

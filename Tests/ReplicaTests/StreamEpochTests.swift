@@ -111,6 +111,48 @@ import Testing
         #expect(try restored.digest() == region["b"].digest())
     }
 
+    @Test func aPeerThatTookTheCopysNewBatchesFirstGivesThemUpOnceTheyAreReissued() throws {
+        let folder = try TemporaryDirectory()
+        let region = try TestRegion(nodes: ["a", "b", "c"], directory: folder.url)
+        try region["a"].beginStreamEpoch(reason: .initialised)
+        let epoch = try region["a"].writeEpoch().epoch
+        var written = [try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Everywhere")])]
+        try region["b"].pullChecked(from: region["a"])
+        try region["c"].pullChecked(from: region["a"])
+        try Self.copy(folder.path("a.sqlite"), to: folder.path("a-copy.sqlite"))
+        // Three writes reach b only; then a's disk dies.
+        for index in 0..<3 { written.append(try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Lost \(index)")])) }
+        try region["b"].pullChecked(from: region["a"])
+
+        var configuration = region["a"].configuration
+        configuration.wallClock = { region.clocks["a"]!.now + 60_000 }
+        let restored = try Replica(path: folder.path("a-copy.sqlite"), configuration: configuration)
+        for index in 0..<2 { written.append(try restored.create(.person, in: "region", [FieldWrite("family_name", "After \(index)")])) }
+        // c, which lacked the lost ones, takes the copy's new batches as seqs 2 and 3 of the epoch.
+        try region["c"].pullChecked(from: restored)
+        // b's branch reaches c first: a fork, kept as evidence.
+        let old = StreamID(origin: "a", epoch: epoch, group: "region")
+        let second = try #require(try region["b"].batches(of: old, after: 1, limit: 1).first)
+        guard case .forked = try region["c"].apply(envelope: second.envelope) else {
+            Issue.record("c took b's branch over the one it held before anything was re-issued")
+            return
+        }
+        // b shows the restored node what it lost: it re-issues its new batches in a new epoch.
+        try restored.pull(from: region["b"])
+        #expect(try restored.writeEpoch().reason == .restoreDetected)
+        // With the copies held, the branch c held gives way to the region's, fork and all.
+        try region["c"].pullChecked(from: restored)
+        #expect(try !region["c"].alarms().contains { $0.code == "fork" })
+        try region["b"].pullChecked(from: restored)
+        for id in written {
+            for node in [restored, region["b"], region["c"]] { #expect(try node.lookup(id) != .unknown, "\(id) is missing somewhere") }
+        }
+        #expect(Set([try restored.digest(), try region["b"].digest(), try region["c"].digest()]).count == 1)
+        #expect(try region["c"].quarantinedCount() == 0)
+        #expect(
+            try region["c"].batches(of: old, after: 0, limit: 10).map(\.header.hash) == region["b"].batches(of: old, after: 0, limit: 10).map(\.header.hash))
+    }
+
     @Test func aNewEpochFollowsEveryEpochOfTheNodeHeldHereEvenWhenTheClockIsBehind() throws {
         let region = try TestRegion(nodes: ["a", "b"])
         let first = try region["a"].beginStreamEpoch(reason: .initialised)
