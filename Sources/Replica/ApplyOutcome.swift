@@ -12,9 +12,9 @@ public enum ApplyOutcome: Equatable, Sendable {
     /// Another batch holds this place in the stream: quarantined, and an alarm raised.
     case forked(reason: String)
     /// A batch of this node's own current epoch that it does not hold: an older copy of the
-    /// node wrote it, so this replica was restored. It began a new epoch, re-issued its batches
-    /// the region may not hold, and now holds each of its old streams up to the given seq;
-    /// nothing of this batch is applied (docs/PROTOCOL.md §5.9).
+    /// node wrote it, so this replica was restored. It began a new epoch and re-issued its
+    /// batches the region does not hold; each listed old stream is to be asked of the peers
+    /// again after the given seq. Nothing of this batch is applied (docs/PROTOCOL.md §5.9).
     case restoreDetected(truncated: [StreamID: UInt64])
     /// Signed by a key its origin's topology entry revoked before this seq; not applied and
     /// not stored, on every node alike, and the session goes on (`revoked_key` alarm).

@@ -24,10 +24,10 @@ extension Replica {
         case .rejected(let rejection):
             return .rejected(rejection)
         case .revoked(let reason):
-            try writer.write { db in try Self.raiseAlarm(code: "revoked_key", subject: header.stream.description, message: reason, now: now, db: db) }
+            try writer.write { db in try Self.raiseAlarm(code: "revoked_key", subject: header.origin.rawValue, message: reason, now: now, db: db) }
             return .revoked(reason: reason)
         case .keyNotYetKnown(let reason):
-            try writer.write { db in try Self.raiseAlarm(code: "unknown_signing_key", subject: header.stream.description, message: reason, now: now, db: db) }
+            try writer.write { db in try Self.raiseAlarm(code: "unknown_signing_key", subject: header.origin.rawValue, message: reason, now: now, db: db) }
             return .heldBack(aheadByMilliseconds: 0)
         }
         return try writeErasing { db -> (result: ApplyOutcome, erased: Bool) in
@@ -39,25 +39,37 @@ extension Replica {
                 guard try Self.hasPendingRedaction(stream, seq: header.seq, db: db) else { return (.duplicate, false) }
                 return try repairRedactions(batch, now: now, db: db)
             }
-            if header.origin == configuration.nodeID, header.epoch == (try Self.currentEpoch(db)) {
-                // This node never receives a batch of its current epoch it does not hold,
-                // unless an older copy of it wrote one: it was restored. A batch that extends
-                // what it holds is one it lost: it is taken back, and the node writes on in a
-                // new epoch, since a peer not yet heard from may hold more of this one.
-                guard header.seq == headSeq + 1, header.prevHash == head?.headerHash ?? BatchHeader.zeroHash else {
-                    // A batch that chains to what this node holds before it shows where the
-                    // copies parted, whatever peers have acknowledged.
-                    let previous = header.seq > 1 ? try BatchStore.headerHash(of: stream, seq: header.seq - 1, db: db) : BatchHeader.zeroHash
-                    let parted = previous == header.prevHash ? header.seq - 1 : nil
-                    return (.restoreDetected(truncated: try recoverFromRestore(now: now, db: db, partedAt: parted.map { [header.group: $0] } ?? [:])), false)
+            if header.origin == configuration.nodeID {
+                // Only another copy of this node can have signed a batch of its own that it does
+                // not hold: it was restored from an older copy (§5.9). Where the batch chains to
+                // what this node holds before it, the copies parted just there.
+                let previous = header.seq > 1 ? try BatchStore.headerHash(of: stream, seq: header.seq - 1, db: db) : BatchHeader.zeroHash
+                let chains = previous == header.prevHash
+                let current = try Self.currentEpoch(db)
+                if header.epoch == current {
+                    guard header.seq == headSeq + 1, chains else {
+                        let askAgain = try recoverFromRestore(now: now, db: db, partedAt: chains ? [header.group: header.seq - 1] : [:])
+                        return (.restoreDetected(truncated: askAgain), false)
+                    }
+                    // It extends what this node holds: one it lost, taken back; the node writes
+                    // on in a new epoch, since a peer not yet heard from may hold more of this one.
+                    try recoverFromRestore(now: now, db: db, keepingAll: true)
+                } else if header.seq <= headSeq, chains {
+                    // A branch of an older epoch of its own, written from an older copy of it,
+                    // that the region does not hold: re-issued in the current epoch, then the
+                    // region's branch is taken from here.
+                    try reissue(stream, after: header.seq - 1, into: current, now: now, db: db)
+                    headSeq = header.seq - 1
+                    head = headSeq == 0 ? nil : BatchStore.StreamHead(seq: headSeq, headerHash: header.prevHash)
                 }
-                try recoverFromRestore(now: now, db: db, keepingAll: true)
             }
-            if head == nil, header.epoch != 0, try Self.epochsHeld(of: header.origin, db: db).count >= Self.maxEpochsPerOrigin {
+            if head == nil, header.epoch != 0,
+                try Self.epochsHeld(of: header.origin, in: header.group, db: db).subtracting([0]).count >= Self.maxEpochsPerOrigin
+            {
                 try Self.raiseAlarm(
                     code: "epochs_full",
                     subject: header.origin.rawValue,
-                    message: "\(header.origin) has \(Self.maxEpochsPerOrigin) epochs here already; batches of further epochs are held back",
+                    message: "\(header.origin) has \(Self.maxEpochsPerOrigin) epochs in \(header.group) here already; batches of further epochs are held back",
                     now: now,
                     db: db
                 )
@@ -160,6 +172,11 @@ extension Replica {
         }
         switch keys.verdict(epoch: header.epoch, group: header.group, seq: header.seq) {
         case .revoked(let last):
+            // Judged only for a batch the revoked key did sign: anything else is a forgery.
+            guard batch.hasValidSignature(publicKey: keys.entry(forEpoch: header.epoch).key) else {
+                return .rejected(
+                    BatchRejection(.badSignature, "batch signature does not verify with the key pinned for \(header.origin) in epoch \(header.epoch)"))
+            }
             return .revoked("batch \(header.seq) of \(header.stream) is signed by a key of \(header.origin) revoked after seq \(last) there; it is not applied")
         case .verify(let key):
             guard batch.hasValidSignature(publicKey: key) else {

@@ -33,9 +33,10 @@ public struct WriteEpoch: Sendable, Equatable {
 }
 
 extension Replica {
-    /// Most epochs of one origin a replica holds streams of; a batch that would begin one more
-    /// is held back (`epochs_full`), so no member can grow the streams listed in every WANT
-    /// without bound. An honest node begins one per restore, rebuild or key rotation.
+    /// Most epochs after 0 of one origin a replica holds streams of in one group; a batch that
+    /// would begin one more is held back (`epochs_full`), so no member can grow the streams
+    /// listed in every WANT without bound. An honest node begins one per restore, rebuild or
+    /// key rotation.
     public static let maxEpochsPerOrigin = 64
 
     /// The epoch this node writes in.
@@ -130,6 +131,17 @@ extension Replica {
         return epoch
     }
 
+    /// The epochs of `origin` whose streams of `group` this replica holds: what every member
+    /// of the group holding the same streams counts alike.
+    static func epochsHeld(of origin: NodeID, in group: GroupID, db: Database) throws -> Set<UInt64> {
+        let keys = try String.fetchAll(
+            db.cachedStatement(
+                sql: "SELECT origin FROM stream_head WHERE sharing_group = ?2 AND (origin = ?1 OR substr(origin, 1, length(?1) + 1) = ?1 || '~')"),
+            arguments: [origin, group]
+        )
+        return Set(keys.compactMap { try? StreamID.parse(originKey: $0).epoch })
+    }
+
     /// The epochs of `origin` whose streams this replica holds.
     static func epochsHeld(of origin: NodeID, db: Database) throws -> Set<UInt64> {
         let keys = try String.fetchAll(
@@ -137,6 +149,27 @@ extension Replica {
             arguments: [origin]
         )
         return Set(keys.compactMap { try? StreamID.parse(originKey: $0).epoch })
+    }
+
+    /// Re-issues this node's own batches of `stream` after `seq` in `epoch`, in order after
+    /// what that epoch's stream of the group holds, and drops them from `stream`. Returns how
+    /// many.
+    @discardableResult
+    func reissue(_ stream: StreamID, after seq: UInt64, into epoch: UInt64, now: UInt64, db: Database) throws -> Int {
+        let target = StreamID(origin: stream.origin, epoch: epoch, group: stream.group)
+        let head = try BatchStore.head(of: target, db: db)
+        var next = head?.seq ?? 0
+        var prevHash = head?.headerHash ?? BatchHeader.zeroHash
+        var count = 0
+        for batch in try BatchStore.batches(db, of: stream, after: seq, limit: Int.max) {
+            next += 1
+            let copy = try batch.reissued(epoch: epoch, seq: next, prevHash: prevHash, signingKey: configuration.signingKey)
+            try BatchStore.store(copy, leaves: try copy.verifiedLeaves(), receivedAt: now, db: db)
+            prevHash = copy.header.hash
+            count += 1
+        }
+        try Self.dropReissuedBranch(stream, after: seq, db: db)
+        return count
     }
 
     /// Whether every batch held of `stream` from `first` through `last` was re-issued by its
@@ -201,14 +234,16 @@ extension Replica {
 
     /// A peer showed a batch of this node's own current epoch that it does not hold: an older
     /// copy of the node wrote it, so this replica was restored (docs/PROTOCOL.md §5.9). Begins a
-    /// new epoch; re-issues in it, in order, every batch of the old epoch's streams above the
-    /// highest seq a peer acknowledged (the region may not hold them, or hold others there);
-    /// drops them from the old streams, which this node now reads like any other origin's and
-    /// takes back from its peers. Returns each old stream with the seq it now holds.
+    /// new epoch. Where the batch showed where the copies parted (`partedAt`: it chained to the
+    /// batch before), the node re-issues its batches after that point in the new epoch, in
+    /// order, and drops them from the old stream. Every other stream of the old epoch is asked
+    /// for again from its first batch: the first batch a peer holds that differs shows where it
+    /// parted (a branch of an older epoch of its own, handled in `apply`), whatever a peer
+    /// acknowledged, since an acknowledgement names a seq, not a batch. Returns each old stream
+    /// with the seq after which to ask for it again.
+    ///
     /// With `keepingAll`, the peer's batch extends what this node holds: nothing diverged, so
-    /// nothing is re-issued or dropped; the node only begins the new epoch. `partedAt` gives,
-    /// for a group, the last seq a received batch showed the region holds as this node does
-    /// (it chained to it): nothing after it is kept there, whatever a peer acknowledged.
+    /// nothing is re-issued or dropped; the node only begins the new epoch.
     @discardableResult
     func recoverFromRestore(now: UInt64, db: Database, keepingAll: Bool = false, partedAt: [GroupID: UInt64] = [:]) throws -> [StreamID: UInt64] {
         let me = configuration.nodeID
@@ -216,39 +251,28 @@ extension Replica {
         let new = try Self.beginEpoch(reason: .restoreDetected, nodeID: me, signingKey: configuration.signingKey.publicKey, now: now, db: db)
         let oldKey = StreamID.originKey(me, epoch: old)
         let groups = try GroupID.fetchAll(db, sql: "SELECT sharing_group FROM stream_head WHERE origin = ? ORDER BY sharing_group", arguments: [oldKey])
-        var truncated: [StreamID: UInt64] = [:]
+        var askAgain: [StreamID: UInt64] = [:]
         var reissued = 0
-        for group in groups {
+        for group in groups where !keepingAll {
             let stream = StreamID(origin: me, epoch: old, group: group)
-            let head = try BatchStore.head(of: stream, db: db)?.seq ?? 0
-            let acknowledged =
-                try Int64.fetchOne(
-                    db, sql: "SELECT max(seq) FROM peer_progress WHERE origin = ? AND sharing_group = ?", arguments: [oldKey, group]
-                ).map { UInt64($0) } ?? 0
-            let kept = keepingAll ? head : min(head, acknowledged, partedAt[group] ?? head)
-            var seq: UInt64 = 0
-            var prevHash = BatchHeader.zeroHash
-            for batch in try BatchStore.batches(db, of: stream, after: kept, limit: Int.max) {
-                seq += 1
-                let copy = try batch.reissued(epoch: new, seq: seq, prevHash: prevHash, signingKey: configuration.signingKey)
-                try BatchStore.store(copy, leaves: try copy.verifiedLeaves(), receivedAt: now, db: db)
-                prevHash = copy.header.hash
-                reissued += 1
+            if let parted = partedAt[group] {
+                reissued += try reissue(stream, after: parted, into: new, now: now, db: db)
+                askAgain[stream] = parted
+            } else {
+                askAgain[stream] = 0
             }
-            guard kept < head else { continue }
-            try BatchStore.truncate(stream, after: kept, db: db)
-            truncated[stream] = kept
         }
+        let what =
+            keepingAll
+            ? " and takes the batches it lacks back from its peers"
+            : ", re-issued there the \(reissued) batches the region does not hold and asks its peers for the rest"
         try Self.raiseAlarm(
             code: "restore_detected",
             subject: me.rawValue,
-            message: "a peer holds batches of this node's epoch \(old) that it does not: it was restored from an older copy. It began epoch \(new)"
-                + (keepingAll
-                    ? " and takes the batches it lacks back from its peers"
-                    : ", re-issued there the \(reissued) batches no peer had acknowledged, and takes back the rest from its peers"),
+            message: "a peer holds batches of this node's epoch \(old) that it does not: it was restored from an older copy. It began epoch \(new)" + what,
             now: now,
             db: db
         )
-        return truncated
+        return askAgain
     }
 }

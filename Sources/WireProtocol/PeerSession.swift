@@ -69,7 +69,8 @@ public struct PeerSession: Sendable {
         /// Quarantined as a fork.
         case forked
         /// A batch of this node's own current epoch that it does not hold: it was restored.
-        /// It began a new epoch and holds each listed stream up to the given seq.
+        /// It began a new epoch; each listed old stream is to be asked for again after the
+        /// given seq.
         case restoreDetected([StreamID: UInt64])
         /// Signed by a key revoked before this seq; not applied.
         case revoked
@@ -309,6 +310,13 @@ public struct PeerSession: Sendable {
             // re-issuing that branch in a later epoch (docs/PROTOCOL.md §5.9): once the copies
             // arrive the held branch gives way, so the stream is asked for again from here,
             // a few times; its tail in flight meanwhile is out of order, not a fault.
+            // A batch of the peer's own stream that forks here: the peer is a restored copy
+            // that does not know it yet. It is sent the batch held there, which shows it.
+            var answer: [Action] = []
+            if stream.origin == configuration.peerNodeID, let held = localHeads[stream], held > 0 {
+                let shown = min(seq, held)
+                answer.append(.sendBatches(stream, after: shown - 1, through: shown))
+            }
             let tries = forkRetries[stream, default: 0]
             if tries < configuration.forkRetries {
                 forkRetries[stream] = tries + 1
@@ -317,21 +325,21 @@ public struct PeerSession: Sendable {
             } else if resyncing[stream] == nil {
                 resyncing[stream] = 0
             }
-            return []
-        case .restoreDetected(let truncated):
-            // The replica dropped its own batches the region may not hold (re-issued in a new
-            // epoch) and holds the stream up to the given seq: ask again from there, and take
-            // the batches already on their way as out of order until the answer comes.
+            return answer
+        case .restoreDetected(let askAgain):
+            // The replica began a new epoch, re-issued there its batches the region does not
+            // hold and asks for its old streams again after the given seqs; the batches already
+            // on their way are out of order until the answer comes.
             var actions: [Action] = []
-            for (truncatedStream, head) in truncated.sorted(by: { $0.key < $1.key }) {
-                localHeads[truncatedStream] = head
-                actions += refetch(truncatedStream, from: head + 1, now: now)
+            for (oldStream, seq) in askAgain.sorted(by: { $0.key < $1.key }) {
+                actions += refetch(oldStream, from: seq + 1, now: now)
             }
             return actions
         case .revoked:
-            // Signed by a key revoked before this seq: not applied, as everywhere; later
-            // batches of the stream from this peer cannot chain until it is asked again.
-            if (resyncing[stream] ?? 0) == 0 { resyncing[stream] = now + configuration.rewantDelayMilliseconds }
+            // Signed by a key revoked before this seq: not applied, as everywhere. The peer's
+            // later batches of the stream cannot chain; they are ignored for this session, and
+            // the stream is not asked for again (the peer would send the same batch).
+            if resyncing[stream] == nil { resyncing[stream] = 0 }
             return []
         case .rejected(let rejection):
             if rejection.code == .outOfOrder, resyncing[stream] != nil { return [] }

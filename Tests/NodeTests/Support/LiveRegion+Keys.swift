@@ -63,7 +63,9 @@ extension LiveRegion {
     }
 
     /// Whether `node`'s status lists an alarm of `code` whose subject is `subject`.
-    func hasAlarm(at node: String, code: String, subject: String) throws -> Bool {
-        try statusList(at: node, "alarms").contains { $0["code"] as? String == code && $0["subject"] as? String == subject }
+    func hasAlarm(at node: String, code: String, subject: String, mentioning text: String = "") throws -> Bool {
+        try statusList(at: node, "alarms").contains {
+            $0["code"] as? String == code && $0["subject"] as? String == subject && ($0["message"] as? String ?? "").contains(text)
+        }
     }
 }
