@@ -124,9 +124,10 @@ import Testing
         return try queue.read { db in
             ReplicaState(
                 integrity: try String.fetchAll(db, sql: "PRAGMA integrity_check"),
-                batchRows: try Int.fetchOne(db, sql: "SELECT count(*) FROM batch_log WHERE origin = 'a'") ?? -1,
-                maxSeq: try Int.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM batch_log WHERE origin = 'a'") ?? -1,
-                head: try Int.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM stream_head WHERE origin = 'a'") ?? -1,
+                // a writes in the one epoch its init began: its streams are named a~EPOCH.
+                batchRows: try Int.fetchOne(db, sql: "SELECT count(*) FROM batch_log WHERE origin LIKE 'a~%'") ?? -1,
+                maxSeq: try Int.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM batch_log WHERE origin LIKE 'a~%'") ?? -1,
+                head: try Int.fetchOne(db, sql: "SELECT coalesce(max(seq), 0) FROM stream_head WHERE origin LIKE 'a~%'") ?? -1,
                 sourceRecords: try Int.fetchOne(db, sql: "SELECT count(*) FROM person WHERE family_name LIKE 'LoopA %'") ?? -1,
                 localIDs: Set(try String.fetchAll(db, sql: "SELECT id FROM person WHERE family_name LIKE 'LoopB %'"))
             )
