@@ -144,9 +144,15 @@ public struct PeerSession: Sendable {
         // one a peer has: a peer holding other batches there shows that this node was restored
         // from an older copy (docs/PROTOCOL.md §5.9). A partial WANT, so never the first.
         let again = unconfirmed.filter { configuration.sharedStreams.contains($0.key) && $0.value < (localHeads[$0.key] ?? 0) }
-        if !again.isEmpty { actions.append(.send(.want(again.mapValues { $0 + 1 }))) }
+        // Only the last batches: one that differs shows the restore, and a node restarting
+        // after a crash does not take back every batch it wrote since the last heartbeat.
+        let asked = again.map { ($0.key, max($0.value, (localHeads[$0.key] ?? 0) - min(localHeads[$0.key] ?? 0, Self.unconfirmedAskedAgain)) + 1) }
+        if !asked.isEmpty { actions.append(.send(.want(Dictionary(uniqueKeysWithValues: asked)))) }
         return actions
     }
+
+    /// How many of its own last unacknowledged batches a node asks a peer for at the start.
+    public static let unconfirmedAskedAgain: UInt64 = 8
 
     /// SHA-256 of the body of `.want(want)`: what a WANT digest carries.
     public static func wantDigest(_ want: [StreamID: UInt64]) -> [UInt8] {
