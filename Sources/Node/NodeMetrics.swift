@@ -34,7 +34,9 @@ enum NodeMetrics {
     static func batchReceived(_ outcome: ApplyOutcome, applyNanoseconds: Int64) {
         let result: String
         switch outcome {
-        case .applied: result = "applied"
+        case .applied, .appliedGivingWay: result = "applied"
+        case .gaveWay: result = "gave_way"
+        case .superseded: result = "superseded"
         case .duplicate: result = "duplicate"
         case .heldBack: result = "held_back"
         case .forked: result = "forked"

@@ -41,12 +41,14 @@ public final class PeerConnection: Sendable {
     public var isEstablished: Bool { session.withLockedValue { $0.isEstablished } }
 
     /// Runs the session until either side closes it; returns why it ended, when known.
-    func run(over link: some FrameLink, localHeads: [StreamID: UInt64], unconfirmed: [StreamID: UInt64]) async -> String? {
+    func run(over link: some FrameLink, localHeads: HeldHeads, unconfirmed: [StreamID: UInt64]) async -> String? {
         do {
             try await link.open { inbound, outbound in
                 perform(
                     session.withLockedValue {
-                        $0.start(localHeads: localHeads, unconfirmed: unconfirmed, now: clock.monotonicMilliseconds, wallMilliseconds: clock.wallMilliseconds)
+                        $0.start(
+                            localHeads: localHeads.seqs, headHashes: localHeads.hashes, unconfirmed: unconfirmed, now: clock.monotonicMilliseconds,
+                            wallMilliseconds: clock.wallMilliseconds)
                     }
                 )
                 await withTaskGroup(of: Void.self) { group in
@@ -79,8 +81,13 @@ public final class PeerConnection: Sendable {
         }
     }
 
-    func localHeadsChanged(_ heads: [StreamID: UInt64]) {
-        perform(session.withLockedValue { $0.localHeadsChanged(heads) })
+    func localHeadsChanged(_ heads: HeldHeads) {
+        perform(session.withLockedValue { $0.localHeadsChanged(heads.seqs, headHashes: heads.hashes) })
+    }
+
+    /// The replica cut `stream` back to `seq`; see ``PeerSession/streamCutBack(_:to:)``.
+    func streamCutBack(_ stream: StreamID, to seq: UInt64) {
+        session.withLockedValue { $0.streamCutBack(stream, to: seq) }
     }
 
     /// Asks the peer again for a stream from `seq` on.
@@ -153,6 +160,12 @@ public final class PeerConnection: Sendable {
                 )
                 // This session asks its peer itself (batchApplied); every other peer is asked too.
                 engine.refetch(truncated.map { StreamPosition($0.key, seq: $0.value + 1) }, except: self)
+            }
+            if case .gaveWay(let truncated, _) = result {
+                logger.info(
+                    "the held tail of \(truncated.keys.sorted().map(\.description).joined(separator: ", ")) was re-issued by its origin in a later epoch and gives way to the region's branch, asked for again"
+                )
+                engine.streamsCutBack(truncated, except: self)
             }
             let next = session.withLockedValue { $0.batchApplied(stream, seq: seq, result: result, now: clock.monotonicMilliseconds) }
             if case .rejected(let rejection) = result {
@@ -290,6 +303,9 @@ public final class PeerConnection: Sendable {
     private static func result(of outcome: ApplyOutcome) -> PeerSession.BatchResult {
         switch outcome {
         case .applied: .applied
+        case .appliedGivingWay(_, let truncated): .gaveWay(truncated, applied: true)
+        case .gaveWay(let truncated): .gaveWay(truncated, applied: false)
+        case .superseded: .superseded
         case .duplicate: .duplicate
         case .heldBack: .heldBack
         case .forked: .forked

@@ -37,7 +37,7 @@ public final class SyncEngine: Sendable {
     var clock: any NodeClock { configuration.clock }
     /// Every session running, whichever peer: heads, ticks and the heartbeat go to each.
     private let sessions = NIOLockedValueBox<[ObjectIdentifier: PeerConnection]>([:])
-    private let heads = NIOLockedValueBox<[StreamID: UInt64]>([:])
+    private let heads = NIOLockedValueBox(HeldHeads(seqs: [:], hashes: [:]))
     /// This node's own streams no peer has acknowledged to their head (read with the heads).
     private let unconfirmed = NIOLockedValueBox<[StreamID: UInt64]>([:])
 
@@ -104,6 +104,18 @@ public final class SyncEngine: Sendable {
 
     /// The sessions running now.
     var runningSessions: [PeerConnection] { sessions.withLockedValue { Array($0.values) } }
+
+    /// The replica cut these streams back to the given seqs (their held tail gave way, or this
+    /// node recovered from a restore; docs/PROTOCOL.md §5.9): every session sends what is held
+    /// there from now on, and every session but `skipped` (which asks itself) asks its peer for
+    /// the streams again after the cut.
+    func streamsCutBack(_ cuts: [StreamID: UInt64], except skipped: PeerConnection) {
+        guard !cuts.isEmpty else { return }
+        for connection in runningSessions {
+            for (stream, seq) in cuts { connection.streamCutBack(stream, to: seq) }
+        }
+        refetch(cuts.map { StreamPosition($0.key, seq: $0.value + 1) }, except: skipped)
+    }
 
     /// Asks every running session's peer for these batches again, each from its seq on (peers
     /// that do not share a batch's stream are not asked).

@@ -18,8 +18,8 @@ public protocol SyncStorage: Sendable {
     func apply(envelope: [UInt8], relayedBy peer: NodeID) async throws -> ApplyOutcome
     /// Up to `limit` stored batches of `stream` after `seq`, oldest first, as they are sent.
     func batches(of stream: StreamID, after seq: UInt64, limit: Int) async throws -> [SignedBatch]
-    /// The last seq held of every stream.
-    func streamHeads() async throws -> [StreamID: UInt64]
+    /// The last seq held of every stream, and the header hash of the batch there.
+    func streamHeads() async throws -> HeldHeads
     /// This node's own streams of its current epoch no peer has acknowledged to their head,
     /// with the highest seq one has (``Replica/unconfirmedOwnStreams()``).
     func unconfirmedOwnStreams() async throws -> [StreamID: UInt64]
@@ -95,10 +95,13 @@ public final class ReplicaStorage: SyncStorage {
         try await run { try $0.batches(of: stream, after: seq, limit: limit) }
     }
 
-    /// ``Replica/streamPositions()`` by stream.
-    public func streamHeads() async throws -> [StreamID: UInt64] {
-        let positions = try await run { try $0.streamPositions() }
-        return Dictionary(uniqueKeysWithValues: positions.map { ($0.stream, $0.seq) })
+    /// ``Replica/streamHeads()`` by stream.
+    public func streamHeads() async throws -> HeldHeads {
+        let heads = try await run { try $0.streamHeads() }
+        return HeldHeads(
+            seqs: Dictionary(uniqueKeysWithValues: heads.map { ($0.position.stream, $0.position.seq) }),
+            hashes: Dictionary(uniqueKeysWithValues: heads.map { ($0.position.stream, $0.headerHash) })
+        )
     }
 
     /// ``Replica/unconfirmedOwnStreams()``.

@@ -5,6 +5,10 @@ import SyncCore
 public enum ApplyOutcome: Equatable, Sendable {
     /// Verified, merged and stored with its new stream head; `changes` full leaves applied.
     case applied(changes: Int)
+    /// Applied and stored, and it is the re-issued copy of the head of an older stream of its
+    /// origin held here (docs/PROTOCOL.md §5.9): that stream's re-issued tail gave way and each
+    /// listed stream is to be asked for again after the given seq, for the region's branch.
+    case appliedGivingWay(changes: Int, truncated: [StreamID: UInt64])
     /// The same batch is already held; nothing changed.
     case duplicate
     /// Its HLC is too far ahead of the local clock; not applied, not to be acknowledged.
@@ -16,6 +20,13 @@ public enum ApplyOutcome: Equatable, Sendable {
     /// batches the region does not hold; each listed old stream is to be asked of the peers
     /// again after the given seq. Nothing of this batch is applied (docs/PROTOCOL.md §5.9).
     case restoreDetected(truncated: [StreamID: UInt64])
+    /// A batch of another origin forked the held tail of its stream, and that tail was re-issued
+    /// by its origin in a later epoch: the tail gave way, nothing of this batch is applied, and
+    /// each listed stream is to be asked for again after the given seq (docs/PROTOCOL.md §5.9).
+    case gaveWay(truncated: [StreamID: UInt64])
+    /// Its origin re-issued it in a later epoch whose copy is held here: an older copy of the
+    /// origin wrote it, and the copy stands for it. Not stored, on every node alike.
+    case superseded
     /// Signed by a key its origin's topology entry revoked before this seq; not applied and
     /// not stored, on every node alike, and the session goes on (`revoked_key` alarm).
     case revoked(reason: String)

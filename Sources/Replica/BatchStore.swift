@@ -184,6 +184,15 @@ enum BatchStore {
         return try signedBatch(from: row)
     }
 
+    /// The last seq held of every stream, with the header hash of the batch there.
+    static func streamHeads(_ db: Database) throws -> [(position: StreamPosition, headerHash: [UInt8])] {
+        try Row.fetchAll(db, sql: "SELECT origin, sharing_group, seq, header_hash FROM stream_head ORDER BY origin, sharing_group").map { row in
+            let seq: Int64 = row["seq"]
+            let hash: Data = row["header_hash"]
+            return (StreamPosition(try StreamID(originKey: row["origin"], group: row["sharing_group"]), seq: UInt64(seq)), Array(hash))
+        }
+    }
+
     /// The last seq held of every stream.
     static func streamPositions(_ db: Database) throws -> [StreamPosition] {
         try Row.fetchAll(db, sql: "SELECT origin, sharing_group, seq FROM stream_head ORDER BY origin, sharing_group").map { row in

@@ -39,6 +39,9 @@ extension Replica {
                 guard try Self.hasPendingRedaction(stream, seq: header.seq, db: db) else { return (.duplicate, false) }
                 return try repairRedactions(batch, now: now, db: db)
             }
+            // Its origin re-issued it in a later epoch held here: an older copy of the origin
+            // wrote it, and the copy stands for it everywhere (§5.9).
+            if try Self.isSuperseded(header, db: db) { return (.superseded, false) }
             if header.origin == configuration.nodeID {
                 // Only another copy of this node can have signed a batch of its own that it does
                 // not hold: it was restored from an older copy (§5.9). Where the batch chains to
@@ -79,7 +82,7 @@ extension Replica {
                 let previous = header.seq > 1 ? try BatchStore.headerHash(of: stream, seq: header.seq - 1, db: db) : BatchHeader.zeroHash
                 guard previous == header.prevHash, try Self.isReissued(stream, from: header.seq, through: headSeq, db: db) else {
                     if let cut = try Self.giveWayToTheRegion(stream, head: headSeq, before: header.seq, db: db) {
-                        return (.restoreDetected(truncated: [stream: cut]), false)
+                        return (.gaveWay(truncated: [stream: cut]), false)
                     }
                     return (try quarantine(batch, "a different batch already holds seq \(header.seq)", now: now, db: db), false)
                 }
@@ -98,7 +101,7 @@ extension Replica {
             }
             guard header.prevHash == head?.headerHash ?? BatchHeader.zeroHash else {
                 if let cut = try Self.giveWayToTheRegion(stream, head: headSeq, before: header.seq, db: db) {
-                    return (.restoreDetected(truncated: [stream: cut]), false)
+                    return (.gaveWay(truncated: [stream: cut]), false)
                 }
                 return (try quarantine(batch, "seq \(header.seq) does not chain to the held seq \(headSeq)", now: now, db: db), false)
             }
@@ -133,7 +136,9 @@ extension Replica {
             var clock = try Self.loadClock(db)
             clock.observe(header.hlcMax, wallMilliseconds: now)
             try Self.saveClock(clock, db)
-            return (.applied(changes: applied), !applier.erased.isEmpty)
+            try Self.dropSettledFork(header, db: db)
+            let cut = try Self.settleReissued(by: header, db: db)
+            return (cut.isEmpty ? .applied(changes: applied) : .appliedGivingWay(changes: applied, truncated: cut), !applier.erased.isEmpty)
         }
     }
 
@@ -233,6 +238,14 @@ extension Replica {
             db: db
         )
         return .forked(reason: reason)
+    }
+
+    /// A batch was just stored where a fork of it had been quarantined (the other branch gave
+    /// way since): the fork is settled.
+    private static func dropSettledFork(_ header: BatchHeader, db: Database) throws {
+        try db.cachedStatement(sql: "DELETE FROM quarantine WHERE origin = ? AND sharing_group = ? AND seq = ? AND header_hash = ?")
+            .execute(arguments: [header.stream.originKey, header.group, Int64(header.seq), Data(header.hash)])
+        if db.changesCount > 0 { try clearSettledForkAlarms([header.stream], db: db) }
     }
 
     static func raiseAlarm(code: String, subject: String, message: String, now: UInt64, db: Database) throws {

@@ -165,6 +165,7 @@ extension Replica {
             next += 1
             let copy = try batch.reissued(epoch: epoch, seq: next, prevHash: prevHash, signingKey: configuration.signingKey)
             try BatchStore.store(copy, leaves: try copy.verifiedLeaves(), receivedAt: now, db: db)
+            try Self.dropQuarantinedCopies(of: copy.header, db: db)
             prevHash = copy.header.hash
             count += 1
         }
@@ -173,9 +174,9 @@ extension Replica {
     }
 
     /// Whether every batch held of `stream` from `first` through `last` was re-issued by its
-    /// origin in a later epoch of the same group (same Merkle root, HLC range and change
-    /// count): the origin wrote them from an older copy of itself, so another batch of the
-    /// region may take their place. Only the origin can sign the re-issued copies.
+    /// origin in a later epoch of the same group: the origin wrote them from an older copy of
+    /// itself, so another batch of the region may take their place. Only the origin can sign
+    /// the re-issued copies.
     static func isReissued(_ stream: StreamID, from first: UInt64, through last: UInt64, db: Database) throws -> Bool {
         guard first <= last, last - first < UInt64(maxReissuedRun) else { return false }
         let held = try Data.fetchAll(
@@ -184,24 +185,105 @@ extension Replica {
         )
         for data in held {
             var reader = ByteReader(Array(data))
-            let original = try BatchHeader.decode(from: &reader)
-            let candidates = try Data.fetchAll(
-                db.cachedStatement(
-                    sql: """
-                        SELECT header FROM batch_log WHERE substr(origin, 1, length(?1) + 1) = ?1 || '~' AND sharing_group = ?2
-                            AND hlc_max = ?3 AND change_count = ?4
-                        """
-                ),
-                arguments: [stream.origin, stream.group, Int64(original.hlcMax.rawValue), Int(original.changeCount)]
-            )
-            let reissued = candidates.contains { candidate in
-                var reader = ByteReader(Array(candidate))
-                guard let copy = try? BatchHeader.decode(from: &reader) else { return false }
-                return copy.epoch > stream.epoch && copy.merkleRoot == original.merkleRoot && copy.hlcMin == original.hlcMin
-            }
-            guard reissued else { return false }
+            guard try holdsReissuedCopy(of: try BatchHeader.decode(from: &reader), db: db) else { return false }
         }
         return held.count == Int(last - first + 1)
+    }
+
+    /// Whether `copy` re-issues `original`: the same origin and group, a later epoch, and the
+    /// same Merkle root, HLC range and change count (§5.9).
+    static func isCopy(_ copy: BatchHeader, of original: BatchHeader) -> Bool {
+        copy.origin == original.origin && copy.group == original.group && copy.epoch > original.epoch
+            && copy.merkleRoot == original.merkleRoot && copy.hlcMin == original.hlcMin && copy.hlcMax == original.hlcMax
+            && copy.changeCount == original.changeCount
+    }
+
+    /// Whether this replica holds a copy of `original` that its origin re-issued in a later
+    /// epoch. One probe of the `batch_log_by_hlc` index.
+    static func holdsReissuedCopy(of original: BatchHeader, db: Database) throws -> Bool {
+        let candidates = try Data.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT header FROM batch_log WHERE sharing_group = ?2 AND hlc_max = ?3 AND change_count = ?4
+                        AND substr(origin, 1, length(?1) + 1) = ?1 || '~'
+                    """
+            ),
+            arguments: [original.origin, original.group, Int64(bitPattern: original.hlcMax.rawValue), Int(original.changeCount)]
+        )
+        return candidates.contains { candidate in
+            var reader = ByteReader(Array(candidate))
+            guard let copy = try? BatchHeader.decode(from: &reader) else { return false }
+            return isCopy(copy, of: original)
+        }
+    }
+
+    /// Whether `header` belongs to a stream older than another one of its origin held here in
+    /// its group and was re-issued there: the batch is superseded by its copy.
+    static func isSuperseded(_ header: BatchHeader, db: Database) throws -> Bool {
+        guard try epochsHeld(of: header.origin, in: header.group, db: db).contains(where: { $0 > header.epoch }) else { return false }
+        return try holdsReissuedCopy(of: header, db: db)
+    }
+
+    /// A batch was just stored: where it is the re-issued copy of batches held in an older
+    /// stream of its origin, those give way. Forks quarantined against the region's branch that
+    /// it copies are dropped (the origin settled them); an older stream whose held head it
+    /// copies is cut back to before its re-issued tail, for the region's branch to be asked for
+    /// again. Returns each stream cut back, with the seq it was cut back to.
+    static func settleReissued(by copy: BatchHeader, db: Database) throws -> [StreamID: UInt64] {
+        guard copy.epoch != 0 else { return [:] }
+        try dropQuarantinedCopies(of: copy, db: db)
+        var cut: [StreamID: UInt64] = [:]
+        for epoch in try epochsHeld(of: copy.origin, in: copy.group, db: db) where epoch < copy.epoch {
+            let stream = StreamID(origin: copy.origin, epoch: epoch, group: copy.group)
+            guard let head = try BatchStore.head(of: stream, db: db),
+                let data = try Data.fetchOne(
+                    db.cachedStatement(sql: "SELECT header FROM batch_log WHERE origin = ? AND sharing_group = ? AND seq = ?"),
+                    arguments: [stream.originKey, stream.group, Int64(head.seq)]
+                )
+            else { continue }
+            var reader = ByteReader(Array(data))
+            guard isCopy(copy, of: try BatchHeader.decode(from: &reader)) else { continue }
+            if let seq = try giveWayToTheRegion(stream, head: head.seq, before: head.seq, db: db) { cut[stream] = seq }
+        }
+        return cut
+    }
+
+    /// Drops the quarantined forks of `copy`'s origin and group that `copy` re-issues.
+    static func dropQuarantinedCopies(of copy: BatchHeader, db: Database) throws {
+        let rows = try Row.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT id, envelope FROM quarantine
+                    WHERE sharing_group = ?2 AND (origin = ?1 OR substr(origin, 1, length(?1) + 1) = ?1 || '~')
+                    """
+            ),
+            arguments: [copy.origin, copy.group]
+        )
+        var settled: Set<StreamID> = []
+        for row in rows {
+            let envelope: Data = row["envelope"]
+            var reader = ByteReader(Array(envelope))
+            guard let original = try? BatchHeader.decode(from: &reader), isCopy(copy, of: original) else { continue }
+            try db.execute(sql: "DELETE FROM quarantine WHERE id = ?", arguments: [row["id"] as Int64])
+            settled.insert(original.stream)
+        }
+        try clearSettledForkAlarms(settled, db: db)
+    }
+
+    /// Clears the fork alarm of each of `streams` that keeps no quarantined batch, and the
+    /// `quarantine_full` alarm of an origin that keeps none at all: the forks were settled. A
+    /// fork left unsettled is quarantined again when it is next seen.
+    static func clearSettledForkAlarms(_ streams: Set<StreamID>, db: Database) throws {
+        for stream in streams {
+            let left = try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM quarantine WHERE origin = ? AND sharing_group = ? LIMIT 1", arguments: [stream.originKey, stream.group])
+            if left != true { try db.execute(sql: "DELETE FROM alarm WHERE code = 'fork' AND subject = ?", arguments: [stream.description]) }
+        }
+        for origin in Set(streams.map(\.origin)) {
+            let left = try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM quarantine WHERE origin = ?1 OR substr(origin, 1, length(?1) + 1) = ?1 || '~' LIMIT 1", arguments: [origin])
+            if left != true { try db.execute(sql: "DELETE FROM alarm WHERE code = 'quarantine_full' AND subject = ?", arguments: [origin]) }
+        }
     }
 
     /// A batch forks `stream` where the held batches do not say where the branches parted: when
@@ -224,9 +306,7 @@ extension Replica {
         try BatchStore.truncate(stream, after: seq, db: db)
         try db.execute(
             sql: "DELETE FROM quarantine WHERE origin = ? AND sharing_group = ? AND seq > ?", arguments: [stream.originKey, stream.group, Int64(seq)])
-        let left = try Bool.fetchOne(
-            db, sql: "SELECT 1 FROM quarantine WHERE origin = ? AND sharing_group = ? LIMIT 1", arguments: [stream.originKey, stream.group])
-        if left != true { try db.execute(sql: "DELETE FROM alarm WHERE code = 'fork' AND subject = ?", arguments: [stream.description]) }
+        try clearSettledForkAlarms([stream], db: db)
     }
 
     /// The longest run of held batches judged as re-issued at once.

@@ -59,7 +59,7 @@ extension Replica {
     /// uses it.
     public func pull(from source: some BatchSource, batchesPerRead: Int = 500) throws -> PullSummary {
         var summary = PullSummary()
-        let held = Dictionary(uniqueKeysWithValues: try streamPositions().map { ($0.stream, $0.seq) })
+        var held = Dictionary(uniqueKeysWithValues: try streamPositions().map { ($0.stream, $0.seq) })
         // An origin's later epochs first: a branch of an earlier one it re-issued there gives
         // way to the region's only once the copies are held (docs/PROTOCOL.md §5.9).
         let positions = try source.streamPositions().sorted {
@@ -76,6 +76,18 @@ extension Replica {
                     case .applied(let changes):
                         summary.applied += 1
                         summary.changes += changes
+                    case .appliedGivingWay(let changes, let truncated):
+                        // The copy is read newest epoch first: the older streams it cut back
+                        // are read after it, from where they are held now.
+                        summary.applied += 1
+                        summary.changes += changes
+                        for (stream, seq) in truncated { held[stream] = min(held[stream] ?? 0, seq) }
+                    case .superseded:
+                        // The copy holds a branch its origin re-issued: the rest of it too.
+                        break streamLoop
+                    case .gaveWay(let truncated):
+                        next = truncated[head.stream] ?? next
+                        continue streamLoop
                     case .duplicate:
                         break
                     case .heldBack(let ahead):

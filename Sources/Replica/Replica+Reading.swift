@@ -35,6 +35,11 @@ extension Replica {
         try writer.read(BatchStore.streamPositions)
     }
 
+    /// The last seq held of every stream, with the header hash of the batch there.
+    public func streamHeads() throws -> [(position: StreamPosition, headerHash: [UInt8])] {
+        try writer.read(BatchStore.streamHeads)
+    }
+
     /// Stored batches of one stream after `seq`, oldest first, exactly as they are sent.
     public func batches(of stream: StreamID, after seq: UInt64, limit: Int = 1000) throws -> [SignedBatch] {
         try writer.read { db in try BatchStore.batches(db, of: stream, after: seq, limit: limit) }

@@ -8,7 +8,7 @@ import GRDB
 /// (docs/ARCHITECTURE.md, *Adding a migration*).
 enum ReplicaSchema {
     /// The schema version written to `PRAGMA user_version` by the last migration.
-    static let version = 11
+    static let version = 12
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -189,6 +189,16 @@ enum ReplicaSchema {
                     ALTER TABLE peer_status ADD COLUMN certificate_serial TEXT;
                     ALTER TABLE peer_status ADD COLUMN certificate_not_after INTEGER;
                     PRAGMA user_version = 11;
+                    """
+            )
+        }
+        migrator.registerMigration("12-batch-log-by-hlc") { db in
+            // A batch an origin re-issued in a later epoch (docs/PROTOCOL.md §5.9) is found by its
+            // group and HLC, so checking whether a received batch was re-issued is one probe.
+            try db.execute(
+                sql: """
+                    CREATE INDEX batch_log_by_hlc ON batch_log (sharing_group, hlc_max);
+                    PRAGMA user_version = 12;
                     """
             )
         }

@@ -74,6 +74,13 @@ public struct PeerSession: Sendable {
         case restoreDetected([StreamID: UInt64])
         /// Signed by a key revoked before this seq; not applied.
         case revoked
+        /// The held tail of a stream gave way to the region's branch, its origin having
+        /// re-issued it in a later epoch (docs/PROTOCOL.md §5.9); each listed stream is to be
+        /// asked for again after the given seq. `applied` says whether this batch was applied
+        /// (it was the re-issued copy) or not (it is of the region's branch, which comes again).
+        case gaveWay([StreamID: UInt64], applied: Bool)
+        /// Re-issued by its origin in a later epoch held here; not stored.
+        case superseded
         /// Refused; nothing stored.
         case rejected(BatchRejection)
     }
@@ -88,6 +95,12 @@ public struct PeerSession: Sendable {
     public let configuration: Configuration
     private var state = State.awaitingHello
     private var localHeads: [StreamID: UInt64] = [:]
+    /// The header hash of the batch at each local head, where known: the WANT digest covers
+    /// them, so two sides whose digests match hold the very same batches.
+    private var headHashes: [StreamID: [UInt8]] = [:]
+    /// This node's own unconfirmed streams, asked for again unless the peer's WANT digest
+    /// shows it holds exactly this node's heads (`start`).
+    private var unconfirmedAtStart: [StreamID: UInt64] = [:]
     private var peerWantReceived = false
     /// Whether the peer's first WANT of every shared stream (or its digest) has come.
     private var peerHeadsKnown = false
@@ -130,33 +143,44 @@ public struct PeerSession: Sendable {
     /// digest of the WANT for every shared stream from the local heads. A peer holding the same
     /// heads takes the digest for that WANT; any other asks for the WANT itself.
     ///
+    /// `headHashes` gives the header hash of the batch at each local head, for the digest.
     /// `unconfirmed` lists this node's own streams of its current epoch that no peer has
-    /// acknowledged up to their head, each with the highest seq a peer has acknowledged.
+    /// acknowledged up to their head, each with the highest seq a peer has acknowledged: unless
+    /// the peer's WANT digest matches this node's, they are asked for again from their head,
+    /// since a peer holding another batch there shows that this node was restored (§5.9).
     public mutating func start(
-        localHeads heads: [StreamID: UInt64], unconfirmed: [StreamID: UInt64] = [:], now: UInt64, wallMilliseconds: UInt64 = 0
+        localHeads heads: [StreamID: UInt64], headHashes hashes: [StreamID: [UInt8]] = [:], unconfirmed: [StreamID: UInt64] = [:],
+        now: UInt64, wallMilliseconds: UInt64 = 0
     ) -> [Action] {
         localHeads = heads.filter { configuration.sharedStreams.contains($0.key) }
+        headHashes = hashes.filter { localHeads[$0.key] != nil }
         lastSent = now
         var hello = configuration.localHello
         hello.sentAtMilliseconds = wallMilliseconds
-        var actions: [Action] = [.send(.hello(hello)), .send(.wantDigest(Self.wantDigest(localWant)))]
-        // This node's own batches no peer has acknowledged are asked for again from the last
-        // one a peer has: a peer holding other batches there shows that this node was restored
-        // from an older copy (docs/PROTOCOL.md §5.9). A partial WANT, so never the first.
-        let again = unconfirmed.filter { configuration.sharedStreams.contains($0.key) && $0.value < (localHeads[$0.key] ?? 0) }
-        // Only the last batches: one that differs shows the restore, and a node restarting
-        // after a crash does not take back every batch it wrote since the last heartbeat.
-        let asked = again.map { ($0.key, max($0.value, (localHeads[$0.key] ?? 0) - min(localHeads[$0.key] ?? 0, Self.unconfirmedAskedAgain)) + 1) }
-        if !asked.isEmpty { actions.append(.send(.want(Dictionary(uniqueKeysWithValues: asked)))) }
-        return actions
+        unconfirmedAtStart = unconfirmed.filter { configuration.sharedStreams.contains($0.key) && $0.value < (localHeads[$0.key] ?? 0) }
+        return [.send(.hello(hello)), .send(.wantDigest(Self.wantDigest(localWant, headHashes: headHashes)))]
     }
 
-    /// How many of its own last unacknowledged batches a node asks a peer for at the start.
-    public static let unconfirmedAskedAgain: UInt64 = 8
+    /// The WANT of this node's own unconfirmed streams, each from its head, once: a partial
+    /// WANT, so never taken as the first.
+    private mutating func askAgainForUnconfirmed() -> [Action] {
+        var want: [StreamID: UInt64] = [:]
+        for stream in unconfirmedAtStart.keys { if let head = localHeads[stream], head > 0 { want[stream] = head } }
+        unconfirmedAtStart = [:]
+        return want.isEmpty ? [] : [.send(.want(want))]
+    }
 
-    /// SHA-256 of the body of `.want(want)`: what a WANT digest carries.
-    public static func wantDigest(_ want: [StreamID: UInt64]) -> [UInt8] {
-        Array(SHA256.hash(data: PeerMessage.want(want).frame.body))
+    /// SHA-256 of the body of `.want(want)` followed, for each of its streams in the same order
+    /// with a wanted seq over 1, by the 32-byte header hash of the batch held at wanted − 1
+    /// (`headHashes`; 32 zero bytes where it is not known): what a WANT digest carries.
+    public static func wantDigest(_ want: [StreamID: UInt64], headHashes: [StreamID: [UInt8]] = [:]) -> [UInt8] {
+        var hasher = SHA256()
+        hasher.update(data: PeerMessage.want(want).frame.body)
+        for stream in want.keys.sorted() where want[stream]! > 1 {
+            let hash = headHashes[stream] ?? []
+            hasher.update(data: hash.count == 32 ? hash : BatchHeader.zeroHash)
+        }
+        return Array(hasher.finalize())
     }
 
     /// The next seq this node wants of every shared stream: every member's epoch-0 stream,
@@ -204,14 +228,16 @@ public struct PeerSession: Sendable {
         case .hello:
             return close(ProtocolError(.unexpectedMessage, "HELLO was sent twice"))
         case .want(let positions):
-            return receiveWant(positions)
+            return receiveWant(positions) + askAgainForUnconfirmed()
         case .wantDigest(let digest):
-            // The peer wants the seq after each of our heads exactly when its WANT is ours.
+            // The peer holds our very heads exactly when its digest is ours: then it holds this
+            // node's own unconfirmed batches as they are here, and they need no asking again.
             let ours = localWant
-            guard Self.wantDigest(ours) == digest else {
+            guard Self.wantDigest(ours, headHashes: headHashes) == digest else {
                 lastSent = now
-                return [.send(.wantRequest)]
+                return [.send(.wantRequest)] + askAgainForUnconfirmed()
             }
+            unconfirmedAtStart = [:]
             return receiveWant(ours)
         case .wantRequest:
             lastSent = now
@@ -304,7 +330,10 @@ public struct PeerSession: Sendable {
             pendingAcks[stream] = max(pendingAcks[stream] ?? 0, seq)
             // The replica now holds this seq; the head watch will say so too, but the session
             // may end before it does.
-            localHeads[stream] = max(localHeads[stream] ?? 0, seq)
+            if seq > localHeads[stream] ?? 0 {
+                localHeads[stream] = seq
+                headHashes[stream] = nil
+            }
             unackedBatches += 1
             let caughtUp = caughtUpIfDone()
             return caughtUp + (unackedBatches >= configuration.ackEvery ? flushAcks(now: now) : [])
@@ -341,6 +370,18 @@ public struct PeerSession: Sendable {
                 actions += refetch(oldStream, from: seq + 1, now: now)
             }
             return actions
+        case .gaveWay(let truncated, let applied):
+            var actions = applied ? batchApplied(stream, seq: seq, result: .applied, now: now) : []
+            for (cutStream, cut) in truncated.sorted(by: { $0.key < $1.key }) {
+                actions += refetch(cutStream, from: cut + 1, now: now)
+            }
+            return actions
+        case .superseded:
+            // The peer holds a branch its origin re-issued in a later epoch: its later batches
+            // of the stream are of that branch too, and the peer gives way to the region's once
+            // it holds the copies. They are ignored for this session.
+            if resyncing[stream] == nil { resyncing[stream] = 0 }
+            return []
         case .revoked:
             // Signed by a key revoked before this seq: not applied, as everywhere. The peer's
             // later batches of the stream cannot chain; they are ignored for this session, and
@@ -355,8 +396,9 @@ public struct PeerSession: Sendable {
 
     /// Local stream heads moved (a local write or a batch applied from any peer): asks for the
     /// new batches of every shared stream the peer wants.
-    public mutating func localHeadsChanged(_ heads: [StreamID: UInt64]) -> [Action] {
+    public mutating func localHeadsChanged(_ heads: [StreamID: UInt64], headHashes hashes: [StreamID: [UInt8]] = [:]) -> [Action] {
         localHeads = heads.filter { configuration.sharedStreams.contains($0.key) }
+        headHashes = hashes.filter { localHeads[$0.key] != nil }
         guard state == .established, peerWantReceived else { return [] }
         var actions = caughtUpIfDone()
         for (stream, head) in localHeads.sorted(by: { $0.key < $1.key }) {
@@ -387,6 +429,17 @@ public struct PeerSession: Sendable {
         // Batches already on their way from a later seq are out of order until the answer.
         if resyncing[stream] == nil { resyncing[stream] = 0 }
         return [.send(.want([stream: seq]))]
+    }
+
+    /// The replica cut `stream` back to `seq`: its held tail gave way to the region's branch
+    /// (docs/PROTOCOL.md §5.9). What this session sent of it beyond the cut was of the other
+    /// branch, so the batches held there from now on are sent to the peer as they come.
+    public mutating func streamCutBack(_ stream: StreamID, to seq: UInt64) {
+        if let position = sent[stream], position > seq { sent[stream] = seq }
+        if let head = localHeads[stream], head > seq {
+            localHeads[stream] = seq
+            headHashes[stream] = nil
+        }
     }
 
     /// Periodic work: flush acknowledgements, re-ask for held-back streams, keep the link alive
@@ -429,5 +482,19 @@ public struct PeerSession: Sendable {
         unackedBatches = 0
         lastSent = now
         return [.send(.ack(acks))]
+    }
+}
+
+/// What a node holds of each stream: the last seq, and the header hash of the batch there.
+public struct HeldHeads: Sendable, Equatable {
+    /// The last seq held of each stream.
+    public var seqs: [StreamID: UInt64]
+    /// The header hash of the batch at each stream's last seq.
+    public var hashes: [StreamID: [UInt8]]
+
+    /// Creates the value.
+    public init(seqs: [StreamID: UInt64], hashes: [StreamID: [UInt8]]) {
+        self.seqs = seqs
+        self.hashes = hashes
     }
 }

@@ -237,7 +237,7 @@ final class HeartbeatFaults: SyncStorage, @unchecked Sendable {
     func batches(of stream: StreamID, after seq: UInt64, limit: Int) async throws -> [SignedBatch] {
         try await storage.batches(of: stream, after: seq, limit: limit)
     }
-    func streamHeads() async throws -> [StreamID: UInt64] { try await storage.streamHeads() }
+    func streamHeads() async throws -> HeldHeads { try await storage.streamHeads() }
     func unconfirmedOwnStreams() async throws -> [StreamID: UInt64] { try await storage.unconfirmedOwnStreams() }
     func changeVersion() async throws -> Int64 { try await storage.changeVersion() }
     func resetPeerConnections(at now: UInt64) async throws { try await storage.resetPeerConnections(at: now) }

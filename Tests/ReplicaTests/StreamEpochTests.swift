@@ -153,6 +153,71 @@ import Testing
             try region["c"].batches(of: old, after: 0, limit: 10).map(\.header.hash) == region["b"].batches(of: old, after: 0, limit: 10).map(\.header.hash))
     }
 
+    /// The branch a restored node wrote before it knew, once re-issued, settles every fork it
+    /// caused: a node holding the region's branch drops the quarantined batches the copies stand
+    /// for and clears the alarm, takes a relay's stale batch of that branch as superseded, not as
+    /// a new fork, and a relay that holds the branch gives it up for the region's.
+    @Test func aForkOfABranchItsOriginReissuedIsSettledEverywhere() throws {
+        let folder = try TemporaryDirectory()
+        let region = try TestRegion(nodes: ["a", "b", "c"], directory: folder.url)
+        try region["a"].beginStreamEpoch(reason: .initialised)
+        let epoch = try region["a"].writeEpoch().epoch
+        let old = StreamID(origin: "a", epoch: epoch, group: "region")
+        var written = [try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Everywhere")])]
+        try region["b"].pullChecked(from: region["a"])
+        try region["c"].pullChecked(from: region["a"])
+        try Self.copy(folder.path("a.sqlite"), to: folder.path("a-copy.sqlite"))
+        // Three writes reach c only (seqs 2 to 4); then a is put back from the copy.
+        for index in 0..<3 { written.append(try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Lost \(index)")])) }
+        try region["c"].pullChecked(from: region["a"])
+
+        var configuration = region["a"].configuration
+        configuration.wallClock = { region.clocks["a"]!.now + 60_000 }
+        let restored = try Replica(path: folder.path("a-copy.sqlite"), configuration: configuration)
+        // Before it knows, the copy writes seqs 2 to 5 of the same epoch, and b relays them.
+        for index in 0..<4 { written.append(try restored.create(.person, in: "region", [FieldWrite("family_name", "After \(index)")])) }
+        try region["b"].pullChecked(from: restored)
+        let fifth = try #require(try restored.batches(of: old, after: 4, limit: 1).first)
+        guard case .forked = try region["c"].apply(envelope: fifth.envelope) else {
+            Issue.record("c took seq 5 of the copy's branch over the region's seq 4")
+            return
+        }
+        #expect(try region["c"].alarms().contains { $0.code == "fork" && $0.subject == old.description })
+
+        // c shows the copy what it lost (its seq 2, as a session does when the copy's stream
+        // forks there): the copy re-issues its four new batches in a new epoch.
+        let regions2 = try #require(try region["c"].batches(of: old, after: 1, limit: 1).first)
+        #expect(try restored.apply(envelope: regions2.envelope) == .restoreDetected(truncated: [old: 1]))
+        #expect(try restored.pull(from: region["c"]).refused.isEmpty)
+        #expect(try restored.writeEpoch().reason == .restoreDetected)
+        let new = StreamID(origin: "a", epoch: try restored.writeEpoch().epoch, group: "region")
+        for batch in try restored.batches(of: new, after: 0, limit: 10) {
+            #expect(try region["c"].apply(envelope: batch.envelope) == .applied(changes: 1))
+        }
+        #expect(try region["c"].quarantinedCount() == 0, "the quarantined seq 5 is the copy's, re-issued")
+        #expect(try !region["c"].alarms().contains { $0.code == "fork" || $0.code == "quarantine_full" })
+        // b still relays the copy's branch: stale, not a new fork.
+        #expect(try region["c"].apply(envelope: fifth.envelope) == .superseded)
+        #expect(try region["c"].quarantinedCount() == 0)
+
+        // b takes the copies and gives up the branch it held for the region's.
+        let firstCopy = try #require(try restored.batches(of: new, after: 0, limit: 1).first)
+        #expect(try region["b"].apply(envelope: firstCopy.envelope) == .applied(changes: 1), "not yet: b's head, seq 5, has no copy")
+        let rest = try restored.batches(of: new, after: 1, limit: 10)
+        for batch in rest.dropLast() { #expect(try region["b"].apply(envelope: batch.envelope) == .applied(changes: 1)) }
+        #expect(try region["b"].apply(envelope: rest.last!.envelope) == .appliedGivingWay(changes: 1, truncated: [old: 1]))
+        try region["b"].pullChecked(from: region["c"])
+        for id in written {
+            for node in [restored, region["b"], region["c"]] { #expect(try node.lookup(id) != .unknown, "\(id) is missing somewhere") }
+        }
+        #expect(Set([try restored.digest(), try region["b"].digest(), try region["c"].digest()]).count == 1)
+        for node in [region["b"], region["c"]] {
+            #expect(try node.batches(of: old, after: 0, limit: 10).map(\.header.hash) == restored.batches(of: old, after: 0, limit: 10).map(\.header.hash))
+            let alarms = try node.alarms()
+            #expect(alarms.isEmpty, "\(alarms)")
+        }
+    }
+
     @Test func aNewEpochFollowsEveryEpochOfTheNodeHeldHereEvenWhenTheClockIsBehind() throws {
         let region = try TestRegion(nodes: ["a", "b"])
         let first = try region["a"].beginStreamEpoch(reason: .initialised)

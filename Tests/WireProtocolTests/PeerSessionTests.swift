@@ -260,13 +260,33 @@ import WireProtocol
         #expect(actions.contains(.sendBatches(Self.regionA, after: 0, through: 4)))
     }
 
-    @Test func startAsksAgainForItsOwnBatchesNoPeerAcknowledged() {
-        var session = Self.session()
-        let actions = session.start(localHeads: [Self.regionALater: 5, Self.regionB: 2], unconfirmed: [Self.regionALater: 3], now: 0)
-        #expect(actions.count == 3)
-        #expect(actions.last == .send(.want([Self.regionALater: 4])))
+    @Test func itsOwnBatchesNoPeerAcknowledgedAreAskedAgainFromTheHeadUnlessThePeersDigestIsItsOwn() {
+        let heads: [StreamID: UInt64] = [Self.regionALater: 5, Self.regionB: 2]
+        let hashes: [StreamID: [UInt8]] = [Self.regionALater: Array(repeating: 7, count: 32), Self.regionB: Array(repeating: 9, count: 32)]
+        let want: [StreamID: UInt64] = [Self.regionA: 1, Self.regionALater: 6, Self.regionB: 3, Self.regionC: 1]
+        func started() -> PeerSession {
+            var session = Self.session()
+            #expect(session.start(localHeads: heads, headHashes: hashes, unconfirmed: [Self.regionALater: 3], now: 0).count == 2)
+            _ = session.receive(Self.peerHello(), now: 0)
+            return session
+        }
+        // The peer holds the same heads with the same batches there: nothing to ask.
+        var inStep = started()
+        #expect(inStep.receive(.wantDigest(PeerSession.wantDigest(want, headHashes: hashes)), now: 0) == [.caughtUp(heads: heads)])
+        // The same seqs with another batch at a's head: the digest differs, and a asks again
+        // from its head; a peer holding another batch there shows the restore.
+        var otherBatch = started()
+        var theirs = hashes
+        theirs[Self.regionALater] = Array(repeating: 8, count: 32)
+        #expect(
+            otherBatch.receive(.wantDigest(PeerSession.wantDigest(want, headHashes: theirs)), now: 0) == [
+                .send(.wantRequest), .send(.want([Self.regionALater: 5])),
+            ])
+        #expect(PeerSession.wantDigest(want, headHashes: theirs) != PeerSession.wantDigest(want, headHashes: hashes))
         var confirmed = Self.session()
-        #expect(confirmed.start(localHeads: [Self.regionALater: 5], unconfirmed: [:], now: 0).count == 2)
+        _ = confirmed.start(localHeads: heads, headHashes: hashes, unconfirmed: [:], now: 0)
+        _ = confirmed.receive(Self.peerHello(), now: 0)
+        #expect(confirmed.receive(.wantDigest(PeerSession.wantDigest(want, headHashes: theirs)), now: 0) == [.send(.wantRequest)])
     }
 
     @Test func aDetectedRestoreAsksForTheStreamAgainAndIgnoresItsTailInFlight() throws {
