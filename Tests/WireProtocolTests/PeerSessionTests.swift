@@ -301,4 +301,24 @@ import WireProtocol
         #expect(session.batchApplied(Self.regionA, seq: 3, result: .applied, now: 0).isEmpty)
         #expect(session.batchApplied(Self.regionA, seq: 7, result: .rejected(gap), now: 0) == [.close(ProtocolError(refused: gap))])
     }
+
+    @Test func aSupersededBatchIgnoresTheStreamsTailAndACutBackStreamIsSentAgainFromTheCut() throws {
+        var session = Self.established(heads: [Self.regionA: 9])
+        _ = session.receive(.want([Self.regionA: 10, Self.regionB: 1, Self.regionC: 1]), now: 0)
+        // The peer relays a branch its origin re-issued: stale, and so is the rest of it.
+        _ = session.receive(.batch(try Self.envelope(Self.regionB, seq: 1)), now: 0)
+        #expect(session.batchApplied(Self.regionB, seq: 1, result: .superseded, now: 0).isEmpty)
+        let gap = BatchRejection(.outOfOrder, "batch 3 arrived before batch 2")
+        #expect(session.batchApplied(Self.regionB, seq: 3, result: .rejected(gap), now: 0).isEmpty, "the stale tail is not a fault")
+        // A re-issued copy made the held tail of a's stream give way, back to seq 4: the peer is
+        // asked for it again, and what is held there from now on is sent to it, though this
+        // session had sent it through seq 9.
+        _ = session.receive(.batch(try Self.envelope(Self.regionC, seq: 1)), now: 0)
+        #expect(
+            session.batchApplied(Self.regionC, seq: 1, result: .gaveWay([Self.regionA: 4], applied: true), now: 0) == [
+                .send(.want([Self.regionA: 5]))
+            ])
+        session.streamCutBack(Self.regionA, to: 4)
+        #expect(session.localHeadsChanged([Self.regionA: 7, Self.regionC: 1]) == [.sendBatches(Self.regionA, after: 4, through: 7)])
+    }
 }
