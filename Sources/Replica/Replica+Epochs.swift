@@ -136,7 +136,10 @@ extension Replica {
     static func epochsHeld(of origin: NodeID, in group: GroupID, db: Database) throws -> Set<UInt64> {
         let keys = try String.fetchAll(
             db.cachedStatement(
-                sql: "SELECT origin FROM stream_head WHERE sharing_group = ?2 AND (origin = ?1 OR substr(origin, 1, length(?1) + 1) = ?1 || '~')"),
+                sql: """
+                    SELECT origin FROM stream_head WHERE origin = ?1 AND sharing_group = ?2
+                    UNION ALL SELECT origin FROM stream_head WHERE origin > ?1 || '~' AND origin < ?1 || char(127) AND sharing_group = ?2
+                    """),
             arguments: [origin, group]
         )
         return Set(keys.compactMap { try? StreamID.parse(originKey: $0).epoch })
@@ -145,7 +148,11 @@ extension Replica {
     /// The epochs of `origin` whose streams this replica holds.
     static func epochsHeld(of origin: NodeID, db: Database) throws -> Set<UInt64> {
         let keys = try String.fetchAll(
-            db.cachedStatement(sql: "SELECT DISTINCT origin FROM stream_head WHERE origin = ?1 OR substr(origin, 1, length(?1) + 1) = ?1 || '~'"),
+            db.cachedStatement(
+                sql: """
+                    SELECT origin FROM stream_head WHERE origin = ?1
+                    UNION SELECT origin FROM stream_head WHERE origin > ?1 || '~' AND origin < ?1 || char(127)
+                    """),
             arguments: [origin]
         )
         return Set(keys.compactMap { try? StreamID.parse(originKey: $0).epoch })
