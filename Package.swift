@@ -147,6 +147,7 @@ let package = Package(
                 "Topology",
                 "Transport",
                 "Node",
+                "WireProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "Logging", package: "swift-log"),
@@ -195,6 +196,11 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["CTestSupport"], path: "Tests/TestSupport"),
         .target(name: "FaketimeTimerfd", path: "Tests/FaketimeTimerfd"),
         .executableTarget(name: "pccc-clock-probe", path: "Tests/ClockProbe"),
+        .executableTarget(
+            name: "pccc-golden-vectors",
+            dependencies: ["SyncCore", "Records", "Replica", "WireProtocol"],
+            path: "Tests/GoldenVectorWriter"
+        ),
         .testTarget(
             name: "TransportTests",
             dependencies: [
@@ -252,11 +258,14 @@ let package = Package(
                 "CZlib",
                 "TestSupport",
                 "NodeService",
+                "WireProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
-            // A version-1 replica and the batches it received, for UpgradeEquivalenceTests.
+            // A version-1 replica and the batches it received, for UpgradeEquivalenceTests, and
+            // every release's golden vectors, for GoldenVectorTests.
             resources: [.copy("Fixtures")]
         ),
     ],

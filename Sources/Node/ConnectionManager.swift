@@ -200,8 +200,8 @@ final class ConnectionManager: Sendable {
         let topology = currentTopology
         var session = PeerSession.Configuration(
             localHello: Hello(
-                network: topology.network, nodeID: configuration.nodeID, topologyDigest: topology.digest,
-                softwareVersion: configuration.softwareVersion
+                protocolVersions: configuration.protocolVersions, network: topology.network, nodeID: configuration.nodeID,
+                topologyDigest: topology.digest, softwareVersion: configuration.softwareVersion
             ),
             peerNodeID: peer,
             sharedStreams: topology.sharedStreams(configuration.nodeID, peer)

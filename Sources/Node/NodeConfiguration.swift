@@ -18,6 +18,9 @@ public struct NodeConfiguration: Sendable {
     public var inheritedListener: CInt?
     /// This build's version, sent in HELLO.
     public var softwareVersion = "0.3.0"
+    /// The protocol versions HELLO offers (docs/PROTOCOL.md §3); a narrower range makes the
+    /// node speak as an older release would, for testing a region on two releases.
+    public var protocolVersions = Hello.supportedProtocolVersions
     /// Cap on a frame's length.
     public var maxFrameLength = Frame.defaultMaxLength
     /// How often stream heads are polled for writes made by other processes.

@@ -227,12 +227,25 @@ public final class PeerConnection: Sendable {
         } else if -skew > maxSkew {
             logger.warning("the clock of \(peer) is \(-skew / 1000) s behind this node's; this node's new batches will be held back there")
         }
-        Task {
-            await storing("record the session with \(peer)", logger: logger) {
-                try await storage.recordPeerConnected(peer: peer, at: now, topologyMatches: matches, software: hello.softwareVersion, clockSkew: skew)
+        let version = session.withLockedValue { $0.agreedVersion } ?? hello.protocolVersion
+        if version < 2 {
+            // An older release: streams of later epochs cannot be named to it (§3).
+            let later = engine.heldStreams.filter { $0.epoch != 0 }
+            let shared = session.withLockedValue { $0.configuration.sharedStreams }
+            let withheld = later.filter { SharedStreams(groups: shared.groups).contains($0) }
+            if !withheld.isEmpty {
+                logger.warning(
+                    "\(peer) speaks protocol version 1, which names no epoch: \(withheld.count) streams of later epochs (\(withheld.sorted().prefix(3).map(\.description).joined(separator: ", "))) reach it only through peers on version 2, or once it upgrades"
+                )
             }
         }
-        logger.info("session with \(peer) established")
+        let software = "\(hello.softwareVersion), protocol \(version)"
+        Task {
+            await storing("record the session with \(peer)", logger: logger) {
+                try await storage.recordPeerConnected(peer: peer, at: now, topologyMatches: matches, software: software, clockSkew: skew)
+            }
+        }
+        logger.info("session with \(peer) established, protocol version \(version)")
     }
 
     /// Once caught up with what the peer held at the start, judges the redactions it sent.

@@ -102,6 +102,9 @@ public final class SyncEngine: Sendable {
         return reason
     }
 
+    /// The streams this node holds, as last read.
+    var heldStreams: [StreamID] { heads.withLockedValue { Array($0.seqs.keys) } }
+
     /// The sessions running now.
     var runningSessions: [PeerConnection] { sessions.withLockedValue { Array($0.values) } }
 

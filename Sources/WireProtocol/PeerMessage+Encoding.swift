@@ -15,7 +15,7 @@ extension PeerMessage {
             writer.writeShortString(hello.network)
             writer.writeShortString(hello.nodeID.rawValue)
             writer.write(raw: hello.topologyDigest)
-            writer.writeShortString(hello.softwareVersion)
+            writer.writeShortString(hello.softwareField)
             writer.write(hello.sentAtMilliseconds)
         case .want(let positions), .ack(let positions):
             writer.write(UInt32(positions.count))
@@ -57,7 +57,8 @@ extension PeerMessage {
                 let sentAt = try reader.readUInt64("sent at")
                 self = .hello(
                     Hello(
-                        protocolVersion: version, network: network, nodeID: node, topologyDigest: digest, softwareVersion: software, sentAtMilliseconds: sentAt)
+                        versionField: version, network: network, nodeID: node, topologyDigest: digest, softwareField: software,
+                        sentAtMilliseconds: sentAt)
                 )
             case .want, .ack:
                 let count = Int(try reader.readUInt32("stream count"))

@@ -58,39 +58,82 @@ public enum PeerMessage: Equatable, Sendable {
     }
 }
 
-/// The HELLO message.
+/// The HELLO message. It offers a range of protocol versions (docs/PROTOCOL.md §3): its version
+/// field is the lowest, so a version-1 node, which requires exactly 1, accepts a HELLO offering
+/// 1 to 2; the highest rides at the end of the software version as ` protocols=LOW-HIGH`, which
+/// a version-1 node shows as text and ignores.
 public struct Hello: Equatable, Sendable {
-    /// The protocol version this build speaks.
-    public static let currentProtocolVersion: UInt16 = 2
+    /// The protocol versions this build speaks: 1 (streams of epoch 0 only) and 2.
+    public static let supportedProtocolVersions: ClosedRange<UInt16> = 1...2
+    /// The newest protocol version this build speaks.
+    public static let currentProtocolVersion: UInt16 = supportedProtocolVersions.upperBound
 
-    /// The sender's protocol version.
-    public let protocolVersion: UInt16
+    /// The lowest protocol version the sender offers: the HELLO's version field.
+    public var protocolVersion: UInt16 { protocolVersions.lowerBound }
+    /// The protocol versions the sender offers.
+    public let protocolVersions: ClosedRange<UInt16>
     /// The sender's network id.
     public let network: String
     /// The sender's node id; must match its certificate.
     public let nodeID: NodeID
     /// SHA-256 of the sender's topology (canonical form); a mismatch is shown, not fatal.
     public let topologyDigest: [UInt8]
-    /// The sender's software version, for status.
+    /// The sender's software version, for status, without the offer of protocol versions.
     public let softwareVersion: String
     /// The sender's wall clock when it sent the HELLO, Unix milliseconds: the receiver's
     /// estimate of the peer's clock skew.
     public var sentAtMilliseconds: UInt64
 
-    /// Creates a HELLO.
+    /// Creates a HELLO offering `protocolVersions`.
     public init(
-        protocolVersion: UInt16 = Hello.currentProtocolVersion,
+        protocolVersions: ClosedRange<UInt16> = Hello.supportedProtocolVersions,
         network: String,
         nodeID: NodeID,
         topologyDigest: [UInt8],
         softwareVersion: String,
         sentAtMilliseconds: UInt64 = 0
     ) {
-        self.protocolVersion = protocolVersion
+        self.protocolVersions = protocolVersions
         self.network = network
         self.nodeID = nodeID
         self.topologyDigest = topologyDigest
         self.softwareVersion = softwareVersion
         self.sentAtMilliseconds = sentAtMilliseconds
+    }
+
+    /// The software version field as sent (at most 255 bytes): the software version, then the
+    /// offer of versions above the version field, if any, which is never cut.
+    var softwareField: String {
+        let offer = protocolVersions.count == 1 ? "" : " protocols=\(protocolVersions.lowerBound)-\(protocolVersions.upperBound)"
+        var software = Substring(softwareVersion)
+        while software.utf8.count > 255 - offer.utf8.count { software = software.dropLast() }
+        return software + offer
+    }
+
+    /// Reads the version field and the software version field as sent: a trailing
+    /// ` protocols=LOW-HIGH` whose LOW is the version field offers LOW to HIGH; without one,
+    /// the HELLO offers its version field alone.
+    init(
+        versionField: UInt16, network: String, nodeID: NodeID, topologyDigest: [UInt8], softwareField: String, sentAtMilliseconds: UInt64
+    ) {
+        var software = softwareField
+        var versions = versionField...versionField
+        if let space = softwareField.lastIndex(of: " "), softwareField[softwareField.index(after: space)...].hasPrefix("protocols=") {
+            let range = softwareField[softwareField.index(after: space)...].dropFirst("protocols=".count).split(separator: "-")
+            if range.count == 2, let low = UInt16(range[0]), let high = UInt16(range[1]), low == versionField, high >= low {
+                versions = low...high
+                software = String(softwareField[..<space])
+            }
+        }
+        self.init(
+            protocolVersions: versions, network: network, nodeID: nodeID, topologyDigest: topologyDigest, softwareVersion: software,
+            sentAtMilliseconds: sentAtMilliseconds)
+    }
+
+    /// The highest protocol version both HELLOs offer, or nil when they offer none in common.
+    public static func agreedVersion(_ local: Hello, _ peer: Hello) -> UInt16? {
+        let low = max(local.protocolVersions.lowerBound, peer.protocolVersions.lowerBound)
+        let high = min(local.protocolVersions.upperBound, peer.protocolVersions.upperBound)
+        return low <= high ? high : nil
     }
 }

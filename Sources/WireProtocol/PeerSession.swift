@@ -91,8 +91,10 @@ public struct PeerSession: Sendable {
         case closed
     }
 
-    /// The configuration.
-    public let configuration: Configuration
+    /// The configuration; a session in protocol version 1 narrows its shared streams.
+    public private(set) var configuration: Configuration
+    /// The protocol version both sides speak, once the peer's HELLO is accepted.
+    public private(set) var agreedVersion: UInt16?
     private var state = State.awaitingHello
     private var localHeads: [StreamID: UInt64] = [:]
     /// The header hash of the batch at each local head, where known: the WANT digest covers
@@ -139,9 +141,10 @@ public struct PeerSession: Sendable {
     /// Whether the session has closed.
     public var isClosed: Bool { state == .closed }
 
-    /// Opens the session: HELLO (stamped with the wall clock `wallMilliseconds`), then the
-    /// digest of the WANT for every shared stream from the local heads. A peer holding the same
-    /// heads takes the digest for that WANT; any other asks for the WANT itself.
+    /// Opens the session with HELLO (stamped with the wall clock `wallMilliseconds`). Once the
+    /// peer's HELLO agrees a protocol version, the session sends the digest of the WANT for
+    /// every shared stream from the local heads. A peer holding the same heads takes the digest
+    /// for that WANT; any other asks for the WANT itself.
     ///
     /// `headHashes` gives the header hash of the batch at each local head, for the digest.
     /// `unconfirmed` lists this node's own streams of its current epoch that no peer has
@@ -158,7 +161,7 @@ public struct PeerSession: Sendable {
         var hello = configuration.localHello
         hello.sentAtMilliseconds = wallMilliseconds
         unconfirmedAtStart = unconfirmed.filter { configuration.sharedStreams.contains($0.key) && $0.value < (localHeads[$0.key] ?? 0) }
-        return [.send(.hello(hello)), .send(.wantDigest(Self.wantDigest(localWant, headHashes: headHashes)))]
+        return [.send(.hello(hello))]
     }
 
     /// The WANT of this node's own unconfirmed streams, each from its head, once: a partial
@@ -170,13 +173,16 @@ public struct PeerSession: Sendable {
         return want.isEmpty ? [] : [.send(.want(want))]
     }
 
-    /// SHA-256 of the body of `.want(want)` followed, for each of its streams in the same order
-    /// with a wanted seq over 1, by the 32-byte header hash of the batch held at wanted − 1
-    /// (`headHashes`; 32 zero bytes where it is not known): what a WANT digest carries.
-    public static func wantDigest(_ want: [StreamID: UInt64], headHashes: [StreamID: [UInt8]] = [:]) -> [UInt8] {
+    /// SHA-256 of the body of `.want(want)` followed, in protocol version 2, for each of its
+    /// streams in the same order with a wanted seq over 1, by the 32-byte header hash of the
+    /// batch held at wanted − 1 (`headHashes`; 32 zero bytes where it is not known): what a
+    /// WANT digest carries.
+    public static func wantDigest(
+        _ want: [StreamID: UInt64], headHashes: [StreamID: [UInt8]] = [:], version: UInt16 = Hello.currentProtocolVersion
+    ) -> [UInt8] {
         var hasher = SHA256()
         hasher.update(data: PeerMessage.want(want).frame.body)
-        for stream in want.keys.sorted() where want[stream]! > 1 {
+        for stream in want.keys.sorted() where version >= 2 && want[stream]! > 1 {
             let hash = headHashes[stream] ?? []
             hasher.update(data: hash.count == 32 ? hash : BatchHeader.zeroHash)
         }
@@ -210,8 +216,12 @@ public struct PeerSession: Sendable {
 
     private mutating func accept(_ hello: Hello) -> [Action] {
         let local = configuration.localHello
-        guard hello.protocolVersion == local.protocolVersion else {
-            return close(ProtocolError(.protocolVersion, "peer speaks protocol version \(hello.protocolVersion); this node speaks \(local.protocolVersion)"))
+        guard let agreed = Hello.agreedVersion(local, hello) else {
+            return close(
+                ProtocolError(
+                    .protocolVersion,
+                    "peer offers protocol versions \(Self.describe(hello.protocolVersions)); this node speaks \(Self.describe(local.protocolVersions))"
+                ))
         }
         guard hello.network == local.network else {
             return close(ProtocolError(.wrongNetwork, "peer is in network \(hello.network); this node is in \(local.network)"))
@@ -220,7 +230,24 @@ public struct PeerSession: Sendable {
             return close(ProtocolError(.wrongNode, "HELLO names node \(hello.nodeID) but the certificate is of \(configuration.peerNodeID)"))
         }
         state = .established
-        return [.peerIdentified(hello, topologyMatches: hello.topologyDigest == local.topologyDigest)]
+        agreedVersion = agreed
+        if agreed < 2 {
+            // Version 1 names no epoch: the link carries epoch-0 streams only, and the peer has
+            // no start-up question for a restored node (docs/PROTOCOL.md §3).
+            configuration.sharedStreams = configuration.sharedStreams.restrictedToFirstEpoch
+            localHeads = localHeads.filter { configuration.sharedStreams.contains($0.key) }
+            headHashes = [:]
+            unconfirmedAtStart = [:]
+        }
+        return [
+            .peerIdentified(hello, topologyMatches: hello.topologyDigest == local.topologyDigest),
+            .send(.wantDigest(Self.wantDigest(localWant, headHashes: headHashes, version: agreed))),
+        ]
+    }
+
+    /// `1` or `1-2`.
+    private static func describe(_ versions: ClosedRange<UInt16>) -> String {
+        versions.count == 1 ? "\(versions.lowerBound)" : "\(versions.lowerBound)-\(versions.upperBound)"
     }
 
     private mutating func receiveEstablished(_ message: PeerMessage, now: UInt64) -> [Action] {
@@ -233,7 +260,7 @@ public struct PeerSession: Sendable {
             // The peer holds our very heads exactly when its digest is ours: then it holds this
             // node's own unconfirmed batches as they are here, and they need no asking again.
             let ours = localWant
-            guard Self.wantDigest(ours, headHashes: headHashes) == digest else {
+            guard Self.wantDigest(ours, headHashes: headHashes, version: agreedVersion ?? Hello.currentProtocolVersion) == digest else {
                 lastSent = now
                 return [.send(.wantRequest)] + askAgainForUnconfirmed()
             }

@@ -10,6 +10,7 @@ import Prometheus
 import ServiceLifecycle
 import Transport
 import UnixSignals
+import WireProtocol
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -46,6 +47,14 @@ struct ServeCommand: AsyncParsableCommand {
             """
     )
     var listenFd: Int32?
+    @Option(
+        help: """
+            The protocol versions to offer peers, LOW-HIGH or one version, within this build's \
+            \(Hello.supportedProtocolVersions.lowerBound)-\(Hello.supportedProtocolVersions.upperBound): a narrower range makes the node \
+            speak as an older release would, to test a region on two releases.
+            """
+    )
+    var protocolVersions: String?
     @Flag(help: "Stop when the process that started this node ends, for scripts and supervisors that may be killed before they can stop it.")
     var stopWithParent = false
 
@@ -66,6 +75,7 @@ struct ServeCommand: AsyncParsableCommand {
             guard listen == nil else { throw CLIError("--listen and --listen-fd cannot be used together") }
             guard fcntl(listenFd, F_GETFD) != -1 else { throw CLIError("--listen-fd \(listenFd) is not an open file descriptor") }
         }
+        let offered = try protocolVersions.map(Self.protocolVersionRange) ?? Hello.supportedProtocolVersions
         let apiAddress = try api.map(Self.loopbackAddress)
         let directory = NodeDirectory(data)
         let loosened = try directory.restrictPermissions()
@@ -86,6 +96,7 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.pingIntervalMilliseconds = min(configuration.pingIntervalMilliseconds, configuration.peerTimeoutMilliseconds / 3)
             configuration.handshakeTimeoutMilliseconds = UInt64((handshakeTimeout * 1000).rounded())
             configuration.heartbeatMilliseconds = UInt64((heartbeatInterval * 1000).rounded())
+            configuration.protocolVersions = offered
             return configuration
         }()
         var logger = Logger(label: "pccc.\(configuration.nodeID)") { EscapingLogHandler(StreamLogHandler.standardError(label: $0)) }
@@ -145,6 +156,20 @@ struct ServeCommand: AsyncParsableCommand {
         } catch {
             throw CLIError("node \(configuration.nodeID) stopped: \(error)")
         }
+    }
+
+    /// `--protocol-versions`: LOW-HIGH or one version, within what this build speaks.
+    static func protocolVersionRange(_ text: String) throws -> ClosedRange<UInt16> {
+        let supported = Hello.supportedProtocolVersions
+        let bounds = text.split(separator: "-", omittingEmptySubsequences: false).map { UInt16($0) }
+        guard (1...2).contains(bounds.count), let low = bounds.first ?? nil, let high = bounds.last ?? nil, low <= high else {
+            throw CLIError("--protocol-versions must be LOW-HIGH or one version, such as 1-2 or 1, not \(text)")
+        }
+        guard supported.contains(low), supported.contains(high) else {
+            throw CLIError(
+                "--protocol-versions \(text) is outside what this build speaks, \(supported.lowerBound)-\(supported.upperBound)")
+        }
+        return low...high
     }
 
     /// HOST:PORT on a loopback address: the API speaks plain HTTP, so it never leaves the machine.

@@ -21,11 +21,11 @@ import WireProtocol
     }
 
     static func peerHello(
-        network: String = "net", node: NodeID = "b", version: UInt16 = Hello.currentProtocolVersion, digest: [UInt8] = digest
+        network: String = "net", node: NodeID = "b", versions: ClosedRange<UInt16> = Hello.supportedProtocolVersions, digest: [UInt8] = digest
     )
         -> PeerMessage
     {
-        .hello(Hello(protocolVersion: version, network: network, nodeID: node, topologyDigest: digest, softwareVersion: "peer"))
+        .hello(Hello(protocolVersions: versions, network: network, nodeID: node, topologyDigest: digest, softwareVersion: "peer"))
     }
 
     static func established(heads: [StreamID: UInt64] = [:], ackEvery: Int = 64) -> PeerSession {
@@ -41,21 +41,23 @@ import WireProtocol
             operation: .create([FieldWrite("family_name", "X")])
         )
         return try SignedBatch.make(
-            network: "net", origin: stream.origin, group: stream.group, seq: seq, prevHash: BatchHeader.zeroHash, leaves: [.full(change)],
+            network: "net", origin: stream.origin, epoch: stream.epoch, group: stream.group, seq: seq, prevHash: BatchHeader.zeroHash,
+            leaves: [.full(change)],
             signingKey: key
         ).envelope
     }
 
-    @Test func startSendsHelloThenTheDigestOfTheWantForEverySharedStream() {
+    @Test func startSendsHelloAndThePeersHelloTheDigestOfTheWantForEverySharedStream() {
         var session = Self.session()
         let actions = session.start(localHeads: [Self.regionA: 5, StreamID(origin: "a", group: "private"): 9], now: 0)
         let want: [StreamID: UInt64] = [Self.regionA: 6, Self.regionB: 1, Self.regionC: 1]
+        #expect(actions == [.send(.hello(Hello(network: "net", nodeID: "a", topologyDigest: Self.digest, softwareVersion: "test")))])
+        let hello = Hello(network: "net", nodeID: "b", topologyDigest: Self.digest, softwareVersion: "peer")
         #expect(
-            actions == [
-                .send(.hello(Hello(network: "net", nodeID: "a", topologyDigest: Self.digest, softwareVersion: "test"))),
-                .send(.wantDigest(PeerSession.wantDigest(want))),
-            ]
-        )
+            session.receive(.hello(hello), now: 0) == [
+                .peerIdentified(hello, topologyMatches: true), .send(.wantDigest(PeerSession.wantDigest(want))),
+            ])
+        #expect(session.agreedVersion == Hello.currentProtocolVersion)
         #expect(PeerSession.wantDigest(want) != PeerSession.wantDigest([Self.regionA: 5, Self.regionB: 1, Self.regionC: 1]))
     }
 
@@ -92,7 +94,8 @@ import WireProtocol
             (.want([:]), .unexpectedMessage),
             (Self.peerHello(network: "other"), .wrongNetwork),
             (Self.peerHello(node: "c"), .wrongNode),
-            (Self.peerHello(version: 1), .protocolVersion),
+            (Self.peerHello(versions: 9...9), .protocolVersion),
+            (Self.peerHello(versions: 3...5), .protocolVersion),
         ]
         for (message, code) in cases {
             var session = Self.session()
@@ -113,9 +116,8 @@ import WireProtocol
         _ = session.start(localHeads: [:], now: 0)
         let other = Array(repeating: UInt8(2), count: 32)
         #expect(
-            session.receive(Self.peerHello(digest: other), now: 0) == [
-                .peerIdentified(Hello(network: "net", nodeID: "b", topologyDigest: other, softwareVersion: "peer"), topologyMatches: false)
-            ])
+            session.receive(Self.peerHello(digest: other), now: 0).first
+                == .peerIdentified(Hello(network: "net", nodeID: "b", topologyDigest: other, softwareVersion: "peer"), topologyMatches: false))
         #expect(session.isEstablished)
         guard case .close(let error)? = session.receive(Self.peerHello(), now: 0).first else {
             Issue.record("a second HELLO was accepted")
@@ -266,8 +268,8 @@ import WireProtocol
         let want: [StreamID: UInt64] = [Self.regionA: 1, Self.regionALater: 6, Self.regionB: 3, Self.regionC: 1]
         func started() -> PeerSession {
             var session = Self.session()
-            #expect(session.start(localHeads: heads, headHashes: hashes, unconfirmed: [Self.regionALater: 3], now: 0).count == 2)
-            _ = session.receive(Self.peerHello(), now: 0)
+            #expect(session.start(localHeads: heads, headHashes: hashes, unconfirmed: [Self.regionALater: 3], now: 0).count == 1)
+            #expect(session.receive(Self.peerHello(), now: 0).last == .send(.wantDigest(PeerSession.wantDigest(want, headHashes: hashes))))
             return session
         }
         // The peer holds the same heads with the same batches there: nothing to ask.
@@ -320,5 +322,58 @@ import WireProtocol
             ])
         session.streamCutBack(Self.regionA, to: 4)
         #expect(session.localHeadsChanged([Self.regionA: 7, Self.regionC: 1]) == [.sendBatches(Self.regionA, after: 4, through: 7)])
+    }
+
+    @Test func bothSidesSpeakTheHighestVersionBothOfferAndVersionOneCarriesEpochZeroOnly() throws {
+        // A node of the release before epochs offers exactly 1: the version field it requires.
+        var session = Self.session()
+        let epochStream = StreamID(origin: "a", epoch: 1_900_000_000_000, group: "region")
+        let started = session.start(localHeads: [Self.regionA: 5, epochStream: 3], unconfirmed: [epochStream: 0], now: 0)
+        guard case .send(.hello(let offered))? = started.first else {
+            Issue.record("no HELLO: \(started)")
+            return
+        }
+        #expect(offered.protocolVersion == 1, "a version-1 node accepts only a HELLO whose version field is 1")
+        let old = Hello(protocolVersions: 1...1, network: "net", nodeID: "b", topologyDigest: Self.digest, softwareVersion: "0.2.0")
+        let want: [StreamID: UInt64] = [Self.regionA: 6, Self.regionB: 1, Self.regionC: 1]
+        #expect(
+            session.receive(.hello(old), now: 0) == [
+                .peerIdentified(old, topologyMatches: true), .send(.wantDigest(PeerSession.wantDigest(want, version: 1))),
+            ], "no epoch stream in the WANT, no head hashes in the digest")
+        #expect(session.agreedVersion == 1)
+        // Its digest is of a version-1 WANT; the epoch stream is neither listed nor sent.
+        #expect(
+            session.receive(.wantDigest(PeerSession.wantDigest([Self.regionA: 3, Self.regionB: 1, Self.regionC: 1], version: 1)), now: 0) == [
+                .send(.wantRequest)
+            ])
+        #expect(
+            session.receive(.want([Self.regionA: 1, Self.regionB: 1, Self.regionC: 1]), now: 0) == [
+                .caughtUp(heads: [:]), .sendBatches(Self.regionA, after: 0, through: 5),
+            ])
+        #expect(session.localHeadsChanged([Self.regionA: 5, epochStream: 4]).isEmpty)
+        let batch = try Self.envelope(epochStream, seq: 1)
+        guard case .close(let error)? = session.receive(.batch(batch), now: 0).first else {
+            Issue.record("a batch of a later epoch was taken on a version-1 link")
+            return
+        }
+        #expect(error?.code == .notMember)
+
+        // Two nodes of this release agree on 2; the offer survives the wire.
+        var newer = Self.session()
+        _ = newer.start(localHeads: [:], now: 0)
+        let decoded = try PeerMessage(frame: Self.peerHello().frame)
+        #expect(decoded == Self.peerHello())
+        _ = newer.receive(decoded, now: 0)
+        #expect(newer.agreedVersion == 2)
+    }
+
+    @Test func aHelloOfferingNoCommonVersionIsRefusedInOneSentence() {
+        var session = Self.session()
+        _ = session.start(localHeads: [:], now: 0)
+        let actions = session.receive(Self.peerHello(versions: 3...5), now: 0)
+        #expect(
+            actions == [
+                .close(ProtocolError(.protocolVersion, "peer offers protocol versions 3-5; this node speaks 1-2"))
+            ])
     }
 }
