@@ -206,16 +206,22 @@ extension Replica {
     }
 
     /// Whether this replica holds a copy of `original` that its origin re-issued in a later
-    /// epoch. One probe of the `batch_log_by_hlc` index.
+    /// epoch. One probe of the `batch_log_by_hlc` index, reading at most
+    /// ``maxCopyCandidates`` headers: an origin that signs many batches with one HLC and count
+    /// cannot make every probe read them all (a copy it hides so is judged a fork, as if absent).
     static func holdsReissuedCopy(of original: BatchHeader, db: Database) throws -> Bool {
         let candidates = try Data.fetchAll(
             db.cachedStatement(
                 sql: """
                     SELECT header FROM batch_log WHERE sharing_group = ?2 AND hlc_max = ?3 AND change_count = ?4
-                        AND substr(origin, 1, length(?1) + 1) = ?1 || '~'
+                        AND substr(origin, 1, length(?1) + 1) = ?1 || '~' AND origin != ?5
+                    LIMIT ?6
                     """
             ),
-            arguments: [original.origin, original.group, Int64(bitPattern: original.hlcMax.rawValue), Int(original.changeCount)]
+            arguments: [
+                original.origin, original.group, Int64(bitPattern: original.hlcMax.rawValue), Int(original.changeCount),
+                original.stream.originKey, maxCopyCandidates,
+            ]
         )
         return candidates.contains { candidate in
             var reader = ByteReader(Array(candidate))
@@ -223,6 +229,9 @@ extension Replica {
             return isCopy(copy, of: original)
         }
     }
+
+    /// The most batch headers one search for a re-issued copy reads.
+    static let maxCopyCandidates = 64
 
     /// Whether `header` belongs to a stream older than another one of its origin held here in
     /// its group and was re-issued there: the batch is superseded by its copy.
@@ -257,11 +266,13 @@ extension Replica {
 
     /// Drops the quarantined forks of `copy`'s origin and group that `copy` re-issues.
     static func dropQuarantinedCopies(of copy: BatchHeader, db: Database) throws {
+        // Two ranges of the quarantine's unique index, so an origin with nothing quarantined
+        // costs one probe per stored batch.
         let rows = try Row.fetchAll(
             db.cachedStatement(
                 sql: """
-                    SELECT id, envelope FROM quarantine
-                    WHERE sharing_group = ?2 AND (origin = ?1 OR substr(origin, 1, length(?1) + 1) = ?1 || '~')
+                    SELECT id, envelope FROM quarantine WHERE origin = ?1 AND sharing_group = ?2
+                    UNION ALL SELECT id, envelope FROM quarantine WHERE origin > ?1 || '~' AND origin < ?1 || char(127) AND sharing_group = ?2
                     """
             ),
             arguments: [copy.origin, copy.group]
@@ -277,19 +288,14 @@ extension Replica {
         try clearSettledForkAlarms(settled, db: db)
     }
 
-    /// Clears the fork alarm of each of `streams` that keeps no quarantined batch, and the
-    /// `quarantine_full` alarm of an origin that keeps none at all: the forks were settled. A
-    /// fork left unsettled is quarantined again when it is next seen.
+    /// Clears the fork alarm of each of `streams` that keeps no quarantined batch: its forks
+    /// were settled. `quarantine_full` stays: the forks that were not kept were never seen
+    /// settled.
     static func clearSettledForkAlarms(_ streams: Set<StreamID>, db: Database) throws {
         for stream in streams {
             let left = try Bool.fetchOne(
                 db, sql: "SELECT 1 FROM quarantine WHERE origin = ? AND sharing_group = ? LIMIT 1", arguments: [stream.originKey, stream.group])
             if left != true { try db.execute(sql: "DELETE FROM alarm WHERE code = 'fork' AND subject = ?", arguments: [stream.description]) }
-        }
-        for origin in Set(streams.map(\.origin)) {
-            let left = try Bool.fetchOne(
-                db, sql: "SELECT 1 FROM quarantine WHERE origin = ?1 OR substr(origin, 1, length(?1) + 1) = ?1 || '~' LIMIT 1", arguments: [origin])
-            if left != true { try db.execute(sql: "DELETE FROM alarm WHERE code = 'quarantine_full' AND subject = ?", arguments: [origin]) }
         }
     }
 

@@ -26,6 +26,48 @@ import WireProtocol
         }
     }
 
+    /// What a HELLO offers, read from the bytes a peer sends: the version field alone unless the
+    /// software version ends with a well-formed ` protocols=LOW-HIGH` whose LOW is that field.
+    @Test func aHellosOfferIsReadOnlyFromAWellFormedSuffix() throws {
+        func hello(field: UInt16, software: String) throws -> Hello {
+            var writer = ByteWriter()
+            writer.write(field)
+            writer.writeShortString("net")
+            writer.writeShortString("b")
+            writer.write(raw: [UInt8](repeating: 0, count: 32))
+            writer.writeShortString(software)
+            writer.write(UInt64(0))
+            guard case .hello(let hello) = try PeerMessage(frame: Frame(type: PeerMessage.Kind.hello.rawValue, body: writer.bytes)) else {
+                throw TestFailure("not a HELLO")
+            }
+            return hello
+        }
+        let cases: [(UInt16, String, ClosedRange<UInt16>, String)] = [
+            (1, "0.2.0", 1...1, "0.2.0"),
+            (1, "0.4.0 protocols=1-2", 1...2, "0.4.0"),
+            (2, "0.4.0 protocols=1-2", 2...2, "0.4.0 protocols=1-2"),
+            (1, "0.4.0 protocols=1-0", 1...1, "0.4.0 protocols=1-0"),
+            (1, "0.4.0 protocols=1-70000", 1...1, "0.4.0 protocols=1-70000"),
+            (1, "0.4.0 protocols=1-2-3", 1...1, "0.4.0 protocols=1-2-3"),
+            (1, "protocols=1-2", 1...1, "protocols=1-2"),
+            (3, "x protocols=3-65535", 3...65535, "x"),
+        ]
+        for (field, software, offered, shown) in cases {
+            let read = try hello(field: field, software: software)
+            #expect(read.protocolVersions == offered, "\(field) \(software)")
+            #expect(read.softwareVersion == shown, "\(field) \(software)")
+        }
+        // A long software version is cut, never the offer.
+        let long = Hello(network: "net", nodeID: "b", topologyDigest: [UInt8](repeating: 0, count: 32), softwareVersion: String(repeating: "é", count: 200))
+        guard case .hello(let back) = try PeerMessage(frame: PeerMessage.hello(long).frame) else { throw TestFailure("not a HELLO") }
+        #expect(back.protocolVersions == Hello.supportedProtocolVersions)
+    }
+
+    struct TestFailure: Error, CustomStringConvertible {
+        let description: String
+        init(_ description: String) { self.description = description }
+    }
+
     @Test func aFrameIsDeliveredOnlyWhenWhole() throws {
         let bytes = PeerMessage.want([StreamID(origin: "a", group: "g"): 3]).frame.bytes
         var buffer = ByteBuffer()

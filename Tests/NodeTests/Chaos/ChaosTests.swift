@@ -168,8 +168,10 @@ import Testing
                 let warnings = region.log(node).split(separator: "\n").filter { !$0.contains(" info ") }.suffix(15)
                 print("chaos: \(node) after the heal:\n\(status)\n  last warnings:\n    \(warnings.joined(separator: "\n    "))")
             }
+            print("chaos: storage failures logged: \(Self.storageFailures(region: region, nodes: names))")
             throw error
         }
+        let storageFailures = Self.storageFailures(region: region, nodes: names)
         for node in names { region.stop(node) }
 
         let restored = Set(restorePlan.map(\.node))
@@ -186,7 +188,16 @@ import Testing
               refused (expected races): \(ledger.refused.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
               chaos \(String(format: "%.1f", chaosSeconds)) s; equal digests \(String(format: "%.2f", convergence)) s after the heal
               checked at every node: \(checked.records) records, \(checked.fields) fields (\(checked.conflicts) written at two nodes or more), \(checked.hits) hits; integrity_check ok; no alarms but restore_detected at restored nodes (\(checked.restoreAlarms))
+              storage failures logged: \(storageFailures)
             """)
+    }
+
+    /// The `storage: cannot …` lines of the nodes' logs (at most 5, with how many in all), or
+    /// "none": a node that cannot store a batch answers its peer only `internal_error`, so the
+    /// log is where the cause is named.
+    static func storageFailures(region: LiveRegion, nodes: [String]) -> String {
+        let lines = nodes.flatMap { node in region.log(node).split(separator: "\n").filter { $0.contains("storage: cannot") }.map { "\(node): \($0)" } }
+        return lines.isEmpty ? "none" : "\(lines.count)\n    " + lines.prefix(5).joined(separator: "\n    ")
     }
 
     /// Runs every job on its own thread and waits for all; rethrows the first failure.
