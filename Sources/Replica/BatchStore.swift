@@ -150,8 +150,39 @@ enum BatchStore {
 
     /// Rewrites the FTS5 index without the tokens of deleted rows, which otherwise stay in old
     /// index segments: after an erasure not even a folded name may remain.
+    ///
+    /// FTS5 before SQLite 3.44 (Debian 12 ships 3.40.1) gives the index one more level at
+    /// almost every 'optimize' once a few hundred have run between other writes, and takes an
+    /// index of over 2,000 levels as corrupt: after some 1,500 erasures a node could store no
+    /// batch that touches a name. An index past ``maxNameIndexLevels`` levels is rebuilt from
+    /// `name_key`, which drops every segment as 'optimize' does and starts the levels afresh.
     private static func compactNameIndex(db: Database) throws {
         try db.execute(sql: "INSERT INTO name_index (name_index) VALUES ('optimize')")
+        if try nameIndexLevels(db) ?? Int.max > maxNameIndexLevels {
+            try db.execute(sql: "INSERT INTO name_index (name_index) VALUES ('rebuild')")
+        }
+    }
+
+    /// The most levels the name index keeps before a compaction rebuilds it; FTS5 refuses more
+    /// than 2,000, and automatic merges alone keep far fewer.
+    static let maxNameIndexLevels = 400
+
+    /// How many levels FTS5's structure record of `name_index` holds (row 10 of
+    /// `name_index_data`: a 4-byte cookie, in later versions a 4-byte `FF 00 00 01` mark, then
+    /// the count as an SQLite varint); nil when the record is missing or does not read so.
+    static func nameIndexLevels(_ db: Database) throws -> Int? {
+        guard let block = try Data.fetchOne(db.cachedStatement(sql: "SELECT block FROM name_index_data WHERE id = 10")) else { return nil }
+        let bytes = [UInt8](block)
+        var index = bytes.count >= 8 && bytes[4..<8] == [0xFF, 0x00, 0x00, 0x01] ? 8 : 4
+        var value = 0
+        for _ in 0..<9 {
+            guard index < bytes.count else { return nil }
+            let byte = bytes[index]
+            index += 1
+            value = (value << 7) | Int(byte & 0x7F)
+            if byte < 0x80 { return value }
+        }
+        return nil
     }
 
     /// Drops the batches of `stream` after `seq` and moves its head back to `seq` (no head at
@@ -195,10 +226,7 @@ enum BatchStore {
 
     /// The last seq held of every stream.
     static func streamPositions(_ db: Database) throws -> [StreamPosition] {
-        try Row.fetchAll(db, sql: "SELECT origin, sharing_group, seq FROM stream_head ORDER BY origin, sharing_group").map { row in
-            let seq: Int64 = row["seq"]
-            return StreamPosition(try StreamID(originKey: row["origin"], group: row["sharing_group"]), seq: UInt64(seq))
-        }
+        try streamHeads(db).map(\.position)
     }
 
     /// Stored batches of one stream after `seq`, oldest first, exactly as they are sent.

@@ -8,7 +8,7 @@ import GRDB
 /// (docs/ARCHITECTURE.md, *Adding a migration*).
 enum ReplicaSchema {
     /// The schema version written to `PRAGMA user_version` by the last migration.
-    static let version = 12
+    static let version = 13
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -199,6 +199,20 @@ enum ReplicaSchema {
                 sql: """
                     CREATE INDEX batch_log_by_hlc ON batch_log (sharing_group, hlc_max);
                     PRAGMA user_version = 12;
+                    """
+            )
+        }
+        migrator.registerMigration("13-name-index-rebuilt") { db in
+            // FTS5 before SQLite 3.44 added an index level at most 'optimize' commands, which
+            // every erasure ran, and takes over 2,000 levels as corruption: a node past some
+            // 1,500 erasures could not open `name_index` at all. An empty structure record (the
+            // one FTS5 writes for an empty index) lets it open again, and 'rebuild' indexes
+            // `name_key` afresh, healthy or not.
+            try db.execute(
+                sql: """
+                    UPDATE name_index_data SET block = x'00000000000000' WHERE id = 10;
+                    INSERT INTO name_index (name_index) VALUES ('rebuild');
+                    PRAGMA user_version = 13;
                     """
             )
         }

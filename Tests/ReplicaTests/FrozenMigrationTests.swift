@@ -27,6 +27,7 @@ import Testing
         ("10-macedonian-digraph-keys", "16cb74cd3b0c0306dcfdec6f925f05ab6d4284b6733b683c6521f82b2ad1f5b6"),
         ("11-peer-certificate-expiry", "805de6a2cb47e500a4073f8bde60b573864f6ee08b337b4a8e67854547f54e44"),
         ("12-batch-log-by-hlc", "ced877a5c09a74291006d40c008043759c77a2763e906d0d050df447caa42145"),
+        ("13-name-index-rebuilt", "ced877a5c09a74291006d40c008043759c77a2763e906d0d050df447caa42145"),
     ]
 
     static func schemaHash(_ db: Database) throws -> String {

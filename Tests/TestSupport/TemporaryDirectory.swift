@@ -17,6 +17,8 @@ public final class TemporaryDirectory: Sendable {
     }
 
     deinit {
+        // PCCC_KEEP_TEST_FOLDERS=1 keeps them, to read a failed run's logs and replicas.
+        guard ProcessInfo.processInfo.environment["PCCC_KEEP_TEST_FOLDERS"] != "1" else { return }
         try? FileManager.default.removeItem(at: url)
     }
 }
