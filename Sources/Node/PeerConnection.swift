@@ -1,6 +1,7 @@
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import NIOPosix
 import Replica
 import SyncCore
 import WireProtocol
@@ -148,6 +149,11 @@ public final class PeerConnection: Sendable {
                 let outcome = try await engine.storage.apply(envelope: envelope, relayedBy: peer)
                 NodeMetrics.batchReceived(outcome, applyNanoseconds: (NIODeadline.now() - started).nanoseconds)
                 result = Self.result(of: outcome)
+            } catch let error where error is CancellationError || error is NIOThreadPoolError.ThreadPoolInactive {
+                // The session is ending (replaced by a newer connection, or the node stops):
+                // nothing failed, and the batch comes again in the next session.
+                close(ProtocolError(.goingAway, "the session ended while a batch was being stored"))
+                return
             } catch {
                 // The session cannot go on without it: the peer would take the batch as held.
                 reportStorageFailure("store a batch of \(stream) from \(peer)", error, logger: logger)
