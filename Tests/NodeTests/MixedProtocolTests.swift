@@ -7,7 +7,7 @@ import WireProtocol
 
 /// A region on two releases at once (docs/PROTOCOL.md §3): real `pccc serve` processes, one of
 /// them speaking only protocol version 1, as the release before epochs did.
-@Suite(.serialized) struct MixedProtocolTests {
+@Suite(.serialized, .ownThread) struct MixedProtocolTests {
     /// Makes `node`'s folder one the release before epochs made: it writes in epoch 0.
     static func madeBeforeEpochs(_ region: LiveRegion, _ node: String) throws {
         let queue = try DatabaseQueue(path: region.folder(node) + "/replica.sqlite")

@@ -13,7 +13,7 @@ import Testing
 /// store no batch touching a name (found by the chaos harness's long profile: every node's
 /// `name_index` failed to open). Compaction rebuilds an index past 400 levels; migration 13
 /// repairs an index that already broke.
-@Suite struct NameIndexCompactionTests {
+@Suite(.ownThread) struct NameIndexCompactionTests {
     /// FTS5's own consistency check of `name_index` against `name_key`.
     static func checkIndex(_ replica: Replica) throws {
         try replica.writer.write { db in try db.execute(sql: "INSERT INTO name_index (name_index) VALUES ('integrity-check')") }
