@@ -42,7 +42,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .target(name: "Records", dependencies: ["SyncCore"]),
+        .target(name: "Records", dependencies: ["SyncCore", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "Topology",
             dependencies: [

@@ -78,7 +78,7 @@ public struct APIError: HTTPResponseError, Equatable, CustomStringConvertible {
         case .invalid, .tooLarge: status = .unprocessableContent
         case .notMember, .notAllowed: status = .forbidden
         case .exists: status = .conflict
-        case .wrongReplica: status = .internalServerError
+        case .wrongReplica, .wrongSchema: status = .internalServerError
         }
         self.init(Code(rawValue: error.code.rawValue), status: status, error.reason, field: error.field)
     }

@@ -6,15 +6,16 @@ import SyncCore
 
 extension APIRouter {
     static func addRecordRoutes(to api: RouteTable, _ storage: APIStorage) {
+        let schema = storage.replica.recordSchema
         api.get("search") { request, context in
             let actor = try context.actor(request)
             let text = try query(request, "q")
             var kind: RecordKind?
             if let name = request.uri.queryParameters.get("kind") {
-                guard let parsed = RecordKind.named(name, for: .search) else {
-                    throw APIError.badRequest("kind must be \(RecordKind.names(for: .search)), not \(name)", field: "kind")
+                guard let parsed = schema.kind(named: name, for: .search) else {
+                    throw APIError.badRequest("kind must be \(schema.names(for: .search)), not \(name)", field: "kind")
                 }
-                kind = parsed
+                kind = parsed.kind
             }
             let limit = try limit(request) ?? 50
             let hits = try await storage.run { [kind] in try $0.search(text, kind: kind, limit: limit, auditedAs: actor) }
@@ -22,7 +23,7 @@ extension APIRouter {
         }
         api.get("records") { request, context in
             let actor = try context.actor(request)
-            let filter = try recordFilter(request)
+            let filter = try recordFilter(request, schema: schema)
             let detail = request.uri.query.map { "api: \($0)" } ?? "api: all records"
             let records = try await storage.run { try $0.list(filter, auditedAs: actor, detail: detail) }
             return try JSONBody.response(records.map(\.json))
@@ -30,9 +31,9 @@ extension APIRouter {
         api.post("records") { request, context in
             let actor = try context.actor(request)
             let body = try await request.decode(as: APIBody.NewRecord.self, context: context)
-            guard let kind = RecordKind.named(body.kind, for: .create) else {
+            guard let kind = schema.kind(named: body.kind, for: .create)?.kind else {
                 throw APIError.badRequest(
-                    "kind must be \(RecordKind.names(for: .create)) (requests go to /api/requests), not \(body.kind)", field: "kind"
+                    "kind must be \(schema.names(for: .create)) (requests go to /api/requests), not \(body.kind)", field: "kind"
                 )
             }
             let writes = (body.fields ?? [:]).sorted { $0.key < $1.key }.map { FieldWrite($0.key, $0.value) }
@@ -116,7 +117,7 @@ extension APIRouter {
             let format = try query(request, "format")
             guard format == "json" || format == "csv" else { throw APIError.badRequest("format must be json or csv, not \(format)", field: "format") }
             let records = try await storage.run { try $0.export(group: group, format: format, auditedAs: actor) }
-            let text = format == "json" ? try RecordExport.json(records) : RecordExport.csv(records)
+            let text = format == "json" ? try RecordExport.json(records) : RecordExport.csv(records, schema: schema)
             return Response(
                 status: .ok,
                 headers: [
@@ -156,19 +157,19 @@ extension APIRouter {
         return value
     }
 
-    static func recordFilter(_ request: Request) throws -> RecordFilter {
+    static func recordFilter(_ request: Request, schema: RecordSchema) throws -> RecordFilter {
         var filter = RecordFilter()
         let parameters = request.uri.queryParameters
         let kindName = parameters.get("kind")
         if let kindName {
-            guard let kind = RecordKind.named(kindName, for: .list) else {
-                throw APIError.badRequest("kind must be \(RecordKind.names(for: .list)), not \(kindName)", field: "kind")
+            guard let kind = schema.kind(named: kindName, for: .list) else {
+                throw APIError.badRequest("kind must be \(schema.names(for: .list)), not \(kindName)", field: "kind")
             }
-            filter.kinds = [kind]
+            filter.kinds = [kind.kind]
         }
         do {
-            if let alert = parameters.get("alert") { try filter.require("alert", alert, kindNamed: kindName != nil) }
-            if let status = parameters.get("status") { try filter.require("status", status, kindNamed: kindName != nil) }
+            if let alert = parameters.get("alert") { try filter.require("alert", alert, kindNamed: kindName != nil, schema: schema) }
+            if let status = parameters.get("status") { try filter.require("status", status, kindNamed: kindName != nil, schema: schema) }
         } catch let error as ReplicaError {
             // Each parameter is well-formed; together they ask for something no kind has.
             throw APIError(error)

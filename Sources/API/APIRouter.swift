@@ -43,7 +43,7 @@ public enum APIRouter {
             return try JSONBody.response(status.json())
         }
         api.get("topology") { _, _ in try JSONBody.response(topology().json) }
-        api.get("kinds") { _, _ in try JSONBody.response(RecordKind.allCases.map(\.json)) }
+        api.get("kinds") { _, _ in try JSONBody.response(storage.replica.recordSchema.kinds.map(\.json)) }
         api.get("users") { _, _ in try JSONBody.response(try await storage.run { try $0.users() }.map(\.json)) }
         api.post("users") { request, context in
             let body = try await request.decode(as: APIBody.NewUser.self, context: context)

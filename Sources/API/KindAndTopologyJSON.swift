@@ -35,30 +35,18 @@ public struct KindJSON: Codable, Sendable, Equatable {
     }
 }
 
-extension RecordKind {
+extension KindSchema {
     /// The kind and its fields as JSON.
     public var json: KindJSON {
         KindJSON(
-            kind: self, appendOnly: isAppendOnly, searchable: !searchableFields.isEmpty,
+            kind: kind, appendOnly: isAppendOnly, searchable: !searchableFields.isEmpty,
             fields: fields.map {
                 .init(
-                    name: $0.name, required: $0.isRequired, managed: $0.isManaged, format: $0.format.name, merge: $0.mergeClass.name,
+                    name: $0.name, required: $0.isRequired, managed: $0.isManaged, format: $0.format.rawValue, merge: $0.mergeClass.name,
                     allowed: $0.allowedValues
                 )
             }
         )
-    }
-}
-
-extension FieldFormat {
-    /// The format's name in the API.
-    var name: String {
-        switch self {
-        case .text: "text"
-        case .date: "date"
-        case .country: "country"
-        case .timestamp: "timestamp"
-        }
     }
 }
 

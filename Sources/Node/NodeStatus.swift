@@ -39,6 +39,8 @@ public struct NodeStatus: Sendable {
         public let streams: [StreamLag]
         /// Milliseconds down, when down and ever seen.
         public let downMilliseconds: UInt64?
+        /// Changes the peer sent that wait here for a newer record schema.
+        public let waitingForSchema: Int
         /// Seconds down, when down and ever seen.
         public var downSeconds: UInt64? { downMilliseconds.map { $0 / 1000 } }
         /// Batches the peer lacks, over every stream.
@@ -86,6 +88,10 @@ public struct NodeStatus: Sendable {
     /// Every certificate in use and how soon it expires: the node's own and each trusted CA
     /// (as given), then each linked peer's as last seen at a handshake.
     public let certificates: [CertificateExpiry]
+    /// The version of the record schema this node runs.
+    public let schemaVersion: Int
+    /// Changes held here that wait for a newer record schema, from every sender.
+    public let waitingForSchema: Int
 
     /// Reads the status of `replica`'s node under `topology` at `now` (Unix milliseconds);
     /// `certificates` are the node's own certificate and its CAs (``TLSCredentials/certificatesInUse``).
@@ -99,6 +105,7 @@ public struct NodeStatus: Sendable {
         streams = try replica.streamPositions()
         let held = Dictionary(uniqueKeysWithValues: streams.map { ($0.stream, $0.seq) })
         let recorded = Dictionary(uniqueKeysWithValues: try replica.peerStatuses().map { ($0.peer, $0) })
+        let backlog = Dictionary(uniqueKeysWithValues: try replica.schemaBacklog().map { ($0.peer, $0.changes) })
         var peers: [Peer] = []
         for peer in topology.linkedPeers(of: me) {
             let acknowledged = Dictionary(uniqueKeysWithValues: try replica.peerProgress(peer: peer).map { ($0.stream, $0.seq) })
@@ -115,7 +122,8 @@ public struct NodeStatus: Sendable {
             let status = recorded[peer]
             let connected = serving && (status?.connected ?? false)
             let down = connected ? nil : status?.since.map { now > $0 ? now - $0 : 0 }
-            peers.append(Peer(peer: peer, connected: connected, status: status, streams: lags, downMilliseconds: down))
+            peers.append(
+                Peer(peer: peer, connected: connected, status: status, streams: lags, downMilliseconds: down, waitingForSchema: backlog[peer] ?? 0))
         }
         self.peers = peers
         groups = topology.groups.keys.sorted().filter { topology.isMember(me, of: $0) }.map {
@@ -125,6 +133,8 @@ public struct NodeStatus: Sendable {
         quarantined = try replica.quarantinedCount()
         alarms = try replica.alarms()
         version = try replica.streamHeadsVersion()
+        schemaVersion = replica.recordSchema.version
+        waitingForSchema = backlog.values.reduce(0, +)
         let peerCertificates = peers.compactMap { peer -> CertificateInUse? in
             guard let serial = peer.status?.certificateSerial, let notAfter = peer.status?.certificateNotAfter else { return nil }
             return CertificateInUse(
@@ -197,9 +207,13 @@ public struct NodeStatusJSON: Codable, Sendable, Equatable {
         public var lastBatchOut: String?
         /// Seconds down, when down and ever seen.
         public var downSeconds: UInt64?
+        /// Changes it sent that wait here for a newer record schema; absent from answers of
+        /// releases before the record schema could grow.
+        public var waitingForSchema: Int? = nil
 
         enum CodingKeys: String, CodingKey {
             case peer, connected, lag, streams, since, software
+            case waitingForSchema = "waiting_for_schema"
             case lagSeconds = "lag_seconds"
             case lastContact = "last_contact"
             case lastError = "last_error"
@@ -285,10 +299,17 @@ public struct NodeStatusJSON: Codable, Sendable, Equatable {
     /// Every certificate in use and when it expires; absent from answers of releases
     /// before certificate expiry was reported.
     public var certificates: [Certificate]? = nil
+    /// The version of the record schema this node runs; absent from answers of releases
+    /// before the record schema could grow.
+    public var schemaVersion: Int? = nil
+    /// Changes held that wait for a newer record schema, from every sender.
+    public var waitingForSchema: Int? = nil
 
     enum CodingKeys: String, CodingKey {
         case node, network, serving, version, peers, groups, streams, epoch, quarantined, alarms, certificates
         case peersDownOverThreshold = "peers_down_over_threshold"
+        case schemaVersion = "schema_version"
+        case waitingForSchema = "waiting_for_schema"
     }
 }
 
@@ -308,7 +329,8 @@ extension NodeStatus {
                     },
                     since: time(peer.status?.since), lastContact: time(peer.status?.lastContact), lastError: peer.status?.lastError,
                     topologyMatch: peer.status?.topologyMatches, software: peer.status?.software, clockSkewMs: peer.status?.clockSkew,
-                    lastBatchIn: time(peer.status?.lastBatchIn), lastBatchOut: time(peer.status?.lastBatchOut), downSeconds: peer.downSeconds
+                    lastBatchIn: time(peer.status?.lastBatchIn), lastBatchOut: time(peer.status?.lastBatchOut), downSeconds: peer.downSeconds,
+                    waitingForSchema: peer.waitingForSchema
                 )
             },
             groups: groups.map { .init(group: $0.name, members: $0.members, unreachable: $0.unreachable) },
@@ -317,7 +339,8 @@ extension NodeStatus {
             quarantined: quarantined,
             alarms: alarms.map { .init(code: $0.code, subject: $0.subject, message: $0.message, count: $0.count) },
             peersDownOverThreshold: peersDown(longerThan: downThreshold),
-            certificates: certificates.map(NodeStatusJSON.Certificate.init)
+            certificates: certificates.map(NodeStatusJSON.Certificate.init),
+            schemaVersion: schemaVersion, waitingForSchema: waitingForSchema
         )
     }
 }

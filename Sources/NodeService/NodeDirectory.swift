@@ -1,5 +1,6 @@
 import Foundation
 import Node
+import Records
 import Replica
 import SyncCore
 import Topology
@@ -22,6 +23,8 @@ public struct NodeDirectory: Sendable {
     public var replicaPath: String { url.appendingPathComponent("replica.sqlite").path }
     /// The node's copy of the region topology.
     public var topologyPath: String { url.appendingPathComponent("topology.yaml").path }
+    /// The region's record schema, when the region grew the built-in one (docs/SCHEMA.md).
+    public var schemaPath: String { url.appendingPathComponent("schema.yaml").path }
     /// The batch signing key.
     public var signingKeyPath: String { url.appendingPathComponent("signing.key").path }
     /// The node's id, as `init` wrote it.
@@ -70,8 +73,24 @@ public struct NodeDirectory: Sendable {
         let nodeID = try nodeID()
         let topology = try Self.loadTopology(topologyPath)
         let key = try Self.loadSigningKey(signingKeyPath)
-        let replica = try Replica(path: path, configuration: ReplicaConfiguration(nodeID: nodeID, signingKey: key, roster: topology.roster))
+        var configuration = ReplicaConfiguration(nodeID: nodeID, signingKey: key, roster: topology.roster)
+        configuration.schema = try Self.loadRecordSchema(schemaPath)
+        let replica = try Replica(path: path, configuration: configuration)
         return (replica, topology)
+    }
+
+    /// The record schema a node runs: the built-in one grown by the region's schema file at
+    /// `path`, or the built-in one when there is no such file.
+    public static func loadRecordSchema(_ path: String) throws -> RecordSchema {
+        guard FileManager.default.fileExists(atPath: path) else { return .builtIn }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ReplicaError(.notFound, "cannot read the schema file \(path)")
+        }
+        do {
+            return try RecordSchema.builtIn.grown(by: text, file: path)
+        } catch {
+            throw ReplicaError(.wrongSchema, error.description)
+        }
     }
 
     /// Reads and checks a topology file.
@@ -126,7 +145,8 @@ public struct NodeDirectory: Sendable {
         let owned =
             [(url.path, 0o700), (tls, 0o700)]
             + [
-                replicaPath, replicaPath + "-wal", replicaPath + "-shm", topologyPath, signingKeyPath, nodeIDPath, caPath, certificatePath, tlsKeyPath,
+                replicaPath, replicaPath + "-wal", replicaPath + "-shm", topologyPath, schemaPath, signingKeyPath, nodeIDPath, caPath, certificatePath,
+                tlsKeyPath,
                 serveLockPath,
             ]
             .map { ($0, 0o600) }

@@ -10,7 +10,7 @@ public enum RecordValidation {
     /// fields only the node itself writes.
     public static func check(
         _ writes: [FieldWrite],
-        kind: RecordKind,
+        kind: KindSchema,
         isCreate: Bool,
         byNode: Bool = false
     ) throws(RecordValidationError) {
@@ -18,7 +18,7 @@ public enum RecordValidation {
         for write in writes {
             guard let spec = kind.field(named: write.field) else {
                 let names = kind.fields.map(\.name).joined(separator: ", ")
-                throw RecordValidationError(field: write.field, "\(kind.rawValue) has no field \(write.field); its fields are \(names)")
+                throw RecordValidationError(field: write.field, "\(kind.kind) has no field \(write.field); its fields are \(names)")
             }
             guard seen.insert(write.field).inserted else {
                 throw RecordValidationError(field: write.field, "field \(write.field) is set twice")
@@ -48,7 +48,7 @@ public enum RecordValidation {
         }
         if isCreate {
             for spec in kind.fields where spec.isRequired && !seen.contains(spec.name) {
-                throw RecordValidationError(field: spec.name, "field \(spec.name) is required for a new \(kind.rawValue)")
+                throw RecordValidationError(field: spec.name, "field \(spec.name) is required for a new \(kind.kind)")
             }
         }
     }

@@ -192,6 +192,7 @@ enum BatchStore {
         try db.execute(sql: "DELETE FROM batch_log WHERE origin = ? AND sharing_group = ? AND seq > ?", arguments: arguments)
         try db.execute(sql: "DELETE FROM batch_leaf WHERE origin = ? AND sharing_group = ? AND seq > ?", arguments: arguments)
         try db.execute(sql: "DELETE FROM redaction_pending WHERE origin = ? AND sharing_group = ? AND seq > ?", arguments: arguments)
+        try db.execute(sql: "DELETE FROM deferred_batch WHERE origin = ? AND sharing_group = ? AND seq > ?", arguments: arguments)
         if let hash = try headerHash(of: stream, seq: seq, db: db) {
             try db.execute(
                 sql: "UPDATE stream_head SET seq = ?, header_hash = ? WHERE origin = ? AND sharing_group = ?",

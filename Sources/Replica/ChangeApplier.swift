@@ -13,6 +13,8 @@ struct ErasedRecord: Hashable {
 /// batches both go through here, so a node merges its own writes exactly as its peers do.
 struct ChangeApplier {
     let db: Database
+    /// The kinds and fields this replica knows, and their statements.
+    let tables: RecordTables
     let origin: NodeID
     let group: GroupID
     /// When the batch is applied, for the alarms it raises.
@@ -27,9 +29,13 @@ struct ChangeApplier {
     private var orphansExist: Bool?
     /// Whether this batch's origin reached its orphan bound.
     private var orphansFull = false
+    /// How many changes held something this replica's schema does not know (a kind, a field,
+    /// a value outside a field's allowed ones): applied in part, and again once it knows them.
+    private(set) var changesNeedingNewerSchema = 0
 
-    init(db: Database, origin: NodeID, group: GroupID, now: UInt64, orphanLimit: Int) {
+    init(db: Database, tables: RecordTables, origin: NodeID, group: GroupID, now: UInt64, orphanLimit: Int) {
         self.db = db
+        self.tables = tables
         self.origin = origin
         self.group = group
         self.now = now
@@ -41,10 +47,11 @@ struct ChangeApplier {
     /// bound id made for another stream, a workflow step of another centre, an erasure by
     /// anyone but the owner) is ignored the same way on every replica.
     mutating func apply(_ change: Change) throws {
-        guard let kind = RecordKind(rawValue: change.kind) else { return }
+        if tables.schema.needsNewerSchema(change) { changesNeedingNewerSchema += 1 }
+        guard let kind = tables.kind(named: change.kind) else { return }
         let id = change.recordID.description
         let stamp = WriteStamp(hlc: change.hlc, origin: origin)
-        let binding = RecordBinding(origin: origin, group: group, kind: kind.rawValue)
+        let binding = RecordBinding(origin: origin, group: group, kind: kind.kind.rawValue)
         switch change.operation {
         case .erase(let reason):
             guard try mayErase(kind: kind, recordID: change.recordID, binding: binding) else { return }
@@ -56,7 +63,9 @@ struct ChangeApplier {
             if try insertIfAbsent(kind: kind, id: id, stamp: stamp, writes: writes) {
                 try replayOrphans(kind: kind, id: id)
             } else if let existing = try recordGroup(kind: kind, id: id), existing == group {
-                try merge(writes, kind: kind, id: id, stamp: stamp)
+                // The owner's create met again (applied once by a replica that did not know all
+                // of its fields, now applied in full): its fields still count as set at creation.
+                try merge(writes, kind: kind, id: id, stamp: stamp, asCreateBy: origin)
             }
         case .update(let writes):
             guard !kind.isAppendOnly, try !isErased(kind: kind, id: id) else { return }
@@ -71,7 +80,7 @@ struct ChangeApplier {
                         INSERT INTO orphan_change (kind, record_id, sharing_group, origin, hlc, body)
                         VALUES (?, ?, ?, ?, ?, ?)
                         """,
-                    arguments: [kind.rawValue, id, group, origin, Int64(change.hlc.rawValue), Data(change.encodedBody)]
+                    arguments: [kind.kind.rawValue, id, group, origin, Int64(change.hlc.rawValue), Data(change.encodedBody)]
                 )
             }
         case .append(let writes):
@@ -81,7 +90,7 @@ struct ChangeApplier {
             // The hits and notes of an erased record are dropped, not buried: a node may only ever
             // see them redacted, so no tombstone of theirs could be made the same everywhere.
             if try anyTombstones(), try Self.isErased(anyKindID: parentID, db: db) { return }
-            if let parent = try Self.heldRecord(anyKindID: parentID, db: db) {
+            if let parent = try heldRecord(anyKindID: parentID) {
                 guard parent.group == group, try insertIfAbsent(kind: kind, id: id, stamp: stamp, writes: writes) else { return }
                 try replayOrphanAppends(parentID: id)
             } else {
@@ -91,7 +100,7 @@ struct ChangeApplier {
                         INSERT OR IGNORE INTO orphan_append (parent_id, kind, record_id, sharing_group, origin, hlc, body)
                         VALUES (?, ?, ?, ?, ?, ?, ?)
                         """,
-                    arguments: [parentID, kind.rawValue, id, group, origin, Int64(change.hlc.rawValue), Data(change.encodedBody)]
+                    arguments: [parentID, kind.kind.rawValue, id, group, origin, Int64(change.hlc.rawValue), Data(change.encodedBody)]
                 )
             }
         }
@@ -102,13 +111,13 @@ struct ChangeApplier {
     /// A bound id is created only by the stream it was made for. An unbound id (made by an
     /// earlier release) is created unless it is held under another kind. A request is created
     /// only by the centre it names as `from_node`.
-    private func mayCreate(kind: RecordKind, recordID: RecordID, binding: RecordBinding, writes: [FieldWrite]) throws -> Bool {
+    private func mayCreate(kind: KindSchema, recordID: RecordID, binding: RecordBinding, writes: [FieldWrite]) throws -> Bool {
         if recordID.isBound {
             guard recordID.isBound(to: binding) else { return false }
-        } else if let held = try Self.heldRecord(anyKindID: recordID.description, db: db), held.kind != kind {
+        } else if let held = try heldRecord(anyKindID: recordID.description), held.kind.kind != kind.kind {
             return false
         }
-        if kind == .request {
+        if kind.kind == .request {
             return writes.contains(FieldWrite("from_node", origin.rawValue))
         }
         return true
@@ -117,12 +126,12 @@ struct ChangeApplier {
     /// Only the record's owner erases it, in the record's group. A bound id says who that is by
     /// itself; for an unbound id the held row does, and an unbound record not held here is
     /// erased as earlier releases did.
-    private func mayErase(kind: RecordKind, recordID: RecordID, binding: RecordBinding) throws -> Bool {
+    private func mayErase(kind: KindSchema, recordID: RecordID, binding: RecordBinding) throws -> Bool {
         if recordID.isBound { return recordID.isBound(to: binding) }
-        if let held = try Self.heldRecord(anyKindID: recordID.description, db: db), held.kind != kind { return false }
+        if let held = try heldRecord(anyKindID: recordID.description), held.kind.kind != kind.kind { return false }
         guard
             let row = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT origin, sharing_group FROM \"\(kind.rawValue)\" WHERE id = ?"),
+                db.cachedStatement(sql: "SELECT origin, sharing_group FROM \"\(kind.tableName)\" WHERE id = ?"),
                 arguments: [recordID.description]
             )
         else { return true }
@@ -131,22 +140,24 @@ struct ChangeApplier {
 
     /// Whether the write counts coming from `writer`: a request's workflow fields count only
     /// from the centre the workflow gives them to.
-    private static func isPermitted(_ write: FieldWrite, kind: RecordKind, writer: NodeID, fromNode: String?, toNode: String?) -> Bool {
-        kind != .request || RequestWorkflow.permits(field: write.field, value: write.value, writer: writer.rawValue, fromNode: fromNode, toNode: toNode)
+    private static func isPermitted(_ write: FieldWrite, kind: KindSchema, writer: NodeID, fromNode: String?, toNode: String?) -> Bool {
+        kind.kind != .request || RequestWorkflow.permits(field: write.field, value: write.value, writer: writer.rawValue, fromNode: fromNode, toNode: toNode)
     }
 
     /// The kind and group of the live record with this id, whatever its kind: one statement
     /// over every kind's table.
-    static func heldRecord(anyKindID id: String, db: Database) throws -> (kind: RecordKind, group: GroupID)? {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: heldRecordSQL), arguments: [id]),
-            let kind = RecordKind(rawValue: row["kind"])
+    func heldRecord(anyKindID id: String) throws -> (kind: KindSchema, group: GroupID)? {
+        try Self.heldRecord(anyKindID: id, tables: tables, db: db)
+    }
+
+    /// The kind and group of the live record with this id, whatever its kind: one statement
+    /// over every kind's table.
+    static func heldRecord(anyKindID id: String, tables: RecordTables, db: Database) throws -> (kind: KindSchema, group: GroupID)? {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: tables.heldRecordSQL), arguments: [id]),
+            let kind = tables.kind(named: row["kind"])
         else { return nil }
         return (kind, row["sharing_group"])
     }
-
-    private static let heldRecordSQL =
-        RecordKind.allCases.map { "SELECT '\($0.rawValue)' AS kind, sharing_group FROM \"\($0.rawValue)\" WHERE id = ?1" }
-        .joined(separator: " UNION ALL ") + " LIMIT 1"
 
     /// Whether this record of this kind has a tombstone.
     static func hasTombstone(kind: String, id: String, db: Database) throws -> Bool {
@@ -183,9 +194,9 @@ struct ChangeApplier {
 
     // MARK: Records
 
-    private func recordGroup(kind: RecordKind, id: String) throws -> GroupID? {
+    private func recordGroup(kind: KindSchema, id: String) throws -> GroupID? {
         try GroupID.fetchOne(
-            db.cachedStatement(sql: "SELECT sharing_group FROM \"\(kind.rawValue)\" WHERE id = ?"),
+            db.cachedStatement(sql: "SELECT sharing_group FROM \"\(kind.tableName)\" WHERE id = ?"),
             arguments: [id]
         )
     }
@@ -193,8 +204,8 @@ struct ChangeApplier {
     /// Inserts a new record and returns true, or returns false when a record of that id is
     /// already held (the caller merges into it): one statement instead of a lookup first.
     @discardableResult
-    private func insertIfAbsent(kind: RecordKind, id: String, stamp: WriteStamp, writes: [FieldWrite]) throws -> Bool {
-        let toNode = kind == .request ? writes.first { $0.field == "to_node" }?.value : nil
+    private func insertIfAbsent(kind: KindSchema, id: String, stamp: WriteStamp, writes: [FieldWrite]) throws -> Bool {
+        let toNode = kind.kind == .request ? writes.first { $0.field == "to_node" }?.value : nil
         let accepted = writes.filter { write in
             guard let spec = kind.field(named: write.field), Self.isAllowed(write.value, spec),
                 Self.isPermitted(write, kind: kind, writer: stamp.origin, fromNode: stamp.origin.rawValue, toNode: toNode)
@@ -205,7 +216,7 @@ struct ChangeApplier {
         var values: [String: String] = [:]
         for write in accepted { values[write.field] = write.value }
         let createdAt = Timestamps.iso8601(milliseconds: stamp.hlc.milliseconds)
-        try db.cachedStatement(sql: Self.insertSQL[kind]!).executeBinding { binder in
+        try db.cachedStatement(sql: tables.insertSQL[kind.kind.rawValue]!).executeBinding { binder in
             binder.bind(id)
             binder.bind(group)
             binder.bind(stamp.origin)
@@ -230,42 +241,32 @@ struct ChangeApplier {
         return true
     }
 
-    /// One insert per kind naming every column, so its text is built once; a field the create
-    /// leaves out is bound as NULL, which is what an omitted column would hold.
-    private static let insertSQL: [RecordKind: String] = Dictionary(
-        uniqueKeysWithValues: RecordKind.allCases.map { kind in
-            let columns = ["id", "sharing_group", "origin", "created_at", "field_clocks", "last_hlc"] + kind.fields.map(\.name)
-            let names = columns.map { "\"\($0)\"" }.joined(separator: ", ")
-            let marks = Array(repeating: "?", count: columns.count).joined(separator: ", ")
-            return (kind, "INSERT OR IGNORE INTO \"\(kind.rawValue)\" (\(names)) VALUES (\(marks))")
-        }
-    )
-
     /// Merges writes into an existing record. A create never comes here for a new record, so
     /// immutable fields are never overwritten.
-    private mutating func merge(_ writes: [FieldWrite], kind: RecordKind, id: String, stamp: WriteStamp) throws {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM \"\(kind.rawValue)\" WHERE id = ?"), arguments: [id]) else {
+    private mutating func merge(_ writes: [FieldWrite], kind: KindSchema, id: String, stamp: WriteStamp, asCreateBy creator: NodeID? = nil) throws {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT * FROM \"\(kind.tableName)\" WHERE id = ?"), arguments: [id]) else {
             return
         }
         let recordOrigin: NodeID = row["origin"]
+        let isCreate = creator == recordOrigin
         var clocks = try FieldClocks(storedIn: row)
         var winners: [FieldWrite] = []
-        let fromNode: String? = kind == .request ? row["from_node"] : nil
-        let toNode: String? = kind == .request ? row["to_node"] : nil
+        let fromNode: String? = kind.kind == .request ? row["from_node"] : nil
+        let toNode: String? = kind.kind == .request ? row["to_node"] : nil
         for write in writes {
             guard let spec = kind.field(named: write.field), Self.isAllowed(write.value, spec),
                 Self.isPermitted(write, kind: kind, writer: stamp.origin, fromNode: fromNode, toNode: toNode)
             else { continue }
             let current = clocks.stamps[write.field].map { StampedValue(value: row[write.field], stamp: $0) }
             let incoming = StampedValue(value: write.value, stamp: stamp)
-            if MergeRule.incomingWins(spec.mergeClass, current: current, incoming: incoming, recordOrigin: recordOrigin, isCreate: false) {
+            if MergeRule.incomingWins(spec.mergeClass, current: current, incoming: incoming, recordOrigin: recordOrigin, isCreate: isCreate) {
                 winners.append(write)
             }
         }
         guard !winners.isEmpty else { return }
         clocks.stamp(winners.map(\.field), with: stamp)
         let assignments = winners.map { "\"\($0.field)\" = ?" }.joined(separator: ", ")
-        try db.cachedStatement(sql: "UPDATE \"\(kind.rawValue)\" SET \(assignments), field_clocks = ?, last_hlc = ? WHERE id = ?")
+        try db.cachedStatement(sql: "UPDATE \"\(kind.tableName)\" SET \(assignments), field_clocks = ?, last_hlc = ? WHERE id = ?")
             .executeBinding { binder in
                 for write in winners { binder.bind(write.value) }
                 binder.bind(bytes: clocks.encoded)
@@ -279,22 +280,22 @@ struct ChangeApplier {
 
     /// Applies the changes that waited for this record's create: its updates, then the hits and
     /// notes about it.
-    private mutating func replayOrphans(kind: RecordKind, id: String) throws {
+    private mutating func replayOrphans(kind: KindSchema, id: String) throws {
         guard try anyOrphans() else { return }
         try replayOrphanUpdates(kind: kind, id: id)
         try replayOrphanAppends(parentID: id)
     }
 
-    private mutating func replayOrphanUpdates(kind: RecordKind, id: String) throws {
+    private mutating func replayOrphanUpdates(kind: KindSchema, id: String) throws {
         let orphans = try Row.fetchAll(
             db.cachedStatement(sql: "SELECT sharing_group, origin, body FROM orphan_change WHERE kind = ? AND record_id = ? ORDER BY hlc, origin, rowid"),
-            arguments: [kind.rawValue, id]
+            arguments: [kind.kind.rawValue, id]
         )
         guard !orphans.isEmpty, let recordID = RecordID(id) else { return }
-        try db.execute(sql: "DELETE FROM orphan_change WHERE kind = ? AND record_id = ?", arguments: [kind.rawValue, id])
+        try db.execute(sql: "DELETE FROM orphan_change WHERE kind = ? AND record_id = ?", arguments: [kind.kind.rawValue, id])
         for orphan in orphans where orphan["sharing_group"] as GroupID == group {
             let body: Data = orphan["body"]
-            guard let change = try? Change.decode(kind: kind.rawValue, recordID: recordID, body: Array(body)) else { continue }
+            guard let change = try? Change.decode(kind: kind.kind.rawValue, recordID: recordID, body: Array(body)) else { continue }
             let stamp = WriteStamp(hlc: change.hlc, origin: orphan["origin"])
             try merge(change.fieldWrites, kind: kind, id: id, stamp: stamp)
         }
@@ -315,8 +316,8 @@ struct ChangeApplier {
             try db.execute(sql: "DELETE FROM orphan_append WHERE parent_id = ?", arguments: [parent])
             for orphan in orphans where orphan["sharing_group"] as GroupID == group {
                 let body: Data = orphan["body"]
-                guard let kind = RecordKind(rawValue: orphan["kind"]), let recordID = RecordID(orphan["record_id"] as String),
-                    let change = try? Change.decode(kind: kind.rawValue, recordID: recordID, body: Array(body))
+                guard let kind = tables.kind(named: orphan["kind"]), let recordID = RecordID(orphan["record_id"] as String),
+                    let change = try? Change.decode(kind: kind.kind.rawValue, recordID: recordID, body: Array(body))
                 else { continue }
                 let stamp = WriteStamp(hlc: change.hlc, origin: orphan["origin"])
                 if try insertIfAbsent(kind: kind, id: recordID.description, stamp: stamp, writes: change.fieldWrites) {
@@ -337,10 +338,10 @@ struct ChangeApplier {
     }
 
     /// Brings the record's search keys in `name_key` and `name_index` up to date with its row.
-    private func reindexNames(kind: RecordKind, id: String) throws {
+    private func reindexNames(kind: KindSchema, id: String) throws {
         guard !kind.searchableFields.isEmpty else { return }
         let columns = kind.searchableFields.map { "\"\($0)\"" }.joined(separator: ", ")
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(columns) FROM \"\(kind.rawValue)\" WHERE id = ?"), arguments: [id]) else {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(columns) FROM \"\(kind.tableName)\" WHERE id = ?"), arguments: [id]) else {
             return
         }
         try NameIndex.set(kind: kind, id: id, keys: NameIndex.keys(kind: kind, row: row), db: db)
@@ -354,17 +355,17 @@ struct ChangeApplier {
     // MARK: Erasure
 
     /// The stamp of the erasure that won for this record, if it was erased.
-    private func erasureStamp(kind: RecordKind, id: String) throws -> WriteStamp? {
+    private func erasureStamp(kind: KindSchema, id: String) throws -> WriteStamp? {
         try Row.fetchOne(
             db.cachedStatement(sql: "SELECT hlc, origin FROM tombstone WHERE kind = ? AND record_id = ?"),
-            arguments: [kind.rawValue, id]
+            arguments: [kind.kind.rawValue, id]
         ).map { row in
             let hlc: Int64 = row["hlc"]
             return WriteStamp(hlc: HybridTimestamp(rawValue: UInt64(hlc)), origin: row["origin"])
         }
     }
 
-    private mutating func isErased(kind: RecordKind, id: String) throws -> Bool {
+    private mutating func isErased(kind: KindSchema, id: String) throws -> Bool {
         try anyTombstones() && erasureStamp(kind: kind, id: id) != nil
     }
 
@@ -388,11 +389,11 @@ struct ChangeApplier {
     /// Erasure beats every write. Of several erasures the greatest stamp is kept, with the group
     /// of the batch that carried it, so tombstones converge whatever the arrival order. The
     /// record's hits and notes go with it.
-    private mutating func erase(kind: RecordKind, id: String, stamp: WriteStamp, reason: String, group: GroupID) throws {
+    private mutating func erase(kind: KindSchema, id: String, stamp: WriteStamp, reason: String, group: GroupID) throws {
         if let existing = try erasureStamp(kind: kind, id: id), !(existing < stamp) { return }
         try db.execute(
             sql: "INSERT OR REPLACE INTO tombstone (kind, record_id, hlc, origin, reason, sharing_group) VALUES (?, ?, ?, ?, ?, ?)",
-            arguments: [kind.rawValue, id, Int64(stamp.hlc.rawValue), stamp.origin, reason, group]
+            arguments: [kind.kind.rawValue, id, Int64(stamp.hlc.rawValue), stamp.origin, reason, group]
         )
         tombstonesExist = true
         try Replica.settleRedactions(kind: kind, id: id, db: db)
@@ -402,8 +403,8 @@ struct ChangeApplier {
         // when the hit is gone, does.
         var parents = [id]
         while let parent = parents.popLast() {
-            for childKind in RecordKind.allCases where childKind.isAppendOnly {
-                for child in try String.fetchAll(db, sql: "SELECT id FROM \"\(childKind.rawValue)\" WHERE record_id = ?", arguments: [parent]) {
+            for childKind in tables.schema.appendOnlyKinds {
+                for child in try String.fetchAll(db, sql: "SELECT id FROM \"\(childKind.tableName)\" WHERE record_id = ?", arguments: [parent]) {
                     try purge(kind: childKind, id: child)
                     parents.append(child)
                 }
@@ -412,11 +413,11 @@ struct ChangeApplier {
     }
 
     /// Removes every value of a record and schedules its stored leaves for redaction.
-    private mutating func purge(kind: RecordKind, id: String) throws {
-        try db.execute(sql: "DELETE FROM \"\(kind.rawValue)\" WHERE id = ?", arguments: [id])
-        try db.execute(sql: "DELETE FROM orphan_change WHERE kind = ? AND record_id = ?", arguments: [kind.rawValue, id])
+    private mutating func purge(kind: KindSchema, id: String) throws {
+        try db.execute(sql: "DELETE FROM \"\(kind.tableName)\" WHERE id = ?", arguments: [id])
+        try db.execute(sql: "DELETE FROM orphan_change WHERE kind = ? AND record_id = ?", arguments: [kind.kind.rawValue, id])
         try db.execute(sql: "DELETE FROM orphan_append WHERE parent_id = ?1 OR record_id = ?1", arguments: [id])
         try NameIndex.remove(id: id, db: db)
-        erased.append(ErasedRecord(kind: kind.rawValue, id: id))
+        erased.append(ErasedRecord(kind: kind.kind.rawValue, id: id))
     }
 }

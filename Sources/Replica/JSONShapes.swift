@@ -238,7 +238,7 @@ extension RecordSnapshot {
             )
         }
         return RecordJSON(
-            id: id.description, kind: kind, group: group, origin: origin, createdAt: createdAt, label: kind.label(of: values, origin: origin),
+            id: id.description, kind: kind, group: group, origin: origin, createdAt: createdAt, label: label,
             fields: fields
         )
     }

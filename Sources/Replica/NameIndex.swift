@@ -12,7 +12,7 @@ import Records
 enum NameIndex {
     /// The keys a record with these searchable values is found by: every spelling variant of
     /// its names, and identifiers with and without spaces.
-    static func keys(kind: RecordKind, values: [String: String]) -> String {
+    static func keys(kind: KindSchema, values: [String: String]) -> String {
         var keys: [String] = []
         for field in kind.searchableFields {
             if let value = values[field] {
@@ -23,7 +23,7 @@ enum NameIndex {
     }
 
     /// `keys(kind:values:)` of a record row that holds the kind's searchable columns.
-    static func keys(kind: RecordKind, row: Row) -> String {
+    static func keys(kind: KindSchema, row: Row) -> String {
         var values: [String: String] = [:]
         for field in kind.searchableFields { values[field] = row[field] }
         return keys(kind: kind, values: values)
@@ -31,11 +31,11 @@ enum NameIndex {
 
     /// Indexes a record just created. Returns false, writing nothing, when the record already
     /// has keys; ``set(kind:id:keys:db:)`` then replaces them.
-    static func insertNew(kind: RecordKind, id: String, keys: String, db: Database) throws -> Bool {
+    static func insertNew(kind: KindSchema, id: String, keys: String, db: Database) throws -> Bool {
         guard !keys.isEmpty else { return true }
         try db.cachedStatement(sql: "INSERT INTO name_key (kind, record_id, keys) VALUES (?, ?, ?) ON CONFLICT (record_id) DO NOTHING")
             .executeBinding { binder in
-                binder.bind(kind.rawValue)
+                binder.bind(kind.kind.rawValue)
                 binder.bind(id)
                 binder.bind(keys)
             }
@@ -45,7 +45,7 @@ enum NameIndex {
     }
 
     /// Makes `keys` the record's keys, whatever it had: empty keys remove it from the index.
-    static func set(kind: RecordKind, id: String, keys: String, db: Database) throws {
+    static func set(kind: KindSchema, id: String, keys: String, db: Database) throws {
         guard let current = try indexed(id: id, db: db) else {
             // No row, so the insert cannot meet one.
             _ = try insertNew(kind: kind, id: id, keys: keys, db: db)

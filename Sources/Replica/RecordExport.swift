@@ -15,11 +15,11 @@ public enum RecordExport {
         return String(decoding: data, as: UTF8.self) + "\n"
     }
 
-    /// RFC 4180: one header, one row per record, the fields of every kind as columns. A cell a
+    /// RFC 4180: one header, one row per record, the fields of every kind of `schema` as columns. A cell a
     /// spreadsheet would take for a formula is neutralised (``neutralised(_:)``).
-    public static func csv(_ records: [RecordSnapshot]) -> String {
+    public static func csv(_ records: [RecordSnapshot], schema: RecordSchema) -> String {
         var fieldNames: [String] = []
-        for kind in RecordKind.allCases {
+        for kind in schema.kinds {
             for spec in kind.fields where !fieldNames.contains(spec.name) { fieldNames.append(spec.name) }
         }
         var lines = [(["kind", "id", "group", "origin", "created_at"] + fieldNames).joined(separator: ",")]

@@ -17,6 +17,8 @@ public struct RecordSnapshot: Equatable, Sendable {
     public let values: [String: String]
     /// The write that set each field, including cleared ones.
     public let provenance: [String: WriteStamp]
+    /// Its main values in one line (``KindSchema/label(of:origin:)``).
+    public let label: String
 }
 
 /// A tombstone: all that remains of an erased record.

@@ -130,8 +130,12 @@ extension Replica {
                 applied += 1
             }
             try BatchStore.store(batch, leaves: leaves, receivedAt: now, db: db)
+            if applier.changesNeedingNewerSchema > 0 {
+                try Self.deferBatch(
+                    header, changes: applier.changesNeedingNewerSchema, relayedBy: peer, schemaVersion: tables.schema.version, db: db)
+            }
             try BatchStore.purgeErased(applier.erased, db: db)
-            try Self.notePendingRedactions(leaves, of: header, relayedBy: peer, now: now, db: db)
+            try notePendingRedactions(leaves, of: header, relayedBy: peer, now: now, db: db)
             try Self.recordRequestReceipts(in: leaves, origin: header.origin, nodeID: configuration.nodeID, now: now, db: db)
             var clock = try Self.loadClock(db)
             clock.observe(header.hlcMax, wallMilliseconds: now)
@@ -144,7 +148,7 @@ extension Replica {
 
     /// An applier for one batch of `origin` in `group`, with this replica's bounds.
     func makeApplier(db: Database, origin: NodeID, group: GroupID, now: UInt64) -> ChangeApplier {
-        ChangeApplier(db: db, origin: origin, group: group, now: now, orphanLimit: configuration.maxOrphansPerOrigin)
+        ChangeApplier(db: db, tables: tables, origin: origin, group: group, now: now, orphanLimit: configuration.maxOrphansPerOrigin)
     }
 
     /// The largest inflated payload a quarantined batch keeps.

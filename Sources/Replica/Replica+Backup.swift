@@ -175,12 +175,21 @@ extension Replica {
                     throw ReplicaError(
                         .wrongReplica, "\(path) has schema version \(version), newer than this build's \(ReplicaSchema.version); use a newer pccc")
                 }
+                // The record schema the copy ran with, which names its kinds' tables.
+                let schema =
+                    try meta[Self.recordSchemaKey].map { text in
+                        do throws(SchemaError) {
+                            return try RecordSchema.parseDocument(text, file: "the record schema of \(path)")
+                        } catch {
+                            throw ReplicaError(.wrongReplica, error.description)
+                        }
+                    } ?? .builtIn
                 var records = 0
-                for kind in RecordKind.allCases {
-                    records += try Int.fetchOne(db, sql: "SELECT count(*) FROM \"\(kind.rawValue)\"") ?? 0
+                for kind in schema.kinds {
+                    records += try Int.fetchOne(db, sql: "SELECT count(*) FROM \"\(kind.tableName)\"") ?? 0
                 }
                 return ReplicaFileSummary(
-                    path: path, nodeID: NodeID(node), network: network, schemaVersion: version, digest: try digest(db), records: records,
+                    path: path, nodeID: NodeID(node), network: network, schemaVersion: version, digest: try digest(db, schema: schema), records: records,
                     bytes: Int64(status.st_size)
                 )
             }

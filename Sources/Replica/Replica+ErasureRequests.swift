@@ -35,7 +35,7 @@ extension Replica {
         case .erased: throw ReplicaError(.erased, "record \(id) has been erased")
         case .unknown: throw ReplicaError(.notFound, "no record has id \(id)")
         }
-        guard !record.kind.isAppendOnly else {
+        guard try !kindSchema(record.kind).isAppendOnly else {
             throw ReplicaError(.invalid, "a \(record.kind.rawValue) goes with its record; ask for the erasure of the record it is about")
         }
         guard record.origin != configuration.nodeID else {
@@ -53,11 +53,11 @@ extension Replica {
         return try writer.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM erasure_request ORDER BY id").compactMap { row in
                 let recordID: String = row["record_id"] ?? ""
-                guard let target = RecordID(recordID), let held = try? Self.locate(target, db: db),
-                    try NodeID.fetchOne(db, sql: "SELECT origin FROM \"\(held.kind.rawValue)\" WHERE id = ?", arguments: [recordID]) == me
+                guard let target = RecordID(recordID), let held = try? locate(target, db: db),
+                    try NodeID.fetchOne(db, sql: "SELECT origin FROM \"\(held.kind.tableName)\" WHERE id = ?", arguments: [recordID]) == me
                 else { return nil }
                 return ErasureRequestSummary(
-                    id: row["id"], recordID: recordID, recordKind: held.kind, from: row["origin"], reason: row["reason"] ?? "",
+                    id: row["id"], recordID: recordID, recordKind: held.kind.kind, from: row["origin"], reason: row["reason"] ?? "",
                     text: row["text"], author: row["author"], createdAt: row["created_at"]
                 )
             }

@@ -4,8 +4,8 @@ import SyncCore
 
 /// Which records `Replica.list` returns; every condition set must hold.
 public struct RecordFilter: Sendable {
-    /// The kinds to list.
-    public var kinds: [RecordKind] = [.person, .vehicle, .document, .firearm, .request]
+    /// The kinds to list; nil lists every kind but the append-only ones.
+    public var kinds: [RecordKind]?
     /// Only records of this sharing group.
     public var group: GroupID?
     /// Only records whose `alert` is this (persons and vehicles).
@@ -25,11 +25,12 @@ public struct RecordFilter: Sendable {
     /// Keeps only the kinds that have `field` (`alert` or `status`) and records whose `field`
     /// is `value`; refuses a value none of those kinds allows, or a kind the user named that
     /// has no such field.
-    public mutating func require(_ field: String, _ value: String, kindNamed: Bool) throws {
-        let having = kinds.filter { $0.field(named: field) != nil }
-        if kindNamed, having.isEmpty, let kind = kinds.first {
-            let applies = RecordKind.allCases.filter { !$0.isAppendOnly && $0.field(named: field) != nil }.map { $0.rawValue + "s" }
-            throw ReplicaError(.invalid, "a \(kind.rawValue) has no \(field) field; only \(applies.joined(separator: ", ")) have one", field: field)
+    public mutating func require(_ field: String, _ value: String, kindNamed: Bool, schema: RecordSchema) throws {
+        let candidates = kinds?.compactMap { schema[$0] } ?? schema.kinds(for: .list)
+        let having = candidates.filter { $0.field(named: field) != nil }
+        if kindNamed, having.isEmpty, let kind = candidates.first {
+            let applies = schema.kinds(for: .list).filter { $0.field(named: field) != nil }.map { $0.kind.rawValue + "s" }
+            throw ReplicaError(.invalid, "a \(kind.kind) has no \(field) field; only \(applies.joined(separator: ", ")) have one", field: field)
         }
         // A free-text field (a firearm's status) matches whatever it holds.
         let freeText = having.contains { $0.field(named: field)?.allowedValues == nil }
@@ -37,7 +38,7 @@ public struct RecordFilter: Sendable {
         guard freeText || allowed.contains(value) else {
             throw ReplicaError(.invalid, "\(field) cannot be \(value); allowed values are \(allowed.sorted().joined(separator: ", "))", field: field)
         }
-        kinds = having
+        kinds = having.map(\.kind)
         if field == "alert" { alert = value } else { status = value }
     }
 }
@@ -63,7 +64,8 @@ extension Replica {
     public func list(_ filter: RecordFilter) throws -> [RecordSummary] {
         try writer.read { db in
             var summaries: [RecordSummary] = []
-            for kind in filter.kinds {
+            let kinds = filter.kinds?.compactMap { tables.schema[$0] } ?? tables.schema.kinds(for: .list)
+            for kind in kinds {
                 var conditions: [String] = []
                 var arguments: [any DatabaseValueConvertible] = []
                 for (column, value) in [
@@ -85,7 +87,7 @@ extension Replica {
                 let rows = try Row.fetchAll(
                     db,
                     sql: """
-                        SELECT * FROM "\(kind.rawValue)"
+                        SELECT * FROM "\(kind.tableName)"
                         \(conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND "))
                         ORDER BY last_hlc DESC LIMIT ?
                         """,
@@ -95,7 +97,7 @@ extension Replica {
                     let lastHLC: Int64 = row["last_hlc"] ?? 0
                     summaries.append(
                         RecordSummary(
-                            kind: kind, id: row["id"], group: row["sharing_group"], origin: row["origin"],
+                            kind: kind.kind, id: row["id"], group: row["sharing_group"], origin: row["origin"],
                             label: Self.label(kind: kind, row: row),
                             lastChangedAt: HybridTimestamp(rawValue: UInt64(bitPattern: lastHLC)).milliseconds
                         )
@@ -108,12 +110,12 @@ extension Replica {
 
     /// Every live record of `group` of the given kinds, with its values and provenance, for
     /// export; oldest id first within each kind.
-    public func records(inGroup group: GroupID, kinds: [RecordKind] = RecordKind.allCases) throws -> [RecordSnapshot] {
+    public func records(inGroup group: GroupID, kinds: [RecordKind]? = nil) throws -> [RecordSnapshot] {
         try writer.read { db in
             var snapshots: [RecordSnapshot] = []
-            for kind in kinds {
+            for kind in kinds?.compactMap({ tables.schema[$0] }) ?? tables.schema.kinds {
                 let rows = try Row.fetchCursor(
-                    db, sql: "SELECT * FROM \"\(kind.rawValue)\" WHERE sharing_group = ? ORDER BY id", arguments: [group]
+                    db, sql: "SELECT * FROM \"\(kind.tableName)\" WHERE sharing_group = ? ORDER BY id", arguments: [group]
                 )
                 while let row = try rows.next() {
                     let id: String = row["id"]
@@ -130,7 +132,7 @@ extension Replica {
         let ids = try writer.read { db in
             try String.fetchAll(
                 db,
-                sql: RecordKind.allCases.filter(\.isAppendOnly).map { "SELECT id FROM \"\($0.rawValue)\" WHERE record_id = ?1" }
+                sql: tables.schema.appendOnlyKinds.map { "SELECT id FROM \"\($0.tableName)\" WHERE record_id = ?1" }
                     .joined(separator: " UNION ALL ") + " ORDER BY id",
                 arguments: [id.description]
             )
@@ -141,19 +143,20 @@ extension Replica {
         }
     }
 
-    static func snapshot(kind: RecordKind, id: RecordID, row: Row, provenance: [String: WriteStamp]) -> RecordSnapshot {
+    static func snapshot(kind: KindSchema, id: RecordID, row: Row, provenance: [String: WriteStamp]) -> RecordSnapshot {
         var values: [String: String] = [:]
         for spec in kind.fields {
             if let value: String = row[spec.name] { values[spec.name] = value }
         }
+        let origin: NodeID = row["origin"]
         return RecordSnapshot(
-            kind: kind, id: id, group: row["sharing_group"], origin: row["origin"], createdAt: row["created_at"], values: values,
-            provenance: provenance
+            kind: kind.kind, id: id, group: row["sharing_group"], origin: origin, createdAt: row["created_at"], values: values,
+            provenance: provenance, label: kind.label(of: values, origin: origin)
         )
     }
 
-    /// A record's main values in one line, from a row of its table (`RecordKind.label`).
-    static func label(kind: RecordKind, row: Row) -> String {
+    /// A record's main values in one line, from a row of its table (`KindSchema.label`).
+    static func label(kind: KindSchema, row: Row) -> String {
         var values: [String: String] = [:]
         for field in kind.fields {
             if let text: String = row[field.name] { values[field.name] = text }

@@ -110,7 +110,8 @@ extension Replica {
             throw ReplicaError(.invalid, "a \(kind.rawValue) needs record_id set to the id of the record it is about")
         }
         // The caller's input is judged before the target's state (its transaction checks again).
-        if kind.isAppendOnly { try validate(fields, kind: kind, isCreate: true, byNode: false) }
+        let known = try kindSchema(kind)
+        if known.isAppendOnly { try validate(fields, kind: known, isCreate: true, byNode: false) }
         var id: RecordID?
         try transact(in: try liveGroup(of: targetID), auditedAs: actor) { id = $0.append(kind, fields) }
         return id!
@@ -143,12 +144,23 @@ extension Replica {
     }
 
     func liveGroup(of id: RecordID) throws -> GroupID {
-        try writer.read { db in try Self.locate(id, db: db).group }
+        try writer.read { db in try locate(id, db: db).group }
+    }
+
+    /// The schema of `kind`, or a refusal naming the kinds this node knows.
+    func kindSchema(_ kind: RecordKind) throws -> KindSchema {
+        guard let known = tables.schema[kind] else {
+            throw ReplicaError(
+                .invalid,
+                "this node's record schema (version \(tables.schema.version)) has no kind \(kind); its kinds are \(tables.schema.kinds.map(\.kind.rawValue).joined(separator: ", "))",
+                field: "kind")
+        }
+        return known
     }
 
     /// Finds a live record's kind and group, or says why there is none.
-    static func locate(_ id: RecordID, db: Database) throws -> (kind: RecordKind, group: GroupID) {
-        if let held = try ChangeApplier.heldRecord(anyKindID: id.description, db: db) { return held }
+    func locate(_ id: RecordID, db: Database) throws -> (kind: KindSchema, group: GroupID) {
+        if let held = try ChangeApplier.heldRecord(anyKindID: id.description, tables: tables, db: db) { return held }
         if try ChangeApplier.isErased(anyKindID: id.description, db: db) {
             throw ReplicaError(.erased, "record \(id) has been erased")
         }
@@ -157,12 +169,13 @@ extension Replica {
 
     private func change(for step: LocalTransaction.Step, hlc: HybridTimestamp, group: GroupID, byNode: Bool, db: Database) throws -> Change {
         switch step {
-        case .create(let kind, let id, let writes):
+        case .create(let name, let id, let writes):
+            let kind = try kindSchema(name)
             guard !kind.isAppendOnly else {
-                throw ReplicaError(.invalid, "a \(kind.rawValue) is appended, not created")
+                throw ReplicaError(.invalid, "a \(kind.kind) is appended, not created")
             }
             try validate(writes, kind: kind, isCreate: true, byNode: byNode)
-            if kind == .request {
+            if kind.kind == .request {
                 let me = configuration.nodeID
                 guard writes.contains(FieldWrite("from_node", me.rawValue)) else {
                     throw ReplicaError(.notAllowed, "a request made here is from this centre: from_node must be \(me)")
@@ -170,16 +183,16 @@ extension Replica {
                 let toNode = writes.first { $0.field == "to_node" }?.value ?? ""
                 try requirePermitted(writes, fromNode: me.rawValue, toNode: toNode)
             }
-            return Change(kind: kind.rawValue, recordID: id, hlc: hlc, operation: .create(writes))
+            return Change(kind: kind.kind.rawValue, recordID: id, hlc: hlc, operation: .create(writes))
         case .update(let id, let writes):
-            let (kind, recordGroup) = try Self.locate(id, db: db)
+            let (kind, recordGroup) = try locate(id, db: db)
             try requireGroup(recordGroup, group, id)
             guard !kind.isAppendOnly else {
-                throw ReplicaError(.invalid, "a \(kind.rawValue) is append-only and cannot be changed")
+                throw ReplicaError(.invalid, "a \(kind.kind) is append-only and cannot be changed")
             }
             guard !writes.isEmpty else { throw ReplicaError(.invalid, "the update of \(id) sets no field") }
             try validate(writes, kind: kind, isCreate: false, byNode: byNode)
-            if kind == .request {
+            if kind.kind == .request {
                 let row = try Row.fetchOne(db, sql: "SELECT from_node, to_node, status FROM request WHERE id = ?", arguments: [id.description])
                 // The node's own acknowledgement still lands on a request closed meanwhile.
                 guard byNode || row?["status"] as String? != "closed" else {
@@ -187,11 +200,11 @@ extension Replica {
                 }
                 try requirePermitted(writes, fromNode: row?["from_node"] ?? "", toNode: row?["to_node"] ?? "")
             }
-            return Change(kind: kind.rawValue, recordID: id, hlc: hlc, operation: .update(writes))
+            return Change(kind: kind.kind.rawValue, recordID: id, hlc: hlc, operation: .update(writes))
         case .erase(let id, let reason):
-            let (kind, recordGroup) = try Self.locate(id, db: db)
+            let (kind, recordGroup) = try locate(id, db: db)
             try requireGroup(recordGroup, group, id)
-            let owner = try NodeID.fetchOne(db, sql: "SELECT origin FROM \"\(kind.rawValue)\" WHERE id = ?", arguments: [id.description])
+            let owner = try NodeID.fetchOne(db, sql: "SELECT origin FROM \"\(kind.tableName)\" WHERE id = ?", arguments: [id.description])
             guard owner == configuration.nodeID else {
                 throw ReplicaError(
                     .notAllowed,
@@ -199,23 +212,24 @@ extension Replica {
                 )
             }
             guard Self.isValidReasonCode(reason) else { throw Self.malformedReason }
-            return Change(kind: kind.rawValue, recordID: id, hlc: hlc, operation: .erase(reason: reason))
-        case .append(let kind, let id, let writes):
+            return Change(kind: kind.kind.rawValue, recordID: id, hlc: hlc, operation: .erase(reason: reason))
+        case .append(let name, let id, let writes):
+            let kind = try kindSchema(name)
             guard kind.isAppendOnly else {
-                throw ReplicaError(.invalid, "a \(kind.rawValue) is created, not appended")
+                throw ReplicaError(.invalid, "a \(kind.kind) is created, not appended")
             }
             try validate(writes, kind: kind, isCreate: true, byNode: byNode)
             if let target = RecordKind.parentRecordID(in: writes) {
                 guard let targetID = RecordID(target) else {
                     throw ReplicaError(.invalid, "record_id \(target) is not a record id", field: "record_id")
                 }
-                try requireGroup(try Self.locate(targetID, db: db).group, group, targetID)
+                try requireGroup(try locate(targetID, db: db).group, group, targetID)
             }
-            return Change(kind: kind.rawValue, recordID: id, hlc: hlc, operation: .append(writes))
+            return Change(kind: kind.kind.rawValue, recordID: id, hlc: hlc, operation: .append(writes))
         }
     }
 
-    private func validate(_ writes: [FieldWrite], kind: RecordKind, isCreate: Bool, byNode: Bool) throws {
+    private func validate(_ writes: [FieldWrite], kind: KindSchema, isCreate: Bool, byNode: Bool) throws {
         do {
             try RecordValidation.check(writes, kind: kind, isCreate: isCreate, byNode: byNode)
         } catch {

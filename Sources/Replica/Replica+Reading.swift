@@ -7,8 +7,8 @@ extension Replica {
     /// Looks up one record by id.
     public func lookup(_ id: RecordID) throws -> RecordLookup {
         try writer.read { db in
-            for kind in RecordKind.allCases {
-                guard let row = try Row.fetchOne(db, sql: "SELECT * FROM \"\(kind.rawValue)\" WHERE id = ?", arguments: [id.description]) else {
+            for kind in tables.schema.kinds {
+                guard let row = try Row.fetchOne(db, sql: "SELECT * FROM \"\(kind.tableName)\" WHERE id = ?", arguments: [id.description]) else {
                     continue
                 }
                 return .live(Self.snapshot(kind: kind, id: id, row: row, provenance: try FieldClocks(storedIn: row).stamps))
@@ -17,7 +17,8 @@ extension Replica {
                 db,
                 sql: "SELECT kind, hlc, origin, reason FROM tombstone WHERE record_id = ? ORDER BY kind",
                 arguments: [id.description]
-            ), let kind = RecordKind(rawValue: row["kind"]) {
+            ) {
+                let kind = RecordKind(row["kind"] as String)
                 let hlc: Int64 = row["hlc"]
                 return .erased(
                     TombstoneSnapshot(

@@ -24,17 +24,17 @@ extension Replica {
     /// they are about, which the redacted leaf does not name) that has no tombstone here yet is
     /// noted against the peer that sent it; its erasure may still be on its way in the same
     /// catch-up.
-    static func notePendingRedactions(_ leaves: [BatchLeaf], of header: BatchHeader, relayedBy peer: NodeID, now: UInt64, db: Database) throws {
+    func notePendingRedactions(_ leaves: [BatchLeaf], of header: BatchHeader, relayedBy peer: NodeID, now: UInt64, db: Database) throws {
         var noted: Int?
         for case .redacted(let kind, let recordID, _) in leaves {
-            guard let recordKind = RecordKind(rawValue: kind), !recordKind.isAppendOnly else { continue }
+            guard let recordKind = tables.kind(named: kind), !recordKind.isAppendOnly else { continue }
             let id = recordID.description
             if try ChangeApplier.hasTombstone(kind: kind, id: id, db: db) { continue }
             // Bounded per relaying peer: a peer that sends only redacted leaves fills its own
             // share, with an alarm, and no more.
             let count = try noted ?? Int.fetchOne(db, sql: "SELECT COUNT(*) FROM redaction_pending WHERE peer = ?", arguments: [peer]) ?? 0
-            guard count < maxPendingRedactionsPerPeer else {
-                try raiseAlarm(
+            guard count < Self.maxPendingRedactionsPerPeer else {
+                try Self.raiseAlarm(
                     code: "redactions_full",
                     subject: peer.rawValue,
                     message: "\(peer) sent \(count) redacted changes no erasure explains yet; further ones are not checked",
@@ -163,12 +163,12 @@ extension Replica {
     /// An erasure arrived: the redacted leaves of that record it explains are settled, and the
     /// alarm of each batch they were in goes once nothing of it is unexplained. (A relay that
     /// got the erasure after its session began sends it after the batches it redacted.)
-    static func settleRedactions(kind: RecordKind, id: String, db: Database) throws {
+    static func settleRedactions(kind: KindSchema, id: String, db: Database) throws {
         let batches = try Row.fetchAll(
-            db, sql: "SELECT origin, sharing_group, seq FROM redaction_pending WHERE kind = ? AND record_id = ?", arguments: [kind.rawValue, id]
+            db, sql: "SELECT origin, sharing_group, seq FROM redaction_pending WHERE kind = ? AND record_id = ?", arguments: [kind.kind.rawValue, id]
         )
         guard !batches.isEmpty else { return }
-        try db.execute(sql: "DELETE FROM redaction_pending WHERE kind = ? AND record_id = ?", arguments: [kind.rawValue, id])
+        try db.execute(sql: "DELETE FROM redaction_pending WHERE kind = ? AND record_id = ?", arguments: [kind.kind.rawValue, id])
         for batch in batches {
             try clearAlarmIfSettled(try StreamID(originKey: batch["origin"], group: batch["sharing_group"]), seq: UInt64(batch["seq"] as Int64), db: db)
         }

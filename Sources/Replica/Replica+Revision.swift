@@ -8,9 +8,9 @@ extension Replica {
     public func revision(of id: RecordID) throws -> String {
         try writer.read { db in
             var latest: Int64 = 0
-            for kind in RecordKind.allCases {
+            for kind in tables.schema.kinds {
                 let hlc = try Int64.fetchOne(
-                    db, sql: "SELECT last_hlc FROM \"\(kind.rawValue)\" WHERE id = ?", arguments: [id.description]
+                    db, sql: "SELECT last_hlc FROM \"\(kind.tableName)\" WHERE id = ?", arguments: [id.description]
                 )
                 latest = max(latest, hlc ?? 0)
             }
@@ -19,7 +19,7 @@ extension Replica {
                 try Int.fetchOne(
                     db,
                     sql: "SELECT "
-                        + RecordKind.allCases.filter(\.isAppendOnly).map { "(SELECT count(*) FROM \"\($0.rawValue)\" WHERE record_id = ?1)" }
+                        + tables.schema.appendOnlyKinds.map { "(SELECT count(*) FROM \"\($0.tableName)\" WHERE record_id = ?1)" }
                         .joined(separator: " + "),
                     arguments: [id.description]
                 ) ?? 0
@@ -29,8 +29,9 @@ extension Replica {
 
     /// A token that changes whenever any record of `kind` changes or is erased.
     public func revision(ofKind kind: RecordKind) throws -> String {
-        try writer.read { db in
-            let latest = try Int64.fetchOne(db, sql: "SELECT max(last_hlc) FROM \"\(kind.rawValue)\"") ?? 0
+        let table = try kindSchema(kind).tableName
+        return try writer.read { db in
+            let latest = try Int64.fetchOne(db, sql: "SELECT max(last_hlc) FROM \"\(table)\"") ?? 0
             let erased = try Int64.fetchOne(db, sql: "SELECT max(hlc) FROM tombstone WHERE kind = ?", arguments: [kind.rawValue]) ?? 0
             return "\(UInt64(bitPattern: latest))-\(UInt64(bitPattern: erased))"
         }

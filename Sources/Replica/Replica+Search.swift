@@ -35,15 +35,15 @@ extension Replica {
             sql += " ORDER BY rank LIMIT ?"
             arguments.append(limit)
             return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).compactMap { row -> SearchHit? in
-                guard let kind = RecordKind(rawValue: row["kind"]) else { return nil }
+                guard let kind = tables.kind(named: row["kind"]) else { return nil }
                 let id: String = row["record_id"]
                 // The label's columns only: the row's field clocks are large and not needed.
                 let columns = (["sharing_group", "origin"] + kind.fields.map(\.name)).map { "\"\($0)\"" }.joined(separator: ", ")
-                let statement = try db.cachedStatement(sql: "SELECT \(columns) FROM \"\(kind.rawValue)\" WHERE id = ?")
+                let statement = try db.cachedStatement(sql: "SELECT \(columns) FROM \"\(kind.tableName)\" WHERE id = ?")
                 guard let record = try Row.fetchOne(statement, arguments: [id]) else {
                     return nil
                 }
-                return SearchHit(kind: kind, id: id, group: record["sharing_group"], label: Self.label(kind: kind, row: record))
+                return SearchHit(kind: kind.kind, id: id, group: record["sharing_group"], label: Self.label(kind: kind, row: record))
             }
         }
     }

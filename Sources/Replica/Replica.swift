@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Records
 import SyncCore
 import Synchronization
 
@@ -10,6 +11,8 @@ import Synchronization
 /// transaction as the state change; every received batch is verified and applied the same way.
 public final class Replica: Sendable {
     let writer: any DatabaseWriter
+    /// The record schema this replica was opened with, and its statements; fixed while open.
+    let tables: RecordTables
     private let currentConfiguration: Mutex<ReplicaConfiguration>
 
     /// Who this node is, whom it trusts, and its limits.
@@ -55,6 +58,7 @@ public final class Replica: Sendable {
 
     private init(writer: any DatabaseWriter, configuration: ReplicaConfiguration) throws {
         self.writer = writer
+        tables = RecordTables(schema: configuration.schema)
         currentConfiguration = Mutex(configuration)
         try ReplicaSchema.migrator.migrate(writer)
         try writer.write { db in
@@ -68,7 +72,11 @@ public final class Replica: Sendable {
                 }
             }
         }
+        try adoptRecordSchema()
     }
+
+    /// The record schema this replica runs with: its kinds and fields.
+    public var recordSchema: RecordSchema { tables.schema }
 
     /// The schema version stored in the file (`PRAGMA user_version`).
     public func schemaVersion() throws -> Int {

@@ -1,4 +1,5 @@
 import Foundation
+import Records
 import SyncCore
 
 #if canImport(Glibc)
@@ -15,6 +16,10 @@ public struct ReplicaConfiguration: Sendable {
     public var signingKey: BatchSigningKey
     /// Network id, pinned keys and group members.
     public var roster: Roster
+    /// The record kinds and fields this replica knows: the built-in schema, or the region's
+    /// grown from it. A newer one only adds (``RecordSchema/checkGrowth(from:file:)``); opening
+    /// the replica with it grows the tables and applies what waited for it.
+    public var schema: RecordSchema = .builtIn
     /// Size limits for received batches.
     public var limits: BatchLimits = .default
     /// How far ahead of the local clock a batch may be before it is held back.

@@ -19,6 +19,9 @@ public struct ReplicaError: Error, Equatable, Sendable, CustomStringConvertible 
         case notAllowed = "not_allowed"
         /// The thing to add already exists.
         case exists
+        /// The record schema is not the replica's own grown: it drops or changes a kind or
+        /// field, or goes back a version.
+        case wrongSchema = "wrong_schema"
     }
 
     /// The stable code.

@@ -8,7 +8,7 @@ import GRDB
 /// (docs/ARCHITECTURE.md, *Adding a migration*).
 enum ReplicaSchema {
     /// The schema version written to `PRAGMA user_version` by the last migration.
-    static let version = 13
+    static let version = 14
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -213,6 +213,21 @@ enum ReplicaSchema {
                     UPDATE name_index_data SET block = x'00000000000000' WHERE id = 10;
                     INSERT INTO name_index (name_index) VALUES ('rebuild');
                     PRAGMA user_version = 13;
+                    """
+            )
+        }
+        migrator.registerMigration("14-deferred-batches") { db in
+            // A stored batch holding what this node's record schema did not know when it came (a
+            // kind, a field, an allowed value of a newer schema): applied again, in stream order,
+            // when the schema grows (docs/PROTOCOL.md §5.10). `changes` counts its changes that
+            // waited, `relayed_by` names the peer that sent it.
+            try db.execute(
+                sql: """
+                    CREATE TABLE deferred_batch (
+                        origin TEXT NOT NULL, sharing_group TEXT NOT NULL, seq INTEGER NOT NULL,
+                        changes INTEGER NOT NULL, relayed_by TEXT NOT NULL, schema_version INTEGER NOT NULL,
+                        PRIMARY KEY (origin, sharing_group, seq)) WITHOUT ROWID;
+                    PRAGMA user_version = 14;
                     """
             )
         }

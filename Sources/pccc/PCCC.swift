@@ -10,7 +10,8 @@ struct PCCC: AsyncParsableCommand {
         abstract: "PCCC Sync: a local replica per centre that syncs signed, merged records with its neighbours.",
         subcommands: [
             InitCommand.self, RecordCommand.self, HitCommand.self, NoteCommand.self, DigestCommand.self,
-            StatusCommand.self, PullCommand.self, DemoCommand.self, CertsCommand.self, ServeCommand.self, TopologyCommand.self, SearchCommand.self,
+            StatusCommand.self, PullCommand.self, DemoCommand.self, CertsCommand.self, ServeCommand.self, TopologyCommand.self, SchemaCommand.self,
+            SearchCommand.self,
             RequestCommand.self, UsersCommand.self, AuditCommand.self, KeysCommand.self, BackupCommand.self, RestoreCommand.self,
         ]
     )

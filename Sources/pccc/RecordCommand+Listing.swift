@@ -20,14 +20,16 @@ extension RecordCommand {
 
         func run() throws {
             var filter = RecordFilter()
+            let session = try staff.open()
+            let schema = session.replica.recordSchema
             if let kind {
-                guard let parsed = RecordKind.named(kind, for: .list) else {
-                    throw CLIError("--kind must be \(RecordKind.names(for: .list)), not \(kind)")
+                guard let parsed = schema.kind(named: kind, for: .list) else {
+                    throw CLIError("--kind must be \(schema.names(for: .list)), not \(kind)")
                 }
-                filter.kinds = [parsed]
+                filter.kinds = [parsed.kind]
             }
-            if let alert { try filter.require("alert", alert, kindNamed: kind != nil) }
-            if let status { try filter.require("status", status, kindNamed: kind != nil) }
+            if let alert { try filter.require("alert", alert, kindNamed: kind != nil, schema: schema) }
+            if let status { try filter.require("status", status, kindNamed: kind != nil, schema: schema) }
             if let changedSince {
                 guard let since = Timestamps.milliseconds(fromISO8601: changedSince) else {
                     throw CLIError("--changed-since must be a date (2026-11-22) or a time (2026-11-22T08:00:00Z), not \(changedSince)")
@@ -36,7 +38,6 @@ extension RecordCommand {
             }
             guard limit > 0 else { throw CLIError("--limit must be a positive number") }
             (filter.group, filter.origin, filter.limit) = (group.map { GroupID($0) }, origin.map { NodeID($0) }, limit)
-            let session = try staff.open()
             let records = try session.replica.list(filter, auditedAs: session.actor, detail: describe())
             if json {
                 try printJSON(records.map(\.json))
@@ -78,7 +79,7 @@ extension RecordCommand {
                 throw CLIError("\(out) already exists; choose a new file")
             }
             let records = try session.replica.export(group: GroupID(group), format: format, auditedAs: session.actor)
-            let text = format == "json" ? try RecordExport.json(records) : RecordExport.csv(records)
+            let text = format == "json" ? try RecordExport.json(records) : RecordExport.csv(records, schema: session.replica.recordSchema)
             if let out {
                 // Personal data: readable by its owner only.
                 guard FileManager.default.createFile(atPath: out, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {

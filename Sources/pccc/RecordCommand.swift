@@ -24,10 +24,11 @@ struct RecordCommand: ParsableCommand {
             if kind == RecordKind.request.rawValue {
                 throw CLIError("requests are made with pccc request new, which sets the sender and the status")
             }
-            guard let recordKind = RecordKind.named(kind, for: .create) else {
-                throw CLIError("kind must be \(RecordKind.names(for: .create)), not \(kind)")
-            }
             let session = try staff.open()
+            let schema = session.replica.recordSchema
+            guard let recordKind = schema.kind(named: kind, for: .create)?.kind else {
+                throw CLIError("kind must be \(schema.names(for: .create)), not \(kind)")
+            }
             let writes = try FieldAssignment.writes(set: assignments, clear: [])
             let id = try session.replica.create(recordKind, in: GroupID(group), writes, auditedAs: session.actor)
             print(json ? #"{"id":"\#(id)"}"# : id.description)
@@ -124,17 +125,17 @@ struct RecordCommand: ParsableCommand {
                     let object = record.json(attached: attachments)
                     try printJSON(object)
                 } else {
-                    Self.printText(record, indent: "")
+                    Self.printText(record, schema: session.replica.recordSchema, indent: "")
                     for attachment in attachments {
-                        Self.printText(attachment, indent: "  ")
+                        Self.printText(attachment, schema: session.replica.recordSchema, indent: "  ")
                     }
                 }
             }
         }
 
-        static func printText(_ record: RecordSnapshot, indent: String) {
+        static func printText(_ record: RecordSnapshot, schema: RecordSchema, indent: String) {
             print("\(indent)\(record.kind.rawValue) \(record.id)  group \(record.group)  origin \(record.origin)  created \(record.createdAt)")
-            for spec in record.kind.fields {
+            for spec in schema[record.kind]?.fields ?? [] {
                 guard let stamp = record.provenance[spec.name] else { continue }
                 let value = record.values[spec.name] ?? "(cleared)"
                 print("\(indent)  \(spec.name): \(value)    [\(stamp.origin), \(Timestamps.iso8601(milliseconds: stamp.hlc.milliseconds))]")

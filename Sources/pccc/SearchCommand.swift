@@ -16,15 +16,16 @@ struct SearchCommand: ParsableCommand {
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
-        var only: RecordKind?
-        if let kind {
-            guard let parsed = RecordKind.named(kind, for: .search) else {
-                throw CLIError("--kind must be \(RecordKind.names(for: .search)), not \(kind)")
-            }
-            only = parsed
-        }
         guard limit > 0 else { throw CLIError("--limit must be a positive number") }
         let session = try staff.open()
+        var only: RecordKind?
+        if let kind {
+            let schema = session.replica.recordSchema
+            guard let parsed = schema.kind(named: kind, for: .search) else {
+                throw CLIError("--kind must be \(schema.names(for: .search)), not \(kind)")
+            }
+            only = parsed.kind
+        }
         let hits = try session.replica.search(text, kind: only, limit: limit, auditedAs: session.actor)
         if json {
             try printJSON(hits.map(\.json))

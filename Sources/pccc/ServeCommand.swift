@@ -97,6 +97,8 @@ struct ServeCommand: AsyncParsableCommand {
             configuration.handshakeTimeoutMilliseconds = UInt64((handshakeTimeout * 1000).rounded())
             configuration.heartbeatMilliseconds = UInt64((heartbeatInterval * 1000).rounded())
             configuration.protocolVersions = offered
+            // Peers show it in their status: which record schema each node of the region runs.
+            configuration.softwareVersion += " schema=\(replica.recordSchema.version)"
             return configuration
         }()
         var logger = Logger(label: "pccc.\(configuration.nodeID)") { EscapingLogHandler(StreamLogHandler.standardError(label: $0)) }

@@ -71,7 +71,7 @@ struct StatusCommand: ParsableCommand {
 
     private func printText(_ status: NodeStatus) {
         func time(_ milliseconds: UInt64?) -> String? { milliseconds.map(Timestamps.iso8601(milliseconds:)) }
-        print("node \(status.node): \(status.serving ? "serving" : "not serving")")
+        print("node \(status.node): \(status.serving ? "serving" : "not serving"), record schema version \(status.schemaVersion)")
         print(status.peers.isEmpty ? "peers: none linked" : "peers:")
         for peer in status.peers {
             var line = "  \(peer.peer): \(peer.connected ? "connected" : "down")"
@@ -81,6 +81,8 @@ struct StatusCommand: ParsableCommand {
             if let skew = peer.status?.clockSkew, abs(skew) >= 1000 { line += ", clock \(skew > 0 ? "+" : "")\(skew / 1000) s" }
             if let batchIn = time(peer.status?.lastBatchIn) { line += ", last batch in \(batchIn)" }
             if let batchOut = time(peer.status?.lastBatchOut) { line += ", out \(batchOut)" }
+            if let software = peer.status?.software { line += ", runs \(software)" }
+            if peer.waitingForSchema > 0 { line += ", \(peer.waitingForSchema) changes from it wait for a newer record schema" }
             if !peer.connected, let error = peer.status?.lastError { line += " (\(error))" }
             print(line)
             for lag in peer.streams where lag.lag > 0 {
@@ -99,6 +101,9 @@ struct StatusCommand: ParsableCommand {
         print("streams held:")
         for stream in status.streams { print("  \(stream.stream): seq \(stream.seq)") }
         print("quarantined batches: \(status.quarantined)")
+        if status.waitingForSchema > 0 {
+            print("changes waiting for a newer record schema: \(status.waitingForSchema) (applied when this node's schema.yaml grows)")
+        }
         print(status.alarms.isEmpty ? "alarms: none" : "alarms:")
         for alarm in status.alarms { print("  [\(alarm.code)] \(alarm.message) (×\(alarm.count))") }
         print(status.certificates.isEmpty ? "certificates: none found" : "certificates:")

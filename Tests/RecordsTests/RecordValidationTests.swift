@@ -32,9 +32,9 @@ import Testing
     }
 
     @Test func requestStatusIsAMaxRegisterInTheLegalOrder() {
-        #expect(RecordKind.request.field(named: "status")?.mergeClass == .max(order: ["open", "acknowledged", "answered", "closed"]))
-        #expect(RecordKind.person.field(named: "handling_code")?.mergeClass == .owner)
-        #expect(RecordKind.hit.fields.allSatisfy { $0.mergeClass == .immutable })
+        #expect(RecordSchema.builtIn[.request]!.field(named: "status")?.mergeClass == .max(order: ["open", "acknowledged", "answered", "closed"]))
+        #expect(RecordSchema.builtIn[.person]!.field(named: "handling_code")?.mergeClass == .owner)
+        #expect(RecordSchema.builtIn[.hit]!.fields.allSatisfy { $0.mergeClass == .immutable })
     }
 
     @Test(arguments: [("Ђорђевић", "Đorđević"), ("Đorđević", "Djordjevic"), ("ĐORĐEVIĆ", "djordjevic"), ("Çela", "Cela"), ("Ѓорѓиевски", "Gjorgjievski")])
@@ -89,7 +89,7 @@ import Testing
     ])
     func aWrongValueIsRefusedNamingTheFieldAndWhatIsAllowed(_ kind: RecordKind, _ field: String, _ value: String, _ message: String) {
         #expect {
-            try RecordValidation.check([FieldWrite(field, value)], kind: kind, isCreate: true)
+            try RecordValidation.check([FieldWrite(field, value)], kind: RecordSchema.builtIn[kind]!, isCreate: true)
         } throws: { error in
             guard let error = error as? RecordValidationError else { return false }
             return error.field == field && error.reason.hasPrefix(message)
@@ -104,7 +104,7 @@ import Testing
     ])
     func goodValuesPass(_ kind: RecordKind, _ field: String, _ value: String) throws {
         // A whole create: the kind's other required fields with plain values.
-        let others = kind.fields.filter { $0.isRequired && $0.name != field }.map { FieldWrite($0.name, $0.allowedValues?.first ?? "x") }
-        try RecordValidation.check(others + [FieldWrite(field, value)], kind: kind, isCreate: true)
+        let others = RecordSchema.builtIn[kind]!.fields.filter { $0.isRequired && $0.name != field }.map { FieldWrite($0.name, $0.allowedValues?.first ?? "x") }
+        try RecordValidation.check(others + [FieldWrite(field, value)], kind: RecordSchema.builtIn[kind]!, isCreate: true)
     }
 }

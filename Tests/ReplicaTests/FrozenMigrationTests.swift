@@ -28,6 +28,7 @@ import Testing
         ("11-peer-certificate-expiry", "805de6a2cb47e500a4073f8bde60b573864f6ee08b337b4a8e67854547f54e44"),
         ("12-batch-log-by-hlc", "ced877a5c09a74291006d40c008043759c77a2763e906d0d050df447caa42145"),
         ("13-name-index-rebuilt", "ced877a5c09a74291006d40c008043759c77a2763e906d0d050df447caa42145"),
+        ("14-deferred-batches", "1ed67edd679f23aa3f2ee49486ceb9b02e27eb6329be25dcb4dc821963757e4c"),
     ]
 
     static func schemaHash(_ db: Database) throws -> String {

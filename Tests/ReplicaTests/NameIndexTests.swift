@@ -65,7 +65,7 @@ import Testing
                     arguments: [id, family])
                 try db.execute(
                     sql: "INSERT INTO name_key (kind, record_id, keys) VALUES ('person', ?, ?)",
-                    arguments: [id, NameIndex.keys(kind: .person, values: ["family_name": family])])
+                    arguments: [id, NameIndex.keys(kind: RecordSchema.builtIn[.person]!, values: ["family_name": family])])
             }
         }
         try ReplicaSchema.migrator.migrate(database, upTo: "8-name-index-without-triggers")
@@ -73,7 +73,7 @@ import Testing
             #expect(try Int.fetchOne(db, sql: "PRAGMA user_version") == 8)
             #expect(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'name_key'").isEmpty)
             #expect(try Self.matches("djordjevic", db) == ["0190f7c2-0000-7000-8000-00000000000a"])
-            try NameIndex.set(kind: .person, id: "0190f7c2-0000-7000-8000-00000000000a", keys: "petrovic", db: db)
+            try NameIndex.set(kind: RecordSchema.builtIn[.person]!, id: "0190f7c2-0000-7000-8000-00000000000a", keys: "petrovic", db: db)
             try NameIndex.remove(id: "0190f7c2-0000-7000-8000-00000000000b", db: db)
             #expect(try Self.matches("djordjevic", db).isEmpty)
             #expect(try Self.matches("petrovic", db) == ["0190f7c2-0000-7000-8000-00000000000a"])
@@ -93,9 +93,9 @@ import Testing
     static func expectIndexMatchesRecords(_ replica: Replica, _ node: NodeID) throws {
         try replica.writer.write { db in
             var expected: [String: String] = [:]
-            for kind in RecordKind.allCases where !kind.searchableFields.isEmpty {
+            for kind in replica.recordSchema.kinds where !kind.searchableFields.isEmpty {
                 let columns = (["id"] + kind.searchableFields).map { "\"\($0)\"" }.joined(separator: ", ")
-                for row in try Row.fetchAll(db, sql: "SELECT \(columns) FROM \"\(kind.rawValue)\"") {
+                for row in try Row.fetchAll(db, sql: "SELECT \(columns) FROM \"\(kind.tableName)\"") {
                     let keys = NameIndex.keys(kind: kind, row: row)
                     if !keys.isEmpty { expected[row["id"]] = keys }
                 }

@@ -1,0 +1,470 @@
+import SyncCore
+import Yams
+
+/// A schema document that cannot be used, with the line it is on: one sentence, as
+/// `pccc schema validate` and a refusing node print it.
+public struct SchemaError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The file the error is in.
+    public let file: String
+    /// The 1-based line, when known.
+    public let line: Int?
+    /// What is wrong, one sentence.
+    public let reason: String
+
+    /// Creates the error.
+    public init(file: String, line: Int?, _ reason: String) {
+        self.file = file
+        self.line = line
+        self.reason = reason
+    }
+
+    /// A one-line human-readable form.
+    public var description: String {
+        line.map { "\(file):\($0): \(reason)" } ?? "\(file): \(reason)"
+    }
+}
+
+extension RecordSchema {
+    /// The schema this release ships, version 1: every kind and field the code of this release
+    /// knows. A region grows it with a schema file (``grown(by:file:)``).
+    public static let builtIn: RecordSchema = {
+        do {
+            return try parse(yaml: builtInDocument, file: "built-in schema", mode: .builtIn)
+        } catch {
+            fatalError("the built-in schema does not parse: \(error)")
+        }
+    }()
+
+    /// The built-in schema as a document, in the form a region's file extends.
+    static let builtInDocument = """
+        version: 1
+        # Every kind but the append-only ones has these after its own fields.
+        common_fields:
+          - {name: handling_code, merge: owner, allowed: [H0, H1, H2, H3]}
+          - {name: source_reliability, merge: owner, allowed: [A, B, C, X]}
+          - {name: info_accuracy, merge: owner, allowed: ["1", "2", "3", "4"]}
+          - {name: derived_from, merge: owner}
+        kinds:
+          person:
+            fields:
+              - {name: family_name, required: true, search: name}
+              - {name: given_name, search: name}
+              - {name: birth_date, format: date}
+              - {name: birth_place}
+              - {name: nationality, format: country}
+              - {name: sex, allowed: [F, M, X]}
+              - {name: aliases, search: name}
+              - {name: alert, allowed: [wanted, missing, suspect, none]}
+              - {name: reason}
+          vehicle:
+            fields:
+              - {name: plate, search: identifier}
+              - {name: vin, search: identifier}
+              - {name: make}
+              - {name: model}
+              - {name: colour}
+              - {name: registration_country, format: country}
+              - {name: alert, allowed: [stolen, wanted, none]}
+          document:
+            fields:
+              - {name: doc_type, required: true}
+              - {name: number, required: true, search: identifier}
+              - {name: issuing_country, format: country}
+              - {name: status, allowed: [stolen, lost, invalid, "false", misappropriated]}
+          firearm:
+            fields:
+              - {name: serial, required: true, search: identifier}
+              - {name: make}
+              - {name: model}
+              - {name: calibre}
+              - {name: status}
+          request:
+            fields:
+              - {name: from_node, merge: immutable, indexed: true}
+              - {name: to_node, merge: immutable, required: true, indexed: true}
+              - {name: urgency, merge: immutable, allowed: [urgent_direct, urgent_indirect, standard], required: true}
+              - {name: subject_ids, merge: immutable}
+              - {name: question, required: true}
+              - {name: status, merge: max, allowed: [open, acknowledged, answered, closed]}
+              - {name: answer}
+              # Set by the requested node when the request reaches it; the deadline runs from there.
+              - {name: received_at, format: timestamp, managed: true}
+              - {name: due_at, format: timestamp, managed: true}
+          hit:
+            append_only: true
+            fields:
+              - {name: record_id, merge: immutable, required: true, indexed: true}
+              - {name: place, merge: immutable}
+              - {name: checked_at, merge: immutable, format: timestamp}
+              - {name: outcome, merge: immutable}
+          note:
+            append_only: true
+            fields:
+              - {name: record_id, merge: immutable, required: true, indexed: true}
+              - {name: author, merge: immutable}
+              - {name: text, merge: immutable, required: true}
+          erasure_request:
+            append_only: true
+            fields:
+              - {name: record_id, merge: immutable, required: true, indexed: true}
+              - {name: reason, merge: immutable, required: true}
+              - {name: author, merge: immutable}
+              - {name: text, merge: immutable}
+
+        """
+
+    /// This schema grown by a region's schema file: new kinds, new fields of existing kinds,
+    /// new allowed values of existing fields, under a greater version (docs/SCHEMA.md).
+    /// `file` only names the source in errors.
+    public func grown(by yaml: String, file: String) throws(SchemaError) -> RecordSchema {
+        try Self.parse(yaml: yaml, file: file, mode: .region(base: self))
+    }
+
+    /// A schema written out in full by ``document``, as a replica keeps the one it runs with.
+    public static func parseDocument(_ yaml: String, file: String) throws(SchemaError) -> RecordSchema {
+        try parse(yaml: yaml, file: file, mode: .full)
+    }
+
+    /// Refuses a schema that is not `older` grown: every kind and field of `older` must be here
+    /// with the same merge class, format and flags and at least its allowed values, and a
+    /// different schema must carry a greater version. Equal schemas pass.
+    public func checkGrowth(from older: RecordSchema, file: String) throws(SchemaError) {
+        func refuse(_ reason: String) -> SchemaError { SchemaError(file: file, line: nil, reason) }
+        if version < older.version {
+            throw refuse("this is schema version \(version) and the replica runs version \(older.version); a schema never goes back")
+        }
+        for old in older.kinds {
+            guard let kind = self[old.kind] else {
+                throw refuse("kind \(old.kind) of schema version \(older.version) is missing; a schema never removes a kind")
+            }
+            guard kind.isAppendOnly == old.isAppendOnly else { throw refuse("kind \(old.kind) changes whether it is append-only") }
+            for oldField in old.fields {
+                guard let field = kind.field(named: oldField.name) else {
+                    throw refuse("field \(old.kind).\(oldField.name) of schema version \(older.version) is missing; a schema never removes a field")
+                }
+                guard field.mergeClass == oldField.mergeClass else {
+                    throw refuse("field \(old.kind).\(oldField.name) changes its merge class; merge classes never change")
+                }
+                guard field.format == oldField.format, field.isRequired == oldField.isRequired, field.isManaged == oldField.isManaged,
+                    field.search == oldField.search, field.isIndexed == oldField.isIndexed
+                else {
+                    throw refuse("field \(old.kind).\(oldField.name) changes its format, search or flags; a schema may only add allowed values to a field")
+                }
+                switch (oldField.allowedValues, field.allowedValues) {
+                case (nil, nil): break
+                case (let before?, let after?) where before.allSatisfy(after.contains): break
+                default: throw refuse("field \(old.kind).\(oldField.name) loses allowed values; a schema may only add them")
+                }
+            }
+        }
+        if version == older.version, self != older {
+            throw refuse("schema version \(version) differs from the version \(version) the replica runs; give the grown schema a greater version")
+        }
+    }
+
+    /// The schema written out in full, every kind and field explicit: what a replica keeps, what
+    /// `pccc schema show` prints, and a valid input of ``parseDocument(_:file:)``.
+    public var document: String {
+        func quoted(_ text: String) -> String {
+            var result = "\""
+            for scalar in text.unicodeScalars {
+                switch scalar {
+                case "\"": result += "\\\""
+                case "\\": result += "\\\\"
+                case _ where scalar.value < 0x20 || scalar.value == 0x7F: result += "\\u" + String(format4(scalar.value))
+                default: result.unicodeScalars.append(scalar)
+                }
+            }
+            return result + "\""
+        }
+        func format4(_ value: UInt32) -> String {
+            let hex = String(value, radix: 16)
+            return String(repeating: "0", count: 4 - hex.count) + hex
+        }
+        var lines = ["version: \(version)", "kinds:"]
+        for kind in kinds {
+            lines.append("  \(kind.kind.rawValue):")
+            if kind.isAppendOnly { lines.append("    append_only: true") }
+            lines.append("    fields:")
+            for field in kind.fields {
+                var parts = ["name: \(field.name)"]
+                switch field.mergeClass {
+                case .lww: break
+                case .owner: parts.append("merge: owner")
+                case .immutable: parts.append("merge: immutable")
+                case .max: parts.append("merge: max")
+                }
+                if let allowed = field.allowedValues { parts.append("allowed: [\(allowed.map(quoted).joined(separator: ", "))]") }
+                if field.isRequired { parts.append("required: true") }
+                if field.format != .text { parts.append("format: \(field.format.rawValue)") }
+                if field.isManaged { parts.append("managed: true") }
+                if field.search != .none { parts.append("search: \(field.search.rawValue)") }
+                if field.isIndexed { parts.append("indexed: true") }
+                lines.append("      - {\(parts.joined(separator: ", "))}")
+            }
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    enum Mode {
+        /// The built-in document: common fields allowed, every kind built in.
+        case builtIn
+        /// A schema written out in full by `document`.
+        case full
+        /// A region's file, growing `base`.
+        case region(base: RecordSchema)
+    }
+
+    static func parse(yaml: String, file: String, mode: Mode) throws(SchemaError) -> RecordSchema {
+        let root: Yams.Node
+        do {
+            guard let composed = try Yams.compose(yaml: yaml) else { throw SchemaError(file: file, line: nil, "the schema file is empty") }
+            root = composed
+        } catch let error as SchemaError {
+            throw error
+        } catch let error as YamlError {
+            throw SchemaError(file: file, line: line(of: error), "the file is not valid YAML: \(oneLine(error))")
+        } catch {
+            throw SchemaError(file: file, line: nil, "the file is not valid YAML: \(error)")
+        }
+        return try SchemaParser(file: file, mode: mode).schema(root)
+    }
+
+    /// Yams' message without the quoted source and caret lines that follow it.
+    private static func oneLine(_ error: YamlError) -> String {
+        let lines = "\(error)".split(separator: "\n", omittingEmptySubsequences: true)
+        let text = lines.prefix(max(1, lines.count - 2)).joined(separator: " ")
+        return text.hasSuffix(":") ? String(text.dropLast()) : text
+    }
+
+    private static func line(of error: YamlError) -> Int? {
+        switch error {
+        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): return mark.line
+        default: return nil
+        }
+    }
+}
+
+/// Reads a schema document node by node, so every error names its line.
+private struct SchemaParser {
+    let file: String
+    let mode: RecordSchema.Mode
+
+    /// Columns every kind's table has besides its fields.
+    static let reservedColumns: Set<String> = ["id", "sharing_group", "origin", "created_at", "field_clocks", "last_hlc"]
+    /// The longest kind or field name.
+    static let maxNameLength = 48
+    /// The most kinds, fields of a kind, and allowed values of a field a schema may have:
+    /// bounds on the tables and statements a schema makes a node build.
+    static let maxKinds = 64
+    static let maxFieldsPerKind = 200
+    static let maxAllowedValues = 1000
+
+    func fail(_ node: Yams.Node?, _ reason: String) -> SchemaError {
+        SchemaError(file: file, line: node?.mark?.line, reason)
+    }
+
+    func schema(_ root: Yams.Node) throws(SchemaError) -> RecordSchema {
+        guard let mapping = root.mapping else { throw fail(root, "the schema must be a mapping with version and kinds") }
+        var keys = ["version", "kinds"]
+        if case .builtIn = mode { keys.append("common_fields") }
+        try checkKeys(mapping, allowed: keys, in: "the schema")
+        guard let versionNode = mapping["version"], let versionText = versionNode.string, let version = Int(versionText), version >= 1,
+            version < 1_000_000
+        else {
+            throw fail(mapping["version"] ?? root, "version must be a whole number from 1")
+        }
+        if case .region(let base) = mode, version <= base.version {
+            throw fail(versionNode, "version must be greater than \(base.version), the version of the schema it grows")
+        }
+        let common = try mapping["common_fields"].map { node throws(SchemaError) in try fieldList(node, of: "common_fields") } ?? []
+        guard let kindsNode = mapping["kinds"], let kindEntries = kindsNode.mapping else {
+            throw fail(mapping["kinds"] ?? root, "kinds must be a mapping of kind names to their fields")
+        }
+        var kinds: [KindSchema] = []
+        var grownKinds: [String: KindSchema] = [:]
+        for (nameNode, body) in kindEntries {
+            guard let name = nameNode.string, Self.isName(name) else {
+                throw fail(nameNode, "a kind name must be lowercase letters, digits and '_', starting with a letter, at most \(Self.maxNameLength) long")
+            }
+            guard grownKinds[name] == nil, !kinds.contains(where: { $0.kind.rawValue == name }) else { throw fail(nameNode, "kind \(name) is defined twice") }
+            guard let entry = body.mapping else { throw fail(body, "kind \(name) must be a mapping with fields") }
+            try checkKeys(entry, allowed: ["fields", "append_only"], in: "kind \(name)")
+            let appendOnly = try flag(entry["append_only"], "append_only", of: "kind \(name)")
+            guard let fieldsNode = entry["fields"] else { throw fail(body, "kind \(name) needs fields") }
+            switch mode {
+            case .region(let base):
+                if let existing = base.kind(named: name) {
+                    if entry["append_only"] != nil { throw fail(entry["append_only"], "kind \(name) exists; a schema cannot change whether it is append-only") }
+                    grownKinds[name] = try grow(existing, by: fieldsNode)
+                } else {
+                    if appendOnly { throw fail(entry["append_only"], "a region's kind cannot be append-only; hits, notes and erasure requests are") }
+                    let own = try fieldList(fieldsNode, of: name)
+                    guard own.count + base.kinds[0].fields.count - base.kinds[0].builtInFieldNames.count <= Self.maxFieldsPerKind else {
+                        throw fail(fieldsNode, "kind \(name) has more than \(Self.maxFieldsPerKind) fields")
+                    }
+                    let commonFields = RecordSchema.builtIn.kinds[0].fields.filter { RecordSchema.builtInCommonFieldNames.contains($0.name) }
+                    let all = own + commonFields.filter { common in !own.contains { $0.name == common.name } }
+                    kinds.append(KindSchema(kind: RecordKind(name), isAppendOnly: false, isBuiltIn: false, fields: all, builtInFieldNames: []))
+                }
+            case .builtIn:
+                let own = try fieldList(fieldsNode, of: name)
+                let all = appendOnly ? own : own + common
+                kinds.append(
+                    KindSchema(kind: RecordKind(name), isAppendOnly: appendOnly, isBuiltIn: true, fields: all, builtInFieldNames: Set(all.map(\.name))))
+            case .full:
+                let all = try fieldList(fieldsNode, of: name)
+                let builtIn = RecordSchema.builtIn.kind(named: name)
+                kinds.append(
+                    KindSchema(
+                        kind: RecordKind(name), isAppendOnly: appendOnly, isBuiltIn: builtIn != nil, fields: all,
+                        builtInFieldNames: builtIn?.builtInFieldNames ?? []))
+            }
+        }
+        if case .region(let base) = mode {
+            // The base's kinds keep their order; new kinds follow in the file's.
+            kinds = base.kinds.map { grownKinds[$0.kind.rawValue] ?? $0 } + kinds
+        }
+        guard kinds.count <= Self.maxKinds else { throw fail(kindsNode, "a schema has at most \(Self.maxKinds) kinds") }
+        return RecordSchema(version: version, kinds: kinds)
+    }
+
+    /// An existing kind with the file's entries for it: new fields, or new allowed values of a
+    /// field it has.
+    func grow(_ kind: KindSchema, by node: Yams.Node) throws(SchemaError) -> KindSchema {
+        guard let items = node.sequence, !items.isEmpty else { throw fail(node, "fields of \(kind.kind) must be a non-empty list") }
+        var fields = kind.fields
+        var named = Set<String>()
+        for item in items {
+            guard let entry = item.mapping, let nameNode = entry["name"], let name = nameNode.string else {
+                throw fail(item, "each field must be a mapping with a name")
+            }
+            guard named.insert(name).inserted else { throw fail(nameNode, "field \(kind.kind).\(name) is listed twice") }
+            if let index = fields.firstIndex(where: { $0.name == name }) {
+                let existing = fields[index]
+                for (key, _) in entry where key.string != "name" && key.string != "allowed" {
+                    throw fail(key, "field \(kind.kind).\(name) exists; a schema may only add allowed values to it, not change its \(key.string ?? "?")")
+                }
+                guard let allowedNode = entry["allowed"] else { throw fail(item, "field \(kind.kind).\(name) exists; list the allowed values it gains") }
+                guard existing.allowedValues != nil else {
+                    throw fail(allowedNode, "field \(kind.kind).\(name) is free text; a schema cannot limit its values")
+                }
+                if case .max = existing.mergeClass {
+                    throw fail(allowedNode, "field \(kind.kind).\(name) merges by the order of its values; a new value would change that order")
+                }
+                let added = try strings(allowedNode, "allowed", of: "field \(kind.kind).\(name)")
+                fields[index] = existing.allowing(added)
+                guard fields[index].allowedValues!.count <= Self.maxAllowedValues else {
+                    throw fail(allowedNode, "field \(kind.kind).\(name) has more than \(Self.maxAllowedValues) allowed values")
+                }
+            } else {
+                let field = try fieldSpec(item, of: kind.kind.rawValue)
+                if field.isManaged {
+                    throw fail(entry["managed"], "field \(kind.kind).\(name) cannot be managed; only the node's own code writes managed fields")
+                }
+                fields.append(field)
+            }
+        }
+        guard fields.count <= Self.maxFieldsPerKind else { throw fail(node, "kind \(kind.kind) has more than \(Self.maxFieldsPerKind) fields") }
+        return KindSchema(
+            kind: kind.kind, isAppendOnly: kind.isAppendOnly, isBuiltIn: kind.isBuiltIn, fields: fields, builtInFieldNames: kind.builtInFieldNames)
+    }
+
+    func fieldList(_ node: Yams.Node, of owner: String) throws(SchemaError) -> [FieldSpec] {
+        guard let items = node.sequence, !items.isEmpty else { throw fail(node, "fields of \(owner) must be a non-empty list") }
+        guard items.count <= Self.maxFieldsPerKind else { throw fail(node, "\(owner) has more than \(Self.maxFieldsPerKind) fields") }
+        var fields: [FieldSpec] = []
+        for item in items {
+            let field = try fieldSpec(item, of: owner)
+            guard !fields.contains(where: { $0.name == field.name }) else {
+                throw fail(item.mapping?["name"] ?? item, "field \(owner).\(field.name) is listed twice")
+            }
+            fields.append(field)
+        }
+        return fields
+    }
+
+    func fieldSpec(_ item: Yams.Node, of owner: String) throws(SchemaError) -> FieldSpec {
+        guard let entry = item.mapping else { throw fail(item, "each field of \(owner) must be a mapping with a name") }
+        guard let nameNode = entry["name"], let name = nameNode.string, Self.isName(name) else {
+            throw fail(
+                entry["name"] ?? item, "a field name must be lowercase letters, digits and '_', starting with a letter, at most \(Self.maxNameLength) long")
+        }
+        guard !Self.reservedColumns.contains(name) else {
+            throw fail(nameNode, "\(name) is a column every record has; choose another field name")
+        }
+        let what = "field \(owner).\(name)"
+        try checkKeys(entry, allowed: ["name", "merge", "allowed", "required", "format", "managed", "search", "indexed"], in: what)
+        let allowed = try entry["allowed"].map { node throws(SchemaError) in try strings(node, "allowed", of: what) }
+        let mergeClass: MergeClass
+        switch entry["merge"]?.string {
+        case nil where entry["merge"] == nil, "lww": mergeClass = .lww
+        case "owner": mergeClass = .owner
+        case "immutable": mergeClass = .immutable
+        case "max":
+            guard let allowed else { throw fail(entry["merge"], "\(what) merges by max and needs its values in order under allowed") }
+            mergeClass = .max(order: allowed)
+        default: throw fail(entry["merge"], "merge of \(what) must be lww, owner, immutable or max")
+        }
+        var format = FieldFormat.text
+        if let formatNode = entry["format"] {
+            guard let text = formatNode.string, let parsed = FieldFormat(rawValue: text) else {
+                throw fail(formatNode, "format of \(what) must be text, date, country or timestamp")
+            }
+            format = parsed
+        }
+        var search = FieldSpec.Search.none
+        if let searchNode = entry["search"] {
+            guard let text = searchNode.string, let parsed = FieldSpec.Search(rawValue: text), parsed != .none else {
+                throw fail(searchNode, "search of \(what) must be name or identifier")
+            }
+            search = parsed
+        }
+        return FieldSpec(
+            name, mergeClass, allowed: allowed,
+            required: try flag(entry["required"], "required", of: what), format: format,
+            managed: try flag(entry["managed"], "managed", of: what), search: search,
+            indexed: try flag(entry["indexed"], "indexed", of: what))
+    }
+
+    func strings(_ node: Yams.Node, _ key: String, of what: String) throws(SchemaError) -> [String] {
+        guard let items = node.sequence, !items.isEmpty else { throw fail(node, "\(key) of \(what) must be a non-empty list of values") }
+        guard items.count <= Self.maxAllowedValues else { throw fail(node, "\(what) has more than \(Self.maxAllowedValues) allowed values") }
+        var values: [String] = []
+        for item in items {
+            guard let value = item.string, !value.isEmpty, value.utf8.count <= 256 else {
+                throw fail(item, "each value of \(key) of \(what) must be text of 1 to 256 bytes")
+            }
+            guard !values.contains(value) else { throw fail(item, "\(what) lists \(value) twice") }
+            values.append(value)
+        }
+        return values
+    }
+
+    func flag(_ node: Yams.Node?, _ key: String, of what: String) throws(SchemaError) -> Bool {
+        guard let node else { return false }
+        switch node.string {
+        case "true": return true
+        case "false": return false
+        default: throw fail(node, "\(key) of \(what) must be true or false")
+        }
+    }
+
+    func checkKeys(_ mapping: Yams.Node.Mapping, allowed: [String], in what: String) throws(SchemaError) {
+        for (key, _) in mapping {
+            guard let name = key.string, allowed.contains(name) else {
+                throw fail(key, "unknown key \(key.string ?? "?") in \(what); the keys are \(allowed.joined(separator: ", "))")
+            }
+        }
+    }
+
+    static func isName(_ text: String) -> Bool {
+        guard let first = text.utf8.first, first >= 97, first <= 122, text.utf8.count <= maxNameLength else { return false }
+        return text.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 }
+    }
+}
+
+extension RecordSchema {
+    /// The fields the built-in schema gives every kind but the append-only ones.
+    static let builtInCommonFieldNames: Set<String> = ["handling_code", "source_reliability", "info_accuracy", "derived_from"]
+}
