@@ -64,7 +64,7 @@ public struct RecordSchema: Sendable, Equatable {
 
     /// Whether `change` holds anything this schema does not know: a kind, a field, or a value
     /// outside a field's allowed ones. Such a change is applied in part and applied again when
-    /// the schema grows (docs/PROTOCOL.md §5.10).
+    /// the schema grows (docs/PROTOCOL.md §5.11).
     public func needsNewerSchema(_ change: Change) -> Bool {
         guard let kind = self[RecordKind(change.kind)] else { return true }
         for write in change.fieldWrites {

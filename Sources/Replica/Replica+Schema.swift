@@ -30,7 +30,7 @@ extension Replica {
     /// Makes the configured schema the one this replica runs: refuses one that is not the held
     /// one grown (a schema never goes back, never drops or changes a field), adds the tables
     /// and columns it grows, then applies again the stored batches that held what the older
-    /// schema did not know (docs/PROTOCOL.md §5.10). A replica older than this release ran the
+    /// schema did not know (docs/PROTOCOL.md §5.11). A replica older than this release ran the
     /// built-in schema.
     func adoptRecordSchema() throws {
         let schema = tables.schema

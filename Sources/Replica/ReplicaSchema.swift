@@ -219,7 +219,7 @@ enum ReplicaSchema {
         migrator.registerMigration("14-deferred-batches") { db in
             // A stored batch holding what this node's record schema did not know when it came (a
             // kind, a field, an allowed value of a newer schema): applied again, in stream order,
-            // when the schema grows (docs/PROTOCOL.md §5.10). `changes` counts its changes that
+            // when the schema grows (docs/PROTOCOL.md §5.11). `changes` counts its changes that
             // waited, `relayed_by` names the peer that sent it.
             try db.execute(
                 sql: """

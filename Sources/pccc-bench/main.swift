@@ -3,7 +3,8 @@ import Node
 
 /// `pccc-bench`: the node against the physical limits, in one run (BENCHMARKS.md). Run in
 /// release: `swift run -c release pccc-bench [--sizes 10000,100000,1000000] [--json FILE]`; the
-/// backup benchmark runs on its own: `pccc-bench backup [--records N]`.
+/// backup and schema-growth benchmarks run on their own: `pccc-bench backup [--records N]`,
+/// `pccc-bench schema [--changes N]`.
 struct BenchReport: Encodable {
     struct Machine: Encodable {
         let cores = ProcessInfo.processInfo.activeProcessorCount
@@ -100,6 +101,8 @@ do {
     }
     if arguments.first == "backup" {
         try backupBenchmark(try BackupBenchOptions(Array(arguments.dropFirst())))
+    } else if arguments.first == "schema" {
+        try schemaBenchmark(try SchemaBenchOptions(Array(arguments.dropFirst())))
     } else {
         try await run(try BenchOptions(arguments))
     }

@@ -7,7 +7,7 @@ import Testing
 
 /// A region grows its record schema while its nodes run two versions of it: what an older
 /// schema cannot apply is stored and relayed byte-exact, and applied from the stored batches
-/// once the node's schema knows it (docs/PROTOCOL.md §5.10, docs/SCHEMA.md). Replicas on disk,
+/// once the node's schema knows it (docs/PROTOCOL.md §5.11, docs/SCHEMA.md). Replicas on disk,
 /// reopened with the grown schema as a restarted node would be.
 @Suite(.ownThread) struct SchemaGrowthTests {
     static let regionFile = """

@@ -20,6 +20,9 @@ final class ChaosLane: @unchecked Sendable {
     private var inRestoreWindow = false
     /// Whether the last command acknowledged inside a restore window.
     private var lastUncertain = false
+    /// Whether the node runs the region's grown record schema, so its writes may set the field
+    /// that schema adds.
+    private var schemaGrown = false
 
     init(node: String, folder: String, ledger: ChaosLedger, seed: UInt64) {
         self.node = node
@@ -52,8 +55,12 @@ final class ChaosLane: @unchecked Sendable {
         }
         switch roll {
         case 40..<82:
-            let field = Bool.random(using: &generator) ? "family_name" : "given_name"
-            let value = "Upd\(tag)"
+            var field = Bool.random(using: &generator) ? "family_name" : "given_name"
+            var value = "Upd\(tag)"
+            if schemaGrown, Int.random(in: 0..<3, using: &generator) == 0 {
+                // The grown schema's field: older nodes hold it unapplied until they grow.
+                (field, value) = ("eye_colour", ["blue", "brown", "green"].randomElement(using: &generator)!)
+            }
             guard try run(["record", "update", target, "--set", "\(field)=\(value)"]) != nil else { return false }
             ledger.updated(target, field, to: value, at: node, uncertain: lastUncertain)
         case 82..<95:
@@ -78,11 +85,21 @@ final class ChaosLane: @unchecked Sendable {
         }
     }
 
-    /// Puts the copy back (`restore`, run with no write in progress) and closes the window.
-    func restoring(_ restore: () throws -> Void) throws {
+    /// Puts the copy back (`restore`, run with no write in progress, told whether the node
+    /// had grown its schema) and closes the window.
+    func restoring(_ restore: (_ schemaGrown: Bool) throws -> Void) throws {
         try gate.withLock {
-            try restore()
+            try restore(schemaGrown)
             inRestoreWindow = false
+        }
+    }
+
+    /// Moves the node to the region's grown record schema (`grow`, run with no write in
+    /// progress); its later writes may set the new field.
+    func growingSchema(_ grow: () throws -> Void) throws {
+        try gate.withLock {
+            try grow()
+            schemaGrown = true
         }
     }
 

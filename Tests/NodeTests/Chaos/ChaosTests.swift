@@ -57,10 +57,12 @@ import Testing
         var killsPerPhase = Array(repeating: 0, count: profile.phases)
         for _ in 0..<profile.kills { killsPerPhase[Int.random(in: 0..<profile.phases, using: &generator)] += 1 }
         let restorePlan = Self.planRestores(profile: profile, nodes: names, seed: seed)
+        let growthPlan = Self.planSchemaGrowth(profile: profile, nodes: names, seed: seed)
         let writesPerLane = (profile.writes + profile.phases * names.count - 1) / (profile.phases * names.count)
         var faults: [String: Int] = [:]
         var kills = 0
         var restores = 0
+        var grown = 0
         let started = Date()
 
         for phase in 0..<profile.phases {
@@ -116,15 +118,33 @@ import Testing
                             restore.restoreAfter,
                             {
                                 // The node's disk is lost and its folder comes back from the copy.
-                                try lane.restoring {
+                                try lane.restoring { schemaGrown in
                                     region.stop(restore.node, signal: SIGKILL)
                                     try FileManager.default.removeItem(atPath: region.folder(restore.node))
                                     try FileManager.default.moveItem(atPath: copy, toPath: region.folder(restore.node))
+                                    // The region's files come back with the node, as its admin
+                                    // would put them: a copy older than the growth lacks it.
+                                    if schemaGrown { try Self.installGrownSchema(in: region.folder(restore.node)) }
                                     try region.start(restore.node, logLevel: "info", options: serveOptions)
                                 }
                             }
                         ))
                 }
+            }
+            for growth in growthPlan where growth.phase == phase {
+                let lane = lanes[names.firstIndex(of: growth.node)!]
+                events.append(
+                    (
+                        growth.after,
+                        {
+                            // An upgrade: stopped, the region's schema file installed, started.
+                            try lane.growingSchema {
+                                region.stop(growth.node)
+                                try Self.installGrownSchema(in: region.folder(growth.node))
+                                try region.start(growth.node, logLevel: "info", options: serveOptions)
+                            }
+                        }
+                    ))
             }
             if !events.isEmpty {
                 let sequence = events
@@ -138,11 +158,12 @@ import Testing
             try Self.runConcurrently(jobs)
             kills += victims.count
             restores += restorePlan.filter { $0.restorePhase == phase }.count
+            grown += growthPlan.filter { $0.phase == phase }.count
             for proxy in proxies { proxy.heal() }
             Thread.sleep(forTimeInterval: Double.random(in: 0...1, using: &generator))
             if (phase + 1) % max(1, profile.phases / 6) == 0 {
                 print(
-                    "chaos: phase \(phase + 1)/\(profile.phases), \(ledger.totalAcknowledged) writes acknowledged, \(kills) kills, \(restores) restores, \(Int(Date().timeIntervalSince(started))) s"
+                    "chaos: phase \(phase + 1)/\(profile.phases), \(ledger.totalAcknowledged) writes acknowledged, \(kills) kills, \(restores) restores, \(grown) schema upgrades, \(Int(Date().timeIntervalSince(started))) s"
                 )
             }
         }
@@ -172,6 +193,11 @@ import Testing
             throw error
         }
         let storageFailures = Self.storageFailures(region: region, nodes: names)
+        for node in names {
+            let status = try region.status(at: node)
+            #expect((status["schema_version"] as? NSNumber)?.intValue == 2, "\(node) runs the grown schema")
+            #expect((status["waiting_for_schema"] as? NSNumber)?.intValue == 0, "\(node) holds no change waiting for a newer schema")
+        }
         for node in names { region.stop(node) }
 
         let restored = Set(restorePlan.map(\.node))
@@ -179,10 +205,11 @@ import Testing
         #expect(ledger.totalAcknowledged >= profile.writes, "only \(ledger.totalAcknowledged) writes acknowledged")
         #expect(kills == profile.kills)
         #expect(restores == profile.restores)
+        #expect(grown == names.count, "every node grew its schema")
         print(
             """
             chaos result: profile \(profile.name), seed \(seed), \(names.count) nodes, \(pairs.count) links
-              \(profile.phases) partitions, \(kills) SIGKILLs, \(restores) restores from an older copy (\(restorePlan.map { "\($0.node) copied in phase \($0.copyPhase + 1), restored in \($0.restorePhase + 1)" }.joined(separator: "; "))), link faults \(faults.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+              \(profile.phases) partitions, \(kills) SIGKILLs, \(restores) restores from an older copy (\(restorePlan.map { "\($0.node) copied in phase \($0.copyPhase + 1), restored in \($0.restorePhase + 1)" }.joined(separator: "; "))), \(grown) schema upgrades (\(growthPlan.map { "\($0.node) in phase \($0.phase + 1)" }.joined(separator: ", "))), link faults \(faults.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
               \(ledger.totalAcknowledged) writes acknowledged: \(ledger.acknowledged.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
               \(ledger.totalUncertain) acknowledged inside a restore window, of which lost to the restore: \(checked.lost.isEmpty ? "none" : checked.lost.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
               refused (expected races): \(ledger.refused.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
@@ -244,6 +271,35 @@ import Testing
                 ))
         }
         return plan
+    }
+
+    /// One node's move to the region's grown record schema, that many seconds into a phase's faults.
+    struct SchemaGrowth: Sendable {
+        let node: String
+        let phase: Int
+        let after: Double
+    }
+
+    /// Every node grows its schema once, in a phase drawn from its own generator (so a seed
+    /// keeps its partitions, kills, writes and restores); the region runs two schema versions
+    /// from the first growth to the last, and one after.
+    static func planSchemaGrowth(profile: ChaosProfile, nodes: [String], seed: UInt64) -> [SchemaGrowth] {
+        guard profile.phases >= 3 else { return [] }
+        var generator = SplitMix64(seed: seed ^ 0x7363_6865_6d61_0002)
+        return nodes.map { node in
+            SchemaGrowth(
+                node: node, phase: Int.random(in: 1..<(profile.phases - 1), using: &generator), after: Double.random(in: 0.1...2.5, using: &generator))
+        }
+    }
+
+    /// The region's schema file the chaos run grows to: a new field of `person`.
+    static let grownSchema = "version: 2\nkinds:\n  person:\n    fields:\n      - {name: eye_colour, allowed: [blue, brown, green]}\n"
+
+    static func installGrownSchema(in folder: String) throws {
+        let path = folder + "/schema.yaml"
+        guard FileManager.default.createFile(atPath: path, contents: Data(grownSchema.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw TestFailure("cannot write \(path)")
+        }
     }
 
     /// Copies a node folder, running or not, to `destination`: the replica through SQLite's
@@ -310,11 +366,14 @@ import Testing
                     Issue.record("\(node): acknowledged record \(id) (created at \(creation.node)) is \(lookup)")
                     continue
                 }
-                for field in ["family_name", "given_name"] {
+                let grownField = lastWrites[ChaosLedger.FieldKey(record: id, field: "eye_colour")] != nil ? ["eye_colour"] : []
+                for field in ["family_name", "given_name"] + grownField {
                     fieldsChecked += 1
                     let writes = lastWrites[ChaosLedger.FieldKey(record: id, field: field)] ?? [:]
                     let value = record.values[field]
                     guard let winner = record.provenance[field]?.origin.rawValue else {
+                        // The grown field was never set where only writes a restore lost set it.
+                        if field == "eye_colour", !writes.values.contains(where: { $0.certain != nil }) { continue }
                         Issue.record("\(node): \(id).\(field) has no provenance")
                         continue
                     }

@@ -382,9 +382,9 @@ extension LiveRegion {
         for (id, key) in signingKeys { keys[NodeID(id)] = key.publicKey }
         let topology = try RegionTopology.parse(yaml: String(contentsOfFile: topologyPath, encoding: .utf8), file: topologyPath)
         let roster = Roster(network: topology.network, signingKeys: keys, groups: topology.groups.mapValues(Set.init))
-        return try Replica(
-            path: folder(node) + "/replica.sqlite",
-            configuration: ReplicaConfiguration(nodeID: NodeID(node), signingKey: signingKeys[node]!, roster: roster)
-        )
+        var configuration = ReplicaConfiguration(nodeID: NodeID(node), signingKey: signingKeys[node]!, roster: roster)
+        // The record schema the node runs: the region's file in its folder, if any.
+        configuration.schema = try NodeDirectory.loadRecordSchema(NodeDirectory(folder(node)).schemaPath)
+        return try Replica(path: folder(node) + "/replica.sqlite", configuration: configuration)
     }
 }
