@@ -300,11 +300,11 @@ private struct SchemaParser {
                 } else {
                     if appendOnly { throw fail(entry["append_only"], "a region's kind cannot be append-only; hits, notes and erasure requests are") }
                     let own = try fieldList(fieldsNode, of: name)
-                    guard own.count + base.kinds[0].fields.count - base.kinds[0].builtInFieldNames.count <= Self.maxFieldsPerKind else {
-                        throw fail(fieldsNode, "kind \(name) has more than \(Self.maxFieldsPerKind) fields")
-                    }
                     let commonFields = RecordSchema.builtIn.kinds[0].fields.filter { RecordSchema.builtInCommonFieldNames.contains($0.name) }
                     let all = own + commonFields.filter { common in !own.contains { $0.name == common.name } }
+                    guard all.count <= Self.maxFieldsPerKind else {
+                        throw fail(fieldsNode, "kind \(name) has more than \(Self.maxFieldsPerKind) fields")
+                    }
                     kinds.append(KindSchema(kind: RecordKind(name), isAppendOnly: false, isBuiltIn: false, fields: all, builtInFieldNames: []))
                 }
             case .builtIn:

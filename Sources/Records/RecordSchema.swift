@@ -69,6 +69,9 @@ public struct RecordSchema: Sendable, Equatable {
         guard let kind = self[RecordKind(change.kind)] else { return true }
         for write in change.fieldWrites {
             guard let spec = kind.field(named: write.field) else { return true }
+            // A value outside a `max` field's order never becomes valid: its order is its merge
+            // class, which no schema changes.
+            if case .max = spec.mergeClass { continue }
             if let value = write.value, let allowed = spec.allowedValues, !allowed.contains(value) { return true }
         }
         return false

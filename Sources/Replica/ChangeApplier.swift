@@ -32,6 +32,8 @@ struct ChangeApplier {
     /// How many changes held something this replica's schema does not know (a kind, a field,
     /// a value outside a field's allowed ones): applied in part, and again once it knows them.
     private(set) var changesNeedingNewerSchema = 0
+    /// Whether the batch is a stored one applied again because the schema grew.
+    var isReapplying = false
 
     init(db: Database, tables: RecordTables, origin: NodeID, group: GroupID, now: UInt64, orphanLimit: Int) {
         self.db = db
@@ -75,10 +77,12 @@ struct ChangeApplier {
             } else {
                 // Another origin's update can outrun the create through other relays; keep it
                 // until the create arrives and decides the record's group and owner.
+                // Once per change: a batch applied again (§5.11) does not wait twice.
                 try keepOrphan(
                     sql: """
                         INSERT INTO orphan_change (kind, record_id, sharing_group, origin, hlc, body)
-                        VALUES (?, ?, ?, ?, ?, ?)
+                        SELECT ?1, ?2, ?3, ?4, ?5, ?6 WHERE NOT EXISTS (
+                            SELECT 1 FROM orphan_change WHERE kind = ?1 AND record_id = ?2 AND origin = ?4 AND hlc = ?5 AND body = ?6)
                         """,
                     arguments: [kind.kind.rawValue, id, group, origin, Int64(change.hlc.rawValue), Data(change.encodedBody)]
                 )
@@ -114,6 +118,9 @@ struct ChangeApplier {
     private func mayCreate(kind: KindSchema, recordID: RecordID, binding: RecordBinding, writes: [FieldWrite]) throws -> Bool {
         if recordID.isBound {
             guard recordID.isBound(to: binding) else { return false }
+        } else if !kind.isBuiltIn {
+            // Only releases before bound ids made unbound ones, and they knew no region's kind.
+            return false
         } else if let held = try heldRecord(anyKindID: recordID.description), held.kind.kind != kind.kind {
             return false
         }
@@ -166,8 +173,14 @@ struct ChangeApplier {
 
     /// Keeps a change whose record has not arrived, unless its origin already has `orphanLimit`
     /// waiting: then it is dropped with an alarm, so no member can fill the disk with changes
-    /// to records that never come.
+    /// to records that never come. A batch applied again from the store (§5.11) keeps all of
+    /// them: which it meets first must not decide what is kept, and the store bounds them.
     private mutating func keepOrphan(sql: String, arguments: StatementArguments) throws {
+        if isReapplying {
+            try db.cachedStatement(sql: sql).execute(arguments: arguments)
+            orphansExist = true
+            return
+        }
         // Counted once per batch after the origin is full, not once per change.
         guard !orphansFull else { return }
         let waiting =

@@ -44,6 +44,9 @@ extension Replica {
         } catch {
             throw ReplicaError(.wrongSchema, error.reason)
         }
+        if storedText == nil {
+            try noteBatchesOfEarlierReleases()
+        }
         if storedText == nil || held != schema {
             try writer.write { db in
                 try Self.growTables(from: held, to: schema, db: db)
@@ -88,13 +91,16 @@ extension Replica {
     /// tables they made.
     static func growTables(from older: RecordSchema, to newer: RecordSchema, db: Database) throws {
         func quoted(_ name: String) -> String { "\"\(name)\"" }
+        // A ':' is in no kind or field name, so these never meet each other or the migrations'
+        // indexes (`person_by_group`).
+        func indexName(_ table: String, _ column: String) -> String { "\(table):\(column)" }
         for kind in newer.kinds {
             let table = kind.tableName
             if let old = older[kind.kind] {
                 for field in kind.fields where old.field(named: field.name) == nil {
                     try db.execute(sql: "ALTER TABLE \(quoted(table)) ADD COLUMN \(quoted(field.name)) TEXT")
                     if field.isIndexed {
-                        try db.execute(sql: "CREATE INDEX \(quoted(table + "_by_" + field.name)) ON \(quoted(table)) (\(quoted(field.name)))")
+                        try db.execute(sql: "CREATE INDEX \(quoted(indexName(table, field.name))) ON \(quoted(table)) (\(quoted(field.name)))")
                     }
                 }
             } else {
@@ -107,13 +113,56 @@ extension Replica {
                         CREATE TABLE \(quoted(table)) (
                             id TEXT PRIMARY KEY NOT NULL, sharing_group TEXT NOT NULL, origin TEXT NOT NULL,
                             created_at TEXT NOT NULL, field_clocks BLOB, last_hlc INTEGER, \(columns)) WITHOUT ROWID;
-                        CREATE INDEX \(quoted(table + "_by_group")) ON \(quoted(table)) (sharing_group);
+                        CREATE INDEX \(quoted(indexName(table, "sharing_group"))) ON \(quoted(table)) (sharing_group);
                         """
                 )
                 for field in kind.fields where field.isIndexed {
-                    try db.execute(sql: "CREATE INDEX \(quoted(table + "_by_" + field.name)) ON \(quoted(table)) (\(quoted(field.name)))")
+                    try db.execute(sql: "CREATE INDEX \(quoted(indexName(table, field.name))) ON \(quoted(table)) (\(quoted(field.name)))")
                 }
             }
+        }
+    }
+
+    /// Who noted the batches a release before schema documents stored (``noteBatchesOfEarlierReleases()``).
+    public static let earlierRelease: NodeID = "an earlier release"
+
+    /// A release before schema documents ignored what the built-in schema does not know without
+    /// noting it: on the first start of this one, every batch it stored from another node is
+    /// read once, and those holding such changes are noted as applied under the built-in
+    /// schema, so a grown schema applies them too. Chunked, one transaction per chunk.
+    func noteBatchesOfEarlierReleases() throws {
+        let me = configuration.nodeID
+        var after: (origin: String, group: String, seq: Int64) = ("", "", -1)
+        while true {
+            let done = try writer.write { db -> Bool in
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT origin, sharing_group, seq, header, signature, payload, raw_length FROM batch_log
+                        WHERE (origin, sharing_group, seq) > (?, ?, ?) ORDER BY origin, sharing_group, seq LIMIT ?
+                        """,
+                    arguments: [after.origin, after.group, after.seq, Self.reapplyChunk]
+                )
+                guard let last = rows.last else { return true }
+                after = (last["origin"], last["sharing_group"], last["seq"])
+                for row in rows {
+                    let batch = try BatchStore.signedBatch(from: row)
+                    guard batch.header.origin != me else { continue }
+                    let leaves = try batch.verifiedLeaves()
+                    let waiting = leaves.reduce(0) { count, leaf in
+                        switch leaf {
+                        case .full(let change): RecordSchema.builtIn.needsNewerSchema(change) ? count + 1 : count
+                        case .redacted(let kind, _, _): RecordSchema.builtIn.kind(named: kind) == nil ? count + 1 : count
+                        }
+                    }
+                    if waiting > 0 {
+                        try Self.deferBatch(
+                            batch.header, changes: waiting, relayedBy: Self.earlierRelease, schemaVersion: RecordSchema.builtIn.version, db: db)
+                    }
+                }
+                return false
+            }
+            if done { break }
         }
     }
 
@@ -139,7 +188,7 @@ extension Replica {
     public func reapplyDeferredBatches() throws -> SchemaReapplication {
         var batches = 0
         var changes = 0
-        var stillWaiting = 0
+        var waitingBatches = 0
         var after: (origin: String, group: String, seq: Int64) = ("", "", -1)
         while true {
             let done = try writeErasing { db -> (result: Bool, erased: Bool) in
@@ -163,20 +212,25 @@ extension Replica {
                         continue
                     }
                     let leaves = try batch.verifiedLeaves()
-                    var applier = makeApplier(db: db, origin: batch.header.origin, group: batch.header.group, now: configuration.wallClock())
+                    let now = configuration.wallClock()
+                    var applier = makeApplier(db: db, origin: batch.header.origin, group: batch.header.group, now: now)
+                    applier.isReapplying = true
                     for case .full(let change) in leaves {
                         try applier.apply(change)
                         changes += 1
                     }
+                    // Redacted leaves of a kind the schema now knows are checked as on arrival.
+                    try notePendingRedactions(leaves, of: batch.header, relayedBy: row["relayed_by"], now: now, db: db)
                     batches += 1
                     erased += applier.erased
-                    if applier.changesNeedingNewerSchema == 0 {
+                    let stillWaiting = applier.changesNeedingNewerSchema + unknownRedactedLeaves(in: leaves)
+                    if stillWaiting == 0 {
                         try db.execute(sql: "DELETE FROM deferred_batch WHERE origin = ? AND sharing_group = ? AND seq = ?", arguments: key)
                     } else {
-                        stillWaiting += 1
+                        waitingBatches += 1
                         try db.execute(
                             sql: "UPDATE deferred_batch SET changes = ?, schema_version = ? WHERE origin = ? AND sharing_group = ? AND seq = ?",
-                            arguments: [applier.changesNeedingNewerSchema, tables.schema.version] + key
+                            arguments: [stillWaiting, tables.schema.version] + key
                         )
                     }
                 }
@@ -185,7 +239,7 @@ extension Replica {
             }
             if done { break }
         }
-        return SchemaReapplication(batches: batches, changes: changes, stillWaiting: stillWaiting)
+        return SchemaReapplication(batches: batches, changes: changes, stillWaiting: waitingBatches)
     }
 
     /// The changes waiting for a newer schema, by the peer that sent them.

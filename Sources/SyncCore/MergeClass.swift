@@ -5,7 +5,8 @@ public enum MergeClass: Hashable, Sendable {
     case lww
     /// The value latest in `order` wins, whatever the clocks; values outside the order are ignored.
     case max(order: [String])
-    /// Set at creation; later writes are ignored.
+    /// Set at creation; later writes are ignored. Of two creates by the record's owner, the
+    /// earlier one's value stands.
     case immutable
     /// Only writes whose origin is the record's origin count; among those, lww.
     case owner
@@ -43,7 +44,11 @@ public enum MergeRule {
     ) -> Bool {
         switch mergeClass {
         case .immutable:
-            return isCreate && current == nil
+            // Of several creates by the owner (one applied again once the schema knew all of it),
+            // the earliest sets the field, whichever a node met first.
+            guard isCreate else { return false }
+            guard let current else { return true }
+            return incoming.stamp < current.stamp
         case .owner:
             guard let recordOrigin, incoming.stamp.origin == recordOrigin else { return false }
             guard let current else { return true }

@@ -23,7 +23,7 @@ import Topology
         /// Node b's signing key, for batches of b the tests apply at a.
         let other: BatchSigningKey
 
-        init() throws {
+        init(schema: RecordSchema = .builtIn) throws {
             let key = BatchSigningKey()
             let other = BatchSigningKey()
             self.other = other
@@ -42,7 +42,9 @@ import Topology
                 file: "topology.yaml"
             )
             let roster = Roster(network: "api-test", signingKeys: ["a": key.publicKey, "b": other.publicKey], groups: topology.groups.mapValues(Set.init))
-            replica = try Replica.inMemory(configuration: ReplicaConfiguration(nodeID: "a", signingKey: key, roster: roster))
+            var configuration = ReplicaConfiguration(nodeID: "a", signingKey: key, roster: roster)
+            configuration.schema = schema
+            replica = try Replica.inMemory(configuration: configuration)
             try replica.addUser("ana", role: .admin, addedBy: nil)
             try replica.addUser("bob", role: .staff, addedBy: AuditActor(user: "ana"))
             ana = try replica.issueToken(for: "ana", by: AuditActor(user: "ana"))
@@ -123,9 +125,11 @@ import Topology
         var description: String { code + (field.map { " (\($0))" } ?? "") }
     }
 
-    static func withAPI(_ test: @escaping @Sendable (Fixture, _ ana: Session, _ bob: Session, _ anonymous: Session) async throws -> Void) async throws {
+    static func withAPI(
+        schema: RecordSchema = .builtIn, _ test: @escaping @Sendable (Fixture, _ ana: Session, _ bob: Session, _ anonymous: Session) async throws -> Void
+    ) async throws {
         for setup in [TestingSetup.router, .live] {
-            let fixture = try Fixture()
+            let fixture = try Fixture(schema: schema)
             let topology = fixture.topology
             let router = APIRouter.make(replica: fixture.replica, topology: { topology }, metrics: { Array("pccc_test_metric 1\n".utf8) })
             let application = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
@@ -404,6 +408,38 @@ import Topology
                 (response.status, String(buffer: response.body), response.headers[.contentType])
             }
             #expect(metrics.0 == .ok && metrics.1 == "pccc_test_metric 1\n" && metrics.2?.hasPrefix("text/plain; version=0.0.4") == true)
+        }
+    }
+
+    @Test func kindsFormsAndRoutesFollowTheRegionsGrownSchema() async throws {
+        let grown = try RecordSchema.builtIn.grown(
+            by: """
+                version: 2
+                kinds:
+                  person:
+                    fields:
+                      - {name: eye_colour, allowed: [blue, brown, green]}
+                  boat:
+                    fields:
+                      - {name: hull_number, required: true, search: identifier}
+
+                """, file: "schema.yaml")
+        try await Self.withAPI(schema: grown) { _, ana, _, _ in
+            let kinds = try await ana.list("/api/kinds")
+            #expect(kinds.compactMap { $0["kind"] as? String }.last == "boat", "a region's kind follows the built-in ones")
+            let person = try #require(kinds.first { $0["kind"] as? String == "person" }?["fields"] as? [[String: Any]])
+            #expect(person.last?["name"] as? String == "eye_colour" && person.last?["allowed"] as? [String] == ["blue", "brown", "green"])
+            let boat = try await ana.object(.post, "/api/records", ["kind": "boat", "group": "region", "fields": ["hull_number": "ST-44"]], expect: .created)
+            let id = try #require(boat["id"] as? String)
+            #expect(try await ana.list("/api/records?kind=boat").compactMap { $0["id"] as? String } == [id])
+            #expect(try await ana.list("/api/search?q=ST44&kind=boat").compactMap { $0["id"] as? String } == [id])
+            let refused = try await ana.error(
+                .post, "/api/records", ["kind": "person", "group": "region", "fields": ["family_name": "X", "eye_colour": "red"]], .unprocessableContent)
+            #expect(refused == Refusal("invalid", field: "eye_colour"))
+        }
+        try await Self.withAPI { _, ana, _, _ in
+            let refused = try await ana.error(.post, "/api/records", ["kind": "boat", "group": "region", "fields": ["hull_number": "ST-44"]], .badRequest)
+            #expect(refused == Refusal("bad_request", field: "kind"), "a node on the built-in schema knows no boat")
         }
     }
 

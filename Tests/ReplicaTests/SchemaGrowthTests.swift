@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Records
 import Replica
 import SyncCore
@@ -25,6 +26,13 @@ import Testing
               - {name: flag, format: country, indexed: true}
 
         """
+
+    static let boat = "  boat:\n    fields:\n      - {name: hull_number}\n"
+
+    static func isApplied(_ outcome: ApplyOutcome) -> Bool {
+        if case .applied = outcome { return true }
+        return false
+    }
 
     static func grown() throws -> RecordSchema {
         try RecordSchema.builtIn.grown(by: regionFile, file: "schema.yaml")
@@ -149,5 +157,108 @@ import Testing
         #expect(try RecordSchema.parseDocument(RecordSchema.builtIn.document, file: "document") == .builtIn)
         #expect(grown["boat"]?.tableName == "region_boat" && grown[.person]?.tableName == "person")
         #expect(grown[.person]?.field(named: "alert")?.allowedValues == ["wanted", "missing", "suspect", "none", "deported"])
+    }
+
+    @Test func anUpdateThatOutranItsCreateWaitsOnceAndAppliesWhenBothHaveCome() throws {
+        let folder = try TemporaryDirectory()
+        let grown = try Self.grown()
+        let region = try TestRegion(nodes: ["a", "b", "c"], directory: folder.url)
+        let a = try Self.reopen(region, "a", in: folder, schema: grown)
+        let c = try Self.reopen(region, "c", in: folder, schema: grown)
+        let person = try a.create(.person, in: "region", [FieldWrite("family_name", "Hoxha")])
+        try c.pullChecked(from: a)
+        try c.update(person, [FieldWrite("eye_colour", "green")])
+        // b meets c's update first: the person is not held, and eye_colour is not known.
+        for batch in try c.batches(of: StreamID(origin: "c", group: "region"), after: 0, limit: .max) {
+            #expect(Self.isApplied(try region["b"].apply(envelope: batch.envelope)))
+        }
+        #expect(try region["b"].live(person) == nil)
+        #expect(try region["b"].schemaBacklog().map(\.changes) == [1])
+        let grownB = try Self.reopen(region, "b", in: folder, schema: grown)
+        let file = try DatabaseQueue(path: folder.path("b.sqlite"))
+        #expect(try file.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM orphan_change") } == 1, "the update waits once, not once more for the re-apply")
+        try file.close()
+        try grownB.pullChecked(from: a)
+        #expect(try grownB.live(person)?.values["eye_colour"] == "green")
+        #expect(try grownB.digest() == c.digest())
+    }
+
+    @Test func twoCreatesOfOneRecordByItsOwnerSettleAlikeWhateverEachNodeKnew() throws {
+        let folder = try TemporaryDirectory()
+        let withKinds = try RecordSchema.builtIn.grown(
+            by: "version: 2\nkinds:\n  person:\n    fields:\n      - {name: photo_kind, merge: immutable, allowed: [passport, visa]}\n" + Self.boat, file: "v2")
+        let withMore = try RecordSchema.builtIn.grown(
+            by: "version: 3\nkinds:\n  person:\n    fields:\n      - {name: photo_kind, merge: immutable, allowed: [passport, visa, wanted_poster]}\n"
+                + Self.boat,
+            file: "v3")
+        let region = try TestRegion(nodes: ["m", "x", "y"], directory: folder.url)
+        let x = try Self.reopen(region, "x", in: folder, schema: withMore)
+        let y = try Self.reopen(region, "y", in: folder, schema: withKinds)
+        // A hostile owner creates its record twice, with values only version 3 knows, then not.
+        let id = RecordID.make(milliseconds: region.clocks["m"]!.now, boundTo: RecordBinding(origin: "m", group: "region", kind: "person"))
+        let first = try region.signed(
+            by: "m",
+            [
+                Change(
+                    kind: "person", recordID: id, hlc: region.hlc("m"),
+                    operation: .create([FieldWrite("family_name", "M"), FieldWrite("photo_kind", "wanted_poster")]))
+            ])
+        let second = try SignedBatch.make(
+            network: TestRegion.network, origin: "m", group: "region", seq: 2, prevHash: first.header.hash,
+            leaves: [
+                .full(
+                    Change(
+                        kind: "person", recordID: id, hlc: region.hlc("m", counter: 1),
+                        operation: .create([FieldWrite("family_name", "M"), FieldWrite("photo_kind", "passport")])))
+            ],
+            signingKey: region.keys["m"]!)
+        // An unbound id never makes a record of a region's kind.
+        let unbound = try #require(RecordID("0190f7c2-0000-7000-8000-00000000000a"))
+        let third = try SignedBatch.make(
+            network: TestRegion.network, origin: "m", group: "region", seq: 3, prevHash: second.header.hash,
+            leaves: [.full(Change(kind: "boat", recordID: unbound, hlc: region.hlc("m", counter: 2), operation: .create([FieldWrite("hull_number", "U1")])))],
+            signingKey: region.keys["m"]!)
+        for batch in [first, second, third] {
+            for node in [x, y] { #expect(Self.isApplied(try node.apply(envelope: batch.envelope))) }
+        }
+        #expect(try x.live(id)?.values["photo_kind"] == "wanted_poster")
+        let grownY = try Self.reopen(region, "y", in: folder, schema: withMore)
+        #expect(try grownY.live(id)?.values["photo_kind"] == "wanted_poster", "the earlier create's value stands at both")
+        #expect(try grownY.digest() == x.digest())
+        #expect(try x.lookup(unbound) == .unknown)
+    }
+
+    @Test func batchesAReleaseBeforeSchemaDocumentsStoredApplyWhenTheSchemaGrows() throws {
+        let folder = try TemporaryDirectory()
+        let grown = try Self.grown()
+        let region = try TestRegion(nodes: ["a", "b"], directory: folder.url)
+        let a = try Self.reopen(region, "a", in: folder, schema: grown)
+        _ = try a.create(.person, in: "region", [FieldWrite("family_name", "Gashi"), FieldWrite("eye_colour", "blue")])
+        try region["b"].pullChecked(from: a)
+        // What b's file looks like after the release before this one stored the batch.
+        let queue = try DatabaseQueue(path: folder.path("b.sqlite"))
+        try queue.write { db in
+            try db.execute(sql: "DELETE FROM deferred_batch; DELETE FROM replica_meta WHERE key = 'record_schema'")
+        }
+        try queue.close()
+        let grownB = try Self.reopen(region, "b", in: folder, schema: grown)
+        #expect(try grownB.digest() == a.digest())
+    }
+
+    @Test func aRegionsIndexNamesNeverMeetTheNodesOwn() throws {
+        let folder = try TemporaryDirectory()
+        let region = try TestRegion(nodes: ["a"], directory: folder.url)
+        let schema = try RecordSchema.builtIn.grown(
+            by:
+                "version: 2\nkinds:\n  person:\n    fields:\n      - {name: group, indexed: true}\n  person_by:\n    fields:\n      - {name: group, indexed: true}\n",
+            file: "schema.yaml")
+        #expect(try Self.reopen(region, "a", in: folder, schema: schema).recordSchema.version == 2)
+    }
+
+    @Test func aValueOutsideAMaxFieldsOrderNeverWaitsForASchema() throws {
+        let id = try #require(RecordID("0190f7c2-0000-7000-8000-00000000000b"))
+        let hlc = HybridTimestamp(milliseconds: 1, counter: 0)
+        #expect(!RecordSchema.builtIn.needsNewerSchema(Change(kind: "request", recordID: id, hlc: hlc, operation: .update([FieldWrite("status", "reopened")]))))
+        #expect(RecordSchema.builtIn.needsNewerSchema(Change(kind: "person", recordID: id, hlc: hlc, operation: .update([FieldWrite("alert", "deported")]))))
     }
 }
