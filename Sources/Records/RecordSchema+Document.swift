@@ -300,8 +300,18 @@ private struct SchemaParser {
                 } else {
                     if appendOnly { throw fail(entry["append_only"], "a region's kind cannot be append-only; hits, notes and erasure requests are") }
                     let own = try fieldList(fieldsNode, of: name)
+                    for (item, field) in zip(fieldsNode.sequence ?? [], own) {
+                        if field.isManaged {
+                            throw fail(
+                                item.mapping?["managed"] ?? item,
+                                "field \(name).\(field.name) cannot be managed; only the node's own code writes managed fields")
+                        }
+                        if RecordSchema.builtInCommonFieldNames.contains(field.name) {
+                            throw fail(item.mapping?["name"] ?? item, "\(field.name) is a field every kind has already; choose another field name")
+                        }
+                    }
                     let commonFields = RecordSchema.builtIn.kinds[0].fields.filter { RecordSchema.builtInCommonFieldNames.contains($0.name) }
-                    let all = own + commonFields.filter { common in !own.contains { $0.name == common.name } }
+                    let all = own + commonFields
                     guard all.count <= Self.maxFieldsPerKind else {
                         throw fail(fieldsNode, "kind \(name) has more than \(Self.maxFieldsPerKind) fields")
                     }

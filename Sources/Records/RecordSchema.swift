@@ -2,7 +2,7 @@ import SyncCore
 
 /// The record kinds a replica knows, with their fields: the built-in schema this release
 /// ships, grown by the region's schema file (docs/SCHEMA.md). Immutable; a replica runs with
-/// one, and a newer one only ever adds to it (``checkGrowth(from:)``).
+/// one, and a newer one only ever adds to it (``checkGrowth(from:file:)``).
 public struct RecordSchema: Sendable, Equatable {
     /// The schema's version: 1 for the built-in one; a region's file counts on from there.
     public let version: Int

@@ -22,10 +22,10 @@ struct SchemaCommand: ParsableCommand {
             let schema = try SchemaCommand.load(file)
             let builtIn = RecordSchema.builtIn
             let newKinds = schema.kinds.filter { builtIn[$0.kind] == nil }.map(\.kind.rawValue)
-            let newFields = schema.kinds.reduce(0) { count, kind in count + kind.fields.filter { builtIn[kind.kind]?.field(named: $0.name) == nil }.count }
+            let newFields = builtIn.kinds.reduce(0) { count, kind in count + (schema[kind.kind]?.fields.count ?? 0) - kind.fields.count }
             var line = "\(file): valid: record schema version \(schema.version), \(newKinds.count) kinds added"
             if !newKinds.isEmpty { line += " (\(newKinds.joined(separator: ", ")))" }
-            line += ", \(newFields) fields added"
+            line += ", \(newFields) fields added to built-in kinds"
             if let data {
                 let running = try Replica.recordSchema(ofReplicaAt: NodeDirectory(data).replicaPath)
                 do {

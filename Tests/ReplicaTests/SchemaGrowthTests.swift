@@ -139,6 +139,8 @@ import Testing
         ("version: 2\nkinds:\n  Boat:\n    fields:\n      - {name: x}\n", 3, "a kind name must be lowercase"),
         ("version: 2\nkinds:\n  boat:\n    fields:\n      - {name: x, merge: max}\n", 5, "field boat.x merges by max and needs its values"),
         ("version: 2\ncommon_fields: []\nkinds: {}\n", 2, "unknown key common_fields"),
+        ("version: 2\nkinds:\n  boat:\n    fields:\n      - {name: x, managed: true}\n", 5, "field boat.x cannot be managed"),
+        ("version: 2\nkinds:\n  boat:\n    fields:\n      - {name: handling_code}\n", 5, "handling_code is a field every kind has already"),
         ("version: 2\nkinds:\n  boat:\n    fields: [\n", 5, "the file is not valid YAML"),
     ])
     func aBadSchemaFileIsRefusedWithItsLine(_ text: String, _ line: Int, _ reason: String) {
