@@ -42,11 +42,13 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .target(name: "Records", dependencies: ["SyncCore", .product(name: "Yams", package: "Yams")]),
+        .target(name: "Documents", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "Records", dependencies: ["SyncCore", "Documents", .product(name: "Yams", package: "Yams")]),
         .target(
             name: "Topology",
             dependencies: [
                 "SyncCore",
+                "Documents",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "X509", package: "swift-certificates"),
                 .product(name: "SwiftASN1", package: "swift-asn1"),

@@ -1,28 +1,9 @@
+import Documents
 import SyncCore
 import Yams
 
-/// A schema document that cannot be used, with the line it is on: one sentence, as
-/// `pccc schema validate` and a refusing node print it.
-public struct SchemaError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// The file the error is in.
-    public let file: String
-    /// The 1-based line, when known.
-    public let line: Int?
-    /// What is wrong, one sentence.
-    public let reason: String
-
-    /// Creates the error.
-    public init(file: String, line: Int?, _ reason: String) {
-        self.file = file
-        self.line = line
-        self.reason = reason
-    }
-
-    /// A one-line human-readable form.
-    public var description: String {
-        line.map { "\(file):\($0): \(reason)" } ?? "\(file): \(reason)"
-    }
-}
+/// A schema file that cannot be used; the message names the file, the line and the fault.
+public typealias SchemaError = DocumentError
 
 extension RecordSchema {
     /// The schema this release ships, version 1: every kind and field the code of this release
@@ -216,33 +197,10 @@ extension RecordSchema {
     }
 
     static func parse(yaml: String, file: String, mode: Mode) throws(SchemaError) -> RecordSchema {
-        let root: Yams.Node
-        do {
-            guard let composed = try Yams.compose(yaml: yaml) else { throw SchemaError(file: file, line: nil, "the schema file is empty") }
-            root = composed
-        } catch let error as SchemaError {
-            throw error
-        } catch let error as YamlError {
-            throw SchemaError(file: file, line: line(of: error), "the file is not valid YAML: \(oneLine(error))")
-        } catch {
-            throw SchemaError(file: file, line: nil, "the file is not valid YAML: \(error)")
-        }
+        let root = try DocumentYAML.compose(yaml, file: file, whenEmpty: "the schema file is empty")
         return try SchemaParser(file: file, mode: mode).schema(root)
     }
 
-    /// Yams' message without the quoted source and caret lines that follow it.
-    private static func oneLine(_ error: YamlError) -> String {
-        let lines = "\(error)".split(separator: "\n", omittingEmptySubsequences: true)
-        let text = lines.prefix(max(1, lines.count - 2)).joined(separator: " ")
-        return text.hasSuffix(":") ? String(text.dropLast()) : text
-    }
-
-    private static func line(of error: YamlError) -> Int? {
-        switch error {
-        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): return mark.line
-        default: return nil
-        }
-    }
 }
 
 /// Reads a schema document node by node, so every error names its line.

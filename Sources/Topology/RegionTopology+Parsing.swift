@@ -1,3 +1,4 @@
+import Documents
 import SyncCore
 import Yams
 
@@ -27,37 +28,12 @@ extension RegionTopology {
     }
 
     private static func parseWithGroupLines(yaml: String, file: String) throws(TopologyError) -> (topology: RegionTopology, groupLines: [GroupID: Int]) {
-        let root: Yams.Node
-        do {
-            guard let composed = try Yams.compose(yaml: yaml) else {
-                throw TopologyError(file: file, line: nil, "the topology file is empty")
-            }
-            root = composed
-        } catch let error as TopologyError {
-            throw error
-        } catch let error as YamlError {
-            throw TopologyError(file: file, line: Self.line(of: error), "the file is not valid YAML: \(Self.oneLine(error))")
-        } catch {
-            throw TopologyError(file: file, line: nil, "the file is not valid YAML: \(error)")
-        }
+        let root = try DocumentYAML.compose(yaml, file: file, whenEmpty: "the topology file is empty")
         var parser = Parser(file: file)
         let topology = try parser.topology(root)
         return (topology, parser.groupLines)
     }
 
-    /// Yams' message without the quoted source and caret lines that follow it.
-    private static func oneLine(_ error: YamlError) -> String {
-        let lines = "\(error)".split(separator: "\n", omittingEmptySubsequences: true)
-        let text = lines.prefix(max(1, lines.count - 2)).joined(separator: " ")
-        return text.hasSuffix(":") ? String(text.dropLast()) : text
-    }
-
-    private static func line(of error: YamlError) -> Int? {
-        switch error {
-        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): return mark.line
-        default: return nil
-        }
-    }
 }
 
 private struct Parser {

@@ -1,3 +1,4 @@
+import Documents
 import SyncCore
 
 /// A region's topology (DESIGN §6): its network id, nodes, dialing links, sharing groups and
@@ -52,26 +53,7 @@ public struct RegionTopology: Sendable, Equatable {
 }
 
 /// A topology file that cannot be used; the message names the file, the line and the fault.
-public struct TopologyError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// The file the error is in.
-    public let file: String
-    /// The 1-based line, when known.
-    public let line: Int?
-    /// What is wrong, one sentence.
-    public let reason: String
-
-    /// Creates the error.
-    public init(file: String, line: Int?, _ reason: String) {
-        self.file = file
-        self.line = line
-        self.reason = reason
-    }
-
-    /// A one-line human-readable form.
-    public var description: String {
-        line.map { "\(file):\($0): \(reason)" } ?? "\(file): \(reason)"
-    }
-}
+public typealias TopologyError = DocumentError
 
 extension RegionTopology {
     /// Whether `text` is a valid node id: a slug of lowercase letters, digits and `-`.
