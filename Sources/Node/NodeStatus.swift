@@ -88,8 +88,9 @@ public struct NodeStatus: Sendable {
     /// Every certificate in use and how soon it expires: the node's own and each trusted CA
     /// (as given), then each linked peer's as last seen at a handshake.
     public let certificates: [CertificateExpiry]
-    /// The version of the record schema this node runs.
-    public let schemaVersion: Int
+    /// The version of the record schema this node runs (docs/SCHEMA.md); not the SQL
+    /// schema's `user_version`.
+    public let recordSchemaVersion: Int
     /// Changes held here that wait for a newer record schema, from every sender.
     public let waitingForSchema: Int
 
@@ -133,7 +134,7 @@ public struct NodeStatus: Sendable {
         quarantined = try replica.quarantinedCount()
         alarms = try replica.alarms()
         version = try replica.streamHeadsVersion()
-        schemaVersion = replica.recordSchema.version
+        recordSchemaVersion = replica.recordSchema.version
         waitingForSchema = backlog.values.reduce(0, +)
         let peerCertificates = peers.compactMap { peer -> CertificateInUse? in
             guard let serial = peer.status?.certificateSerial, let notAfter = peer.status?.certificateNotAfter else { return nil }
@@ -301,14 +302,14 @@ public struct NodeStatusJSON: Codable, Sendable, Equatable {
     public var certificates: [Certificate]? = nil
     /// The version of the record schema this node runs; absent from answers of releases
     /// before the record schema could grow.
-    public var schemaVersion: Int? = nil
+    public var recordSchemaVersion: Int? = nil
     /// Changes held that wait for a newer record schema, from every sender.
     public var waitingForSchema: Int? = nil
 
     enum CodingKeys: String, CodingKey {
         case node, network, serving, version, peers, groups, streams, epoch, quarantined, alarms, certificates
         case peersDownOverThreshold = "peers_down_over_threshold"
-        case schemaVersion = "schema_version"
+        case recordSchemaVersion = "record_schema_version"
         case waitingForSchema = "waiting_for_schema"
     }
 }
@@ -340,7 +341,7 @@ extension NodeStatus {
             alarms: alarms.map { .init(code: $0.code, subject: $0.subject, message: $0.message, count: $0.count) },
             peersDownOverThreshold: peersDown(longerThan: downThreshold),
             certificates: certificates.map(NodeStatusJSON.Certificate.init),
-            schemaVersion: schemaVersion, waitingForSchema: waitingForSchema
+            recordSchemaVersion: recordSchemaVersion, waitingForSchema: waitingForSchema
         )
     }
 }

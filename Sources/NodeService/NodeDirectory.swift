@@ -83,6 +83,20 @@ public struct NodeDirectory: Sendable {
     /// `path`, or the built-in one when there is no such file.
     public static func loadRecordSchema(_ path: String) throws -> RecordSchema {
         guard FileManager.default.fileExists(atPath: path) else { return .builtIn }
+        return try readRecordSchemaFile(path)
+    }
+
+    /// The largest schema file read: a full schema of 64 kinds is far smaller.
+    public static let maxSchemaFileBytes = 1 << 20
+
+    /// The built-in schema grown by the region's schema file at `path`, which must exist;
+    /// its size is checked before it is read.
+    public static func readRecordSchemaFile(_ path: String) throws -> RecordSchema {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+        guard let size else { throw ReplicaError(.notFound, "cannot read the schema file \(path)") }
+        guard size <= maxSchemaFileBytes else {
+            throw ReplicaError(.wrongSchema, "\(path): the schema file is larger than \(maxSchemaFileBytes) bytes")
+        }
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw ReplicaError(.notFound, "cannot read the schema file \(path)")
         }

@@ -1,5 +1,5 @@
 /// The shape a free-text field's value must have, checked on local writes.
-public enum FieldFormat: String, Hashable, Sendable, CaseIterable {
+public enum FieldFormat: String, Hashable, Sendable {
     /// Any text.
     case text
     /// A calendar date, `YYYY-MM-DD`.

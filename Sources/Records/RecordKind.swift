@@ -51,9 +51,6 @@ public struct RecordKind: Hashable, Comparable, Sendable, Codable, CustomStringC
     /// A group member's request that the record's owner erase it, with the reason.
     public static let erasureRequest: RecordKind = "erasure_request"
 
-    /// Request status order: a request only moves forward.
-    public static let requestStatusOrder = ["open", "acknowledged", "answered", "closed"]
-
     /// The id of the record a hit, note or erasure request is about, from its field writes.
     public static func parentRecordID(in writes: [FieldWrite]) -> String? {
         writes.first { $0.field == "record_id" }?.value

@@ -239,6 +239,7 @@ private struct SchemaParser {
         guard let kindsNode = mapping["kinds"], let kindEntries = kindsNode.mapping else {
             throw fail(mapping["kinds"] ?? root, "kinds must be a mapping of kind names to their fields")
         }
+        guard kindEntries.count <= Self.maxKinds else { throw fail(kindsNode, "a schema has at most \(Self.maxKinds) kinds") }
         var kinds: [KindSchema] = []
         var grownKinds: [String: KindSchema] = [:]
         for (nameNode, body) in kindEntries {
@@ -257,19 +258,8 @@ private struct SchemaParser {
                     grownKinds[name] = try grow(existing, by: fieldsNode)
                 } else {
                     if appendOnly { throw fail(entry["append_only"], "a region's kind cannot be append-only; hits, notes and erasure requests are") }
-                    let own = try fieldList(fieldsNode, of: name)
-                    for (item, field) in zip(fieldsNode.sequence ?? [], own) {
-                        if field.isManaged {
-                            throw fail(
-                                item.mapping?["managed"] ?? item,
-                                "field \(name).\(field.name) cannot be managed; only the node's own code writes managed fields")
-                        }
-                        if RecordSchema.builtInCommonFieldNames.contains(field.name) {
-                            throw fail(item.mapping?["name"] ?? item, "\(field.name) is a field every kind has already; choose another field name")
-                        }
-                    }
-                    let commonFields = RecordSchema.builtIn.kinds[0].fields.filter { RecordSchema.builtInCommonFieldNames.contains($0.name) }
-                    let all = own + commonFields
+                    let own = try fieldList(fieldsNode, of: name, byRegion: true)
+                    let all = own + RecordSchema.builtIn.commonFields
                     guard all.count <= Self.maxFieldsPerKind else {
                         throw fail(fieldsNode, "kind \(name) has more than \(Self.maxFieldsPerKind) fields")
                     }
@@ -294,6 +284,7 @@ private struct SchemaParser {
             kinds = base.kinds.map { grownKinds[$0.kind.rawValue] ?? $0 } + kinds
         }
         guard kinds.count <= Self.maxKinds else { throw fail(kindsNode, "a schema has at most \(Self.maxKinds) kinds") }
+        if case .builtIn = mode { return RecordSchema(version: version, kinds: kinds, commonFields: common) }
         return RecordSchema(version: version, kinds: kinds)
     }
 
@@ -326,11 +317,7 @@ private struct SchemaParser {
                     throw fail(allowedNode, "field \(kind.kind).\(name) has more than \(Self.maxAllowedValues) allowed values")
                 }
             } else {
-                let field = try fieldSpec(item, of: kind.kind.rawValue)
-                if field.isManaged {
-                    throw fail(entry["managed"], "field \(kind.kind).\(name) cannot be managed; only the node's own code writes managed fields")
-                }
-                fields.append(field)
+                fields.append(try regionField(item, of: kind.kind.rawValue))
             }
         }
         guard fields.count <= Self.maxFieldsPerKind else { throw fail(node, "kind \(kind.kind) has more than \(Self.maxFieldsPerKind) fields") }
@@ -338,18 +325,32 @@ private struct SchemaParser {
             kind: kind.kind, isAppendOnly: kind.isAppendOnly, isBuiltIn: kind.isBuiltIn, fields: fields, builtInFieldNames: kind.builtInFieldNames)
     }
 
-    func fieldList(_ node: Yams.Node, of owner: String) throws(SchemaError) -> [FieldSpec] {
+    /// The fields listed under `node`; `byRegion` applies a region's own rules to each.
+    func fieldList(_ node: Yams.Node, of owner: String, byRegion: Bool = false) throws(SchemaError) -> [FieldSpec] {
         guard let items = node.sequence, !items.isEmpty else { throw fail(node, "fields of \(owner) must be a non-empty list") }
         guard items.count <= Self.maxFieldsPerKind else { throw fail(node, "\(owner) has more than \(Self.maxFieldsPerKind) fields") }
         var fields: [FieldSpec] = []
         for item in items {
-            let field = try fieldSpec(item, of: owner)
+            let field = byRegion ? try regionField(item, of: owner) : try fieldSpec(item, of: owner)
             guard !fields.contains(where: { $0.name == field.name }) else {
                 throw fail(item.mapping?["name"] ?? item, "field \(owner).\(field.name) is listed twice")
             }
             fields.append(field)
         }
         return fields
+    }
+
+    /// A field a region adds: what the node's own code alone may define (a managed field, one
+    /// of the fields every kind has) is refused.
+    func regionField(_ item: Yams.Node, of owner: String) throws(SchemaError) -> FieldSpec {
+        let field = try fieldSpec(item, of: owner)
+        if field.isManaged {
+            throw fail(item.mapping?["managed"] ?? item, "field \(owner).\(field.name) cannot be managed; only the node's own code writes managed fields")
+        }
+        if RecordSchema.builtIn.commonFields.contains(where: { $0.name == field.name }) {
+            throw fail(item.mapping?["name"] ?? item, "\(field.name) is a field every kind has already; choose another field name")
+        }
+        return field
     }
 
     func fieldSpec(_ item: Yams.Node, of owner: String) throws(SchemaError) -> FieldSpec {
@@ -430,9 +431,4 @@ private struct SchemaParser {
         guard let first = text.utf8.first, first >= 97, first <= 122, text.utf8.count <= maxNameLength else { return false }
         return text.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 }
     }
-}
-
-extension RecordSchema {
-    /// The fields the built-in schema gives every kind but the append-only ones.
-    static let builtInCommonFieldNames: Set<String> = ["handling_code", "source_reliability", "info_accuracy", "derived_from"]
 }

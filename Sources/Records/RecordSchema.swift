@@ -8,12 +8,22 @@ public struct RecordSchema: Sendable, Equatable {
     public let version: Int
     /// Every kind, in declaration order.
     public let kinds: [KindSchema]
+    /// The fields every kind but the append-only ones has after its own, as the built-in
+    /// document declares them; empty in a schema read from any other document.
+    let commonFields: [FieldSpec]
     private let kindsByName: [String: KindSchema]
 
-    init(version: Int, kinds: [KindSchema]) {
+    init(version: Int, kinds: [KindSchema], commonFields: [FieldSpec] = []) {
         self.version = version
         self.kinds = kinds
+        self.commonFields = commonFields
         kindsByName = Dictionary(uniqueKeysWithValues: kinds.map { ($0.kind.rawValue, $0) })
+    }
+
+    /// Two schemas are equal when they have the same version and the same kinds, whichever
+    /// document they were read from.
+    public static func == (lhs: RecordSchema, rhs: RecordSchema) -> Bool {
+        lhs.version == rhs.version && lhs.kinds == rhs.kinds
     }
 
     /// The kind called `name`, or nil when this schema does not know it.
@@ -62,9 +72,21 @@ public struct RecordSchema: Sendable, Equatable {
         return names.dropLast().joined(separator: ", ") + " or " + names.last!
     }
 
+    /// How many of a batch's leaves wait for a newer schema: changes that hold something this
+    /// schema does not know, and redacted leaves of a kind it does not know (whether an erasure
+    /// explains them is judged once it does). Such a batch is applied in part and applied again
+    /// when the schema grows (docs/PROTOCOL.md §5.11).
+    public func waitingLeaves(in leaves: [BatchLeaf]) -> Int {
+        leaves.reduce(0) { count, leaf in
+            switch leaf {
+            case .full(let change): needsNewerSchema(change) ? count + 1 : count
+            case .redacted(let kind, _, _): self.kind(named: kind) == nil ? count + 1 : count
+            }
+        }
+    }
+
     /// Whether `change` holds anything this schema does not know: a kind, a field, or a value
-    /// outside a field's allowed ones. Such a change is applied in part and applied again when
-    /// the schema grows (docs/PROTOCOL.md §5.11).
+    /// outside the allowed ones of a field that does not merge by `max`.
     public func needsNewerSchema(_ change: Change) -> Bool {
         guard let kind = self[RecordKind(change.kind)] else { return true }
         for write in change.fieldWrites {

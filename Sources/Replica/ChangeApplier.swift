@@ -29,15 +29,13 @@ struct ChangeApplier {
     private var orphansExist: Bool?
     /// Whether this batch's origin reached its orphan bound.
     private var orphansFull = false
-    /// How many changes held something this replica's schema does not know (a kind, a field,
-    /// a value outside a field's allowed ones): applied in part, and again once it knows them.
-    private(set) var changesNeedingNewerSchema = 0
-    /// Whether the batch is a stored one applied again because the schema grew.
-    var isReapplying = false
+    /// Whether the batch is a stored one applied again because the schema grew (§5.11).
+    let isReapplying: Bool
 
-    init(db: Database, tables: RecordTables, origin: NodeID, group: GroupID, now: UInt64, orphanLimit: Int) {
+    init(db: Database, tables: RecordTables, origin: NodeID, group: GroupID, now: UInt64, orphanLimit: Int, isReapplying: Bool = false) {
         self.db = db
         self.tables = tables
+        self.isReapplying = isReapplying
         self.origin = origin
         self.group = group
         self.now = now
@@ -49,8 +47,7 @@ struct ChangeApplier {
     /// bound id made for another stream, a workflow step of another centre, an erasure by
     /// anyone but the owner) is ignored the same way on every replica.
     mutating func apply(_ change: Change) throws {
-        if tables.schema.needsNewerSchema(change) { changesNeedingNewerSchema += 1 }
-        guard let kind = tables.kind(named: change.kind) else { return }
+        guard let kind = tables.schema.kind(named: change.kind) else { return }
         let id = change.recordID.description
         let stamp = WriteStamp(hlc: change.hlc, origin: origin)
         let binding = RecordBinding(origin: origin, group: group, kind: kind.kind.rawValue)
@@ -151,8 +148,7 @@ struct ChangeApplier {
         kind.kind != .request || RequestWorkflow.permits(field: write.field, value: write.value, writer: writer.rawValue, fromNode: fromNode, toNode: toNode)
     }
 
-    /// The kind and group of the live record with this id, whatever its kind: one statement
-    /// over every kind's table.
+    /// ``heldRecord(anyKindID:tables:db:)`` in this applier's transaction.
     func heldRecord(anyKindID id: String) throws -> (kind: KindSchema, group: GroupID)? {
         try Self.heldRecord(anyKindID: id, tables: tables, db: db)
     }
@@ -161,7 +157,7 @@ struct ChangeApplier {
     /// over every kind's table.
     static func heldRecord(anyKindID id: String, tables: RecordTables, db: Database) throws -> (kind: KindSchema, group: GroupID)? {
         guard let row = try Row.fetchOne(db.cachedStatement(sql: tables.heldRecordSQL), arguments: [id]),
-            let kind = tables.kind(named: row["kind"])
+            let kind = tables.schema.kind(named: row["kind"])
         else { return nil }
         return (kind, row["sharing_group"])
     }
@@ -229,7 +225,7 @@ struct ChangeApplier {
         var values: [String: String] = [:]
         for write in accepted { values[write.field] = write.value }
         let createdAt = Timestamps.iso8601(milliseconds: stamp.hlc.milliseconds)
-        try db.cachedStatement(sql: tables.insertSQL[kind.kind.rawValue]!).executeBinding { binder in
+        try db.cachedStatement(sql: tables.insertSQL[kind.kind]!).executeBinding { binder in
             binder.bind(id)
             binder.bind(group)
             binder.bind(stamp.origin)
@@ -329,7 +325,7 @@ struct ChangeApplier {
             try db.execute(sql: "DELETE FROM orphan_append WHERE parent_id = ?", arguments: [parent])
             for orphan in orphans where orphan["sharing_group"] as GroupID == group {
                 let body: Data = orphan["body"]
-                guard let kind = tables.kind(named: orphan["kind"]), let recordID = RecordID(orphan["record_id"] as String),
+                guard let kind = tables.schema.kind(named: orphan["kind"]), let recordID = RecordID(orphan["record_id"] as String),
                     let change = try? Change.decode(kind: kind.kind.rawValue, recordID: recordID, body: Array(body))
                 else { continue }
                 let stamp = WriteStamp(hlc: change.hlc, origin: orphan["origin"])

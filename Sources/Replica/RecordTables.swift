@@ -7,8 +7,8 @@ struct RecordTables: Sendable {
     let schema: RecordSchema
     /// The kind and group of a live record by id, over every kind's table.
     let heldRecordSQL: String
-    /// One insert per kind naming every column (by kind name).
-    let insertSQL: [String: String]
+    /// One insert per kind naming every column.
+    let insertSQL: [RecordKind: String]
 
     init(schema: RecordSchema) {
         self.schema = schema
@@ -21,13 +21,8 @@ struct RecordTables: Sendable {
                 let columns = ["id", "sharing_group", "origin", "created_at", "field_clocks", "last_hlc"] + kind.fields.map(\.name)
                 let names = columns.map { "\"\($0)\"" }.joined(separator: ", ")
                 let marks = Array(repeating: "?", count: columns.count).joined(separator: ", ")
-                return (kind.kind.rawValue, "INSERT OR IGNORE INTO \"\(kind.tableName)\" (\(names)) VALUES (\(marks))")
+                return (kind.kind, "INSERT OR IGNORE INTO \"\(kind.tableName)\" (\(names)) VALUES (\(marks))")
             }
         )
-    }
-
-    /// The kind called `name`, when this replica's schema knows it.
-    func kind(named name: String) -> KindSchema? {
-        schema.kind(named: name)
     }
 }

@@ -130,7 +130,7 @@ extension Replica {
                 applied += 1
             }
             try BatchStore.store(batch, leaves: leaves, receivedAt: now, db: db)
-            let waiting = applier.changesNeedingNewerSchema + unknownRedactedLeaves(in: leaves)
+            let waiting = tables.schema.waitingLeaves(in: leaves)
             if waiting > 0 {
                 try Self.deferBatch(header, changes: waiting, relayedBy: peer, schemaVersion: tables.schema.version, db: db)
             }
@@ -146,18 +146,11 @@ extension Replica {
         }
     }
 
-    /// An applier for one batch of `origin` in `group`, with this replica's bounds.
-    func makeApplier(db: Database, origin: NodeID, group: GroupID, now: UInt64) -> ChangeApplier {
-        ChangeApplier(db: db, tables: tables, origin: origin, group: group, now: now, orphanLimit: configuration.maxOrphansPerOrigin)
-    }
-
-    /// Redacted leaves of kinds this schema does not know: whether an erasure explains them is
-    /// judged once the schema knows the kind (§5.8, §5.11).
-    func unknownRedactedLeaves(in leaves: [BatchLeaf]) -> Int {
-        leaves.reduce(0) { count, leaf in
-            guard case .redacted(let kind, _, _) = leaf, tables.kind(named: kind) == nil else { return count }
-            return count + 1
-        }
+    /// An applier for one batch of `origin` in `group`, with this replica's bounds; a stored
+    /// batch applied again because the schema grew is `reapplying` (§5.11).
+    func makeApplier(db: Database, origin: NodeID, group: GroupID, now: UInt64, reapplying: Bool = false) -> ChangeApplier {
+        ChangeApplier(
+            db: db, tables: tables, origin: origin, group: group, now: now, orphanLimit: configuration.maxOrphansPerOrigin, isReapplying: reapplying)
     }
 
     /// The largest inflated payload a quarantined batch keeps.

@@ -176,14 +176,7 @@ extension Replica {
                         .wrongReplica, "\(path) has schema version \(version), newer than this build's \(ReplicaSchema.version); use a newer pccc")
                 }
                 // The record schema the copy ran with, which names its kinds' tables.
-                let schema =
-                    try meta[Self.recordSchemaKey].map { text in
-                        do throws(SchemaError) {
-                            return try RecordSchema.parseDocument(text, file: "the record schema of \(path)")
-                        } catch {
-                            throw ReplicaError(.wrongReplica, error.description)
-                        }
-                    } ?? .builtIn
+                let schema = try storedRecordSchema(db, of: path) ?? .builtIn
                 var records = 0
                 for kind in schema.kinds {
                     records += try Int.fetchOne(db, sql: "SELECT count(*) FROM \"\(kind.tableName)\"") ?? 0

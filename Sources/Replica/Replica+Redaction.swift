@@ -27,7 +27,7 @@ extension Replica {
     func notePendingRedactions(_ leaves: [BatchLeaf], of header: BatchHeader, relayedBy peer: NodeID, now: UInt64, db: Database) throws {
         var noted: Int?
         for case .redacted(let kind, let recordID, _) in leaves {
-            guard let recordKind = tables.kind(named: kind), !recordKind.isAppendOnly else { continue }
+            guard let recordKind = tables.schema.kind(named: kind), !recordKind.isAppendOnly else { continue }
             let id = recordID.description
             if try ChangeApplier.hasTombstone(kind: kind, id: id, db: db) { continue }
             // Bounded per relaying peer: a peer that sends only redacted leaves fills its own

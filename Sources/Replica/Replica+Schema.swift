@@ -34,20 +34,17 @@ extension Replica {
     /// built-in schema.
     func adoptRecordSchema() throws {
         let schema = tables.schema
-        let storedText = try writer.read { db in
-            try String.fetchOne(db, sql: "SELECT value FROM replica_meta WHERE key = ?", arguments: [Self.recordSchemaKey])
-        }
-        let held: RecordSchema
+        let stored = try writer.read { db in try Self.storedRecordSchema(db, of: "this replica") }
+        let held = stored ?? .builtIn
         do throws(SchemaError) {
-            held = try storedText.map { text throws(SchemaError) in try RecordSchema.parseDocument(text, file: "the replica's record schema") } ?? .builtIn
             try schema.checkGrowth(from: held, file: "the record schema")
         } catch {
             throw ReplicaError(.wrongSchema, error.reason)
         }
-        if storedText == nil {
+        if stored == nil {
             try noteBatchesOfEarlierReleases()
         }
-        if storedText == nil || held != schema {
+        if stored == nil || held != schema {
             try writer.write { db in
                 try Self.growTables(from: held, to: schema, db: db)
                 try db.execute(
@@ -68,19 +65,24 @@ extension Replica {
         guard FileManager.default.fileExists(atPath: path) else { throw ReplicaError(.notFound, "there is no replica at \(path)") }
         var configuration = Configuration()
         configuration.readonly = true
-        let text: String?
+        let queue: DatabaseQueue
         do {
-            let queue = try DatabaseQueue(path: path, configuration: configuration)
-            defer { try? queue.close() }
-            text = try queue.read { db in
-                try String.fetchOne(db, sql: "SELECT value FROM replica_meta WHERE key = ?", arguments: [recordSchemaKey])
-            }
+            queue = try DatabaseQueue(path: path, configuration: configuration)
         } catch {
             throw ReplicaError(.wrongReplica, "\(path) cannot be read as a replica: \(error)")
         }
-        guard let text else { return .builtIn }
+        defer { try? queue.close() }
+        return try queue.read { db in try storedRecordSchema(db, of: path) } ?? .builtIn
+    }
+
+    /// The record schema a replica keeps in `replica_meta` (`of` names it in errors), or nil
+    /// for a replica older than schema documents, which ran the built-in one.
+    static func storedRecordSchema(_ db: Database, of replica: String) throws -> RecordSchema? {
+        guard let text = try String.fetchOne(db, sql: "SELECT value FROM replica_meta WHERE key = ?", arguments: [recordSchemaKey]) else {
+            return nil
+        }
         do {
-            return try RecordSchema.parseDocument(text, file: "the record schema of \(path)")
+            return try RecordSchema.parseDocument(text, file: "the record schema of \(replica)")
         } catch {
             throw ReplicaError(.wrongSchema, error.description)
         }
@@ -96,12 +98,10 @@ extension Replica {
         func indexName(_ table: String, _ column: String) -> String { "\(table):\(column)" }
         for kind in newer.kinds {
             let table = kind.tableName
-            if let old = older[kind.kind] {
+            let old = older[kind.kind]
+            if let old {
                 for field in kind.fields where old.field(named: field.name) == nil {
                     try db.execute(sql: "ALTER TABLE \(quoted(table)) ADD COLUMN \(quoted(field.name)) TEXT")
-                    if field.isIndexed {
-                        try db.execute(sql: "CREATE INDEX \(quoted(indexName(table, field.name))) ON \(quoted(table)) (\(quoted(field.name)))")
-                    }
                 }
             } else {
                 if try db.tableExists(table) {
@@ -116,9 +116,9 @@ extension Replica {
                         CREATE INDEX \(quoted(indexName(table, "sharing_group"))) ON \(quoted(table)) (sharing_group);
                         """
                 )
-                for field in kind.fields where field.isIndexed {
-                    try db.execute(sql: "CREATE INDEX \(quoted(indexName(table, field.name))) ON \(quoted(table)) (\(quoted(field.name)))")
-                }
+            }
+            for field in kind.fields where field.isIndexed && old?.field(named: field.name) == nil {
+                try db.execute(sql: "CREATE INDEX \(quoted(indexName(table, field.name))) ON \(quoted(table)) (\(quoted(field.name)))")
             }
         }
     }
@@ -149,12 +149,7 @@ extension Replica {
                     let batch = try BatchStore.signedBatch(from: row)
                     guard batch.header.origin != me else { continue }
                     let leaves = try batch.verifiedLeaves()
-                    let waiting = leaves.reduce(0) { count, leaf in
-                        switch leaf {
-                        case .full(let change): RecordSchema.builtIn.needsNewerSchema(change) ? count + 1 : count
-                        case .redacted(let kind, _, _): RecordSchema.builtIn.kind(named: kind) == nil ? count + 1 : count
-                        }
-                    }
+                    let waiting = RecordSchema.builtIn.waitingLeaves(in: leaves)
                     if waiting > 0 {
                         try Self.deferBatch(
                             batch.header, changes: waiting, relayedBy: Self.earlierRelease, schemaVersion: RecordSchema.builtIn.version, db: db)
@@ -213,8 +208,7 @@ extension Replica {
                     }
                     let leaves = try batch.verifiedLeaves()
                     let now = configuration.wallClock()
-                    var applier = makeApplier(db: db, origin: batch.header.origin, group: batch.header.group, now: now)
-                    applier.isReapplying = true
+                    var applier = makeApplier(db: db, origin: batch.header.origin, group: batch.header.group, now: now, reapplying: true)
                     for case .full(let change) in leaves {
                         try applier.apply(change)
                         changes += 1
@@ -223,7 +217,7 @@ extension Replica {
                     try notePendingRedactions(leaves, of: batch.header, relayedBy: row["relayed_by"], now: now, db: db)
                     batches += 1
                     erased += applier.erased
-                    let stillWaiting = applier.changesNeedingNewerSchema + unknownRedactedLeaves(in: leaves)
+                    let stillWaiting = tables.schema.waitingLeaves(in: leaves)
                     if stillWaiting == 0 {
                         try db.execute(sql: "DELETE FROM deferred_batch WHERE origin = ? AND sharing_group = ? AND seq = ?", arguments: key)
                     } else {

@@ -35,7 +35,7 @@ extension Replica {
             sql += " ORDER BY rank LIMIT ?"
             arguments.append(limit)
             return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).compactMap { row -> SearchHit? in
-                guard let kind = tables.kind(named: row["kind"]) else { return nil }
+                guard let kind = tables.schema.kind(named: row["kind"]) else { return nil }
                 let id: String = row["record_id"]
                 // The label's columns only: the row's field clocks are large and not needed.
                 let columns = (["sharing_group", "origin"] + kind.fields.map(\.name)).map { "\"\($0)\"" }.joined(separator: ", ")

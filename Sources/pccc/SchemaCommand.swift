@@ -58,16 +58,8 @@ struct SchemaCommand: ParsableCommand {
         }
     }
 
-    /// Reads a region's schema file and grows the built-in schema by it, turning its errors
-    /// into the CLI's one sentence.
+    /// The built-in schema grown by a region's schema file, as a node reads it.
     static func load(_ file: String) throws -> RecordSchema {
-        guard let text = try? String(contentsOfFile: file, encoding: .utf8) else {
-            throw CLIError("cannot read the schema file \(file)")
-        }
-        do {
-            return try RecordSchema.builtIn.grown(by: text, file: file)
-        } catch {
-            throw CLIError(error.description)
-        }
+        try NodeDirectory.readRecordSchemaFile(file)
     }
 }

@@ -71,7 +71,7 @@ struct StatusCommand: ParsableCommand {
 
     private func printText(_ status: NodeStatus) {
         func time(_ milliseconds: UInt64?) -> String? { milliseconds.map(Timestamps.iso8601(milliseconds:)) }
-        print("node \(status.node): \(status.serving ? "serving" : "not serving"), record schema version \(status.schemaVersion)")
+        print("node \(status.node): \(status.serving ? "serving" : "not serving"), record schema version \(status.recordSchemaVersion)")
         print(status.peers.isEmpty ? "peers: none linked" : "peers:")
         for peer in status.peers {
             var line = "  \(peer.peer): \(peer.connected ? "connected" : "down")"

@@ -29,7 +29,7 @@ import Testing
     }
 
     static func schemaVersion(_ region: LiveRegion, _ node: String) throws -> Int? {
-        (try region.status(at: node)["schema_version"] as? NSNumber)?.intValue
+        (try region.status(at: node)["record_schema_version"] as? NSNumber)?.intValue
     }
 
     @Test func threeNodesOnTwoSchemaVersionsConvergeOnceEachHasGrown() throws {
