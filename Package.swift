@@ -35,6 +35,10 @@ let package = Package(
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
         ),
+        .systemLibrary(
+            name: "CSQLiteSettings",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
         .target(
             name: "SyncCore",
             dependencies: [
@@ -97,7 +101,9 @@ let package = Package(
                 "Records",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                "CSQLiteSettings",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ]
         ),
         .target(
@@ -130,10 +136,14 @@ let package = Package(
                 "Records",
                 "Replica",
                 "Topology",
+                "Transport",
                 "Node",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             resources: [.copy("UI")]
         ),
@@ -188,14 +198,14 @@ let package = Package(
         ),
         .testTarget(
             name: "RecordsTests",
-            dependencies: ["Records"]
+            dependencies: ["Records", "TestSupport"]
         ),
         .testTarget(
             name: "TopologyTests",
             dependencies: ["Topology", "SyncCore"]
         ),
         .target(name: "CTestSupport", path: "Tests/CTestSupport"),
-        .target(name: "TestSupport", dependencies: ["CTestSupport"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["CTestSupport", "Records"], path: "Tests/TestSupport"),
         .target(name: "FaketimeTimerfd", path: "Tests/FaketimeTimerfd"),
         .executableTarget(name: "pccc-clock-probe", path: "Tests/ClockProbe"),
         .executableTarget(

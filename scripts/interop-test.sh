@@ -48,7 +48,10 @@ for node in old new; do
     "$old" init --data "$work/$node" --node "$node" --topology "$work/topology.yaml" --ca "$work/ca/ca.pem" \
         --cert "$work/issued/$node.pem" --key "$work/issued/$node.key" --signing-key "$work/issued/$node.signing" --admin interop >/dev/null
 done
-add() { "$1" record add person --data "$work/$2" --user interop --group region --set "family_name=$3" >/dev/null; }
+# The earlier release names its user with --user; this one acts as the OS account the command
+# runs for, which the upgrade mapped to the user of the same name (sudo's variables stand in).
+as_interop() { if [ "$1" = "$old" ]; then "$@" --user interop; else SUDO_USER=interop SUDO_UID=4242 "$@"; fi; }
+add() { as_interop "$1" record add person --data "$work/$2" --group region --set "family_name=$3" >/dev/null; }
 add "$old" old "Old before"; add "$new" new "New before"
 for node in old new; do
     binary=$([ "$node" = old ] && echo "$old" || echo "$new")
@@ -58,7 +61,7 @@ for i in 1 2 3; do add "$old" old "Old during $i"; add "$new" new "New during $i
 for attempt in $(seq 1 300); do
     a=$("$old" digest --data "$work/old"); b=$("$new" digest --data "$work/new")
     if [ "$a" = "$b" ]; then
-        count=$("$new" record list --data "$work/new" --user interop --kind person --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+        count=$(as_interop "$new" record list --data "$work/new" --purpose interop --kind person --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
         [ "$count" = 8 ] || { echo "interop FAILED: equal digests but $count persons, not 8" >&2; exit 1; }
         echo "interop: old ($old) and new (this build): equal digests ($a) after $((attempt / 10)).$((attempt % 10)) s, 8 records at both"
         grep -h "established" "$work/old.log" "$work/new.log" | sed 's/^/  /' | head -4

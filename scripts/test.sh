@@ -26,6 +26,8 @@ echo "== benchmark smoke run (debug build; real figures come from -c release)"
 .build/debug/pccc-bench --sizes 2000 --single-record-writes 200 --searches 20 --idle-streams 100
 .build/debug/pccc-bench backup --records 2000 --baseline-seconds 1 --runs 1
 .build/debug/pccc-bench schema --changes 2000
+.build/debug/pccc-bench report --requests 2000
+.build/debug/pccc-bench sign-in --runs 3
 # The chaos harness and the crash loop keep five and two nodes busy for minutes; they run on
 # their own afterwards, so the rest of the suite's timeouts do not share two cores with them.
 heavy="ChaosTests|CrashLoopTests"

@@ -1,6 +1,8 @@
 import Foundation
 import Hummingbird
 import NIOCore
+import Records
+import Replica
 
 /// The request bodies of the API, one type per route that takes one; docs/openapi.yaml
 /// describes the same shapes. Keys are the JSON keys; unknown keys are ignored.
@@ -44,7 +46,8 @@ public enum APIBody {
         }
     }
 
-    /// `POST /api/records/{id}/notes`, and `POST /api/requests/{id}/answer`.
+    /// `POST /api/records/{id}/notes`, and `POST /api/requests/{id}/ask-clarification` and
+    /// `/clarify`.
     public struct Text: Codable, Sendable {
         /// The text.
         @NonEmpty public var text: String
@@ -62,14 +65,109 @@ public enum APIBody {
     public struct NewRequest: Codable, Sendable {
         /// The requested centre's node id.
         @NonEmpty public var to: String
-        /// urgent_direct, urgent_indirect or standard.
-        @NonEmpty public var urgency: String
-        /// What is asked.
-        @NonEmpty public var question: String
-        /// Ids of records the request is about.
-        public var subjects: [String]?
         /// The sharing group to send it in.
         public var group: String?
+        /// urgent or standard.
+        public var urgency: String?
+        /// The information sought.
+        public var question: String?
+        /// The purpose, with the facts.
+        public var purpose: String?
+        /// The offence.
+        public var offence: String?
+        /// Why the requested state is believed to hold the information.
+        public var availabilityReasons: String?
+        /// Ids of records the request is about.
+        public var subjects: [String]?
+        /// How the subjects relate to the purpose.
+        public var subjectRelation: String?
+        /// An urgent request's ground.
+        public var urgentGround: String?
+        /// Why the ground applies.
+        public var urgentReasons: String?
+        /// Restrictions on use.
+        public var useRestrictions: String?
+        /// The request's language, ISO 639-1.
+        public var language: String?
+        /// The requesting authority or officer.
+        public var requestingAuthority: String?
+        /// The national case number.
+        public var caseNumber: String?
+        /// sent, or the Art. 8(3) exception.
+        public var spocCopy: String?
+        /// sent or not_needed.
+        public var europolCopy: String?
+        /// Why Europol was not copied.
+        public var europolReason: String?
+
+        enum CodingKeys: String, CodingKey {
+            case to, group, urgency, question, purpose, offence, subjects, language
+            case availabilityReasons = "availability_reasons"
+            case subjectRelation = "subject_relation"
+            case urgentGround = "urgent_ground"
+            case urgentReasons = "urgent_reasons"
+            case useRestrictions = "use_restrictions"
+            case requestingAuthority = "requesting_authority"
+            case caseNumber = "case_number"
+            case spocCopy = "spoc_copy"
+            case europolCopy = "europol_copy"
+            case europolReason = "europol_reason"
+        }
+
+        /// The form; a missing field is left empty for the form's own check to name.
+        var form: RequestForm {
+            RequestForm(
+                question: question ?? "", urgency: urgency ?? "", purpose: purpose ?? "", offence: offence ?? "",
+                availabilityReasons: availabilityReasons ?? "", subjects: subjects ?? [], subjectRelation: subjectRelation, urgentGround: urgentGround,
+                urgentReasons: urgentReasons, useRestrictions: useRestrictions, language: language ?? "", requestingAuthority: requestingAuthority ?? "",
+                caseNumber: caseNumber ?? "", spocCopy: spocCopy ?? "", europolCopy: europolCopy ?? "", europolReason: europolReason)
+        }
+    }
+
+    /// `POST /api/records/{id}/keep`: the review's decision to keep the record.
+    public struct Keep: Codable, Sendable {
+        /// The day to keep it until, YYYY-MM-DD.
+        @NonEmpty public var until: String
+        /// Why it is still needed.
+        @NonEmpty public var reason: String
+    }
+
+    /// `GET /api/reviews/count`.
+    public struct ReviewCount: Codable, Sendable {
+        /// How many records are due for review now.
+        public var due: Int
+    }
+
+    /// `POST /api/requests/{id}/classify`.
+    public struct Classification: Codable, Sendable {
+        /// direct or indirect.
+        @NonEmpty public var access: String
+    }
+
+    /// `POST /api/requests/{id}/answer`.
+    public struct Answer: Codable, Sendable {
+        /// The information.
+        @NonEmpty public var text: String
+        /// Whether it is only part of it.
+        public var partial: Bool?
+    }
+
+    /// `POST /api/requests/{id}/refuse`.
+    public struct Refusal: Codable, Sendable {
+        /// whole or partial.
+        @NonEmpty public var extent: String
+        /// Grounds of Art. 6(1), a to h.
+        public var grounds: [String]
+        /// The reasons.
+        @NonEmpty public var reasons: String
+    }
+
+    /// `POST /api/requests/{id}/delay`.
+    public struct Delay: Codable, Sendable {
+        /// Why judicial authorisation delays the answer.
+        @NonEmpty public var reason: String
+        /// The expected end, ISO 8601.
+        @NonEmpty public var until: String
     }
 
     /// `POST /api/users`.
@@ -78,6 +176,119 @@ public enum APIBody {
         @NonEmpty public var name: String
         /// staff or admin.
         @NonEmpty public var role: String
+        /// The OS account whose `pccc` commands act as the user, if any.
+        public var osAccount: String?
+
+        enum CodingKeys: String, CodingKey {
+            case name, role
+            case osAccount = "os_account"
+        }
+    }
+
+    /// `POST /api/requests/:id/hand`: the colleague who takes the request over.
+    public struct Hand: Codable, Sendable {
+        /// Their user name.
+        @NonEmpty public var to: String
+    }
+
+    /// `POST /api/handover/accept`: the requests the incoming operator takes over.
+    public struct HandoverAcceptance: Codable, Sendable {
+        /// Their ids.
+        public var ids: [String]
+    }
+
+    /// The answer to `GET /api/handover/count`.
+    public struct UnheldUrgent: Codable, Sendable {
+        /// How many urgent requests to this centre nobody here holds.
+        public var unheldUrgent: Int
+
+        enum CodingKeys: String, CodingKey {
+            case unheldUrgent = "unheld_urgent"
+        }
+    }
+
+    /// `POST /api/session`: who signs in.
+    public struct SignIn: Codable, Sendable {
+        /// The user's name.
+        @NonEmpty public var name: String
+        /// Their password.
+        @NonEmpty public var password: String
+    }
+
+    /// The answer to `POST /api/session`.
+    public struct Session: Codable, Sendable {
+        /// The session token, sent as `Authorization: Bearer TOKEN` until sign-out.
+        public var token: String
+        /// Who signed in.
+        public var user: UserJSON
+        /// When the session ends whatever happens, ISO 8601.
+        public var endsAt: String
+        /// How many minutes it may go unused before it ends.
+        public var idleMinutes: UInt64
+
+        enum CodingKeys: String, CodingKey {
+            case token, user
+            case endsAt = "ends_at"
+            case idleMinutes = "idle_minutes"
+        }
+    }
+
+    /// `POST /api/me/password`: a user's new password, with the one they have now.
+    public struct PasswordChange: Codable, Sendable {
+        /// The password now.
+        @NonEmpty public var current: String
+        /// The new one.
+        @NonEmpty public var password: String
+    }
+
+    /// `POST /api/users/:name/password`: the password an admin sets.
+    public struct PasswordSet: Codable, Sendable {
+        /// The new password.
+        @NonEmpty public var password: String
+    }
+
+    /// The answer to `POST /api/users/:name/sign-out`.
+    public struct SessionsEnded: Codable, Sendable {
+        /// How many sessions ended.
+        public var ended: Int
+    }
+
+    /// `PUT /api/purposes`, and the answer to `GET /api/purposes`: what purpose every
+    /// consultation, search, listing and export must give.
+    public struct Purposes: Codable, Sendable {
+        /// free-text, case-number or none.
+        @NonEmpty public var rule: String
+        /// The case numbers a purpose may start with, sorted.
+        public var caseNumbers: [String]
+
+        /// Creates the body.
+        public init(rule: String, caseNumbers: [String]) {
+            self.rule = rule
+            self.caseNumbers = caseNumbers
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case rule
+            case caseNumbers = "case_numbers"
+        }
+    }
+
+    /// `POST /api/tokens`: a named API token to make.
+    public struct NewToken: Codable, Sendable {
+        /// Its name, unique per user; a token of that name is replaced.
+        @NonEmpty public var name: String
+        /// How many days it lasts (default 90, at most 365).
+        public var days: Int?
+        /// Whose (an admin's choice); the caller's own when absent.
+        public var user: String?
+    }
+
+    /// The answer to `POST /api/tokens`: the token, shown once, and its description.
+    public struct IssuedToken: Codable, Sendable {
+        /// The token.
+        public var token: String
+        /// What it is.
+        public var description: APITokenJSON
     }
 
     /// `GET /api/audit/verify`: `{intact: true, entries}` or `{intact: false, first_bad_entry, reason}`.

@@ -9,6 +9,9 @@ public struct APIContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The authenticated user; nil only before authentication.
     public var user: LocalUser?
+    /// The bearer credential the user was authenticated by: a session (`pcccs_…`) or an API
+    /// token (`pccc_…`).
+    public var credential: String?
     /// The node serving the API, set with the user, for the sentences of refusals.
     public var nodeID: NodeID = ""
 

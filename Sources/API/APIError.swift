@@ -18,6 +18,9 @@ public struct APIError: HTTPResponseError, Equatable, CustomStringConvertible {
 
         /// Malformed JSON, a missing or mistyped key, a bad query parameter or id (400).
         public static let badRequest = Code(rawValue: "bad_request")
+        /// A consultation, search, listing or export without the purpose the node's rule asks
+        /// for in the `PCCC-Purpose` header (400).
+        public static let purposeRequired = Code(rawValue: ReplicaError.Code.purposeRequired.rawValue)
         /// No token, or an unknown or replaced one (401).
         public static let unauthenticated = Code(rawValue: "unauthenticated")
         /// The user may not do this: staff on an admin route, another centre's step (403).
@@ -36,6 +39,8 @@ public struct APIError: HTTPResponseError, Equatable, CustomStringConvertible {
         public static let invalid = Code(rawValue: ReplicaError.Code.invalid.rawValue)
         /// A body over the limit (413), or a write too large for one batch (422).
         public static let tooLarge = Code(rawValue: ReplicaError.Code.tooLarge.rawValue)
+        /// More password checks at once than the node runs (429).
+        public static let busy = Code(rawValue: "busy")
         /// A fault of this node, logged there (500).
         public static let `internal` = Code(rawValue: "internal")
     }
@@ -75,8 +80,10 @@ public struct APIError: HTTPResponseError, Equatable, CustomStringConvertible {
         switch error.code {
         case .notFound: status = .notFound
         case .erased: status = .gone
+        case .purposeRequired: status = .badRequest
         case .invalid, .tooLarge: status = .unprocessableContent
         case .notMember, .notAllowed: status = .forbidden
+        case .unauthenticated: status = .unauthorized
         case .exists: status = .conflict
         case .wrongReplica, .wrongSchema: status = .internalServerError
         }
@@ -128,10 +135,11 @@ public struct APIError: HTTPResponseError, Equatable, CustomStringConvertible {
         public let error: Detail
     }
 
-    /// The JSON answer, with `Allow` on a 405.
+    /// The JSON answer, with `Allow` on a 405 and `Retry-After: 1` on a 429.
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var response = try JSONBody.response(Body(error: .init(code: code.rawValue, message: message, field: field)), status: status)
         if let allow { response.headers[.allow] = allow }
+        if status == .tooManyRequests { response.headers[.retryAfter] = "1" }
         return response
     }
 }

@@ -13,12 +13,14 @@ public enum APIRouter {
     /// The router, for `Application` or Hummingbird's test client. `topology` gives the
     /// topology in force (it changes on reload); `metrics` renders the Prometheus text for
     /// `/metrics`, which is absent when nil; `certificates` gives the node's own certificate
-    /// and trusted CAs in force, whose expiry the status and `/metrics` report.
+    /// and trusted CAs in force, whose expiry the status and `/metrics` report;
+    /// `concurrentSignIns` bounds the password checks run at once.
     public static func make(
         replica: Replica,
         topology: @escaping @Sendable () -> RegionTopology,
         metrics: (@Sendable () -> [UInt8])? = nil,
-        certificates: @escaping @Sendable () -> [CertificateInUse] = { [] }
+        certificates: @escaping @Sendable () -> [CertificateInUse] = { [] },
+        concurrentSignIns: Int = 2
     ) -> Router<APIContext> {
         let storage = APIStorage(replica: replica)
         let router = Router(context: APIContext.self)
@@ -36,6 +38,7 @@ public enum APIRouter {
                 )
             }
         }
+        addSignInRoute(to: root, storage, concurrentChecks: concurrentSignIns)
         let api = RouteTable(router.group("api").add(middleware: TokenAuthenticator(storage: storage)), prefix: "api", served: served)
         api.get("me") { _, context in try JSONBody.response(try context.requireUser().json) }
         api.get("status") { _, _ in
@@ -51,12 +54,15 @@ public enum APIRouter {
                 throw APIError.badRequest("role must be staff or admin, not \(body.role)", field: "role")
             }
             let actor = try context.actor(request, requiring: .admin)
-            try await storage.run { try $0.addUser(body.name, role: role, addedBy: actor) }
-            return try JSONBody.response(APIBody.NewUser(name: body.name, role: role.rawValue), status: .created)
+            try await storage.run { try $0.addUser(body.name, role: role, osAccount: body.osAccount, addedBy: actor) }
+            return try JSONBody.response(APIBody.NewUser(name: body.name, role: role.rawValue, osAccount: body.osAccount), status: .created)
         }
+        addAccountRoutes(to: api, storage)
         addRecordRoutes(to: api, storage)
         addRequestRoutes(to: api, storage)
+        addReviewRoutes(to: api, storage)
         addAuditRoutes(to: api, storage)
+        addPurposeRoutes(to: api, storage)
         return router
     }
 }
@@ -74,6 +80,14 @@ extension APIContext {
         let user = try requireUser()
         try user.authorize(for: role, at: nodeID)
         let purpose = HTTPField.Name("PCCC-Purpose").flatMap { request.headers[$0] }
-        return AuditActor(user: user.name, purpose: purpose)
+        return AuditActor(user: user.name, purpose: purpose.map(Self.decodedPurpose))
+    }
+
+    /// A purpose as sent: as it is, or, starting `utf-8''`, RFC 8187's percent-encoded UTF-8,
+    /// which is how a browser sends text outside Latin-1 in a header. Encoding that does not
+    /// decode is kept as it came, and the purpose rule judges it.
+    static func decodedPurpose(_ value: String) -> String {
+        guard value.lowercased().hasPrefix("utf-8''"), let decoded = value.dropFirst(7).removingPercentEncoding else { return value }
+        return decoded
     }
 }

@@ -1,4 +1,5 @@
 import Records
+import Replica
 import SyncCore
 import Topology
 
@@ -70,6 +71,10 @@ public struct TopologyJSON: Codable, Sendable, Equatable {
         public var id: NodeID
         /// Its address.
         public var address: String
+        /// Its country (ISO 3166 alpha-2), when the topology gives one.
+        @ExplicitNull public var country: String?
+        /// The languages it accepts requests in, English first.
+        public var languages: [String]
     }
 
     /// One link: `from` dials `to`.
@@ -104,7 +109,8 @@ extension RegionTopology {
     /// The topology as JSON.
     public var json: TopologyJSON {
         TopologyJSON(
-            network: network, nodes: nodes.map { .init(id: $0.id, address: $0.address) }, links: links.map { .init(from: $0.from, to: $0.to) },
+            network: network, nodes: nodes.map { .init(id: $0.id, address: $0.address, country: $0.country, languages: $0.languages) },
+            links: links.map { .init(from: $0.from, to: $0.to) },
             groups: groups.keys.sorted().map { .init(group: $0, members: groups[$0]!) }, revoked: revoked
         )
     }

@@ -50,6 +50,8 @@ struct RouteTable {
     func get(_ path: String, use handler: @escaping Handler) { route(.get, path, handler) }
     func post(_ path: String, use handler: @escaping Handler) { route(.post, path, handler) }
     func patch(_ path: String, use handler: @escaping Handler) { route(.patch, path, handler) }
+    func put(_ path: String, use handler: @escaping Handler) { route(.put, path, handler) }
+    func delete(_ path: String, use handler: @escaping Handler) { route(.delete, path, handler) }
 
     private func route(_ method: HTTPRequest.Method, _ path: String, _ handler: @escaping Handler) {
         add(method, path, handler)

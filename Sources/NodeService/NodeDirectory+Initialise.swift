@@ -69,13 +69,21 @@ extension NodeDirectory {
     }
 
     /// Makes the node folder for `node` of the region in `topologyPath`, with `admin` as its
-    /// first user and the signing key in `keyFile` (a new one when nil).
-    public func initialise(node: NodeID, topologyPath source: String, signingKeyFile keyFile: String?, admin: String) throws -> Initialised {
+    /// first user, mapped to the OS account `adminAccount`, and the signing key in `keyFile` (a
+    /// new one when nil).
+    public func initialise(
+        node: NodeID, topologyPath source: String, signingKeyFile keyFile: String?, admin: String, adminAccount: String
+    ) throws
+        -> Initialised
+    {
         guard !FileManager.default.fileExists(atPath: nodeIDPath) else {
             throw ReplicaError(.exists, "\(url.path) already holds a node; choose an empty folder")
         }
         guard LocalUser.isValidName(admin) else {
             throw ReplicaError(.invalid, "\(admin) cannot be a user name (lowercase letters, digits, '.', '_' or '-'); pass --admin NAME")
+        }
+        guard LocalUser.isValidAccountName(adminAccount) else {
+            throw ReplicaError(.invalid, "\(adminAccount) cannot be an OS account name (letters, digits, '.', '_', '-' or '@'); pass --admin-account ACCOUNT")
         }
         let region = try Self.loadTopology(source)
         guard let entry = region.node(node) else {
@@ -96,7 +104,7 @@ extension NodeDirectory {
         // A new folder may be a node rebuilt after its old folder was lost: its writes go to a
         // new epoch, so none reuses a seq its old folder wrote (docs/PROTOCOL.md §5.9).
         try replica.beginStreamEpoch(reason: .initialised)
-        try replica.addUser(admin, role: .admin, addedBy: nil)
+        try replica.addUser(admin, role: .admin, osAccount: adminAccount, addedBy: nil)
         // Whatever modes SQLite and the umask gave the files.
         try restrictPermissions()
         return Initialised(replica: replica, signingKey: key, keyPinned: entry.signingKey != nil)

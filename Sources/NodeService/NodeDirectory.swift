@@ -29,6 +29,8 @@ public struct NodeDirectory: Sendable {
     public var signingKeyPath: String { url.appendingPathComponent("signing.key").path }
     /// The node's id, as `init` wrote it.
     public var nodeIDPath: String { url.appendingPathComponent("node.id").path }
+    /// The key sealing the audit log, outside the database (``AuditKey``).
+    public var auditKeyPath: String { url.appendingPathComponent("audit.key").path }
     /// The region CA certificate.
     public var caPath: String { url.appendingPathComponent("tls/ca.pem").path }
     /// The node's TLS certificate.
@@ -75,8 +77,57 @@ public struct NodeDirectory: Sendable {
         let key = try Self.loadSigningKey(signingKeyPath)
         var configuration = ReplicaConfiguration(nodeID: nodeID, signingKey: key, roster: topology.roster)
         configuration.schema = try Self.loadRecordSchema(schemaPath)
+        configuration.auditKey = try auditKey(replicaAt: path)
         let replica = try Replica(path: path, configuration: configuration)
         return (replica, topology)
+    }
+
+    /// The node's audit key. A folder without one (a new node, or one made by an earlier
+    /// release) gets one sealing from the entry after the log's head on; of two processes
+    /// opening the folder at once, one writes it and the other reads it.
+    func auditKey(replicaAt path: String) throws -> AuditKey {
+        if FileManager.default.fileExists(atPath: auditKeyPath) {
+            guard let text = try? String(contentsOfFile: auditKeyPath, encoding: .utf8) else {
+                throw ReplicaError(.invalid, "cannot read the audit key \(auditKeyPath)")
+            }
+            return try AuditKey(text: text, file: auditKeyPath)
+        }
+        let head = try Replica.auditHead(path: path)
+        // A log an audit key sealed needs that key: a new one would take it for forged, and a
+        // log rewritten with plain hashes for intact.
+        guard !head.sealed else {
+            throw ReplicaError(
+                .invalid, "\(auditKeyPath) is missing, and the audit log was sealed with it; put the node's audit.key back (docs/AUDIT.md)")
+        }
+        let key = AuditKey(since: head.seq + 1)
+        let temporary = auditKeyPath + ".new-\(getpid())-\(UInt64.random(in: 0...UInt64.max))"
+        try writeFileDurably(temporary, Data(key.text.utf8), mode: 0o600)
+        defer { unlink(temporary) }
+        // link(2) makes the name only if it is free: the first process to get there wins.
+        if link(temporary, auditKeyPath) != 0 {
+            guard errno == EEXIST, let text = try? String(contentsOfFile: auditKeyPath, encoding: .utf8) else {
+                throw ReplicaError(.invalid, "cannot write the audit key \(auditKeyPath): \(String(cString: strerror(errno)))")
+            }
+            return try AuditKey(text: text, file: auditKeyPath)
+        }
+        // The new name survives a power cut before the first entry it seals is written.
+        let folder = Glibc.open(url.path, O_RDONLY | O_DIRECTORY)
+        if folder >= 0 {
+            fsync(folder)
+            close(folder)
+        }
+        return key
+    }
+
+    /// Writes `data` to a new file at `path` with `mode` and syncs it to disk.
+    private func writeFileDurably(_ path: String, _ data: Data, mode: mode_t) throws {
+        let descriptor = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
+        guard descriptor >= 0 else { throw ReplicaError(.invalid, "cannot write \(path): \(String(cString: strerror(errno)))") }
+        defer { close(descriptor) }
+        let written = data.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        guard written == data.count, fsync(descriptor) == 0 else {
+            throw ReplicaError(.invalid, "cannot write \(path): \(String(cString: strerror(errno)))")
+        }
     }
 
     /// The record schema a node runs: the built-in one grown by the region's schema file at
@@ -160,7 +211,7 @@ public struct NodeDirectory: Sendable {
             [(url.path, 0o700), (tls, 0o700)]
             + [
                 replicaPath, replicaPath + "-wal", replicaPath + "-shm", topologyPath, schemaPath, signingKeyPath, nodeIDPath, caPath, certificatePath,
-                tlsKeyPath,
+                tlsKeyPath, auditKeyPath,
                 serveLockPath,
             ]
             .map { ($0, 0o600) }

@@ -44,6 +44,10 @@ public struct RecordKind: Hashable, Comparable, Sendable, Codable, CustomStringC
     public static let firearm: RecordKind = "firearm"
     /// An information request between centres, with its workflow (``RequestWorkflow``).
     public static let request: RecordKind = "request"
+    /// One step of a request's thread (``RequestThread``): appended, never changed.
+    public static let requestEntry: RecordKind = "request_entry"
+    /// The owner's decision, at a record's review, to keep it until a date: appended, never changed.
+    public static let review: RecordKind = "review"
     /// A hit on a record: appended, never changed.
     public static let hit: RecordKind = "hit"
     /// A note on a record: appended, never changed.

@@ -6,18 +6,83 @@ import Yams
 public typealias SchemaError = DocumentError
 
 extension RecordSchema {
-    /// The schema this release ships, version 1: every kind and field the code of this release
+    /// The schema this release ships, version 2: every kind and field the code of this release
     /// knows. A region grows it with a schema file (``grown(by:file:)``).
     public static let builtIn: RecordSchema = {
         do {
-            return try parse(yaml: builtInDocument, file: "built-in schema", mode: .builtIn)
+            return try parse(yaml: builtInVersion2Document, file: "built-in schema version 2", mode: .release(base: builtInVersion1))
         } catch {
             fatalError("the built-in schema does not parse: \(error)")
         }
     }()
 
-    /// The built-in schema as a document, in the form a region's file extends.
-    static let builtInDocument = """
+    /// The built-in schema of the first releases, version 1: what a replica older than schema
+    /// documents ran, and the fields the state digest always covers (docs/PROTOCOL.md §7).
+    /// Frozen: a release grows the built-in schema with a document of its own.
+    public static let builtInVersion1: RecordSchema = {
+        do {
+            return try parse(yaml: builtInVersion1Document, file: "built-in schema version 1", mode: .builtIn)
+        } catch {
+            fatalError("the built-in schema version 1 does not parse: \(error)")
+        }
+    }()
+
+    /// What version 2 adds to version 1: the request form and the request's thread of
+    /// Directive (EU) 2023/977 (docs/PROTOCOL.md §5.12). Frozen once released.
+    static let builtInVersion2Document = """
+        version: 2
+        kinds:
+          # Review of personal data (Directive (EU) 2016/680 Art. 5): months after creation; a
+          # request's after its closure, which its subjects' review follows too.
+          person: {review_months: 12}
+          vehicle: {review_months: 12}
+          document: {review_months: 12}
+          firearm: {review_months: 24}
+          request:
+            review_months: 6
+            fields:
+              # `urgent` is classified by the requested centre (a thread entry); the two
+              # urgent_* values are what earlier releases let the requester pick.
+              - {name: urgency, allowed: [urgent]}
+              # The form of Art. 4(3)-(6), fixed when the request is sent.
+              - {name: purpose, merge: immutable, required: true}
+              - {name: offence, merge: immutable, required: true}
+              - {name: availability_reasons, merge: immutable, required: true}
+              - {name: subject_relation, merge: immutable}
+              - {name: urgent_ground, merge: immutable, allowed: [public_security, life_or_integrity, deprivation_of_liberty, loss_of_relevance]}
+              - {name: urgent_reasons, merge: immutable}
+              - {name: use_restrictions, merge: immutable}
+              - {name: language, merge: immutable, required: true}
+              - {name: requesting_authority, merge: immutable, required: true}
+              - {name: case_number, merge: immutable, required: true}
+              # Copies (Art. 8 and 12), recorded at send time.
+              - {name: spoc_copy, merge: immutable, required: true, allowed: [sent, not_sent_sensitive_investigation, not_sent_terrorism, not_sent_safety]}
+              - {name: europol_copy, merge: immutable, required: true, allowed: [sent, not_needed]}
+              - {name: europol_reason, merge: immutable}
+          request_entry:
+            append_only: true
+            fields:
+              - {name: record_id, merge: immutable, required: true, indexed: true}
+              - {name: type, merge: immutable, required: true, allowed: [classification, answer, partial_answer, refusal, clarification_asked, clarification_given, delay, receipt, close]}
+              - {name: text, merge: immutable}
+              - {name: access, merge: immutable, allowed: [direct, indirect]}
+              - {name: due_at, merge: immutable, format: timestamp}
+              - {name: extent, merge: immutable, allowed: [whole, partial]}
+              - {name: grounds, merge: immutable}
+              - {name: until, merge: immutable, format: timestamp}
+              - {name: entry_id, merge: immutable}
+              - {name: received_at, merge: immutable, format: timestamp}
+          review:
+            append_only: true
+            fields:
+              - {name: record_id, merge: immutable, required: true, indexed: true}
+              - {name: keep_until, merge: immutable, required: true, format: date}
+              - {name: reason, merge: immutable, required: true}
+
+        """
+
+    /// The built-in schema version 1 as a document.
+    static let builtInVersion1Document = """
         version: 1
         # Every kind but the append-only ones has these after its own fields.
         common_fields:
@@ -166,6 +231,7 @@ extension RecordSchema {
         for kind in kinds {
             lines.append("  \(kind.kind.rawValue):")
             if kind.isAppendOnly { lines.append("    append_only: true") }
+            if let months = kind.reviewMonths { lines.append("    review_months: \(months)") }
             lines.append("    fields:")
             for field in kind.fields {
                 var parts = ["name: \(field.name)"]
@@ -194,6 +260,17 @@ extension RecordSchema {
         case full
         /// A region's file, growing `base`.
         case region(base: RecordSchema)
+        /// A release's growth of the built-in schema `base`: like a region's file, but its new
+        /// kinds are built in and may be append-only.
+        case release(base: RecordSchema)
+
+        /// The schema a growing document extends, or nil for a whole one.
+        var base: RecordSchema? {
+            switch self {
+            case .builtIn, .full: nil
+            case .region(let base), .release(let base): base
+            }
+        }
     }
 
     static func parse(yaml: String, file: String, mode: Mode) throws(SchemaError) -> RecordSchema {
@@ -232,7 +309,7 @@ private struct SchemaParser {
         else {
             throw fail(mapping["version"] ?? root, "version must be a whole number from 1")
         }
-        if case .region(let base) = mode, version <= base.version {
+        if let base = mode.base, version <= base.version {
             throw fail(versionNode, "version must be greater than \(base.version), the version of the schema it grows")
         }
         let common = try mapping["common_fields"].map { node throws(SchemaError) in try fieldList(node, of: "common_fields") } ?? []
@@ -248,38 +325,57 @@ private struct SchemaParser {
             }
             guard grownKinds[name] == nil, !kinds.contains(where: { $0.kind.rawValue == name }) else { throw fail(nameNode, "kind \(name) is defined twice") }
             guard let entry = body.mapping else { throw fail(body, "kind \(name) must be a mapping with fields") }
-            try checkKeys(entry, allowed: ["fields", "append_only"], in: "kind \(name)")
+            try checkKeys(entry, allowed: ["fields", "append_only", "review_months"], in: "kind \(name)")
             let appendOnly = try flag(entry["append_only"], "append_only", of: "kind \(name)")
-            guard let fieldsNode = entry["fields"] else { throw fail(body, "kind \(name) needs fields") }
+            let reviewMonths = try months(entry["review_months"], of: name, appendOnly: appendOnly)
+            // A kind the base has may be named only to set its review period.
+            let fieldsNode = entry["fields"]
+            if fieldsNode == nil, mode.base?.kind(named: name) == nil || reviewMonths == nil { throw fail(body, "kind \(name) needs fields") }
             switch mode {
-            case .region(let base):
+            case .region(let base), .release(let base):
+                let byRelease: Bool
+                if case .release = mode { byRelease = true } else { byRelease = false }
                 if let existing = base.kind(named: name) {
                     if entry["append_only"] != nil { throw fail(entry["append_only"], "kind \(name) exists; a schema cannot change whether it is append-only") }
-                    grownKinds[name] = try grow(existing, by: fieldsNode)
+                    if existing.isAppendOnly, reviewMonths != nil {
+                        throw fail(entry["review_months"], "kind \(name) is appended to a record and reviewed with it; it has no review period")
+                    }
+                    let grown = try fieldsNode.map { node throws(SchemaError) in try grow(existing, by: node, byRegion: !byRelease) } ?? existing
+                    grownKinds[name] = grown.reviewed(every: reviewMonths ?? existing.reviewMonths)
                 } else {
-                    if appendOnly { throw fail(entry["append_only"], "a region's kind cannot be append-only; hits, notes and erasure requests are") }
-                    let own = try fieldList(fieldsNode, of: name, byRegion: true)
-                    let all = own + RecordSchema.builtIn.commonFields
+                    if appendOnly, !byRelease {
+                        throw fail(entry["append_only"], "a region's kind cannot be append-only; hits, notes and erasure requests are")
+                    }
+                    let own = try fieldList(fieldsNode!, of: name, byRegion: !byRelease)
+                    let all = appendOnly ? own : own + RecordSchema.builtInVersion1.commonFields
                     guard all.count <= Self.maxFieldsPerKind else {
                         throw fail(fieldsNode, "kind \(name) has more than \(Self.maxFieldsPerKind) fields")
                     }
-                    kinds.append(KindSchema(kind: RecordKind(name), isAppendOnly: false, isBuiltIn: false, fields: all, builtInFieldNames: []))
+                    // The digest covers a kind's fields always only from the schema of the first
+                    // releases; a later kind's count where set (docs/PROTOCOL.md §7).
+                    // A region's kind is reviewed yearly unless its file says otherwise.
+                    kinds.append(
+                        KindSchema(
+                            kind: RecordKind(name), isAppendOnly: appendOnly, isBuiltIn: byRelease, fields: all, builtInFieldNames: [],
+                            reviewMonths: appendOnly ? nil : reviewMonths ?? Self.defaultReviewMonths))
                 }
             case .builtIn:
-                let own = try fieldList(fieldsNode, of: name)
+                let own = try fieldList(fieldsNode!, of: name)
                 let all = appendOnly ? own : own + common
                 kinds.append(
-                    KindSchema(kind: RecordKind(name), isAppendOnly: appendOnly, isBuiltIn: true, fields: all, builtInFieldNames: Set(all.map(\.name))))
+                    KindSchema(
+                        kind: RecordKind(name), isAppendOnly: appendOnly, isBuiltIn: true, fields: all, builtInFieldNames: Set(all.map(\.name)),
+                        reviewMonths: reviewMonths))
             case .full:
-                let all = try fieldList(fieldsNode, of: name)
+                let all = try fieldList(fieldsNode!, of: name)
                 let builtIn = RecordSchema.builtIn.kind(named: name)
                 kinds.append(
                     KindSchema(
                         kind: RecordKind(name), isAppendOnly: appendOnly, isBuiltIn: builtIn != nil, fields: all,
-                        builtInFieldNames: builtIn?.builtInFieldNames ?? []))
+                        builtInFieldNames: builtIn?.builtInFieldNames ?? [], reviewMonths: reviewMonths))
             }
         }
-        if case .region(let base) = mode {
+        if let base = mode.base {
             // The base's kinds keep their order; new kinds follow in the file's.
             kinds = base.kinds.map { grownKinds[$0.kind.rawValue] ?? $0 } + kinds
         }
@@ -288,9 +384,28 @@ private struct SchemaParser {
         return RecordSchema(version: version, kinds: kinds)
     }
 
+    /// How many months after its creation a region's kind is reviewed when its file does not say.
+    static let defaultReviewMonths = 12
+    /// The longest review period a kind may have; a request's is at most six months after its
+    /// closure (Art. 16(3) of Directive (EU) 2023/977).
+    static let maxReviewMonths = 120
+    static let maxRequestReviewMonths = 6
+
+    /// A kind's `review_months`: nil when absent; refused on an append-only kind, outside 1 to
+    /// 120, or above 6 for requests.
+    func months(_ node: Yams.Node?, of kind: String, appendOnly: Bool) throws(SchemaError) -> Int? {
+        guard let node else { return nil }
+        if appendOnly { throw fail(node, "kind \(kind) is appended to a record and reviewed with it; it has no review period") }
+        let limit = kind == RecordKind.request.rawValue ? Self.maxRequestReviewMonths : Self.maxReviewMonths
+        guard let text = node.string, let months = Int(text), (1...limit).contains(months) else {
+            throw fail(node, "review_months of kind \(kind) must be a whole number of months from 1 to \(limit)")
+        }
+        return months
+    }
+
     /// An existing kind with the file's entries for it: new fields, or new allowed values of a
     /// field it has.
-    func grow(_ kind: KindSchema, by node: Yams.Node) throws(SchemaError) -> KindSchema {
+    func grow(_ kind: KindSchema, by node: Yams.Node, byRegion: Bool) throws(SchemaError) -> KindSchema {
         guard let items = node.sequence, !items.isEmpty else { throw fail(node, "fields of \(kind.kind) must be a non-empty list") }
         var fields = kind.fields
         var named = Set<String>()
@@ -317,12 +432,13 @@ private struct SchemaParser {
                     throw fail(allowedNode, "field \(kind.kind).\(name) has more than \(Self.maxAllowedValues) allowed values")
                 }
             } else {
-                fields.append(try regionField(item, of: kind.kind.rawValue))
+                fields.append(byRegion ? try regionField(item, of: kind.kind.rawValue) : try fieldSpec(item, of: kind.kind.rawValue))
             }
         }
         guard fields.count <= Self.maxFieldsPerKind else { throw fail(node, "kind \(kind.kind) has more than \(Self.maxFieldsPerKind) fields") }
         return KindSchema(
-            kind: kind.kind, isAppendOnly: kind.isAppendOnly, isBuiltIn: kind.isBuiltIn, fields: fields, builtInFieldNames: kind.builtInFieldNames)
+            kind: kind.kind, isAppendOnly: kind.isAppendOnly, isBuiltIn: kind.isBuiltIn, fields: fields, builtInFieldNames: kind.builtInFieldNames,
+            reviewMonths: kind.reviewMonths)
     }
 
     /// The fields listed under `node`; `byRegion` applies a region's own rules to each.
@@ -347,7 +463,7 @@ private struct SchemaParser {
         if field.isManaged {
             throw fail(item.mapping?["managed"] ?? item, "field \(owner).\(field.name) cannot be managed; only the node's own code writes managed fields")
         }
-        if RecordSchema.builtIn.commonFields.contains(where: { $0.name == field.name }) {
+        if RecordSchema.builtInVersion1.commonFields.contains(where: { $0.name == field.name }) {
             throw fail(item.mapping?["name"] ?? item, "\(field.name) is a field every kind has already; choose another field name")
         }
         return field

@@ -108,6 +108,10 @@ public struct KindSchema: Sendable, Hashable {
     public let isAppendOnly: Bool
     /// Whether the built-in schema has it; a region's kinds live in tables of their own prefix.
     public let isBuiltIn: Bool
+    /// How many months after its creation a record of this kind is due for review (Directive
+    /// (EU) 2016/680 Art. 5); for a request, after its closure. Nil for a kind never reviewed on
+    /// its own (the append-only ones follow their record).
+    public let reviewMonths: Int?
     /// Every writable field in column order: the kind's own, then the common ones (append-only
     /// kinds have only their own, all immutable), then those a region added.
     public let fields: [FieldSpec]
@@ -120,7 +124,8 @@ public struct KindSchema: Sendable, Hashable {
     public let identifierFields: Set<String>
     private let fieldsByName: [String: FieldSpec]
 
-    init(kind: RecordKind, isAppendOnly: Bool, isBuiltIn: Bool, fields: [FieldSpec], builtInFieldNames: Set<String>) {
+    init(kind: RecordKind, isAppendOnly: Bool, isBuiltIn: Bool, fields: [FieldSpec], builtInFieldNames: Set<String>, reviewMonths: Int? = nil) {
+        self.reviewMonths = reviewMonths
         searchableFields = fields.filter { $0.search != .none }.map(\.name)
         identifierFields = Set(fields.filter { $0.search == .identifier }.map(\.name))
         self.kind = kind
@@ -135,6 +140,16 @@ public struct KindSchema: Sendable, Hashable {
     /// the name for a region's, so a region's kind never meets a table of the node's own.
     public var tableName: String {
         isBuiltIn ? kind.rawValue : "region_" + kind.rawValue
+    }
+
+    /// Whether a record of this kind may have an unbound id: only the kinds of version 1 of the
+    /// built-in schema, which the releases before bound ids made.
+    public var acceptsUnboundIDs: Bool { isBuiltIn && RecordSchema.builtInVersion1[kind] != nil }
+
+    /// This kind reviewed every `months` instead.
+    func reviewed(every months: Int?) -> KindSchema {
+        KindSchema(
+            kind: kind, isAppendOnly: isAppendOnly, isBuiltIn: isBuiltIn, fields: fields, builtInFieldNames: builtInFieldNames, reviewMonths: months)
     }
 
     /// The spec of a field, or nil when the kind has no such field.
@@ -164,6 +179,10 @@ public struct KindSchema: Sendable, Hashable {
             return line(value("serial"), value("make"), value("model"), value("status"))
         case .request:
             return "\(value("urgency") ?? "?") \(value("from_node") ?? "?") → \(value("to_node") ?? "?") · \(value("status") ?? "open")"
+        case .review:
+            return line(value("keep_until").map { "kept until \($0)" }, value("reason"))
+        case .requestEntry:
+            return line(value("type"), value("extent"), value("access"), value("grounds").map { "grounds \($0)" })
         case .hit:
             return line(value("place"), value("outcome"))
         case .note:

@@ -5,13 +5,14 @@ import Foundation
 public enum RequestDeadline {
     /// When a request of `urgency` received at `receivedAt` (Unix milliseconds) is due.
     ///
-    /// `urgent_direct` is 8 elapsed hours. `urgent_indirect` and `standard` are 3 and 7
+    /// `urgent_direct` is 8 elapsed hours, as is `urgent` until the requested centre classifies
+    /// it (``RequestThread``). `urgent_indirect` and `standard` are 3 and 7
     /// calendar days in the requested centre's time zone: the same wall-clock time that many
     /// days later, so a daylight-saving change makes the span an hour shorter or longer.
     /// Nil for an urgency the directive does not know.
     public static func due(urgency: String, receivedAt: UInt64, timeZone: TimeZone) -> UInt64? {
         switch urgency {
-        case "urgent_direct":
+        case "urgent_direct", "urgent":
             return receivedAt + 8 * 3_600_000
         case "urgent_indirect":
             return adding(days: 3, to: receivedAt, in: timeZone)
@@ -20,12 +21,6 @@ public enum RequestDeadline {
         default:
             return nil
         }
-    }
-
-    /// Whether a request still waiting for its answer is past its due time at `now`.
-    public static func isOverdue(status: String?, dueAt: UInt64?, now: UInt64) -> Bool {
-        guard let dueAt, status != "answered", status != "closed" else { return false }
-        return now > dueAt
     }
 
     private static func adding(days: Int, to milliseconds: UInt64, in timeZone: TimeZone) -> UInt64 {

@@ -56,13 +56,13 @@ public struct AuditEntry: Equatable, Sendable {
     /// The hash the first entry chains to.
     public static let genesisHash = [UInt8](repeating: 0, count: 32)
 
-    /// Makes the entry that follows `previousHash` at `seq`.
-    init(seq: Int64, at: UInt64, event: AuditEvent, previousHash: [UInt8]) {
+    /// Makes the entry that follows `previousHash` at `seq`, sealed with `key` when given.
+    init(seq: Int64, at: UInt64, event: AuditEvent, previousHash: [UInt8], key: SymmetricKey?) {
         self.seq = seq
         self.at = at
         self.event = event
         self.previousHash = previousHash
-        self.hash = Self.hash(seq: seq, at: at, event: event, previousHash: previousHash)
+        self.hash = Self.hash(seq: seq, at: at, event: event, previousHash: previousHash, key: key)
     }
 
     /// An entry as read back from storage, with the hash it was stored with.
@@ -74,16 +74,18 @@ public struct AuditEntry: Equatable, Sendable {
         self.hash = storedHash
     }
 
-    /// Whether the stored hash is the hash of the stored contents.
-    var isSealed: Bool {
-        hash == Self.hash(seq: seq, at: at, event: event, previousHash: previousHash)
+    /// Whether the stored hash is the seal of the stored contents: under `key`, or plain
+    /// SHA-256 when nil.
+    func isSealed(under key: SymmetricKey?) -> Bool {
+        hash == Self.hash(seq: seq, at: at, event: event, previousHash: previousHash, key: key)
     }
 
     /// SHA-256 of `pccc-audit-v1`, the previous hash, seq and time as big-endian u64, then
     /// user, action, record ids (joined by `,`), purpose and detail, each as a big-endian u32
     /// length and UTF-8 bytes; an absent purpose or detail is the length 0xFFFFFFFF alone.
-    static func hash(seq: Int64, at: UInt64, event: AuditEvent, previousHash: [UInt8]) -> [UInt8] {
-        var input = Array("pccc-audit-v1".utf8)
+    /// With `key`: HMAC-SHA-256 under it of the same input, beginning `pccc-audit-v2`.
+    static func hash(seq: Int64, at: UInt64, event: AuditEvent, previousHash: [UInt8], key: SymmetricKey?) -> [UInt8] {
+        var input = Array((key == nil ? "pccc-audit-v1" : "pccc-audit-v2").utf8)
         input += previousHash
         for number in [UInt64(bitPattern: seq), at] {
             input += withUnsafeBytes(of: number.bigEndian, Array.init)
@@ -97,7 +99,8 @@ public struct AuditEntry: Equatable, Sendable {
             input += withUnsafeBytes(of: UInt32(text.utf8.count).bigEndian, Array.init)
             input += Array(text.utf8)
         }
-        return Array(SHA256.hash(data: input))
+        guard let key else { return Array(SHA256.hash(data: input)) }
+        return Array(HMAC<SHA256>.authenticationCode(for: input, using: key))
     }
 }
 

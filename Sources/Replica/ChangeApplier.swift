@@ -31,8 +31,14 @@ struct ChangeApplier {
     private var orphansFull = false
     /// Whether the batch is a stored one applied again because the schema grew (§5.11).
     let isReapplying: Bool
+    /// The node applying: an erased request it sent or received leaves its counted facts.
+    let localNode: NodeID
 
-    init(db: Database, tables: RecordTables, origin: NodeID, group: GroupID, now: UInt64, orphanLimit: Int, isReapplying: Bool = false) {
+    init(
+        db: Database, tables: RecordTables, origin: NodeID, group: GroupID, now: UInt64, orphanLimit: Int, localNode: NodeID,
+        isReapplying: Bool = false
+    ) {
+        self.localNode = localNode
         self.db = db
         self.tables = tables
         self.isReapplying = isReapplying
@@ -85,14 +91,16 @@ struct ChangeApplier {
                 )
             }
         case .append(let writes):
-            guard kind.isAppendOnly, !change.recordID.isBound || change.recordID.isBound(to: binding),
+            guard kind.isAppendOnly, change.recordID.isBound ? change.recordID.isBound(to: binding) : kind.acceptsUnboundIDs,
                 try !isErased(kind: kind, id: id), let parentID = RecordKind.parentRecordID(in: writes)
             else { return }
             // The hits and notes of an erased record are dropped, not buried: a node may only ever
             // see them redacted, so no tombstone of theirs could be made the same everywhere.
             if try anyTombstones(), try Self.isErased(anyKindID: parentID, db: db) { return }
             if let parent = try heldRecord(anyKindID: parentID) {
-                guard parent.group == group, try insertIfAbsent(kind: kind, id: id, stamp: stamp, writes: writes) else { return }
+                guard parent.group == group, try mayAppend(kind: kind, writes, by: origin, to: parent.kind, parentID),
+                    try insertIfAbsent(kind: kind, id: id, stamp: stamp, writes: writes)
+                else { return }
                 try replayOrphanAppends(parentID: id)
             } else {
                 // The record it is about has not arrived: its group is unknown until it does.
@@ -115,14 +123,15 @@ struct ChangeApplier {
     private func mayCreate(kind: KindSchema, recordID: RecordID, binding: RecordBinding, writes: [FieldWrite]) throws -> Bool {
         if recordID.isBound {
             guard recordID.isBound(to: binding) else { return false }
-        } else if !kind.isBuiltIn {
-            // Only releases before bound ids made unbound ones, and they knew no region's kind.
+        } else if !kind.acceptsUnboundIDs {
+            // Only releases before bound ids made unbound ones, and they knew only version 1's kinds.
             return false
         } else if let held = try heldRecord(anyKindID: recordID.description), held.kind.kind != kind.kind {
             return false
         }
         if kind.kind == .request {
-            return writes.contains(FieldWrite("from_node", origin.rawValue))
+            // A centre asks another: a request to itself would let it write both sides' steps.
+            return writes.contains(FieldWrite("from_node", origin.rawValue)) && !writes.contains(FieldWrite("to_node", origin.rawValue))
         }
         return true
     }
@@ -140,6 +149,31 @@ struct ChangeApplier {
             )
         else { return true }
         return row["origin"] == origin && row["sharing_group"] == group
+    }
+
+    /// A request's thread entry counts only on a request, and only from the centre its step
+    /// belongs to (a receipt from either centre; the thread's fold judges it further). A
+    /// review's decision counts only from the record's owner. Other appended kinds count on
+    /// any record.
+    private func mayAppend(kind: KindSchema, _ writes: [FieldWrite], by author: NodeID, to parent: KindSchema, _ parentID: String) throws -> Bool {
+        if kind.kind == .review {
+            // A review's decision is the record's owner's alone, on a record reviewed on its own.
+            guard !parent.isAppendOnly else { return false }
+            let owner = try NodeID.fetchOne(db.cachedStatement(sql: "SELECT origin FROM \"\(parent.tableName)\" WHERE id = ?"), arguments: [parentID])
+            return owner == author
+        }
+        guard kind.kind == .requestEntry else { return true }
+        guard parent.kind == .request,
+            let step = writes.first(where: { $0.field == "type" })?.value.flatMap(RequestEntry.Step.init(rawValue:)),
+            let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT from_node, to_node FROM request WHERE id = ?"), arguments: [parentID])
+        else { return false }
+        let from: String? = row["from_node"]
+        let to: String? = row["to_node"]
+        switch step.party {
+        case .requester: return author.rawValue == from
+        case .requested: return author.rawValue == to
+        case nil: return author.rawValue == from || author.rawValue == to
+        }
     }
 
     /// Whether the write counts coming from `writer`: a request's workflow fields count only
@@ -267,6 +301,10 @@ struct ChangeApplier {
                 Self.isPermitted(write, kind: kind, writer: stamp.origin, fromNode: fromNode, toNode: toNode)
             else { continue }
             let current = clocks.stamps[write.field].map { StampedValue(value: row[write.field], stamp: $0) }
+            // Who a request is between decides which writes and steps count, so the first create
+            // in its stream fixes it: a second create never re-addresses it. (Both fields are of
+            // version 1 with no allowed set, so every node knows them from the first apply.)
+            if isCreate, kind.kind == .request, write.field == "to_node" || write.field == "from_node", current != nil { continue }
             let incoming = StampedValue(value: write.value, stamp: stamp)
             if MergeRule.incomingWins(spec.mergeClass, current: current, incoming: incoming, recordOrigin: recordOrigin, isCreate: isCreate) {
                 winners.append(write)
@@ -329,6 +367,9 @@ struct ChangeApplier {
                     let change = try? Change.decode(kind: kind.kind.rawValue, recordID: recordID, body: Array(body))
                 else { continue }
                 let stamp = WriteStamp(hlc: change.hlc, origin: orphan["origin"])
+                guard let parentKind = try heldRecord(anyKindID: parent)?.kind,
+                    try mayAppend(kind: kind, change.fieldWrites, by: stamp.origin, to: parentKind, parent)
+                else { continue }
                 if try insertIfAbsent(kind: kind, id: recordID.description, stamp: stamp, writes: change.fieldWrites) {
                     parents.append(recordID.description)
                 }
@@ -406,6 +447,7 @@ struct ChangeApplier {
         )
         tombstonesExist = true
         try Replica.settleRedactions(kind: kind, id: id, db: db)
+        if kind.kind == .request { try Replica.keepRequestStatistic(id, of: localNode, db: db) }
         try purge(kind: kind, id: id)
         // Everything appended about it goes too, down to notes about its hits: a node that
         // holds a note about a hit must drop it exactly as a node that meets the note later,

@@ -64,9 +64,12 @@ public struct RecordJSON: Codable, Sendable, Equatable {
     public var notes: [RecordJSON]?
     /// The erasure requests for it, when shown with its attachments.
     public var erasureRequests: [RecordJSON]?
+    /// Its owner's review decisions (kept until a date, with the reason), when shown with its
+    /// attachments.
+    public var reviews: [RecordJSON]?
 
     enum CodingKeys: String, CodingKey {
-        case id, kind, group, origin, label, fields, hits, notes
+        case id, kind, group, origin, label, fields, hits, notes, reviews
         case createdAt = "created_at"
         case erasureRequests = "erasure_requests"
     }
@@ -137,13 +140,22 @@ public struct RequestJSON: Codable, Sendable, Equatable {
     public var from: NodeID
     /// The requested centre.
     public var to: NodeID
-    /// Its urgency.
+    /// The urgency the requester gave: urgent or standard (urgent_direct or urgent_indirect
+    /// from an earlier release).
     public var urgency: String
-    /// open, acknowledged, answered or closed.
+    /// urgent_direct (8 hours), urgent_indirect (3 days) or standard (7 days) once known;
+    /// urgent while the requested centre has not classified it (8 hours meanwhile).
+    public var urgencyClass: String
+    /// Where it stands: sent, received, delayed, partially_answered, clarification_requested,
+    /// answered, refused or closed.
     public var status: String
-    /// The question.
+    /// The information sought.
     public var question: String
-    /// The answer, once given.
+    /// The rest of the form (purpose, offence, availability_reasons, subject_relation,
+    /// urgent_ground, urgent_reasons, use_restrictions, language, requesting_authority,
+    /// case_number, spoc_copy, europol_copy, europol_reason), as far as it was filled in.
+    public var form: [String: String]
+    /// The last answer's text, once given.
     @ExplicitNull public var answer: String?
     /// The ids of the records it is about.
     public var subjects: [String]
@@ -151,15 +163,99 @@ public struct RequestJSON: Codable, Sendable, Equatable {
     public var direction: String
     /// When the requested centre received it, ISO 8601.
     @ExplicitNull public var receivedAt: String?
-    /// When the answer is due, ISO 8601.
+    /// When the answer is due, ISO 8601, clarifications' pauses added.
     @ExplicitNull public var dueAt: String?
-    /// Whether it is past due and neither answered nor closed.
+    /// The announced end of a delay for judicial authorisation, which overdue is measured
+    /// against meanwhile.
+    @ExplicitNull public var delayedUntil: String?
+    /// Since when an open clarification pauses the clock.
+    @ExplicitNull public var pausedSince: String?
+    /// Whether it is past due, not answered, refused or closed, and not paused.
     public var overdue: Bool
+    /// The thread, oldest first.
+    public var entries: [RequestEntryJSON]
+    /// The local user at this centre who holds it, when one does (never replicated).
+    public var holder: String?
+    /// Since when, ISO 8601.
+    public var heldSince: String?
 
     enum CodingKeys: String, CodingKey {
-        case id, group, from, to, urgency, status, question, answer, subjects, direction, overdue
+        case id, group, from, to, urgency, status, question, form, answer, subjects, direction, overdue, entries, holder
+        case urgencyClass = "urgency_class"
         case receivedAt = "received_at"
         case dueAt = "due_at"
+        case delayedUntil = "delayed_until"
+        case pausedSince = "paused_since"
+        case heldSince = "held_since"
+    }
+}
+
+/// One step of a request's thread.
+public struct RequestEntryJSON: Codable, Sendable, Equatable {
+    /// The entry's id.
+    public var id: String
+    /// classification, answer, partial_answer, refusal, clarification_asked,
+    /// clarification_given, delay, receipt or close.
+    public var type: String
+    /// The centre that wrote it.
+    public var author: NodeID
+    /// When, ISO 8601.
+    public var at: String
+    /// The answer, reasons, clarification or delay's reason.
+    @ExplicitNull public var text: String?
+    /// A classification's direct or indirect.
+    @ExplicitNull public var access: String?
+    /// A classification's due time.
+    @ExplicitNull public var dueAt: String?
+    /// A refusal's whole or partial.
+    @ExplicitNull public var extent: String?
+    /// A refusal's grounds, a to h.
+    public var grounds: [String]
+    /// A delay's expected end.
+    @ExplicitNull public var until: String?
+    /// The entry a receipt notes.
+    @ExplicitNull public var entryID: String?
+    /// When a receipt's entry arrived.
+    @ExplicitNull public var receivedAt: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, type, author, at, text, access, extent, grounds, until
+        case dueAt = "due_at"
+        case entryID = "entry_id"
+        case receivedAt = "received_at"
+    }
+}
+
+/// A record due for review (`GET /api/reviews`, `pccc review list --json`).
+public struct ReviewJSON: Codable, Sendable, Equatable {
+    /// The record's id.
+    public var id: String
+    /// Its kind.
+    public var kind: RecordKind
+    /// Its sharing group.
+    public var group: GroupID
+    /// Its main values.
+    public var label: String
+    /// When it is due for review, ISO 8601.
+    public var reviewAt: String
+    /// created, request_closed or kept.
+    public var basis: String
+    /// Why the last review kept it, if one did.
+    @ExplicitNull public var keptReason: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, group, label, basis
+        case reviewAt = "review_at"
+        case keptReason = "kept_reason"
+    }
+}
+
+extension ReviewDue {
+    /// The review as JSON.
+    public var json: ReviewJSON {
+        ReviewJSON(
+            id: id, kind: kind, group: group, label: label, reviewAt: Timestamps.iso8601(milliseconds: reviewAt), basis: basis.rawValue,
+            keptReason: keptReason)
     }
 }
 
@@ -193,11 +289,41 @@ public struct UserJSON: Codable, Sendable, Equatable {
     public var addedAt: String
     /// Who added them.
     public var addedBy: String
+    /// When an admin disabled them, ISO 8601; absent while they may sign in.
+    public var disabledAt: String?
+    /// Whether they have a password to sign in to the web UI with.
+    public var hasPassword: Bool
+    /// The OS account whose `pccc` commands act as them; absent when none is mapped.
+    public var osAccount: String?
 
     enum CodingKeys: String, CodingKey {
         case name, role
         case addedAt = "added_at"
         case addedBy = "added_by"
+        case disabledAt = "disabled_at"
+        case hasPassword = "has_password"
+        case osAccount = "os_account"
+    }
+}
+
+/// A named API token, as listed (the token itself is shown only when made).
+public struct APITokenJSON: Codable, Sendable, Equatable {
+    /// Its user.
+    public var user: String
+    /// Its name, unique per user.
+    public var name: String
+    /// When made, ISO 8601.
+    public var createdAt: String
+    /// When it stops working, ISO 8601.
+    public var expiresAt: String
+    /// When revoked, ISO 8601; absent unless revoked.
+    public var revokedAt: String?
+
+    enum CodingKeys: String, CodingKey {
+        case user, name
+        case createdAt = "created_at"
+        case expiresAt = "expires_at"
+        case revokedAt = "revoked_at"
     }
 }
 
@@ -243,12 +369,13 @@ extension RecordSnapshot {
         )
     }
 
-    /// The record as JSON with its hits, notes and erasure requests.
+    /// The record as JSON with its hits, notes, erasure requests and review decisions.
     public func json(attached: [RecordSnapshot]) -> RecordJSON {
         var json = json
         json.hits = attached.filter { $0.kind == .hit }.map(\.json)
         json.notes = attached.filter { $0.kind == .note }.map(\.json)
         json.erasureRequests = attached.filter { $0.kind == .erasureRequest }.map(\.json)
+        json.reviews = attached.filter { $0.kind == .review }.map(\.json)
         return json
     }
 }
@@ -277,11 +404,54 @@ extension SearchHit {
 extension RequestSummary {
     /// The request as seen from node `me` at `now`, with its direction and whether it is overdue.
     public func json(me: NodeID, now: UInt64) -> RequestJSON {
-        RequestJSON(
-            id: id, group: group, from: from, to: to, urgency: urgency, status: status, question: question, answer: answer, subjects: subjectIDs,
-            direction: to == me ? "incoming" : "outgoing", receivedAt: receivedAt.map(Timestamps.iso8601(milliseconds:)),
-            dueAt: dueAt.map(Timestamps.iso8601(milliseconds:)), overdue: RequestDeadline.isOverdue(status: status, dueAt: dueAt, now: now)
-        )
+        func time(_ milliseconds: UInt64?) -> String? { milliseconds.map(Timestamps.iso8601(milliseconds:)) }
+        return RequestJSON(
+            id: id, group: group, from: from, to: to, urgency: urgency, urgencyClass: thread.urgencyClass, status: status, question: question,
+            form: form, answer: answer, subjects: subjectIDs, direction: to == me ? "incoming" : "outgoing", receivedAt: time(receivedAt),
+            dueAt: time(dueAt), delayedUntil: time(thread.delayedUntil), pausedSince: time(thread.pausedSince), overdue: thread.isOverdue(now: now),
+            entries: thread.entries.map { entry in
+                RequestEntryJSON(
+                    id: entry.id, type: entry.step.rawValue, author: entry.author, at: Timestamps.iso8601(milliseconds: entry.at), text: entry.text,
+                    access: entry.access, dueAt: time(entry.dueAt), extent: entry.extent, grounds: entry.grounds.map(\.rawValue), until: time(entry.until),
+                    entryID: entry.entryID, receivedAt: time(entry.receivedAt))
+            })
+    }
+}
+
+/// `GET /api/handover` and `pccc handover --json`: what this centre must act on, with holders.
+public struct HandoverJSON: Codable, Sendable, Equatable {
+    /// The hours ahead `due_soon` looks.
+    public var hours: Int
+    /// The requests, most urgent first, each with `holder` and `held_since` when held.
+    public var items: [HandoverItemJSON]
+
+    /// A handover of `items` looking `hours` ahead.
+    public init(hours: Int, items: [HandoverItemJSON]) {
+        self.hours = hours
+        self.items = items
+    }
+}
+
+/// One request of a handover.
+public struct HandoverItemJSON: Codable, Sendable, Equatable {
+    /// The request, as `GET /api/requests/{id}` shows it.
+    public var request: RequestJSON
+    /// Whether its answer falls due within the handover's hours, or is overdue.
+    public var dueSoon: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case request
+        case dueSoon = "due_soon"
+    }
+}
+
+extension HeldRequest {
+    /// The item as JSON, seen from node `me` at `now`.
+    public func json(me: NodeID, now: UInt64) -> HandoverItemJSON {
+        var request = self.request.json(me: me, now: now)
+        request.holder = holder
+        request.heldSince = heldSince.map(Timestamps.iso8601(milliseconds:))
+        return HandoverItemJSON(request: request, dueSoon: dueSoon)
     }
 }
 
@@ -298,7 +468,18 @@ extension AuditEntry {
 extension LocalUser {
     /// The user as JSON.
     public var json: UserJSON {
-        UserJSON(name: name, role: role.rawValue, addedAt: Timestamps.iso8601(milliseconds: addedAt), addedBy: addedBy)
+        UserJSON(
+            name: name, role: role.rawValue, addedAt: Timestamps.iso8601(milliseconds: addedAt), addedBy: addedBy,
+            disabledAt: disabledAt.map(Timestamps.iso8601(milliseconds:)), hasPassword: hasPassword, osAccount: osAccount)
+    }
+}
+
+extension APIToken {
+    /// The token's description as JSON.
+    public var json: APITokenJSON {
+        APITokenJSON(
+            user: user, name: name, createdAt: Timestamps.iso8601(milliseconds: createdAt), expiresAt: Timestamps.iso8601(milliseconds: expiresAt),
+            revokedAt: revokedAt.map(Timestamps.iso8601(milliseconds:)))
     }
 }
 

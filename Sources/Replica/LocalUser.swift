@@ -19,6 +19,21 @@ public struct LocalUser: Equatable, Sendable {
     public let addedAt: UInt64
     /// Who added them (`init` for the node's first admin).
     public let addedBy: String
+    /// When an admin disabled them (Unix milliseconds); nil while they may sign in.
+    public var disabledAt: UInt64? = nil
+    /// Whether they have a password, and so can sign in to the web UI.
+    public var hasPassword = false
+    /// The operating-system account whose `pccc` commands act as this user, if an admin
+    /// mapped one (`pccc users map-account`).
+    public var osAccount: String? = nil
+
+    /// Whether `account` has the shape of an operating-system account name: 1 to 64 letters,
+    /// digits, `.`, `_`, `-` or `@` (a directory login such as `ana@police.example`), not
+    /// starting with `-` or `@`.
+    public static func isValidAccountName(_ account: String) -> Bool {
+        guard let first = account.utf8.first, account.utf8.count <= 64, first != 45, first != 64 else { return false }
+        return account.utf8.allSatisfy { isLowerAlphanumeric($0) || ($0 >= 65 && $0 <= 90) || [46, 95, 45, 64].contains($0) }
+    }
 
     /// Whether `name` is 1 to 64 lowercase letters, digits, `.`, `_` or `-`, starting with a
     /// letter or digit: the shape of a login name.

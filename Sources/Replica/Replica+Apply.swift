@@ -150,7 +150,8 @@ extension Replica {
     /// batch applied again because the schema grew is `reapplying` (§5.11).
     func makeApplier(db: Database, origin: NodeID, group: GroupID, now: UInt64, reapplying: Bool = false) -> ChangeApplier {
         ChangeApplier(
-            db: db, tables: tables, origin: origin, group: group, now: now, orphanLimit: configuration.maxOrphansPerOrigin, isReapplying: reapplying)
+            db: db, tables: tables, origin: origin, group: group, now: now, orphanLimit: configuration.maxOrphansPerOrigin,
+            localNode: configuration.nodeID, isReapplying: reapplying)
     }
 
     /// The largest inflated payload a quarantined batch keeps.

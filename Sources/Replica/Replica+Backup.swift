@@ -111,7 +111,7 @@ extension Replica {
     /// Copies one snapshot of the replica into the empty file at `temporary`, and leaves the
     /// copy in rollback-journal mode, so opening it (read-only) needs no WAL or shared memory.
     private func copy(to temporary: String, method: BackupMethod) throws {
-        var configuration = Configuration()
+        var configuration = SQLiteLibrary.configuration()
         configuration.prepareDatabase { db in
             // Nothing to roll back to in a new file, and it is synced once, at the end.
             try db.execute(sql: "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF")
@@ -154,7 +154,7 @@ extension Replica {
             throw ReplicaError(
                 .wrongReplica, "\(path) is a live replica file (WAL mode), not a backup; make one with pccc backup --data DIR --out FILE")
         }
-        var configuration = Configuration()
+        var configuration = SQLiteLibrary.configuration()
         configuration.readonly = true
         do {
             let queue = try DatabaseQueue(path: path, configuration: configuration)
@@ -176,7 +176,7 @@ extension Replica {
                         .wrongReplica, "\(path) has schema version \(version), newer than this build's \(ReplicaSchema.version); use a newer pccc")
                 }
                 // The record schema the copy ran with, which names its kinds' tables.
-                let schema = try storedRecordSchema(db, of: path) ?? .builtIn
+                let schema = try storedRecordSchema(db, of: path) ?? .builtInVersion1
                 var records = 0
                 for kind in schema.kinds {
                     records += try Int.fetchOne(db, sql: "SELECT count(*) FROM \"\(kind.tableName)\"") ?? 0
@@ -219,7 +219,7 @@ extension Replica {
     /// Writes everything in the WAL of the replica file at `path` into the file and truncates
     /// the WAL, for a replica about to be replaced while no node serves it.
     public static func checkpoint(path: String) throws {
-        let queue = try DatabaseQueue(path: path)
+        let queue = try DatabaseQueue(path: path, configuration: SQLiteLibrary.configuration())
         _ = try queue.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
         try queue.close()
     }

@@ -63,11 +63,22 @@ extension Replica {
         auditedAs actor: AuditActor,
         detail: String
     ) throws -> (requests: [RequestSummary], now: UInt64) {
+        try requirePurpose(of: actor, for: "list")
         try acknowledgeReceivedRequests()
         let now = configuration.wallClock()
-        let requests = try requests(direction).filter { !overdueOnly || RequestDeadline.isOverdue(status: $0.status, dueAt: $0.dueAt, now: now) }
+        let requests = try requests(direction).filter { !overdueOnly || $0.thread.isOverdue(now: now) }
         try recordAudit(AuditEvent(user: actor.user, action: "list", recordIDs: requests.map(\.id), purpose: actor.purpose, detail: detail))
         return (requests, now)
+    }
+
+    /// One request to or from this node with its thread, after acknowledging any just
+    /// received, logged as a consultation; also returns the time it was judged at.
+    public func consultRequest(_ id: RecordID, auditedAs actor: AuditActor) throws -> (request: RequestSummary, now: UInt64) {
+        try requirePurpose(of: actor, for: "consult")
+        try acknowledgeReceivedRequests()
+        let request = try heldRequest(id)
+        try recordAudit(AuditEvent(user: actor.user, action: "consult", recordIDs: [id.description], purpose: actor.purpose))
+        return (request, configuration.wallClock())
     }
 
     /// `auditEntries`, itself logged: reading the log is a consultation of personal data.

@@ -50,7 +50,7 @@ extension Replica {
                 try applier.apply(change)
                 leaves.append(.full(change))
                 if let actor {
-                    try Self.appendAudit(Self.auditEvent(for: change, group: group, actor: actor), now: now, db: db)
+                    try appendAudit(Self.auditEvent(for: change, group: group, actor: actor), now: now, db: db)
                 }
             }
             try also?(db)
@@ -109,6 +109,10 @@ extension Replica {
         guard let target = RecordKind.parentRecordID(in: fields), let targetID = RecordID(target) else {
             throw ReplicaError(.invalid, "a \(kind.rawValue) needs record_id set to the id of the record it is about")
         }
+        // A request's thread and a review's decision have their own checks (`act`, `keep`).
+        guard kind != .requestEntry, kind != .review else {
+            throw ReplicaError(.invalid, "a \(kind) is written by its own command (pccc request, pccc review), not appended by hand")
+        }
         // The caller's input is judged before the target's state (its transaction checks again).
         let known = try kindSchema(kind)
         if known.isAppendOnly { try validate(fields, kind: known, isCreate: true, byNode: false) }
@@ -136,9 +140,11 @@ extension Replica {
             return AuditEvent(user: actor.user, action: "erase", recordIDs: [id], purpose: actor.purpose, detail: "\(change.kind), reason \(reason)")
         case .append(let writes):
             let parent = RecordKind.parentRecordID(in: writes)
+            // A request's thread step says which step it is (no value of the record is logged).
+            let step = change.kind == RecordKind.requestEntry.rawValue ? writes.first { $0.field == "type" }?.value.map { " (\($0))" } ?? "" : ""
             return AuditEvent(
                 user: actor.user, action: "create", recordIDs: [id] + (parent.map { [$0] } ?? []), purpose: actor.purpose,
-                detail: "\(change.kind) on \(parent ?? "no record")"
+                detail: "\(change.kind)\(step) on \(parent ?? "no record")"
             )
         }
     }

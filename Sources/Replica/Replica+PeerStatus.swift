@@ -43,7 +43,7 @@ public final class ReplicaChangeSignal: Sendable {
     init(replica: Replica, path: String?) throws {
         self.replica = replica
         if let path {
-            var configuration = Configuration()
+            var configuration = SQLiteLibrary.configuration()
             configuration.readonly = true
             configuration.busyMode = .timeout(10)
             watcher = try DatabaseQueue(path: path, configuration: configuration)

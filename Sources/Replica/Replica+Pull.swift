@@ -31,7 +31,7 @@ public final class ReplicaFile: BatchSource {
     /// Opens the file at `path` read-only; throws unless it holds a batch log.
     public init(path: String) throws {
         guard FileManager.default.fileExists(atPath: path) else { throw ReplicaError(.wrongReplica, "\(path) does not exist") }
-        var configuration = Configuration()
+        var configuration = SQLiteLibrary.configuration()
         configuration.readonly = true
         configuration.busyMode = .timeout(10)
         queue = try DatabaseQueue(path: path, configuration: configuration)

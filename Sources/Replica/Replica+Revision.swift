@@ -27,13 +27,22 @@ extension Replica {
         }
     }
 
-    /// A token that changes whenever any record of `kind` changes or is erased.
+    /// A token that changes whenever any record of `kind` changes or is erased; for requests,
+    /// also whenever a step is added to any request's thread.
     public func revision(ofKind kind: RecordKind) throws -> String {
-        let table = try kindSchema(kind).tableName
+        var tables = [try kindSchema(kind).tableName]
+        if kind == .request, let entries = self.tables.schema[.requestEntry] { tables.append(entries.tableName) }
         return try writer.read { db in
-            let latest = try Int64.fetchOne(db, sql: "SELECT max(last_hlc) FROM \"\(table)\"") ?? 0
+            // The count too: an entry stamped earlier than the latest (a centre's clock behind)
+            // still moves the token.
+            var latest: Int64 = 0
+            var count = 0
+            for table in tables {
+                latest = max(latest, try Int64.fetchOne(db, sql: "SELECT max(last_hlc) FROM \"\(table)\"") ?? 0)
+                count += try Int.fetchOne(db, sql: "SELECT count(*) FROM \"\(table)\"") ?? 0
+            }
             let erased = try Int64.fetchOne(db, sql: "SELECT max(hlc) FROM tombstone WHERE kind = ?", arguments: [kind.rawValue]) ?? 0
-            return "\(UInt64(bitPattern: latest))-\(UInt64(bitPattern: erased))"
+            return "\(UInt64(bitPattern: latest))-\(UInt64(bitPattern: erased))-\(count)"
         }
     }
 }

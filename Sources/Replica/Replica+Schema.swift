@@ -35,7 +35,7 @@ extension Replica {
     func adoptRecordSchema() throws {
         let schema = tables.schema
         let stored = try writer.read { db in try Self.storedRecordSchema(db, of: "this replica") }
-        let held = stored ?? .builtIn
+        let held = stored ?? .builtInVersion1
         do throws(SchemaError) {
             try schema.checkGrowth(from: held, file: "the record schema")
         } catch {
@@ -63,7 +63,7 @@ extension Replica {
     /// node may be serving): the built-in one for a replica older than schema documents.
     public static func recordSchema(ofReplicaAt path: String) throws -> RecordSchema {
         guard FileManager.default.fileExists(atPath: path) else { throw ReplicaError(.notFound, "there is no replica at \(path)") }
-        var configuration = Configuration()
+        var configuration = SQLiteLibrary.configuration()
         configuration.readonly = true
         let queue: DatabaseQueue
         do {
@@ -72,7 +72,7 @@ extension Replica {
             throw ReplicaError(.wrongReplica, "\(path) cannot be read as a replica: \(error)")
         }
         defer { try? queue.close() }
-        return try queue.read { db in try storedRecordSchema(db, of: path) } ?? .builtIn
+        return try queue.read { db in try storedRecordSchema(db, of: path) } ?? .builtInVersion1
     }
 
     /// The record schema a replica keeps in `replica_meta` (`of` names it in errors), or nil
@@ -149,10 +149,10 @@ extension Replica {
                     let batch = try BatchStore.signedBatch(from: row)
                     guard batch.header.origin != me else { continue }
                     let leaves = try batch.verifiedLeaves()
-                    let waiting = RecordSchema.builtIn.waitingLeaves(in: leaves)
+                    let waiting = RecordSchema.builtInVersion1.waitingLeaves(in: leaves)
                     if waiting > 0 {
                         try Self.deferBatch(
-                            batch.header, changes: waiting, relayedBy: Self.earlierRelease, schemaVersion: RecordSchema.builtIn.version, db: db)
+                            batch.header, changes: waiting, relayedBy: Self.earlierRelease, schemaVersion: RecordSchema.builtInVersion1.version, db: db)
                     }
                 }
                 return false

@@ -33,7 +33,7 @@ public final class Replica: Sendable {
     /// Opens or creates the replica file at `path`. A file made for another node or network is
     /// refused rather than reused.
     public convenience init(path: String, configuration: ReplicaConfiguration) throws {
-        var config = Configuration()
+        var config = SQLiteLibrary.configuration()
         config.prepareDatabase { db in
             // Erased values are overwritten on disk, not left in free pages.
             try db.execute(sql: "PRAGMA secure_delete = ON")
@@ -53,7 +53,7 @@ public final class Replica: Sendable {
 
     /// Creates a replica in memory, for tests.
     public static func inMemory(configuration: ReplicaConfiguration) throws -> Replica {
-        try Replica(writer: try DatabaseQueue(), configuration: configuration)
+        try Replica(writer: try DatabaseQueue(configuration: SQLiteLibrary.configuration()), configuration: configuration)
     }
 
     private init(writer: any DatabaseWriter, configuration: ReplicaConfiguration) throws {
@@ -73,6 +73,7 @@ public final class Replica: Sendable {
             }
         }
         try adoptRecordSchema()
+        try reopenReceiptsWithoutDeadline()
     }
 
     /// The record schema this replica runs with: its kinds and fields.

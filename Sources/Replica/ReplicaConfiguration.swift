@@ -32,6 +32,11 @@ public struct ReplicaConfiguration: Sendable {
     public var maxQuarantinedPerOrigin = 16
     /// The centre's time zone, in which a request's calendar-day deadline is counted.
     public var timeZone: TimeZone = .current
+    /// The key sealing the audit log, kept outside the database; nil seals with plain SHA-256
+    /// alone (a replica in memory, for tests).
+    public var auditKey: AuditKey?
+    /// How long sign-in sessions last, and when repeated failures lock an account.
+    public var signIn = SignInPolicy()
     /// The wall clock in Unix milliseconds; replaceable so tests can skew it.
     public var wallClock: @Sendable () -> UInt64 = ReplicaConfiguration.systemMilliseconds
 

@@ -17,11 +17,15 @@ public struct ReplicaError: Error, Equatable, Sendable, CustomStringConvertible 
         case wrongReplica = "wrong_replica"
         /// The acting user is unknown here or lacks the role.
         case notAllowed = "not_allowed"
+        /// A sign-in, session or token was refused: wrong, expired, revoked, locked or disabled.
+        case unauthenticated
         /// The thing to add already exists.
         case exists
         /// The record schema is not the replica's own grown: it drops or changes a kind or
         /// field, or goes back a version.
         case wrongSchema = "wrong_schema"
+        /// A consultation, search, listing or export without the purpose the node's rule asks.
+        case purposeRequired = "purpose_required"
     }
 
     /// The stable code.

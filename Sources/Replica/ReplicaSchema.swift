@@ -8,7 +8,7 @@ import GRDB
 /// (docs/ARCHITECTURE.md, *Adding a migration*).
 enum ReplicaSchema {
     /// The schema version written to `PRAGMA user_version` by the last migration.
-    static let version = 14
+    static let version = 18
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -228,6 +228,85 @@ enum ReplicaSchema {
                         changes INTEGER NOT NULL, relayed_by TEXT NOT NULL, schema_version INTEGER NOT NULL,
                         PRIMARY KEY (origin, sharing_group, seq)) WITHOUT ROWID;
                     PRAGMA user_version = 14;
+                    """
+            )
+        }
+        migrator.registerMigration("15-request-threads") { db in
+            // `entry_receipt`: when a thread entry addressed to this node (a clarification, or
+            // the reply to one) reached it, until the node notes that in the thread.
+            // `request_statistic`: what the yearly report counts of a request this node sent or
+            // received, kept when the request is erased; no personal data (docs/PROTOCOL.md §5.12).
+            try db.execute(
+                sql: """
+                    CREATE TABLE entry_receipt (
+                        entry_id TEXT PRIMARY KEY NOT NULL, request_id TEXT NOT NULL, received_at INTEGER NOT NULL,
+                        acknowledged INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+                    CREATE TABLE request_statistic (
+                        request_id TEXT PRIMARY KEY NOT NULL, from_node TEXT NOT NULL, to_node TEXT NOT NULL,
+                        urgency TEXT NOT NULL, created_at INTEGER NOT NULL, received_at INTEGER, due_at INTEGER,
+                        responded_at INTEGER, outcome TEXT NOT NULL, grounds TEXT NOT NULL, delayed_at INTEGER, paused_for INTEGER NOT NULL
+                        ) WITHOUT ROWID;
+                    PRAGMA user_version = 15;
+                    """
+            )
+        }
+        migrator.registerMigration("16-sign-in") { db in
+            // Passwords (scrypt, `PasswordHash`), disabling and lockout on the user; sign-in
+            // sessions; who at this centre holds each request it must act on (`request_holder`,
+            // never replicated); the audit head's seal under the audit key; named API tokens that expire, replacing the one never-expiring token per
+            // user, which becomes the token named `token` and lasts 90 days from this upgrade.
+            // Only SHA-256 of a session or token is kept.
+            try db.execute(
+                sql: """
+                    ALTER TABLE local_user ADD COLUMN password TEXT;
+                    ALTER TABLE local_user ADD COLUMN disabled_at INTEGER;
+                    ALTER TABLE local_user ADD COLUMN failed_sign_ins INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE local_user ADD COLUMN locked_until INTEGER;
+                    CREATE TABLE user_session (
+                        token_hash BLOB PRIMARY KEY NOT NULL, user TEXT NOT NULL, started_at INTEGER NOT NULL,
+                        last_seen_at INTEGER NOT NULL) WITHOUT ROWID;
+                    CREATE INDEX user_session_by_user ON user_session (user);
+                    CREATE TABLE api_token (
+                        user TEXT NOT NULL, name TEXT NOT NULL, token_hash BLOB NOT NULL UNIQUE, created_at INTEGER NOT NULL,
+                        expires_at INTEGER NOT NULL, revoked_at INTEGER, last_refused_at INTEGER, PRIMARY KEY (user, name)) WITHOUT ROWID;
+                    INSERT INTO api_token (user, name, token_hash, created_at, expires_at)
+                        SELECT name, 'token', token_hash, added_at, CAST(strftime('%s', 'now') AS INTEGER) * 1000 + 90 * 86400000
+                        FROM local_user WHERE token_hash IS NOT NULL;
+                    DROP INDEX local_user_by_token;
+                    ALTER TABLE local_user DROP COLUMN token_hash;
+                    ALTER TABLE audit_head ADD COLUMN seal BLOB;
+                    CREATE TABLE request_holder (
+                        request_id TEXT PRIMARY KEY NOT NULL, holder TEXT NOT NULL, since INTEGER NOT NULL) WITHOUT ROWID;
+                    PRAGMA user_version = 16;
+                    """
+            )
+        }
+        migrator.registerMigration("17-purposes") { db in
+            // The node's purpose rule (`PurposeRule`) and the case numbers it may ask for, both
+            // local and never replicated. Every node, new or upgraded, starts by asking a purpose
+            // in words.
+            try db.execute(
+                sql: """
+                    CREATE TABLE purpose_rule (
+                        only_row INTEGER PRIMARY KEY CHECK (only_row = 1), mode TEXT NOT NULL);
+                    INSERT INTO purpose_rule (only_row, mode) VALUES (1, 'free-text');
+                    CREATE TABLE case_number (
+                        number TEXT PRIMARY KEY NOT NULL, added_at INTEGER NOT NULL, added_by TEXT NOT NULL) WITHOUT ROWID;
+                    PRAGMA user_version = 17;
+                    """
+            )
+        }
+        migrator.registerMigration("18-os-accounts") { db in
+            // The operating-system account whose `pccc` commands act as each user; the command
+            // line no longer names its user. An enabled user of an earlier release acted as the
+            // account of the same name when no `--user` was given, so that is the account each
+            // keeps; a disabled one keeps none.
+            try db.execute(
+                sql: """
+                    ALTER TABLE local_user ADD COLUMN os_account TEXT;
+                    UPDATE local_user SET os_account = name WHERE disabled_at IS NULL;
+                    CREATE UNIQUE INDEX local_user_by_os_account ON local_user (os_account) WHERE os_account IS NOT NULL;
+                    PRAGMA user_version = 18;
                     """
             )
         }

@@ -4,6 +4,10 @@ import SwiftASN1
 import SyncCore
 import X509
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// The region's certificate authority and node certificates (DESIGN §2): P-256 keys, X.509 v3,
 /// each node certificate naming its node as the SAN URI `pccc://node/<id>`.
 public enum RegionCertificates {
@@ -65,21 +69,39 @@ public enum RegionCertificates {
         days: Int = 825,
         notBefore: Date = Date().addingTimeInterval(-300)
     ) throws -> Issued {
-        let caCertificate: Certificate
-        let caKey: P256.Signing.PrivateKey
-        do {
-            caCertificate = try Certificate(pemEncoded: caCertificatePEM)
-        } catch {
-            throw Failure("the CA certificate is not a PEM X.509 certificate")
+        try leaf(
+            commonName: node, usages: [.serverAuth, .clientAuth], names: [.uniformResourceIdentifier(nodeURIPrefix + node)],
+            caCertificatePEM: caCertificatePEM, caPrivateKeyPEM: caPrivateKeyPEM, days: days, notBefore: notBefore)
+    }
+
+    /// Issues a TLS server certificate for the web UI and API of a node, signed by the CA, for
+    /// `names` (DNS names and IPv4 or IPv6 addresses, the first also its common name), valid
+    /// from `notBefore` for `days`. It names no node, so no peer accepts it as one.
+    public static func issueWebServer(
+        names: [String],
+        caCertificatePEM: String,
+        caPrivateKeyPEM: String,
+        days: Int = 398,
+        notBefore: Date = Date().addingTimeInterval(-300)
+    ) throws -> Issued {
+        guard let first = names.first else { throw Failure("a web server certificate needs at least one name or address") }
+        let alternativeNames = try names.map { name -> GeneralName in
+            if let address = ipAddressBytes(name) { return .ipAddress(ASN1OctetString(contentBytes: ArraySlice(address))) }
+            guard isDNSName(name) else { throw Failure("\(name) is neither a DNS name nor an IP address") }
+            return .dnsName(name)
         }
-        do {
-            caKey = try P256.Signing.PrivateKey(pemRepresentation: caPrivateKeyPEM)
-        } catch {
-            throw Failure("the CA key is not a PEM P-256 private key")
-        }
-        guard caCertificate.publicKey == Certificate.PublicKey(caKey.publicKey) else {
-            throw Failure("the CA key does not belong to the CA certificate")
-        }
+        return try leaf(
+            commonName: first, usages: [.serverAuth], names: alternativeNames, caCertificatePEM: caCertificatePEM,
+            caPrivateKeyPEM: caPrivateKeyPEM, days: days, notBefore: notBefore)
+    }
+
+    /// A new P-256 key and its certificate, signed by the CA: not a CA itself, for digital
+    /// signatures in `usages`, naming `names`, valid from `notBefore` for `days`.
+    private static func leaf(
+        commonName: String, usages: [ExtendedKeyUsage.Usage], names: [GeneralName], caCertificatePEM: String, caPrivateKeyPEM: String, days: Int,
+        notBefore: Date
+    ) throws -> Issued {
+        let (caCertificate, caKey) = try caPair(caCertificatePEM, caPrivateKeyPEM)
         let key = P256.Signing.PrivateKey()
         let certificate = try Certificate(
             version: .v3,
@@ -90,14 +112,14 @@ public enum RegionCertificates {
             issuer: caCertificate.subject,
             subject: try DistinguishedName {
                 OrganizationName("PCCC Sync")
-                CommonName(node)
+                CommonName(commonName)
             },
             signatureAlgorithm: .ecdsaWithSHA256,
             extensions: try Certificate.Extensions {
                 Critical(BasicConstraints.notCertificateAuthority)
                 Critical(KeyUsage(digitalSignature: true))
-                try ExtendedKeyUsage([.serverAuth, .clientAuth])
-                SubjectAlternativeNames([.uniformResourceIdentifier(nodeURIPrefix + node)])
+                try ExtendedKeyUsage(usages)
+                SubjectAlternativeNames(names)
                 SubjectKeyIdentifier(hash: Certificate.PublicKey(key.publicKey))
                 AuthorityKeyIdentifier(keyIdentifier: try caCertificate.extensions.subjectKeyIdentifier?.keyIdentifier)
             },
@@ -108,6 +130,46 @@ public enum RegionCertificates {
             privateKeyPEM: key.pemRepresentation,
             serial: serialText(certificate.serialNumber.bytes)
         )
+    }
+
+    /// The CA certificate and its key, refused in one sentence when either does not read or
+    /// they do not belong together.
+    private static func caPair(_ certificatePEM: String, _ keyPEM: String) throws -> (Certificate, P256.Signing.PrivateKey) {
+        let caCertificate: Certificate
+        let caKey: P256.Signing.PrivateKey
+        do {
+            caCertificate = try Certificate(pemEncoded: certificatePEM)
+        } catch {
+            throw Failure("the CA certificate is not a PEM X.509 certificate")
+        }
+        do {
+            caKey = try P256.Signing.PrivateKey(pemRepresentation: keyPEM)
+        } catch {
+            throw Failure("the CA key is not a PEM P-256 private key")
+        }
+        guard caCertificate.publicKey == Certificate.PublicKey(caKey.publicKey) else {
+            throw Failure("the CA key does not belong to the CA certificate")
+        }
+        return (caCertificate, caKey)
+    }
+
+    /// The 4 or 16 bytes of an IPv4 or IPv6 address in text; nil for anything else.
+    private static func ipAddressBytes(_ text: String) -> [UInt8]? {
+        var v4 = in_addr()
+        if inet_pton(AF_INET, text, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, text, &v6) == 1 { return withUnsafeBytes(of: &v6) { Array($0) } }
+        return nil
+    }
+
+    /// Letters, digits and `-` in dot-separated labels of 1 to 63 characters, 253 at most.
+    private static func isDNSName(_ name: String) -> Bool {
+        let labels = name.split(separator: ".", omittingEmptySubsequences: false)
+        return name.utf8.count <= 253 && !labels.isEmpty
+            && labels.allSatisfy { label in
+                (1...63).contains(label.utf8.count) && label.first != "-" && label.last != "-"
+                    && label.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 65 && $0 <= 90) || ($0 >= 48 && $0 <= 57) || $0 == 45 }
+            }
     }
 
     /// The node ids a certificate names as `pccc://node/<id>` SAN URIs.

@@ -84,6 +84,17 @@ extension RegionTopology {
         }
         writer.write(UInt8(0xFF))
         for serial in revoked.map(Self.normalizedSerial).sorted() { writer.writeLongString(serial) }
+        // Countries and languages only where a node has them, so a topology without them keeps
+        // the digest the releases before them computed.
+        let described = nodes.filter { $0.country != nil || $0.languages != [Node.alwaysAccepted] }.sorted { $0.id < $1.id }
+        if !described.isEmpty {
+            writer.write(UInt8(0xFF))
+            for node in described {
+                writer.writeLongString(node.id.rawValue)
+                writer.writeLongString(node.country ?? "")
+                writer.writeLongString(node.languages.dropFirst().sorted().joined(separator: ","))
+            }
+        }
         return Array(SHA256.hash(data: writer.bytes))
     }
 }

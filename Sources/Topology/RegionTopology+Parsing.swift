@@ -88,8 +88,30 @@ private struct Parser {
                 throw fail(entry["address"] ?? item, "node \(id) needs an address of the form host:port")
             }
             for (key, _) in entry {
-                guard let name = key.string, ["id", "address", "signing_key", "signing_keys"].contains(name) else {
-                    throw fail(key, "unknown key \(key.string ?? "?") in node \(id); a node has id, address, and signing_key or signing_keys")
+                guard let name = key.string, ["id", "address", "signing_key", "signing_keys", "country", "languages"].contains(name) else {
+                    throw fail(
+                        key,
+                        "unknown key \(key.string ?? "?") in node \(id); a node has id, address, signing_key or signing_keys, and optionally country and languages"
+                    )
+                }
+            }
+            var country: String?
+            if let countryNode = entry["country"] {
+                guard let text = countryNode.string, text.utf8.count == 2, text.utf8.allSatisfy({ $0 >= 65 && $0 <= 90 }) else {
+                    throw fail(countryNode, "country of node \(id) must be an ISO 3166 alpha-2 code in capitals, such as RS")
+                }
+                country = text
+            }
+            var languages = [RegionTopology.Node.alwaysAccepted]
+            if let languagesNode = entry["languages"] {
+                guard let items = languagesNode.sequence, items.count <= 32 else {
+                    throw fail(languagesNode, "languages of node \(id) must be a list of at most 32 ISO 639-1 codes, such as [sr, en]")
+                }
+                for item in items {
+                    guard let code = item.string, code.utf8.count == 2, code.utf8.allSatisfy({ $0 >= 97 && $0 <= 122 }) else {
+                        throw fail(item, "each language of node \(id) must be an ISO 639-1 code in lower case, such as sr")
+                    }
+                    if !languages.contains(code) { languages.append(code) }
                 }
             }
             var keys: SigningKeyHistory?
@@ -103,7 +125,7 @@ private struct Parser {
             case (nil, nil):
                 keys = nil
             }
-            result.append(RegionTopology.Node(id: NodeID(id), address: address, signingKeys: keys))
+            result.append(RegionTopology.Node(id: NodeID(id), address: address, signingKeys: keys, country: country, languages: languages))
         }
         return result
     }

@@ -20,7 +20,7 @@ extension RegionTopology {
         for node in nodes {
             let groupsOfNode = groups.keys.sorted().filter { isMember(node.id, of: $0) }
             lines.append(
-                "  \(node.id)  \(node.address)  groups: \(groupsOfNode.map(\.rawValue).joined(separator: ", "))\(node.signingKey == nil ? "  (no signing key pinned)" : "")"
+                "  \(node.id)  \(node.address)\(node.country.map { "  \($0)" } ?? "")  languages: \(node.languages.joined(separator: ", "))  groups: \(groupsOfNode.map(\.rawValue).joined(separator: ", "))\(node.signingKey == nil ? "  (no signing key pinned)" : "")"
             )
         }
         lines.append("links (the first node dials):")

@@ -13,6 +13,15 @@ public struct RegionTopology: Sendable, Equatable {
         /// Its pinned batch-signing keys and the part of its streams each signs; nil until the
         /// admin pastes its key in.
         public let signingKeys: SigningKeyHistory?
+        /// The centre's country (ISO 3166 alpha-2), which the request statistics count by;
+        /// nil when the topology gives none (they count by node then).
+        public let country: String?
+        /// The languages it accepts requests in (Art. 4(6) of Directive (EU) 2023/977):
+        /// English first, always, then the topology's.
+        public let languages: [String]
+
+        /// The language every centre accepts.
+        public static let alwaysAccepted = "en"
 
         /// The key it signs new batches with: the last of its keys.
         public var signingKey: BatchVerifyingKey? { signingKeys?.current.key }

@@ -103,7 +103,13 @@ public struct PeerChannel: Sendable {
         )
         try operations.addHandler(ByteToMessageHandler(FrameDecoder(maxLength: maxFrameLength)))
         try operations.addHandler(MessageToByteHandler(FrameEncoder()))
-        let async = try NIOAsyncChannel<Frame, Frame>(wrappingChannelSynchronously: channel)
+        // Teardown on release, which NIO deprecates in favour of `executeThenClose`: an accepted
+        // connection the listener has not yet handed out when the node stops is dropped with the
+        // listener's stream, and a writer released unfinished traps the process
+        // (swift-nio#2813, #2637: "Deinited NIOAsyncWriter without calling finish()", which
+        // crashed a stopping node holding a stalled handshake). Every connection that is used
+        // still goes through `executeThenClose`; one released unused is now closed instead.
+        let async = try NIOAsyncChannel<Frame, Frame>(synchronouslyWrapping: channel)
         return PeerChannel(channel: async, remoteAddress: remote, handshake: promise.futureResult, serial: serial, notAfter: notAfter)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Replica
 import SyncCore
 
 /// A catch-up between two node processes over loopback mutual TLS.
@@ -48,7 +49,7 @@ func catchUpBenchmark(region: BenchRegion, source: NodeID, receiver: NodeID, cha
 
 /// A read-only connection that waits out the writer's locks.
 func readOnly() -> Configuration {
-    var configuration = Configuration()
+    var configuration = SQLiteLibrary.configuration()
     configuration.readonly = true
     configuration.busyMode = .timeout(10)
     return configuration

@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Records
+import Replica
 import SyncCore
 
 /// The baseline: the same person rows inserted into one plain table, with the replica's
@@ -10,7 +11,7 @@ struct PlainInsert {
     private let sql: String
 
     init(path: String) throws {
-        var config = Configuration()
+        var config = SQLiteLibrary.configuration()
         config.prepareDatabase { db in try db.execute(sql: "PRAGMA secure_delete = ON") }
         pool = try DatabasePool(path: path, configuration: config)
         // As in the replica: GRDB sets NORMAL when it turns WAL on, after prepareDatabase.

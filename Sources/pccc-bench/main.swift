@@ -4,7 +4,8 @@ import Node
 /// `pccc-bench`: the node against the physical limits, in one run (BENCHMARKS.md). Run in
 /// release: `swift run -c release pccc-bench [--sizes 10000,100000,1000000] [--json FILE]`; the
 /// backup and schema-growth benchmarks run on their own: `pccc-bench backup [--records N]`,
-/// `pccc-bench schema [--changes N]`.
+/// `pccc-bench schema [--changes N]`, `pccc-bench report [--requests N]`,
+/// `pccc-bench sign-in [--runs N]`.
 struct BenchReport: Encodable {
     struct Machine: Encodable {
         let cores = ProcessInfo.processInfo.activeProcessorCount
@@ -103,6 +104,10 @@ do {
         try backupBenchmark(try BackupBenchOptions(Array(arguments.dropFirst())))
     } else if arguments.first == "schema" {
         try schemaBenchmark(try SchemaBenchOptions(Array(arguments.dropFirst())))
+    } else if arguments.first == "report" {
+        try reportBenchmark(try ReportBenchOptions(Array(arguments.dropFirst())))
+    } else if arguments.first == "sign-in" {
+        try signInBenchmark(try SignInBenchOptions(Array(arguments.dropFirst())))
     } else {
         try await run(try BenchOptions(arguments))
     }

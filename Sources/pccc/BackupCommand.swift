@@ -16,6 +16,7 @@ struct BackupCommand: ParsableCommand {
     @Option(help: "The backup file to make; it must not exist.") var out: String
 
     func run() throws {
+        try NodeDirectory(data).requireAdministrator(to: "back it up")
         let backup = try NodeDirectory(data).backup(to: out)
         let summary = backup.summary
         print("backup: \(summary.path) (node \(summary.nodeID), schema \(summary.schemaVersion))")

@@ -9,7 +9,7 @@ struct CertsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "certs",
         abstract: "Make the region's CA and node certificates.",
-        subcommands: [InitCA.self, Issue.self, Show.self, Revoke.self, Trust.self]
+        subcommands: [InitCA.self, Issue.self, IssueAPI.self, Show.self, Revoke.self, Trust.self]
     )
 
     struct InitCA: ParsableCommand {
@@ -42,19 +42,9 @@ struct CertsCommand: ParsableCommand {
 
         func run() throws {
             guard RegionTopology.isNodeID(node) else { throw CLIError("node id \(node) must be a slug of lowercase letters, digits and '-'") }
-            guard let caCertificate = try? String(contentsOfFile: ca + "/ca.pem", encoding: .utf8),
-                let caKey = try? String(contentsOfFile: ca + "/ca.key", encoding: .utf8)
-            else {
-                throw CLIError("cannot read \(ca)/ca.pem and \(ca)/ca.key; run pccc certs init-ca --out \(ca) first")
-            }
             let paths = ["pem", "key", "signing"].map { "\(out)/\(node).\($0)" }
             try refuseOverwrite(paths)
-            let issued: RegionCertificates.Issued
-            do {
-                issued = try RegionCertificates.issue(node: node, caCertificatePEM: caCertificate, caPrivateKeyPEM: caKey, days: days)
-            } catch let failure as RegionCertificates.Failure {
-                throw CLIError(failure.description)
-            }
+            let issued = try CertsCommand.issue(from: ca) { try RegionCertificates.issue(node: node, caCertificatePEM: $0, caPrivateKeyPEM: $1, days: days) }
             let signingKey = BatchSigningKey()
             try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
             try writeFile(paths[0], issued.certificatePEM, mode: 0o644)
@@ -76,6 +66,51 @@ struct CertsCommand: ParsableCommand {
 }
 
 extension CertsCommand {
+    /// Reads the region CA in `ca` (ca.pem, ca.key) and issues with it; a CA that cannot be
+    /// read, or a refusal of the issue, is one sentence.
+    static func issue(
+        from ca: String, _ issue: (_ certificatePEM: String, _ keyPEM: String) throws -> RegionCertificates.Issued
+    ) throws -> RegionCertificates.Issued {
+        guard let caCertificate = try? String(contentsOfFile: ca + "/ca.pem", encoding: .utf8),
+            let caKey = try? String(contentsOfFile: ca + "/ca.key", encoding: .utf8)
+        else {
+            throw CLIError("cannot read \(ca)/ca.pem and \(ca)/ca.key; run pccc certs init-ca --out \(ca) first")
+        }
+        do {
+            return try issue(caCertificate, caKey)
+        } catch let failure as RegionCertificates.Failure {
+            throw CLIError(failure.description)
+        }
+    }
+
+    struct IssueAPI: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "issue-api",
+            abstract: "Issue a TLS server certificate for a node's web UI and API (pccc serve --api-cert, --api-key), from the region CA.",
+            discussion: """
+                For a test or a small centre; a centre with its own PKI uses a certificate from it. Browsers must trust the region CA                 (ca.pem) to accept it. Writes api.pem and api.key into --out.
+                """
+        )
+        @Argument(help: "The names and addresses staff reach the node by, such as pccc.centre.example or 10.1.2.3.") var names: [String]
+        @Option(help: "The folder holding ca.pem and ca.key.") var ca: String
+        @Option(help: "Folder for api.pem and api.key.") var out: String
+        @Option(help: "Validity in days (browsers take at most 398).") var days = 398
+
+        func run() throws {
+            guard !names.isEmpty else { throw CLIError("name at least one DNS name or address the web UI is reached by") }
+            guard (1...398).contains(days) else { throw CLIError("--days must be from 1 to 398, what browsers accept, not \(days)") }
+            let paths = ["\(out)/api.pem", "\(out)/api.key"]
+            try refuseOverwrite(paths)
+            let issued = try CertsCommand.issue(from: ca) {
+                try RegionCertificates.issueWebServer(names: names, caCertificatePEM: $0, caPrivateKeyPEM: $1, days: days)
+            }
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            try writeFile(paths[0], issued.certificatePEM, mode: 0o644)
+            try writeFile(paths[1], issued.privateKeyPEM, mode: 0o600)
+            print("issued \(paths[0]) (serial \(issued.serial)) for \(names.joined(separator: ", ")) with \(paths[1])")
+        }
+    }
+
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print a certificate's node, serial, issuer and validity.")
         @Argument(help: "A PEM certificate.") var certificate: String
@@ -164,6 +199,7 @@ extension CertsCommand {
         func run() throws {
             let directory = NodeDirectory(data)
             _ = try directory.nodeID()
+            try directory.requireAdministrator(to: "change the CAs it trusts")
             let path = directory.caPath
             guard let current = try? String(contentsOfFile: path, encoding: .utf8) else { throw CLIError("cannot read \(path)") }
             guard add == nil || remove == nil else { throw CLIError("give --add or --remove, not both") }

@@ -20,10 +20,16 @@ struct DemoCommand: ParsableCommand {
     )
 
     @Option(help: "The state folder: keys, replicas and logs live there.") var state = "demo-state"
-    @Option(help: "First TCP port: sync listeners use PORT…PORT+3, the web UIs PORT+100…PORT+103 (all on 127.0.0.1).")
+    @Option(help: "First TCP port: sync listeners use PORT…PORT+3 on 127.0.0.1, the web UIs PORT+100…PORT+103 (on 127.0.0.2 with --https).")
     var portBase = 17441
     @Flag(help: "Make the state folder anew, dropping what the last run left.") var fresh = false
     @Flag(help: "Stop once the written record has reached every centre, instead of running until Ctrl-C.") var once = false
+    @Flag(
+        help: """
+            Serve the web UIs over HTTPS on 127.0.0.2, with a certificate from the demo's region CA (state/certs/ca.pem, which             the browser must trust), as a centre serves them to staff at their desks.
+            """
+    )
+    var https = false
 
     func validate() throws {
         guard (1024...65000).contains(portBase) else { throw ValidationError("--port-base must be between 1024 and 65000") }
@@ -35,7 +41,8 @@ struct DemoCommand: ParsableCommand {
         say("Links: \(DemoRegion.links.map { "\($0.0) – \($0.1)" }.joined(separator: ", "))")
         say("Groups: \(DemoRegion.groups.map { "\($0.0) = \($0.1.joined(separator: ", "))" }.joined(separator: "; "))\n")
 
-        let nodes = DemoNodes(region: region)
+        if https { try region.ensureWebServerCertificate() }
+        let nodes = DemoNodes(region: region, https: https)
         let stop = DispatchSemaphore(value: 0)
         let signals = onSignals([SIGINT, SIGTERM]) { stop.signal() }
         defer { signals.forEach { $0.cancel() } }
@@ -45,13 +52,20 @@ struct DemoCommand: ParsableCommand {
             nodes.stopAll()
             throw error
         }
-        var tokens: [String: String] = [:]
+        var credentials: [String: (token: String, password: String)] = [:]
+        let admin = AuditActor(user: DemoRegion.admin)
         for id in DemoRegion.nodeIDs {
-            tokens[id] = try NodeDirectory(region.folder(id)).open().issueToken(for: DemoRegion.admin, by: AuditActor(user: DemoRegion.admin))
+            let replica = try NodeDirectory(region.folder(id)).open()
+            let password = DemoRegion.newPassword()
+            try replica.setPassword(password, for: DemoRegion.admin, by: admin)
+            credentials[id] = (try replica.issueToken(for: DemoRegion.admin, named: "demo", by: admin), password)
         }
-        say("Each centre's web UI (sign in with its token; user \(DemoRegion.admin)):")
+        say("Each centre's web UI (sign in as \(DemoRegion.admin) with its password; the token is for the API):")
         for id in DemoRegion.nodeIDs {
-            say("  \(id.padding(toLength: 14, withPad: " ", startingAt: 0))  http://127.0.0.1:\(region.apiPort(id))/  token \(tokens[id]!)")
+            let credential = credentials[id]!
+            say(
+                "  \(id.padding(toLength: 14, withPad: " ", startingAt: 0))  \(region.webURL(id, https: https))  token \(credential.token)"
+                    + "  password \(credential.password)")
         }
         say("Logs: \(region.path("logs"))\n")
 

@@ -8,13 +8,15 @@ import Foundation
 /// folder, stopped with SIGTERM.
 final class DemoNodes: @unchecked Sendable {
     private let region: DemoRegion
+    private let https: Bool
     private var processes: [String: Process] = [:]
     private let lock = NSLock()
     private var stopping = false
     private var failed: String?
 
-    init(region: DemoRegion) {
+    init(region: DemoRegion, https: Bool) {
         self.region = region
+        self.https = https
     }
 
     /// The node that failed (exited with a non-zero status) on its own, if one did.
@@ -28,7 +30,9 @@ final class DemoNodes: @unchecked Sendable {
             let process = Process()
             process.executableURL = executable
             // A demo killed outright (SIGKILL, a CI time limit) takes its nodes with it.
-            process.arguments = ["serve", "--data", region.folder(id), "--api", "127.0.0.1:\(region.apiPort(id))", "--stop-with-parent"]
+            process.arguments =
+                ["serve", "--data", region.folder(id), "--api", region.webAddress(id, https: https), "--stop-with-parent"]
+                + (https ? ["--api-cert", region.webCertificatePath, "--api-key", region.webKeyPath] : [])
             let output = Pipe()
             process.standardOutput = output
             if !FileManager.default.fileExists(atPath: region.logPath(id)) {

@@ -16,6 +16,13 @@ struct DemoRegion {
         ("region", nodeIDs), ("mk-rs", ["mk-tabanovce", "rs-presevo"]), ("me-al", ["me-dobrakovo", "al-hani-hotit"]),
     ]
     static let admin = "admin"
+
+    /// A password for one demo run: 16 random letters and digits, printed with the addresses.
+    static func newPassword() -> String {
+        let alphabet = Array("abcdefghijkmnpqrstuvwxyz23456789")
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<16).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] })
+    }
     static let marker = ".pccc-demo"
 
     let root: URL
@@ -26,6 +33,21 @@ struct DemoRegion {
     func logPath(_ node: String) -> String { path("logs/\(node).log") }
     func syncPort(_ node: String) -> Int { portBase + Self.nodeIDs.firstIndex(of: node)! }
     func apiPort(_ node: String) -> Int { portBase + 100 + Self.nodeIDs.firstIndex(of: node)! }
+    /// Where a node serves its web UI: plain HTTP on 127.0.0.1, or HTTPS on 127.0.0.2.
+    func webAddress(_ node: String, https: Bool) -> String { "\(https ? "127.0.0.2" : "127.0.0.1"):\(apiPort(node))" }
+    func webURL(_ node: String, https: Bool) -> String { "\(https ? "https" : "http")://\(webAddress(node, https: https))/" }
+    var webCertificatePath: String { path("certs/api.pem") }
+    var webKeyPath: String { path("certs/api.key") }
+
+    /// Issues the web UIs' certificate for 127.0.0.2 from the demo CA, once.
+    func ensureWebServerCertificate() throws {
+        guard !FileManager.default.fileExists(atPath: webCertificatePath) else { return }
+        let issued = try RegionCertificates.issueWebServer(
+            names: ["127.0.0.2", "localhost"], caCertificatePEM: try String(contentsOfFile: path("certs/ca.pem"), encoding: .utf8),
+            caPrivateKeyPEM: try String(contentsOfFile: path("certs/ca.key"), encoding: .utf8))
+        try writeFile(webKeyPath, issued.privateKeyPEM, mode: 0o600)
+        try writeFile(webCertificatePath, issued.certificatePEM, mode: 0o644)
+    }
 
     /// Opens the region in `stateFolder`, making it when absent (or when `fresh`).
     /// Returns the region and whether it was made now.
@@ -74,7 +96,9 @@ struct DemoRegion {
             let directory = NodeDirectory(folder(id))
             replicas[id] =
                 try directory.initialise(
-                    node: NodeID(id), topologyPath: path("topology.yaml"), signingKeyFile: path("certs/\(id).signing"), admin: Self.admin
+                    node: NodeID(id), topologyPath: path("topology.yaml"), signingKeyFile: path("certs/\(id).signing"), admin: Self.admin,
+                    // Whoever runs the demo administers its nodes from the command line too.
+                    adminAccount: OSAccount.current().name
                 ).replica
             try directory.install(.init(ca: path("certs/ca.pem"), certificate: path("certs/\(id).pem"), key: path("certs/\(id).key")))
         }
@@ -84,7 +108,11 @@ struct DemoRegion {
     func topologyYAML(keys: [String: BatchSigningKey]) -> String {
         var yaml = "# The demo region made by pccc demo.\nnetwork: wb-demo\nnodes:\n"
         for id in Self.nodeIDs {
+            // The country is the id's prefix; each centre takes requests in its languages too.
+            let country = String(id.prefix(2))
+            let languages = ["mk": "mk, sq", "rs": "sr", "me": "sr", "al": "sq"][country] ?? ""
             yaml += "  - id: \(id)\n    address: 127.0.0.1:\(syncPort(id))\n    signing_key: \(keys[id]!.publicKey.topologyForm)\n"
+            yaml += "    country: \(country.uppercased())\n    languages: [\(languages)]\n"
         }
         yaml += "links:\n" + Self.links.map { "  - [\($0.0), \($0.1)]\n" }.joined()
         yaml += "groups:\n" + Self.groups.map { "  \($0.0): [\($0.1.joined(separator: ", "))]\n" }.joined()
@@ -138,9 +166,13 @@ struct DemoRegion {
             [FieldWrite("family_name", "Hoxha"), FieldWrite("given_name", "Arbën"), FieldWrite("alert", "wanted"), FieldWrite("nationality", "AL")],
             auditedAs: staff
         )
-        _ = try mk.sendRequest(
-            to: "rs-presevo", urgency: "urgent_indirect", subjects: [trajkovski.description],
-            question: "Has Трајковски Никола crossed at Preševo in the last 30 days?", auditedAs: staff
-        )
+        let form = RequestForm(
+            question: "Has Трајковски Никола crossed at Preševo in the last 30 days?", urgency: "urgent",
+            purpose: "A person wanted for smuggling is believed to have crossed into Serbia", offence: "migrant smuggling",
+            availabilityReasons: "Preševo records every crossing", subjects: [trajkovski.description], subjectRelation: "the wanted person",
+            urgentGround: "loss_of_relevance", urgentReasons: "he may leave the region within days", language: "en",
+            requestingAuthority: "Border police Tabanovce, duty officer", caseNumber: "MK-2026-1187", spocCopy: "sent", europolCopy: "not_needed",
+            europolReason: "bilateral case without an organised crime link")
+        _ = try mk.sendRequest(to: "rs-presevo", form: form, auditedAs: staff)
     }
 }

@@ -16,16 +16,21 @@ struct InitCommand: ParsableCommand {
     @Option(help: "The region CA certificate (PEM); needed to serve.") var ca: String?
     @Option(help: "This node's TLS certificate (PEM), from pccc certs issue.") var cert: String?
     @Option(help: "This node's TLS private key (PEM).") var key: String?
-    @Option(help: "The node's first admin (default: your login name).") var admin: String?
+    @Option(help: "The node's first admin (default: the name of the OS account running init).") var admin: String?
+    @Option(help: "The OS account whose pccc commands act as the first admin (default: the account running init, or the one sudo runs it for).")
+    var adminAccount: String?
 
     func run() throws {
         let tls = try NodeDirectory.checkTLS(node: NodeID(node), ca: ca, certificate: cert, key: self.key)
-        // The login name that makes the node is its first admin, so the node works at once.
-        let firstAdmin = admin ?? StaffSession.loginName()
+        // The account that makes the node is its first admin's, so the node works at once.
+        let account = adminAccount ?? OSAccount.current().name
+        let firstAdmin = admin ?? account
         let directory = NodeDirectory(data)
-        let made = try directory.initialise(node: NodeID(node), topologyPath: topology, signingKeyFile: signingKey, admin: firstAdmin)
+        let made = try directory.initialise(node: NodeID(node), topologyPath: topology, signingKeyFile: signingKey, admin: firstAdmin, adminAccount: account)
         if let tls { try directory.install(tls) }
-        print("initialised node \(node) in \(data) (schema version \(try made.replica.schemaVersion())); \(firstAdmin) is its first admin")
+        print(
+            "initialised node \(node) in \(data) (schema version \(try made.replica.schemaVersion())); \(firstAdmin) is its first admin, as OS account \(account)"
+        )
         if !made.keyPinned {
             print("pin its signing key in the topology: signing_key: \(made.signingKey.publicKey.topologyForm)")
         }

@@ -23,6 +23,7 @@ struct KeysCommand: ParsableCommand {
 
         func run() throws {
             let folder = NodeDirectory(data)
+            try folder.requireAdministrator(to: "rotate its signing key")
             try folder.refuseWhileServing("rotating its signing key")
             let rotation = try folder.rotateSigningKey(revokingCurrent: revoke)
             print("new signing key \(rotation.newKey.topologyForm) signs epoch \(rotation.epoch) on")

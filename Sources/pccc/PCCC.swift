@@ -12,7 +12,10 @@ struct PCCC: AsyncParsableCommand {
             InitCommand.self, RecordCommand.self, HitCommand.self, NoteCommand.self, DigestCommand.self,
             StatusCommand.self, PullCommand.self, DemoCommand.self, CertsCommand.self, ServeCommand.self, TopologyCommand.self, SchemaCommand.self,
             SearchCommand.self,
-            RequestCommand.self, UsersCommand.self, AuditCommand.self, KeysCommand.self, BackupCommand.self, RestoreCommand.self,
+            RequestCommand.self, HandoverCommand.self, ReportCommand.self, ReviewCommand.self, UsersCommand.self, PurposesCommand.self, AuditCommand.self,
+            KeysCommand.self,
+            BackupCommand.self,
+            RestoreCommand.self,
         ]
     )
 

@@ -12,6 +12,8 @@ struct PullCommand: ParsableCommand {
     var from: String
 
     func run() throws {
+        try NodeDirectory(from).requireAdministrator(to: "read its batches")
+        try NodeDirectory(data).requireAdministrator(to: "pull batches into it")
         let target = try NodeDirectory(data).open()
         let source: ReplicaFile
         do {

@@ -15,6 +15,11 @@ struct RestoreCommand: ParsableCommand {
     @Option(help: "The node folder.") var data: String
 
     func run() throws {
+        // A backup holds the whole node: put back through sudo, its data would be read in a
+        // folder whose log is not the node's. The folder's owner or root restores.
+        guard !OSAccount.current().viaSudo else {
+            throw CLIError("pccc restore is run as the node folder's owner or root, not through sudo for another account")
+        }
         let restored = try NodeDirectory(data).restore(from: file)
         print("restored: \(restored.backup.path) (node \(restored.backup.nodeID), schema \(restored.backup.schemaVersion))")
         print("digest: \(restored.digest)")

@@ -27,8 +27,15 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Listen on HOST:PORT instead of the node's topology address; port 0 picks a free port.")
     var listen: String?
     @Option(help: "Log level: trace, debug, info, warning or error.") var logLevel = "info"
-    @Option(help: "Serve the web UI, the HTTP API and /metrics on HOST:PORT, loopback only (127.0.0.1:8080); port 0 picks a free port.")
+    @Option(
+        help: """
+            Serve the web UI, the HTTP API and /metrics on HOST:PORT: any address over HTTPS with --api-cert and --api-key,             else plain HTTP on loopback only (127.0.0.1:8080); port 0 picks a free port.
+            """
+    )
     var api: String?
+    @Option(help: "The web UI's TLS certificate chain, PEM, leaf first (the centre's PKI, or pccc certs issue-api).")
+    var apiCert: String?
+    @Option(help: "The private key of --api-cert, PEM.") var apiKey: String?
     @Option(help: "Drop a peer silent this many seconds (PINGs go out at a third of it, at most every 10 s); at least 3.")
     var peerTimeout = 45
     @Option(help: "Close a connection whose TLS handshake has not finished after this many seconds (0.1 to 300).")
@@ -74,9 +81,19 @@ struct ServeCommand: AsyncParsableCommand {
         if let listenFd {
             guard listen == nil else { throw CLIError("--listen and --listen-fd cannot be used together") }
             guard fcntl(listenFd, F_GETFD) != -1 else { throw CLIError("--listen-fd \(listenFd) is not an open file descriptor") }
+            // An inherited descriptor is open across exec. Closed there, no process this one
+            // starts (the Swift runtime's crash reporter, which outlives a killed node by up to
+            // 30 s) keeps the node's port taken once the node is gone.
+            _ = fcntl(listenFd, F_SETFD, FD_CLOEXEC)
         }
         let offered = try protocolVersions.map(Self.protocolVersionRange) ?? Hello.supportedProtocolVersions
-        let apiAddress = try api.map(Self.loopbackAddress)
+        guard api != nil || (apiCert == nil && apiKey == nil) else { throw CLIError("--api-cert and --api-key need --api HOST:PORT") }
+        let apiAddress: APIServerAddress?
+        do {
+            apiAddress = try api.map { try APIServerAddress($0, certificatePath: apiCert, keyPath: apiKey) }
+        } catch let refusal as APIServerAddress.Refusal {
+            throw CLIError(refusal.description)
+        }
         let directory = NodeDirectory(data)
         let loosened = try directory.restrictPermissions()
         // Held until the process ends: a second serve, or a restore, on this folder is refused.
@@ -137,10 +154,11 @@ struct ServeCommand: AsyncParsableCommand {
                     replica: replica, topology: { node.currentTopology }, metrics: { metrics.emitToBuffer() },
                     certificates: { node.currentCredentials.certificatesInUse }
                 ),
+                server: try address.server(),
                 configuration: .init(address: .hostname(address.host, port: address.port), serverName: "pccc"),
                 onServerRunning: { channel in
                     let port = channel.localAddress?.port ?? address.port
-                    FileHandle.standardOutput.write(Data("api listening on http://\(address.host):\(port)\n".utf8))
+                    FileHandle.standardOutput.write(Data("api listening on \(address.scheme)://\(address.host):\(port)\n".utf8))
                 },
                 logger: logger
             )
@@ -172,16 +190,5 @@ struct ServeCommand: AsyncParsableCommand {
                 "--protocol-versions \(text) is outside what this build speaks, \(supported.lowerBound)-\(supported.upperBound)")
         }
         return low...high
-    }
-
-    /// HOST:PORT on a loopback address: the API speaks plain HTTP, so it never leaves the machine.
-    static func loopbackAddress(_ text: String) throws -> (host: String, port: Int) {
-        guard let address = PeerDialer.split(address: text), (0...65535).contains(address.port) else {
-            throw CLIError("--api must be HOST:PORT, such as 127.0.0.1:8080, not \(text)")
-        }
-        guard address.host == "::1" || address.host == "localhost" || address.host.hasPrefix("127.") else {
-            throw CLIError("--api serves plain HTTP and listens on loopback only (127.0.0.0/8 or ::1), not \(address.host)")
-        }
-        return address
     }
 }

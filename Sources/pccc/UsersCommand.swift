@@ -8,7 +8,10 @@ struct UsersCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "users",
         abstract: "The people who work at this node (local, never replicated).",
-        subcommands: [Add.self, List.self, Token.self]
+        subcommands: [
+            Add.self, List.self, MapAccount.self, UnmapAccount.self, Password.self, Disable.self, Enable.self, SignOut.self, Token.self, Tokens.self,
+            RevokeToken.self,
+        ]
     )
 
     struct Add: ParsableCommand {
@@ -16,14 +19,57 @@ struct UsersCommand: ParsableCommand {
         @Argument(help: "The user's login-style name, such as ana.petrovic.") var name: String
         @OptionGroup var staff: StaffOptions
         @Option(help: "staff or admin.") var role: String
+        @Option(help: "The OS account whose pccc commands act as this user, if they use the command line.") var osAccount: String?
 
         func run() throws {
             guard let parsed = LocalUser.Role(rawValue: role) else {
                 throw CLIError("--role must be staff or admin, not \(role)")
             }
             let session = try staff.open(requiring: .admin)
-            try session.replica.addUser(name, role: parsed, addedBy: session.actor)
-            print("added \(name) as \(parsed.rawValue) at node \(session.replica.configuration.nodeID)")
+            try session.replica.addUser(name, role: parsed, osAccount: osAccount, addedBy: session.actor)
+            print("added \(name) as \(parsed.rawValue) at node \(session.replica.configuration.nodeID)" + (osAccount.map { ", as OS account \($0)" } ?? ""))
+        }
+    }
+
+    struct MapAccount: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "map-account",
+            abstract: "Make an OS account's pccc commands act as a user (admins, or the account that owns the node folder)."
+        )
+        @Argument(help: "The OS account, as sudo names the person running pccc through it.") var account: String
+        @Option(help: "The user it acts as.") var to: String
+        @OptionGroup var staff: StaffOptions
+
+        func run() throws {
+            let runner = OSAccount.current()
+            let directory = NodeDirectory(staff.data)
+            let replica: Replica
+            let actor: AuditActor
+            let asFolderOwner: Bool
+            do {
+                let session = try staff.open(requiring: .admin)
+                (replica, actor, asFolderOwner) = (session.replica, session.actor, false)
+            } catch let refusal as ReplicaError where refusal.code == .notAllowed && runner.owns(directory.url.path) {
+                // The folder's owner, not mapped to an admin: the way back in when no admin's
+                // account is mapped. It is logged under the account's name.
+                replica = try directory.open()
+                (actor, asFolderOwner) = (AuditActor(user: "\(runner.name) (folder owner)", purpose: staff.purpose), true)
+            }
+            try replica.mapAccount(account, to: to, by: actor, asFolderOwner: asFolderOwner)
+            print("mapped OS account \(account) to \(to) at node \(replica.configuration.nodeID)")
+        }
+    }
+
+    struct UnmapAccount: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "unmap-account", abstract: "Stop an OS account's pccc commands acting as anyone (admins only).")
+        @Argument(help: "The OS account.") var account: String
+        @OptionGroup var staff: StaffOptions
+
+        func run() throws {
+            let session = try staff.open(requiring: .admin)
+            try session.replica.unmapAccount(account, by: session.actor)
+            print("unmapped OS account \(account) at node \(session.replica.configuration.nodeID)")
         }
     }
 
@@ -34,23 +80,118 @@ struct UsersCommand: ParsableCommand {
         func run() throws {
             let session = try staff.open()
             for user in try session.replica.users() {
-                print("\(user.name)  \(user.role.rawValue)  added \(Timestamps.iso8601(milliseconds: user.addedAt)) by \(user.addedBy)")
+                var line = "\(user.name)  \(user.role.rawValue)  added \(Timestamps.iso8601(milliseconds: user.addedAt)) by \(user.addedBy)"
+                if let account = user.osAccount { line += "  OS account \(account)" }
+                if !user.hasPassword { line += "  no password" }
+                if let disabledAt = user.disabledAt { line += "  disabled \(Timestamps.iso8601(milliseconds: disabledAt))" }
+                print(line)
             }
         }
     }
 }
 
 extension UsersCommand {
+    struct Password: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Set a user's password for the web UI (admins only), read from standard input; their sessions end.",
+            discussion: "At least 12 characters. Typed at a terminal it is not echoed; otherwise the first line of standard input is the password."
+        )
+        @Argument(help: "The user.") var name: String
+        @OptionGroup var staff: StaffOptions
+
+        func run() throws {
+            let session = try staff.open(requiring: .admin)
+            let password: String?
+            if isatty(0) == 1 {
+                password = getpass("new password for \(name): ").map { String(cString: $0) }
+            } else {
+                password = readLine(strippingNewline: true)
+            }
+            guard let password, !password.isEmpty else { throw CLIError("no password was given on standard input") }
+            try session.replica.setPassword(password, for: name, by: session.actor)
+            print("set the password of \(name) at node \(session.replica.configuration.nodeID)")
+        }
+    }
+
+    struct Disable: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Disable a user (admins only): their sessions end, and sign-in, tokens and commands refuse them.")
+        @Argument(help: "The user.") var name: String
+        @OptionGroup var staff: StaffOptions
+
+        func run() throws {
+            let session = try staff.open(requiring: .admin)
+            try session.replica.disableUser(name, by: session.actor)
+            print("disabled \(name) at node \(session.replica.configuration.nodeID)")
+        }
+    }
+
+    struct Enable: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Enable a disabled or locked user again (admins only).")
+        @Argument(help: "The user.") var name: String
+        @OptionGroup var staff: StaffOptions
+
+        func run() throws {
+            let session = try staff.open(requiring: .admin)
+            try session.replica.enableUser(name, by: session.actor)
+            print("enabled \(name) at node \(session.replica.configuration.nodeID)")
+        }
+    }
+
+    struct SignOut: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "sign-out", abstract: "End every web UI session of a user (admins only).")
+        @Argument(help: "The user.") var name: String
+        @OptionGroup var staff: StaffOptions
+
+        func run() throws {
+            let session = try staff.open(requiring: .admin)
+            let ended = try session.replica.endSessions(of: name, by: session.actor)
+            print("ended \(ended) session\(ended == 1 ? "" : "s") of \(name)")
+        }
+    }
+
     struct Token: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Make a new API token for a user (your own, or anyone's as an admin); the old one stops working."
+            abstract: "Make a named API token for a user (your own, or anyone's as an admin); a token of that name stops working."
         )
         @Argument(help: "The user the token is for.") var name: String
+        @Option(name: .customLong("name"), help: "The token's name, such as the integration using it.") var tokenName = "token"
+        @Option(help: "How many days it lasts (1 to 365).") var days = 90
         @OptionGroup var staff: StaffOptions
 
         func run() throws {
             let session = try staff.open()
-            print(try session.replica.issueToken(for: name, by: session.actor))
+            print(try session.replica.issueToken(for: name, named: tokenName, days: days, by: session.actor))
+        }
+    }
+
+    struct Tokens: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a user's API tokens (yours, or anyone's as an admin), never the tokens themselves.")
+        @Argument(help: "The user.") var name: String
+        @OptionGroup var staff: StaffOptions
+
+        func run() throws {
+            let session = try staff.open()
+            for token in try session.replica.apiTokens(of: name, by: session.actor) {
+                var line =
+                    "\(token.name)  made \(Timestamps.iso8601(milliseconds: token.createdAt))  expires \(Timestamps.iso8601(milliseconds: token.expiresAt))"
+                if let revokedAt = token.revokedAt { line += "  revoked \(Timestamps.iso8601(milliseconds: revokedAt))" }
+                print(line)
+            }
+        }
+    }
+
+    struct RevokeToken: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "revoke-token", abstract: "Revoke one API token of a user (yours, or anyone's as an admin).")
+        @Argument(help: "The user.") var name: String
+        @Option(name: .customLong("name"), help: "The token's name.") var tokenName: String
+        @OptionGroup var staff: StaffOptions
+
+        func run() throws {
+            let session = try staff.open()
+            try session.replica.revokeToken(named: tokenName, of: name, by: session.actor)
+            print("revoked token \(tokenName) of \(name)")
         }
     }
 }

@@ -8,6 +8,7 @@ import json
 import os
 import re
 import signal
+import ssl
 import subprocess
 import time
 import urllib.request
@@ -37,20 +38,23 @@ def check(condition, message):
 
 
 class Demo:
-    """`pccc demo` in the background, with the UI address and token of each centre."""
+    """`pccc demo` in the background, with the UI address, API token and admin password of
+    each centre."""
 
-    def __init__(self, pccc, state, port_base):
+    def __init__(self, pccc, state, port_base, https=False):
         self.process = subprocess.Popen(
-            [pccc, "demo", "--state", state, "--port-base", str(port_base), "--fresh"],
+            [pccc, "demo", "--state", state, "--port-base", str(port_base), "--fresh"] + (["--https"] if https else []),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         self.state = state
         self.nodes = {}
+        self.passwords = {}
         self.output = []
         for line in self.process.stdout:
             self.output.append(line)
-            match = re.match(r"\s+(\S+)\s+(http://127\.0\.0\.1:\d+/)\s+token (\S+)", line)
+            match = re.match(r"\s+(\S+)\s+(https?://127\.0\.0\.[12]:\d+/)\s+token (\S+)\s+password (\S+)", line)
             if match:
                 self.nodes[match.group(1)] = (match.group(2), match.group(3))
+                self.passwords[match.group(1)] = match.group(4)
             if "The region is running" in line:
                 break
         check(len(self.nodes) == 4, "the demo did not print four UI addresses:\n" + "".join(self.output))
@@ -60,7 +64,9 @@ class Demo:
         url, token = self.nodes[node]
         request = urllib.request.Request(url.rstrip("/") + path, method=method, data=None if body is None else json.dumps(body).encode(),
                                          headers={"Authorization": "Bearer " + token, "Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=10) as response:
+        # Over HTTPS the demo's region CA, and only it, vouches for the node.
+        context = ssl.create_default_context(cafile=os.path.join(self.state, "certs", "ca.pem")) if url.startswith("https") else None
+        with urllib.request.urlopen(request, timeout=10, context=context) as response:
             text = response.read().decode()
             return json.loads(text) if text else None
 

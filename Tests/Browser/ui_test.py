@@ -1,17 +1,30 @@
 """Browser test of the web UI against the real demo region.
 
-Starts `pccc demo` (four real `pccc serve` processes on 127.0.0.1), drives Debian's chromium
-headless through selenium at 1280x800, and checks what a border-centre officer does:
-sign in, see a certificate renewed for 20 days warned of on the dashboard, create a person with a Cyrillic name at mk-tabanovce (a validation error first),
-find the person by the ASCII spelling in rs-presevo's UI and see where each field was written,
+Starts `pccc demo --https` (four real `pccc serve` processes, their web UIs over HTTPS on
+127.0.0.2 with a certificate from the demo's region CA, the only certificate the browser is
+told to accept), drives Debian's chromium headless through selenium at 1280x800, and checks what a border-centre officer does:
+sign in with a password (a wrong one refused first), see a certificate renewed for 20 days warned of on the dashboard, create a person with a Cyrillic name at mk-tabanovce (a validation error first),
+see that nothing is due for review yet and keep the person until a day two months ahead (a day
+beyond the person's review period refused first),
+find the person by the ASCII spelling in rs-presevo's UI, see where each field was written and
+that mk-tabanovce's review kept it,
 watch a change made at mk-tabanovce arrive live, and read the request inbox, the topology and
-the audit log. Screenshots go to the artifacts folder. Ctrl-C (SIGINT) must stop the demo and
-every node cleanly.
+the audit log; then follow the seeded information request's thread between the two centres
+(a partial refusal on two grounds and a clarification asked at rs-presevo, given at
+mk-tabanovce), send a new request from mk-tabanovce (a missing field refused first), and read
+rs-presevo's yearly report and download it as CSV; see the urgent request highlighted at
+rs-presevo until the shift handover takes it over, and hand it to a colleague; an admin then
+ends the session, and the
+page's next call sends the officer back to sign-in. Screenshots go to the artifacts folder.
+Ctrl-C (SIGINT) must stop the demo and every node cleanly.
 
 Usage: python3 Tests/Browser/ui_test.py --pccc .build/debug/pccc --artifacts DIR
 """
 
 import argparse
+import base64
+import hashlib
+import datetime
 import os
 import re
 import shutil
@@ -25,18 +38,45 @@ import urllib.request
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select
 
 from demo_region import Demo, Failure, check, wait_for
 
+# What the test gives as its purpose, which the demo's nodes ask with every consultation: in
+# Cyrillic, which a browser cannot put in a header as it is (the UI encodes it, RFC 8187).
+PURPOSE = "проверка 2026/1"
+
+
+def months_ahead(day, months):
+    """`day` plus `months` as YYYY-MM-DD, on the same day of the month (at most the 28th)."""
+    month = day.month - 1 + months
+    return datetime.date(day.year + month // 12, month % 12 + 1, min(day.day, 28)).isoformat()
+
+
+def spki_sha256(certificate_path):
+    """The base64 SHA-256 of a certificate's public key, as chromium's
+    --ignore-certificate-errors-spki-list takes it: the browser then accepts the web UIs'
+    certificate (chromium matches the server's own key, not its CA's), and nothing else; the
+    address must still match the certificate."""
+    key = subprocess.run(["openssl", "x509", "-in", certificate_path, "-pubkey", "-noout"], capture_output=True, check=True, timeout=30).stdout
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "der"], input=key, capture_output=True, check=True, timeout=30).stdout
+    return base64.b64encode(hashlib.sha256(der).digest()).decode()
+
 
 class Browser:
-    def __init__(self, artifacts):
+    def __init__(self, artifacts, trusted_certificate=None):
         options = webdriver.ChromeOptions()
         for argument in ["--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,800", "--lang=en-GB"]:
             options.add_argument(argument)
+        if trusted_certificate:
+            options.add_argument("--ignore-certificate-errors-spki-list=" + spki_sha256(trusted_certificate))
         options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+        # Downloads (the report's CSV) land in the artifacts folder.
+        options.add_experimental_option("prefs", {"download.default_directory": os.path.abspath(artifacts), "download.prompt_for_download": False})
         driver_path = "/usr/bin/chromedriver"
         self.driver = webdriver.Chrome(service=Service(driver_path), options=options)
+        self.driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": os.path.abspath(artifacts)})
         self.artifacts = artifacts
         self.shots = 0
 
@@ -58,37 +98,99 @@ class Browser:
     def javascript_errors(self):
         return [entry for entry in self.driver.get_log("browser") if entry.get("source") == "javascript"]
 
-    def sign_in(self, url, token):
+    def sign_in(self, url, password):
         self.driver.get(url)
-        wait_for("the sign-in form", lambda: self.find("#token"))
-        self.find("#token").clear()
-        self.find("#token").send_keys(token)
-        self.find("#signin").click()
+        wait_for("the sign-in form", lambda: self.find("#password"))
+        self.fill_sign_in(password)
+        self.give_purpose_if_asked()
         wait_for("the dashboard", lambda: "Node " in self.find("main h1").text)
+
+    def give_purpose(self, purpose=PURPOSE):
+        """Answers the page that asks for a purpose, as staff do: types it in the bar's box."""
+        wait_for("the page asking for a purpose", lambda: self.finds("#purpose-needed"))
+        check(self.driver.switch_to.active_element == self.find("#purpose"), "the Purpose box does not have the focus")
+        self.find("#purpose").send_keys(purpose + Keys.ENTER)
+        wait_for("the page the purpose opens", lambda: not self.finds("#purpose-needed"))
+
+    def give_purpose_if_asked(self):
+        """A tab of a node with no purpose yet is asked for one as soon as it opens a page that
+        consults."""
+        wait_for("the page or the question for a purpose",
+                 lambda: self.finds("#purpose-needed") or (self.find("#nav").is_displayed() and self.finds("main h1")))
+        if self.finds("#purpose-needed"):
+            self.give_purpose()
+
+    def fill_sign_in(self, password, name="admin"):
+        self.find("#name").clear()
+        self.find("#name").send_keys(name)
+        self.find("#password").clear()
+        self.find("#password").send_keys(password)
+        self.find("#signin").click()
 
     def go(self, view):
         self.find(f"#nav a[data-view={view}]").click()
+
+    def visit(self, url, password, page):
+        """Opens `page` (a hash such as #/requests/ID) of the UI at `url`, signing in first
+        unless this tab still holds a session for that node."""
+        self.driver.get(url + page)
+        wait_for("the sign-in form or the page", lambda: self.finds("#password") or self.find("#nav").is_displayed())
+        if self.finds("#password"):
+            self.fill_sign_in(password)
+        self.give_purpose_if_asked()
+        wait_for("the signed-in page", lambda: self.find("#nav").is_displayed() and self.driver.current_url.endswith(page))
+
+    def select(self, css, value):
+        Select(self.find(css)).select_by_value(value)
+
+    def keep(self, until, reason):
+        """Fills the record page's keep form and submits it. The date control shows its value
+        in the browser's locale; its value is set as the page reads it (YYYY-MM-DD)."""
+        field = self.find("#keep-form input[name=until]")
+        self.driver.execute_script(
+            "arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('input', {bubbles: true}));", field, until)
+        check(field.get_attribute("value") == until, f"the date control did not take {until}")
+        reason_field = self.find("#keep-form input[name=reason]")
+        reason_field.clear()
+        reason_field.send_keys(reason)
+        self.find("#keep-form button[type=submit]").click()
+
+    def status_of_request(self):
+        return self.find("#request-status").get_attribute("data-status")
+
+    def thread_entry(self, kind):
+        """The text of the thread's last entry of `kind` (its type), and the grounds it lists."""
+        row = self.finds(f"#thread tr[data-type={kind}]")[-1]
+        return row.text, [item.get_attribute("data-ground") for item in row.find_elements(By.CSS_SELECTOR, "li[data-ground]")]
 
 
 def run(arguments):
     os.makedirs(arguments.artifacts, exist_ok=True)
     for name in os.listdir(arguments.artifacts):
-        if name.endswith(".png"):
+        if name.endswith(".png") or name.endswith(".csv") or name.endswith(".crdownload"):
             os.remove(os.path.join(arguments.artifacts, name))
     state = tempfile.mkdtemp(prefix="pccc-ui-")
-    demo = Demo(arguments.pccc, os.path.join(state, "demo"), arguments.port_base)
-    browser = Browser(arguments.artifacts)
-    a_url, a_token = demo.nodes["mk-tabanovce"]
-    b_url, b_token = demo.nodes["rs-presevo"]
+    demo = Demo(arguments.pccc, os.path.join(state, "demo"), arguments.port_base, https=True)
+    browser = Browser(arguments.artifacts, trusted_certificate=os.path.join(state, "demo", "certs", "api.pem"))
+    a_url, _ = demo.nodes["mk-tabanovce"]
+    b_url, _ = demo.nodes["rs-presevo"]
+    check(a_url.startswith("https://127.0.0.2:") and b_url.startswith("https://127.0.0.2:"), f"the demo serves {a_url}, not HTTPS on 127.0.0.2")
+    a_password = demo.passwords["mk-tabanovce"]
+    b_password = demo.passwords["rs-presevo"]
     try:
-        print("node A (mk-tabanovce): a wrong token is refused, the right one signs in")
+        print("node A (mk-tabanovce): a wrong password is refused, the right one signs in")
         browser.driver.get(a_url)
-        wait_for("the sign-in form", lambda: browser.find("#token"))
-        browser.find("#token").send_keys("pccc_not-a-token")
-        browser.find("#signin").click()
-        wait_for("the refusal", lambda: "not valid on this node" in browser.text())
+        wait_for("the sign-in form", lambda: browser.find("#password"))
+        browser.fill_sign_in("not the password")
+        wait_for("the refusal", lambda: "the name or password is wrong" in browser.text())
         browser.shot("sign-in-refused")
-        browser.sign_in(a_url, a_token)
+        browser.fill_sign_in(a_password)
+        # The node asks a purpose with every consultation, so the dashboard waits for one.
+        wait_for("the question for a purpose", lambda: browser.finds("#purpose-needed"))
+        check("requires a purpose" in browser.text(), "the page does not say why it needs a purpose: " + browser.text())
+        browser.shot("purpose-needed")
+        browser.give_purpose()
+        wait_for("the dashboard", lambda: "Node " in browser.find("main h1").text)
         wait_for("rs-presevo shown connected on the dashboard",
                  lambda: "connected" in browser.find("#peers tr[data-peer=rs-presevo]").text)
         check("Node mk-tabanovce" in browser.text(), "the dashboard does not name the node")
@@ -129,8 +231,37 @@ def run(arguments):
         check("Петровић" in browser.text(), "the record page does not show the Cyrillic name")
         browser.shot("record-at-a")
 
+        print("node A: nothing is due for review yet; a day beyond the person's review period is refused, two months ahead keeps it")
+        browser.go("dashboard")
+        counter = wait_for("the reviews counter on the dashboard", lambda: browser.find("#reviews-due").text)
+        check(counter == "Reviews due: 0", "the dashboard's reviews counter reads: " + counter)
+        # The status cards are redrawn whenever a peer's lag changes: click the link as it is now.
+        wait_for("a click on the reviews counter", lambda: browser.find("#reviews-due a").click() or True)
+        wait_for("the reviews page", lambda: browser.finds("#reviews-empty") or browser.finds("#reviews"))
+        check(not browser.finds("#reviews"), "new records are listed as due for review: " + browser.text())
+        check(browser.find("#reviews-empty").text == "No record is due for review.", "the empty reviews page reads: " + browser.text())
+        check("current" in browser.find("#nav a[data-view=reviews]").get_attribute("class"), "the Reviews entry is not marked current")
+        browser.shot("reviews-at-a")
+        browser.visit(a_url, a_password, "#/record/" + record_id)
+        wait_for("the keep form on A's record page", lambda: browser.find("#keep-form input[name=until]"))
+        check(browser.find("#kept").text == "No review has kept it yet.", "a new record reads: " + browser.find("#kept").text)
+        today = datetime.date.today()
+        browser.keep(months_ahead(today, 13), "the investigation is still open")
+        error = wait_for("the message by until", lambda: browser.find("#keep-form .control[data-field=until] .field-error").text)
+        check("at most 12 months" in error, "the message by until reads: " + error)
+        marked = [element.get_attribute("name") for element in browser.finds("#keep-form .invalid")]
+        check(marked == ["until"], f"the fields marked invalid are {marked}")
+        check(browser.find("#kept").text == "No review has kept it yet.", "a refused keep shows as kept")
+        browser.shot("keep-refused-at-a")
+        kept_until, kept_reason = months_ahead(today, 2), "investigation MK-2026-1187 still open"
+        browser.keep(kept_until, kept_reason)
+        kept = wait_for("the kept line at A", lambda: "kept until" in browser.find("#kept").text and browser.find("#kept").text)
+        check(kept.startswith(f"kept until {kept_until}: {kept_reason}"), "A's record page reads: " + kept)
+        check(not browser.finds("#keep-form .field-error"), "the refusal's message stays after the record was kept")
+        browser.shot("kept-at-a")
+
         print("node B (rs-presevo): find the person by the ASCII spelling and see the provenance")
-        browser.sign_in(b_url, b_token)
+        browser.sign_in(b_url, b_password)
         browser.go("search")
 
         def search_finds_person():
@@ -148,6 +279,9 @@ def run(arguments):
         row = browser.find("#provenance tr[data-field=family_name]")
         check("Петровић" in row.text, "B's record page lacks the name")
         check(row.find_element(By.CSS_SELECTOR, "td.by").text == "mk-tabanovce", "the provenance does not name mk-tabanovce: " + row.text)
+        kept = wait_for("mk-tabanovce's review on B's record page", lambda: "kept until" in browser.find("#kept").text and browser.find("#kept").text, seconds=30)
+        check(kept.startswith(f"kept until {kept_until}: {kept_reason}"), "B's record page reads: " + kept)
+        check(not browser.finds("#keep-form"), "rs-presevo is offered to keep a record mk-tabanovce owns")
         browser.shot("record-at-b")
 
         print("node B: a change made at A appears without reloading the page")
@@ -211,6 +345,138 @@ def run(arguments):
         browser.find("#verify").click()
         wait_for("the verification", lambda: "Intact" in browser.find("#verify-result").text)
         browser.shot("audit-at-b")
+
+        print("node B: open the seeded request, refuse it in part on two grounds, ask for a clarification")
+        browser.go("requests")
+        wait_for("B's inbox", lambda: browser.finds("#inbox tr[data-request] a.open"))
+        rows = browser.finds("#inbox tr[data-request]")
+        check(len(rows) == 1, f"B's inbox holds {len(rows)} requests, not the seeded one alone")
+        request_id = rows[0].get_attribute("data-request")
+        check("unclassified" in rows[0].text, "the seeded urgent request is not shown unclassified: " + rows[0].text)
+        rows[0].find_element(By.CSS_SELECTOR, "a.open").click()
+        wait_for("the request's page at B", lambda: browser.finds("#refuse-form") and browser.finds("#request-form-view"))
+        check("migrant smuggling" in browser.find("#request-form-view").text, "the request's page does not show its form")
+        check(browser.finds("#classify-direct") and browser.finds("#classify-indirect"), "no classification for an unclassified urgent request")
+        check(not browser.finds("#clarify-form") and not browser.finds("#close-form"), "the requested centre is offered the requester's actions")
+        browser.select("#refuse-form select[name=extent]", "partial")
+        browser.find("#ground-a").click()
+        browser.find("#ground-f").click()
+        browser.find("#refuse-form textarea[name=reasons]").send_keys("Crossings before 1 November are archived; the rest would harm an investigation.")
+        browser.find("#refuse").click()
+        text, grounds = wait_for("the refusal in B's thread", lambda: browser.thread_entry("refusal"))
+        check(grounds == ["a", "f"], f"the refusal lists grounds {grounds}")
+        check("refused in part" in text and "(a) not available" in text and "(f) security, investigation or safety" in text, "the refusal reads: " + text)
+        wait_for("the request partially answered", lambda: browser.status_of_request() == "partially_answered", seconds=5)
+        browser.shot("refusal-at-b")
+        browser.find("#ask-clarification-form textarea[name=text]").send_keys("Which of his two passports did he travel on?")
+        browser.find("#ask-clarification").click()
+        wait_for("the clarification asked and the clock paused at B",
+                 lambda: browser.finds("#thread tr[data-type=clarification_asked]") and browser.status_of_request() == "clarification_requested"
+                 and "paused" in browser.find("#request-facts").text)
+        check(not browser.finds("#ask-clarification-form"), "a second clarification is offered while one is open")
+        browser.shot("clarification-asked-at-b")
+
+        print("node A: the request waits for a clarification; give it")
+        browser.visit(a_url, a_password, "#/requests/" + request_id)
+        wait_for("clarification_requested at A", lambda: browser.status_of_request() == "clarification_requested" and browser.finds("#clarify-form"), seconds=30)
+        check("Which of his two passports" in browser.thread_entry("clarification_asked")[0], "A's thread lacks the question asked")
+        check(not browser.finds("#refuse-form"), "the requesting centre is offered the requested centre's actions")
+        browser.find("#clarify-form textarea[name=text]").send_keys("The Macedonian one, issued in 2019.")
+        browser.find("#clarify").click()
+        wait_for("the clarification in A's thread", lambda: "The Macedonian one" in browser.thread_entry("clarification_given")[0])
+        browser.shot("clarification-given-at-a")
+
+        print("node A: a new request without the urgent reasons is refused by that field; completed, it is sent")
+        browser.go("requests")
+        wait_for("the new-request form", lambda: browser.find("#request-form #rq-question"))
+        check(not browser.find("#rq-urgent_ground").is_displayed(), "a standard request is offered the urgent fields")
+        browser.select("#rq-to", "rs-presevo")
+        browser.select("#rq-urgency", "urgent")
+        check(browser.find("#rq-urgent_ground").is_displayed() and browser.find("#rq-urgent_reasons").is_displayed(), "an urgent request lacks the urgent fields")
+        browser.select("#rq-urgent_ground", "life_or_integrity")
+        question = "Is the driver of SK 4711-TA known to you?"
+        for name, value in [("question", question), ("purpose", "The vehicle left a hit-and-run near Kumanovo"), ("offence", "hit and run causing injury"),
+                            ("availability_reasons", "the vehicle crossed at Preševo an hour later"), ("requesting_authority", "Border police Tabanovce"),
+                            ("case_number", "MK-2026-2044")]:
+            browser.find("#rq-" + name).send_keys(value)
+        browser.select("#rq-spoc_copy", "sent")
+        browser.select("#rq-europol_copy", "not_needed")
+        browser.find("#rq-europol_reason").send_keys("a single road accident")
+        browser.find("#send-request").click()
+        error = wait_for("the message by urgent_reasons", lambda: browser.find("#request-form .control[data-field=urgent_reasons] .field-error").text)
+        check("urgent_reasons is required" in error, "the message by urgent_reasons reads: " + error)
+        marked = [element.get_attribute("name") for element in browser.finds("#request-form .invalid")]
+        check(marked == ["urgent_reasons"], f"the fields marked invalid are {marked}")
+        browser.shot("new-request-refused-at-a")
+        browser.find("#rq-urgent_reasons").send_keys("the injured cyclist may not survive the night")
+        browser.find("#send-request").click()
+        wait_for("the new request in A's outbox",
+                 lambda: [row for row in browser.finds("#outbox tr[data-request]") if question in row.text and "unclassified" in row.text])
+        browser.shot("new-request-sent-at-a")
+
+        print("node B: the clarification arrives, the clock runs again")
+        browser.visit(b_url, b_password, "#/requests/" + request_id)
+        wait_for("the clarification in B's thread", lambda: "The Macedonian one" in browser.thread_entry("clarification_given")[0]
+                 and browser.status_of_request() == "partially_answered", seconds=30)
+        check("paused" not in browser.find("#request-facts").text, "the clock is still shown paused after the clarification")
+        browser.shot("clarification-at-b")
+
+        print("node B: the year's report counts the request from MK and the refusal's grounds; the CSV downloads")
+        year = str(time.localtime().tm_year)
+        browser.go("reports")
+        wait_for("the report at B", lambda: browser.finds("#report-received tr[data-country=MK]"))
+        check(browser.find("#report-year").get_attribute("value") == year, "the report is not of the current year")
+        refused = {row.get_attribute("data-category"): row.text for row in browser.finds("#report-refused tr[data-country=MK]")}
+        check(sorted(refused) == ["a", "f"], f"the refused table has grounds {sorted(refused)}")
+        check(all(text.endswith(" 1") for text in refused.values()), f"the refused rows read {list(refused.values())}")
+        browser.shot("report-at-b")
+        browser.find("#report-csv").click()
+        csv_path = os.path.join(arguments.artifacts, f"requests-rs-presevo-{year}.csv")
+        csv = wait_for("the report's CSV downloaded", lambda: os.path.exists(csv_path) and open(csv_path, encoding="utf-8").read(), seconds=10)
+        check("refused,MK,a,1" in csv and "refused,MK,f,1" in csv and "received,MK," in csv, "the CSV reads:\n" + csv)
+
+        print("node B: the urgent request from A stays highlighted until taken; the handover takes it over, then it is handed to a colleague")
+        b_folder = os.path.join(state, "demo", "nodes", "rs-presevo")
+        added = subprocess.run([arguments.pccc, "users", "add", "night.officer", "--role", "staff", "--data", b_folder],
+                               capture_output=True, text=True, timeout=60)
+        check(added.returncode == 0, f"pccc users add said: {added.stdout}{added.stderr}")
+        browser.go("dashboard")
+        banner = wait_for("the urgent request highlighted on B's dashboard", lambda: browser.find("#unheld-urgent").text, seconds=30)
+        check("nobody has taken" in banner, "the dashboard's highlight reads: " + banner)
+        browser.shot("unheld-urgent-at-b")
+        wait_for("a click on the highlight", lambda: browser.find("#unheld-urgent a").click() or True)
+        row = wait_for("the new request in the handover", lambda: [r for r in browser.finds("#handover tr[data-id]") if question in r.text])[0]
+        new_request = row.get_attribute("data-id")
+        check("not taken" in row.find_element(By.CSS_SELECTOR, "td.holder").text, "the new request is held already: " + row.text)
+        browser.find("#accept-all").click()
+        wait_for("everything held by admin", lambda: browser.finds("#handover td.holder")
+                 and all(cell.text == "admin" for cell in browser.finds("#handover td.holder")))
+        browser.shot("handover-at-b")
+        browser.visit(b_url, b_password, "#/requests/" + new_request)
+        wait_for("the holder on the request page", lambda: browser.find("#request-holder").get_attribute("data-holder") == "admin")
+        browser.find("#hand-form input[name=to]").send_keys("night.officer")
+        browser.find("#hand-form button[type=submit]").click()
+        wait_for("the request handed to night.officer", lambda: browser.find("#request-holder").get_attribute("data-holder") == "night.officer")
+        audited = subprocess.run([arguments.pccc, "audit", "list", "--data", b_folder, "--limit", "20", "--purpose", "handover check"],
+                                 capture_output=True, text=True, timeout=60)
+        check("handover_accept  to admin" in audited.stdout and "request_hand  to night.officer from admin" in audited.stdout,
+              "the audit log lacks the handover: " + audited.stdout)
+        check(f"purpose: {PURPOSE}" in audited.stdout, "the audit log lacks the purpose typed in the UI: " + audited.stdout)
+        browser.go("dashboard")
+        wait_for("the highlight gone once taken", lambda: browser.find("#reviews-due") and not browser.finds("#unheld-urgent"))
+
+        print("node B: an admin ends every session of the user; the page's next call sends it back to sign-in")
+        ended = subprocess.run(
+            [arguments.pccc, "users", "sign-out", "admin", "--data", b_folder],
+            capture_output=True, text=True, timeout=60)
+        check(ended.returncode == 0 and "ended 1 session of admin" in ended.stdout, f"pccc users sign-out said: {ended.stdout}{ended.stderr}")
+        browser.go("requests")
+        wait_for("the sign-in form after the session ended", lambda: browser.finds("#password"))
+        check("the session ended or is not one of this node's" in browser.text(), "the sign-in page does not say why: " + browser.text())
+        browser.shot("session-ended")
+        browser.fill_sign_in(b_password)
+        browser.give_purpose()
+        wait_for("signed in again, on the page it was sent back from", lambda: browser.find("#nav").is_displayed() and browser.find("main h1").text == "Requests")
 
         errors = browser.javascript_errors()
         check(not errors, f"the page raised JavaScript errors: {errors}")

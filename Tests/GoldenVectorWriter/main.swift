@@ -76,10 +76,15 @@ do {
     let own = try b.create(.person, in: "region", [FieldWrite("family_name", "Ωμέγα"), FieldWrite("given_name", "Nikos")])
     _ = try b.logHit(on: person, place: "Tabanovce", outcome: "stopped", checkedAt: nil, auditedAs: clerk)
     _ = try b.addNote(to: person, text: "seen with a grey van", auditedAs: clerk)
-    let request = try b.sendRequest(to: "gv-a", urgency: "standard", subjects: [person.description], question: "Is the alert current?", auditedAs: clerk)
+    let form = RequestForm(
+        question: "Is the alert current?", urgency: "standard", purpose: "Check at the border", offence: "wanted person",
+        availabilityReasons: "the alert was issued there", subjects: [person.description], subjectRelation: "the person checked",
+        language: "en", requestingAuthority: "Border police", caseNumber: "GV-1", spocCopy: "sent", europolCopy: "not_needed",
+        europolReason: "a bilateral case")
+    let request = try b.sendRequest(to: "gv-a", form: form, auditedAs: clerk)
     try b.erase(own, reason: "entered_in_error", auditedAs: clerk)
     _ = try a.pull(from: b)
-    try a.answerRequest(request, text: "Yes, since 2030-01-02.", auditedAs: clerk)
+    try a.act(on: request, .answer("Yes, since 2030-01-02."), auditedAs: clerk)
 
     // The receiver applies every batch of a, then every batch of b, as each holds them now.
     var envelopes: [[UInt8]] = []

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Replica
 import TestSupport
 import Testing
 
@@ -41,7 +42,7 @@ import Testing
 
     /// The ids of `kind` a replica file holds, read from a read-only connection.
     static func ids(in path: String, kind: String = "person") throws -> Set<String> {
-        var configuration = Configuration()
+        var configuration = SQLiteLibrary.configuration()
         configuration.readonly = true
         let queue = try DatabaseQueue(path: path, configuration: configuration)
         defer { try? queue.close() }
@@ -49,9 +50,12 @@ import Testing
     }
 
     /// A process that adds persons to `node`'s folder, one `pccc record add` after another, and
-    /// prints each new id on its own line, until it is stopped.
+    /// prints each new id on its own line, until it is stopped. SIGTERM ends it after the add in
+    /// progress (the shell runs its trap once the child returns), so no write lands after it
+    /// has exited.
     static func startWriter(_ region: LiveRegion, at node: String) throws -> ChildProcess {
         let script = """
+            trap 'exit 0' TERM
             n=0; while :; do n=$((n+1)); "$0" record add person --data "$1" --group region --set family_name="Writer $n" || exit 1; done
             """
         return try ChildProcess.start("/bin/sh", ["-c", script, try PCCCExecutable.url.path, region.folder(node)])

@@ -115,7 +115,7 @@ import Testing
     }
 
     static func inspect(_ path: String) throws -> ReplicaState {
-        var configuration = Configuration()
+        var configuration = SQLiteLibrary.configuration()
         // The staff writer keeps writing meanwhile.
         configuration.busyMode = .timeout(10)
         configuration.readonly = true

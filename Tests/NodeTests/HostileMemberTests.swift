@@ -115,19 +115,20 @@ import WireProtocol
 
     @Test func aMemberCannotBorrowAnIdOrStepIntoARequestsWorkflow() async throws {
         let region = try makeRegion()
-        let r = try region.pccc([
-            "request", "new", "--data", region.folder("a"), "--to", "b", "--urgency", "urgent_direct", "--question", "Owner of NI-123?",
-            "--group", "region",
-        ])
+        let r = try region.pccc(
+            [
+                "request", "new", "--data", region.folder("a"), "--to", "b", "--urgency", "urgent", "--question", "Owner of NI-123?",
+                "--group", "region",
+            ] + requestFormFlags(urgent: true))
         func listed(at node: String) throws -> [[String: Any]] {
-            let text = try region.pccc(["request", "list", "--data", region.folder(node), "--json"])
+            let text = try region.pccc(["request", "list", "--data", region.folder(node), "--json", "--purpose", "test"])
             guard let list = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]] else {
                 throw TestFailure("request list at \(node) printed no JSON list: \(text)")
             }
             return list
         }
         try region.waitUntil("R acknowledged by b, seen at a", seconds: 20) {
-            try listed(at: "a").first { $0["id"] as? String == r }?["status"] as? String == "acknowledged"
+            try listed(at: "a").first { $0["id"] as? String == r }?["status"] as? String == "received"
         }
         let due = try #require(try listed(at: "a").first { $0["id"] as? String == r }?["due_at"] as? String)
         let rID = try #require(RecordID(r))
@@ -190,11 +191,11 @@ import WireProtocol
         )
         // b acknowledges what it received; wait until the acknowledgements reach c, then count.
         let grown = try region.waitUntil("b's acknowledgements of m's 2,000 requests at c", seconds: 60) {
-            let text = try region.pccc(["request", "list", "--data", region.folder("b"), "--incoming", "--json"])
+            let text = try region.pccc(["request", "list", "--data", region.folder("b"), "--incoming", "--json", "--purpose", "test"])
             let list = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [[String: Any]] ?? []
             let bHead = try region.heldSeq(at: "b", origin: "b", group: "region")
             let cHead = try region.heldSeq(at: "c", origin: "b", group: "region")
-            return list.count == 2_000 && list.allSatisfy { $0["status"] as? String == "acknowledged" } && cHead == bHead
+            return list.count == 2_000 && list.allSatisfy { $0["status"] as? String == "received" } && cHead == bHead
         }
         let batches = try region.heldSeq(at: "b", origin: "b", group: "region") - before
         print("hostile member: 2,000 requests in one batch → b acknowledged them in \(batches) batches (\(String(format: "%.1f", grown)) s)")

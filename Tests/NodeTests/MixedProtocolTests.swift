@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import Replica
 import SyncCore
 import TestSupport
 import Testing
@@ -10,7 +11,7 @@ import WireProtocol
 @Suite(.serialized, .ownThread) struct MixedProtocolTests {
     /// Makes `node`'s folder one the release before epochs made: it writes in epoch 0.
     static func madeBeforeEpochs(_ region: LiveRegion, _ node: String) throws {
-        let queue = try DatabaseQueue(path: region.folder(node) + "/replica.sqlite")
+        let queue = try DatabaseQueue(path: region.folder(node) + "/replica.sqlite", configuration: SQLiteLibrary.configuration())
         try queue.write { db in try db.execute(sql: "DELETE FROM replica_meta WHERE key LIKE 'write_epoch%'") }
         try queue.close()
     }

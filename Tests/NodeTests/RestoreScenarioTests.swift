@@ -26,7 +26,7 @@ import Testing
 
     /// Every record id a node holds, from `record list --json`.
     func recordIDs(_ region: LiveRegion, at node: String) throws -> Set<String> {
-        let output = try region.pccc(["record", "list", "--data", region.folder(node), "--json", "--limit", "10000"])
+        let output = try region.pccc(["record", "list", "--data", region.folder(node), "--json", "--limit", "10000", "--purpose", "test"])
         guard let list = try? JSONSerialization.jsonObject(with: Data(output.utf8)) as? [[String: Any]] else {
             throw TestFailure("record list at \(node) printed no JSON list: \(output)")
         }

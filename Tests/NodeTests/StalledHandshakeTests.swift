@@ -35,6 +35,33 @@ import Testing
         #expect(try await Self.closedByPeer(stalled, seconds: 30), "the stalled connection outlived b")
     }
 
+    /// A burst of connections and a SIGTERM right behind it: connections accepted but not yet
+    /// taken by the node's accept loop are dropped when it stops, and must be closed, not trap
+    /// the process (swift-nio#2813). Before the fix the node crashed in most such stops.
+    @Test func connectionsAcceptedAsTheNodeStopsAreClosedWithoutACrash() throws {
+        let region = try LiveRegion(nodes: ["b"], idle: ["a"], links: [LiveRegion.Link(from: "a", to: "b")], groups: ["region": ["a", "b"]])
+        for round in 1...5 {
+            try region.start("b", options: ["--handshake-timeout", "300"])
+            var sockets: [CInt] = []
+            defer { for socket in sockets { close(socket) } }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            address.sin_port = UInt16(region.ports["b"]!).bigEndian
+            for _ in 0..<64 {
+                let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+                try #require(socket >= 0)
+                sockets.append(socket)
+                // Non-blocking: the connection completes in the kernel's backlog while this goes on.
+                _ = withUnsafePointer(to: &address) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                }
+            }
+            region.stop("b")
+            #expect(!region.isRunning("b"), "round \(round): b still runs")
+        }
+    }
+
     /// Waits for `channel` to close; false when it was still open after `seconds` (then this
     /// closes it).
     static func closedByPeer(_ channel: Channel, seconds: Int64) async throws -> Bool {

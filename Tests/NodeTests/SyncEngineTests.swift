@@ -56,14 +56,27 @@ import WireProtocol
     }
 
     /// Polls `condition` every 10 ms of real time, first running `step` (which may advance a
-    /// clock); fails, naming `what`, after `seconds`.
-    static func poll(_ what: String, seconds: Double = 30, step: () -> Void = {}, _ condition: () async throws -> Bool) async throws {
+    /// clock); fails, naming `what`, after `seconds`. The default bounds a hang, not a speed:
+    /// at the suite's start the other tests keep a two-core machine busy for half a minute.
+    static func poll(_ what: String, seconds: Double = 60, step: () -> Void = {}, _ condition: () async throws -> Bool) async throws {
         let deadline = Date().addingTimeInterval(seconds)
         while true {
             step()
             if try await condition() { return }
             if Date() > deadline { throw TestFailure("timed out after \(seconds) s waiting for \(what)") }
             try await Task.sleep(nanoseconds: 10_000_000)
+        }
+    }
+
+    /// Runs `body` while `engines` watch their heads and tick. The loops are child tasks of the
+    /// test's own (not `Task {}`s), so under `.ownThread` they run on the test's thread: the
+    /// cooperative pool, which the rest of the suite keeps busy at its start, cannot hold them
+    /// back. They stop when `body` returns or throws.
+    static func whileRunning(_ engines: SyncEngine..., body: () async throws -> Void) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { loops in
+            for engine in engines { loops.addTask { await engine.run() } }
+            defer { loops.cancelAll() }
+            try await body()
         }
     }
 
@@ -76,86 +89,86 @@ import WireProtocol
         let first = try a.replica.create(.person, in: "g", [FieldWrite("family_name", "Марковић")])
         try await a.engine.prepare()
         try await b.engine.prepare()
-        let loops = [Task { await a.engine.run() }, Task { await b.engine.run() }]
-        let (pipeA, pipeB) = FramePipe.pair()
-        let atA = a.session(with: "b")
-        let atB = b.session(with: "a")
-        let sessions = [Task { await a.engine.runSession(atA, over: pipeA) }, Task { await b.engine.runSession(atB, over: pipeB) }]
+        try await Self.whileRunning(a.engine, b.engine) {
+            let (pipeA, pipeB) = FramePipe.pair()
+            let atA = a.session(with: "b")
+            let atB = b.session(with: "a")
+            async let endedAtA = a.engine.runSession(atA, over: pipeA)
+            async let endedAtB = b.engine.runSession(atB, over: pipeB)
 
-        // Catch-up: the WANT exchange at the session's start sends what a holds.
-        try await Self.poll("b to hold a's first batch") { try Self.holds(b.replica, seq: 1, of: "a") }
-        guard case .live(let copy) = try b.replica.lookup(first) else {
-            Issue.record("the record a wrote is not at b")
-            return
-        }
-        #expect(copy.values["family_name"] == "Марковић")
-
-        // Live push: a's head watch notices the write when its clock lets it poll again.
-        let second = try a.replica.create(.person, in: "g", [FieldWrite("family_name", "Ђорђевић")])
-        try await Self.poll("b to hold a's second batch", step: { a.clock.advance(milliseconds: a.engine.configuration.headPollMilliseconds) }) {
-            try Self.holds(b.replica, seq: 2, of: "a")
-        }
-        guard case .live = try b.replica.lookup(second) else {
-            Issue.record("the second record is not at b")
-            return
-        }
-
-        // Contact times come from the engine's clock: the session came up before a's moved.
-        let statusAtA = try a.replica.peerStatuses().first { $0.peer == "b" }
-        #expect(statusAtA?.connected == true && statusAtA?.since == Self.epoch)
-        // Heartbeat bookkeeping on the manual clocks: b acknowledges at its tick, and a's
-        // heartbeat writes what b acknowledged.
-        try await Self.poll(
-            "a's heartbeat to record that b acknowledged a's second batch",
-            step: {
-                a.clock.advance(milliseconds: a.engine.configuration.tickMilliseconds)
-                b.clock.advance(milliseconds: b.engine.configuration.tickMilliseconds)
+            // Catch-up: the WANT exchange at the session's start sends what a holds.
+            try await Self.poll("b to hold a's first batch") { try Self.holds(b.replica, seq: 1, of: "a") }
+            guard case .live(let copy) = try b.replica.lookup(first) else {
+                Issue.record("the record a wrote is not at b")
+                return
             }
-        ) {
-            try a.replica.peerProgress(peer: "b").contains { $0.origin == "a" && $0.group == "g" && $0.seq >= 2 }
-        }
-        let heartbeat = try a.replica.servingHeartbeat() ?? 0
-        #expect(heartbeat > Self.epoch && heartbeat <= a.clock.wallMilliseconds, "the heartbeat was recorded at \(heartbeat)")
+            #expect(copy.values["family_name"] == "Марковић")
 
-        atA.close(ProtocolError(.goingAway, "the test is over"))
-        for session in sessions { _ = await session.value }
-        for loop in loops { loop.cancel() }
-        for loop in loops { await loop.value }
+            // Live push: a's head watch notices the write when its clock lets it poll again.
+            let second = try a.replica.create(.person, in: "g", [FieldWrite("family_name", "Ђорђевић")])
+            try await Self.poll("b to hold a's second batch", step: { a.clock.advance(milliseconds: a.engine.configuration.headPollMilliseconds) }) {
+                try Self.holds(b.replica, seq: 2, of: "a")
+            }
+            guard case .live = try b.replica.lookup(second) else {
+                Issue.record("the second record is not at b")
+                return
+            }
+
+            // Contact times come from the engine's clock: the session came up before a's moved.
+            // a notes the contact on its storage threads, which need not have run yet.
+            try await Self.poll("a to note b as connected") { try a.replica.peerStatuses().contains { $0.peer == "b" && $0.connected } }
+            let statusAtA = try a.replica.peerStatuses().first { $0.peer == "b" }
+            #expect(statusAtA?.since == Self.epoch)
+            // Heartbeat bookkeeping on the manual clocks: b acknowledges at its tick, and a's
+            // heartbeat writes what b acknowledged.
+            try await Self.poll(
+                "a's heartbeat to record that b acknowledged a's second batch",
+                step: {
+                    a.clock.advance(milliseconds: a.engine.configuration.tickMilliseconds)
+                    b.clock.advance(milliseconds: b.engine.configuration.tickMilliseconds)
+                }
+            ) {
+                try a.replica.peerProgress(peer: "b").contains { $0.origin == "a" && $0.group == "g" && $0.seq >= 2 }
+            }
+            let heartbeat = try a.replica.servingHeartbeat() ?? 0
+            #expect(heartbeat > Self.epoch && heartbeat <= a.clock.wallMilliseconds, "the heartbeat was recorded at \(heartbeat)")
+
+            atA.close(ProtocolError(.goingAway, "the test is over"))
+            _ = await (endedAtA, endedAtB)
+        }
         await a.storage.shutdown()
         await b.storage.shutdown()
     }
 
     @Test func aSilentPeerIsDroppedWhenTheManualClockPassesThePeerTimeout() async throws {
-        let started = Date()
         let (a, b) = try Self.sides()
         try await a.engine.prepare()
         try await b.engine.prepare()
-        let loops = [Task { await a.engine.run() }, Task { await b.engine.run() }]
-        let (pipeA, pipeB) = FramePipe.pair()
-        let atA = a.session(with: "b")
-        let atB = b.session(with: "a")
-        let timeout = Self.peerTimeout
-        let endedAtA = Task { await a.engine.runSession(atA, over: pipeA) }
-        let endedAtB = Task { await b.engine.runSession(atB, over: pipeB) }
-        try await Self.poll("both sessions to be established") { atA.isEstablished && atB.isEstablished }
+        try await Self.whileRunning(a.engine, b.engine) {
+            let (pipeA, pipeB) = FramePipe.pair()
+            let atA = a.session(with: "b")
+            let atB = b.session(with: "a")
+            let timeout = Self.peerTimeout
+            async let endedAtA = a.engine.runSession(atA, over: pipeA)
+            async let endedAtB = b.engine.runSession(atB, over: pipeB)
+            try await Self.poll("both sessions to be established") { atA.isEstablished && atB.isEstablished }
+            let established = Date()
 
-        // b's clock stands still, so b sends nothing more (no ping is due); a's moves past the
-        // timeout, and a's next tick, on a's clock, closes the session. What b sent before
-        // (its WANT_DIGEST follows a's HELLO) may reach a only after the first move on a busy
-        // machine, so each later step moves a quarter of the timeout again.
-        a.clock.advance(milliseconds: timeout + 1_000)
-        try await Self.poll("a to close the silent session", seconds: 20, step: { a.clock.advance(milliseconds: timeout / 4) }) {
-            !atA.isEstablished
+            // b's clock stands still, so b sends nothing more (no ping is due); a's moves past the
+            // timeout, and a's next tick, on a's clock, closes the session. What b sent before
+            // (its WANT_DIGEST follows a's HELLO) may reach a only after the first move on a busy
+            // machine, so each later step moves a quarter of the timeout again.
+            a.clock.advance(milliseconds: timeout + 1_000)
+            try await Self.poll("a to close the silent session", seconds: 40, step: { a.clock.advance(milliseconds: timeout / 4) }) {
+                !atA.isEstablished
+            }
+            let (closedAtA, closedAtB) = await (endedAtA, endedAtB)
+            #expect(closedAtA?.contains("timeout") == true, "a ended with \(closedAtA ?? "nil")")
+            #expect(closedAtB?.contains("peer sent timeout") == true, "b ended with \(closedAtB ?? "nil")")
+            // No real wait decided it: less real time than the timeout passed since the
+            // sessions came up, and so since the last frame either received.
+            #expect(Date().timeIntervalSince(established) < Double(timeout) / 1000)
         }
-        let closedAtA = await endedAtA.value
-        let closedAtB = await endedAtB.value
-        #expect(closedAtA?.contains("timeout") == true, "a ended with \(closedAtA ?? "nil")")
-        #expect(closedAtB?.contains("peer sent timeout") == true, "b ended with \(closedAtB ?? "nil")")
-        // No real wait decided it: the whole test took less real time than the timeout.
-        #expect(Date().timeIntervalSince(started) < Double(timeout) / 1000)
-
-        for loop in loops { loop.cancel() }
-        for loop in loops { await loop.value }
         await a.storage.shutdown()
         await b.storage.shutdown()
     }
@@ -171,39 +184,39 @@ import WireProtocol
         _ = try a.replica.create(.person, in: "g", [FieldWrite("family_name", "Марковић")])
         try await engineA.prepare()
         try await b.engine.prepare()
-        let loops = [Task { await engineA.run() }, Task { await b.engine.run() }]
-        let (pipeA, pipeB) = FramePipe.pair()
-        // The clocks race ahead of the real exchange below; a timeout far beyond what the test
-        // advances keeps a slow machine from closing the session under it.
-        func sessionConfiguration(_ node: NodeID, _ peer: NodeID) -> PeerSession.Configuration {
-            let hello = Hello(network: Self.network, nodeID: node, topologyDigest: [UInt8](repeating: 7, count: 32), softwareVersion: "test")
-            var configuration = PeerSession.Configuration(localHello: hello, peerNodeID: peer, sharedStreams: Self.streams)
-            configuration.peerTimeoutMilliseconds = 1_000 * 3_600 * 24
-            return configuration
-        }
-        let atA = engineA.makeSession(peer: "b", configuration: sessionConfiguration("a", "b"))
-        let atB = b.engine.makeSession(peer: "a", configuration: sessionConfiguration("b", "a"))
-        let sessions = [Task { await engineA.runSession(atA, over: pipeA) }, Task { await b.engine.runSession(atB, over: pipeB) }]
-        let tick = {
-            a.clock.advance(milliseconds: engineA.configuration.tickMilliseconds)
-            b.clock.advance(milliseconds: b.engine.configuration.tickMilliseconds)
-        }
+        try await Self.whileRunning(engineA, b.engine) {
+            let (pipeA, pipeB) = FramePipe.pair()
+            // The clocks race ahead of the real exchange below; a timeout far beyond what the test
+            // advances keeps a slow machine from closing the session under it.
+            func sessionConfiguration(_ node: NodeID, _ peer: NodeID) -> PeerSession.Configuration {
+                let hello = Hello(network: Self.network, nodeID: node, topologyDigest: [UInt8](repeating: 7, count: 32), softwareVersion: "test")
+                var configuration = PeerSession.Configuration(localHello: hello, peerNodeID: peer, sharedStreams: Self.streams)
+                configuration.peerTimeoutMilliseconds = 1_000 * 3_600 * 24
+                return configuration
+            }
+            let atA = engineA.makeSession(peer: "b", configuration: sessionConfiguration("a", "b"))
+            let atB = b.engine.makeSession(peer: "a", configuration: sessionConfiguration("b", "a"))
+            async let endedAtA = engineA.runSession(atA, over: pipeA)
+            async let endedAtB = b.engine.runSession(atB, over: pipeB)
+            let tick = {
+                a.clock.advance(milliseconds: engineA.configuration.tickMilliseconds)
+                b.clock.advance(milliseconds: b.engine.configuration.tickMilliseconds)
+            }
 
-        // Catch-up first, on real time alone; then b acknowledges a's batch at its tick, and a
-        // heartbeat carrying that acknowledgement fails.
-        try await Self.poll("b to hold a's batch") { try Self.holds(b.replica, seq: 1, of: "a") }
-        try await Self.poll("a heartbeat carrying b's acknowledgement to fail", step: tick) { faulty.failedWithAcknowledgement }
-        #expect(try a.replica.peerProgress(peer: "b").isEmpty, "a failed heartbeat wrote nothing")
-        // Writes work again: a later heartbeat records what the failed one carried.
-        faulty.heal()
-        try await Self.poll("a's heartbeat to record b's acknowledgement", step: tick) {
-            try a.replica.peerProgress(peer: "b").contains { $0.origin == "a" && $0.group == "g" && $0.seq >= 1 }
-        }
+            // Catch-up first, on real time alone; then b acknowledges a's batch at its tick, and a
+            // heartbeat carrying that acknowledgement fails.
+            try await Self.poll("b to hold a's batch") { try Self.holds(b.replica, seq: 1, of: "a") }
+            try await Self.poll("a heartbeat carrying b's acknowledgement to fail", step: tick) { faulty.failedWithAcknowledgement }
+            #expect(try a.replica.peerProgress(peer: "b").isEmpty, "a failed heartbeat wrote nothing")
+            // Writes work again: a later heartbeat records what the failed one carried.
+            faulty.heal()
+            try await Self.poll("a's heartbeat to record b's acknowledgement", step: tick) {
+                try a.replica.peerProgress(peer: "b").contains { $0.origin == "a" && $0.group == "g" && $0.seq >= 1 }
+            }
 
-        atA.close(ProtocolError(.goingAway, "the test is over"))
-        for session in sessions { _ = await session.value }
-        for loop in loops { loop.cancel() }
-        for loop in loops { await loop.value }
+            atA.close(ProtocolError(.goingAway, "the test is over"))
+            _ = await (endedAtA, endedAtB)
+        }
         await a.storage.shutdown()
         await b.storage.shutdown()
     }

@@ -49,13 +49,18 @@ import Testing
 
     @Test func overdueStartsOneMillisecondAfterTheDueTimeAndEndsWithTheAnswer() {
         let due = Self.ms("2026-11-20T18:00:00Z")
-        #expect(!RequestDeadline.isOverdue(status: "acknowledged", dueAt: due, now: due - 1))
-        #expect(!RequestDeadline.isOverdue(status: "acknowledged", dueAt: due, now: due))
-        #expect(RequestDeadline.isOverdue(status: "acknowledged", dueAt: due, now: due + 1))
-        #expect(RequestDeadline.isOverdue(status: "open", dueAt: due, now: due + 1))
-        #expect(!RequestDeadline.isOverdue(status: "answered", dueAt: due, now: due + 1))
-        #expect(!RequestDeadline.isOverdue(status: "closed", dueAt: due, now: due + 1))
-        #expect(!RequestDeadline.isOverdue(status: "open", dueAt: nil, now: due + 1))
+        func overdue(_ status: String, dueAt: UInt64?, now: UInt64) -> Bool {
+            let request = RequestThread.Request(
+                from: "a", to: "b", urgency: "standard", receivedAt: dueAt.map { $0 - Self.hour }, dueAtOnReceipt: dueAt, legacyStatus: status)
+            return RequestThread(request: request, entries: []).isOverdue(now: now)
+        }
+        #expect(!overdue("acknowledged", dueAt: due, now: due - 1))
+        #expect(!overdue("acknowledged", dueAt: due, now: due))
+        #expect(overdue("acknowledged", dueAt: due, now: due + 1))
+        #expect(overdue("open", dueAt: due, now: due + 1))
+        #expect(!overdue("answered", dueAt: due, now: due + 1), "answered by an earlier release, before threads")
+        #expect(!overdue("closed", dueAt: due, now: due + 1))
+        #expect(!overdue("open", dueAt: nil, now: due + 1))
     }
 
     @Test(arguments: [

@@ -16,22 +16,22 @@ import Testing
         var replica: Replica { region["a"] }
         var path: String { directory.path("a.sqlite") }
 
-        init() throws {
+        init(auditKey: AuditKey? = nil) throws {
             directory = try TemporaryDirectory()
-            region = try TestRegion(nodes: ["a", "b"], directory: directory.url)
+            region = try TestRegion(nodes: ["a", "b"], directory: directory.url) { $0.auditKey = $0.nodeID == "a" ? auditKey : nil }
             let replica = region["a"]
             try replica.addUser("ana", role: .admin, addedBy: nil)
             let ana = AuditActor(user: "ana", purpose: "case 2026/117")
             let id = try replica.create(.person, in: "region", [FieldWrite("family_name", "Zzmarkerovic")], auditedAs: ana)
             try replica.update(id, [FieldWrite("alert", "wanted")], auditedAs: AuditActor(user: "ana"))
-            try replica.recordAudit(AuditEvent(user: "ana", action: "consult", recordIDs: [id.description]))
-            try replica.recordAudit(AuditEvent(user: "ana", action: "search", recordIDs: [id.description], detail: "zzmark"))
+            try replica.recordAudit(AuditEvent(user: "ana", action: "consult", recordIDs: [id.description], purpose: "case 2026/117"))
+            try replica.recordAudit(AuditEvent(user: "ana", action: "search", recordIDs: [id.description], purpose: "case 2026/117", detail: "zzmark"))
             try replica.erase(id, reason: "court_order", auditedAs: ana)
         }
 
         /// Changes the file behind the node's back, as someone with the file could.
         func tamper(_ sql: String, _ arguments: StatementArguments = []) throws {
-            let queue = try DatabaseQueue(path: path)
+            let queue = try DatabaseQueue(path: path, configuration: SQLiteLibrary.configuration())
             try queue.write { db in
                 try db.execute(sql: "DROP TRIGGER IF EXISTS audit_log_no_update; DROP TRIGGER IF EXISTS audit_log_no_delete")
                 try db.execute(sql: sql, arguments: arguments)
@@ -39,14 +39,19 @@ import Testing
         }
 
         func row(_ seq: Int64) throws -> Row {
-            try DatabaseQueue(path: path).read { db in try Row.fetchOne(db, sql: "SELECT * FROM audit_log WHERE seq = ?", arguments: [seq])! }
+            try DatabaseQueue(path: path, configuration: SQLiteLibrary.configuration()).read { db in
+                try Row.fetchOne(db, sql: "SELECT * FROM audit_log WHERE seq = ?", arguments: [seq])!
+            }
         }
     }
 
-    /// The entry hash exactly as docs/AUDIT.md specifies it, computed independently.
-    static func documentedHash(seq: Int64, at: Int64, user: String, action: String, records: String, purpose: String?, detail: String?, previous: Data) -> Data
-    {
-        var input = Data("pccc-audit-v1".utf8) + previous
+    /// The entry hash exactly as docs/AUDIT.md specifies it, computed independently: plain
+    /// SHA-256, or HMAC-SHA-256 under `key` (the entries an audit key seals).
+    static func documentedHash(
+        seq: Int64, at: Int64, user: String, action: String, records: String, purpose: String?, detail: String?, previous: Data,
+        key: [UInt8]? = nil
+    ) -> Data {
+        var input = Data((key == nil ? "pccc-audit-v1" : "pccc-audit-v2").utf8) + previous
         for number in [UInt64(seq), UInt64(at)] { input += withUnsafeBytes(of: number.bigEndian) { Data($0) } }
         for text in [user, action, records, purpose, detail] as [String?] {
             guard let text else {
@@ -55,7 +60,57 @@ import Testing
             }
             input += withUnsafeBytes(of: UInt32(text.utf8.count).bigEndian) { Data($0) } + Data(text.utf8)
         }
-        return Data(SHA256.hash(data: input))
+        guard let key else { return Data(SHA256.hash(data: input)) }
+        return Data(HMAC<SHA256>.authenticationCode(for: input, using: SymmetricKey(data: key)))
+    }
+
+    /// An audit key sealing from entry 4 on, as the file holds it, with known bytes 1…32.
+    static let knownKeyBytes: [UInt8] = Array(1...32)
+    static func knownKey() throws -> AuditKey {
+        let encoded = Data(knownKeyBytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+        return try AuditKey(text: "pccc-audit-key 1\nsince 4\nkey \(encoded)\n", file: "audit.key")
+    }
+
+    /// Cuts the log after entry `keep - 1`, rewrites entry `keep` as mallory's with the
+    /// documented plain hash, and moves the head to it: what someone with the file but not the
+    /// key can do once the triggers are dropped.
+    static func rewriteAndCut(_ node: AuditedNode, keep: Int64) throws {
+        try node.tamper("DELETE FROM audit_log WHERE seq > ?", [keep])
+        let resealed = resealedAsMallory(try node.row(keep))
+        try node.tamper("UPDATE audit_log SET user = 'mallory', hash = ? WHERE seq = ?", [resealed, keep])
+        try node.tamper("UPDATE audit_head SET seq = ?, hash = ? WHERE only_row = 1", [keep, resealed])
+    }
+
+    @Test func aLogRewrittenCutAndItsHeadFixedIsCaughtWhenItsKeyIsOutsideTheFile() throws {
+        // Entries 1 to 3 were written before the node had its key (an upgrade); 4 on are sealed.
+        let node = try AuditedNode(auditKey: try Self.knownKey())
+        #expect(try node.replica.verifyAudit() == .intact(entries: 6))
+        for seq: Int64 in 1...6 {
+            let row = try node.row(seq)
+            let expected = Self.documentedHash(
+                seq: row["seq"], at: row["at"], user: row["user"], action: row["action"], records: row["record_ids"], purpose: row["purpose"],
+                detail: row["detail"], previous: row["prev_hash"], key: seq >= 4 ? Self.knownKeyBytes : nil)
+            #expect(row["hash"] == expected, "entry \(seq) is sealed as docs/AUDIT.md says")
+        }
+        // Cut back to a sealed entry, the head pointed at it: the head's seal no longer fits.
+        let cut = try AuditedNode(auditKey: try Self.knownKey())
+        let fifth = try cut.row(5)
+        try cut.tamper("DELETE FROM audit_log WHERE seq > 5")
+        try cut.tamper("UPDATE audit_head SET seq = 5, hash = ? WHERE only_row = 1", [fifth["hash"] as Data])
+        #expect(
+            try cut.replica.verifyAudit()
+                == .broken(seq: 5, reason: "the log's head at entry 5 is not sealed with the node's audit key: the log was cut or its head moved"))
+
+        try Self.rewriteAndCut(node, keep: 4)
+        #expect(
+            try node.replica.verifyAudit()
+                == .broken(seq: 4, reason: "entry 4 was altered or rewritten: it is not sealed with the node's audit key"))
+
+        // Without a key the same rewrite goes unseen: the log alone cannot tell.
+        let plain = try AuditedNode()
+        try Self.rewriteAndCut(plain, keep: 4)
+        #expect(try plain.replica.verifyAudit() == .intact(entries: 4))
     }
 
     /// The hash entry `row` would have with user `mallory`, computed by someone who knows the format.
@@ -105,7 +160,7 @@ import Testing
 
     @Test func sqlCannotEditOrDeleteAnEntryWhileTheTriggersStand() throws {
         let node = try AuditedNode()
-        let queue = try DatabaseQueue(path: node.path)
+        let queue = try DatabaseQueue(path: node.path, configuration: SQLiteLibrary.configuration())
         for sql in ["UPDATE audit_log SET user = 'mallory' WHERE seq = 2", "DELETE FROM audit_log WHERE seq = 6"] {
             #expect {
                 try queue.write { db in try db.execute(sql: sql) }

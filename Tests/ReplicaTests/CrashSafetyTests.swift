@@ -78,7 +78,7 @@ import Testing
 
     /// integrity_check passes; the stream head, the batch log and the records agree exactly.
     static func checkWholeBatches(_ path: String) throws {
-        let queue = try DatabaseQueue(path: path)
+        let queue = try DatabaseQueue(path: path, configuration: SQLiteLibrary.configuration())
         try queue.read { db in
             #expect(try String.fetchAll(db, sql: "PRAGMA integrity_check") == ["ok"])
             let batches = try Int.fetchOne(db, sql: "SELECT count(*) FROM batch_log") ?? -1

@@ -11,7 +11,7 @@ import Testing
     let database: DatabaseQueue
 
     init() throws {
-        database = try DatabaseQueue()
+        database = try DatabaseQueue(configuration: SQLiteLibrary.configuration())
         try database.write { db in
             try db.execute(sql: "CREATE TABLE sample (name TEXT PRIMARY KEY, note TEXT, count INTEGER)")
         }

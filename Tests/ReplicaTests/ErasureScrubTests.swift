@@ -55,7 +55,7 @@ import Testing
     /// Every place a value could hide: each column of each table (FTS shadow tables included)
     /// and each stored payload, inflated.
     static func occurrences(of needles: [String], inReplicaAt path: String) throws -> [String] {
-        let queue = try DatabaseQueue(path: path)
+        let queue = try DatabaseQueue(path: path, configuration: SQLiteLibrary.configuration())
         return try queue.read { db in
             var found: [String] = []
             let tables = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")

@@ -80,7 +80,7 @@ import Testing
     /// A replica made before migration 7 kept one `field_clock` row per field; after it, every
     /// record holds the same stamps in its row and the table is gone.
     @Test func migrationSevenMovesEveryStampIntoItsRecord() throws {
-        let database = try DatabaseQueue()
+        let database = try DatabaseQueue(configuration: SQLiteLibrary.configuration())
         try ReplicaSchema.migrator.migrate(database, upTo: "6-user-tokens")
         try database.write { db in
             for (id, created) in [("01J0000000000000000000000A", Self.early), ("01J0000000000000000000000B", Self.late)] {

@@ -29,6 +29,10 @@ import Testing
         ("12-batch-log-by-hlc", "ced877a5c09a74291006d40c008043759c77a2763e906d0d050df447caa42145"),
         ("13-name-index-rebuilt", "ced877a5c09a74291006d40c008043759c77a2763e906d0d050df447caa42145"),
         ("14-deferred-batches", "1ed67edd679f23aa3f2ee49486ceb9b02e27eb6329be25dcb4dc821963757e4c"),
+        ("15-request-threads", "75388a497c9eef16b77c6d25b6099f2e1ab2a06bb7086e50aa9de9f0c423a062"),
+        ("16-sign-in", "34fca56d95a3b9cbbc40b3b81aae3d55fba7cb15e93cd55ae0c9aea4436f1970"),
+        ("17-purposes", "c0ccc0786474bf1c2fa17e95b68c81f584e4a45f806bc27f8a476719f449c540"),
+        ("18-os-accounts", "406bb65bfe8129cce584e9de3c27a470204a22a576596c93ab12bea3818a8f10"),
     ]
 
     static func schemaHash(_ db: Database) throws -> String {
@@ -54,7 +58,7 @@ import Testing
     @Test func everyRegisteredMigrationLeavesTheSchemaItAlwaysDid() throws {
         #expect(ReplicaSchema.migrator.migrations == Self.pinned.map(\.migration), "a migration was added: pin its schema here")
         for (migration, expected) in Self.pinned {
-            let database = try DatabaseQueue()
+            let database = try DatabaseQueue(configuration: SQLiteLibrary.configuration())
             try ReplicaSchema.migrator.migrate(database, upTo: migration)
             let found = try database.read(Self.schemaHash)
             #expect(found == expected, "\(migration) now leaves schema \(found)")
@@ -62,7 +66,7 @@ import Testing
     }
 
     @Test func versionOneDataMigratesToTheCurrentVersionWithItsRecordsIntact() throws {
-        let database = try DatabaseQueue()
+        let database = try DatabaseQueue(configuration: SQLiteLibrary.configuration())
         try ReplicaSchema.migrator.migrate(database, upTo: "1-replica")
         // Rows as version 1 wrote them: values in the record's row, stamps in field_clock.
         try database.write { db in
@@ -94,7 +98,7 @@ import Testing
             #expect(keys?.contains("sk123ab") == true, "\(keys ?? "no keys")")
             #expect(try Int.fetchOne(db, sql: "SELECT count(*) FROM tombstone") == 1)
         }
-        let fresh = try DatabaseQueue()
+        let fresh = try DatabaseQueue(configuration: SQLiteLibrary.configuration())
         try ReplicaSchema.migrator.migrate(fresh)
         #expect(try database.read(Self.schemaHash) == fresh.read(Self.schemaHash))
     }

@@ -28,12 +28,7 @@ import Testing
     @Test func maxRegisterNeverGoesBack() throws {
         let region = try TestRegion(nodes: ["requester", "requested"])
         let id = try region["requester"].create(
-            .request, in: "region",
-            [
-                FieldWrite("from_node", "requester"), FieldWrite("to_node", "requested"), FieldWrite("urgency", "standard"),
-                FieldWrite("question", "Owner of NI-123?"), FieldWrite("status", "open"),
-            ]
-        )
+            .request, in: "region", RequestForm.filled("Owner of NI-123?").writes(from: "requester", to: "requested"))
         try region.syncAll()
         region.clocks["requested"]!.advance(by: 60_000)
         try region["requested"].update(id, [FieldWrite("status", "answered"), FieldWrite("answer", "Petar P.")])
@@ -72,12 +67,7 @@ import Testing
     @Test func immutableFieldsKeepTheirCreationValue() throws {
         let region = try TestRegion(nodes: ["aa-one"])
         let id = try region["aa-one"].create(
-            .request, in: "region",
-            [
-                FieldWrite("from_node", "aa-one"), FieldWrite("to_node", "bb"), FieldWrite("urgency", "standard"), FieldWrite("question", "?"),
-                FieldWrite("status", "open"),
-            ]
-        )
+            .request, in: "region", RequestForm.filled("?").writes(from: "aa-one", to: "bb"))
         #expect(throws: ReplicaError.self) { try region["aa-one"].update(id, [FieldWrite("urgency", "urgent_direct")]) }
         #expect(try region["aa-one"].live(id)!.values["urgency"] == "standard")
     }

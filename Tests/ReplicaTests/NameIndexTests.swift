@@ -56,7 +56,7 @@ import Testing
     /// A replica made before migration 8 kept `name_index` in step with triggers; after it, the
     /// triggers are gone and the index it built still answers, and is still kept in step.
     @Test func migrationEightDropsTheTriggersAndKeepsTheIndex() throws {
-        let database = try DatabaseQueue()
+        let database = try DatabaseQueue(configuration: SQLiteLibrary.configuration())
         try ReplicaSchema.migrator.migrate(database, upTo: "7-field-clocks-in-record")
         try database.write { db in
             for (id, family) in [("0190f7c2-0000-7000-8000-00000000000a", "Ђорђевић"), ("0190f7c2-0000-7000-8000-00000000000b", "Hoxha")] {

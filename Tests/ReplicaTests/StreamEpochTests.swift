@@ -12,7 +12,7 @@ import Testing
 @Suite struct StreamEpochTests {
     /// A consistent copy of a live replica file, as a backup or a VM snapshot would hold it.
     static func copy(_ path: String, to copy: String) throws {
-        let queue = try DatabaseQueue(path: path)
+        let queue = try DatabaseQueue(path: path, configuration: SQLiteLibrary.configuration())
         try queue.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [copy]) }
     }
 

@@ -36,7 +36,7 @@ import Testing
         let folder = try TemporaryDirectory()
         let path = folder.path("upgraded.sqlite")
         do {
-            let versionOne = try DatabaseQueue(path: path)
+            let versionOne = try DatabaseQueue(path: path, configuration: SQLiteLibrary.configuration())
             try ReplicaSchema.migrator.migrate(versionOne, upTo: "1-replica")
             try versionOne.write { db in try db.execute(sql: try Self.fixture("replica-v1.sql")) }
             try versionOne.close()

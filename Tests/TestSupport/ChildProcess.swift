@@ -146,6 +146,23 @@ public final class ChildProcess: @unchecked Sendable {
     /// The exit status: the exit code, or 128 + the signal that ended it; nil while it runs.
     public var terminationStatus: Int32? { reap(blocking: false) }
 
+    /// What the kernel says each of the child's threads is doing (`/proc/PID/task/*/stat` state
+    /// and `wchan`), for a failure message about a child that does not exit.
+    public var threadStates: String {
+        let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+        guard !tasks.isEmpty else { return "no threads listed for \(pid)" }
+        var counts: [String: Int] = [:]
+        for task in tasks {
+            let stat = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/stat", encoding: .utf8)) ?? ""
+            // The name in parentheses may hold spaces; the state is the field after it.
+            let state = stat.range(of: ") ").map { String(stat[$0.upperBound...].prefix(1)) } ?? "?"
+            let comm = stat.firstIndex(of: "(").flatMap { open in stat.lastIndex(of: ")").map { String(stat[stat.index(after: open)..<$0]) } } ?? "?"
+            let wchan = (try? String(contentsOfFile: "/proc/\(pid)/task/\(task)/wchan", encoding: .utf8)) ?? "?"
+            counts["\(comm) \(state) \(wchan)", default: 0] += 1
+        }
+        return counts.sorted { $0.key < $1.key }.map { "\($0.value)× \($0.key)" }.joined(separator: "; ")
+    }
+
     /// Sends `signal`.
     public func signal(_ signal: Int32) {
         if isRunning { kill(pid, signal) }
@@ -194,9 +211,11 @@ public final class ChildProcess: @unchecked Sendable {
             usleep(5_000)
         }
         if let status = reap(blocking: false) { return status }
+        let states = threadStates
         kill(pid, SIGKILL)
         _ = reap(blocking: true)
-        throw TestFailure("\(commandLine) did not exit within \(seconds) s, so it was killed; stderr: \(errorText.suffix(2_000))")
+        throw TestFailure(
+            "\(commandLine) did not exit within \(seconds) s, so it was killed; its threads were: \(states); stderr: \(errorText.suffix(2_000))")
     }
 
     /// Runs to completion within `seconds` (else kills it and throws); both outputs are read
@@ -218,7 +237,8 @@ public final class ChildProcess: @unchecked Sendable {
         defer { state.unlock() }
         if let exitStatus { return exitStatus }
         var raw: Int32 = 0
-        let result = waitpid(pid, &raw, blocking ? 0 : WNOHANG)
+        var result = waitpid(pid, &raw, blocking ? 0 : WNOHANG)
+        while result == -1, errno == EINTR { result = waitpid(pid, &raw, blocking ? 0 : WNOHANG) }
         guard result == pid else { return nil }
         // Glibc's WIFEXITED and friends are macros Swift does not import.
         let signal = raw & 0x7F

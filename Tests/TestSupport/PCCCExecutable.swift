@@ -37,6 +37,13 @@ public enum PCCCExecutable {
         return Result(status: status, output: output, error: error)
     }
 
+    /// The environment sudo gives a command it runs for the OS account `account` as another
+    /// account (`SUDO_USER`, and a `SUDO_UID` that is not this process's): how a test runs
+    /// `pccc` for a person without an account of that name on the machine.
+    public static func sudo(for account: String) -> [String: String] {
+        ["SUDO_USER": account, "SUDO_UID": String(geteuid() == 4_242 ? 4_243 : 4_242)]
+    }
+
     /// Starts without waiting; `environment` adds to (or overrides) this process's environment.
     public static func start(_ arguments: [String], environment: [String: String] = [:]) throws -> ChildProcess {
         try ChildProcess.start(try url.path, arguments, environment: environment)

@@ -197,11 +197,11 @@ import Testing
         // peer grew shows the older version until its session is back.
         var heard: [String] = []
         do {
-            try region.waitUntil("every node heard by its peers as schema=2", seconds: 90, every: 0.5) {
+            try region.waitUntil("every node heard by its peers as schema=3", seconds: 90, every: 0.5) {
                 heard = try names.flatMap { node in
                     try region.statusList(at: node, "peers").compactMap { peer -> String? in
                         let software = peer["software"] as? String ?? "none"
-                        return software.contains("schema=2") ? nil : "\(node) last heard \(peer["peer"] ?? "?") as \(software)"
+                        return software.contains("schema=3") ? nil : "\(node) last heard \(peer["peer"] ?? "?") as \(software)"
                     }
                 }
                 return heard.isEmpty
@@ -308,7 +308,7 @@ import Testing
     }
 
     /// The region's schema file the chaos run grows to: a new field of `person`.
-    static let grownSchema = "version: 2\nkinds:\n  person:\n    fields:\n      - {name: eye_colour, allowed: [blue, brown, green]}\n"
+    static let grownSchema = "version: 3\nkinds:\n  person:\n    fields:\n      - {name: eye_colour, allowed: [blue, brown, green]}\n"
 
     static func installGrownSchema(in folder: String) throws {
         let path = folder + "/schema.yaml"
@@ -326,10 +326,10 @@ import Testing
         for name in try files.contentsOfDirectory(atPath: source) where !name.hasPrefix("replica.sqlite") && name != "serve.lock" {
             try files.copyItem(atPath: source + "/" + name, toPath: destination + "/" + name)
         }
-        var configuration = Configuration()
+        var configuration = SQLiteLibrary.configuration()
         configuration.busyMode = .timeout(30)
         let live = try DatabaseQueue(path: source + "/replica.sqlite", configuration: configuration)
-        let copy = try DatabaseQueue(path: destination + "/replica.sqlite")
+        let copy = try DatabaseQueue(path: destination + "/replica.sqlite", configuration: SQLiteLibrary.configuration())
         try live.backup(to: copy)
         try live.close()
         try copy.close()
@@ -353,7 +353,7 @@ import Testing
         var lost: [String: Int] = [:]
         var restoreAlarms = 0
         for (position, node) in nodes.enumerated() {
-            let queue = try DatabaseQueue(path: region.folder(node) + "/replica.sqlite")
+            let queue = try DatabaseQueue(path: region.folder(node) + "/replica.sqlite", configuration: SQLiteLibrary.configuration())
             #expect(try queue.read { try String.fetchAll($0, sql: "PRAGMA integrity_check") } == ["ok"], "\(node)")
             try queue.close()
             let replica = try region.openReplica(node)

@@ -19,12 +19,18 @@ extension LiveRegion {
         return try pccc(["users", "token", admin, "--data", folder(node)])
     }
 
-    /// One HTTP request to a node's API over loopback.
-    func http(_ node: String, _ method: String, _ path: String, token: String? = nil, json body: Any? = nil) throws -> HTTPReply {
+    /// One HTTP request to a node's API over loopback, with `purpose` as `PCCC-Purpose` (the
+    /// node's rule asks one at every consultation).
+    func http(
+        _ node: String, _ method: String, _ path: String, token: String? = nil, purpose: String? = "test", json body: Any? = nil
+    ) throws
+        -> HTTPReply
+    {
         guard let port = apiPorts[node] else { throw TestFailure("\(node) was not started with its API") }
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!, timeoutInterval: 10)
         request.httpMethod = method
         if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let purpose { request.setValue(purpose, forHTTPHeaderField: "PCCC-Purpose") }
         if let body {
             request.httpBody = try JSONSerialization.data(withJSONObject: body)
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")

@@ -37,6 +37,8 @@ final class LiveRegion: @unchecked Sendable {
     private(set) var signingKeys: [String: BatchSigningKey] = [:]
     private var sockets: [String: CInt]
     private var processes: [String: ChildProcess] = [:]
+    /// Where each running node's part of its log begins, to look there for a crash report.
+    private var logStarts: [String: UInt64] = [:]
     /// The HTTP port of each node started with its API.
     private(set) var apiPorts: [String: Int] = [:]
     let topologyPath: String
@@ -143,6 +145,9 @@ final class LiveRegion: @unchecked Sendable {
             process.signal(SIGKILL)
             _ = try? process.wait(seconds: 30)
         }
+        for node in processes.keys.sorted() {
+            if let report = crashReport(node) { Issue.record("\(node) crashed: \(report)") }
+        }
         for socket in sockets.values { close(socket) }
     }
 
@@ -150,12 +155,19 @@ final class LiveRegion: @unchecked Sendable {
     func logPath(_ node: String) -> String { directory.path("\(node).log") }
 
     /// Starts `pccc serve` on the node's socket and waits (a minute at most) until it listens;
-    /// with `api`, also serves the web UI and API on a free loopback port (``apiPorts``).
-    /// `options` go to `serve` as they are; `environment` adds to the test's own.
-    func start(_ node: String, api: Bool = false, logLevel: String = "debug", options: [String] = [], environment: [String: String] = [:]) throws {
-        guard let socket = sockets[node], nodes.contains(node) else { throw TestFailure("\(node) is not a node of this region that runs") }
+    /// with `api`, also serves the web UI and API on a free port of `apiAddress` (``apiPorts``),
+    /// with `apiOptions` (`--api-cert`, `--api-key`). `options` go to `serve` as they are;
+    /// `environment` adds to the test's own.
+    func start(
+        _ node: String, api: Bool = false, apiAddress: String = "127.0.0.1", apiOptions: [String] = [], logLevel: String = "debug",
+        options: [String] = [], environment: [String: String] = [:]
+    ) throws {
+        guard nodes.contains(node) else { throw TestFailure("\(node) is not a node of this region that runs") }
+        guard let socket = sockets[node] else { throw TestFailure("\(node)'s port could not be bound again after it last stopped") }
         let arguments =
-            ["serve", "--data", folder(node), "--log-level", logLevel, "--listen-fd", "3"] + (api ? ["--api", "127.0.0.1:0"] : []) + options
+            ["serve", "--data", folder(node), "--log-level", logLevel, "--listen-fd", "3"] + (api ? ["--api", "\(apiAddress):0"] + apiOptions : [])
+            + options
+        logStarts[node] = ((try? FileManager.default.attributesOfItem(atPath: logPath(node)))?[.size] as? NSNumber)?.uint64Value ?? 0
         let process = try ChildProcess.start(
             try PCCCExecutable.url.path, arguments, environment: environment, descriptors: [3: socket],
             standardError: .appended(toFile: logPath(node))
@@ -168,7 +180,9 @@ final class LiveRegion: @unchecked Sendable {
             throw TestFailure("pccc serve for \(node) did not start: \(error); its log: \(log(node).suffix(4_000))")
         }
         if api {
-            guard let range = text.range(of: "api listening on http://127.0.0.1:"), let port = Int(text[range.upperBound...].prefix { $0.isNumber }) else {
+            let scheme = apiOptions.contains("--api-cert") ? "https" : "http"
+            guard let range = text.range(of: "api listening on \(scheme)://\(apiAddress):"), let port = Int(text[range.upperBound...].prefix { $0.isNumber })
+            else {
                 throw TestFailure("pccc serve for \(node) printed no API port: \(text)")
             }
             apiPorts[node] = port
@@ -179,14 +193,20 @@ final class LiveRegion: @unchecked Sendable {
     /// Sends `signal` and waits for the node to exit. A node that ignores SIGTERM for `seconds`
     /// fails the test and is killed, so a hung shutdown cannot hang the suite.
     func stop(_ node: String, signal: Int32 = SIGTERM, seconds: Double = 30) {
-        guard let process = processes[node], process.isRunning else { return }
+        guard let process = processes[node], process.isRunning else {
+            // Gone already: it may have crashed on its own.
+            if processes[node] != nil, let report = crashReport(node) { Issue.record("\(node) crashed: \(report)") }
+            return
+        }
         process.signal(signal)
         do {
             try process.wait(seconds: seconds)
         } catch {
-            Issue.record("\(node) did not exit within \(seconds) s of signal \(signal); killed it")
+            Issue.record("\(node) did not exit within \(seconds) s of signal \(signal); killed it. \(error); its log ends: \(log(node).suffix(3_000))")
         }
-        guard let socket = sockets[node], let port = ports[node] else { return }
+        // A node that crashed fails the test that ran it, whatever else the test looked at.
+        if let report = crashReport(node) { Issue.record("\(node) crashed: \(report)") }
+        guard let socket = sockets.removeValue(forKey: node), let port = ports[node] else { return }
         close(socket)
         // A child being spawned at this moment holds a copy of the old socket until it execs
         // (the descriptor closes on exec, not on fork), keeping the port taken for that long.
@@ -203,7 +223,8 @@ final class LiveRegion: @unchecked Sendable {
                 return
             } catch {
                 guard Date() < deadline else {
-                    Issue.record("cannot bind port \(port) again for \(node) within 10 s: \(error)")
+                    // `start` now refuses this node rather than hand its child a closed descriptor.
+                    Issue.record("cannot bind port \(port) again for \(node) within 10 s: \(error); sockets on it: \(Self.socketsOnPort(port))")
                     return
                 }
                 usleep(5_000)
@@ -212,6 +233,16 @@ final class LiveRegion: @unchecked Sendable {
     }
 
     func isRunning(_ node: String) -> Bool { processes[node]?.isRunning ?? false }
+
+    /// The Swift runtime's crash report in what the node's last run logged, if it has one.
+    func crashReport(_ node: String) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: logPath(node)) else { return nil }
+        defer { try? handle.close() }
+        try? handle.seek(toOffset: logStarts[node] ?? 0)
+        let text = String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
+        guard let start = text.range(of: "*** Program crashed") else { return nil }
+        return String(text[start.lowerBound...].prefix(6_000))
+    }
 
     /// A running node's resident set size in bytes: now (`VmRSS`) or its peak so far (`VmHWM`).
     func residentBytes(_ node: String, peak: Bool = false) throws -> Int {
@@ -251,7 +282,7 @@ final class LiveRegion: @unchecked Sendable {
     /// The record as `record show --json` prints it, or nil while the node does not hold it;
     /// any other failure, or output that is not a JSON object, throws.
     func record(at node: String, _ id: String) throws -> [String: Any]? {
-        let result = try PCCCExecutable.run(["record", "show", id, "--data", folder(node), "--json"])
+        let result = try PCCCExecutable.run(["record", "show", id, "--data", folder(node), "--json", "--purpose", "test"])
         guard result.status == 0 else {
             if result.error.contains("no record has id \(id)") { return nil }
             throw TestFailure("record show \(id) at \(node) exited \(result.status): \(result.error)")
@@ -330,6 +361,15 @@ final class LiveRegion: @unchecked Sendable {
 
     /// A TCP socket bound to `port` of 127.0.0.1 (0: one the kernel picks), not listening,
     /// closed on exec (a child gets it only as the descriptor it is handed), and its port.
+    /// `ss`'s list of the sockets on a local port and the processes holding them, for a
+    /// failure message.
+    static func socketsOnPort(_ port: Int) -> String {
+        guard let listing = try? ChildProcess.start("/usr/bin/ss", ["-tanpH", "sport = :\(port)"]).finish(seconds: 10) else {
+            return "ss did not run"
+        }
+        return listing.output.isEmpty ? "none" : listing.output
+    }
+
     static func bindLoopback(port: Int = 0) throws -> (socket: CInt, port: Int) {
         let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard socket >= 0 else { throw TestFailure("cannot open a socket: \(String(cString: strerror(errno)))") }

@@ -112,13 +112,9 @@ struct ConvergenceScenario {
                         ids.append((id, "person"))
                     } else {
                         let requested = groups[group]!.subtracting([node]).sorted().randomElement(using: &rng)!
+                        let urgency = Bool.random(using: &rng) ? "urgent" : "standard"
                         let id = transaction.create(
-                            .request,
-                            [
-                                FieldWrite("from_node", node.rawValue), FieldWrite("to_node", requested.rawValue), FieldWrite("urgency", "standard"),
-                                FieldWrite("question", Self.name(&rng)), FieldWrite("status", "open"),
-                            ]
-                        )
+                            .request, RequestForm.filled(Self.name(&rng), urgency: urgency).writes(from: node, to: requested))
                         ids.append((id, "request"))
                     }
                 }
@@ -139,6 +135,26 @@ struct ConvergenceScenario {
                 ].randomElement(using: &rng)!
             } else if record.values["status"] == "closed" {
                 log.append("\(node) leaves the closed request \(id) alone")
+                return
+            } else if record.values["to_node"] == node.rawValue || record.values["from_node"] == node.rawValue, Bool.random(using: &rng) {
+                // A step of the request's thread, as the node's staff would take it: one the
+                // thread does not allow here and now is refused, which is part of the history.
+                let text = Self.name(&rng)
+                let action: RequestAction =
+                    record.values["to_node"] == node.rawValue
+                    ? [
+                        .classify(direct: Bool.random(using: &rng)), .answer(text), .partialAnswer(text), .askClarification(text),
+                        .refuse(whole: Bool.random(using: &rng), grounds: [.a, .f].shuffled(using: &rng).dropLast(), reasons: text),
+                        .announceDelay(reason: text, until: 4_102_444_800_000),
+                    ].randomElement(using: &rng)!
+                    : [.giveClarification(text), .close].randomElement(using: &rng)!
+                do {
+                    try replica.act(on: id, action, auditedAs: AuditActor(user: "scenario"))
+                    log.append("\(node) takes the step \(action) in \(id)")
+                } catch {
+                    log.append("\(node) cannot take the step \(action) in \(id): \(error)")
+                }
+                if Bool.random(using: &rng) { try replica.acknowledgeReceivedRequests() }
                 return
             } else if record.values["to_node"] == node.rawValue {
                 fields = [
@@ -187,7 +203,9 @@ struct ConvergenceScenario {
             let otherKind = kind == "person" ? "vehicle" : "person"
             let options: [(String, Change)] = [
                 ("erase \(target)", Change(kind: kind, recordID: target, hlc: hlc, operation: .erase(reason: "forged"))),
-                ("update \(target)", Change(kind: kind, recordID: target, hlc: hlc, operation: .update([FieldWrite("handling_code", "H3")]))),
+                // A value no honest write here makes: a forged batch never equals one the node wrote
+                // itself at the same clock reading (which would make it a copy of that batch, §5.9).
+                ("update \(target)", Change(kind: kind, recordID: target, hlc: hlc, operation: .update([FieldWrite("info_accuracy", "4")]))),
                 (
                     "create \(target) as \(otherKind)",
                     Change(kind: otherKind, recordID: target, hlc: hlc, operation: .create([FieldWrite("family_name", "Borrowed"), FieldWrite("plate", "B")]))
@@ -210,6 +228,14 @@ struct ConvergenceScenario {
                     )
                 ),
                 (
+                    "a closing step in \(target)'s thread",
+                    Change(
+                        kind: "request_entry",
+                        recordID: RecordID.make(
+                            milliseconds: hlc.milliseconds, boundTo: RecordBinding(origin: node, group: group, kind: "request_entry"), using: &rng),
+                        hlc: hlc, operation: .append([FieldWrite("record_id", target.description), FieldWrite("type", "close")]))
+                ),
+                (
                     "a note on \(target)",
                     Change(
                         kind: "note", recordID: RecordID.make(milliseconds: hlc.milliseconds, using: &rng), hlc: hlc,
@@ -222,8 +248,9 @@ struct ConvergenceScenario {
             described.append(description)
         }
         let batch = try region.signed(by: node, group: group, changes)
-        guard case .applied = try region[node].apply(envelope: batch.envelope) else {
-            throw ScenarioFailure("\(node) did not take its own forged batch")
+        let outcome = try region[node].apply(envelope: batch.envelope)
+        guard case .applied = outcome else {
+            throw ScenarioFailure("\(node) did not take its own forged batch (\(described.joined(separator: ", "))): \(outcome)")
         }
         log.append("\(node) forges in \(group): \(described.joined(separator: ", "))")
     }
