@@ -41,6 +41,7 @@ enum NodeMetrics {
         case .heldBack: result = "held_back"
         case .forked: result = "forked"
         case .restoreDetected: result = "restore_detected"
+        case .partedEarlier: result = "parted_earlier"
         case .revoked: result = "revoked"
         case .rejected(let rejection):
             result = "rejected"

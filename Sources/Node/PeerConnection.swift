@@ -330,6 +330,7 @@ public final class PeerConnection: Sendable {
         case .forked: .forked
         case .restoreDetected(let truncated): .restoreDetected(truncated)
         case .revoked: .revoked
+        case .partedEarlier: .partedEarlier
         case .rejected(let rejection): .rejected(rejection)
         }
     }

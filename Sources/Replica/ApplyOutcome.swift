@@ -20,6 +20,11 @@ public enum ApplyOutcome: Equatable, Sendable {
     /// batches the region does not hold; each listed old stream is to be asked of the peers
     /// again after the given seq. Nothing of this batch is applied (docs/PROTOCOL.md §5.9).
     case restoreDetected(truncated: [StreamID: UInt64])
+    /// A batch of an older epoch of this node's own that does not continue what it holds
+    /// there: an older copy of the node wrote the held tail, and the copies parted somewhere
+    /// before this seq. Nothing is applied; the stream is to be asked for again from its first
+    /// batch, where the first batch that differs shows the parting (docs/PROTOCOL.md §5.9).
+    case partedEarlier(StreamID)
     /// A batch of another origin forked the held tail of its stream, and that tail was re-issued
     /// by its origin in a later epoch: the tail gave way, nothing of this batch is applied, and
     /// each listed stream is to be asked for again after the given seq (docs/PROTOCOL.md §5.9).

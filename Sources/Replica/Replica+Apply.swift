@@ -64,6 +64,13 @@ extension Replica {
                     try reissue(stream, after: header.seq - 1, into: current, now: now, db: db)
                     headSeq = header.seq - 1
                     head = headSeq == 0 ? nil : BatchStore.StreamHead(seq: headSeq, headerHash: header.prevHash)
+                } else if header.seq <= headSeq + 1, !chains {
+                    // The region's branch of an older epoch of its own, parted from the held one
+                    // before this seq: the stream is asked for again from its first batch, and
+                    // the first that differs chains to the one before (the case above). Without
+                    // this, a node that lost the session in which it saw its restore would
+                    // quarantine the region's branch for ever.
+                    return (.partedEarlier(stream), false)
                 }
             }
             if head == nil, header.epoch != 0,

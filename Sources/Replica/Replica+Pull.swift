@@ -68,6 +68,7 @@ extension Replica {
         for head in positions
         where configuration.roster.isMember(configuration.nodeID, of: head.group) {
             var next = held[head.stream] ?? 0
+            var readAgainFromTheStart = false
             streamLoop: while next < head.seq {
                 let batches = try source.batches(of: head.stream, after: next, limit: batchesPerRead)
                 guard !batches.isEmpty else { break }
@@ -102,6 +103,16 @@ extension Replica {
                     case .revoked(let reason):
                         summary.refused.append("\(head.stream) seq \(batch.header.seq) refused: \(reason)")
                         break streamLoop
+                    case .partedEarlier:
+                        // A branch of an older epoch of this node's own: read the copy's stream
+                        // again from its first batch, once, to find where the two parted.
+                        guard !readAgainFromTheStart else {
+                            summary.refused.append("\(head.stream) seq \(batch.header.seq) forked: it parts from this node's own branch")
+                            break streamLoop
+                        }
+                        readAgainFromTheStart = true
+                        next = 0
+                        continue streamLoop
                     case .restoreDetected(let truncated):
                         // The copy holds a batch of this node's current epoch that it does
                         // not: it began a new epoch and reads the old one from where it holds

@@ -74,6 +74,10 @@ public struct PeerSession: Sendable {
         case restoreDetected([StreamID: UInt64])
         /// Signed by a key revoked before this seq; not applied.
         case revoked
+        /// A batch of an older epoch of this node's own that parts from the branch it holds
+        /// before this seq (docs/PROTOCOL.md §5.9): not applied; the stream is asked for again
+        /// from its first batch, once a session.
+        case partedEarlier
         /// The held tail of a stream gave way to the region's branch, its origin having
         /// re-issued it in a later epoch (docs/PROTOCOL.md §5.9); each listed stream is to be
         /// asked for again after the given seq. `applied` says whether this batch was applied
@@ -120,6 +124,10 @@ public struct PeerSession: Sendable {
     private var rewantFrom: [StreamID: UInt64] = [:]
     /// How often each forked stream was asked for again.
     private var forkRetries: [StreamID: Int] = [:]
+    /// This node's own streams of older epochs asked for again from their first batch in this
+    /// session, to find where a restored copy's branch parted: once each, so a peer whose
+    /// branch never meets the held one cannot make the node ask for it over and over.
+    private var askedFromTheStart: Set<StreamID> = []
     /// The peer's stream heads as its first WANT (or WANT digest) told them, until this node
     /// has caught up with them; then nil.
     private var peerHeadsAtStart: [StreamID: UInt64]?
@@ -388,6 +396,12 @@ public struct PeerSession: Sendable {
                 resyncing[stream] = 0
             }
             return answer
+        case .partedEarlier:
+            guard askedFromTheStart.insert(stream).inserted else {
+                if resyncing[stream] == nil { resyncing[stream] = 0 }
+                return []
+            }
+            return refetch(stream, from: 1, now: now)
         case .restoreDetected(let askAgain):
             // The replica began a new epoch, re-issued there its batches the region does not
             // hold and asks for its old streams again after the given seqs; the batches already

@@ -111,6 +111,51 @@ import Testing
         #expect(try restored.digest() == region["b"].digest())
     }
 
+    /// The session in which the copy saw its restore ended before its old stream came again
+    /// (chaos seed 58667): later, the region's branch arrives after the copy's head and does not
+    /// chain to it. The copy asks for the stream from its start, finds where it parted, and
+    /// re-issues its own branch there; nothing is quarantined and every write arrives.
+    @Test func aCopyThatLostTheSessionOfItsRestoreStillFindsWhereItPartedFromTheRegion() throws {
+        let folder = try TemporaryDirectory()
+        let region = try TestRegion(nodes: ["a", "b"], directory: folder.url)
+        try region["a"].beginStreamEpoch(reason: .initialised)
+        let epoch = try region["a"].writeEpoch().epoch
+        let old = StreamID(origin: "a", epoch: epoch, group: "region")
+        var written = [try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Everywhere")])]
+        try Self.copy(folder.path("a.sqlite"), to: folder.path("a-copy.sqlite"))
+        // Seqs 2 to 6 reach b; then a is put back from the copy, which writes seqs 2 to 4 anew.
+        for index in 0..<5 { written.append(try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Lost \(index)")])) }
+        try region["b"].pullChecked(from: region["a"])
+        var configuration = region["a"].configuration
+        configuration.wallClock = { region.clocks["a"]!.now + 60_000 }
+        let restored = try Replica(path: folder.path("a-copy.sqlite"), configuration: configuration)
+        for index in 0..<3 { written.append(try restored.create(.person, in: "region", [FieldWrite("family_name", "After \(index)")])) }
+
+        // b's seq 5 follows the copy's head and does not chain to it: a restore, parted where
+        // the batch does not say.
+        let fifth = try #require(try region["b"].batches(of: old, after: 4, limit: 1).first)
+        #expect(try restored.apply(envelope: fifth.envelope) == .restoreDetected(truncated: [old: 0]))
+        // That session ends before the stream comes again. In the next, the same batch parts
+        // from the copy's branch of what is now an older epoch of its own.
+        #expect(try restored.apply(envelope: fifth.envelope) == .partedEarlier(old))
+        #expect(try restored.quarantinedCount() == 0)
+        // Asked again from its start, b's stream shows the parting at seq 2.
+        for batch in try region["b"].batches(of: old, after: 0, limit: 10) {
+            let outcome = try restored.apply(envelope: batch.envelope)
+            #expect(outcome == (batch.header.seq == 1 ? .duplicate : .applied(changes: 1)), "seq \(batch.header.seq): \(outcome)")
+        }
+        try region["b"].pullChecked(from: restored)
+        for id in written {
+            for node in [restored, region["b"]] { #expect(try node.lookup(id) != .unknown, "\(id) is missing somewhere") }
+        }
+        #expect(try restored.digest() == region["b"].digest())
+        #expect(try restored.quarantinedCount() == 0 && region["b"].quarantinedCount() == 0)
+        #expect(try restored.alarms().map(\.code) == ["restore_detected"])
+        #expect(try region["b"].alarms().isEmpty)
+        let new = StreamID(origin: "a", epoch: try restored.writeEpoch().epoch, group: "region")
+        #expect(try region["b"].batches(of: new, after: 0, limit: 10).count == 3, "the copy's three writes, re-issued in its new epoch")
+    }
+
     @Test func aPeerThatTookTheCopysNewBatchesFirstGivesThemUpOnceTheyAreReissued() throws {
         let folder = try TemporaryDirectory()
         let region = try TestRegion(nodes: ["a", "b", "c"], directory: folder.url)

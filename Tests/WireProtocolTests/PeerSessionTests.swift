@@ -304,6 +304,20 @@ import WireProtocol
         #expect(session.batchApplied(Self.regionA, seq: 7, result: .rejected(gap), now: 0) == [.close(ProtocolError(refused: gap))])
     }
 
+    @Test func aBranchOfItsOwnThatPartedEarlierIsAskedForFromItsStartOnceASession() throws {
+        var session = Self.established(heads: [Self.regionA: 9])
+        _ = session.receive(.want([Self.regionA: 10, Self.regionB: 1, Self.regionC: 1]), now: 0)
+        _ = session.receive(.batch(try Self.envelope(Self.regionA, seq: 10)), now: 0)
+        #expect(session.batchApplied(Self.regionA, seq: 10, result: .partedEarlier, now: 0) == [.send(.want([Self.regionA: 1]))])
+        let gap = BatchRejection(.outOfOrder, "batch 11 arrived before batch 10")
+        #expect(session.batchApplied(Self.regionA, seq: 11, result: .rejected(gap), now: 0).isEmpty, "the tail in flight is not a fault")
+        #expect(session.batchApplied(Self.regionA, seq: 1, result: .duplicate, now: 0).isEmpty)
+        // The peer's branch never meets the held one: asked for once, then its tail is ignored.
+        #expect(session.batchApplied(Self.regionA, seq: 10, result: .partedEarlier, now: 0).isEmpty, "asked for from the start once a session")
+        #expect(session.batchApplied(Self.regionA, seq: 12, result: .rejected(gap), now: 0).isEmpty)
+        #expect(session.tick(now: 20_000) == [.send(.ack([Self.regionA: 1]))], "nor asked for again later, past the re-ask delay")
+    }
+
     @Test func aSupersededBatchIgnoresTheStreamsTailAndACutBackStreamIsSentAgainFromTheCut() throws {
         var session = Self.established(heads: [Self.regionA: 9])
         _ = session.receive(.want([Self.regionA: 10, Self.regionB: 1, Self.regionC: 1]), now: 0)
