@@ -208,6 +208,7 @@ final class ConnectionManager: Sendable {
         )
         session.pingIntervalMilliseconds = configuration.pingIntervalMilliseconds
         session.peerTimeoutMilliseconds = configuration.peerTimeoutMilliseconds
+        session.auditIntervalMilliseconds = configuration.auditIntervalMilliseconds
         return session
     }
 

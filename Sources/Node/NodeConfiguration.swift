@@ -41,6 +41,8 @@ public struct NodeConfiguration: Sendable {
     public var pingIntervalMilliseconds: UInt64 = 10_000
     /// A peer silent this long is disconnected.
     public var peerTimeoutMilliseconds: UInt64 = 45_000
+    /// How often a session of protocol version 3 sends this node's audit head when it moved.
+    public var auditIntervalMilliseconds: UInt64 = 60_000
     /// Where every time reading and wait of the node comes from: the system's clocks unless a
     /// test drives the node with its own.
     public var clock: any NodeClock = SystemClock()

@@ -57,7 +57,7 @@ extension NodeStatus {
     /// alarm that clears goes back to 0 rather than staying at its last value.
     static let alarmCodes = [
         "fork", "clock_skew", "orphans_full", "quarantine_full", "redacted_without_tombstone", "redactions_full", "restore_detected",
-        "revoked_key", "epochs_full", "unknown_signing_key",
+        "revoked_key", "epochs_full", "unknown_signing_key", "audit_diverged", "audit_rewound",
     ]
 
     /// Records the gauges read from the replica at scrape time: per-peer lag and connection,

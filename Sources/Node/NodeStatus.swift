@@ -104,7 +104,6 @@ public struct NodeStatus: Sendable {
         network = topology.network
         serving = (try replica.servingHeartbeat()).map { now < $0 + Self.heartbeatFreshness } ?? false
         streams = try replica.streamPositions()
-        let held = Dictionary(uniqueKeysWithValues: streams.map { ($0.stream, $0.seq) })
         let recorded = Dictionary(uniqueKeysWithValues: try replica.peerStatuses().map { ($0.peer, $0) })
         let backlog = Dictionary(uniqueKeysWithValues: try replica.schemaBacklog().map { ($0.peer, $0.changes) })
         var peers: [Peer] = []

@@ -20,6 +20,9 @@ public final class PeerConnection: Sendable {
     private let contact = NIOLockedValueBox<UInt64?>(nil)
     private let batchTimes = NIOLockedValueBox<(received: UInt64?, sent: UInt64?)>((nil, nil))
     private let progress = NIOLockedValueBox<[StreamID: UInt64]>([:])
+    /// The audit-head work of this session, one step after another, so echoes and heads go out
+    /// in the order they were asked for.
+    private let auditWork = NIOLockedValueBox<Task<Void, Never>?>(nil)
     /// Batches read from the replica per writer step.
     private static let batchesPerStep = 64
 
@@ -208,12 +211,55 @@ public final class PeerConnection: Sendable {
                 peerIdentified(hello, topologyMatches: matches)
             case .caughtUp(let heads):
                 caughtUp(heads)
+            case .sendAuditEcho:
+                audit("read the audit head of \(peer)") { storage, peer in .auditEcho(try await storage.heldAuditHead(of: peer)) }
+            case .auditEchoReceived(let echo):
+                let logger = self.logger
+                audit("note the audit echo of \(peer)") { storage, peer in
+                    if try await !storage.noteAuditEcho(echo, from: peer) {
+                        logger.warning(
+                            "\(peer) holds \(echo) of this node's audit log, which the log no longer holds: it was cut, rewritten or put back from an older copy"
+                        )
+                    }
+                    return try await storage.auditHead(for: peer).map(PeerMessage.auditHead)
+                }
+            case .auditHeadReceived(let head):
+                let logger = self.logger
+                audit("keep the audit head of \(peer)") { storage, peer in
+                    let (outcome, held) = try await storage.receiveAuditHead(head, from: peer)
+                    switch outcome {
+                    case .rewound(let reason): logger.warning("audit head of \(peer) refused: \(reason)")
+                    case .refused(let reason): logger.warning("audit head of \(peer) ignored: \(reason)")
+                    case .kept, .unchanged, .pinned: break
+                    }
+                    return .auditEcho(held)
+                }
+            case .auditHeadDue:
+                audit("send the audit head to \(peer)") { storage, peer in try await storage.auditHead(for: peer).map(PeerMessage.auditHead) }
             case .close(let error):
                 if let error {
                     logger.warning("closing the session with \(peer): \(error)")
                     closeReason.withLockedValue { $0 = $0 ?? "\(error)" }
                 }
                 outbox.close(error)
+            }
+        }
+    }
+
+    /// Runs `step` after the session's earlier audit steps; sends the message it returns. A
+    /// failure is logged and counted, and the session goes on.
+    private func audit(_ operation: String, _ step: @escaping @Sendable (any SyncStorage, NodeID) async throws -> PeerMessage?) {
+        let storage = engine.storage
+        let logger = self.logger
+        let peer = self.peer
+        let outbox = self.outbox
+        auditWork.withLockedValue { last in
+            let previous = last
+            last = Task {
+                await previous?.value
+                if let message = await storing(operation, logger: logger, { try await step(storage, peer) }) ?? nil {
+                    outbox.send(message.frame)
+                }
             }
         }
     }

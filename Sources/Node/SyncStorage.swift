@@ -45,6 +45,14 @@ public protocol SyncStorage: Sendable {
     func checkRedactions(caughtUpWith peer: NodeID, through heads: [StreamPosition]) async throws -> RedactionCheck
     /// Judges every noted redaction older than `age` milliseconds; returns the suspect batches.
     func checkStaleRedactions(olderThan age: UInt64) async throws -> [StreamPosition]
+    /// The head of `peer`'s audit log held here, to echo (``Replica/heldAuditHead(of:)``).
+    func heldAuditHead(of peer: NodeID) async throws -> AuditPosition
+    /// Notes `peer`'s echo of this node's audit head (``Replica/noteAuditEcho(_:from:)``).
+    func noteAuditEcho(_ echo: AuditPosition, from peer: NodeID) async throws -> Bool
+    /// This node's signed audit head for `peer`, if the peer lacks it (``Replica/auditHead(for:)``).
+    func auditHead(for peer: NodeID) async throws -> AuditHead?
+    /// Judges and keeps `peer`'s audit head (``Replica/receiveAuditHead(_:from:)``).
+    func receiveAuditHead(_ head: AuditHead, from peer: NodeID) async throws -> (outcome: PeerAuditHeadOutcome, held: AuditPosition)
 }
 
 /// ``SyncStorage`` on a ``Replica``: every call runs on a thread pool of its own, since SQLite
@@ -169,6 +177,26 @@ public final class ReplicaStorage: SyncStorage {
     /// ``Replica/checkStaleRedactions(olderThan:)``.
     public func checkStaleRedactions(olderThan age: UInt64) async throws -> [StreamPosition] {
         try await run { try $0.checkStaleRedactions(olderThan: age) }
+    }
+
+    /// ``Replica/heldAuditHead(of:)``.
+    public func heldAuditHead(of peer: NodeID) async throws -> AuditPosition {
+        try await run { try $0.heldAuditHead(of: peer) }
+    }
+
+    /// ``Replica/noteAuditEcho(_:from:)``.
+    public func noteAuditEcho(_ echo: AuditPosition, from peer: NodeID) async throws -> Bool {
+        try await run { try $0.noteAuditEcho(echo, from: peer) }
+    }
+
+    /// ``Replica/auditHead(for:)``.
+    public func auditHead(for peer: NodeID) async throws -> AuditHead? {
+        try await run { try $0.auditHead(for: peer) }
+    }
+
+    /// ``Replica/receiveAuditHead(_:from:)``.
+    public func receiveAuditHead(_ head: AuditHead, from peer: NodeID) async throws -> (outcome: PeerAuditHeadOutcome, held: AuditPosition) {
+        try await run { try $0.receiveAuditHead(head, from: peer) }
     }
 }
 

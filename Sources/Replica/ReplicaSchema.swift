@@ -8,7 +8,7 @@ import GRDB
 /// (docs/ARCHITECTURE.md, *Adding a migration*).
 enum ReplicaSchema {
     /// The schema version written to `PRAGMA user_version` by the last migration.
-    static let version = 18
+    static let version = 19
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -307,6 +307,23 @@ enum ReplicaSchema {
                     UPDATE local_user SET os_account = name WHERE disabled_at IS NULL;
                     CREATE UNIQUE INDEX local_user_by_os_account ON local_user (os_account) WHERE os_account IS NOT NULL;
                     PRAGMA user_version = 18;
+                    """
+            )
+        }
+        migrator.registerMigration("19-audit-heads-and-fork-tips") { db in
+            // The signed head of each peer's audit log this node was sent (kept to echo back and
+            // as evidence), and the head of this node's own log each peer echoed. A quarantined
+            // batch notes the last batch seen of the branch it begins, which is not kept itself.
+            try db.execute(
+                sql: """
+                    CREATE TABLE peer_audit_head (
+                        peer TEXT PRIMARY KEY, seq INTEGER NOT NULL, hash BLOB NOT NULL, at INTEGER NOT NULL,
+                        signature BLOB NOT NULL, received_at INTEGER NOT NULL) WITHOUT ROWID;
+                    CREATE TABLE audit_echo (
+                        peer TEXT PRIMARY KEY, seq INTEGER NOT NULL, hash BLOB NOT NULL, received_at INTEGER NOT NULL) WITHOUT ROWID;
+                    ALTER TABLE quarantine ADD COLUMN branch_tip_seq INTEGER;
+                    ALTER TABLE quarantine ADD COLUMN branch_tip_hash BLOB;
+                    PRAGMA user_version = 19;
                     """
             )
         }

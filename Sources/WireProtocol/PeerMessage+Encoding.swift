@@ -36,6 +36,15 @@ extension PeerMessage {
             writer.write(raw: digest)
         case .wantRequest:
             break
+        case .auditEcho(let position):
+            writer.write(position.seq)
+            writer.write(raw: position.hash)
+        case .auditHead(let head):
+            writer.write(head.flags)
+            writer.write(head.position.seq)
+            writer.write(raw: head.position.hash)
+            writer.write(head.at)
+            writer.write(raw: head.signature)
         }
         return Frame(type: kind.rawValue, body: writer.bytes)
     }
@@ -92,6 +101,20 @@ extension PeerMessage {
                 self = .wantDigest(try reader.readBytes(32, "WANT digest"))
             case .wantRequest:
                 self = .wantRequest
+            case .auditEcho:
+                let seq = try reader.readUInt64("audit seq")
+                let hash = try reader.readBytes(32, "audit hash")
+                guard seq != 0 || hash == BatchHeader.zeroHash else { throw WireFormatError("an echo of no entry has a hash") }
+                self = .auditEcho(AuditPosition(seq: seq, hash: hash))
+            case .auditHead:
+                let flags = try reader.readUInt8("flags")
+                guard flags & ~1 == 0 else { throw WireFormatError("unknown flags \(flags)") }
+                let seq = try reader.readUInt64("audit seq")
+                guard seq != 0 else { throw WireFormatError("an audit head names entry 0") }
+                let hash = try reader.readBytes(32, "audit hash")
+                let at = try reader.readUInt64("signed at")
+                let signature = try reader.readBytes(64, "signature")
+                self = .auditHead(AuditHead(position: AuditPosition(seq: seq, hash: hash), at: at, diverged: flags & 1 == 1, signature: signature))
             }
             guard reader.isAtEnd else { throw WireFormatError("\(reader.remaining) bytes follow the \(kind) message") }
         } catch {

@@ -23,6 +23,11 @@ public enum PeerMessage: Equatable, Sendable {
     case wantDigest([UInt8])
     /// Asks the peer for its full WANT: its WANT digest did not match.
     case wantRequest
+    /// The head of the receiver's audit log that the sender holds (protocol version 3): sent
+    /// when a session opens and in answer to each `AUDIT_HEAD`.
+    case auditEcho(AuditPosition)
+    /// The head of the sender's own audit log, signed (protocol version 3).
+    case auditHead(AuditHead)
 
     /// The frame type byte of each message.
     public enum Kind: UInt8, Sendable, CaseIterable {
@@ -35,6 +40,8 @@ public enum PeerMessage: Equatable, Sendable {
         case error = 7
         case wantDigest = 8
         case wantRequest = 9
+        case auditEcho = 10
+        case auditHead = 11
     }
 
     /// This message's type byte.
@@ -49,6 +56,8 @@ public enum PeerMessage: Equatable, Sendable {
         case .error: .error
         case .wantDigest: .wantDigest
         case .wantRequest: .wantRequest
+        case .auditEcho: .auditEcho
+        case .auditHead: .auditHead
         }
     }
 
@@ -63,8 +72,9 @@ public enum PeerMessage: Equatable, Sendable {
 /// 1 to 2; the highest rides at the end of the software version as ` protocols=LOW-HIGH`, which
 /// a version-1 node shows as text and ignores.
 public struct Hello: Equatable, Sendable {
-    /// The protocol versions this build speaks: 1 (streams of epoch 0 only) and 2.
-    public static let supportedProtocolVersions: ClosedRange<UInt16> = 1...2
+    /// The protocol versions this build speaks: 1 (streams of epoch 0 only), 2 (epochs) and 3
+    /// (audit heads).
+    public static let supportedProtocolVersions: ClosedRange<UInt16> = 1...3
     /// The newest protocol version this build speaks.
     public static let currentProtocolVersion: UInt16 = supportedProtocolVersions.upperBound
 

@@ -29,6 +29,9 @@ public struct PeerSession: Sendable {
         public var rewantDelayMilliseconds: UInt64 = 5_000
         /// How often a session asks again for a stream whose batch forked.
         public var forkRetries = 12
+        /// In protocol version 3, how often the session looks whether this node's audit head
+        /// moved since the peer last echoed it, and sends it if so.
+        public var auditIntervalMilliseconds: UInt64 = 60_000
 
         /// Creates a configuration with default timings.
         public init(localHello: Hello, peerNodeID: NodeID, sharedStreams: SharedStreams) {
@@ -48,6 +51,16 @@ public struct PeerSession: Sendable {
         case apply(envelope: [UInt8], stream: StreamID, seq: UInt64)
         /// The peer acknowledged these positions.
         case recordPeerProgress([StreamID: UInt64])
+        /// Send `AUDIT_ECHO` with the head of the peer's audit log this node holds.
+        case sendAuditEcho
+        /// The peer echoed the head of this node's audit log it holds: note it, and send this
+        /// node's own head if the peer does not hold it.
+        case auditEchoReceived(AuditPosition)
+        /// The peer sent the signed head of its audit log: judge and keep it, and echo what is
+        /// held.
+        case auditHeadReceived(AuditHead)
+        /// Send this node's audit head if the peer's last echo is not it.
+        case auditHeadDue
         /// The peer's HELLO was accepted.
         case peerIdentified(Hello, topologyMatches: Bool)
         /// Close the connection, after sending ERROR when an error is given.
@@ -135,6 +148,9 @@ public struct PeerSession: Sendable {
     private var lastReceived: UInt64
     private var lastSent: UInt64
     private var nextPingNonce: UInt64 = 1
+    /// In protocol version 3, when the audit head is next looked at; nil until the peer's first
+    /// echo, since this node's head goes out only once it knows what the peer holds.
+    private var nextAuditCheck: UInt64?
 
     /// Creates a session; `now` is in milliseconds of any monotonic clock.
     public init(configuration: Configuration, now: UInt64) {
@@ -250,7 +266,7 @@ public struct PeerSession: Sendable {
         return [
             .peerIdentified(hello, topologyMatches: hello.topologyDigest == local.topologyDigest),
             .send(.wantDigest(Self.wantDigest(localWant, headHashes: headHashes, version: agreed))),
-        ]
+        ] + (agreed >= 3 ? [.sendAuditEcho] : [])
     }
 
     /// `1` or `1-2`.
@@ -296,7 +312,19 @@ public struct PeerSession: Sendable {
         case .error:
             state = .closed
             return [.close(nil)]
+        case .auditEcho(let position):
+            guard let agreedVersion, agreedVersion >= 3 else { return close(Self.tooNew(message, version: agreedVersion)) }
+            if nextAuditCheck == nil { nextAuditCheck = now + configuration.auditIntervalMilliseconds }
+            return [.auditEchoReceived(position)]
+        case .auditHead(let head):
+            guard let agreedVersion, agreedVersion >= 3 else { return close(Self.tooNew(message, version: agreedVersion)) }
+            return [.auditHeadReceived(head)]
         }
+    }
+
+    /// A message of a later protocol version than the one agreed.
+    private static func tooNew(_ message: PeerMessage, version: UInt16?) -> ProtocolError {
+        ProtocolError(.unexpectedMessage, "\(message.kind) is not part of protocol version \(version ?? 0), which this session speaks")
     }
 
     private mutating func receiveWant(_ positions: [StreamID: UInt64]) -> [Action] {
@@ -500,6 +528,10 @@ public struct PeerSession: Sendable {
         if !rewant.isEmpty {
             actions.append(.send(.want(rewant)))
             lastSent = now
+        }
+        if let due = nextAuditCheck, now >= due {
+            actions.append(.auditHeadDue)
+            nextAuditCheck = now + configuration.auditIntervalMilliseconds
         }
         if now >= lastSent + configuration.pingIntervalMilliseconds {
             actions.append(.send(.ping(nextPingNonce)))

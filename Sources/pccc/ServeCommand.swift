@@ -40,6 +40,8 @@ struct ServeCommand: AsyncParsableCommand {
     var peerTimeout = 45
     @Option(help: "Close a connection whose TLS handshake has not finished after this many seconds (0.1 to 300).")
     var handshakeTimeout = 10.0
+    @Option(help: "Send each peer this node's audit head when it moved, every this many seconds (1 to 3600; protocol version 3).")
+    var auditInterval = 60
     @Option(
         help: """
             Record the node's heartbeat, its peers' acknowledgements and request receipts every this many seconds \
@@ -71,6 +73,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         guard peerTimeout >= 3 else {
             throw CLIError("--peer-timeout must be at least 3 seconds, not \(peerTimeout)")
+        }
+        guard (1...3600).contains(auditInterval) else {
+            throw CLIError("--audit-interval must be from 1 to 3600 seconds, not \(auditInterval)")
         }
         guard (0.1...300).contains(handshakeTimeout) else {
             throw CLIError("--handshake-timeout must be from 0.1 to 300 seconds, not \(handshakeTimeout)")
@@ -110,6 +115,7 @@ struct ServeCommand: AsyncParsableCommand {
             )
             configuration.inheritedListener = listenFd
             configuration.peerTimeoutMilliseconds = UInt64(peerTimeout) * 1000
+            configuration.auditIntervalMilliseconds = UInt64(auditInterval) * 1000
             configuration.pingIntervalMilliseconds = min(configuration.pingIntervalMilliseconds, configuration.peerTimeoutMilliseconds / 3)
             configuration.handshakeTimeoutMilliseconds = UInt64((handshakeTimeout * 1000).rounded())
             configuration.heartbeatMilliseconds = UInt64((heartbeatInterval * 1000).rounded())

@@ -3,6 +3,7 @@ import Foundation
 import NodeService
 import Records
 import Replica
+import SyncCore
 
 struct UsersCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -200,7 +201,7 @@ struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "The node's hash-chained log of who consulted, searched, wrote, erased and exported what (admins only).",
-        subcommands: [List.self, Verify.self]
+        subcommands: [List.self, Verify.self, ForgetHead.self]
     )
 
     struct List: ParsableCommand {
@@ -243,6 +244,10 @@ struct AuditCommand: ParsableCommand {
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Check the whole chain; exit 1 naming the first entry that was tampered with.")
         @OptionGroup var staff: StaffOptions
+        @Flag(
+            name: .customLong("against-peers"),
+            help: "Also check that the log still holds every head of it the peers hold, as they last echoed them.")
+        var againstPeers = false
 
         func run() throws {
             let session = try staff.open(requiring: .admin)
@@ -252,6 +257,36 @@ struct AuditCommand: ParsableCommand {
             case .broken(_, let reason):
                 throw CLIError("audit log broken: \(reason)")
             }
+            guard againstPeers else { return }
+            let echoes = try session.replica.auditEchoes()
+            guard !echoes.isEmpty else {
+                throw CLIError("no peer has echoed this node's audit head yet: nothing to check against (peers echo it in every session of protocol version 3)")
+            }
+            let now = UInt64(Date().timeIntervalSince1970 * 1000)
+            for echo in echoes {
+                let age = "echoed \(Timestamps.iso8601(milliseconds: echo.receivedAt)), \(now > echo.receivedAt ? (now - echo.receivedAt) / 1000 : 0) s ago"
+                print("\(echo.peer) holds \(echo.echoed): \(echo.held ? "the log holds it" : "the log DOES NOT hold it") (\(age))")
+            }
+            let lost = echoes.filter { !$0.held }.map(\.peer.rawValue)
+            guard lost.isEmpty else {
+                throw CLIError(
+                    "audit log rewritten: \(lost.joined(separator: ", ")) \(lost.count == 1 ? "holds a head" : "hold heads") of it the log no longer holds; it was cut, rewritten or put back from an older copy"
+                )
+            }
+        }
+    }
+
+    struct ForgetHead: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "forget-head",
+            abstract: "Forget the head of a peer's audit log held here and clear its audit_rewound alarm, once the loss is known (admins only).")
+        @Argument(help: "The peer.") var peer: String
+        @OptionGroup var staff: StaffOptions
+
+        func run() throws {
+            let session = try staff.open(requiring: .admin)
+            try session.replica.forgetAuditHead(of: NodeID(peer), by: session.actor)
+            print("forgot the audit head of \(peer); its next one is kept as its first")
         }
     }
 }

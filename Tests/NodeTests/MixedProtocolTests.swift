@@ -38,7 +38,7 @@ import WireProtocol
         #expect(software?.hasSuffix(", protocol 1") == true, "a's status shows b's protocol: \(software ?? "none")")
         let other = try region.peerEntry(at: "b", "a")["software"] as? String
         #expect(other?.hasSuffix(", protocol 1") == true, "\(other ?? "none")")
-        print("mixed protocols: b on version 1, a on 1-2; \(written.count) writes at both, equal digests after \(String(format: "%.2f", seconds)) s")
+        print("mixed protocols: b on version 1, a on 1-3; \(written.count) writes at both, equal digests after \(String(format: "%.2f", seconds)) s")
     }
 
     @Test func aNodeOfferingOnlyAnUnknownVersionGetsOneClearRefusal() async throws {
@@ -51,10 +51,10 @@ import WireProtocol
         let errors = reply.messages.compactMap { if case .error(let code, let message) = $0 { (code, message) } else { nil } }
         #expect(errors.count == 1, "\(reply.messages)")
         #expect(errors.first?.0 == "protocol_version")
-        #expect(errors.first?.1 == "peer offers protocol versions 9; this node speaks 1-2")
+        #expect(errors.first?.1 == "peer offers protocol versions 9; this node speaks 1-3")
         // And a node told to offer a version this build does not speak refuses to start.
         let refused = try PCCCExecutable.run(["serve", "--data", region.folder("b"), "--protocol-versions", "1-9"])
         #expect(refused.status != 0)
-        #expect(refused.error.contains("--protocol-versions 1-9 is outside what this build speaks, 1-2"), "\(refused.error)")
+        #expect(refused.error.contains("--protocol-versions 1-9 is outside what this build speaks, 1-3"), "\(refused.error)")
     }
 }

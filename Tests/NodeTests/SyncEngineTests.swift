@@ -253,6 +253,12 @@ final class HeartbeatFaults: SyncStorage, @unchecked Sendable {
     func streamHeads() async throws -> HeldHeads { try await storage.streamHeads() }
     func unconfirmedOwnStreams() async throws -> [StreamID: UInt64] { try await storage.unconfirmedOwnStreams() }
     func changeVersion() async throws -> Int64 { try await storage.changeVersion() }
+    func heldAuditHead(of peer: NodeID) async throws -> AuditPosition { try await storage.heldAuditHead(of: peer) }
+    func noteAuditEcho(_ echo: AuditPosition, from peer: NodeID) async throws -> Bool { try await storage.noteAuditEcho(echo, from: peer) }
+    func auditHead(for peer: NodeID) async throws -> AuditHead? { try await storage.auditHead(for: peer) }
+    func receiveAuditHead(_ head: AuditHead, from peer: NodeID) async throws -> (outcome: PeerAuditHeadOutcome, held: AuditPosition) {
+        try await storage.receiveAuditHead(head, from: peer)
+    }
     func resetPeerConnections(at now: UInt64) async throws { try await storage.resetPeerConnections(at: now) }
     func recordPeerConnected(peer: NodeID, at now: UInt64, topologyMatches: Bool, software: String, clockSkew: Int64) async throws {
         try await storage.recordPeerConnected(peer: peer, at: now, topologyMatches: topologyMatches, software: software, clockSkew: clockSkew)

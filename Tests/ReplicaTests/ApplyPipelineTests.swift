@@ -56,6 +56,40 @@ import Testing
         #expect(try region["receiver"].digest() == digest)
         #expect(try region["receiver"].quarantinedCount() == 1)
         #expect(try region["receiver"].alarms().map(\.code) == ["fork"])
+
+        // The region's branch goes on, and so does the forked one, for more batches than the
+        // quarantine keeps per origin: each of the fork's continues the quarantined batch,
+        // proves nothing more and takes no place of its own.
+        let length = region["receiver"].configuration.maxQuarantinedPerOrigin + 4
+        for index in 2...length { _ = try region["sender"].create(.person, in: "region", [FieldWrite("family_name", "Region \(index)")]) }
+        for batch in try region["sender"].batches(of: StreamID(origin: "sender", group: "region"), after: 1) {
+            #expect(try region["receiver"].apply(envelope: batch.envelope) == .applied(changes: 1))
+        }
+        let held = try region["receiver"].digest()
+        var previous = forged.header.hash
+        for seq in UInt64(2)...UInt64(length) {
+            let next = try SignedBatch.make(
+                network: TestRegion.network, origin: "sender", group: "region", seq: seq, prevHash: previous,
+                leaves: [
+                    .full(
+                        Change(
+                            kind: "person", recordID: RecordID.make(milliseconds: seq),
+                            hlc: HybridTimestamp(milliseconds: 1_800_000_000_000, counter: UInt16(seq)),
+                            operation: .create([FieldWrite("family_name", "Fork \(seq)")])))
+                ],
+                signingKey: region.keys["sender"]!
+            )
+            let outcome = try region["receiver"].apply(envelope: next.envelope)
+            guard case .forked = outcome else {
+                Issue.record("seq \(seq) of the forked branch was not taken as a fork: \(outcome)")
+                return
+            }
+            previous = next.header.hash
+        }
+        let kept = try region["receiver"].quarantinedCount()
+        #expect(kept == 1, "\(kept) batches of one forked branch are quarantined")
+        #expect(try region["receiver"].alarms().map(\.code) == ["fork"], "one branch never fills the quarantine")
+        #expect(try region["receiver"].digest() == held)
     }
 
     @Test func aBatchFarAheadOfTheLocalClockIsHeldBack() throws {

@@ -113,6 +113,63 @@ import Testing
         #expect(try plain.replica.verifyAudit() == .intact(entries: 4))
     }
 
+    /// The attack of the test above on a node whose key is not outside the attacker's reach
+    /// (here, no key at all): the local chain verifies, but the peer's copy of the signed head,
+    /// echoed back, shows the cut; the node's next head says so, and the peer keeps its copy as
+    /// evidence until its admin forgets it.
+    @Test func aLogRewrittenAndCutIsCaughtByTheHeadItsPeerHolds() throws {
+        let node = try AuditedNode()
+        let a = node.replica
+        let b = node.region["b"]
+        let first = try #require(try a.auditHead(for: "b"), "the peer holds nothing yet")
+        #expect(first.position.seq == 6 && !first.diverged)
+        let (kept, held) = try b.receiveAuditHead(first, from: "a")
+        #expect(kept == .kept && held == first.position)
+        #expect(try a.noteAuditEcho(held, from: "b"))
+        #expect(try a.auditHead(for: "b") == nil, "the peer holds the head already")
+        #expect(try a.auditEchoes().map(\.held) == [true])
+
+        // Signed by another key, or going back: refused, and b keeps what it holds.
+        let forged = try AuditHead.signed(
+            AuditPosition(seq: 9, hash: first.position.hash), at: 1, diverged: false, network: TestRegion.network, node: "a", key: node.region.keys["b"]!)
+        guard case .refused = try b.receiveAuditHead(forged, from: "a").outcome else {
+            Issue.record("a head signed by b's key was taken as a's")
+            return
+        }
+
+        try Self.rewriteAndCut(node, keep: 4)
+        #expect(try a.verifyAudit() == .intact(entries: 4), "the log alone cannot tell")
+        #expect(try a.auditEchoes().map(\.held) == [false], "what `pccc audit verify --against-peers` reports")
+        #expect(try !a.noteAuditEcho(held, from: "b"))
+        #expect(try a.alarms().contains { $0.code == "audit_diverged" && $0.subject == "b" })
+        for index in 0..<5 { try a.recordAudit(AuditEvent(user: "ana", action: "consult", purpose: "case 2026/\(index)")) }
+        let next = try #require(try a.auditHead(for: "b"))
+        #expect(next.position.seq == 9 && next.diverged, "entry 9 of a rewritten log is no step on from entry 6")
+        guard case .rewound = try b.receiveAuditHead(next, from: "a").outcome else {
+            Issue.record("b took the head of the rewritten log")
+            return
+        }
+        #expect(try b.heldAuditHead(of: "a") == first.position, "b keeps the head it held")
+        #expect(try b.alarms().contains { $0.code == "audit_rewound" && $0.subject == "a" })
+        let undiverged = try AuditHead.signed(next.position, at: 2, diverged: false, network: TestRegion.network, node: "a", key: node.region.keys["a"]!)
+        #expect(try b.receiveAuditHead(undiverged, from: "a").outcome == .pinned, "nothing moves it until an admin forgets it")
+
+        // b's admin knows of the loss and forgets the head: a's next one is kept as its first.
+        try b.addUser("bo", role: .admin, addedBy: nil)
+        #expect(throws: ReplicaError.self) { try b.forgetAuditHead(of: "a", by: AuditActor(user: "nobody")) }
+        try b.forgetAuditHead(of: "a", by: AuditActor(user: "bo"))
+        #expect(try b.auditEntries().last?.event.action == "audit_head_forget")
+        let (afterForget, echoed) = try b.receiveAuditHead(next, from: "a")
+        #expect(afterForget == .kept && echoed == next.position)
+        #expect(try a.noteAuditEcho(echoed, from: "b"))
+        #expect(try !a.alarms().contains { $0.code == "audit_diverged" })
+        // An earlier entry after a later one is a rewind too.
+        let second = try #require(try a.auditEntries(limit: 100).first { $0.seq == 2 })
+        let back = try AuditHead.signed(
+            AuditPosition(seq: 2, hash: second.hash), at: 3, diverged: false, network: TestRegion.network, node: "a", key: node.region.keys["a"]!)
+        #expect(try b.receiveAuditHead(back, from: "a").outcome == .rewound(reason: "a sent the head of its audit log at entry 2 after entry 9"))
+    }
+
     /// The hash entry `row` would have with user `mallory`, computed by someone who knows the format.
     static func resealedAsMallory(_ row: Row) -> Data {
         documentedHash(

@@ -55,7 +55,7 @@ import WireProtocol
         let hello = Hello(network: "net", nodeID: "b", topologyDigest: Self.digest, softwareVersion: "peer")
         #expect(
             session.receive(.hello(hello), now: 0) == [
-                .peerIdentified(hello, topologyMatches: true), .send(.wantDigest(PeerSession.wantDigest(want))),
+                .peerIdentified(hello, topologyMatches: true), .send(.wantDigest(PeerSession.wantDigest(want))), .sendAuditEcho,
             ])
         #expect(session.agreedVersion == Hello.currentProtocolVersion)
         #expect(PeerSession.wantDigest(want) != PeerSession.wantDigest([Self.regionA: 5, Self.regionB: 1, Self.regionC: 1]))
@@ -95,7 +95,7 @@ import WireProtocol
             (Self.peerHello(network: "other"), .wrongNetwork),
             (Self.peerHello(node: "c"), .wrongNode),
             (Self.peerHello(versions: 9...9), .protocolVersion),
-            (Self.peerHello(versions: 3...5), .protocolVersion),
+            (Self.peerHello(versions: 4...5), .protocolVersion),
         ]
         for (message, code) in cases {
             var session = Self.session()
@@ -269,7 +269,7 @@ import WireProtocol
         func started() -> PeerSession {
             var session = Self.session()
             #expect(session.start(localHeads: heads, headHashes: hashes, unconfirmed: [Self.regionALater: 3], now: 0).count == 1)
-            #expect(session.receive(Self.peerHello(), now: 0).last == .send(.wantDigest(PeerSession.wantDigest(want, headHashes: hashes))))
+            #expect(session.receive(Self.peerHello(), now: 0).contains(.send(.wantDigest(PeerSession.wantDigest(want, headHashes: hashes)))))
             return session
         }
         // The peer holds the same heads with the same batches there: nothing to ask.
@@ -302,6 +302,33 @@ import WireProtocol
         #expect(session.batchApplied(Self.regionA, seq: 5, result: .rejected(gap), now: 0).isEmpty, "the tail in flight is not a fault")
         #expect(session.batchApplied(Self.regionA, seq: 3, result: .applied, now: 0).isEmpty)
         #expect(session.batchApplied(Self.regionA, seq: 7, result: .rejected(gap), now: 0) == [.close(ProtocolError(refused: gap))])
+    }
+
+    /// Protocol version 3: each side echoes the head of the other's audit log it holds when the
+    /// session opens; a node's own head goes out only once the peer's echo has come, then is
+    /// looked at every interval. A version-2 session has none of it.
+    @Test func inVersion3TheAuditEchoOpensTheSessionAndTheHeadFollowsTheEcho() throws {
+        var session = Self.session()
+        _ = session.start(localHeads: [:], now: 0)
+        #expect(session.receive(Self.peerHello(), now: 0).last == .sendAuditEcho)
+        #expect(!session.tick(now: 30_000).contains(.auditHeadDue), "nothing before the peer's echo says what it holds")
+        let echo = AuditPosition(seq: 3, hash: Array(repeating: 1, count: 32))
+        #expect(session.receive(.auditEcho(echo), now: 30_000) == [.auditEchoReceived(echo)])
+        #expect(!session.tick(now: 60_000).contains(.auditHeadDue), "30 s after the echo")
+        _ = session.receive(.ping(1), now: 80_000)
+        #expect(session.tick(now: 90_000).contains(.auditHeadDue), "an interval after the echo")
+        #expect(!session.tick(now: 100_000).contains(.auditHeadDue))
+        let head = AuditHead(position: echo, at: 1, diverged: false, signature: Array(repeating: 2, count: 64))
+        #expect(session.receive(.auditHead(head), now: 100_000) == [.auditHeadReceived(head)])
+
+        var older = Self.session()
+        _ = older.start(localHeads: [:], now: 0)
+        #expect(!older.receive(Self.peerHello(versions: 1...2), now: 0).contains(.sendAuditEcho))
+        guard case .close(let error?) = older.receive(.auditEcho(echo), now: 0).last else {
+            Issue.record("an AUDIT_ECHO in a version-2 session was taken")
+            return
+        }
+        #expect(error.code == .unexpectedMessage)
     }
 
     @Test func aBranchOfItsOwnThatPartedEarlierIsAskedForFromItsStartOnceASession() throws {
@@ -372,22 +399,22 @@ import WireProtocol
         }
         #expect(error?.code == .notMember)
 
-        // Two nodes of this release agree on 2; the offer survives the wire.
+        // Two nodes of this release agree on 3; the offer survives the wire.
         var newer = Self.session()
         _ = newer.start(localHeads: [:], now: 0)
         let decoded = try PeerMessage(frame: Self.peerHello().frame)
         #expect(decoded == Self.peerHello())
         _ = newer.receive(decoded, now: 0)
-        #expect(newer.agreedVersion == 2)
+        #expect(newer.agreedVersion == 3)
     }
 
     @Test func aHelloOfferingNoCommonVersionIsRefusedInOneSentence() {
         var session = Self.session()
         _ = session.start(localHeads: [:], now: 0)
-        let actions = session.receive(Self.peerHello(versions: 3...5), now: 0)
+        let actions = session.receive(Self.peerHello(versions: 4...5), now: 0)
         #expect(
             actions == [
-                .close(ProtocolError(.protocolVersion, "peer offers protocol versions 3-5; this node speaks 1-2"))
+                .close(ProtocolError(.protocolVersion, "peer offers protocol versions 4-5; this node speaks 1-3"))
             ])
     }
 }

@@ -229,7 +229,7 @@ import Testing
               \(ledger.totalUncertain) acknowledged inside a restore window, of which lost to the restore: \(checked.lost.isEmpty ? "none" : checked.lost.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
               refused (expected races): \(ledger.refused.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
               chaos \(String(format: "%.1f", chaosSeconds)) s; equal digests \(String(format: "%.2f", convergence)) s after the heal
-              checked at every node: \(checked.records) records, \(checked.fields) fields (\(checked.conflicts) written at two nodes or more), \(checked.hits) hits; integrity_check ok; no alarms but restore_detected at restored nodes (\(checked.restoreAlarms))
+              checked at every node: \(checked.records) records, \(checked.fields) fields (\(checked.conflicts) written at two nodes or more), \(checked.hits) hits; integrity_check ok; no alarms but restore_detected at restored nodes (\(checked.restoreAlarms)) and their audit losses
               storage failures logged: \(storageFailures)
             """)
     }
@@ -360,7 +360,13 @@ import Testing
             let alarms = try replica.alarms()
             let expected = alarms.filter { $0.code == "restore_detected" && restored.contains(node) }
             restoreAlarms += expected.count
-            #expect(alarms.count == expected.count, "\(node) raised alarms: \(alarms)")
+            // A restore puts back the audit log too: what it wrote after the copy is lost, and
+            // a peer that held a head of it says so (docs/AUDIT.md). Expected of restored nodes
+            // only, and not counted here, since whether a peer held such a head is timing.
+            let auditLoss = alarms.filter {
+                ($0.code == "audit_diverged" && restored.contains(node)) || ($0.code == "audit_rewound" && restored.contains($0.subject))
+            }
+            #expect(alarms.count == expected.count + auditLoss.count, "\(node) raised alarms: \(alarms)")
             // The restores' losses, counted at the first node (the digests are equal).
             func losing(_ kind: String) { if position == 0 { lost[kind, default: 0] += 1 } }
             for (id, creation) in creations {
