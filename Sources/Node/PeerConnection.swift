@@ -20,9 +20,12 @@ public final class PeerConnection: Sendable {
     private let contact = NIOLockedValueBox<UInt64?>(nil)
     private let batchTimes = NIOLockedValueBox<(received: UInt64?, sent: UInt64?)>((nil, nil))
     private let progress = NIOLockedValueBox<[StreamID: UInt64]>([:])
-    /// The audit-head work of this session, one step after another, so echoes and heads go out
-    /// in the order they were asked for.
-    private let auditWork = NIOLockedValueBox<Task<Void, Never>?>(nil)
+    /// The audit head this session last sent: a head is sent in answer to an echo only when it
+    /// is another, so a peer that does not take it (a rewind it pins, a key it does not know
+    /// yet) and echoes what it holds cannot start an endless exchange.
+    private let lastAuditHeadSent = NIOLockedValueBox<AuditHead?>(nil)
+    /// Whether the periodic look at the audit head is running; a tick finding it so skips it.
+    private let auditDueRunning = NIOLockedValueBox(false)
     /// Batches read from the replica per writer step.
     private static let batchesPerStep = 64
 
@@ -139,6 +142,15 @@ public final class PeerConnection: Sendable {
     /// Carries out actions from the reader, where batches are applied in arrival order.
     private func performReceiving(_ actions: [PeerSession.Action]) async {
         for action in actions {
+            switch action {
+            case .sendAuditEcho, .auditEchoReceived, .auditHeadReceived:
+                // Awaited, as a batch is: a peer sending these faster than they are stored
+                // waits for the reader rather than queueing work without bound.
+                await performAudit(action)
+                continue
+            default:
+                break
+            }
             guard case .apply(let envelope, let stream, let seq) = action else {
                 perform([action])
                 continue
@@ -211,31 +223,19 @@ public final class PeerConnection: Sendable {
                 peerIdentified(hello, topologyMatches: matches)
             case .caughtUp(let heads):
                 caughtUp(heads)
-            case .sendAuditEcho:
-                audit("read the audit head of \(peer)") { storage, peer in .auditEcho(try await storage.heldAuditHead(of: peer)) }
-            case .auditEchoReceived(let echo):
-                let logger = self.logger
-                audit("note the audit echo of \(peer)") { storage, peer in
-                    if try await !storage.noteAuditEcho(echo, from: peer) {
-                        logger.warning(
-                            "\(peer) holds \(echo) of this node's audit log, which the log no longer holds: it was cut, rewritten or put back from an older copy"
-                        )
-                    }
-                    return try await storage.auditHead(for: peer).map(PeerMessage.auditHead)
-                }
-            case .auditHeadReceived(let head):
-                let logger = self.logger
-                audit("keep the audit head of \(peer)") { storage, peer in
-                    let (outcome, held) = try await storage.receiveAuditHead(head, from: peer)
-                    switch outcome {
-                    case .rewound(let reason): logger.warning("audit head of \(peer) refused: \(reason)")
-                    case .refused(let reason): logger.warning("audit head of \(peer) ignored: \(reason)")
-                    case .kept, .unchanged, .pinned: break
-                    }
-                    return .auditEcho(held)
-                }
+            case .sendAuditEcho, .auditEchoReceived, .auditHeadReceived:
+                // Only the reader receives these; see performReceiving.
+                logger.error("an audit step for \(peer) reached the wrong path and was dropped")
             case .auditHeadDue:
-                audit("send the audit head to \(peer)") { storage, peer in try await storage.auditHead(for: peer).map(PeerMessage.auditHead) }
+                guard
+                    auditDueRunning.withLockedValue({ running in
+                        defer { running = true }; return !running
+                    })
+                else { break }
+                Task {
+                    await performAudit(.auditHeadDue)
+                    auditDueRunning.withLockedValue { $0 = false }
+                }
             case .close(let error):
                 if let error {
                     logger.warning("closing the session with \(peer): \(error)")
@@ -246,22 +246,52 @@ public final class PeerConnection: Sendable {
         }
     }
 
-    /// Runs `step` after the session's earlier audit steps; sends the message it returns. A
-    /// failure is logged and counted, and the session goes on.
-    private func audit(_ operation: String, _ step: @escaping @Sendable (any SyncStorage, NodeID) async throws -> PeerMessage?) {
+    /// One step of the audit-head exchange (docs/PROTOCOL.md §4, step 7), and what it sends. A
+    /// storage failure is logged and counted, and the session goes on.
+    private func performAudit(_ action: PeerSession.Action) async {
         let storage = engine.storage
-        let logger = self.logger
         let peer = self.peer
-        let outbox = self.outbox
-        auditWork.withLockedValue { last in
-            let previous = last
-            last = Task {
-                await previous?.value
-                if let message = await storing(operation, logger: logger, { try await step(storage, peer) }) ?? nil {
-                    outbox.send(message.frame)
+        let logger = self.logger
+        let message = await storing("exchange audit heads with \(peer)", logger: logger) { () async throws -> PeerMessage? in
+            switch action {
+            case .sendAuditEcho:
+                return .auditEcho(try await storage.heldAuditHead(of: peer))
+            case .auditEchoReceived(let echo):
+                switch try await storage.noteAuditEcho(echo, from: peer) {
+                case .held:
+                    break
+                case .notHeld:
+                    logger.warning(
+                        "\(peer) holds \((echo?.position ?? .none)) of this node's audit log, which the log no longer holds: it was cut, rewritten or put back from an older copy"
+                    )
+                case .unsigned:
+                    logger.warning("\(peer) echoes an audit head this node never signed; ignored")
+                    return nil
                 }
+                guard let head = try await storage.auditHead(for: peer), !isLastSent(head) else { return nil }
+                return .auditHead(head)
+            case .auditHeadReceived(let head):
+                let (outcome, held) = try await storage.receiveAuditHead(head, from: peer)
+                switch outcome {
+                case .rewound(let reason): logger.warning("audit head of \(peer) refused: \(reason)")
+                case .refused(let reason): logger.warning("audit head of \(peer) ignored: \(reason)")
+                case .kept, .unchanged, .pinned: break
+                }
+                return .auditEcho(held)
+            case .auditHeadDue:
+                return try await storage.auditHead(for: peer).map(PeerMessage.auditHead)
+            default:
+                return nil
             }
         }
+        guard let message = message ?? nil else { return }
+        if case .auditHead(let head) = message { lastAuditHeadSent.withLockedValue { $0 = head } }
+        outbox.send(message.frame)
+    }
+
+    /// Whether `head` says what the head this session last sent said (its time aside).
+    private func isLastSent(_ head: AuditHead) -> Bool {
+        lastAuditHeadSent.withLockedValue { last in last.map { $0.position == head.position && $0.diverged == head.diverged } ?? false }
     }
 
     private func peerIdentified(_ hello: Hello, topologyMatches matches: Bool) {
@@ -296,6 +326,7 @@ public final class PeerConnection: Sendable {
             await storing("record the session with \(peer)", logger: logger) {
                 try await storage.recordPeerConnected(peer: peer, at: now, topologyMatches: matches, software: software, clockSkew: skew)
             }
+            await storing("note the protocol version of \(peer)", logger: logger) { try await storage.noteAuditVersion(version, of: peer) }
         }
         logger.info("session with \(peer) established, protocol version \(version)")
     }

@@ -46,13 +46,15 @@ public protocol SyncStorage: Sendable {
     /// Judges every noted redaction older than `age` milliseconds; returns the suspect batches.
     func checkStaleRedactions(olderThan age: UInt64) async throws -> [StreamPosition]
     /// The head of `peer`'s audit log held here, to echo (``Replica/heldAuditHead(of:)``).
-    func heldAuditHead(of peer: NodeID) async throws -> AuditPosition
+    func heldAuditHead(of peer: NodeID) async throws -> AuditHead?
     /// Notes `peer`'s echo of this node's audit head (``Replica/noteAuditEcho(_:from:)``).
-    func noteAuditEcho(_ echo: AuditPosition, from peer: NodeID) async throws -> Bool
+    func noteAuditEcho(_ echo: AuditHead?, from peer: NodeID) async throws -> AuditEchoOutcome
     /// This node's signed audit head for `peer`, if the peer lacks it (``Replica/auditHead(for:)``).
     func auditHead(for peer: NodeID) async throws -> AuditHead?
     /// Judges and keeps `peer`'s audit head (``Replica/receiveAuditHead(_:from:)``).
-    func receiveAuditHead(_ head: AuditHead, from peer: NodeID) async throws -> (outcome: PeerAuditHeadOutcome, held: AuditPosition)
+    func receiveAuditHead(_ head: AuditHead, from peer: NodeID) async throws -> (outcome: PeerAuditHeadOutcome, held: AuditHead?)
+    /// Notes the protocol version agreed with `peer` (``Replica/noteAuditVersion(_:of:)``).
+    func noteAuditVersion(_ version: UInt16, of peer: NodeID) async throws
 }
 
 /// ``SyncStorage`` on a ``Replica``: every call runs on a thread pool of its own, since SQLite
@@ -180,12 +182,12 @@ public final class ReplicaStorage: SyncStorage {
     }
 
     /// ``Replica/heldAuditHead(of:)``.
-    public func heldAuditHead(of peer: NodeID) async throws -> AuditPosition {
+    public func heldAuditHead(of peer: NodeID) async throws -> AuditHead? {
         try await run { try $0.heldAuditHead(of: peer) }
     }
 
     /// ``Replica/noteAuditEcho(_:from:)``.
-    public func noteAuditEcho(_ echo: AuditPosition, from peer: NodeID) async throws -> Bool {
+    public func noteAuditEcho(_ echo: AuditHead?, from peer: NodeID) async throws -> AuditEchoOutcome {
         try await run { try $0.noteAuditEcho(echo, from: peer) }
     }
 
@@ -195,8 +197,13 @@ public final class ReplicaStorage: SyncStorage {
     }
 
     /// ``Replica/receiveAuditHead(_:from:)``.
-    public func receiveAuditHead(_ head: AuditHead, from peer: NodeID) async throws -> (outcome: PeerAuditHeadOutcome, held: AuditPosition) {
+    public func receiveAuditHead(_ head: AuditHead, from peer: NodeID) async throws -> (outcome: PeerAuditHeadOutcome, held: AuditHead?) {
         try await run { try $0.receiveAuditHead(head, from: peer) }
+    }
+
+    /// ``Replica/noteAuditVersion(_:of:)``.
+    public func noteAuditVersion(_ version: UInt16, of peer: NodeID) async throws {
+        try await run { try $0.noteAuditVersion(version, of: peer) }
     }
 }
 

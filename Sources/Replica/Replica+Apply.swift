@@ -222,15 +222,16 @@ extension Replica {
     /// since every erasure reads the kept payloads again to redact them.
     private func quarantine(_ batch: SignedBatch, _ reason: String, now: UInt64, db: Database) throws -> ApplyOutcome {
         let header = batch.header
-        // A batch that chains to a quarantined one, or to the last batch seen of the branch a
-        // quarantined one begins, continues that fork: it proves nothing the quarantined batch
-        // does not, so only the branch's tip moves. Keeping it would let one branch (a restored
+        // A batch that chains to the tip of the branch a quarantined batch begins (the batch
+        // itself until more of it came) continues that fork: it proves nothing the quarantined
+        // batch does not, so only the branch's tip moves; a batch chaining anywhere else in it
+        // is a fork of its own, kept. Keeping it would let one branch (a restored
         // copy writing on before it knew) fill the quarantine and raise `quarantine_full`.
         let branch = try Row.fetchOne(
             db.cachedStatement(
                 sql: """
                     SELECT id, seq FROM quarantine WHERE origin = ?1 AND sharing_group = ?2
-                        AND ((seq = ?3 AND header_hash = ?4) OR (branch_tip_seq = ?3 AND branch_tip_hash = ?4))
+                        AND ((branch_tip_seq IS NULL AND seq = ?3 AND header_hash = ?4) OR (branch_tip_seq = ?3 AND branch_tip_hash = ?4))
                     LIMIT 1
                     """),
             arguments: [header.stream.originKey, header.group, Int64(header.seq) - 1, Data(header.prevHash)]

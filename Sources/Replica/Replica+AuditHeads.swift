@@ -18,11 +18,21 @@ public enum PeerAuditHeadOutcome: Equatable, Sendable {
     case refused(reason: String)
 }
 
+/// What a peer's echo of this node's audit head showed (docs/PROTOCOL.md §3, `AUDIT_ECHO`).
+public enum AuditEchoOutcome: Equatable, Sendable {
+    /// The log holds the echoed entry with that hash, or the peer holds nothing yet.
+    case held
+    /// The log no longer holds it: `audit_diverged` is raised.
+    case notHeld
+    /// This node never signed the echoed head: ignored, nothing stored.
+    case unsigned
+}
+
 /// One peer's echo of this node's audit head, judged against the local log.
 public struct PeerAuditCheck: Equatable, Sendable {
     /// The peer.
     public let peer: NodeID
-    /// The head of this node's log the peer holds.
+    /// The head of this node's log the peer holds; ``AuditPosition/none`` when it holds none.
     public let echoed: AuditPosition
     /// When the echo arrived, Unix milliseconds.
     public let receivedAt: UInt64
@@ -30,35 +40,60 @@ public struct PeerAuditCheck: Equatable, Sendable {
     public let held: Bool
 }
 
+/// A peer's signed audit head as this node holds it.
+public struct HeldPeerAuditHead: Equatable, Sendable {
+    /// The peer.
+    public let peer: NodeID
+    /// Its head, as it signed it.
+    public let head: AuditHead
+    /// When it arrived, Unix milliseconds.
+    public let receivedAt: UInt64
+}
+
 extension Replica {
-    /// The head of `peer`'s audit log this node holds (``AuditPosition/none`` when none), which a
-    /// session echoes to the peer.
-    public func heldAuditHead(of peer: NodeID) throws -> AuditPosition {
-        try writer.read { db in try Self.heldAuditHead(of: peer, db: db) ?? .none }
+    /// The signed head of `peer`'s audit log this node holds, which a session echoes to the peer;
+    /// nil when none.
+    public func heldAuditHead(of peer: NodeID) throws -> AuditHead? {
+        try writer.read { db in try Self.heldAuditHead(of: peer, db: db)?.head }
     }
 
-    /// Notes the head of this node's audit log that `peer` echoed, and whether the log still
-    /// holds it: if not, the log was cut, rewritten or put back from an older copy since it
-    /// sent that head, and `audit_diverged` is raised for the peer (cleared once an echo is
-    /// held again). Returns whether the log holds it.
-    @discardableResult
-    public func noteAuditEcho(_ echo: AuditPosition, from peer: NodeID) throws -> Bool {
+    /// Every peer's signed audit head held here, by peer: what an auditor compares with that
+    /// peer's log (`pccc audit heads`).
+    public func heldAuditHeads() throws -> [HeldPeerAuditHead] {
+        try writer.read { db in
+            try String.fetchAll(db, sql: "SELECT peer FROM peer_audit_head ORDER BY peer").compactMap {
+                try Self.heldAuditHead(of: NodeID($0), db: db)
+            }
+        }
+    }
+
+    /// Notes the head of this node's audit log that `peer` echoed (nil: it holds none). An echo
+    /// this node never signed is ignored. If the log no longer holds the echoed entry with its
+    /// hash, it was cut, rewritten or put back from an older copy since it sent that head, and
+    /// `audit_diverged` is raised for the peer, cleared once an echo is held again.
+    public func noteAuditEcho(_ echo: AuditHead?, from peer: NodeID) throws -> AuditEchoOutcome {
         let now = configuration.wallClock()
+        let me = configuration.nodeID
+        let network = configuration.roster.network
+        if let echo {
+            let keys = (configuration.roster.signingKeys[me]?.entries.map(\.key) ?? []) + [configuration.signingKey.publicKey]
+            guard keys.contains(where: { echo.isSigned(by: $0, network: network, node: me) }) else { return .unsigned }
+        }
+        let position = echo?.position ?? .none
         return try writer.write { db in
             try db.execute(
                 sql: "INSERT OR REPLACE INTO audit_echo (peer, seq, hash, received_at) VALUES (?, ?, ?, ?)",
-                arguments: [peer, Int64(echo.seq), Data(echo.hash), Int64(now)])
-            if try Self.logHolds(echo, db: db) {
+                arguments: [peer, Int64(position.seq), Data(position.hash), Int64(now)])
+            if try Self.logHolds(position, db: db) {
                 try db.execute(sql: "DELETE FROM alarm WHERE code = 'audit_diverged' AND subject = ?", arguments: [peer])
-                return true
-            } else {
-                try Self.raiseAlarm(
-                    code: "audit_diverged", subject: peer.rawValue,
-                    message:
-                        "\(peer) holds \(echo) of this node's audit log, which the log no longer holds: it was cut, rewritten or put back from an older copy",
-                    now: now, db: db)
-                return false
+                return .held
             }
+            try Self.raiseAlarm(
+                code: "audit_diverged", subject: peer.rawValue,
+                message:
+                    "\(peer) holds \(position) of this node's audit log, which the log no longer holds: it was cut, rewritten or put back from an older copy",
+                now: now, db: db)
+            return .notHeld
         }
     }
 
@@ -83,41 +118,64 @@ extension Replica {
 
     /// Judges and keeps the audit head `peer` sent; returns what became of it and the head of
     /// the peer's log now held, to echo back.
-    public func receiveAuditHead(_ head: AuditHead, from peer: NodeID) throws -> (outcome: PeerAuditHeadOutcome, held: AuditPosition) {
+    public func receiveAuditHead(_ head: AuditHead, from peer: NodeID) throws -> (outcome: PeerAuditHeadOutcome, held: AuditHead?) {
         let now = configuration.wallClock()
         let roster = configuration.roster
         return try writer.write { db in
-            let held = try Self.heldAuditHead(of: peer, db: db)
+            let held = try Self.heldAuditHead(of: peer, db: db)?.head
             guard let key = roster.signingKeys[peer]?.current.key, head.isSigned(by: key, network: roster.network, node: peer) else {
-                return (.refused(reason: "the audit head of \(peer) is not signed by its key in the topology"), held ?? .none)
+                return (.refused(reason: "the audit head of \(peer) is not signed by its key in the topology"), held)
             }
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM alarm WHERE code = 'audit_rewound' AND subject = ?", arguments: [peer]) == true {
-                return (.pinned, held ?? .none)
+                return (.pinned, held)
             }
+            try db.execute(sql: "DELETE FROM alarm WHERE code = 'audit_unchecked' AND subject = ?", arguments: [peer])
             if let held {
+                // The same head again, as one sent before the peer's echo of it came back.
+                if head.position == held.position { return (.unchanged, held) }
                 let reason: String?
                 if head.diverged {
-                    reason = "\(peer) says its audit log no longer holds \(held), which it sent this node before"
-                } else if head.position.seq < held.seq {
-                    reason = "\(peer) sent the head of its audit log at entry \(head.position.seq) after entry \(held.seq)"
-                } else if head.position.seq == held.seq, head.position.hash != held.hash {
-                    reason = "\(peer) sent another entry \(held.seq) as the head of its audit log"
+                    reason = "\(peer) says its audit log no longer holds \(held.position), which it sent this node before"
+                } else if head.position.seq < held.position.seq {
+                    reason = "\(peer) sent the head of its audit log at entry \(head.position.seq) after entry \(held.position.seq)"
+                } else if head.position.seq == held.position.seq, head.position.hash != held.position.hash {
+                    reason = "\(peer) sent another entry \(held.position.seq) as the head of its audit log"
                 } else {
                     reason = nil
                 }
                 if let reason {
                     try Self.raiseAlarm(
                         code: "audit_rewound", subject: peer.rawValue,
-                        message: "\(reason): its log was cut, rewritten or put back from an older copy; this node keeps \(held) as evidence",
+                        message: "\(reason): its log was cut, rewritten or put back from an older copy; this node keeps \(held.position) as evidence",
                         now: now, db: db)
                     return (.rewound(reason: reason), held)
                 }
-                if head.position == held { return (.unchanged, held) }
             }
+            // Held or not, a diverged head with nothing held to judge it by (an admin forgot the
+            // held one) is the peer's first: kept as it was signed, flag and all.
             try db.execute(
-                sql: "INSERT OR REPLACE INTO peer_audit_head (peer, seq, hash, at, signature, received_at) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [peer, Int64(head.position.seq), Data(head.position.hash), Int64(head.at), Data(head.signature), Int64(now)])
-            return (.kept, head.position)
+                sql: "INSERT OR REPLACE INTO peer_audit_head (peer, flags, seq, hash, at, signature, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                arguments: [
+                    peer, Int(head.flags), Int64(head.position.seq), Data(head.position.hash), Int64(head.at), Data(head.signature), Int64(now),
+                ])
+            return (.kept, head)
+        }
+    }
+
+    /// A session with `peer` agreed `version`: below 3 no audit head is sent, so a peer whose
+    /// head this node holds is no longer checked here; `audit_unchecked` says so until its next
+    /// head arrives. A peer's admin could otherwise cut its log and keep it from its peers by
+    /// offering only older versions.
+    public func noteAuditVersion(_ version: UInt16, of peer: NodeID) throws {
+        guard version < 3 else { return }
+        let now = configuration.wallClock()
+        try writer.write { db in
+            guard let held = try Self.heldAuditHead(of: peer, db: db) else { return }
+            try Self.raiseAlarm(
+                code: "audit_unchecked", subject: peer.rawValue,
+                message:
+                    "\(peer) speaks protocol version \(version), which carries no audit heads, after it sent this node its head at \(held.head.position): its audit log is not checked here until it speaks version 3 again",
+                now: now, db: db)
         }
     }
 
@@ -132,10 +190,11 @@ extension Replica {
                 throw ReplicaError(.notFound, "this node holds no audit head of \(peer)")
             }
             try db.execute(sql: "DELETE FROM peer_audit_head WHERE peer = ?", arguments: [peer])
-            try db.execute(sql: "DELETE FROM alarm WHERE code = 'audit_rewound' AND subject = ?", arguments: [peer])
+            try db.execute(
+                sql: "DELETE FROM alarm WHERE code IN ('audit_rewound', 'audit_unchecked') AND subject = ?", arguments: [peer])
             try appendAudit(
-                AuditEvent(user: actor.user, action: "audit_head_forget", purpose: actor.purpose, detail: "\(peer) at entry \(held.seq)"), now: now,
-                db: db)
+                AuditEvent(user: actor.user, action: "audit_head_forget", purpose: actor.purpose, detail: "\(peer) at entry \(held.head.position.seq)"),
+                now: now, db: db)
         }
     }
 
@@ -151,9 +210,14 @@ extension Replica {
         }
     }
 
-    private static func heldAuditHead(of peer: NodeID, db: Database) throws -> AuditPosition? {
-        try Row.fetchOne(db, sql: "SELECT seq, hash FROM peer_audit_head WHERE peer = ?", arguments: [peer]).map {
-            AuditPosition(seq: UInt64($0["seq"] as Int64), hash: Array($0["hash"] as Data))
+    private static func heldAuditHead(of peer: NodeID, db: Database) throws -> HeldPeerAuditHead? {
+        try Row.fetchOne(db, sql: "SELECT flags, seq, hash, at, signature, received_at FROM peer_audit_head WHERE peer = ?", arguments: [peer]).map {
+            HeldPeerAuditHead(
+                peer: peer,
+                head: AuditHead(
+                    position: AuditPosition(seq: UInt64($0["seq"] as Int64), hash: Array($0["hash"] as Data)), at: UInt64($0["at"] as Int64),
+                    diverged: ($0["flags"] as Int) & 1 == 1, signature: Array($0["signature"] as Data)),
+                receivedAt: UInt64($0["received_at"] as Int64))
         }
     }
 

@@ -15,7 +15,7 @@ extension Replica {
     /// `lockoutMilliseconds`. Each attempt is counted before its password is checked, so
     /// attempts sent at once cannot slip past the count.
     public func signIn(name: String, password: String) throws -> SignedIn {
-        let policy = configuration.signIn
+        let policy = try signInPolicy()
         let now = configuration.wallClock()
         guard let user = try checkPassword(password, of: name, now: now, refusal: "sign_in_refused") else {
             throw ReplicaError(.unauthenticated, "the name or password is wrong")
@@ -110,7 +110,7 @@ extension Replica {
     /// its expiry; nil for one that is not this node's.
     public func end(ofCredential credential: String) throws -> UInt64? {
         let key = Self.credentialHash(credential)
-        let sessionMilliseconds = configuration.signIn.sessionMilliseconds
+        let sessionMilliseconds = try signInPolicy().sessionMilliseconds
         return try writer.read { db in
             if credential.hasPrefix(Self.sessionPrefix) {
                 return try Int64.fetchOne(db, sql: "SELECT started_at FROM user_session WHERE token_hash = ?", arguments: [key]).map {
@@ -122,7 +122,7 @@ extension Replica {
     }
 
     private func user(forSession token: String, inUse: Bool) throws -> LocalUser {
-        let policy = configuration.signIn
+        let policy = try signInPolicy()
         let now = configuration.wallClock()
         let key = Self.credentialHash(token)
         let found = try writer.read { db in
@@ -141,9 +141,9 @@ extension Replica {
             user.disabledAt != nil
             ? "\(user.name) is disabled at this node"
             : now >= started + policy.sessionMilliseconds
-                ? "the session reached its \(policy.sessionMilliseconds / 3_600_000)-hour limit; sign in again"
+                ? "the session reached its \(policy.sessionHours)-hour limit; sign in again"
                 : now >= lastSeen + policy.idleMilliseconds
-                    ? "the session ended after \(policy.idleMilliseconds / 60_000) minutes unused; sign in again" : nil
+                    ? "the session ended after \(SignInPolicy.count(policy.idleMinutes, "minute")) unused; sign in again" : nil
         if let ended {
             try writer.write { db in
                 try db.execute(sql: "DELETE FROM user_session WHERE token_hash = ?", arguments: [key])
@@ -153,7 +153,7 @@ extension Replica {
             }
             throw ReplicaError(.unauthenticated, ended)
         }
-        if inUse, now >= lastSeen + SignInPolicy.lastUseResolutionMilliseconds {
+        if inUse, now >= lastSeen + policy.lastUseResolutionMilliseconds {
             try writer.write { db in
                 try db.execute(sql: "UPDATE user_session SET last_seen_at = ? WHERE token_hash = ?", arguments: [Int64(now), key])
             }
@@ -345,6 +345,47 @@ extension Replica {
 
     private func audit(_ event: AuditEvent, now: UInt64) throws {
         try writer.write { db in try appendAudit(event, now: now, db: db) }
+    }
+
+    /// The sign-in policy in force: the configuration's, with the session limits an admin set
+    /// (``setSessionLimits(idleMinutes:sessionHours:by:)``).
+    public func signInPolicy() throws -> SignInPolicy {
+        var policy = configuration.signIn
+        guard
+            let row = try writer.read({ db in
+                try Row.fetchOne(db.cachedStatement(sql: "SELECT idle_minutes, session_hours FROM session_limit WHERE only_row = 1"))
+            })
+        else { return policy }
+        policy.idleMilliseconds = UInt64(row["idle_minutes"] as Int) * 60_000
+        policy.sessionMilliseconds = UInt64(row["session_hours"] as Int) * 3_600_000
+        return policy
+    }
+
+    /// Sets how long a session may stay unused and how long it lasts at most (admins only;
+    /// audited as `session_limits`). Sessions already open follow the new limits from their
+    /// next use.
+    public func setSessionLimits(idleMinutes: Int, sessionHours: Int, by actor: AuditActor) throws {
+        guard SignInPolicy.idleMinutesRange.contains(idleMinutes) else {
+            throw ReplicaError(.invalid, "the idle limit must be from 1 to 1440 minutes, not \(idleMinutes)", field: "idle_minutes")
+        }
+        guard SignInPolicy.sessionHoursRange.contains(sessionHours) else {
+            throw ReplicaError(.invalid, "the session limit must be from 1 to 72 hours, not \(sessionHours)", field: "session_hours")
+        }
+        guard idleMinutes <= sessionHours * 60 else {
+            throw ReplicaError(.invalid, "the idle limit (\(idleMinutes) minutes) cannot be longer than the session limit (\(sessionHours) hours)")
+        }
+        let now = configuration.wallClock()
+        try writer.write { db in
+            try Self.requireAdmin(actor, to: "set the session limits", db: db)
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO session_limit (only_row, idle_minutes, session_hours) VALUES (1, ?, ?)",
+                arguments: [idleMinutes, sessionHours])
+            try appendAudit(
+                AuditEvent(
+                    user: actor.user, action: "session_limits", purpose: actor.purpose,
+                    detail: "unused \(SignInPolicy.count(idleMinutes, "minute")), at most \(SignInPolicy.count(sessionHours, "hour"))"),
+                now: now, db: db)
+        }
     }
 
     /// Sessions past either limit, removed at each sign-in so the table holds only live ones.

@@ -310,19 +310,22 @@ enum ReplicaSchema {
                     """
             )
         }
-        migrator.registerMigration("19-audit-heads-and-fork-tips") { db in
+        migrator.registerMigration("19-audit-heads-fork-tips-session-limits") { db in
             // The signed head of each peer's audit log this node was sent (kept to echo back and
             // as evidence), and the head of this node's own log each peer echoed. A quarantined
             // batch notes the last batch seen of the branch it begins, which is not kept itself.
+            // The session limits an admin set, when not the defaults.
             try db.execute(
                 sql: """
                     CREATE TABLE peer_audit_head (
-                        peer TEXT PRIMARY KEY, seq INTEGER NOT NULL, hash BLOB NOT NULL, at INTEGER NOT NULL,
+                        peer TEXT PRIMARY KEY, flags INTEGER NOT NULL, seq INTEGER NOT NULL, hash BLOB NOT NULL, at INTEGER NOT NULL,
                         signature BLOB NOT NULL, received_at INTEGER NOT NULL) WITHOUT ROWID;
                     CREATE TABLE audit_echo (
                         peer TEXT PRIMARY KEY, seq INTEGER NOT NULL, hash BLOB NOT NULL, received_at INTEGER NOT NULL) WITHOUT ROWID;
                     ALTER TABLE quarantine ADD COLUMN branch_tip_seq INTEGER;
                     ALTER TABLE quarantine ADD COLUMN branch_tip_hash BLOB;
+                    CREATE TABLE session_limit (
+                        only_row INTEGER PRIMARY KEY CHECK (only_row = 1), idle_minutes INTEGER NOT NULL, session_hours INTEGER NOT NULL);
                     PRAGMA user_version = 19;
                     """
             )

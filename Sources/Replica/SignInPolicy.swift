@@ -18,8 +18,22 @@ public struct SignInPolicy: Sendable, Equatable {
     public init() {}
 
     /// How often a session's last use is written: using it more often writes nothing more, and
-    /// the idle limit is kept to within this.
-    static let lastUseResolutionMilliseconds: UInt64 = 60_000
+    /// the idle limit is kept to within this. A minute, or a quarter of the idle limit when that
+    /// is shorter, so a session in use never ends as unused.
+    var lastUseResolutionMilliseconds: UInt64 { min(60_000, idleMilliseconds / 4) }
+
+    /// The idle limit an admin may set, in minutes: a minute to a day.
+    public static let idleMinutesRange = 1...1_440
+    /// The absolute limit an admin may set, in hours: an hour to three days.
+    public static let sessionHoursRange = 1...72
+
+    /// The idle limit in minutes.
+    public var idleMinutes: Int { Int(idleMilliseconds / 60_000) }
+    /// The absolute limit in hours.
+    public var sessionHours: Int { Int(sessionMilliseconds / 3_600_000) }
+
+    /// `1 minute`, `30 minutes`.
+    static func count(_ value: Int, _ unit: String) -> String { "\(value) \(unit)\(value == 1 ? "" : "s")" }
     /// A revoked or expired token's use is audited at most once per this long, so whoever holds
     /// one cannot fill the log.
     static let refusalAuditMilliseconds: UInt64 = 3_600_000

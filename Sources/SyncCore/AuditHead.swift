@@ -68,6 +68,9 @@ public struct AuditHead: Sendable, Equatable {
         return writer.bytes
     }
 
+    /// Bytes of a head in `AUDIT_HEAD` and `AUDIT_ECHO`: flags, seq, hash, at, signature.
+    public static let encodedLength = 1 + 8 + 32 + 8 + 64
+
     /// The flags byte: bit 0 is ``diverged``; the other bits are 0.
     public var flags: UInt8 { diverged ? 1 : 0 }
 

@@ -36,10 +36,9 @@ extension PeerMessage {
             writer.write(raw: digest)
         case .wantRequest:
             break
-        case .auditEcho(let position):
-            writer.write(position.seq)
-            writer.write(raw: position.hash)
-        case .auditHead(let head):
+        case .auditEcho(nil):
+            writer.write(raw: [UInt8](repeating: 0, count: AuditHead.encodedLength))
+        case .auditEcho(let head?), .auditHead(let head):
             writer.write(head.flags)
             writer.write(head.position.seq)
             writer.write(raw: head.position.hash)
@@ -47,6 +46,20 @@ extension PeerMessage {
             writer.write(raw: head.signature)
         }
         return Frame(type: kind.rawValue, body: writer.bytes)
+    }
+
+    /// An audit head's fields; a seq of 0, a seq or time beyond 2^63 − 1 (what SQLite stores),
+    /// or an unknown flag is refused.
+    private static func readAuditHead(_ reader: inout ByteReader) throws(WireFormatError) -> AuditHead {
+        let flags = try reader.readUInt8("flags")
+        guard flags & ~1 == 0 else { throw WireFormatError("unknown flags \(flags)") }
+        let seq = try reader.readUInt64("audit seq")
+        guard seq != 0, seq <= UInt64(Int64.max) else { throw WireFormatError("an audit head names entry \(seq)") }
+        let hash = try reader.readBytes(32, "audit hash")
+        let at = try reader.readUInt64("signed at")
+        guard at <= UInt64(Int64.max) else { throw WireFormatError("an audit head signed at \(at)") }
+        let signature = try reader.readBytes(64, "signature")
+        return AuditHead(position: AuditPosition(seq: seq, hash: hash), at: at, diverged: flags & 1 == 1, signature: signature)
     }
 
     /// Decodes a frame's message; any fault, trailing bytes included, is `malformed_frame`.
@@ -102,19 +115,15 @@ extension PeerMessage {
             case .wantRequest:
                 self = .wantRequest
             case .auditEcho:
-                let seq = try reader.readUInt64("audit seq")
-                let hash = try reader.readBytes(32, "audit hash")
-                guard seq != 0 || hash == BatchHeader.zeroHash else { throw WireFormatError("an echo of no entry has a hash") }
-                self = .auditEcho(AuditPosition(seq: seq, hash: hash))
+                // None is all zero bytes; anything else is a head, checked as one.
+                if frame.body.count == AuditHead.encodedLength, frame.body.allSatisfy({ $0 == 0 }) {
+                    _ = reader.readRest()
+                    self = .auditEcho(nil)
+                } else {
+                    self = .auditEcho(try Self.readAuditHead(&reader))
+                }
             case .auditHead:
-                let flags = try reader.readUInt8("flags")
-                guard flags & ~1 == 0 else { throw WireFormatError("unknown flags \(flags)") }
-                let seq = try reader.readUInt64("audit seq")
-                guard seq != 0 else { throw WireFormatError("an audit head names entry 0") }
-                let hash = try reader.readBytes(32, "audit hash")
-                let at = try reader.readUInt64("signed at")
-                let signature = try reader.readBytes(64, "signature")
-                self = .auditHead(AuditHead(position: AuditPosition(seq: seq, hash: hash), at: at, diverged: flags & 1 == 1, signature: signature))
+                self = .auditHead(try Self.readAuditHead(&reader))
             }
             guard reader.isAtEnd else { throw WireFormatError("\(reader.remaining) bytes follow the \(kind) message") }
         } catch {

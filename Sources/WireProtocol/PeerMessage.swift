@@ -23,9 +23,10 @@ public enum PeerMessage: Equatable, Sendable {
     case wantDigest([UInt8])
     /// Asks the peer for its full WANT: its WANT digest did not match.
     case wantRequest
-    /// The head of the receiver's audit log that the sender holds (protocol version 3): sent
-    /// when a session opens and in answer to each `AUDIT_HEAD`.
-    case auditEcho(AuditPosition)
+    /// The head of the receiver's audit log that the sender holds, as the receiver signed it;
+    /// nil for none (protocol version 3). Sent when a session opens and in answer to each
+    /// `AUDIT_HEAD`.
+    case auditEcho(AuditHead?)
     /// The head of the sender's own audit log, signed (protocol version 3).
     case auditHead(AuditHead)
 

@@ -55,7 +55,7 @@ public struct PeerSession: Sendable {
         case sendAuditEcho
         /// The peer echoed the head of this node's audit log it holds: note it, and send this
         /// node's own head if the peer does not hold it.
-        case auditEchoReceived(AuditPosition)
+        case auditEchoReceived(AuditHead?)
         /// The peer sent the signed head of its audit log: judge and keep it, and echo what is
         /// held.
         case auditHeadReceived(AuditHead)
@@ -312,10 +312,10 @@ public struct PeerSession: Sendable {
         case .error:
             state = .closed
             return [.close(nil)]
-        case .auditEcho(let position):
+        case .auditEcho(let echo):
             guard let agreedVersion, agreedVersion >= 3 else { return close(Self.tooNew(message, version: agreedVersion)) }
             if nextAuditCheck == nil { nextAuditCheck = now + configuration.auditIntervalMilliseconds }
-            return [.auditEchoReceived(position)]
+            return [.auditEchoReceived(echo)]
         case .auditHead(let head):
             guard let agreedVersion, agreedVersion >= 3 else { return close(Self.tooNew(message, version: agreedVersion)) }
             return [.auditHeadReceived(head)]

@@ -10,7 +10,8 @@ struct UsersCommand: ParsableCommand {
         commandName: "users",
         abstract: "The people who work at this node (local, never replicated).",
         subcommands: [
-            Add.self, List.self, MapAccount.self, UnmapAccount.self, Password.self, Disable.self, Enable.self, SignOut.self, Token.self, Tokens.self,
+            Add.self, List.self, MapAccount.self, UnmapAccount.self, Password.self, Disable.self, Enable.self, SignOut.self, SessionLimits.self,
+            Token.self, Tokens.self,
             RevokeToken.self,
         ]
     )
@@ -151,6 +152,26 @@ extension UsersCommand {
         }
     }
 
+    struct SessionLimits: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "session-limits",
+            abstract: "Show, or set (admins only), how long a web UI session may stay unused and how long it lasts at most.")
+        @Option(help: "End a session unused this many minutes (1 to 1440; 30 unless set).") var idleMinutes: Int?
+        @Option(help: "End a session this many hours after sign-in however it is used (1 to 72; 12 unless set).") var limitHours: Int?
+        @OptionGroup var staff: StaffOptions
+
+        func run() throws {
+            let session = try staff.open(requiring: idleMinutes == nil && limitHours == nil ? .staff : .admin)
+            let now = try session.replica.signInPolicy()
+            if idleMinutes != nil || limitHours != nil {
+                try session.replica.setSessionLimits(
+                    idleMinutes: idleMinutes ?? now.idleMinutes, sessionHours: limitHours ?? now.sessionHours, by: session.actor)
+            }
+            let policy = try session.replica.signInPolicy()
+            print("a session ends after \(policy.idleMinutes) minutes unused, or \(policy.sessionHours) hours after sign-in")
+        }
+    }
+
     struct Token: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Make a named API token for a user (your own, or anyone's as an admin); a token of that name stops working."
@@ -201,7 +222,7 @@ struct AuditCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "The node's hash-chained log of who consulted, searched, wrote, erased and exported what (admins only).",
-        subcommands: [List.self, Verify.self, ForgetHead.self]
+        subcommands: [List.self, Verify.self, Heads.self, ForgetHead.self]
     )
 
     struct List: ParsableCommand {
@@ -271,6 +292,27 @@ struct AuditCommand: ParsableCommand {
             guard lost.isEmpty else {
                 throw CLIError(
                     "audit log rewritten: \(lost.joined(separator: ", ")) \(lost.count == 1 ? "holds a head" : "hold heads") of it the log no longer holds; it was cut, rewritten or put back from an older copy"
+                )
+            }
+        }
+    }
+
+    struct Heads: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show the head of each peer's audit log held here, as the peer signed it, to compare with that peer's log (admins only).")
+        @OptionGroup var staff: StaffOptions
+
+        func run() throws {
+            let session = try staff.open(requiring: .admin)
+            let heads = try session.replica.heldAuditHeads()
+            guard !heads.isEmpty else {
+                print("no peer's audit head is held here yet")
+                return
+            }
+            for held in heads {
+                let hash = held.head.position.hash.map { String(format: "%02x", $0) }.joined()
+                print(
+                    "\(held.peer): entry \(held.head.position.seq) \(hash), signed \(Timestamps.iso8601(milliseconds: held.head.at))\(held.head.diverged ? " (diverged)" : ""), received \(Timestamps.iso8601(milliseconds: held.receivedAt))"
                 )
             }
         }

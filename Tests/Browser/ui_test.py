@@ -15,7 +15,8 @@ mk-tabanovce), send a new request from mk-tabanovce (a missing field refused fir
 rs-presevo's yearly report and download it as CSV; see the urgent request highlighted at
 rs-presevo until the shift handover takes it over, and hand it to a colleague; an admin then
 ends the session, and the
-page's next call sends the officer back to sign-in. Screenshots go to the artifacts folder.
+page's next call sends the officer back to sign-in; an admin shortens the idle limit to a minute,
+and the page left alone past it is sent back to sign-in too. Screenshots go to the artifacts folder.
 Ctrl-C (SIGINT) must stop the demo and every node cleanly.
 
 Usage: python3 Tests/Browser/ui_test.py --pccc .build/debug/pccc --artifacts DIR
@@ -477,6 +478,22 @@ def run(arguments):
         browser.fill_sign_in(b_password)
         browser.give_purpose()
         wait_for("signed in again, on the page it was sent back from", lambda: browser.find("#nav").is_displayed() and browser.find("main h1").text == "Requests")
+
+        print("node B: an admin shortens the idle limit to a minute; the page left alone past it is sent back to sign-in")
+        limited = subprocess.run(
+            [arguments.pccc, "users", "session-limits", "--idle-minutes", "1", "--data", b_folder],
+            capture_output=True, text=True, timeout=60)
+        check(limited.returncode == 0 and "after 1 minutes unused" in limited.stdout, f"pccc users session-limits said: {limited.stdout}{limited.stderr}")
+        # The page's live updates are no person's use: left alone, the session ends a minute
+        # after its last use was written (at most 15 s after the last use itself).
+        time.sleep(80)
+        if not browser.finds("#password"):
+            browser.go("dashboard")
+        wait_for("the sign-in form after the session expired", lambda: browser.finds("#password"))
+        check("the session ended after 1 minute unused" in browser.text(), "the sign-in page does not say why: " + browser.text())
+        browser.shot("session-expired")
+        browser.fill_sign_in(b_password)
+        wait_for("signed in again after the expiry", lambda: browser.find("#nav").is_displayed())
 
         errors = browser.javascript_errors()
         check(not errors, f"the page raised JavaScript errors: {errors}")

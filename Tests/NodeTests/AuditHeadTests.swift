@@ -50,6 +50,11 @@ import Testing
         #expect(!report.contains("c holds"), "c speaks protocol version 2: \(report)")
         try region.waitUntil("equal digests", seconds: 30) { Set(try ["a", "b", "c"].map { try region.digest(at: $0) }).count == 1 }
 
+        // b shows the head it holds, as a signed it, to compare with a's log.
+        let heads = try region.pccc(["audit", "heads", "--data", region.folder("b")])
+        #expect(heads.hasPrefix("a: entry ") && heads.contains(", signed "), "\(heads)")
+        #expect(!heads.contains("c: "), "c sent no head: \(heads)")
+
         region.stop("a")
         try Self.cutAndReseal(region.folder("a"), keep: 2)
         let local = try region.pccc(["audit", "verify", "--data", region.folder("a")])

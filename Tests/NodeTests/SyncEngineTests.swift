@@ -152,6 +152,11 @@ import WireProtocol
             async let endedAtA = a.engine.runSession(atA, over: pipeA)
             async let endedAtB = b.engine.runSession(atB, over: pipeB)
             try await Self.poll("both sessions to be established") { atA.isEstablished && atB.isEstablished }
+            // The start's exchange is over once each side noted the other's audit echo (version
+            // 3): nothing of it arrives late to pass for b speaking after the clock moved.
+            try await Self.poll("each side to note the other's audit echo") {
+                try a.replica.auditEchoes().map(\.peer) == ["b"] && b.replica.auditEchoes().map(\.peer) == ["a"]
+            }
             let established = Date()
 
             // b's clock stands still, so b sends nothing more (no ping is due); a's moves past the
@@ -253,10 +258,11 @@ final class HeartbeatFaults: SyncStorage, @unchecked Sendable {
     func streamHeads() async throws -> HeldHeads { try await storage.streamHeads() }
     func unconfirmedOwnStreams() async throws -> [StreamID: UInt64] { try await storage.unconfirmedOwnStreams() }
     func changeVersion() async throws -> Int64 { try await storage.changeVersion() }
-    func heldAuditHead(of peer: NodeID) async throws -> AuditPosition { try await storage.heldAuditHead(of: peer) }
-    func noteAuditEcho(_ echo: AuditPosition, from peer: NodeID) async throws -> Bool { try await storage.noteAuditEcho(echo, from: peer) }
+    func heldAuditHead(of peer: NodeID) async throws -> AuditHead? { try await storage.heldAuditHead(of: peer) }
+    func noteAuditEcho(_ echo: AuditHead?, from peer: NodeID) async throws -> AuditEchoOutcome { try await storage.noteAuditEcho(echo, from: peer) }
+    func noteAuditVersion(_ version: UInt16, of peer: NodeID) async throws { try await storage.noteAuditVersion(version, of: peer) }
     func auditHead(for peer: NodeID) async throws -> AuditHead? { try await storage.auditHead(for: peer) }
-    func receiveAuditHead(_ head: AuditHead, from peer: NodeID) async throws -> (outcome: PeerAuditHeadOutcome, held: AuditPosition) {
+    func receiveAuditHead(_ head: AuditHead, from peer: NodeID) async throws -> (outcome: PeerAuditHeadOutcome, held: AuditHead?) {
         try await storage.receiveAuditHead(head, from: peer)
     }
     func resetPeerConnections(at now: UInt64) async throws { try await storage.resetPeerConnections(at: now) }

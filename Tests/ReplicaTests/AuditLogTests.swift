@@ -124,8 +124,8 @@ import Testing
         let first = try #require(try a.auditHead(for: "b"), "the peer holds nothing yet")
         #expect(first.position.seq == 6 && !first.diverged)
         let (kept, held) = try b.receiveAuditHead(first, from: "a")
-        #expect(kept == .kept && held == first.position)
-        #expect(try a.noteAuditEcho(held, from: "b"))
+        #expect(kept == .kept && held == first)
+        #expect(try a.noteAuditEcho(held, from: "b") == .held)
         #expect(try a.auditHead(for: "b") == nil, "the peer holds the head already")
         #expect(try a.auditEchoes().map(\.held) == [true])
 
@@ -136,11 +136,14 @@ import Testing
             Issue.record("a head signed by b's key was taken as a's")
             return
         }
+        // Nor can b echo a head a never signed, to make a's honest log look rewritten.
+        #expect(try a.noteAuditEcho(forged, from: "b") == .unsigned)
+        #expect(try a.auditEchoes().map(\.held) == [true] && a.alarms().isEmpty)
 
         try Self.rewriteAndCut(node, keep: 4)
         #expect(try a.verifyAudit() == .intact(entries: 4), "the log alone cannot tell")
         #expect(try a.auditEchoes().map(\.held) == [false], "what `pccc audit verify --against-peers` reports")
-        #expect(try !a.noteAuditEcho(held, from: "b"))
+        #expect(try a.noteAuditEcho(held, from: "b") == .notHeld)
         #expect(try a.alarms().contains { $0.code == "audit_diverged" && $0.subject == "b" })
         for index in 0..<5 { try a.recordAudit(AuditEvent(user: "ana", action: "consult", purpose: "case 2026/\(index)")) }
         let next = try #require(try a.auditHead(for: "b"))
@@ -149,7 +152,7 @@ import Testing
             Issue.record("b took the head of the rewritten log")
             return
         }
-        #expect(try b.heldAuditHead(of: "a") == first.position, "b keeps the head it held")
+        #expect(try b.heldAuditHead(of: "a") == first, "b keeps the head it held")
         #expect(try b.alarms().contains { $0.code == "audit_rewound" && $0.subject == "a" })
         let undiverged = try AuditHead.signed(next.position, at: 2, diverged: false, network: TestRegion.network, node: "a", key: node.region.keys["a"]!)
         #expect(try b.receiveAuditHead(undiverged, from: "a").outcome == .pinned, "nothing moves it until an admin forgets it")
@@ -160,14 +163,24 @@ import Testing
         try b.forgetAuditHead(of: "a", by: AuditActor(user: "bo"))
         #expect(try b.auditEntries().last?.event.action == "audit_head_forget")
         let (afterForget, echoed) = try b.receiveAuditHead(next, from: "a")
-        #expect(afterForget == .kept && echoed == next.position)
-        #expect(try a.noteAuditEcho(echoed, from: "b"))
+        #expect(afterForget == .kept && echoed == next)
+        #expect(try a.noteAuditEcho(echoed, from: "b") == .held, "the diverged head, echoed as a signed it")
         #expect(try !a.alarms().contains { $0.code == "audit_diverged" })
         // An earlier entry after a later one is a rewind too.
         let second = try #require(try a.auditEntries(limit: 100).first { $0.seq == 2 })
         let back = try AuditHead.signed(
             AuditPosition(seq: 2, hash: second.hash), at: 3, diverged: false, network: TestRegion.network, node: "a", key: node.region.keys["a"]!)
         #expect(try b.receiveAuditHead(back, from: "a").outcome == .rewound(reason: "a sent the head of its audit log at entry 2 after entry 9"))
+
+        // A peer whose head b holds and that then speaks a version carrying none is unchecked.
+        try b.forgetAuditHead(of: "a", by: AuditActor(user: "bo"))
+        try b.noteAuditVersion(2, of: "a")
+        #expect(try b.alarms().isEmpty, "nothing held of a: nothing goes unchecked")
+        _ = try b.receiveAuditHead(next, from: "a")
+        try b.noteAuditVersion(2, of: "a")
+        #expect(try b.alarms().map(\.code) == ["audit_unchecked"])
+        #expect(try b.receiveAuditHead(next, from: "a").outcome == .unchanged)
+        #expect(try b.alarms().isEmpty, "cleared by its next head")
     }
 
     /// The hash entry `row` would have with user `mallory`, computed by someone who knows the format.

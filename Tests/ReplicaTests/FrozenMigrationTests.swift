@@ -33,7 +33,7 @@ import Testing
         ("16-sign-in", "34fca56d95a3b9cbbc40b3b81aae3d55fba7cb15e93cd55ae0c9aea4436f1970"),
         ("17-purposes", "c0ccc0786474bf1c2fa17e95b68c81f584e4a45f806bc27f8a476719f449c540"),
         ("18-os-accounts", "406bb65bfe8129cce584e9de3c27a470204a22a576596c93ab12bea3818a8f10"),
-        ("19-audit-heads-and-fork-tips", "b524432141f13072ace9eef7603f395f0e73440d9da0dd1879c4220bc361278c"),
+        ("19-audit-heads-fork-tips-session-limits", "ccc84bf772b8f110a3f76738c50ace35007066e534f11a0dbb5f1563f141159f"),
     ]
 
     static func schemaHash(_ db: Database) throws -> String {

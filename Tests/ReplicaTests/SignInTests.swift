@@ -131,6 +131,37 @@ import Testing
         #expect(try node.audited(after: start) == ["bob session_end the session ended after 30 minutes unused; sign in again"])
     }
 
+    /// An admin shortens the limits: a session in use every 45 s lasts, one left a minute ends
+    /// with a sentence saying so; staff and out-of-range limits are refused, and nothing changes.
+    @Test func anAdminSetsTheSessionLimitsAndASessionInUseNeverEndsAsUnused() throws {
+        let node = try Node()
+        #expect(
+            Self.refusal { try node.replica.setSessionLimits(idleMinutes: 1, sessionHours: 1, by: AuditActor(user: "bob")) }?.code == .notAllowed)
+        #expect(
+            Self.refusal { try node.replica.setSessionLimits(idleMinutes: 0, sessionHours: 12, by: node.ana) }
+                == Refusal(.invalid, "the idle limit must be from 1 to 1440 minutes, not 0"))
+        #expect(
+            Self.refusal { try node.replica.setSessionLimits(idleMinutes: 30, sessionHours: 73, by: node.ana) }
+                == Refusal(.invalid, "the session limit must be from 1 to 72 hours, not 73"))
+        #expect(
+            Self.refusal { try node.replica.setSessionLimits(idleMinutes: 120, sessionHours: 1, by: node.ana) }
+                == Refusal(.invalid, "the idle limit (120 minutes) cannot be longer than the session limit (1 hours)"))
+        #expect(try node.replica.signInPolicy() == SignInPolicy())
+
+        let start = node.lastSeq
+        try node.replica.setSessionLimits(idleMinutes: 1, sessionHours: 1, by: node.ana)
+        #expect(try node.audited(after: start) == ["ana session_limits unused 1 minute, at most 1 hour"])
+        let session = try node.replica.signIn(name: "bob", password: Self.password).token
+        for _ in 0..<70 {
+            node.clock.advance(by: 45_000)
+            #expect(try node.replica.user(forCredential: session).name == "bob", "a session used every 45 s")
+        }
+        node.clock.advance(by: 60_000)
+        #expect(
+            Self.refusal { _ = try node.replica.user(forCredential: session) }
+                == Refusal(.unauthenticated, "the session ended after 1 minute unused; sign in again"))
+    }
+
     @Test func aDisabledUserIsRefusedEverywhereUntilEnabledAndTheLastAdminStays() throws {
         let node = try Node()
         let session = try node.replica.signIn(name: "bob", password: Self.password).token

@@ -17,8 +17,10 @@ import WireProtocol
             .error(code: "not_member", message: "Ђорђевић is not the point: UTF-8 survives"),
             .wantDigest(Array(0..<32)),
             .wantRequest,
-            .auditEcho(.none),
-            .auditEcho(AuditPosition(seq: 12, hash: Array(repeating: 5, count: 32))),
+            .auditEcho(nil),
+            .auditEcho(
+                AuditHead(
+                    position: AuditPosition(seq: 12, hash: Array(repeating: 5, count: 32)), at: 3, diverged: false, signature: Array(repeating: 4, count: 64))),
             .auditHead(
                 AuditHead(
                     position: AuditPosition(seq: 7, hash: Array(0..<32)), at: 1_764_460_000_000, diverged: true, signature: Array(repeating: 9, count: 64))),
@@ -120,8 +122,13 @@ import WireProtocol
         Frame(type: PeerMessage.Kind.wantDigest.rawValue, body: Array(repeating: 1, count: 33)),
         Frame(type: PeerMessage.Kind.wantRequest.rawValue, body: [0]),
         // An echo of no entry with a hash; one byte short.
-        Frame(type: PeerMessage.Kind.auditEcho.rawValue, body: Array(repeating: 0, count: 8) + Array(repeating: 1, count: 32)),
-        Frame(type: PeerMessage.Kind.auditEcho.rawValue, body: [0, 0, 0, 0, 0, 0, 0, 1] + Array(repeating: 1, count: 31)),
+        Frame(type: PeerMessage.Kind.auditEcho.rawValue, body: Array(repeating: 0, count: 9) + Array(repeating: 1, count: 32 + 8 + 64)),
+        Frame(type: PeerMessage.Kind.auditEcho.rawValue, body: [0, 0, 0, 0, 0, 0, 0, 0, 1] + Array(repeating: 1, count: 32 + 8 + 63)),
+        // A seq or a time past 2^63 − 1.
+        Frame(type: PeerMessage.Kind.auditHead.rawValue, body: [0, 0x80, 0, 0, 0, 0, 0, 0, 0] + Array(repeating: 1, count: 32 + 8 + 64)),
+        Frame(
+            type: PeerMessage.Kind.auditEcho.rawValue,
+            body: [0, 0, 0, 0, 0, 0, 0, 0, 1] + Array(repeating: 1, count: 32) + [0xFF, 0, 0, 0, 0, 0, 0, 0] + Array(repeating: 1, count: 64)),
         // A head with an unknown flag, of entry 0, or with a byte after its signature.
         Frame(type: PeerMessage.Kind.auditHead.rawValue, body: [2, 0, 0, 0, 0, 0, 0, 0, 1] + Array(repeating: 1, count: 32 + 8 + 64)),
         Frame(type: PeerMessage.Kind.auditHead.rawValue, body: [0, 0, 0, 0, 0, 0, 0, 0, 0] + Array(repeating: 1, count: 32 + 8 + 64)),
