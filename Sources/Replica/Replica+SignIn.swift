@@ -372,7 +372,10 @@ extension Replica {
             throw ReplicaError(.invalid, "the session limit must be from 1 to 72 hours, not \(sessionHours)", field: "session_hours")
         }
         guard idleMinutes <= sessionHours * 60 else {
-            throw ReplicaError(.invalid, "the idle limit (\(idleMinutes) minutes) cannot be longer than the session limit (\(sessionHours) hours)")
+            throw ReplicaError(
+                .invalid,
+                "the idle limit (\(SignInPolicy.count(idleMinutes, "minute"))) cannot be longer than the session limit (\(SignInPolicy.count(sessionHours, "hour")))"
+            )
         }
         let now = configuration.wallClock()
         try writer.write { db in

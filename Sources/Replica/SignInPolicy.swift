@@ -32,6 +32,11 @@ public struct SignInPolicy: Sendable, Equatable {
     /// The absolute limit in hours.
     public var sessionHours: Int { Int(sessionMilliseconds / 3_600_000) }
 
+    /// `a session ends after 30 minutes unused, or 12 hours after sign-in`.
+    public var limitsDescription: String {
+        "a session ends after \(Self.count(idleMinutes, "minute")) unused, or \(Self.count(sessionHours, "hour")) after sign-in"
+    }
+
     /// `1 minute`, `30 minutes`.
     static func count(_ value: Int, _ unit: String) -> String { "\(value) \(unit)\(value == 1 ? "" : "s")" }
     /// A revoked or expired token's use is audited at most once per this long, so whoever holds

@@ -168,7 +168,7 @@ extension UsersCommand {
                     idleMinutes: idleMinutes ?? now.idleMinutes, sessionHours: limitHours ?? now.sessionHours, by: session.actor)
             }
             let policy = try session.replica.signInPolicy()
-            print("a session ends after \(policy.idleMinutes) minutes unused, or \(policy.sessionHours) hours after sign-in")
+            print(policy.limitsDescription)
         }
     }
 

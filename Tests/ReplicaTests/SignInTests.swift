@@ -145,7 +145,7 @@ import Testing
                 == Refusal(.invalid, "the session limit must be from 1 to 72 hours, not 73"))
         #expect(
             Self.refusal { try node.replica.setSessionLimits(idleMinutes: 120, sessionHours: 1, by: node.ana) }
-                == Refusal(.invalid, "the idle limit (120 minutes) cannot be longer than the session limit (1 hours)"))
+                == Refusal(.invalid, "the idle limit (120 minutes) cannot be longer than the session limit (1 hour)"))
         #expect(try node.replica.signInPolicy() == SignInPolicy())
 
         let start = node.lastSeq
