@@ -37,7 +37,7 @@ extension PeerMessage {
         case .wantRequest:
             break
         case .auditEcho(nil):
-            writer.write(raw: [UInt8](repeating: 0, count: AuditHead.encodedLength))
+            break
         case .auditEcho(let head?), .auditHead(let head):
             writer.write(head.flags)
             writer.write(head.position.seq)
@@ -115,13 +115,8 @@ extension PeerMessage {
             case .wantRequest:
                 self = .wantRequest
             case .auditEcho:
-                // None is all zero bytes; anything else is a head, checked as one.
-                if frame.body.count == AuditHead.encodedLength, frame.body.allSatisfy({ $0 == 0 }) {
-                    _ = reader.readRest()
-                    self = .auditEcho(nil)
-                } else {
-                    self = .auditEcho(try Self.readAuditHead(&reader))
-                }
+                // None is an empty body; anything else is a head, checked as one.
+                self = .auditEcho(frame.body.isEmpty ? nil : try Self.readAuditHead(&reader))
             case .auditHead:
                 self = .auditHead(try Self.readAuditHead(&reader))
             }

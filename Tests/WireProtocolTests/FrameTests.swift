@@ -121,7 +121,7 @@ import WireProtocol
         Frame(type: PeerMessage.Kind.wantDigest.rawValue, body: Array(repeating: 1, count: 31)),
         Frame(type: PeerMessage.Kind.wantDigest.rawValue, body: Array(repeating: 1, count: 33)),
         Frame(type: PeerMessage.Kind.wantRequest.rawValue, body: [0]),
-        // An echo of no entry with a hash; one byte short.
+        // An echo of entry 0; one byte short.
         Frame(type: PeerMessage.Kind.auditEcho.rawValue, body: Array(repeating: 0, count: 9) + Array(repeating: 1, count: 32 + 8 + 64)),
         Frame(type: PeerMessage.Kind.auditEcho.rawValue, body: [0, 0, 0, 0, 0, 0, 0, 0, 1] + Array(repeating: 1, count: 32 + 8 + 63)),
         // A seq or a time past 2^63 − 1.
