@@ -268,7 +268,10 @@ public final class PeerConnection: Sendable {
                     logger.warning("\(peer) echoes an audit head this node never signed; ignored")
                     return nil
                 }
-                guard let head = try await storage.auditHead(for: peer), !isLastSent(head) else { return nil }
+                // In answer to an echo, only this session's first head, or one that now says the
+                // log diverged; a head that merely moved waits for the periodic look, so logs
+                // that move all the time cost one head per interval, not one per round trip.
+                guard let head = try await storage.auditHead(for: peer), isFirstOrNewlyDiverged(head) else { return nil }
                 return .auditHead(head)
             case .auditHeadReceived(let head):
                 let (outcome, held) = try await storage.receiveAuditHead(head, from: peer)
@@ -285,13 +288,23 @@ public final class PeerConnection: Sendable {
             }
         }
         guard let message = message ?? nil else { return }
-        if case .auditHead(let head) = message { lastAuditHeadSent.withLockedValue { $0 = head } }
-        outbox.send(message.frame)
+        guard case .auditHead(let head) = message else {
+            outbox.send(message.frame)
+            return
+        }
+        // The periodic look runs beside the reader: a head read before a later one went out
+        // is dropped, never sent after it (the peer would take the lower seq for a rewind).
+        lastAuditHeadSent.withLockedValue { last in
+            if let last, head.position.seq < last.position.seq || (head.position == last.position && head.diverged == last.diverged) { return }
+            last = head
+            outbox.send(message.frame)
+        }
     }
 
-    /// Whether `head` says what the head this session last sent said (its time aside).
-    private func isLastSent(_ head: AuditHead) -> Bool {
-        lastAuditHeadSent.withLockedValue { last in last.map { $0.position == head.position && $0.diverged == head.diverged } ?? false }
+    /// Whether no head went out in this session yet, or `head` says the log diverged where the
+    /// last one sent did not.
+    private func isFirstOrNewlyDiverged(_ head: AuditHead) -> Bool {
+        lastAuditHeadSent.withLockedValue { last in last.map { head.diverged && !$0.diverged } ?? true }
     }
 
     private func peerIdentified(_ hello: Hello, topologyMatches matches: Bool) {
@@ -302,7 +315,8 @@ public final class PeerConnection: Sendable {
         let logger = self.logger
         let peer = self.peer
         let now = clock.wallMilliseconds
-        let skew = Int64(bitPattern: hello.sentAtMilliseconds) - Int64(now)
+        // Clamped: a HELLO's time is the peer's to choose, and a difference past Int64 would trap.
+        let skew = Int64(clamping: Int128(hello.sentAtMilliseconds) - Int128(now))
         let maxSkew = Int64(storage.maxClockSkewMilliseconds)
         if skew > maxSkew {
             logger.warning("the clock of \(peer) is \(skew / 1000) s ahead of this node's; its new batches will be held back here")

@@ -222,23 +222,30 @@ extension Replica {
     /// since every erasure reads the kept payloads again to redact them.
     private func quarantine(_ batch: SignedBatch, _ reason: String, now: UInt64, db: Database) throws -> ApplyOutcome {
         let header = batch.header
-        // A batch that chains to the tip of the branch a quarantined batch begins (the batch
-        // itself until more of it came) continues that fork: it proves nothing the quarantined
-        // batch does not, so only the branch's tip moves; a batch chaining anywhere else in it
-        // is a fork of its own, kept. Keeping it would let one branch (a restored
-        // copy writing on before it knew) fill the quarantine and raise `quarantine_full`.
+        // A batch that chains to the quarantined batch, or to the tip of the branch it begins,
+        // or that falls inside the seqs that branch is known to reach (the branch sent again,
+        // as a session asks for a forked stream again), continues that fork: it proves nothing
+        // the quarantined batch does not, and only a batch chaining to the tip moves the tip.
+        // Keeping it would let one branch (a restored copy writing on before it knew) fill the
+        // quarantine and raise `quarantine_full`.
+        let previous = Int64(header.seq) - 1
         let branch = try Row.fetchOne(
             db.cachedStatement(
                 sql: """
-                    SELECT id, seq FROM quarantine WHERE origin = ?1 AND sharing_group = ?2
-                        AND ((branch_tip_seq IS NULL AND seq = ?3 AND header_hash = ?4) OR (branch_tip_seq = ?3 AND branch_tip_hash = ?4))
+                    SELECT id, seq, branch_tip_seq, branch_tip_hash FROM quarantine WHERE origin = ?1 AND sharing_group = ?2 AND seq <= ?3
+                        AND ((seq = ?3 AND header_hash = ?4) OR ?3 < branch_tip_seq OR (branch_tip_seq = ?3 AND branch_tip_hash = ?4))
                     LIMIT 1
                     """),
-            arguments: [header.stream.originKey, header.group, Int64(header.seq) - 1, Data(header.prevHash)]
+            arguments: [header.stream.originKey, header.group, previous, Data(header.prevHash)]
         )
         if let branch {
-            try db.cachedStatement(sql: "UPDATE quarantine SET branch_tip_seq = ?, branch_tip_hash = ? WHERE id = ?")
-                .execute(arguments: [Int64(header.seq), Data(header.hash), branch["id"] as Int64])
+            let tip = branch["branch_tip_seq"] as Int64?
+            let extendsTip =
+                tip.map { $0 == previous && (branch["branch_tip_hash"] as Data?) == Data(header.prevHash) } ?? (branch["seq"] as Int64 == previous)
+            if extendsTip {
+                try db.cachedStatement(sql: "UPDATE quarantine SET branch_tip_seq = ?, branch_tip_hash = ? WHERE id = ?")
+                    .execute(arguments: [Int64(header.seq), Data(header.hash), branch["id"] as Int64])
+            }
             return .forked(reason: "\(reason); it continues the fork quarantined at seq \(branch["seq"] as Int64)")
         }
         let envelope = batch.rawLength <= Self.quarantinedPayloadLimit ? batch.envelope : header.encoded + batch.signature

@@ -153,7 +153,7 @@ extension Replica {
             }
             throw ReplicaError(.unauthenticated, ended)
         }
-        if inUse, now >= lastSeen + policy.lastUseResolutionMilliseconds {
+        if inUse, now >= lastSeen + SignInPolicy.lastUseResolutionMilliseconds {
             try writer.write { db in
                 try db.execute(sql: "UPDATE user_session SET last_seen_at = ? WHERE token_hash = ?", arguments: [Int64(now), key])
             }

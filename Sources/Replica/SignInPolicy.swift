@@ -18,9 +18,9 @@ public struct SignInPolicy: Sendable, Equatable {
     public init() {}
 
     /// How often a session's last use is written: using it more often writes nothing more, and
-    /// the idle limit is kept to within this. A minute, or a quarter of the idle limit when that
-    /// is shorter, so a session in use never ends as unused.
-    var lastUseResolutionMilliseconds: UInt64 { min(60_000, idleMilliseconds / 4) }
+    /// the idle limit is kept to within this. A quarter of the shortest idle limit an admin may
+    /// set, so a session in use never ends as unused, even just after the limit was shortened.
+    static let lastUseResolutionMilliseconds: UInt64 = 15_000
 
     /// The idle limit an admin may set, in minutes: a minute to a day.
     public static let idleMinutesRange = 1...1_440

@@ -56,6 +56,14 @@ import WireProtocol
         #expect(refusal?.message.hasPrefix("bad_signature") == true, "\(String(describing: refusal))")
         #expect(refused.closedByNode)
 
+        // A HELLO stamped at the end of time, then an audit head past what SQLite can hold: the
+        // node judges the clock without overflowing and refuses the head as malformed.
+        let overflowing = try await exchange(
+            RawTLSClient.opening(node: "d", sentAt: UInt64(1) << 63)
+                + Frame(type: PeerMessage.Kind.auditHead.rawValue, body: [0, 0x80, 0, 0, 0, 0, 0, 0, 0] + Array(repeating: 1, count: 32 + 8 + 64)).bytes)
+        #expect(error(in: overflowing)?.code == "malformed_frame", "\(overflowing.messages)")
+        #expect(region.isRunning("b"), "b survived a HELLO from the end of time")
+
         #expect(try region.heldSeq(at: "b", origin: "d", group: "region") == 0)
         #expect(try region.digest(at: "b") == digestBefore, "nothing a hostile peer sent changed b")
         #expect(region.replicaBytes("b").range(of: Data("Forged".utf8)) == nil)

@@ -67,6 +67,7 @@ import Testing
         }
         let held = try region["receiver"].digest()
         var previous = forged.header.hash
+        var branch: [SignedBatch] = []
         for seq in UInt64(2)...UInt64(length) {
             let next = try SignedBatch.make(
                 network: TestRegion.network, origin: "sender", group: "region", seq: seq, prevHash: previous,
@@ -85,6 +86,14 @@ import Testing
                 return
             }
             previous = next.header.hash
+            branch.append(next)
+        }
+        // A session asks for a forked stream again: the branch comes a second time, from inside.
+        for seq in UInt64(3)...UInt64(length) {
+            guard case .forked = try region["receiver"].apply(envelope: branch[Int(seq) - 2].envelope) else {
+                Issue.record("seq \(seq) of the forked branch, sent again, was not taken as a fork")
+                return
+            }
         }
         let kept = try region["receiver"].quarantinedCount()
         #expect(kept == 1, "\(kept) batches of one forked branch are quarantined")
