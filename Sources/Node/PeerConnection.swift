@@ -295,7 +295,7 @@ public final class PeerConnection: Sendable {
         // The periodic look runs beside the reader: a head read before a later one went out
         // is dropped, never sent after it (the peer would take the lower seq for a rewind).
         lastAuditHeadSent.withLockedValue { last in
-            if let last, head.position.seq < last.position.seq || (head.position == last.position && head.diverged == last.diverged) { return }
+            if let last, head.position.seq < last.position.seq { return }
             last = head
             outbox.send(message.frame)
         }
