@@ -190,7 +190,9 @@ import Testing
                 print("chaos: \(node) after the heal:\n\(status)\n  last warnings:\n    \(warnings.joined(separator: "\n    "))")
             }
             print("chaos: storage failures logged: \(Self.storageFailures(region: region, nodes: names))")
-            throw error
+            // Last, and in the failure itself: a report that keeps only the tail of the output
+            // still names the seed that repeats the run.
+            throw TestFailure("\(error) (profile \(profile.name), seed \(seed): PCCC_CHAOS_SEED=\(seed) repeats it)")
         }
         let storageFailures = Self.storageFailures(region: region, nodes: names)
         // What each serving node runs, as its peers hear it in a HELLO: a link cut since the
