@@ -20,9 +20,10 @@ public final class PeerConnection: Sendable {
     private let contact = NIOLockedValueBox<UInt64?>(nil)
     private let batchTimes = NIOLockedValueBox<(received: UInt64?, sent: UInt64?)>((nil, nil))
     private let progress = NIOLockedValueBox<[StreamID: UInt64]>([:])
-    /// The audit head this session last sent: a head is sent in answer to an echo only when it
-    /// is another, so a peer that does not take it (a rewind it pins, a key it does not know
-    /// yet) and echoes what it holds cannot start an endless exchange.
+    /// The audit head this session last sent. An echo is answered only by the session's first
+    /// head or a newly diverged one, so a peer that does not take a head (a rewind it pins, a
+    /// key it does not know yet) and echoes what it holds cannot start an endless exchange; and
+    /// no head goes out after one with a higher seq.
     private let lastAuditHeadSent = NIOLockedValueBox<AuditHead?>(nil)
     /// Whether the periodic look at the audit head is running; a tick finding it so skips it.
     private let auditDueRunning = NIOLockedValueBox(false)
