@@ -460,7 +460,7 @@ extension AuditEntry {
     public var json: AuditEntryJSON {
         AuditEntryJSON(
             seq: seq, at: Timestamps.iso8601(milliseconds: at), user: event.user, action: event.action, records: event.recordIDs,
-            purpose: event.purpose, detail: event.detail, hash: hash.map { String(format: "%02x", $0) }.joined()
+            purpose: event.purpose, detail: event.detail, hash: Hex.encode(hash)
         )
     }
 }

@@ -61,9 +61,7 @@ extension Replica {
     /// peer's log (`pccc audit heads`).
     public func heldAuditHeads() throws -> [HeldPeerAuditHead] {
         try writer.read { db in
-            try String.fetchAll(db, sql: "SELECT peer FROM peer_audit_head ORDER BY peer").compactMap {
-                try Self.heldAuditHead(of: NodeID($0), db: db)
-            }
+            try Row.fetchAll(db, sql: "SELECT * FROM peer_audit_head ORDER BY peer").map(Self.heldAuditHead(from:))
         }
     }
 
@@ -104,11 +102,10 @@ extension Replica {
     public func auditHead(for peer: NodeID) throws -> AuditHead? {
         let now = configuration.wallClock()
         return try writer.read { db -> AuditHead? in
-            guard let row = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_head WHERE only_row = 1") else { return nil }
-            let own = AuditPosition(seq: UInt64(row["seq"] as Int64), hash: Array(row["hash"] as Data))
-            let echo = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_echo WHERE peer = ?", arguments: [peer]).map {
-                AuditPosition(seq: UInt64($0["seq"] as Int64), hash: Array($0["hash"] as Data))
+            guard let own = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_head WHERE only_row = 1").map(Self.position(from:)) else {
+                return nil
             }
+            let echo = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_echo WHERE peer = ?", arguments: [peer]).map(Self.position(from:))
             let diverged = try echo.map { try !Self.logHolds($0, db: db) } ?? false
             guard diverged || echo != own else { return nil }
             return try AuditHead.signed(
@@ -151,8 +148,8 @@ extension Replica {
                     return (.rewound(reason: reason), held)
                 }
             }
-            // Held or not, a diverged head with nothing held to judge it by (an admin forgot the
-            // held one) is the peer's first: kept as it was signed, flag and all.
+            // Kept as it was signed, flag and all: a diverged head reaches here only when nothing
+            // is held to judge it by (an admin forgot the held one), and is then the peer's first.
             try db.execute(
                 sql: "INSERT OR REPLACE INTO peer_audit_head (peer, flags, seq, hash, at, signature, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 arguments: [
@@ -202,7 +199,7 @@ extension Replica {
     public func auditEchoes() throws -> [PeerAuditCheck] {
         try writer.read { db in
             try Row.fetchAll(db, sql: "SELECT peer, seq, hash, received_at FROM audit_echo ORDER BY peer").map { row in
-                let echoed = AuditPosition(seq: UInt64(row["seq"] as Int64), hash: Array(row["hash"] as Data))
+                let echoed = Self.position(from: row)
                 return PeerAuditCheck(
                     peer: NodeID(row["peer"] as String), echoed: echoed, receivedAt: UInt64(row["received_at"] as Int64),
                     held: try Self.logHolds(echoed, db: db))
@@ -211,14 +208,22 @@ extension Replica {
     }
 
     private static func heldAuditHead(of peer: NodeID, db: Database) throws -> HeldPeerAuditHead? {
-        try Row.fetchOne(db, sql: "SELECT flags, seq, hash, at, signature, received_at FROM peer_audit_head WHERE peer = ?", arguments: [peer]).map {
-            HeldPeerAuditHead(
-                peer: peer,
-                head: AuditHead(
-                    position: AuditPosition(seq: UInt64($0["seq"] as Int64), hash: Array($0["hash"] as Data)), at: UInt64($0["at"] as Int64),
-                    diverged: ($0["flags"] as Int) & 1 == 1, signature: Array($0["signature"] as Data)),
-                receivedAt: UInt64($0["received_at"] as Int64))
-        }
+        try Row.fetchOne(db, sql: "SELECT * FROM peer_audit_head WHERE peer = ?", arguments: [peer]).map(heldAuditHead(from:))
+    }
+
+    /// A row of `peer_audit_head`.
+    private static func heldAuditHead(from row: Row) -> HeldPeerAuditHead {
+        HeldPeerAuditHead(
+            peer: NodeID(row["peer"] as String),
+            head: AuditHead(
+                position: position(from: row), at: UInt64(row["at"] as Int64), diverged: (row["flags"] as Int) & 1 == 1,
+                signature: Array(row["signature"] as Data)),
+            receivedAt: UInt64(row["received_at"] as Int64))
+    }
+
+    /// The `seq` and `hash` columns of a row of `audit_head`, `audit_echo` or `peer_audit_head`.
+    private static func position(from row: Row) -> AuditPosition {
+        AuditPosition(seq: UInt64(row["seq"] as Int64), hash: Array(row["hash"] as Data))
     }
 
     /// Whether the local audit log holds `position`: its entry at that seq has that hash.

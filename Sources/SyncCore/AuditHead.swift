@@ -20,7 +20,7 @@ public struct AuditPosition: Sendable, Equatable, CustomStringConvertible {
 
     /// `entry 12 (3fa9c1…)`.
     public var description: String {
-        isNone ? "no entry" : "entry \(seq) (\(hash.prefix(6).map { String($0, radix: 16).leftPadded(to: 2) }.joined())…)"
+        isNone ? "no entry" : "entry \(seq) (\(Hex.encode(hash.prefix(6)))…)"
     }
 }
 
@@ -68,20 +68,11 @@ public struct AuditHead: Sendable, Equatable {
         return writer.bytes
     }
 
-    /// Bytes of a head in `AUDIT_HEAD` and `AUDIT_ECHO`: flags, seq, hash, at, signature.
-    public static let encodedLength = 1 + 8 + 32 + 8 + 64
-
     /// The flags byte: bit 0 is ``diverged``; the other bits are 0.
     public var flags: UInt8 { diverged ? 1 : 0 }
 
     /// Whether `key` signed this head as `node`'s of `network`.
     public func isSigned(by key: BatchVerifyingKey, network: String, node: NodeID) -> Bool {
         signature.count == 64 && key.isValidSignature(signature, for: signedBytes(network: network, node: node))
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

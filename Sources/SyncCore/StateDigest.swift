@@ -36,9 +36,6 @@ public struct StateDigest {
 
     /// The digest in lowercase hex.
     public func finalize() -> String {
-        hasher.finalize().map { byte in
-            let hex = Array("0123456789abcdef")
-            return String([hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
-        }.joined()
+        Hex.encode(hasher.finalize())
     }
 }

@@ -310,9 +310,8 @@ struct AuditCommand: ParsableCommand {
                 return
             }
             for held in heads {
-                let hash = held.head.position.hash.map { String(format: "%02x", $0) }.joined()
                 print(
-                    "\(held.peer): entry \(held.head.position.seq) \(hash), signed \(Timestamps.iso8601(milliseconds: held.head.at))\(held.head.diverged ? " (diverged)" : ""), received \(Timestamps.iso8601(milliseconds: held.receivedAt))"
+                    "\(held.peer): entry \(held.head.position.seq) \(Hex.encode(held.head.position.hash)), signed \(Timestamps.iso8601(milliseconds: held.head.at))\(held.head.diverged ? " (diverged)" : ""), received \(Timestamps.iso8601(milliseconds: held.receivedAt))"
                 )
             }
         }
