@@ -15,14 +15,27 @@ public enum APIBody {
         @NonEmpty public var group: String
         /// Field names to values.
         public var fields: [String: String]?
+        /// List names (fields that merge as sets) to the entries they start with.
+        public var add: [String: [String]]?
     }
 
-    /// `PATCH /api/records/{id}`: fields to set and fields to clear.
+    /// `PATCH /api/records/{id}`: fields to set and fields to clear, list entries to add and
+    /// to remove.
     public struct RecordChanges: Codable, Sendable {
         /// Fields to set, by name.
         public var set: [String: String]?
         /// Fields to clear.
         public var clear: [String]?
+        /// Entries to add, by list.
+        public var add: [String: [String]]?
+        /// Entries to remove, by list.
+        public var remove: [String: [String]]?
+
+        /// The list edits, one per list named, in name order.
+        var setEdits: [SetEdit] {
+            let fields = Set((add ?? [:]).keys).union((remove ?? [:]).keys).sorted()
+            return fields.map { SetEdit($0, add: add?[$0] ?? [], remove: remove?[$0] ?? []) }
+        }
     }
 
     /// `POST /api/records/{id}/erase`.

@@ -37,15 +37,16 @@ extension APIRouter {
                 )
             }
             let writes = (body.fields ?? [:]).sorted { $0.key < $1.key }.map { FieldWrite($0.key, $0.value) }
-            let id = try await storage.run { try $0.create(kind, in: GroupID(body.group), writes, auditedAs: actor) }
+            let sets = (body.add ?? [:]).sorted { $0.key < $1.key }.map { SetEdit($0.key, add: $0.value) }
+            let id = try await storage.run { try $0.create(kind, in: GroupID(body.group), writes, sets: sets, auditedAs: actor) }
             return try JSONBody.created(id)
         }
         api.get("records/:id") { request, context in
             let actor = try context.actor(request)
             let id = try recordID(context)
             switch try await storage.run({ try $0.consult(id, auditedAs: actor) }) {
-            case .live(let record, let attachments):
-                return try JSONBody.response(record.json(attached: attachments))
+            case .live(let record, let attachments, let links):
+                return try JSONBody.response(record.json(attached: attachments, links: links))
             case .erased(let tombstone):
                 return try JSONBody.response(tombstone.json)
             }
@@ -73,7 +74,8 @@ extension APIRouter {
             let writes =
                 (body.set ?? [:]).sorted { $0.key < $1.key }.map { FieldWrite($0.key, $0.value) }
                 + (body.clear ?? []).map { FieldWrite($0, nil) }
-            try await storage.run { try $0.update(id, writes, auditedAs: actor) }
+            let sets = body.setEdits
+            try await storage.run { try $0.update(id, writes, sets: sets, auditedAs: actor) }
             return JSONBody.noContent()
         }
         api.post("records/:id/erase") { request, context in

@@ -59,6 +59,7 @@ extension MergeClass {
         case .max: "max"
         case .immutable: "immutable"
         case .owner: "owner"
+        case .set: "set"
         }
     }
 }

@@ -8,6 +8,13 @@ public enum FieldFormat: String, Hashable, Sendable {
     case country
     /// A UTC or offset timestamp, `YYYY-MM-DDTHH:MM[:SS[.fff]]` then `Z` or `±HH:MM`.
     case timestamp
+    /// A typed name, `TYPE|SURNAME[|FORENAMES]` (``PersonIdentity/Name``).
+    case personName = "person_name"
+    /// A date known to the day, month or year, or a range of them (``PersonIdentity/PartialDate``).
+    case partialDate = "partial_date"
+    /// A national identification number, `COUNTRY:NUMBER`, a JMBG/EMBG checked by its control
+    /// digit (``PersonIdentity/NationalID``).
+    case nationalID = "national_id"
 
     /// Why `value` does not fit, as the end of a sentence, or nil when it fits.
     func problem(with value: String) -> String? {
@@ -21,6 +28,13 @@ public enum FieldFormat: String, Hashable, Sendable {
                 ? nil : "must be an ISO 3166 alpha-2 country code in capitals, such as RS, MK, ME, AL, BA or XK"
         case .timestamp:
             return Self.isTimestamp(value) ? nil : "must be a time written YYYY-MM-DDTHH:MM:SSZ or with an offset such as +01:00"
+        case .personName:
+            return PersonIdentity.nameProblem(value)
+        case .partialDate:
+            return PersonIdentity.PartialDate(value) != nil
+                ? nil : "must be a date written YYYY-MM-DD, YYYY-MM or YYYY, or a range of them such as 1980..1985"
+        case .nationalID:
+            return PersonIdentity.nationalIDProblem(value)
         }
     }
 

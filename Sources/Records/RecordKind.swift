@@ -54,6 +54,13 @@ public struct RecordKind: Hashable, Comparable, Sendable, Codable, CustomStringC
     public static let note: RecordKind = "note"
     /// A group member's request that the record's owner erase it, with the reason.
     public static let erasureRequest: RecordKind = "erasure_request"
+    /// An organisation (schema version 3).
+    public static let organisation: RecordKind = "organisation"
+    /// A thing with a type and an identifier: a plate, a registration certificate, a payment
+    /// card, a boat, a container (schema version 3).
+    public static let object: RecordKind = "object"
+    /// A link between two records of one group, with its role (schema version 3).
+    public static let link: RecordKind = "link"
 
     /// The id of the record a hit, note or erasure request is about, from its field writes.
     public static func parentRecordID(in writes: [FieldWrite]) -> String? {

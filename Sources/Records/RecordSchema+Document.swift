@@ -6,15 +6,74 @@ import Yams
 public typealias SchemaError = DocumentError
 
 extension RecordSchema {
-    /// The schema this release ships, version 2: every kind and field the code of this release
+    /// The schema this release ships, version 3: every kind and field the code of this release
     /// knows. A region grows it with a schema file (``grown(by:file:)``).
     public static let builtIn: RecordSchema = {
         do {
-            return try parse(yaml: builtInVersion2Document, file: "built-in schema version 2", mode: .release(base: builtInVersion1))
+            return try parse(yaml: builtInVersion3Document, file: "built-in schema version 3", mode: .release(base: builtInVersion2))
         } catch {
             fatalError("the built-in schema does not parse: \(error)")
         }
     }()
+
+    /// The built-in schema of the releases with the request form, version 2. Frozen.
+    public static let builtInVersion2: RecordSchema = {
+        do {
+            return try parse(yaml: builtInVersion2Document, file: "built-in schema version 2", mode: .release(base: builtInVersion1))
+        } catch {
+            fatalError("the built-in schema version 2 does not parse: \(error)")
+        }
+    }()
+
+    /// What version 3 adds to version 2: people and things as the SIS Regulation (EU) 2018/1862
+    /// Art. 20(3) and the Universal Message Format describe them, and links between records.
+    /// Frozen once released.
+    static let builtInVersion3Document = """
+        version: 3
+        kinds:
+          person:
+            fields:
+              # Lists (add-wins sets, docs/PROTOCOL.md §5.7): every name with its type, every date
+              # of birth with its precision, every nationality and national identification number.
+              - {name: names, merge: set, format: person_name, search: name}
+              - {name: birth_dates, merge: set, format: partial_date, search: identifier}
+              - {name: nationalities, merge: set, format: country}
+              - {name: national_ids, merge: set, format: national_id, search: identifier}
+              - {name: birth_country, format: country}
+              - {name: markers, merge: set, allowed: [armed, violent, escaped, suicide_risk, public_health_risk, terrorism]}
+              # Directive (EU) 2016/680 Art. 6.
+              - {name: category, allowed: [suspect, convicted, victim, witness, contact, associate]}
+          document:
+            fields:
+              - {name: holder, search: name}
+              - {name: issue_date, format: date}
+              - {name: expiry_date, format: date}
+              - {name: issuing_authority}
+          organisation:
+            review_months: 12
+            fields:
+              - {name: name, required: true, search: name}
+              - {name: organisation_type}
+              - {name: country, format: country}
+              - {name: registration_number, search: identifier}
+              - {name: address}
+          object:
+            review_months: 12
+            fields:
+              - {name: object_type, required: true, allowed: [plate, registration_certificate, payment_card, boat, container, other]}
+              - {name: identifier, required: true, search: identifier}
+              - {name: description}
+              - {name: country, format: country}
+              - {name: alert, allowed: [stolen, wanted, none]}
+          link:
+            review_months: 12
+            fields:
+              - {name: from_id, merge: immutable, required: true, indexed: true}
+              - {name: to_id, merge: immutable, required: true, indexed: true}
+              - {name: role, required: true, allowed: [owner, driver, holder, associate, member, same_as]}
+              - {name: source}
+
+        """
 
     /// The built-in schema of the first releases, version 1: what a replica older than schema
     /// documents ran, and the fields the state digest always covers (docs/PROTOCOL.md §7).
@@ -240,6 +299,7 @@ extension RecordSchema {
                 case .owner: parts.append("merge: owner")
                 case .immutable: parts.append("merge: immutable")
                 case .max: parts.append("merge: max")
+                case .set: parts.append("merge: set")
                 }
                 if let allowed = field.allowedValues { parts.append("allowed: [\(allowed.map(quoted).joined(separator: ", "))]") }
                 if field.isRequired { parts.append("required: true") }
@@ -489,14 +549,22 @@ private struct SchemaParser {
         case "max":
             guard let allowed else { throw fail(entry["merge"], "\(what) merges by max and needs its values in order under allowed") }
             mergeClass = .max(order: allowed)
-        default: throw fail(entry["merge"], "merge of \(what) must be lww, owner, immutable or max")
+        case "set": mergeClass = .set
+        default: throw fail(entry["merge"], "merge of \(what) must be lww, owner, immutable, max or set")
         }
         var format = FieldFormat.text
         if let formatNode = entry["format"] {
             guard let text = formatNode.string, let parsed = FieldFormat(rawValue: text) else {
-                throw fail(formatNode, "format of \(what) must be text, date, country or timestamp")
+                throw fail(formatNode, "format of \(what) must be text, date, country, timestamp, person_name, partial_date or national_id")
             }
             format = parsed
+        }
+        if mergeClass == .set {
+            // A set's column holds its elements as one JSON array, which neither an index nor the
+            // node's own code (managed fields) has a use for.
+            for key in ["indexed", "managed"] where entry[key]?.string == "true" {
+                throw fail(entry[key], "\(what) merges as a set; a set field cannot be \(key)")
+            }
         }
         var search = FieldSpec.Search.none
         if let searchNode = entry["search"] {

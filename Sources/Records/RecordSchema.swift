@@ -90,7 +90,7 @@ public struct RecordSchema: Sendable, Equatable {
     public func needsNewerSchema(_ change: Change) -> Bool {
         guard let kind = self[RecordKind(change.kind)] else { return true }
         for write in change.fieldWrites {
-            guard let spec = kind.field(named: write.field) else { return true }
+            guard let spec = kind.spec(forWrite: write.field) else { return true }
             // A value outside a `max` field's order never becomes valid: its order is its merge
             // class, which no schema changes.
             if case .max = spec.mergeClass { continue }
@@ -156,6 +156,18 @@ public struct KindSchema: Sendable, Hashable {
     public func field(named name: String) -> FieldSpec? {
         fieldsByName[name]
     }
+
+    /// The spec a change's write falls under: the field it names, or for a write to one
+    /// element of a set (`names#TAG`, ``SetElementKey``) that set's field; nil when the kind
+    /// has neither.
+    public func spec(forWrite name: String) -> FieldSpec? {
+        if let spec = fieldsByName[name] { return spec }
+        guard let key = SetElementKey(name), let spec = fieldsByName[key.field], spec.mergeClass == .set else { return nil }
+        return spec
+    }
+
+    /// The fields that merge as sets, in column order.
+    public var setFields: [FieldSpec] { fields.filter { $0.mergeClass == .set } }
 
     /// A record's main values in one line, such as "Ђорђевић, Марко · 1984-03-07 · alert wanted":
     /// the one label listings, search results, `--json` and the web UI all show. `origin` is the

@@ -250,7 +250,7 @@ struct ChangeApplier {
     private func insertIfAbsent(kind: KindSchema, id: String, stamp: WriteStamp, writes: [FieldWrite]) throws -> Bool {
         let toNode = kind.kind == .request ? writes.first { $0.field == "to_node" }?.value : nil
         let accepted = writes.filter { write in
-            guard let spec = kind.field(named: write.field), Self.isAllowed(write.value, spec),
+            guard let spec = kind.field(named: write.field), spec.mergeClass != .set, Self.isAllowed(write.value, spec),
                 Self.isPermitted(write, kind: kind, writer: stamp.origin, fromNode: stamp.origin.rawValue, toNode: toNode)
             else { return false }
             let incoming = StampedValue(value: write.value, stamp: stamp)
@@ -274,6 +274,11 @@ struct ChangeApplier {
             for field in kind.fields { binder.bind(values[field.name]) }
         }
         guard db.changesCount > 0 else { return false }
+        if !kind.setFields.isEmpty, try mergeElements(writes, kind: kind, id: id, stamp: stamp) {
+            // The sets' columns were written after the insert; the index reads the row.
+            try reindexNames(kind: kind, id: id)
+            return true
+        }
         // The new row holds exactly the accepted values, so they are indexed without reading it back.
         if !kind.searchableFields.isEmpty {
             let keys = NameIndex.keys(kind: kind, values: values)
@@ -282,6 +287,60 @@ struct ChangeApplier {
             }
         }
         return true
+    }
+
+    /// The most writes one change makes to the elements of one set field; the rest are
+    /// ignored, alike everywhere, so no change makes a node rewrite a set without bound.
+    static let maxElementWritesPerChange = 256
+
+    /// Merges a change's writes to set elements (`FIELD#TAG`) into `set_element` by the set
+    /// rule, then rewrites each touched set's column and its field clock. Returns whether a
+    /// searchable set changed.
+    private func mergeElements(_ writes: [FieldWrite], kind: KindSchema, id: String, stamp: WriteStamp) throws -> Bool {
+        var writesPerField: [String: Int] = [:]
+        var touched = Set<String>()
+        for write in writes {
+            guard let key = SetElementKey(write.field), let spec = kind.field(named: key.field), spec.mergeClass == .set,
+                Self.isAllowed(write.value, spec)
+            else { continue }
+            writesPerField[key.field, default: 0] += 1
+            guard writesPerField[key.field]! <= Self.maxElementWritesPerChange else { continue }
+            let held = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT value, hlc, origin FROM set_element WHERE record_id = ? AND field = ? AND tag = ?"),
+                arguments: [id, key.field, key.tag]
+            ).map { row in
+                let hlc: Int64 = row["hlc"]
+                return StampedValue(value: row["value"], stamp: WriteStamp(hlc: HybridTimestamp(rawValue: UInt64(bitPattern: hlc)), origin: row["origin"]))
+            }
+            let incoming = StampedValue(value: write.value, stamp: stamp)
+            guard MergeRule.incomingWins(.set, current: held, incoming: incoming, recordOrigin: nil, isCreate: false) else { continue }
+            try db.cachedStatement(sql: "INSERT OR REPLACE INTO set_element (record_id, field, tag, value, hlc, origin) VALUES (?, ?, ?, ?, ?, ?)")
+                .execute(arguments: [id, key.field, key.tag, write.value, Int64(bitPattern: stamp.hlc.rawValue), stamp.origin])
+            touched.insert(key.field)
+        }
+        guard !touched.isEmpty,
+            let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, field_clocks FROM \"\(kind.tableName)\" WHERE id = ?"), arguments: [id])
+        else { return false }
+        // A set's clock is the stamp of the latest write that changed it: its provenance.
+        var clocks = try FieldClocks(storedIn: row)
+        let fields = touched.sorted()
+        var values: [String?] = []
+        for field in fields {
+            let live = try String.fetchAll(
+                db.cachedStatement(sql: "SELECT DISTINCT value FROM set_element WHERE record_id = ? AND field = ? AND value IS NOT NULL ORDER BY value"),
+                arguments: [id, field])
+            values.append(SetValue.encode(live))
+            if clocks.stamps[field].map({ $0 < stamp }) ?? true { clocks.stamp([field], with: stamp) }
+        }
+        let assignments = fields.map { "\"\($0)\" = ?" }.joined(separator: ", ")
+        try db.cachedStatement(sql: "UPDATE \"\(kind.tableName)\" SET \(assignments), field_clocks = ?, last_hlc = ? WHERE id = ?")
+            .executeBinding { binder in
+                for value in values { binder.bind(value) }
+                binder.bind(bytes: clocks.encoded)
+                binder.bind(Int64(bitPattern: (clocks.latest ?? stamp).hlc.rawValue))
+                binder.bind(id)
+            }
+        return fields.contains { kind.searchableFields.contains($0) }
     }
 
     /// Merges writes into an existing record. A create never comes here for a new record, so
@@ -297,7 +356,7 @@ struct ChangeApplier {
         let fromNode: String? = kind.kind == .request ? row["from_node"] : nil
         let toNode: String? = kind.kind == .request ? row["to_node"] : nil
         for write in writes {
-            guard let spec = kind.field(named: write.field), Self.isAllowed(write.value, spec),
+            guard let spec = kind.field(named: write.field), spec.mergeClass != .set, Self.isAllowed(write.value, spec),
                 Self.isPermitted(write, kind: kind, writer: stamp.origin, fromNode: fromNode, toNode: toNode)
             else { continue }
             let current = clocks.stamps[write.field].map { StampedValue(value: row[write.field], stamp: $0) }
@@ -310,7 +369,16 @@ struct ChangeApplier {
                 winners.append(write)
             }
         }
+        if !kind.setFields.isEmpty, try mergeElements(writes, kind: kind, id: id, stamp: stamp) {
+            try reindexNames(kind: kind, id: id)
+        }
         guard !winners.isEmpty else { return }
+        if !kind.setFields.isEmpty {
+            // The sets' merge rewrote the row's clocks: merge the plain writes into those.
+            guard let fresh = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, field_clocks FROM \"\(kind.tableName)\" WHERE id = ?"), arguments: [id])
+            else { return }
+            clocks = try FieldClocks(storedIn: fresh)
+        }
         clocks.stamp(winners.map(\.field), with: stamp)
         let assignments = winners.map { "\"\($0.field)\" = ?" }.joined(separator: ", ")
         try db.cachedStatement(sql: "UPDATE \"\(kind.tableName)\" SET \(assignments), field_clocks = ?, last_hlc = ? WHERE id = ?")
@@ -466,6 +534,7 @@ struct ChangeApplier {
     /// Removes every value of a record and schedules its stored leaves for redaction.
     private mutating func purge(kind: KindSchema, id: String) throws {
         try db.execute(sql: "DELETE FROM \"\(kind.tableName)\" WHERE id = ?", arguments: [id])
+        if !kind.setFields.isEmpty { try db.execute(sql: "DELETE FROM set_element WHERE record_id = ?", arguments: [id]) }
         try db.execute(sql: "DELETE FROM orphan_change WHERE kind = ? AND record_id = ?", arguments: [kind.kind.rawValue, id])
         try db.execute(sql: "DELETE FROM orphan_append WHERE parent_id = ?1 OR record_id = ?1", arguments: [id])
         try NameIndex.remove(id: id, db: db)

@@ -39,6 +39,9 @@ public struct FieldJSON: Codable, Sendable, Equatable {
     public var at: String
     /// The exact clock, so the merge order of two writes can be checked.
     public var hlc: String
+    /// A list's entries, sorted, as `value` holds them in one JSON array; absent for a field
+    /// that is not a list.
+    public var entries: [String]?
 }
 
 /// `{id, kind, group, origin, created_at, fields}`, and on a record shown with what is attached
@@ -67,11 +70,45 @@ public struct RecordJSON: Codable, Sendable, Equatable {
     /// Its owner's review decisions (kept until a date, with the reason), when shown with its
     /// attachments.
     public var reviews: [RecordJSON]?
+    /// The records linked to it, both ways, when shown with its attachments.
+    public var links: [LinkJSON]?
 
     enum CodingKeys: String, CodingKey {
-        case id, kind, group, origin, label, fields, hits, notes, reviews
+        case id, kind, group, origin, label, fields, hits, notes, reviews, links
         case createdAt = "created_at"
         case erasureRequests = "erasure_requests"
+    }
+}
+
+/// `{link_id, role, source, direction, kind, id, label}`: a record linked to the one shown.
+public struct LinkJSON: Codable, Sendable, Equatable {
+    /// The link record's id.
+    public var linkID: String
+    /// Its role.
+    public var role: String
+    /// Where it comes from; null when not said.
+    @ExplicitNull public var source: String?
+    /// `to` when the record shown is the link's from_id, `from` when it is its to_id.
+    public var direction: String
+    /// The other record's kind.
+    public var kind: RecordKind
+    /// The other record's id.
+    public var id: String
+    /// The other record's label.
+    public var label: String
+
+    enum CodingKeys: String, CodingKey {
+        case role, source, direction, kind, id, label
+        case linkID = "link_id"
+    }
+}
+
+extension LinkedRecord {
+    /// The link as JSON.
+    public var json: LinkJSON {
+        LinkJSON(
+            linkID: linkID.description, role: role, source: source, direction: isOutgoing ? "to" : "from", kind: otherKind, id: otherID.description,
+            label: otherLabel)
     }
 }
 
@@ -360,7 +397,8 @@ extension RecordSnapshot {
         var fields: [String: FieldJSON] = [:]
         for (name, stamp) in provenance {
             fields[name] = FieldJSON(
-                value: values[name], by: stamp.origin, at: Timestamps.iso8601(milliseconds: stamp.hlc.milliseconds), hlc: String(stamp.hlc.rawValue)
+                value: values[name], by: stamp.origin, at: Timestamps.iso8601(milliseconds: stamp.hlc.milliseconds), hlc: String(stamp.hlc.rawValue),
+                entries: lists.contains(name) ? SetValue.decode(values[name]) : nil
             )
         }
         return RecordJSON(
@@ -369,9 +407,10 @@ extension RecordSnapshot {
         )
     }
 
-    /// The record as JSON with its hits, notes, erasure requests and review decisions.
-    public func json(attached: [RecordSnapshot]) -> RecordJSON {
+    /// The record as JSON with its hits, notes, erasure requests, review decisions and links.
+    public func json(attached: [RecordSnapshot], links: [LinkedRecord]) -> RecordJSON {
         var json = json
+        json.links = links.map(\.json)
         json.hits = attached.filter { $0.kind == .hit }.map(\.json)
         json.notes = attached.filter { $0.kind == .note }.map(\.json)
         json.erasureRequests = attached.filter { $0.kind == .erasureRequest }.map(\.json)

@@ -5,8 +5,8 @@ import SyncCore
 /// into exactly one batch of the node's stream for that group.
 public struct LocalTransaction: Sendable {
     enum Step: Sendable {
-        case create(RecordKind, RecordID, [FieldWrite])
-        case update(RecordID, [FieldWrite])
+        case create(RecordKind, RecordID, [FieldWrite], sets: [SetEdit])
+        case update(RecordID, [FieldWrite], sets: [SetEdit])
         case erase(RecordID, reason: String)
         case append(RecordKind, RecordID, [FieldWrite])
     }
@@ -19,17 +19,19 @@ public struct LocalTransaction: Sendable {
         self.newID = newID
     }
 
-    /// Creates a record of `kind` with its initial values and returns its new id.
+    /// Creates a record of `kind` with its initial values and list entries, and returns its
+    /// new id.
     @discardableResult
-    public mutating func create(_ kind: RecordKind, _ fields: [FieldWrite]) -> RecordID {
+    public mutating func create(_ kind: RecordKind, _ fields: [FieldWrite], sets: [SetEdit] = []) -> RecordID {
         let id = newID(kind)
-        steps.append(.create(kind, id, fields))
+        steps.append(.create(kind, id, fields, sets: sets))
         return id
     }
 
-    /// Writes some fields of an existing record (nil clears a field).
-    public mutating func update(_ id: RecordID, _ fields: [FieldWrite]) {
-        steps.append(.update(id, fields))
+    /// Writes some fields of an existing record (nil clears a field), and adds and removes
+    /// entries of its lists.
+    public mutating func update(_ id: RecordID, _ fields: [FieldWrite], sets: [SetEdit] = []) {
+        steps.append(.update(id, fields, sets: sets))
     }
 
     /// Erases a record everywhere, keeping only a tombstone with `reason`.

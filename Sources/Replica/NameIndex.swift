@@ -15,8 +15,16 @@ enum NameIndex {
     static func keys(kind: KindSchema, values: [String: String]) -> String {
         var keys: [String] = []
         for field in kind.searchableFields {
-            if let value = values[field] {
-                keys += kind.identifierFields.contains(field) ? NameFolding.identifierKeys(value) : NameFolding.keys(value)
+            guard let value = values[field] else { continue }
+            let isIdentifier = kind.identifierFields.contains(field)
+            guard let spec = kind.field(named: field), spec.mergeClass == .set else {
+                keys += isIdentifier ? NameFolding.identifierKeys(value) : NameFolding.keys(value)
+                continue
+            }
+            // A set is found by each of its elements.
+            for element in SetValue.decode(value) {
+                let text = SetValue.searchText(of: element, format: spec.format)
+                keys += isIdentifier ? NameFolding.identifierKeys(text) : NameFolding.keys(text)
             }
         }
         return keys.joined(separator: " ")

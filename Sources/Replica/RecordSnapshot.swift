@@ -19,6 +19,12 @@ public struct RecordSnapshot: Equatable, Sendable {
     public let provenance: [String: WriteStamp]
     /// Its main values in one line (``KindSchema/label(of:origin:)``).
     public let label: String
+    /// The fields that are lists (merge as sets): their value is a JSON array of entries
+    /// (``entries(of:)``).
+    public var lists: Set<String> = []
+
+    /// The entries of a list field, sorted; empty when it holds none.
+    public func entries(of field: String) -> [String] { SetValue.decode(values[field]) }
 }
 
 /// A tombstone: all that remains of an erased record.

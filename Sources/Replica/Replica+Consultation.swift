@@ -3,8 +3,8 @@ import SyncCore
 
 /// A record as a user sees it: live with its hits and notes, or only its tombstone.
 public enum ConsultedRecord: Sendable {
-    /// The merged record and the hits and notes about it, oldest first.
-    case live(RecordSnapshot, attachments: [RecordSnapshot])
+    /// The merged record, the hits and notes about it, oldest first, and the records linked to it.
+    case live(RecordSnapshot, attachments: [RecordSnapshot], links: [LinkedRecord])
     /// All that remains of an erased record.
     case erased(TombstoneSnapshot)
 }
@@ -19,7 +19,7 @@ extension Replica {
         switch try lookup(id) {
         case .unknown: throw ReplicaError(.notFound, "no record has id \(id)")
         case .erased(let tombstone): consulted = .erased(tombstone)
-        case .live(let record): consulted = .live(record, attachments: try attachments(of: id))
+        case .live(let record): consulted = .live(record, attachments: try attachments(of: id), links: try linkedRecords(of: id))
         }
         try recordAudit(AuditEvent(user: actor.user, action: "consult", recordIDs: [id.description], purpose: actor.purpose))
         return consulted

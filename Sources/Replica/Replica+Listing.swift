@@ -151,7 +151,7 @@ extension Replica {
         let origin: NodeID = row["origin"]
         return RecordSnapshot(
             kind: kind.kind, id: id, group: row["sharing_group"], origin: origin, createdAt: row["created_at"], values: values,
-            provenance: provenance, label: kind.label(of: values, origin: origin)
+            provenance: provenance, label: kind.label(of: values, origin: origin), lists: Set(kind.setFields.map(\.name))
         )
     }
 

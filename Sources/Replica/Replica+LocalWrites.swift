@@ -82,16 +82,19 @@ extension Replica {
         }
     }
 
-    /// Creates one record in its own transaction and returns its id.
-    public func create(_ kind: RecordKind, in group: GroupID, _ fields: [FieldWrite], auditedAs actor: AuditActor? = nil) throws -> RecordID {
+    /// Creates one record, with the entries of its lists, in its own transaction and returns
+    /// its id.
+    public func create(
+        _ kind: RecordKind, in group: GroupID, _ fields: [FieldWrite], sets: [SetEdit] = [], auditedAs actor: AuditActor? = nil
+    ) throws -> RecordID {
         var id: RecordID?
-        try transact(in: group, auditedAs: actor) { id = $0.create(kind, fields) }
+        try transact(in: group, auditedAs: actor) { id = $0.create(kind, fields, sets: sets) }
         return id!
     }
 
-    /// Updates fields of one record in its own transaction.
-    public func update(_ id: RecordID, _ fields: [FieldWrite], auditedAs actor: AuditActor? = nil) throws {
-        try transact(in: try liveGroup(of: id), auditedAs: actor) { $0.update(id, fields) }
+    /// Updates fields and lists of one record in its own transaction.
+    public func update(_ id: RecordID, _ fields: [FieldWrite], sets: [SetEdit] = [], auditedAs actor: AuditActor? = nil) throws {
+        try transact(in: try liveGroup(of: id), auditedAs: actor) { $0.update(id, fields, sets: sets) }
     }
 
     /// Erases one record in its own transaction.
@@ -127,12 +130,12 @@ extension Replica {
         let id = change.recordID.description
         switch change.operation {
         case .create(let writes):
-            let fields = writes.map(\.field).joined(separator: ", ")
+            let fields = auditedFields(writes).joined(separator: ", ")
             return AuditEvent(
                 user: actor.user, action: "create", recordIDs: [id], purpose: actor.purpose, detail: "\(change.kind) in group \(group): \(fields)")
         case .update(let writes):
-            let set = writes.filter { $0.value != nil }.map(\.field)
-            let cleared = writes.filter { $0.value == nil }.map(\.field)
+            let set = auditedFields(writes.filter { $0.value != nil })
+            let cleared = auditedFields(writes.filter { $0.value == nil })
             var detail = "\(change.kind): set " + (set.isEmpty ? "nothing" : set.joined(separator: ", "))
             if !cleared.isEmpty { detail += "; cleared " + cleared.joined(separator: ", ") }
             return AuditEvent(user: actor.user, action: "change", recordIDs: [id], purpose: actor.purpose, detail: detail)
@@ -147,6 +150,13 @@ extension Replica {
                 detail: "\(change.kind)\(step) on \(parent ?? "no record")"
             )
         }
+    }
+
+    /// The fields of writes as the audit log names them: a list once, however many of its
+    /// entries were written.
+    private static func auditedFields(_ writes: [FieldWrite]) -> [String] {
+        var seen = Set<String>()
+        return writes.map { SetElementKey($0.field)?.field ?? $0.field }.filter { seen.insert($0).inserted }
     }
 
     func liveGroup(of id: RecordID) throws -> GroupID {
@@ -175,12 +185,17 @@ extension Replica {
 
     private func change(for step: LocalTransaction.Step, hlc: HybridTimestamp, group: GroupID, byNode: Bool, db: Database) throws -> Change {
         switch step {
-        case .create(let name, let id, let writes):
+        case .create(let name, let id, let writes, let sets):
             let kind = try kindSchema(name)
             guard !kind.isAppendOnly else {
                 throw ReplicaError(.invalid, "a \(kind.kind) is appended, not created")
             }
             try validate(writes, kind: kind, isCreate: true, byNode: byNode)
+            try validate(sets, kind: kind, isCreate: true)
+            if kind.kind == .link { try checkLinkEnds(writes, group: group, db: db) }
+            let elements = sets.flatMap { edit in
+                Self.distinct(edit.add).map { FieldWrite(SetElementKey(field: edit.field, tag: SetElementKey.randomTag()).writeField, $0) }
+            }
             if kind.kind == .request {
                 let me = configuration.nodeID
                 guard writes.contains(FieldWrite("from_node", me.rawValue)) else {
@@ -189,15 +204,20 @@ extension Replica {
                 let toNode = writes.first { $0.field == "to_node" }?.value ?? ""
                 try requirePermitted(writes, fromNode: me.rawValue, toNode: toNode)
             }
-            return Change(kind: kind.kind.rawValue, recordID: id, hlc: hlc, operation: .create(writes))
-        case .update(let id, let writes):
+            return Change(kind: kind.kind.rawValue, recordID: id, hlc: hlc, operation: .create(writes + elements))
+        case .update(let id, let writes, let sets):
             let (kind, recordGroup) = try locate(id, db: db)
             try requireGroup(recordGroup, group, id)
             guard !kind.isAppendOnly else {
                 throw ReplicaError(.invalid, "a \(kind.kind) is append-only and cannot be changed")
             }
-            guard !writes.isEmpty else { throw ReplicaError(.invalid, "the update of \(id) sets no field") }
+            guard !writes.isEmpty || !sets.isEmpty else { throw ReplicaError(.invalid, "the update of \(id) sets no field") }
             try validate(writes, kind: kind, isCreate: false, byNode: byNode)
+            try validate(sets, kind: kind, isCreate: false)
+            let elements = try elementWrites(for: sets, of: id, db: db)
+            guard !writes.isEmpty || !elements.isEmpty else {
+                throw ReplicaError(.invalid, "the update of \(id) changes nothing: its lists already hold every entry it adds")
+            }
             if kind.kind == .request {
                 let row = try Row.fetchOne(db, sql: "SELECT from_node, to_node, status FROM request WHERE id = ?", arguments: [id.description])
                 // The node's own acknowledgement still lands on a request closed meanwhile.
@@ -206,7 +226,7 @@ extension Replica {
                 }
                 try requirePermitted(writes, fromNode: row?["from_node"] ?? "", toNode: row?["to_node"] ?? "")
             }
-            return Change(kind: kind.kind.rawValue, recordID: id, hlc: hlc, operation: .update(writes))
+            return Change(kind: kind.kind.rawValue, recordID: id, hlc: hlc, operation: .update(writes + elements))
         case .erase(let id, let reason):
             let (kind, recordGroup) = try locate(id, db: db)
             try requireGroup(recordGroup, group, id)
@@ -233,6 +253,63 @@ extension Replica {
             }
             return Change(kind: kind.kind.rawValue, recordID: id, hlc: hlc, operation: .append(writes))
         }
+    }
+
+    private func validate(_ edits: [SetEdit], kind: KindSchema, isCreate: Bool) throws {
+        do {
+            try RecordValidation.check(edits, kind: kind, isCreate: isCreate)
+        } catch {
+            throw ReplicaError(.invalid, error.reason, field: error.field)
+        }
+    }
+
+    /// The element writes of list edits to a held record: a new tag for each value added that
+    /// the list does not hold yet, and a removal of every tag this node holds with a value
+    /// removed; a value removed that the list does not hold is refused.
+    private func elementWrites(for edits: [SetEdit], of id: RecordID, db: Database) throws -> [FieldWrite] {
+        var writes: [FieldWrite] = []
+        for edit in edits {
+            let live = try Row.fetchAll(
+                db, sql: "SELECT tag, value FROM set_element WHERE record_id = ? AND field = ? AND value IS NOT NULL",
+                arguments: [id.description, edit.field])
+            let held = Set(live.map { $0["value"] as String })
+            for value in Self.distinct(edit.remove) {
+                guard held.contains(value) else {
+                    throw ReplicaError(.invalid, "\(edit.field) of \(id) holds no entry \"\(value)\"", field: edit.field)
+                }
+                for row in live where row["value"] as String == value {
+                    writes.append(FieldWrite(SetElementKey(field: edit.field, tag: row["tag"]).writeField, nil))
+                }
+            }
+            for value in Self.distinct(edit.add) where !held.contains(value) {
+                writes.append(FieldWrite(SetElementKey(field: edit.field, tag: SetElementKey.randomTag()).writeField, value))
+            }
+        }
+        return writes
+    }
+
+    /// `values` without repeats, in their first order.
+    private static func distinct(_ values: [String]) -> [String] {
+        var seen = Set<String>()
+        return values.filter { seen.insert($0).inserted }
+    }
+
+    /// A link joins two live records of its own group, and not a record to itself.
+    private func checkLinkEnds(_ writes: [FieldWrite], group: GroupID, db: Database) throws {
+        var ends: [RecordID] = []
+        for field in ["from_id", "to_id"] {
+            let text = writes.first { $0.field == field }?.value ?? ""
+            guard let end = RecordID(text) else { throw ReplicaError(.invalid, "\(field) \(text) is not a record id", field: field) }
+            let (kind, endGroup) = try locate(end, db: db)
+            guard !kind.isAppendOnly, kind.kind != .link else {
+                throw ReplicaError(.invalid, "a link joins records, not a \(kind.kind)", field: field)
+            }
+            guard endGroup == group else {
+                throw ReplicaError(.invalid, "record \(end) lives in group \(endGroup); a link joins records of its own group \(group)", field: field)
+            }
+            ends.append(end)
+        }
+        guard ends[0] != ends[1] else { throw ReplicaError(.invalid, "a link joins two different records", field: "to_id") }
     }
 
     private func validate(_ writes: [FieldWrite], kind: KindSchema, isCreate: Bool, byNode: Bool) throws {

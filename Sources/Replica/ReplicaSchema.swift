@@ -8,7 +8,7 @@ import GRDB
 /// (docs/ARCHITECTURE.md, *Adding a migration*).
 enum ReplicaSchema {
     /// The schema version written to `PRAGMA user_version` by the last migration.
-    static let version = 19
+    static let version = 20
 
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -327,6 +327,21 @@ enum ReplicaSchema {
                     CREATE TABLE session_limit (
                         only_row INTEGER PRIMARY KEY CHECK (only_row = 1), idle_minutes INTEGER NOT NULL, session_hours INTEGER NOT NULL);
                     PRAGMA user_version = 19;
+                    """
+            )
+        }
+        migrator.registerMigration("20-set-elements") { db in
+            // Each element ever written to a field that merges as a set (docs/PROTOCOL.md §5.7):
+            // its tag, its value, NULL once removed (kept, so a late copy of the addition stays
+            // removed), and the stamp of the write that set it. The record's column holds the
+            // live values, distinct and sorted, as one JSON array.
+            try db.execute(
+                sql: """
+                    CREATE TABLE set_element (
+                        record_id TEXT NOT NULL, field TEXT NOT NULL, tag TEXT NOT NULL, value TEXT,
+                        hlc INTEGER NOT NULL, origin TEXT NOT NULL,
+                        PRIMARY KEY (record_id, field, tag)) WITHOUT ROWID;
+                    PRAGMA user_version = 20;
                     """
             )
         }

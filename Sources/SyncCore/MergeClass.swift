@@ -10,6 +10,52 @@ public enum MergeClass: Hashable, Sendable {
     case immutable
     /// Only writes whose origin is the record's origin count; among those, lww.
     case owner
+    /// A set of values that merges as an add-wins observed-remove set: each addition writes a
+    /// new element under a tag of its own (``SetElementKey``), a removal clears the tags its
+    /// writer saw, so an addition made concurrently at another node survives it.
+    case set
+}
+
+/// The field a write to one element of a set field names: the set's field, `#`, then the
+/// element's tag, such as `names#0f3a9c2e5b7d1846`. A tag is 1 to 32 lowercase letters and
+/// digits, made at random by the node that adds the element (docs/PROTOCOL.md §5.7).
+public struct SetElementKey: Hashable, Sendable {
+    /// The set field, such as `names`.
+    public let field: String
+    /// The element's tag.
+    public let tag: String
+
+    /// The longest tag.
+    public static let maxTagLength = 32
+
+    /// The key of `tag` in `field`; the caller gives a valid tag.
+    public init(field: String, tag: String) {
+        self.field = field
+        self.tag = tag
+    }
+
+    /// The key a write's field name holds, or nil when it names no element (no `#`, an empty
+    /// field, or a tag outside 1 to 32 lowercase letters and digits).
+    public init?(_ writeField: String) {
+        guard let hash = writeField.utf8.firstIndex(of: UInt8(ascii: "#")) else { return nil }
+        let field = writeField[..<hash]
+        let tag = writeField[writeField.utf8.index(after: hash)...]
+        guard !field.isEmpty, !tag.isEmpty, tag.utf8.count <= Self.maxTagLength,
+            tag.utf8.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 122) })
+        else { return nil }
+        self.field = String(field)
+        self.tag = String(tag)
+    }
+
+    /// The field name a write to this element carries.
+    public var writeField: String { field + "#" + tag }
+
+    /// A new random tag of 16 hex digits: two nodes never make the same one in practice.
+    public static func randomTag() -> String {
+        let value = UInt64.random(in: .min ... .max)
+        let hex = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
 }
 
 /// A field's current value with the stamp of the write that set it.
@@ -57,6 +103,13 @@ public enum MergeRule {
         case .lww:
             guard let current else { return true }
             return current.stamp < incoming.stamp
+        case .set:
+            // One element's write: a removal (nil) stands for good, so a re-sent addition never
+            // revives what a writer removed; of two additions under one tag, the earlier.
+            guard let current else { return true }
+            guard let held = current.value else { return false }
+            guard incoming.value != nil else { return true }
+            return held != incoming.value && incoming.stamp < current.stamp
         case .max(let order):
             guard let incomingRank = rank(incoming.value, in: order) else { return false }
             guard let current else { return true }

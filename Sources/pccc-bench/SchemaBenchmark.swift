@@ -27,7 +27,7 @@ func schemaBenchmark(_ options: SchemaBenchOptions) throws {
     try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: folder) }
     let grown = try RecordSchema.builtIn.grown(
-        by: "version: 3\nkinds:\n  person:\n    fields:\n      - {name: eye_colour, allowed: [blue, brown, green]}\n", file: "bench schema")
+        by: "version: 4\nkinds:\n  person:\n    fields:\n      - {name: eye_colour, allowed: [blue, brown, green]}\n", file: "bench schema")
     let keys: [NodeID: BatchSigningKey] = ["bench-a": BatchSigningKey(), "bench-b": BatchSigningKey()]
     let roster = Roster(network: "bench", signingKeys: keys.mapValues(\.publicKey), groups: ["region": Set(keys.keys)])
     func open(_ node: NodeID, _ schema: RecordSchema) throws -> Replica {

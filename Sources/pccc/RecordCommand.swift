@@ -18,6 +18,7 @@ struct RecordCommand: ParsableCommand {
         @OptionGroup var staff: StaffOptions
         @Option(help: "The sharing group the record lives in (fixed at creation).") var group: String
         @Option(name: .customLong("set"), help: "FIELD=VALUE, repeatable.") var assignments: [String] = []
+        @Option(name: .customLong("add"), help: "LIST=ENTRY: an entry of a list such as names, repeatable.") var additions: [String] = []
         @Flag(help: "Print JSON.") var json = false
 
         func run() throws {
@@ -30,7 +31,8 @@ struct RecordCommand: ParsableCommand {
                 throw CLIError("kind must be \(schema.names(for: .create)), not \(kind)")
             }
             let writes = try FieldAssignment.writes(set: assignments, clear: [])
-            let id = try session.replica.create(recordKind, in: GroupID(group), writes, auditedAs: session.actor)
+            let sets = try FieldAssignment.setEdits(add: additions, remove: [])
+            let id = try session.replica.create(recordKind, in: GroupID(group), writes, sets: sets, auditedAs: session.actor)
             print(json ? #"{"id":"\#(id)"}"# : id.description)
         }
     }
@@ -41,12 +43,15 @@ struct RecordCommand: ParsableCommand {
         @OptionGroup var staff: StaffOptions
         @Option(name: .customLong("set"), help: "FIELD=VALUE, repeatable.") var assignments: [String] = []
         @Option(help: "A field to clear, repeatable.") var clear: [String] = []
+        @Option(name: .customLong("add"), help: "LIST=ENTRY: an entry to add to a list, repeatable.") var additions: [String] = []
+        @Option(name: .customLong("remove"), help: "LIST=ENTRY: an entry to remove from a list, repeatable.") var removals: [String] = []
 
         func run() throws {
             let recordID = try parseID(id)
             let writes = try FieldAssignment.writes(set: assignments, clear: clear)
+            let sets = try FieldAssignment.setEdits(add: additions, remove: removals)
             let session = try staff.open()
-            try session.replica.update(recordID, writes, auditedAs: session.actor)
+            try session.replica.update(recordID, writes, sets: sets, auditedAs: session.actor)
         }
     }
 
@@ -120,12 +125,16 @@ struct RecordCommand: ParsableCommand {
                         "\(tombstone.kind.rawValue) \(id): erased by \(tombstone.stamp.origin) at "
                             + "\(Timestamps.iso8601(milliseconds: tombstone.stamp.hlc.milliseconds)), reason \(tombstone.reason)")
                 }
-            case .live(let record, let attachments):
+            case .live(let record, let attachments, let links):
                 if json {
-                    let object = record.json(attached: attachments)
+                    let object = record.json(attached: attachments, links: links)
                     try printJSON(object)
                 } else {
                     Self.printText(record, schema: session.replica.recordSchema, indent: "")
+                    for link in links {
+                        let arrow = link.isOutgoing ? "→" : "←"
+                        print("  \(arrow) \(link.role) \(link.otherKind.rawValue) \(link.otherID)  \(link.otherLabel)  (link \(link.linkID))")
+                    }
                     for attachment in attachments {
                         Self.printText(attachment, schema: session.replica.recordSchema, indent: "  ")
                     }
@@ -137,7 +146,9 @@ struct RecordCommand: ParsableCommand {
             print("\(indent)\(record.kind.rawValue) \(record.id)  group \(record.group)  origin \(record.origin)  created \(record.createdAt)")
             for spec in schema[record.kind]?.fields ?? [] {
                 guard let stamp = record.provenance[spec.name] else { continue }
-                let value = record.values[spec.name] ?? "(cleared)"
+                let value =
+                    record.lists.contains(spec.name)
+                    ? record.entries(of: spec.name).joined(separator: "; ") : record.values[spec.name] ?? "(cleared)"
                 print("\(indent)  \(spec.name): \(value)    [\(stamp.origin), \(Timestamps.iso8601(milliseconds: stamp.hlc.milliseconds))]")
             }
         }

@@ -619,7 +619,7 @@ import Topology
     @Test func kindsFormsAndRoutesFollowTheRegionsGrownSchema() async throws {
         let grown = try RecordSchema.builtIn.grown(
             by: """
-                version: 3
+                version: 4
                 kinds:
                   person:
                     fields:

@@ -19,7 +19,7 @@ import Testing
         #expect(second.header.seq == 2 && second.header.prevHash == first.header.hash)
         #expect(second.header.hlcMin > first.header.hlcMax, "HLCs keep rising across transactions")
         #expect(try replica.batches(of: StreamID(origin: "aa-one", group: "region"), after: 0) == [first, second])
-        #expect(try replica.schemaVersion() == 19)
+        #expect(try replica.schemaVersion() == 20)
     }
 
     @Test func refusedWritesStoreNothing() throws {

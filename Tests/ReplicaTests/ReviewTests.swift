@@ -126,7 +126,7 @@ import Testing
         try region.syncAll()
         for node in region.nodeIDs {
             #expect(try region[node].lookup(forgedID) == .unknown, "\(node) keeps m's decision")
-            guard case .live(_, let attachments) = try region[node].consult(person, auditedAs: staff) else { throw ScenarioFailure("gone") }
+            guard case .live(_, let attachments, _) = try region[node].consult(person, auditedAs: staff) else { throw ScenarioFailure("gone") }
             #expect(attachments.map(\.kind) == [.review], "\(node) holds a's decision")
         }
         #expect(throws: ReplicaError.self) { try region["a"].append(.review, [FieldWrite("record_id", person.description)]) }

@@ -12,7 +12,7 @@ import Testing
 /// reopened with the grown schema as a restarted node would be.
 @Suite(.ownThread) struct SchemaGrowthTests {
     static let regionFile = """
-        version: 3
+        version: 4
         kinds:
           person:
             fields:
@@ -83,7 +83,7 @@ import Testing
         #expect(atC.values["eye_colour"] == "blue" && atC.values["photo_ref"] == "p-17" && atC.values["alert"] == "deported")
         #expect(atC.values["given_name"] == "Ana")
         #expect(try grownC.search("ST4412", kind: "boat").map(\.id) == [boat.description], "the new kind's identifier is searchable")
-        #expect(try grownC.recordSchema.version == 3)
+        #expect(try grownC.recordSchema.version == 4)
     }
 
     @Test func aNodeOnTheGrownSchemaAndAnOlderOneAgreeWhileNoNewFieldIsSet() throws {
@@ -116,32 +116,32 @@ import Testing
         let folder = try TemporaryDirectory()
         let region = try TestRegion(nodes: ["a"], directory: folder.url)
         _ = try Self.reopen(region, "a", in: folder, schema: try Self.grown())
-        #expect(throws: ReplicaError(.wrongSchema, "this is schema version 2 and the replica runs version 3; a schema never goes back")) {
+        #expect(throws: ReplicaError(.wrongSchema, "this is schema version 3 and the replica runs version 4; a schema never goes back")) {
             _ = try Self.reopen(region, "a", in: folder, schema: .builtIn)
         }
-        let otherTwo = try RecordSchema.builtIn.grown(by: "version: 3\nkinds:\n  boat:\n    fields:\n      - {name: hull_number}\n", file: "other.yaml")
+        let otherTwo = try RecordSchema.builtIn.grown(by: "version: 4\nkinds:\n  boat:\n    fields:\n      - {name: hull_number}\n", file: "other.yaml")
         #expect(throws: ReplicaError.self) { _ = try Self.reopen(region, "a", in: folder, schema: otherTwo) }
         // The replica still opens with the schema it ran.
-        #expect(try Self.reopen(region, "a", in: folder, schema: try Self.grown()).recordSchema.version == 3)
+        #expect(try Self.reopen(region, "a", in: folder, schema: try Self.grown()).recordSchema.version == 4)
     }
 
     @Test(arguments: [
-        ("version: 2\nkinds:\n  boat:\n    fields:\n      - {name: x}\n", 1, "version must be greater than 2"),
+        ("version: 3\nkinds:\n  boat:\n    fields:\n      - {name: x}\n", 1, "version must be greater than 3"),
         (
-            "version: 3\nkinds:\n  person:\n    fields:\n      - {name: sex, merge: owner}\n", 5,
+            "version: 4\nkinds:\n  person:\n    fields:\n      - {name: sex, merge: owner}\n", 5,
             "field person.sex exists; a schema may only add allowed values to it, not change its merge"
         ),
-        ("version: 3\nkinds:\n  person:\n    fields:\n      - {name: family_name, allowed: [x]}\n", 5, "field person.family_name is free text"),
-        ("version: 3\nkinds:\n  request:\n    fields:\n      - {name: status, allowed: [lost]}\n", 5, "field request.status merges by the order of its values"),
-        ("version: 3\nkinds:\n  boat:\n    append_only: true\n    fields:\n      - {name: x}\n", 4, "a region's kind cannot be append-only"),
-        ("version: 3\nkinds:\n  boat:\n    fields:\n      - {name: origin}\n", 5, "origin is a column every record has"),
-        ("version: 3\nkinds:\n  boat:\n    fields:\n      - {name: x, colour: red}\n", 5, "unknown key colour in field boat.x"),
-        ("version: 3\nkinds:\n  Boat:\n    fields:\n      - {name: x}\n", 3, "a kind name must be lowercase"),
-        ("version: 3\nkinds:\n  boat:\n    fields:\n      - {name: x, merge: max}\n", 5, "field boat.x merges by max and needs its values"),
-        ("version: 3\ncommon_fields: []\nkinds: {}\n", 2, "unknown key common_fields"),
-        ("version: 3\nkinds:\n  boat:\n    fields:\n      - {name: x, managed: true}\n", 5, "field boat.x cannot be managed"),
-        ("version: 3\nkinds:\n  boat:\n    fields:\n      - {name: handling_code}\n", 5, "handling_code is a field every kind has already"),
-        ("version: 3\nkinds:\n  boat:\n    fields: [\n", 5, "the file is not valid YAML"),
+        ("version: 4\nkinds:\n  person:\n    fields:\n      - {name: family_name, allowed: [x]}\n", 5, "field person.family_name is free text"),
+        ("version: 4\nkinds:\n  request:\n    fields:\n      - {name: status, allowed: [lost]}\n", 5, "field request.status merges by the order of its values"),
+        ("version: 4\nkinds:\n  boat:\n    append_only: true\n    fields:\n      - {name: x}\n", 4, "a region's kind cannot be append-only"),
+        ("version: 4\nkinds:\n  boat:\n    fields:\n      - {name: origin}\n", 5, "origin is a column every record has"),
+        ("version: 4\nkinds:\n  boat:\n    fields:\n      - {name: x, colour: red}\n", 5, "unknown key colour in field boat.x"),
+        ("version: 4\nkinds:\n  Boat:\n    fields:\n      - {name: x}\n", 3, "a kind name must be lowercase"),
+        ("version: 4\nkinds:\n  boat:\n    fields:\n      - {name: x, merge: max}\n", 5, "field boat.x merges by max and needs its values"),
+        ("version: 4\ncommon_fields: []\nkinds: {}\n", 2, "unknown key common_fields"),
+        ("version: 4\nkinds:\n  boat:\n    fields:\n      - {name: x, managed: true}\n", 5, "field boat.x cannot be managed"),
+        ("version: 4\nkinds:\n  boat:\n    fields:\n      - {name: handling_code}\n", 5, "handling_code is a field every kind has already"),
+        ("version: 4\nkinds:\n  boat:\n    fields: [\n", 5, "the file is not valid YAML"),
     ])
     func aBadSchemaFileIsRefusedWithItsLine(_ text: String, _ line: Int, _ reason: String) {
         do {
@@ -188,15 +188,15 @@ import Testing
     @Test func twoCreatesOfOneRecordByItsOwnerSettleAlikeWhateverEachNodeKnew() throws {
         let folder = try TemporaryDirectory()
         let withKinds = try RecordSchema.builtIn.grown(
-            by: "version: 3\nkinds:\n  person:\n    fields:\n      - {name: photo_kind, merge: immutable, allowed: [passport, visa]}\n" + Self.boat, file: "v2")
+            by: "version: 4\nkinds:\n  person:\n    fields:\n      - {name: photo_kind, merge: immutable, allowed: [passport, visa]}\n" + Self.boat, file: "v2")
         let withMore = try RecordSchema.builtIn.grown(
-            by: "version: 4\nkinds:\n  person:\n    fields:\n      - {name: photo_kind, merge: immutable, allowed: [passport, visa, wanted_poster]}\n"
+            by: "version: 5\nkinds:\n  person:\n    fields:\n      - {name: photo_kind, merge: immutable, allowed: [passport, visa, wanted_poster]}\n"
                 + Self.boat,
             file: "v3")
         let region = try TestRegion(nodes: ["m", "x", "y"], directory: folder.url)
         let x = try Self.reopen(region, "x", in: folder, schema: withMore)
         let y = try Self.reopen(region, "y", in: folder, schema: withKinds)
-        // A hostile owner creates its record twice, with values only version 4 knows, then not.
+        // A hostile owner creates its record twice, with values only version 5 knows, then not.
         let id = RecordID.make(milliseconds: region.clocks["m"]!.now, boundTo: RecordBinding(origin: "m", group: "region", kind: "person"))
         let first = try region.signed(
             by: "m",
@@ -262,9 +262,9 @@ import Testing
         let region = try TestRegion(nodes: ["a"], directory: folder.url)
         let schema = try RecordSchema.builtIn.grown(
             by:
-                "version: 3\nkinds:\n  person:\n    fields:\n      - {name: group, indexed: true}\n  person_by:\n    fields:\n      - {name: group, indexed: true}\n",
+                "version: 4\nkinds:\n  person:\n    fields:\n      - {name: group, indexed: true}\n  person_by:\n    fields:\n      - {name: group, indexed: true}\n",
             file: "schema.yaml")
-        #expect(try Self.reopen(region, "a", in: folder, schema: schema).recordSchema.version == 3)
+        #expect(try Self.reopen(region, "a", in: folder, schema: schema).recordSchema.version == 4)
     }
 
     @Test func aValueOutsideAMaxFieldsOrderNeverWaitsForASchema() throws {

@@ -19,6 +19,6 @@ import Testing
         let none = try PCCCExecutable.run(["search", "Hoxha", "--data", data, "--purpose", "test"])
         #expect(none.status == 0 && none.output.contains("no record matches"))
         let wrongKind = try PCCCExecutable.run(["search", "x", "--data", data, "--kind", "hit", "--purpose", "test"])
-        #expect(wrongKind.status != 0 && wrongKind.error.contains("--kind must be person, vehicle, document or firearm"))
+        #expect(wrongKind.status != 0 && wrongKind.error.contains("--kind must be person, vehicle, document, firearm, organisation or object"))
     }
 }

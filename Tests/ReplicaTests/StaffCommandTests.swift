@@ -211,13 +211,13 @@ enum OSAccountName {
         )
         #expect(
             try node.refusal(["record", "list", "--kind", "document", "--alert", "wanted"])
-                == "Error: a document has no alert field; only persons, vehicles have one"
+                == "Error: a document has no alert field; only persons, vehicles, objects have one"
         )
         #expect(
             try node.refusal(["record", "list", "--alert", "lost"])
                 == "Error: alert cannot be lost; allowed values are missing, none, stolen, suspect, wanted"
         )
-        #expect(try node.refusal(["record", "list", "--kind", "hit"]) == "Error: --kind must be person, vehicle, document, firearm or request, not hit")
+        #expect(try node.refusal(["record", "list", "--kind", "hit"]) == "Error: --kind must be person, vehicle, document, firearm, request, organisation, object or link, not hit")
         #expect(
             try node.refusal(["record", "add", "request", "--group", "region"])
                 == "Error: requests are made with pccc request new, which sets the sender and the status"

@@ -68,7 +68,7 @@ import Testing
             #expect(try region[node].heldSeq(origin: "m", group: "region") == 1, "\(node) stores and relays m's batch")
             let record = try #require(try region[node].live(p), "\(node) lost a's record to m's erasure")
             #expect(record.values["alert"] == "wanted" && record.values["given_name"] == nil)
-            guard case .live(_, let attachments) = try region[node].consult(p, auditedAs: ana) else { throw ScenarioFailure("gone") }
+            guard case .live(_, let attachments, _) = try region[node].consult(p, auditedAs: ana) else { throw ScenarioFailure("gone") }
             #expect(attachments.isEmpty, "\(node) shows m's hit or note on a record of ab")
         }
         for node: NodeID in ["c", "m"] {
@@ -80,7 +80,7 @@ import Testing
         _ = try region["b"].append(.note, [FieldWrite("record_id", p.description), FieldWrite("text", "Seen by b")])
         try region["b"].update(p, [FieldWrite("given_name", "Real")])
         try spread(region)
-        guard case .live(let record, let attachments) = try region["a"].consult(p, auditedAs: ana) else { throw ScenarioFailure("gone") }
+        guard case .live(let record, let attachments, _) = try region["a"].consult(p, auditedAs: ana) else { throw ScenarioFailure("gone") }
         #expect(record.values["given_name"] == "Real" && attachments.map(\.values["text"]) == ["Seen by b"])
         try region["a"].erase(p, reason: "court_order")
         try spread(region)

@@ -310,7 +310,7 @@ import Testing
     }
 
     /// The region's schema file the chaos run grows to: a new field of `person`.
-    static let grownSchema = "version: 3\nkinds:\n  person:\n    fields:\n      - {name: eye_colour, allowed: [blue, brown, green]}\n"
+    static let grownSchema = "version: 4\nkinds:\n  person:\n    fields:\n      - {name: eye_colour, allowed: [blue, brown, green]}\n"
 
     static func installGrownSchema(in folder: String) throws {
         let path = folder + "/schema.yaml"

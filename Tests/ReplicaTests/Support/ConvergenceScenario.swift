@@ -107,7 +107,8 @@ struct ConvergenceScenario {
                 for _ in 0..<Int.random(in: 1...3, using: &rng) {
                     if Bool.random(using: &rng) {
                         let id = transaction.create(
-                            .person, [FieldWrite("family_name", Self.name(&rng)), FieldWrite("alert", "wanted"), FieldWrite("handling_code", "H1")]
+                            .person, [FieldWrite("family_name", Self.name(&rng)), FieldWrite("alert", "wanted"), FieldWrite("handling_code", "H1")],
+                            sets: Bool.random(using: &rng) ? [SetEdit("names", add: ["current|" + Self.name(&rng)])] : []
                         )
                         ids.append((id, "person"))
                     } else {
@@ -125,6 +126,27 @@ struct ConvergenceScenario {
         let (id, kind) = liveHere.randomElement(using: &rng)!
         let record = try replica.live(id)!
         switch roll {
+        case 3..<15 where kind == "person" && Bool.random(using: &rng):
+            // A list edit: few values, so two nodes often add the same one, or one removes what
+            // another adds again meanwhile.
+            let list = Bool.random(using: &rng) ? "names" : "markers"
+            let held = record.entries(of: list)
+            let edit: SetEdit
+            if !held.isEmpty, Bool.random(using: &rng) {
+                edit = SetEdit(list, remove: [held.randomElement(using: &rng)!])
+            } else {
+                let value =
+                    list == "names"
+                    ? "alias|" + ["Petrović", "Hoxha", "Nikolovski"].randomElement(using: &rng)! : ["armed", "violent"].randomElement(using: &rng)!
+                edit = SetEdit(list, add: [value])
+            }
+            do {
+                try replica.update(id, [], sets: [edit])
+                log.append("\(node) edits \(list) of \(id): +\(edit.add) -\(edit.remove)")
+            } catch {
+                log.append("\(node) cannot edit \(list) of \(id): \(error)")
+            }
+            return
         case 3..<15:
             let fields: [FieldWrite]
             if kind == "person" {
@@ -234,6 +256,17 @@ struct ConvergenceScenario {
                         recordID: RecordID.make(
                             milliseconds: hlc.milliseconds, boundTo: RecordBinding(origin: node, group: group, kind: "request_entry"), using: &rng),
                         hlc: hlc, operation: .append([FieldWrite("record_id", target.description), FieldWrite("type", "close")]))
+                ),
+                (
+                    // A list's column written whole, an element under a malformed tag, and the
+                    // removal of a tag no node added: ignored, or kept as a removal, alike.
+                    "list writes to \(target)",
+                    Change(
+                        kind: kind, recordID: target, hlc: hlc,
+                        operation: .update([
+                            FieldWrite("names", "[\"current|Forged\"]"), FieldWrite("names#BAD", "current|Forged"), FieldWrite("names#ffff", nil),
+                            FieldWrite("markers#aa01", "not_a_marker"),
+                        ]))
                 ),
                 (
                     "a note on \(target)",
