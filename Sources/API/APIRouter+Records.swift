@@ -21,6 +21,11 @@ extension APIRouter {
             let hits = try await storage.run { [kind] in try $0.search(text, kind: kind, limit: limit, auditedAs: actor) }
             return try JSONBody.response(hits.map(\.json))
         }
+        api.get("duplicates") { request, context in
+            let actor = try context.actor(request)
+            let pairs = try await storage.run { try $0.possibleDuplicates(auditedAs: actor) }
+            return try JSONBody.response(pairs.map(\.json))
+        }
         api.get("records") { request, context in
             let actor = try context.actor(request)
             let filter = try recordFilter(request, schema: schema)
@@ -38,8 +43,11 @@ extension APIRouter {
             }
             let writes = (body.fields ?? [:]).sorted { $0.key < $1.key }.map { FieldWrite($0.key, $0.value) }
             let sets = (body.add ?? [:]).sorted { $0.key < $1.key }.map { SetEdit($0.key, add: $0.value) }
-            let id = try await storage.run { try $0.create(kind, in: GroupID(body.group), writes, sets: sets, auditedAs: actor) }
-            return try JSONBody.created(id)
+            let (id, matches) = try await storage.run { replica in
+                let id = try replica.create(kind, in: GroupID(body.group), writes, sets: sets, auditedAs: actor)
+                return (id, try replica.checkDuplicates(of: id, savedBy: actor))
+            }
+            return try JSONBody.response(CreatedRecordJSON(id: id.description, possibleMatches: matches.map(\.json)), status: .created)
         }
         api.get("records/:id") { request, context in
             let actor = try context.actor(request)

@@ -70,7 +70,7 @@ extension RecordSchema {
             fields:
               - {name: from_id, merge: immutable, required: true, indexed: true}
               - {name: to_id, merge: immutable, required: true, indexed: true}
-              - {name: role, required: true, allowed: [owner, driver, holder, associate, member, same_as]}
+              - {name: role, required: true, allowed: [owner, driver, holder, associate, member, same_as, not_same]}
               - {name: source}
 
         """

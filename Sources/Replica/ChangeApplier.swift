@@ -277,8 +277,10 @@ struct ChangeApplier {
         if !kind.setFields.isEmpty, try mergeElements(writes, kind: kind, id: id, stamp: stamp) {
             // The sets' columns were written after the insert; the index reads the row.
             try reindexNames(kind: kind, id: id)
+            if Self.writesKeyedField(writes, of: kind) { try rekey(kind: kind, id: id) }
             return true
         }
+        if Self.writesKeyedField(writes, of: kind) { try rekey(kind: kind, id: id) }
         // The new row holds exactly the accepted values, so they are indexed without reading it back.
         if !kind.searchableFields.isEmpty {
             let keys = NameIndex.keys(kind: kind, values: values)
@@ -351,7 +353,7 @@ struct ChangeApplier {
         }
         let recordOrigin: NodeID = row["origin"]
         let isCreate = creator == recordOrigin
-        var clocks = try FieldClocks(storedIn: row)
+        let clocks = try FieldClocks(storedIn: row)
         var winners: [FieldWrite] = []
         let fromNode: String? = kind.kind == .request ? row["from_node"] : nil
         let toNode: String? = kind.kind == .request ? row["to_node"] : nil
@@ -372,7 +374,14 @@ struct ChangeApplier {
         if !kind.setFields.isEmpty, try mergeElements(writes, kind: kind, id: id, stamp: stamp) {
             try reindexNames(kind: kind, id: id)
         }
-        guard !winners.isEmpty else { return }
+        if !winners.isEmpty { try store(winners, kind: kind, id: id, stamp: stamp, clocks: clocks) }
+        // The match keys are read back from the row, once every write landed.
+        if Self.writesKeyedField(writes, of: kind) { try rekey(kind: kind, id: id) }
+    }
+
+    /// Writes the plain fields that won into the record's row, with their clocks.
+    private func store(_ winners: [FieldWrite], kind: KindSchema, id: String, stamp: WriteStamp, clocks held: FieldClocks) throws {
+        var clocks = held
         if !kind.setFields.isEmpty {
             // The sets' merge rewrote the row's clocks: merge the plain writes into those.
             guard let fresh = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, field_clocks FROM \"\(kind.tableName)\" WHERE id = ?"), arguments: [id])
@@ -455,6 +464,27 @@ struct ChangeApplier {
         return exist
     }
 
+    /// Whether any of `writes` (a field, or an element of a list) feeds the record's match keys.
+    private static func writesKeyedField(_ writes: [FieldWrite], of kind: KindSchema) -> Bool {
+        guard MatchKeys.fields[kind.kind] != nil else { return false }
+        return writes.contains { MatchKeys.isKeyed(kind.kind, SetElementKey($0.field)?.field ?? $0.field) }
+    }
+
+    /// Brings the record's rows in `match_key` up to date with its row.
+    private func rekey(kind: KindSchema, id: String) throws {
+        guard let keyed = MatchKeys.fields[kind.kind]?.filter({ kind.field(named: $0.field) != nil }), !keyed.isEmpty else { return }
+        let columns = keyed.map { "\"\($0.field)\"" }.joined(separator: ", ")
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(columns) FROM \"\(kind.tableName)\" WHERE id = ?"), arguments: [id]) else {
+            return
+        }
+        var values: [String: String] = [:]
+        for (field, _) in keyed { values[field] = row[field] }
+        try db.cachedStatement(sql: "DELETE FROM match_key WHERE record_id = ?").execute(arguments: [id])
+        for key in MatchKeys.keys(kind: kind.kind, values: values) {
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO match_key (key, record_id) VALUES (?, ?)").execute(arguments: [key, id])
+        }
+    }
+
     /// Brings the record's search keys in `name_key` and `name_index` up to date with its row.
     private func reindexNames(kind: KindSchema, id: String) throws {
         guard !kind.searchableFields.isEmpty else { return }
@@ -535,6 +565,7 @@ struct ChangeApplier {
     private mutating func purge(kind: KindSchema, id: String) throws {
         try db.execute(sql: "DELETE FROM \"\(kind.tableName)\" WHERE id = ?", arguments: [id])
         if !kind.setFields.isEmpty { try db.execute(sql: "DELETE FROM set_element WHERE record_id = ?", arguments: [id]) }
+        if MatchKeys.fields[kind.kind] != nil { try db.execute(sql: "DELETE FROM match_key WHERE record_id = ?", arguments: [id]) }
         try db.execute(sql: "DELETE FROM orphan_change WHERE kind = ? AND record_id = ?", arguments: [kind.kind.rawValue, id])
         try db.execute(sql: "DELETE FROM orphan_append WHERE parent_id = ?1 OR record_id = ?1", arguments: [id])
         try NameIndex.remove(id: id, db: db)

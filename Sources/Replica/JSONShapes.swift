@@ -155,7 +155,7 @@ public struct RecordSummaryJSON: Codable, Sendable, Equatable {
     }
 }
 
-/// `{kind, id, group, label}`: one search result.
+/// `{kind, id, group, label, same_as}`: one search result.
 public struct SearchHitJSON: Codable, Sendable, Equatable {
     /// Its kind.
     public var kind: RecordKind
@@ -165,6 +165,13 @@ public struct SearchHitJSON: Codable, Sendable, Equatable {
     public var group: GroupID
     /// A one-line label.
     public var label: String
+    /// The other records of its cluster: the same subject, recorded at other centres.
+    public var sameAs: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case kind, id, group, label
+        case sameAs = "same_as"
+    }
 }
 
 /// A request as one centre sees it.
@@ -435,9 +442,69 @@ extension RecordSummary {
     }
 }
 
+/// `{strength, reason, kind, id, group, origin, label}`: a record that may be the same subject.
+public struct PossibleMatchJSON: Codable, Sendable, Equatable {
+    /// `identifier`, `name_and_birth_date` or `name`, strongest first.
+    public var strength: String
+    /// What matched.
+    public var reason: String
+    /// The record's kind.
+    public var kind: RecordKind
+    /// Its id.
+    public var id: String
+    /// Its group.
+    public var group: GroupID
+    /// The centre that owns it.
+    public var origin: NodeID
+    /// Its one-line label.
+    public var label: String
+}
+
+/// `{id, possible_matches}`: a record just made, with the records that may be the same
+/// subject, strongest first.
+public struct CreatedRecordJSON: Codable, Sendable, Equatable {
+    /// The new record's id.
+    public var id: String
+    /// The records that may be the same subject.
+    public var possibleMatches: [PossibleMatchJSON]
+
+    /// The answer for record `id` and its matches.
+    public init(id: String, possibleMatches: [PossibleMatchJSON]) {
+        self.id = id
+        self.possibleMatches = possibleMatches
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case possibleMatches = "possible_matches"
+    }
+}
+
+/// `{key, first, second}`: two records of two centres that share a strong identifier.
+public struct PossibleDuplicateJSON: Codable, Sendable, Equatable {
+    /// The shared identifier.
+    public var key: String
+    /// One record.
+    public var first: PossibleMatchJSON
+    /// The other.
+    public var second: PossibleMatchJSON
+}
+
+extension PossibleMatch {
+    /// The match as JSON.
+    public var json: PossibleMatchJSON {
+        PossibleMatchJSON(strength: strength.description, reason: reason, kind: kind, id: id.description, group: group, origin: origin, label: label)
+    }
+}
+
+extension PossibleDuplicate {
+    /// The pair as JSON.
+    public var json: PossibleDuplicateJSON { PossibleDuplicateJSON(key: key, first: first.json, second: second.json) }
+}
+
 extension SearchHit {
     /// The search result as JSON.
-    public var json: SearchHitJSON { SearchHitJSON(kind: kind, id: id, group: group, label: label) }
+    public var json: SearchHitJSON { SearchHitJSON(kind: kind, id: id, group: group, label: label, sameAs: sameAs) }
 }
 
 extension RequestSummary {

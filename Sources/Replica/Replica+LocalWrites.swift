@@ -159,7 +159,8 @@ extension Replica {
         return writes.map { SetElementKey($0.field)?.field ?? $0.field }.filter { seen.insert($0).inserted }
     }
 
-    func liveGroup(of id: RecordID) throws -> GroupID {
+    /// The group of the live record `id`, or why there is none.
+    public func liveGroup(of id: RecordID) throws -> GroupID {
         try writer.read { db in try locate(id, db: db).group }
     }
 
@@ -294,9 +295,11 @@ extension Replica {
         return values.filter { seen.insert($0).inserted }
     }
 
-    /// A link joins two live records of its own group, and not a record to itself.
+    /// A link joins two live records of its own group, and not a record to itself; `same_as`
+    /// and `not_same` join two records of one kind.
     private func checkLinkEnds(_ writes: [FieldWrite], group: GroupID, db: Database) throws {
         var ends: [RecordID] = []
+        var kinds: [RecordKind] = []
         for field in ["from_id", "to_id"] {
             let text = writes.first { $0.field == field }?.value ?? ""
             guard let end = RecordID(text) else { throw ReplicaError(.invalid, "\(field) \(text) is not a record id", field: field) }
@@ -308,8 +311,13 @@ extension Replica {
                 throw ReplicaError(.invalid, "record \(end) lives in group \(endGroup); a link joins records of its own group \(group)", field: field)
             }
             ends.append(end)
+            kinds.append(kind.kind)
         }
         guard ends[0] != ends[1] else { throw ReplicaError(.invalid, "a link joins two different records", field: "to_id") }
+        let role = writes.first { $0.field == "role" }?.value ?? ""
+        if role == "same_as" || role == "not_same", kinds[0] != kinds[1] {
+            throw ReplicaError(.invalid, "a \(role) link joins two records of one kind, not a \(kinds[0]) and a \(kinds[1])", field: "to_id")
+        }
     }
 
     private func validate(_ writes: [FieldWrite], kind: KindSchema, isCreate: Bool, byNode: Bool) throws {

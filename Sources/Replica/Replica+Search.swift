@@ -14,6 +14,9 @@ public struct SearchHit: Equatable, Sendable {
     /// Its main values in one line (`RecordKind.label`), as listings show it; the search is
     /// audited with the ids it returned.
     public let label: String
+    /// The other records `same_as` links join to it (the same subject recorded at other
+    /// centres, each kept by its owner): a cluster is shown once, at its best-ranked record.
+    public var sameAs: [String] = []
 }
 
 extension Replica {
@@ -34,7 +37,7 @@ extension Replica {
             }
             sql += " ORDER BY rank LIMIT ?"
             arguments.append(limit)
-            return try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).compactMap { row -> SearchHit? in
+            let hits = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)).compactMap { row -> SearchHit? in
                 guard let kind = tables.schema.kind(named: row["kind"]) else { return nil }
                 let id: String = row["record_id"]
                 // The label's columns only: the row's field clocks are large and not needed.
@@ -45,7 +48,25 @@ extension Replica {
                 }
                 return SearchHit(kind: kind.kind, id: id, group: record["sharing_group"], label: Self.label(kind: kind, row: record))
             }
+            return try collapseClusters(hits, db: db)
         }
+    }
+
+    /// Shows each cluster of records `same_as` links join once, at its first hit, naming the
+    /// cluster's other records.
+    func collapseClusters(_ hits: [SearchHit], db: Database) throws -> [SearchHit] {
+        guard let link = tables.schema[.link],
+            try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM \"\(link.tableName)\" WHERE role = 'same_as')")) == true
+        else { return hits }
+        var shown: [SearchHit] = []
+        var clustered = Set<String>()
+        for var hit in hits where !clustered.contains(hit.id) {
+            let cluster = try sameSubjectCluster(of: hit.id, db: db)
+            clustered.formUnion(cluster)
+            hit.sameAs = cluster.filter { $0 != hit.id }
+            shown.append(hit)
+        }
+        return shown
     }
 
     /// The FTS5 query for a user's text: every spelling variant of the words as prefixes, all

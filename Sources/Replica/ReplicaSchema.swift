@@ -330,17 +330,34 @@ enum ReplicaSchema {
                     """
             )
         }
-        migrator.registerMigration("20-set-elements") { db in
+        migrator.registerMigration("20-set-elements-match-keys") { db in
             // Each element ever written to a field that merges as a set (docs/PROTOCOL.md §5.7):
             // its tag, its value, NULL once removed (kept, so a late copy of the addition stays
             // removed), and the stamp of the write that set it. The record's column holds the
             // live values, distinct and sorted, as one JSON array.
+            // `match_key`: the strong identifiers duplicates are found by, derived like the name
+            // index; the identifiers records held before this migration are keyed here, without
+            // spaces and dashes and with ASCII letters in capitals.
             try db.execute(
                 sql: """
                     CREATE TABLE set_element (
                         record_id TEXT NOT NULL, field TEXT NOT NULL, tag TEXT NOT NULL, value TEXT,
                         hlc INTEGER NOT NULL, origin TEXT NOT NULL,
                         PRIMARY KEY (record_id, field, tag)) WITHOUT ROWID;
+                    CREATE TABLE match_key (key TEXT NOT NULL, record_id TEXT NOT NULL, PRIMARY KEY (key, record_id)) WITHOUT ROWID;
+                    CREATE INDEX match_key_by_record ON match_key (record_id);
+                    INSERT OR IGNORE INTO match_key (key, record_id)
+                        SELECT 'doc:' || upper(replace(replace(number, ' ', ''), '-', '')), id FROM document
+                        WHERE replace(replace(number, ' ', ''), '-', '') != '';
+                    INSERT OR IGNORE INTO match_key (key, record_id)
+                        SELECT 'plate:' || upper(replace(replace(plate, ' ', ''), '-', '')), id FROM vehicle
+                        WHERE replace(replace(plate, ' ', ''), '-', '') != '';
+                    INSERT OR IGNORE INTO match_key (key, record_id)
+                        SELECT 'vin:' || upper(replace(replace(vin, ' ', ''), '-', '')), id FROM vehicle
+                        WHERE replace(replace(vin, ' ', ''), '-', '') != '';
+                    INSERT OR IGNORE INTO match_key (key, record_id)
+                        SELECT 'serial:' || upper(replace(replace(serial, ' ', ''), '-', '')), id FROM firearm
+                        WHERE replace(replace(serial, ' ', ''), '-', '') != '';
                     PRAGMA user_version = 20;
                     """
             )

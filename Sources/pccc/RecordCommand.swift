@@ -9,7 +9,10 @@ struct RecordCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "record",
         abstract: "Create, change, erase and show records.",
-        subcommands: [Add.self, Update.self, Erase.self, RequestErasure.self, ErasureRequests.self, Show.self, List.self, Export.self]
+        subcommands: [
+            Add.self, Update.self, Link.self, Duplicates.self, Erase.self, RequestErasure.self, ErasureRequests.self, Show.self, List.self,
+            Export.self,
+        ]
     )
 
     struct Add: ParsableCommand {
@@ -33,7 +36,62 @@ struct RecordCommand: ParsableCommand {
             let writes = try FieldAssignment.writes(set: assignments, clear: [])
             let sets = try FieldAssignment.setEdits(add: additions, remove: [])
             let id = try session.replica.create(recordKind, in: GroupID(group), writes, sets: sets, auditedAs: session.actor)
-            print(json ? #"{"id":"\#(id)"}"# : id.description)
+            let matches = try session.replica.checkDuplicates(of: id, savedBy: session.actor)
+            if json {
+                try printJSON(CreatedRecordJSON(id: id.description, possibleMatches: matches.map(\.json)))
+            } else {
+                print(id.description)
+                // On standard error, so a script reading the new id reads only it.
+                for match in matches { printError("possible match (\(match.strength), \(match.reason)): \(Self.line(match))") }
+                if !matches.isEmpty {
+                    printError("mark one the same subject with pccc record link \(id) ID --role same_as, or different with --role not_same")
+                }
+            }
+        }
+
+        static func line(_ match: PossibleMatch) -> String {
+            "\(match.kind.rawValue) \(match.id)  \(match.label)  group \(match.group), owned by \(match.origin)"
+        }
+    }
+
+    struct Link: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Link two records of one group: owner, driver, holder, associate, member, same_as (the same subject) or not_same; prints the link's id."
+        )
+        @Argument(help: "The record the link is from (the person, for an owner or driver).") var from: String
+        @Argument(help: "The record it is to.") var to: String
+        @OptionGroup var staff: StaffOptions
+        @Option(help: "owner, driver, holder, associate, member, same_as or not_same.") var role: String
+        @Option(help: "Where the link comes from, such as a report's number.") var source: String?
+
+        func run() throws {
+            let fromID = try parseID(from)
+            let toID = try parseID(to)
+            let session = try staff.open()
+            var fields = [FieldWrite("from_id", fromID.description), FieldWrite("to_id", toID.description), FieldWrite("role", role)]
+            if let source { fields.append(FieldWrite("source", source)) }
+            let id = try session.replica.create(.link, in: try session.replica.liveGroup(of: fromID), fields, auditedAs: session.actor)
+            print(id.description)
+        }
+    }
+
+    struct Duplicates: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List records of two centres that share an identification, document, plate, VIN or serial number, one of them this centre's."
+        )
+        @OptionGroup var staff: StaffOptions
+        @Flag(help: "Print JSON.") var json = false
+
+        func run() throws {
+            let session = try staff.open()
+            let pairs = try session.replica.possibleDuplicates(auditedAs: session.actor)
+            if json { return try printJSON(pairs.map(\.json)) }
+            guard !pairs.isEmpty else { return print("no possible duplicates") }
+            for pair in pairs {
+                print("\(pair.key.replacingOccurrences(of: ":", with: " ")):")
+                print("  \(Add.line(pair.first))")
+                print("  \(Add.line(pair.second))")
+            }
         }
     }
 
@@ -153,6 +211,11 @@ struct RecordCommand: ParsableCommand {
             }
         }
     }
+}
+
+/// Writes one line to standard error.
+func printError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
 }
 
 func parseID(_ text: String) throws -> RecordID {
