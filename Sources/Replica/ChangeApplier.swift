@@ -566,6 +566,7 @@ struct ChangeApplier {
         try db.execute(sql: "DELETE FROM \"\(kind.tableName)\" WHERE id = ?", arguments: [id])
         if !kind.setFields.isEmpty { try db.execute(sql: "DELETE FROM set_element WHERE record_id = ?", arguments: [id]) }
         if MatchKeys.fields[kind.kind] != nil { try db.execute(sql: "DELETE FROM match_key WHERE record_id = ?", arguments: [id]) }
+        if !kind.isAppendOnly { try db.execute(sql: "DELETE FROM import_row WHERE record_id = ?", arguments: [id]) }
         try db.execute(sql: "DELETE FROM orphan_change WHERE kind = ? AND record_id = ?", arguments: [kind.kind.rawValue, id])
         try db.execute(sql: "DELETE FROM orphan_append WHERE parent_id = ?1 OR record_id = ?1", arguments: [id])
         try NameIndex.remove(id: id, db: db)

@@ -480,6 +480,55 @@ public struct CreatedRecordJSON: Codable, Sendable, Equatable {
     }
 }
 
+/// `{rows, created, already_imported, skipped, refused}`: what an import did with its file.
+public struct ImportReportJSON: Codable, Sendable, Equatable {
+    /// A row skipped as a likely duplicate.
+    public struct Skipped: Codable, Sendable, Equatable {
+        /// Its number in the file.
+        public var row: Int
+        /// Why.
+        public var reason: String
+        /// The held records it likely is.
+        public var matches: [String]
+    }
+
+    /// A row refused.
+    public struct Refused: Codable, Sendable, Equatable {
+        /// Its number in the file.
+        public var row: Int
+        /// The field at fault; null when the row as a whole is.
+        @ExplicitNull public var field: String?
+        /// One sentence.
+        public var reason: String
+    }
+
+    /// Rows read.
+    public var rows: Int
+    /// Records created.
+    public var created: Int
+    /// Rows an earlier run of the same import created.
+    public var alreadyImported: Int
+    /// Rows skipped as likely duplicates.
+    public var skipped: [Skipped]
+    /// Rows refused.
+    public var refused: [Refused]
+
+    enum CodingKeys: String, CodingKey {
+        case rows, created, skipped, refused
+        case alreadyImported = "already_imported"
+    }
+}
+
+extension ImportReport {
+    /// The report as JSON.
+    public var json: ImportReportJSON {
+        ImportReportJSON(
+            rows: rows, created: created, alreadyImported: alreadyImported,
+            skipped: skipped.map { .init(row: $0.row, reason: $0.reason, matches: $0.matches) },
+            refused: refused.map { .init(row: $0.row, field: $0.field, reason: $0.reason) })
+    }
+}
+
 /// `{key, first, second}`: two records of two centres that share a strong identifier.
 public struct PossibleDuplicateJSON: Codable, Sendable, Equatable {
     /// The shared identifier.

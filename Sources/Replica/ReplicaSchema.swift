@@ -337,7 +337,9 @@ enum ReplicaSchema {
             // live values, distinct and sorted, as one JSON array.
             // `match_key`: the strong identifiers duplicates are found by, derived like the name
             // index; the identifiers records held before this migration are keyed here, without
-            // spaces and dashes and with ASCII letters in capitals.
+            // spaces and dashes and with ASCII letters in capitals. `import_row`: the digest of
+            // each row `pccc record import` created a record from, so running it again creates
+            // nothing twice.
             try db.execute(
                 sql: """
                     CREATE TABLE set_element (
@@ -346,6 +348,8 @@ enum ReplicaSchema {
                         PRIMARY KEY (record_id, field, tag)) WITHOUT ROWID;
                     CREATE TABLE match_key (key TEXT NOT NULL, record_id TEXT NOT NULL, PRIMARY KEY (key, record_id)) WITHOUT ROWID;
                     CREATE INDEX match_key_by_record ON match_key (record_id);
+                    CREATE TABLE import_row (key BLOB PRIMARY KEY, record_id TEXT NOT NULL) WITHOUT ROWID;
+                    CREATE INDEX import_row_by_record ON import_row (record_id);
                     INSERT OR IGNORE INTO match_key (key, record_id)
                         SELECT 'doc:' || upper(replace(replace(number, ' ', ''), '-', '')), id FROM document
                         WHERE replace(replace(number, ' ', ''), '-', '') != '';

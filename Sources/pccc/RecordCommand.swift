@@ -10,7 +10,7 @@ struct RecordCommand: ParsableCommand {
         commandName: "record",
         abstract: "Create, change, erase and show records.",
         subcommands: [
-            Add.self, Update.self, Link.self, Duplicates.self, Erase.self, RequestErasure.self, ErasureRequests.self, Show.self, List.self,
+            Add.self, Update.self, Import.self, Link.self, Duplicates.self, Erase.self, RequestErasure.self, ErasureRequests.self, Show.self, List.self,
             Export.self,
         ]
     )
