@@ -122,12 +122,15 @@ public struct KindSchema: Sendable, Hashable {
     /// Searchable fields that hold identifiers rather than names: matched ignoring spaces
     /// and dashes.
     public let identifierFields: Set<String>
+    /// The fields that merge as sets (lists), in column order.
+    public let setFields: [FieldSpec]
     private let fieldsByName: [String: FieldSpec]
 
     init(kind: RecordKind, isAppendOnly: Bool, isBuiltIn: Bool, fields: [FieldSpec], builtInFieldNames: Set<String>, reviewMonths: Int? = nil) {
         self.reviewMonths = reviewMonths
         searchableFields = fields.filter { $0.search != .none }.map(\.name)
         identifierFields = Set(fields.filter { $0.search == .identifier }.map(\.name))
+        setFields = fields.filter { $0.mergeClass == .set }
         self.kind = kind
         self.isAppendOnly = isAppendOnly
         self.isBuiltIn = isBuiltIn
@@ -166,8 +169,6 @@ public struct KindSchema: Sendable, Hashable {
         return spec
     }
 
-    /// The fields that merge as sets, in column order.
-    public var setFields: [FieldSpec] { fields.filter { $0.mergeClass == .set } }
 
     /// A record's main values in one line, such as "Ђорђевић, Марко · 1984-03-07 · alert wanted":
     /// the one label listings, search results, `--json` and the web UI all show. `origin` is the

@@ -5,7 +5,7 @@ import Node
 /// release: `swift run -c release pccc-bench [--sizes 10000,100000,1000000] [--json FILE]`; the
 /// backup and schema-growth benchmarks run on their own: `pccc-bench backup [--records N]`,
 /// `pccc-bench schema [--changes N]`, `pccc-bench report [--requests N]`,
-/// `pccc-bench sign-in [--runs N]`.
+/// `pccc-bench sign-in [--runs N]`, `pccc-bench duplicates [--persons N] [--checks N] [--import N]`.
 struct BenchReport: Encodable {
     struct Machine: Encodable {
         let cores = ProcessInfo.processInfo.activeProcessorCount
@@ -106,6 +106,8 @@ do {
         try schemaBenchmark(try SchemaBenchOptions(Array(arguments.dropFirst())))
     } else if arguments.first == "report" {
         try reportBenchmark(try ReportBenchOptions(Array(arguments.dropFirst())))
+    } else if arguments.first == "duplicates" {
+        try duplicateBenchmark(try DuplicateBenchOptions(Array(arguments.dropFirst())))
     } else if arguments.first == "sign-in" {
         try signInBenchmark(try SignInBenchOptions(Array(arguments.dropFirst())))
     } else {

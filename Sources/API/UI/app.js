@@ -309,15 +309,35 @@ async function renderSearch(view) {
   const hits = await api("GET", "/api/search?" + params.toString());
   results.replaceChildren(hits.length === 0 ? h("p", { class: "muted" }, `Nothing found for “${q}”.`) :
     h("table", {}, h("tr", {}, h("th", {}, "Record"), h("th", {}, "Kind"), h("th", {}, "Group")),
-      hits.map((hit) => h("tr", { class: "hit" }, h("td", {}, recordLink(hit.id, hit.label)), h("td", {}, hit.kind), h("td", {}, hit.group)))));
+      hits.map((hit) => h("tr", { class: "hit" },
+        h("td", {}, recordLink(hit.id, hit.label),
+          // The same subject recorded at other centres: one line, each record still its owner's.
+          hit.same_as.length === 0 ? "" : h("span", { class: "muted same-as" }, " · also recorded as ", hit.same_as.map((other, index) => [index ? ", " : "", recordLink(other)]))),
+        h("td", {}, hit.kind), h("td", {}, hit.group)))));
 }
 
 // ---- create and edit ----
 
-function fieldInput(field, value) {
+// A list (a field that merges as a set) is edited one entry per line.
+const listHints = {
+  person_name: "current|Surname|Forenames, one per line (types: current, birth, previous, alias)",
+  partial_date: "1984-03-07, 1984-03, 1984 or 1980..1985, one per line",
+  national_id: "RS:0101990710008, one per line",
+  country: "RS, MK…, one per line",
+};
+
+function listEntries(text) {
+  return [...new Set(text.split("\n").map((line) => line.trim()).filter((line) => line))];
+}
+
+function fieldInput(field, value, entries) {
   const id = "field-" + field.name;
   let input;
-  if (field.allowed) {
+  if (field.merge === "set") {
+    const placeholder = field.allowed ? field.allowed.join(", ") + ": one per line" : listHints[field.format] || "one per line";
+    input = h("textarea", { id, name: field.name, rows: 2, placeholder, "data-list": "true" });
+    input.value = (entries || []).join("\n");
+  } else if (field.allowed) {
     input = h("select", { id, name: field.name }, h("option", { value: "" }, "—"),
       field.allowed.map((v) => h("option", { value: v, selected: v === value }, v)));
   } else {
@@ -336,8 +356,9 @@ function markInvalid(form, field) {
 }
 
 // A label and an input per field, for the create and edit forms.
-function fieldRows(fields, values) {
-  return fields.map((f) => [h("label", { for: "field-" + f.name, class: f.required ? "required" : null }, fieldLabel(f.name)), fieldInput(f, values[f.name])]);
+function fieldRows(fields, values, entries) {
+  return fields.map((f) => [h("label", { for: "field-" + f.name, class: f.required ? "required" : null }, fieldLabel(f.name)),
+    fieldInput(f, values[f.name], (entries || {})[f.name])]);
 }
 
 function editableFields(kind) {
@@ -356,14 +377,24 @@ async function renderNewRecord(view) {
     onsubmit: async (event) => {
       event.preventDefault();
       const values = {};
+      const add = {};
       for (const field of fields) {
+        if (field.merge === "set") {
+          const entries = listEntries(form.elements[field.name].value);
+          if (entries.length) add[field.name] = entries;
+          continue;
+        }
         const value = form.elements[field.name].value.trim();
         if (value) values[field.name] = value;
       }
       try {
-        const created = await api("POST", "/api/records", { kind, group: groupSelect.value, fields: values });
+        const created = await api("POST", "/api/records", { kind, group: groupSelect.value, fields: values, add });
         state.dirty = false;
-        location.hash = "#/record/" + created.id;
+        if (created.possible_matches.length === 0) {
+          location.hash = "#/record/" + created.id;
+          return;
+        }
+        show(h("h1", {}, "Saved: possible matches"), possibleMatches(created.id, created.possible_matches));
       } catch (error) {
         feedback.replaceChildren(message("error", error.message));
         markInvalid(form, error.field);
@@ -377,9 +408,67 @@ async function renderNewRecord(view) {
   show(h("h1", {}, "New record"), h("section", { class: "card" }, feedback, form));
 }
 
+// The records the node found that may be the same subject as the one just saved, strongest
+// first; staff mark each the same subject (a same_as link) or different (not_same).
+function possibleMatches(id, matches) {
+  const strength = { identifier: "same identifier", name_and_birth_date: "same name and date of birth", name: "same name" };
+  const decide = (match, role, row) => async () => {
+    try {
+      await api("POST", "/api/records", { kind: "link", group: match.group, fields: { from_id: id, to_id: match.id, role } });
+      row.querySelector(".actions").replaceChildren(h("span", { class: "muted" }, role === "same_as" ? "marked the same subject" : "marked different"));
+    } catch (error) {
+      row.append(message("error", error.message));
+    }
+  };
+  return h("section", { class: "card", id: "possible-matches" },
+    h("p", {}, "The record is saved. These records may be the same subject; mark each, or leave them."),
+    h("table", {}, h("tr", {}, h("th", {}, "Record"), h("th", {}, "Why"), h("th", {}, "Owner"), h("th", {}, "")),
+      matches.map((match) => {
+        const row = h("tr", { class: "possible-match", "data-id": match.id },
+          h("td", {}, recordLink(match.id, match.label)), h("td", {}, `${strength[match.strength]}: ${match.reason}`), h("td", {}, match.origin),
+          h("td", { class: "actions" }));
+        row.querySelector(".actions").append(
+          h("button", { type: "button", class: "same-subject", onclick: decide(match, "same_as", row) }, "Same subject"),
+          h("button", { type: "button", class: "secondary different", onclick: decide(match, "not_same", row) }, "Different"));
+        return row;
+      })),
+    h("div", { class: "actions" }, h("a", { href: "#/record/" + id, id: "open-saved" }, "Open the saved record")));
+}
+
+// The records linked to this one, both ways, and a form to link another of its group.
+function linksCard(record) {
+  const feedback = h("div");
+  const form = h("form", {
+    class: "searchbar", id: "link-form",
+    onsubmit: async (event) => {
+      event.preventDefault();
+      try {
+        await api("POST", "/api/records", {
+          kind: "link", group: record.group,
+          fields: { from_id: record.id, to_id: form.elements.other.value.trim(), role: form.elements.role.value },
+        });
+        state.dirty = false;
+        route();
+      } catch (error) {
+        feedback.replaceChildren(message("error", error.message));
+      }
+    },
+  }, h("input", { name: "other", placeholder: "id of the record to link", required: true, oninput: () => { state.dirty = true; } }),
+    h("select", { name: "role" }, ["owner", "driver", "holder", "associate", "member", "same_as", "not_same"].map((r) => h("option", { value: r }, r))),
+    h("button", { type: "submit" }, "Link"));
+  const links = record.links || [];
+  return h("section", { class: "card", id: "links" }, h("h2", {}, "Linked records"), feedback,
+    links.length === 0 ? h("p", { class: "muted" }, "None.") :
+      h("ul", {}, links.map((link) => h("li", { class: "link", "data-id": link.id },
+        `${link.direction === "to" ? "→" : "←"} ${fieldLabel(link.role)} `, `${link.kind} `, recordLink(link.id, link.label),
+        link.source ? h("span", { class: "muted" }, ` (source: ${link.source})`) : ""))),
+    form);
+}
+
 function editForm(record, onDone) {
   const fields = editableFields(record.kind).filter((f) => f.merge !== "immutable");
   const current = Object.fromEntries(Object.entries(record.fields).map(([name, f]) => [name, f.value]));
+  const currentEntries = Object.fromEntries(Object.entries(record.fields).filter(([, f]) => f.entries).map(([name, f]) => [name, f.entries]));
   const feedback = h("div");
   const form = h("form", {
     class: "fields", id: "edit-form",
@@ -387,14 +476,26 @@ function editForm(record, onDone) {
       event.preventDefault();
       const set = {};
       const clear = [];
+      const add = {};
+      const remove = {};
       for (const field of fields) {
+        if (field.merge === "set") {
+          // Only what this edit changed: an entry another centre added meanwhile stays.
+          const before = currentEntries[field.name] || [];
+          const after = listEntries(form.elements[field.name].value);
+          const added = after.filter((entry) => !before.includes(entry));
+          const removed = before.filter((entry) => !after.includes(entry));
+          if (added.length) add[field.name] = added;
+          if (removed.length) remove[field.name] = removed;
+          continue;
+        }
         const value = form.elements[field.name].value.trim();
         const before = current[field.name] || "";
         if (value === before) continue;
         if (value) set[field.name] = value; else clear.push(field.name);
       }
       try {
-        await api("PATCH", "/api/records/" + record.id, { set, clear });
+        await api("PATCH", "/api/records/" + record.id, { set, clear, add, remove });
         state.dirty = false;
         onDone();
       } catch (error) {
@@ -403,7 +504,7 @@ function editForm(record, onDone) {
       }
     },
   },
-    fieldRows(fields, current),
+    fieldRows(fields, current, currentEntries),
     h("span"), h("div", { class: "actions" }, h("button", { type: "submit", id: "save" }, "Save"),
       h("button", { type: "button", class: "secondary", onclick: () => { state.dirty = false; onDone(); } }, "Cancel")));
   return h("section", { class: "card" }, h("h2", {}, "Edit"), feedback, form);
@@ -427,7 +528,8 @@ async function renderRecord(view) {
   const provenance = h("table", { id: "provenance" },
     h("tr", {}, h("th", {}, "Field"), h("th", {}, "Value"), h("th", {}, "Written by"), h("th", {}, "At")),
     names.filter((name) => record.fields[name].value !== null).map((name) => h("tr", { "data-field": name },
-      h("td", {}, fieldLabel(name)), h("td", {}, record.fields[name].value), h("td", { class: "by" }, record.fields[name].by),
+      h("td", {}, fieldLabel(name)), h("td", {}, record.fields[name].entries ? record.fields[name].entries.join("; ") : record.fields[name].value),
+      h("td", { class: "by" }, record.fields[name].by),
       h("td", {}, time(record.fields[name].at)))));
   const hitForm = h("form", {
     class: "searchbar", id: "hit-form",
@@ -461,6 +563,7 @@ async function renderRecord(view) {
           ? h("button", { type: "button", id: "ask-erasure", onclick: () => askErasure(record.id, record.origin) }, `Ask ${record.origin} to erase`)
           : h("button", { type: "button", class: "danger", id: "erase", onclick: () => eraseRecord(record.id) }, "Erase"))),
     editArea,
+    linksCard(record),
     h("div", { class: "grid" },
       h("section", { class: "card" }, h("h2", {}, "Hits"),
         attachment(record.hits, (hit) => h("li", {}, `${value(hit, "place") || "?"}: ${value(hit, "outcome") || ""} `, h("span", { class: "muted" }, `(${hit.origin}, ${time(value(hit, "checked_at"))})`))),
