@@ -1,10 +1,14 @@
 import Foundation
 import Hummingbird
+import NIOCore
 import Records
 import Replica
 import SyncCore
 
 extension APIRouter {
+    /// The largest file `POST /api/import` takes.
+    static let maxImportBytes = 64 << 20
+
     static func addRecordRoutes(to api: RouteTable, _ storage: APIStorage) {
         let schema = storage.replica.recordSchema
         api.get("search") { request, context in
@@ -20,6 +24,36 @@ extension APIRouter {
             let limit = try limit(request) ?? 50
             let hits = try await storage.run { [kind] in try $0.search(text, kind: kind, limit: limit, auditedAs: actor) }
             return try JSONBody.response(hits.map(\.json))
+        }
+        api.post("import") { request, context in
+            let actor = try context.actor(request)
+            let group = try query(request, "group")
+            let kindName = request.uri.queryParameters.get("kind") ?? RecordKind.person.rawValue
+            guard let kind = schema.kind(named: kindName, for: .create)?.kind else {
+                throw APIError.badRequest("kind must be \(schema.names(for: .create)), not \(kindName)", field: "kind")
+            }
+            let formatName = try query(request, "format")
+            guard let format = ImportFileReader.Format(rawValue: formatName) else {
+                throw APIError.badRequest("format must be csv or json, not \(formatName)", field: "format")
+            }
+            let createDuplicates: Bool
+            switch request.uri.queryParameters.get("create_duplicates") {
+            case nil, "false": createDuplicates = false
+            case "true": createDuplicates = true
+            case let other?: throw APIError.badRequest("create_duplicates must be true or false, not \(other)", field: "create_duplicates")
+            }
+            let file: ByteBuffer
+            do {
+                file = try await request.body.collect(upTo: Self.maxImportBytes)
+            } catch is NIOTooManyBytesError {
+                throw APIError(.tooLarge, status: .contentTooLarge, "the file is larger than \(Self.maxImportBytes / 1_048_576) MiB; split it")
+            }
+            let report = try await storage.run { replica in
+                try replica.importRecords(
+                    Data(file.readableBytesView), format: format, kind: kind, group: GroupID(group), createDuplicates: createDuplicates,
+                    auditedAs: actor)
+            }
+            return try JSONBody.response(report.json)
         }
         api.get("duplicates") { request, context in
             let actor = try context.actor(request)

@@ -53,16 +53,28 @@ extension Replica {
     /// (each row's digest is kept with the record it made), so a run cut short and started
     /// again creates nothing twice. Every record created is logged as `actor`'s, and the
     /// records a chunk's skipped rows were matched with as one system check.
+    ///
+    /// The file is refused whole, before any row, when it cannot be read as its format or a
+    /// CSV header names a column that is not a field of the kind.
     public func importRecords(
-        from reader: inout ImportFileReader, kind name: RecordKind, group: GroupID, createDuplicates: Bool, auditedAs actor: AuditActor,
+        _ file: Data, format: ImportFileReader.Format, kind name: RecordKind, group: GroupID, createDuplicates: Bool, auditedAs actor: AuditActor,
         progress: (Double, ImportReport) -> Void = { _, _ in }
     ) throws -> ImportReport {
-        let kind = try kindSchema(name)
-        guard tables.schema.kind(named: name.rawValue, for: .create) != nil else {
-            throw ReplicaError(.invalid, "\(name) records are not imported; import \(tables.schema.names(for: .create))", field: "kind")
+        guard let kind = tables.schema.kind(named: name.rawValue, for: .create) else {
+            throw ReplicaError(.invalid, "kind must be \(tables.schema.names(for: .create)), not \(name)", field: "kind")
         }
         guard configuration.roster.isMember(configuration.nodeID, of: group) else {
             throw ReplicaError(.notMember, "this node is not a member of group \(group)")
+        }
+        var reader: ImportFileReader
+        do {
+            reader = try ImportFileReader(file, format: format, listFields: Set(kind.setFields.map(\.name)))
+        } catch {
+            throw ReplicaError(.invalid, error.description)
+        }
+        for column in reader.columns ?? [] where kind.field(named: column) == nil {
+            throw ReplicaError(
+                .invalid, "column \(column) is not a field of \(name); its fields are \(kind.fields.map(\.name).joined(separator: ", "))", field: column)
         }
         var report = ImportReport()
         var earlierRows = ImportedRows()

@@ -34,25 +34,19 @@ extension RecordCommand {
             }
             let session = try staff.open()
             let schema = session.replica.recordSchema
-            guard let recordKind = schema.kind(named: kind, for: .create) else {
-                throw CLIError("--kind must be \(schema.names(for: .create)), not \(kind)")
-            }
-            var reader: ImportFileReader
-            do {
-                reader = try ImportFileReader(data, format: fileFormat, listFields: Set(recordKind.setFields.map(\.name)))
-            } catch {
-                throw CLIError("\(file): \(error.description)")
-            }
-            if let columns = reader.columns {
-                for column in columns where recordKind.field(named: column) == nil {
-                    throw CLIError("\(file): column \(column) is not a field of \(kind); its fields are \(recordKind.fields.map(\.name).joined(separator: ", "))")
-                }
-            }
+            guard schema.kind(named: kind, for: .create) != nil else { throw CLIError("--kind must be \(schema.names(for: .create)), not \(kind)") }
             let bar = ProgressBar(enabled: isatty(STDERR_FILENO) == 1 && !json)
-            let report = try session.replica.importRecords(
-                from: &reader, kind: recordKind.kind, group: GroupID(group), createDuplicates: createDuplicates, auditedAs: session.actor
-            ) { fraction, report in
-                bar.show(fraction, "\(report.rows) rows, \(report.created) created")
+            let report: ImportReport
+            do {
+                report = try session.replica.importRecords(
+                    data, format: fileFormat, kind: RecordKind(kind), group: GroupID(group), createDuplicates: createDuplicates,
+                    auditedAs: session.actor
+                ) { fraction, report in
+                    bar.show(fraction, "\(report.rows) rows, \(report.created) created")
+                }
+            } catch let error as ReplicaError where error.code == .invalid {
+                bar.finish()
+                throw CLIError("\(file): \(error.reason)")
             }
             bar.finish()
             if json { return try printJSON(report.json) }

@@ -648,6 +648,61 @@ import Topology
         }
     }
 
+    @Test func listsLinksPossibleMatchesAndImportsGoThroughTheAPI() async throws {
+        try await Self.withAPI { _, _, bob, _ in
+            let first = try await bob.object(
+                .post, "/api/records",
+                [
+                    "kind": "person", "group": "region", "fields": ["family_name": "Petrović", "given_name": "Marko"],
+                    "add": ["names": ["alias|Petrovic|Marko"], "national_ids": ["RS:0101990710008"]],
+                ], expect: .created)
+            let id = try #require(first["id"] as? String)
+            #expect((first["possible_matches"] as? [Any])?.isEmpty == true)
+            let second = try await bob.object(
+                .post, "/api/records",
+                ["kind": "person", "group": "region", "fields": ["family_name": "Petrovic"], "add": ["national_ids": ["RS:0101-990710008"]]],
+                expect: .created)
+            let matches = try #require(second["possible_matches"] as? [[String: Any]])
+            #expect(matches.count == 1 && matches.first?["id"] as? String == id && matches.first?["strength"] as? String == "identifier")
+            let twin = try #require(second["id"] as? String)
+            let (patched, _) = try await bob.call(.patch, "/api/records/\(id)", ["add": ["names": ["birth|Jovanović|Marko"]], "remove": ["names": ["alias|Petrovic|Marko"]]])
+            #expect(patched == .noContent)
+            #expect(
+                try await bob.error(.patch, "/api/records/\(id)", ["remove": ["names": ["alias|Nobody"]]], .unprocessableContent) == Refusal("invalid", field: "names"))
+            #expect(
+                try await bob.error(.post, "/api/records", ["kind": "person", "group": "region", "fields": ["family_name": "X", "names": "current|X"]], .unprocessableContent)
+                    == Refusal("invalid", field: "names"))
+            _ = try await bob.object(
+                .post, "/api/records", ["kind": "link", "group": "region", "fields": ["from_id": twin, "to_id": id, "role": "same_as"]], expect: .created)
+            let record = try await bob.decode(RecordJSON.self, "/api/records/\(id)")
+            #expect(record.fields["names"]?.entries == ["birth|Jovanović|Marko"] && record.fields["names"]?.value == "[\"birth|Jovanović|Marko\"]")
+            #expect(record.links?.map(\.id) == [twin] && record.links?.first?.direction == "from" && record.links?.first?.role == "same_as")
+            let found = try await bob.decode([SearchHitJSON].self, "/api/search?q=petrovic")
+            #expect(found.count == 1 && Set([found[0].id] + found[0].sameAs) == [id, twin], "one cluster: \(found)")
+            #expect(try await bob.list("/api/duplicates").isEmpty, "both records are this centre's own")
+
+            let csv = "family_name,birth_date,national_ids\nHoxha,1980-05-01,\nGashi,1980-13-01,\nKrasniqi,,RS:0101990710008\n"
+            func importing(_ query: String, _ body: String) async throws -> (HTTPResponse.Status, [String: Any]?) {
+                try await bob.client.execute(
+                    uri: "/api/import?" + query, method: .post,
+                    headers: [.authorization: "Bearer \(bob.token!)", .contentType: "text/csv", Session.purposeHeader: "api test"],
+                    body: ByteBuffer(string: body)
+                ) { ($0.status, try? JSONSerialization.jsonObject(with: Data($0.body.readableBytesView)) as? [String: Any]) }
+            }
+            let (status, report) = try await importing("group=region&format=csv", csv)
+            #expect(status == .ok && report?["rows"] as? Int == 3 && report?["created"] as? Int == 1, "\(String(describing: report))")
+            #expect((report?["refused"] as? [[String: Any]])?.first?["row"] as? Int == 3)
+            #expect((report?["skipped"] as? [[String: Any]])?.first?["matches"] as? [String] == [id, twin].sorted())
+            let (again, repeated) = try await importing("group=region&format=csv", csv)
+            #expect(again == .ok && repeated?["created"] as? Int == 0 && repeated?["already_imported"] as? Int == 1)
+            let (badColumn, refusal) = try await importing("group=region&format=csv", "family_name,eye_colour\nX,blue\n")
+            let columnRefusal = try Refusal(answer: refusal, of: "import")
+            #expect(badColumn == .unprocessableContent && columnRefusal == Refusal("invalid", field: "eye_colour"))
+            let (badFormat, _) = try await importing("group=region&format=xml", csv)
+            #expect(badFormat == .badRequest)
+        }
+    }
+
     @Test func malformedAndOversizedBodiesAreRefused() async throws {
         try await Self.withAPI { _, _, bob, _ in
             let (status, object) = try await bob.client.execute(

@@ -129,7 +129,7 @@ class Client:
         self.base = url.rstrip("/")
         self.token = token
 
-    def call(self, method, path, body=None, token=True, raw=None, purpose="contract walk"):
+    def call(self, method, path, body=None, token=True, raw=None, purpose="contract walk", content_type="application/json"):
         headers = {}
         if token:
             headers["Authorization"] = "Bearer " + (self.token if token is True else token)
@@ -139,7 +139,7 @@ class Client:
         if body is not None:
             data = json.dumps(body).encode()
         if data is not None:
-            headers["Content-Type"] = "application/json"
+            headers["Content-Type"] = content_type
         request = urllib.request.Request(self.base + path, method=method, data=data, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=15) as response:
@@ -244,6 +244,25 @@ def walk(contract, demo):
     a.refused(404, "not_found", "GET", f"/api/records/{uuid.uuid4()}")
     a.refused(400, "bad_request", "GET", "/api/records/not-an-id", field="id")
     a.expect(200, "GET", "/api/search?q=stojanovski")
+    listed = a.expect(201, "POST", "/api/records", {"kind": "person", "group": shared, "fields": {"family_name": "Stojanovski"},
+                                                    "add": {"names": ["alias|Stojanovska|Ana"], "national_ids": ["MK:1503985450019"]}})
+    twin = a.expect(201, "POST", "/api/records", {"kind": "person", "group": shared, "fields": {"family_name": "Stojanovska"},
+                                                  "add": {"national_ids": ["MK:150398-5450019"]}})
+    check([match["id"] for match in twin["possible_matches"]] == [listed["id"]], f"the twin's possible matches read {twin}")
+    a.expect(204, "PATCH", f"/api/records/{listed['id']}", {"add": {"markers": ["armed"]}, "remove": {"names": ["alias|Stojanovska|Ana"]}})
+    a.refused(422, "invalid", "PATCH", f"/api/records/{listed['id']}", {"remove": {"names": ["alias|Nobody"]}}, field="names")
+    a.expect(201, "POST", "/api/records", {"kind": "link", "group": shared,
+                                           "fields": {"from_id": twin["id"], "to_id": listed["id"], "role": "same_as"}})
+    linked = a.expect(200, "GET", f"/api/records/{listed['id']}")
+    check([link["id"] for link in linked["links"]] == [twin["id"]], f"the link is missing: {linked['links']}")
+    a.expect(200, "GET", "/api/duplicates")
+    imported = a.expect(200, "POST", f"/api/import?group={shared}&format=csv",
+                        raw="family_name,birth_date\nTrajkovski,1977-07-07\nBad,1977-13-01\n".encode(), content_type="text/csv")
+    check(imported["created"] == 1 and [row["row"] for row in imported["refused"]] == [3], f"the import's report reads {imported}")
+    a.expect(200, "POST", f"/api/import?group={shared}&format=json", body=[{"family_name": "Ristovski", "names": ["current|Ristovski"]}])
+    a.refused(422, "invalid", "POST", f"/api/import?group={shared}&format=csv", raw=b"family_name,colour\nX,red\n", content_type="text/csv",
+              field="colour")
+    a.refused(400, "bad_request", "POST", f"/api/import?group={shared}&format=xml", raw=b"x", content_type="text/csv", field="format")
     a.refused(400, "bad_request", "GET", "/api/search", field="q")
     a.expect(200, "GET", "/api/records?kind=person&limit=5")
     a.refused(400, "bad_request", "GET", "/api/records?changed_since=soon", field="changed_since")
