@@ -22,7 +22,13 @@ extension APIRouter {
                 kind = parsed.kind
             }
             let limit = try limit(request) ?? 50
-            let hits = try await storage.run { [kind] in try $0.search(text, kind: kind, limit: limit, auditedAs: actor) }
+            let followLinks: Bool
+            switch request.uri.queryParameters.get("follow_links") {
+            case nil, "false": followLinks = false
+            case "true": followLinks = true
+            case let other?: throw APIError.badRequest("follow_links must be true or false, not \(other)", field: "follow_links")
+            }
+            let hits = try await storage.run { [kind] in try $0.search(text, kind: kind, limit: limit, followLinks: followLinks, auditedAs: actor) }
             return try JSONBody.response(hits.map(\.json))
         }
         api.post("import") { request, context in

@@ -167,10 +167,21 @@ public struct SearchHitJSON: Codable, Sendable, Equatable {
     public var label: String
     /// The other records of its cluster: the same subject, recorded at other centres.
     public var sameAs: [String]
+    /// For a record a search following links brought in: the hit it is linked to, and how.
+    public var linkedFrom: LinkedFromJSON?
+
+    /// `{id, role}`: the search hit a record is linked to.
+    public struct LinkedFromJSON: Codable, Sendable, Equatable {
+        /// The hit's id.
+        public var id: String
+        /// The link's role.
+        public var role: String
+    }
 
     enum CodingKeys: String, CodingKey {
         case kind, id, group, label
         case sameAs = "same_as"
+        case linkedFrom = "linked_from"
     }
 }
 
@@ -553,7 +564,9 @@ extension PossibleDuplicate {
 
 extension SearchHit {
     /// The search result as JSON.
-    public var json: SearchHitJSON { SearchHitJSON(kind: kind, id: id, group: group, label: label, sameAs: sameAs) }
+    public var json: SearchHitJSON {
+        SearchHitJSON(kind: kind, id: id, group: group, label: label, sameAs: sameAs, linkedFrom: linkedFrom.map { .init(id: $0.id, role: $0.role) })
+    }
 }
 
 extension RequestSummary {

@@ -26,9 +26,10 @@ extension Replica {
     }
 
     /// `search`, logged with the query and every record found.
-    public func search(_ text: String, kind: RecordKind?, limit: Int, auditedAs actor: AuditActor) throws -> [SearchHit] {
-        let hits = try search(text, kind: kind, limit: limit)
-        let detail = kind.map { "\(text) (kind \($0.rawValue))" } ?? text
+    public func search(_ text: String, kind: RecordKind?, limit: Int, followLinks: Bool = false, auditedAs actor: AuditActor) throws -> [SearchHit] {
+        let hits = try search(text, kind: kind, limit: limit, followLinks: followLinks)
+        var detail = kind.map { "\(text) (kind \($0.rawValue))" } ?? text
+        if followLinks { detail += ", following links" }
         try recordAudit(AuditEvent(user: actor.user, action: "search", recordIDs: hits.map(\.id), purpose: actor.purpose, detail: detail))
         return hits
     }

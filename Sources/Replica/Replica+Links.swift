@@ -25,9 +25,13 @@ extension Replica {
     /// live in that group too: a link a member made across groups, or to a record since
     /// erased, shows nothing.
     public func linkedRecords(of id: RecordID) throws -> [LinkedRecord] {
-        guard let linkKind = tables.schema[.link] else { return [] }
-        return try writer.read { db in
-            guard let (_, group) = try? locate(id, db: db) else { return [] }
+        try writer.read { db in try linkedRecords(of: id, db: db) }
+    }
+
+    /// ``linkedRecords(of:)`` in the caller's transaction.
+    func linkedRecords(of id: RecordID, db: Database) throws -> [LinkedRecord] {
+        guard let linkKind = tables.schema[.link], let (_, group) = try? locate(id, db: db) else { return [] }
+        do {
             let rows = try Row.fetchAll(
                 db,
                 sql: """

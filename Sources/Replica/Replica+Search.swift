@@ -17,13 +17,24 @@ public struct SearchHit: Equatable, Sendable {
     /// The other records `same_as` links join to it (the same subject recorded at other
     /// centres, each kept by its owner): a cluster is shown once, at its best-ranked record.
     public var sameAs: [String] = []
+    /// For a record a search following links brought in: the hit it is linked to, and how.
+    public var linkedFrom: (id: String, role: String)?
+
+    /// Two hits are equal when every value is.
+    public static func == (lhs: SearchHit, rhs: SearchHit) -> Bool {
+        lhs.kind == rhs.kind && lhs.id == rhs.id && lhs.group == rhs.group && lhs.label == rhs.label && lhs.sameAs == rhs.sameAs
+            && lhs.linkedFrom?.id == rhs.linkedFrom?.id && lhs.linkedFrom?.role == rhs.linkedFrom?.role
+    }
 }
 
 extension Replica {
     /// Finds live records whose names or identifiers match `text`: the query is folded like
     /// the index (scripts, diacritics, case), each word matches as a prefix, identifiers also
     /// match with spaces and dashes ignored, and results are ranked by FTS5's bm25.
-    public func search(_ text: String, kind: RecordKind? = nil, limit: Int = 50) throws -> [SearchHit] {
+    ///
+    /// With `followLinks`, each record found is followed by the records linked to it (one step,
+    /// both ways, within its group) that the search did not find itself.
+    public func search(_ text: String, kind: RecordKind? = nil, limit: Int = 50, followLinks: Bool = false) throws -> [SearchHit] {
         guard let query = Self.ftsQuery(text) else { return [] }
         return try writer.read { db in
             var sql = """
@@ -48,8 +59,26 @@ extension Replica {
                 }
                 return SearchHit(kind: kind.kind, id: id, group: record["sharing_group"], label: Self.label(kind: kind, row: record))
             }
-            return try collapseClusters(hits, db: db)
+            let shown = try collapseClusters(hits, db: db)
+            return followLinks ? try self.followLinks(from: shown, db: db) : shown
         }
+    }
+
+    /// `hits`, each followed by the records linked to it that no hit shows yet.
+    func followLinks(from hits: [SearchHit], db: Database) throws -> [SearchHit] {
+        var shown = Set(hits.flatMap { [$0.id] + $0.sameAs })
+        var result: [SearchHit] = []
+        for hit in hits {
+            result.append(hit)
+            guard let id = RecordID(hit.id) else { continue }
+            for link in try linkedRecords(of: id, db: db) where shown.insert(link.otherID.description).inserted {
+                guard let held = try ChangeApplier.heldRecord(anyKindID: link.otherID.description, tables: tables, db: db) else { continue }
+                var linked = SearchHit(kind: link.otherKind, id: link.otherID.description, group: held.group, label: link.otherLabel)
+                linked.linkedFrom = (hit.id, link.role)
+                result.append(linked)
+            }
+        }
+        return result
     }
 
     /// Shows each cluster of records `same_as` links join once, at its first hit, naming the

@@ -11,8 +11,9 @@ struct SearchCommand: ParsableCommand {
 
     @Argument(help: "What to look for, e.g. Djordjevic or \"SK 123\".") var text: String
     @OptionGroup var staff: StaffOptions
-    @Option(help: "Only this kind: person, vehicle, document or firearm.") var kind: String?
+    @Option(help: "Only this kind: a kind with searchable fields, such as person, vehicle, document, firearm, organisation or object.") var kind: String?
     @Option(help: "Most results to show.") var limit = 50
+    @Flag(help: "Follow each record found to the records linked to it.") var followLinks = false
     @Flag(help: "Print JSON.") var json = false
 
     func run() throws {
@@ -26,12 +27,16 @@ struct SearchCommand: ParsableCommand {
             }
             only = parsed.kind
         }
-        let hits = try session.replica.search(text, kind: only, limit: limit, auditedAs: session.actor)
+        let hits = try session.replica.search(text, kind: only, limit: limit, followLinks: followLinks, auditedAs: session.actor)
         if json {
             try printJSON(hits.map(\.json))
             return
         }
         if hits.isEmpty { print("no record matches \"\(text)\"") }
-        for hit in hits { print("\(hit.kind.rawValue)  \(hit.id)  \(hit.group)  \(hit.label)") }
+        for hit in hits {
+            let cluster = hit.sameAs.isEmpty ? "" : "  (also recorded as \(hit.sameAs.joined(separator: ", ")))"
+            let indent = hit.linkedFrom.map { "  \($0.role) of \($0.id): " } ?? ""
+            print("\(indent)\(hit.kind.rawValue)  \(hit.id)  \(hit.group)  \(hit.label)\(cluster)")
+        }
     }
 }

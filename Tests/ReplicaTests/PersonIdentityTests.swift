@@ -206,6 +206,11 @@ import Testing
         }
         guard case .live(_, _, let links) = try region["a"].consult(car, auditedAs: Self.ana) else { throw ScenarioFailure("gone") }
         #expect(links.map(\.otherLabel) == ["Krasniqi"])
+        // A search following links brings the car in after its owner.
+        let followed = try region["a"].search("Krasniqi", followLinks: true)
+        #expect(followed.map(\.id) == [person.description, car.description] && followed[1].linkedFrom?.id == person.description)
+        #expect(followed[1].linkedFrom?.role == "owner" && followed[0].linkedFrom == nil)
+        #expect(try region["a"].search("Krasniqi").map(\.id) == [person.description])
         // An end erased takes the link off the other's page.
         try region["a"].erase(car, reason: "court_order")
         try region.syncAll()
