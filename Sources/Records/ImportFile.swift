@@ -76,7 +76,9 @@ public struct ImportFileReader {
         self.listFields = listFields
         switch format {
         case .csv:
-            guard let first = try nextCells(), !first.isEmpty, first != [""] else { throw ImportFileError("the file is empty; a CSV file starts with a header of field names") }
+            guard let first = try nextCells(), !first.isEmpty, first != [""] else {
+                throw ImportFileError("the file is empty; a CSV file starts with a header of field names")
+            }
             guard first.count <= Self.maxColumns else { throw ImportFileError("row 1 has more than \(Self.maxColumns) columns") }
             var seen = Set<String>()
             for name in first {

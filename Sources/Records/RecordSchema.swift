@@ -169,7 +169,6 @@ public struct KindSchema: Sendable, Hashable {
         return spec
     }
 
-
     /// A record's main values in one line, such as "Ђорђевић, Марко · 1984-03-07 · alert wanted":
     /// the one label listings, search results, `--json` and the web UI all show. `origin` is the
     /// node that made the record, which an erasure request's label names. A region's kind shows

@@ -22,7 +22,8 @@ public enum RecordValidation {
             }
             if spec.mergeClass == .set {
                 throw RecordValidationError(
-                    field: write.field, "field \(write.field) is a list; add or remove its entries (pccc record --add/--remove, \"add\" and \"remove\" in the API)")
+                    field: write.field,
+                    "field \(write.field) is a list; add or remove its entries (pccc record --add/--remove, \"add\" and \"remove\" in the API)")
             }
             guard seen.insert(write.field).inserted else {
                 throw RecordValidationError(field: write.field, "field \(write.field) is set twice")

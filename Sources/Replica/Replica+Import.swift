@@ -116,7 +116,8 @@ extension Replica {
                     for edit in sets { values[edit.field] = SetValue.encode(Set(edit.add).sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }) }
                     if !createDuplicates {
                         if let earlier = earlierRows.match(kind: name, values: values) {
-                            report.skipped.append(ImportReport.Skipped(row: row.number, reason: "likely the same subject as row \(earlier.row) (\(earlier.reason))", matches: []))
+                            report.skipped.append(
+                                ImportReport.Skipped(row: row.number, reason: "likely the same subject as row \(earlier.row) (\(earlier.reason))", matches: []))
                             continue
                         }
                         let likely = try possibleMatches(kind: kind, values: values, excluding: [], db: db).filter { $0.strength != .name }

@@ -81,10 +81,11 @@ func duplicateBenchmark(_ options: DuplicateBenchOptions) throws {
     // record import of M persons from CSV, against the plain insert of the same rows.
     var csv = "family_name,given_name,birth_date,nationality,alert,reason\n"
     for index in 0..<options.imported {
-        csv += personFields(index).map { field -> String in
-            let value = field.value ?? ""
-            return value.contains(",") || value.contains("\"") ? "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : value
-        }.joined(separator: ",") + "\n"
+        csv +=
+            personFields(index).map { field -> String in
+                let value = field.value ?? ""
+                return value.contains(",") || value.contains("\"") ? "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : value
+            }.joined(separator: ",") + "\n"
     }
     let plain = try PlainInsert(path: folder.appendingPathComponent("plain.sqlite").path).insert(0..<options.imported, perTransaction: 1_000)
     let target = try open("import.sqlite")
@@ -100,4 +101,3 @@ func duplicateBenchmark(_ options: DuplicateBenchOptions) throws {
             format: "record import of %d persons from CSV: %.2f s (%.0f rows/s), %.2f× the plain insert's %.2f s", options.imported, importing,
             Double(options.imported) / importing, importing / plain, plain))
 }
-

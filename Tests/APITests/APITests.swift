@@ -665,12 +665,15 @@ import Topology
             let matches = try #require(second["possible_matches"] as? [[String: Any]])
             #expect(matches.count == 1 && matches.first?["id"] as? String == id && matches.first?["strength"] as? String == "identifier")
             let twin = try #require(second["id"] as? String)
-            let (patched, _) = try await bob.call(.patch, "/api/records/\(id)", ["add": ["names": ["birth|Jovanović|Marko"]], "remove": ["names": ["alias|Petrovic|Marko"]]])
+            let (patched, _) = try await bob.call(
+                .patch, "/api/records/\(id)", ["add": ["names": ["birth|Jovanović|Marko"]], "remove": ["names": ["alias|Petrovic|Marko"]]])
             #expect(patched == .noContent)
             #expect(
-                try await bob.error(.patch, "/api/records/\(id)", ["remove": ["names": ["alias|Nobody"]]], .unprocessableContent) == Refusal("invalid", field: "names"))
+                try await bob.error(.patch, "/api/records/\(id)", ["remove": ["names": ["alias|Nobody"]]], .unprocessableContent)
+                    == Refusal("invalid", field: "names"))
             #expect(
-                try await bob.error(.post, "/api/records", ["kind": "person", "group": "region", "fields": ["family_name": "X", "names": "current|X"]], .unprocessableContent)
+                try await bob.error(
+                    .post, "/api/records", ["kind": "person", "group": "region", "fields": ["family_name": "X", "names": "current|X"]], .unprocessableContent)
                     == Refusal("invalid", field: "names"))
             _ = try await bob.object(
                 .post, "/api/records", ["kind": "link", "group": "region", "fields": ["from_id": twin, "to_id": id, "role": "same_as"]], expect: .created)

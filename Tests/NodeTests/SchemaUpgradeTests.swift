@@ -60,7 +60,9 @@ import Testing
         try writeAtEveryNode("mixed")
         let refused = try PCCCExecutable.run(
             ["record", "add", "boat", "--data", region.folder("b"), "--group", "region", "--set", "hull_number=X"])
-        #expect(refused.status != 0 && refused.error.contains("kind must be person, vehicle, document, firearm, organisation, object or link, not boat"), "\(refused.error)")
+        #expect(
+            refused.status != 0 && refused.error.contains("kind must be person, vehicle, document, firearm, organisation, object or link, not boat"),
+            "\(refused.error)")
 
         // b and c hold a's batches whole and wait with them; each status says so.
         try region.waitUntil("c holds a's boat batch", seconds: 30) {

@@ -125,7 +125,8 @@ import Testing
         let recall = Double(found) / Double(expected.count)
         print(
             String(
-                format: "duplicate finder: %d seeded duplicates (%d by identification number), %d namesakes: precision %.3f, recall %.3f, identifier duplicates found first %d/%d",
+                format:
+                    "duplicate finder: %d seeded duplicates (%d by identification number), %d namesakes: precision %.3f, recall %.3f, identifier duplicates found first %d/%d",
                 expected.count, byIdentifier.count, namesakes.count, precision, recall, identifierFound, byIdentifier.count))
         #expect(identifierFound == byIdentifier.count && !byIdentifier.isEmpty, "every duplicate sharing an identification number is found first")
         // The folding meets Serbian and Macedonian Cyrillic with Latin and ASCII, not yet
@@ -152,7 +153,8 @@ import Testing
         #expect(try region["c"].possibleDuplicates(auditedAs: Self.ana).isEmpty, "c owns neither")
         #expect(try region["c"].search("Krasniqi").count == 2)
         // b's officer marks them the same subject; each record keeps its owner.
-        _ = try region["b"].create(.link, in: "region", [FieldWrite("from_id", atB.description), FieldWrite("to_id", atA.description), FieldWrite("role", "same_as")])
+        _ = try region["b"].create(
+            .link, in: "region", [FieldWrite("from_id", atB.description), FieldWrite("to_id", atA.description), FieldWrite("role", "same_as")])
         try region.syncAll()
         for owner in ["a", "b"] as [NodeID] { #expect(try region[owner].possibleDuplicates(auditedAs: Self.ana).isEmpty, "decided at \(owner)") }
         let hits = try region["c"].search("Krasniqi")
@@ -172,11 +174,13 @@ import Testing
         #expect(logged.user == "system" && logged.action == "duplicate_check" && logged.recordIDs == [mine.description, theirs.description])
         #expect(logged.detail == "at the save of \(mine) by ana: 1 possible matches")
         #expect(try region["a"].possibleDuplicates(auditedAs: Self.ana).count == 1)
-        _ = try region["a"].create(.link, in: "region", [FieldWrite("from_id", mine.description), FieldWrite("to_id", theirs.description), FieldWrite("role", "not_same")])
+        _ = try region["a"].create(
+            .link, in: "region", [FieldWrite("from_id", mine.description), FieldWrite("to_id", theirs.description), FieldWrite("role", "not_same")])
         #expect(try region["a"].possibleDuplicates(auditedAs: Self.ana).isEmpty)
         #expect(throws: ReplicaError(.invalid, "a same_as link joins two records of one kind, not a vehicle and a person", field: "to_id")) {
             let person = try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Owner")])
-            _ = try region["a"].create(.link, in: "region", [FieldWrite("from_id", mine.description), FieldWrite("to_id", person.description), FieldWrite("role", "same_as")])
+            _ = try region["a"].create(
+                .link, in: "region", [FieldWrite("from_id", mine.description), FieldWrite("to_id", person.description), FieldWrite("role", "same_as")])
         }
     }
 }

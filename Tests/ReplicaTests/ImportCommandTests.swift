@@ -35,8 +35,9 @@ import Testing
         Djordjevic,Ana,1988-08-08,,,,contact
 
         """.write(toFile: file, atomically: true, encoding: .utf8)
-        let report = try JSONSerialization.jsonObject(
-            with: Data(try node.succeed(["record", "import", file, "--group", "region", "--format", "csv", "--json"]).utf8)) as! [String: Any]
+        let report =
+            try JSONSerialization.jsonObject(
+                with: Data(try node.succeed(["record", "import", file, "--group", "region", "--format", "csv", "--json"]).utf8)) as! [String: Any]
         #expect(report["rows"] as? Int == 9 && report["created"] as? Int == 3 && report["already_imported"] as? Int == 0, "\(report)")
         let refused = (report["refused"] as? [[String: Any]] ?? []).map { "\($0["row"]!): \($0["reason"]!)" }
         #expect(
@@ -59,7 +60,9 @@ import Testing
         #expect(try Self.count(node, "SELECT count(*) FROM batch_log") == 2, "the add, then one transaction for the import's rows")
         // The same import again creates nothing.
         let again = try node.succeed(["record", "import", file, "--group", "region", "--format", "csv"])
-        #expect(again.hasSuffix("9 rows: 0 created, 3 created by an earlier run, 3 skipped as likely duplicates (--create-duplicates creates them), 3 refused"), "\(again)")
+        #expect(
+            again.hasSuffix("9 rows: 0 created, 3 created by an earlier run, 3 skipped as likely duplicates (--create-duplicates creates them), 3 refused"),
+            "\(again)")
         #expect(try Self.count(node, "SELECT count(*) FROM person") == 4)
         // A column the kind does not have refuses the file before any row.
         try "family_name,eye_colour\nHoxha,blue\n".write(toFile: file, atomically: true, encoding: .utf8)
@@ -88,7 +91,10 @@ import Testing
         #expect(created % 1000 == 0, "only whole transactions of 1,000 rows: \(created)")
         #expect(try Self.count(node, "SELECT count(*) FROM import_row") == created)
         let finished = try node.succeed(["record", "import", file, "--group", "region", "--format", "csv"])
-        #expect(finished.hasSuffix("\(rows) rows: \(rows - created) created, \(created) created by an earlier run, 0 skipped as likely duplicates (--create-duplicates creates them), 0 refused"), "\(finished)")
+        #expect(
+            finished.hasSuffix(
+                "\(rows) rows: \(rows - created) created, \(created) created by an earlier run, 0 skipped as likely duplicates (--create-duplicates creates them), 0 refused"
+            ), "\(finished)")
         #expect(try Self.count(node, "SELECT count(*) FROM person") == rows)
         #expect(try Self.count(node, "SELECT count(DISTINCT family_name) FROM person") == rows, "no row was created twice")
     }

@@ -12,18 +12,54 @@ import Testing
     // MARK: Validation
 
     static let refusals: [(fields: [FieldWrite], sets: [SetEdit], field: String, reason: String)] = [
-        ([], [SetEdit("national_ids", add: ["RS:0101990710006"])], "national_ids", "an entry of national_ids has a JMBG/EMBG whose control digit is wrong; check the number, not \"RS:0101990710006\""),
-        ([], [SetEdit("national_ids", add: ["MK:12345"])], "national_ids", "an entry of national_ids must hold, for MK, the 13 digits of a JMBG/EMBG, not \"MK:12345\""),
-        ([], [SetEdit("national_ids", add: ["0101990710008"])], "national_ids", "an entry of national_ids must be COUNTRY:NUMBER, such as RS:0101990710006, not \"0101990710008\""),
-        ([], [SetEdit("names", add: ["nickname|Petrović"])], "names", "an entry of names must be TYPE|SURNAME or TYPE|SURNAME|FORENAMES with TYPE one of current, birth, previous, alias, not \"nickname|Petrović\""),
-        ([], [SetEdit("names", add: ["alias| Petrović"])], "names", "an entry of names must be TYPE|SURNAME or TYPE|SURNAME|FORENAMES with TYPE one of current, birth, previous, alias, with no space at either end of a part, not \"alias| Petrović\""),
-        ([], [SetEdit("birth_dates", add: ["1984-02-30"])], "birth_dates", "an entry of birth_dates must be a date written YYYY-MM-DD, YYYY-MM or YYYY, or a range of them such as 1980..1985, not \"1984-02-30\""),
-        ([], [SetEdit("birth_dates", add: ["1985..1980"])], "birth_dates", "an entry of birth_dates must be a date written YYYY-MM-DD, YYYY-MM or YYYY, or a range of them such as 1980..1985, not \"1985..1980\""),
-        ([], [SetEdit("nationalities", add: ["Serbia"])], "nationalities", "an entry of nationalities must be an ISO 3166 alpha-2 country code in capitals, such as RS, MK, ME, AL, BA or XK, not \"Serbia\""),
-        ([], [SetEdit("markers", add: ["dangerous"])], "markers", "markers cannot hold \"dangerous\"; allowed values are armed, violent, escaped, suicide_risk, public_health_risk, terrorism"),
-        ([FieldWrite("category", "suspected")], [], "category", "field category cannot be \"suspected\"; allowed values are suspect, convicted, victim, witness, contact, associate"),
-        ([FieldWrite("names", "[\"current|Hoxha\"]")], [], "names", "field names is a list; add or remove its entries (pccc record --add/--remove, \"add\" and \"remove\" in the API)"),
-        ([], [SetEdit("aliases", add: ["x"])], "aliases", "aliases is not a list of person; its lists are names, birth_dates, nationalities, national_ids, markers"),
+        (
+            [], [SetEdit("national_ids", add: ["RS:0101990710006"])], "national_ids",
+            "an entry of national_ids has a JMBG/EMBG whose control digit is wrong; check the number, not \"RS:0101990710006\""
+        ),
+        (
+            [], [SetEdit("national_ids", add: ["MK:12345"])], "national_ids",
+            "an entry of national_ids must hold, for MK, the 13 digits of a JMBG/EMBG, not \"MK:12345\""
+        ),
+        (
+            [], [SetEdit("national_ids", add: ["0101990710008"])], "national_ids",
+            "an entry of national_ids must be COUNTRY:NUMBER, such as RS:0101990710006, not \"0101990710008\""
+        ),
+        (
+            [], [SetEdit("names", add: ["nickname|Petrović"])], "names",
+            "an entry of names must be TYPE|SURNAME or TYPE|SURNAME|FORENAMES with TYPE one of current, birth, previous, alias, not \"nickname|Petrović\""
+        ),
+        (
+            [], [SetEdit("names", add: ["alias| Petrović"])], "names",
+            "an entry of names must be TYPE|SURNAME or TYPE|SURNAME|FORENAMES with TYPE one of current, birth, previous, alias, with no space at either end of a part, not \"alias| Petrović\""
+        ),
+        (
+            [], [SetEdit("birth_dates", add: ["1984-02-30"])], "birth_dates",
+            "an entry of birth_dates must be a date written YYYY-MM-DD, YYYY-MM or YYYY, or a range of them such as 1980..1985, not \"1984-02-30\""
+        ),
+        (
+            [], [SetEdit("birth_dates", add: ["1985..1980"])], "birth_dates",
+            "an entry of birth_dates must be a date written YYYY-MM-DD, YYYY-MM or YYYY, or a range of them such as 1980..1985, not \"1985..1980\""
+        ),
+        (
+            [], [SetEdit("nationalities", add: ["Serbia"])], "nationalities",
+            "an entry of nationalities must be an ISO 3166 alpha-2 country code in capitals, such as RS, MK, ME, AL, BA or XK, not \"Serbia\""
+        ),
+        (
+            [], [SetEdit("markers", add: ["dangerous"])], "markers",
+            "markers cannot hold \"dangerous\"; allowed values are armed, violent, escaped, suicide_risk, public_health_risk, terrorism"
+        ),
+        (
+            [FieldWrite("category", "suspected")], [], "category",
+            "field category cannot be \"suspected\"; allowed values are suspect, convicted, victim, witness, contact, associate"
+        ),
+        (
+            [FieldWrite("names", "[\"current|Hoxha\"]")], [], "names",
+            "field names is a list; add or remove its entries (pccc record --add/--remove, \"add\" and \"remove\" in the API)"
+        ),
+        (
+            [], [SetEdit("aliases", add: ["x"])], "aliases",
+            "aliases is not a list of person; its lists are names, birth_dates, nationalities, national_ids, markers"
+        ),
         ([], [SetEdit("names", remove: ["current|Hoxha"])], "names", "a new person has no names entry to remove"),
     ]
 
@@ -39,10 +75,17 @@ import Testing
     @Test func theNewFieldsOfDocumentsObjectsAndOrganisationsAreChecked() throws {
         let region = try TestRegion(nodes: ["a"])
         let replica = region["a"]
-        #expect(throws: ReplicaError(.invalid, "field expiry_date must be a date written YYYY-MM-DD, such as 1984-03-07, not \"2030-13-01\"", field: "expiry_date")) {
-            _ = try replica.create(.document, in: "region", [FieldWrite("doc_type", "passport"), FieldWrite("number", "P1"), FieldWrite("expiry_date", "2030-13-01")])
+        #expect(
+            throws: ReplicaError(.invalid, "field expiry_date must be a date written YYYY-MM-DD, such as 1984-03-07, not \"2030-13-01\"", field: "expiry_date")
+        ) {
+            _ = try replica.create(
+                .document, in: "region", [FieldWrite("doc_type", "passport"), FieldWrite("number", "P1"), FieldWrite("expiry_date", "2030-13-01")])
         }
-        #expect(throws: ReplicaError(.invalid, "field object_type cannot be \"car\"; allowed values are plate, registration_certificate, payment_card, boat, container, other", field: "object_type")) {
+        #expect(
+            throws: ReplicaError(
+                .invalid, "field object_type cannot be \"car\"; allowed values are plate, registration_certificate, payment_card, boat, container, other",
+                field: "object_type")
+        ) {
             _ = try replica.create(.object, in: "region", [FieldWrite("object_type", "car"), FieldWrite("identifier", "X")])
         }
         #expect(throws: ReplicaError(.invalid, "field name is required for a new organisation", field: "name")) {
@@ -61,7 +104,8 @@ import Testing
 
     @Test func concurrentAdditionsAtTwoNodesBothSurvive() throws {
         let region = try TestRegion(nodes: ["a", "b", "c"])
-        let id = try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Petrović")], sets: [SetEdit("names", add: ["current|Petrović|Marko"])])
+        let id = try region["a"].create(
+            .person, in: "region", [FieldWrite("family_name", "Petrović")], sets: [SetEdit("names", add: ["current|Petrović|Marko"])])
         try region.syncAll()
         try region["a"].update(id, [], sets: [SetEdit("names", add: ["alias|Petrovic|Marko"])])
         try region["b"].update(id, [], sets: [SetEdit("names", add: ["alias|Петровић|Марко"])])
@@ -193,7 +237,8 @@ import Testing
             [
                 Change(
                     kind: "link", recordID: RecordID.make(milliseconds: 1, boundTo: RecordBinding(origin: "m", group: "region", kind: "link")),
-                    hlc: region.hlc("m"), operation: .create([FieldWrite("from_id", person.description), FieldWrite("to_id", secret.description), FieldWrite("role", "driver")]))
+                    hlc: region.hlc("m"),
+                    operation: .create([FieldWrite("from_id", person.description), FieldWrite("to_id", secret.description), FieldWrite("role", "driver")]))
             ])
         guard case .applied = try region["m"].apply(envelope: forged.envelope) else { throw ScenarioFailure("m did not take its batch") }
         try region.syncAll()

@@ -217,7 +217,9 @@ enum OSAccountName {
             try node.refusal(["record", "list", "--alert", "lost"])
                 == "Error: alert cannot be lost; allowed values are missing, none, stolen, suspect, wanted"
         )
-        #expect(try node.refusal(["record", "list", "--kind", "hit"]) == "Error: --kind must be person, vehicle, document, firearm, request, organisation, object or link, not hit")
+        #expect(
+            try node.refusal(["record", "list", "--kind", "hit"])
+                == "Error: --kind must be person, vehicle, document, firearm, request, organisation, object or link, not hit")
         #expect(
             try node.refusal(["record", "add", "request", "--group", "region"])
                 == "Error: requests are made with pccc request new, which sets the sender and the status"
