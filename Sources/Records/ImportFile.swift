@@ -9,12 +9,16 @@ public struct ImportRow: Sendable, Equatable {
     public let fields: [FieldWriteValue]
     /// The entries it adds to lists.
     public let lists: [String: [String]]
+    /// Why the row cannot be a record, when it cannot (a cell count unlike the header's, a
+    /// value that is not text): the row is refused and the file read on.
+    public let problem: String?
 
     /// A row.
-    public init(number: Int, fields: [FieldWriteValue], lists: [String: [String]]) {
+    public init(number: Int, fields: [FieldWriteValue], lists: [String: [String]], problem: String? = nil) {
         self.number = number
         self.fields = fields
         self.lists = lists
+        self.problem = problem
     }
 }
 
@@ -117,7 +121,7 @@ public struct ImportFileReader {
                 rowNumber += 1
                 if cells == [""] { continue }
                 guard cells.count == header.count else {
-                    throw ImportFileError("row \(rowNumber) has \(cells.count) cells and the header \(header.count)")
+                    return ImportRow(number: rowNumber, fields: [], lists: [:], problem: "the row has \(cells.count) cells and the header \(header.count)")
                 }
                 var fields: [FieldWriteValue] = []
                 var lists: [String: [String]] = [:]
@@ -145,12 +149,15 @@ public struct ImportFileReader {
                 case let text as String where listFields.contains(name): lists[name] = [text]
                 case let text as String: fields.append(FieldWriteValue(name, text))
                 case let entries as [Any] where listFields.contains(name):
-                    lists[name] = try entries.map { entry throws(ImportFileError) in
-                        guard let text = entry as? String else { throw ImportFileError("row \(rowNumber): each entry of \(name) must be text") }
-                        return text
+                    let texts = entries.compactMap { $0 as? String }
+                    guard texts.count == entries.count else {
+                        return ImportRow(number: rowNumber, fields: [], lists: [:], problem: "each entry of \(name) must be text")
                     }
+                    lists[name] = texts
                 case is NSNull: continue
-                default: throw ImportFileError("row \(rowNumber): \(name) must be text\(listFields.contains(name) ? " or a list of texts" : "")")
+                default:
+                    return ImportRow(
+                        number: rowNumber, fields: [], lists: [:], problem: "\(name) must be text\(listFields.contains(name) ? " or a list of texts" : "")")
                 }
             }
             return ImportRow(number: rowNumber, fields: fields, lists: lists)
@@ -193,6 +200,10 @@ public struct ImportFileReader {
                 cells.append(try text(cell))
                 return cells
             case UInt8(ascii: "\r") where offset < bytes.count && bytes[offset] == UInt8(ascii: "\n"): continue
+            case UInt8(ascii: "\r"):
+                // A lone CR ends a row too (files saved with classic Mac line ends).
+                cells.append(try text(cell))
+                return cells
             default: cell.append(byte)
             }
         }

@@ -26,12 +26,16 @@ public enum MatchKeys {
         var keys = Set<String>()
         for (field, prefix) in keyed {
             guard let value = values[field] else { continue }
+            // A national number is matched within its country; a JMBG/EMBG across the four
+            // countries that issue it, as the number itself is unique across them.
             let numbers: [String] =
-                field == "national_ids" ? SetValue.decode(value).compactMap { PersonIdentity.NationalID($0)?.number } : [value]
-            for number in numbers {
-                let compact = self.compact(number)
-                if !compact.isEmpty { keys.insert(prefix + ":" + compact) }
-            }
+                field == "national_ids"
+                ? SetValue.decode(value).compactMap { entry in
+                    PersonIdentity.NationalID(entry).map { id in
+                        (PersonIdentity.unifiedNumberCountries.contains(id.country) ? "JMBG" : id.country) + ":" + compact(id.number)
+                    }
+                } : [compact(value)]
+            for number in numbers where !number.isEmpty && !number.hasSuffix(":") { keys.insert(prefix + ":" + number) }
         }
         return keys.sorted()
     }

@@ -78,11 +78,13 @@ public enum PersonIdentity {
                 guard digits(0..<4), text >= "0001" else { return nil }
                 return (text + "-01-01", text + "-12-31")
             case 7:
-                guard digits(0..<4), bytes[4] == UInt8(ascii: "-"), digits(5..<7), FieldFormat.isDate(Substring(text + "-01")) else { return nil }
+                guard digits(0..<4), text >= "0001", bytes[4] == UInt8(ascii: "-"), digits(5..<7), FieldFormat.isDate(Substring(text + "-01")) else {
+                    return nil
+                }
                 let lastDay = (28...31).last { FieldFormat.isDate(Substring(text + "-\($0)")) }!
                 return (text + "-01", text + "-\(lastDay)")
             case 10:
-                guard FieldFormat.isDate(Substring(text)) else { return nil }
+                guard text >= "0001", FieldFormat.isDate(Substring(text)) else { return nil }
                 return (text, text)
             default:
                 return nil
@@ -110,7 +112,7 @@ public enum PersonIdentity {
 
     /// Why `text` is not an identification element, as the end of a sentence, or nil.
     static func nationalIDProblem(_ text: String) -> String? {
-        let shape = "must be COUNTRY:NUMBER, such as RS:0101990710006"
+        let shape = "must be COUNTRY:NUMBER, such as RS:0101990710008"
         guard let colon = text.firstIndex(of: ":") else { return shape }
         let country = String(text[..<colon])
         let number = text[text.index(after: colon)...]

@@ -90,6 +90,14 @@ public struct RecordSchema: Sendable, Equatable {
     public func needsNewerSchema(_ change: Change) -> Bool {
         guard let kind = self[RecordKind(change.kind)] else { return true }
         for write in change.fieldWrites {
+            // A write to `FIELD#…` waits only when the kind lacks FIELD (a set a newer schema
+            // adds); one to a field the kind has but that is no set, or with a malformed tag, is
+            // ignored for good, as §5.7 says, never held back.
+            if let hash = write.field.firstIndex(of: "#"), kind.field(named: String(write.field[..<hash])) != nil {
+                guard let spec = kind.spec(forWrite: write.field) else { continue }
+                if let value = write.value, let allowed = spec.allowedValues, !allowed.contains(value) { return true }
+                continue
+            }
             guard let spec = kind.spec(forWrite: write.field) else { return true }
             // A value outside a `max` field's order never becomes valid: its order is its merge
             // class, which no schema changes.

@@ -294,48 +294,60 @@ struct ChangeApplier {
     /// The most writes one change makes to the elements of one set field; the rest are
     /// ignored, alike everywhere, so no change makes a node rewrite a set without bound.
     static let maxElementWritesPerChange = 256
+    /// The longest element value kept, in UTF-8 bytes; a longer one is ignored, alike everywhere.
+    static let maxElementBytes = 1024
+    /// The most values a set's column shows: the first in bytewise order, so a set any member
+    /// can grow never makes its column, its index keys or its rewrite unbounded.
+    static let maxShownElements = 256
 
     /// Merges a change's writes to set elements (`FIELD#TAG`) into `set_element` by the set
-    /// rule, then rewrites each touched set's column and its field clock. Returns whether a
-    /// searchable set changed.
+    /// rule, then rewrites each changed set's column and each set's field clock. Returns
+    /// whether a searchable set changed.
     private func mergeElements(_ writes: [FieldWrite], kind: KindSchema, id: String, stamp: WriteStamp) throws -> Bool {
         var writesPerField: [String: Int] = [:]
-        var touched = Set<String>()
+        var met = Set<String>()
+        var changed = Set<String>()
         for write in writes {
-            guard let key = SetElementKey(write.field), let spec = kind.field(named: key.field), spec.mergeClass == .set,
+            guard let key = SetElementKey(write.field), let spec = kind.field(named: key.field), spec.mergeClass == .set else { continue }
+            // Every well-formed write counts towards the bound, whatever the schema allows yet,
+            // so the writes that count are the same at every node and after a schema grows.
+            writesPerField[key.field, default: 0] += 1
+            guard writesPerField[key.field]! <= Self.maxElementWritesPerChange, (write.value?.utf8.count ?? 0) <= Self.maxElementBytes,
                 Self.isAllowed(write.value, spec)
             else { continue }
-            writesPerField[key.field, default: 0] += 1
-            guard writesPerField[key.field]! <= Self.maxElementWritesPerChange else { continue }
+            met.insert(key.field)
             let held = try Row.fetchOne(
-                db.cachedStatement(sql: "SELECT value, hlc, origin FROM set_element WHERE record_id = ? AND field = ? AND tag = ?"),
-                arguments: [id, key.field, key.tag]
+                db.cachedStatement(sql: "SELECT value, hlc, origin FROM set_element WHERE kind = ? AND record_id = ? AND field = ? AND tag = ?"),
+                arguments: [kind.kind.rawValue, id, key.field, key.tag]
             ).map { row in
                 let hlc: Int64 = row["hlc"]
                 return StampedValue(value: row["value"], stamp: WriteStamp(hlc: HybridTimestamp(rawValue: UInt64(bitPattern: hlc)), origin: row["origin"]))
             }
             let incoming = StampedValue(value: write.value, stamp: stamp)
             guard MergeRule.incomingWins(.set, current: held, incoming: incoming, recordOrigin: nil, isCreate: false) else { continue }
-            try db.cachedStatement(sql: "INSERT OR REPLACE INTO set_element (record_id, field, tag, value, hlc, origin) VALUES (?, ?, ?, ?, ?, ?)")
-                .execute(arguments: [id, key.field, key.tag, write.value, Int64(bitPattern: stamp.hlc.rawValue), stamp.origin])
-            touched.insert(key.field)
+            try db.cachedStatement(
+                sql: "INSERT OR REPLACE INTO set_element (kind, record_id, field, tag, value, hlc, origin) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            ).execute(arguments: [kind.kind.rawValue, id, key.field, key.tag, write.value, Int64(bitPattern: stamp.hlc.rawValue), stamp.origin])
+            changed.insert(key.field)
         }
-        guard !touched.isEmpty,
+        guard !met.isEmpty,
             let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, field_clocks FROM \"\(kind.tableName)\" WHERE id = ?"), arguments: [id])
         else { return false }
-        // A set's clock is the stamp of the latest write that changed it: its provenance.
+        // A set's clock (its provenance) is the greatest stamp of an element write of it met,
+        // changed or not: the same at every node once every write is met, in whatever order.
         var clocks = try FieldClocks(storedIn: row)
-        let fields = touched.sorted()
+        for field in met where clocks.stamps[field].map({ $0 < stamp }) ?? true { clocks.stamp([field], with: stamp) }
+        let fields = changed.sorted()
         var values: [String?] = []
         for field in fields {
             let live = try String.fetchAll(
-                db.cachedStatement(sql: "SELECT DISTINCT value FROM set_element WHERE record_id = ? AND field = ? AND value IS NOT NULL ORDER BY value"),
-                arguments: [id, field])
+                db.cachedStatement(
+                    sql: "SELECT DISTINCT value FROM set_element WHERE kind = ? AND record_id = ? AND field = ? AND value IS NOT NULL ORDER BY value LIMIT ?"),
+                arguments: [kind.kind.rawValue, id, field, Self.maxShownElements])
             values.append(SetValue.encode(live))
-            if clocks.stamps[field].map({ $0 < stamp }) ?? true { clocks.stamp([field], with: stamp) }
         }
-        let assignments = fields.map { "\"\($0)\" = ?" }.joined(separator: ", ")
-        try db.cachedStatement(sql: "UPDATE \"\(kind.tableName)\" SET \(assignments), field_clocks = ?, last_hlc = ? WHERE id = ?")
+        let assignments = fields.map { "\"\($0)\" = ?, " }.joined()
+        try db.cachedStatement(sql: "UPDATE \"\(kind.tableName)\" SET \(assignments)field_clocks = ?, last_hlc = ? WHERE id = ?")
             .executeBinding { binder in
                 for value in values { binder.bind(value) }
                 binder.bind(bytes: clocks.encoded)
@@ -473,15 +485,18 @@ struct ChangeApplier {
     /// Brings the record's rows in `match_key` up to date with its row.
     private func rekey(kind: KindSchema, id: String) throws {
         guard let keyed = MatchKeys.fields[kind.kind]?.filter({ kind.field(named: $0.field) != nil }), !keyed.isEmpty else { return }
-        let columns = keyed.map { "\"\($0.field)\"" }.joined(separator: ", ")
+        let columns = (["sharing_group", "origin"] + keyed.map(\.field)).map { "\"\($0)\"" }.joined(separator: ", ")
         guard let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT \(columns) FROM \"\(kind.tableName)\" WHERE id = ?"), arguments: [id]) else {
             return
         }
         var values: [String: String] = [:]
         for (field, _) in keyed { values[field] = row[field] }
-        try db.cachedStatement(sql: "DELETE FROM match_key WHERE record_id = ?").execute(arguments: [id])
+        let group: String = row["sharing_group"]
+        let origin: String = row["origin"]
+        try db.cachedStatement(sql: "DELETE FROM match_key WHERE kind = ? AND record_id = ?").execute(arguments: [kind.kind.rawValue, id])
         for key in MatchKeys.keys(kind: kind.kind, values: values) {
-            try db.cachedStatement(sql: "INSERT OR IGNORE INTO match_key (key, record_id) VALUES (?, ?)").execute(arguments: [key, id])
+            try db.cachedStatement(sql: "INSERT OR IGNORE INTO match_key (key, kind, record_id, sharing_group, origin) VALUES (?, ?, ?, ?, ?)")
+                .execute(arguments: [key, kind.kind.rawValue, id, group, origin])
         }
     }
 
@@ -564,8 +579,12 @@ struct ChangeApplier {
     /// Removes every value of a record and schedules its stored leaves for redaction.
     private mutating func purge(kind: KindSchema, id: String) throws {
         try db.execute(sql: "DELETE FROM \"\(kind.tableName)\" WHERE id = ?", arguments: [id])
-        if !kind.setFields.isEmpty { try db.execute(sql: "DELETE FROM set_element WHERE record_id = ?", arguments: [id]) }
-        if MatchKeys.fields[kind.kind] != nil { try db.execute(sql: "DELETE FROM match_key WHERE record_id = ?", arguments: [id]) }
+        if !kind.setFields.isEmpty {
+            try db.execute(sql: "DELETE FROM set_element WHERE kind = ? AND record_id = ?", arguments: [kind.kind.rawValue, id])
+        }
+        if MatchKeys.fields[kind.kind] != nil {
+            try db.execute(sql: "DELETE FROM match_key WHERE kind = ? AND record_id = ?", arguments: [kind.kind.rawValue, id])
+        }
         if !kind.isAppendOnly { try db.execute(sql: "DELETE FROM import_row WHERE record_id = ?", arguments: [id]) }
         try db.execute(sql: "DELETE FROM orphan_change WHERE kind = ? AND record_id = ?", arguments: [kind.kind.rawValue, id])
         try db.execute(sql: "DELETE FROM orphan_append WHERE parent_id = ?1 OR record_id = ?1", arguments: [id])

@@ -21,7 +21,10 @@ extension Replica {
         case .erased(let tombstone): consulted = .erased(tombstone)
         case .live(let record): consulted = .live(record, attachments: try attachments(of: id), links: try linkedRecords(of: id))
         }
-        try recordAudit(AuditEvent(user: actor.user, action: "consult", recordIDs: [id.description], purpose: actor.purpose))
+        // The records linked to it are shown by their labels: they are consulted too.
+        var shown = [id.description]
+        if case .live(_, _, let links) = consulted { shown += links.map(\.otherID.description) }
+        try recordAudit(AuditEvent(user: actor.user, action: "consult", recordIDs: shown, purpose: actor.purpose))
         return consulted
     }
 
@@ -30,7 +33,8 @@ extension Replica {
         let hits = try search(text, kind: kind, limit: limit, followLinks: followLinks)
         var detail = kind.map { "\(text) (kind \($0.rawValue))" } ?? text
         if followLinks { detail += ", following links" }
-        try recordAudit(AuditEvent(user: actor.user, action: "search", recordIDs: hits.map(\.id), purpose: actor.purpose, detail: detail))
+        try recordAudit(
+            AuditEvent(user: actor.user, action: "search", recordIDs: hits.flatMap { [$0.id] + $0.sameAs }, purpose: actor.purpose, detail: detail))
         return hits
     }
 

@@ -57,6 +57,11 @@ public struct PossibleDuplicate: Equatable, Sendable {
 extension Replica {
     /// The most possible matches one check returns.
     public static let possibleMatchLimit = 20
+    /// The most pairs `possibleDuplicates` reads at once.
+    public static let duplicatePairLimit = 2000
+
+    /// A match key in words: `nid JMBG 0101990710008`.
+    static func words(_ key: String) -> String { key.replacingOccurrences(of: ":", with: " ") }
     /// The most records one name brings in to compare, best ranked by the name index first.
     static let nameCandidateLimit = 200
 
@@ -100,9 +105,10 @@ extension Replica {
             best[id] = (strength, reason)
         }
         for key in MatchKeys.keys(kind: kind.kind, values: values) {
-            for other in try String.fetchAll(db.cachedStatement(sql: "SELECT record_id FROM match_key WHERE key = ? LIMIT 1000"), arguments: [key]) {
-                note(other, .identifier, key.replacingOccurrences(of: ":", with: " "))
-            }
+            let others = try String.fetchAll(
+                db.cachedStatement(sql: "SELECT record_id FROM match_key WHERE key = ? AND kind = ? LIMIT ?"),
+                arguments: [key, kind.kind.rawValue, Self.possibleMatchLimit * 5])
+            for other in others { note(other, .identifier, Self.words(key)) }
         }
         if kind.kind == .person || kind.kind == .organisation {
             let names = Self.matchNames(kind: kind.kind, values: values)
@@ -159,32 +165,29 @@ extension Replica {
     }
 
     func possibleDuplicates(db: Database) throws -> [PossibleDuplicate] {
-        let me = configuration.nodeID
+        // From this node's own keys only, and bounded: another centre's records sharing one
+        // number, however many, cost at most the limit.
         let rows = try Row.fetchAll(
             db,
             sql: """
-                SELECT a.key, a.record_id AS first, b.record_id AS second FROM match_key a
-                JOIN match_key b ON b.key = a.key AND b.record_id > a.record_id
-                ORDER BY a.record_id, b.record_id, a.key
-                """)
+                SELECT a.key, a.record_id AS mine, b.record_id AS theirs FROM match_key a
+                JOIN match_key b ON b.key = a.key AND b.kind = a.kind AND b.sharing_group = a.sharing_group AND b.origin != a.origin
+                WHERE a.origin = ? LIMIT ?
+                """,
+            arguments: [configuration.nodeID, Self.duplicatePairLimit])
         var pairs: [PossibleDuplicate] = []
         var seen = Set<[String]>()
         for row in rows {
-            let first: String = row["first"]
-            let second: String = row["second"]
-            guard !seen.contains([first, second]),
-                let one = try summary(of: first, db: db), let other = try summary(of: second, db: db),
-                one.kind == other.kind, one.group == other.group, one.origin != other.origin, one.origin == me || other.origin == me,
-                try !isDecided(first, second, group: one.group, db: db)
+            let ids = [row["mine"] as String, row["theirs"] as String].sorted()
+            guard seen.insert(ids).inserted, let one = try summary(of: ids[0], db: db), let other = try summary(of: ids[1], db: db),
+                try !isDecided(ids[0], ids[1], group: one.group, db: db)
             else { continue }
-            seen.insert([first, second])
             let key: String = row["key"]
-            let reason = key.replacingOccurrences(of: ":", with: " ")
             pairs.append(
                 PossibleDuplicate(
-                    key: key, first: one.asMatch(.identifier, reason: reason), second: other.asMatch(.identifier, reason: reason)))
+                    key: key, first: one.asMatch(.identifier, reason: Self.words(key)), second: other.asMatch(.identifier, reason: Self.words(key))))
         }
-        return pairs
+        return pairs.sorted { ($0.first.id.description, $0.second.id.description) < ($1.first.id.description, $1.second.id.description) }
     }
 
     /// Whether a `same_as` or `not_same` link of `group` joins the two records, either way.
@@ -199,24 +202,30 @@ extension Replica {
             arguments: [group, one, other]) ?? false
     }
 
+    /// The most records one cluster holds.
+    static let clusterLimit = 64
+
     /// The records a `same_as` link of their group joins to `id`, directly or through others
-    /// of the same kind, at most 64: the cluster search and listings show once.
+    /// of the same kind, at most 64: the cluster search shows once.
     func sameSubjectCluster(of id: String, db: Database) throws -> [String] {
         guard let link = tables.schema[.link], let start = try summary(of: id, db: db) else { return [id] }
         var cluster = [id]
+        var members: Set<String> = [id]
         var queue = [id]
-        while let next = queue.popLast(), cluster.count < 64 {
+        search: while let next = queue.popLast() {
             let others = try String.fetchAll(
                 db.cachedStatement(
                     sql: """
                         SELECT CASE WHEN from_id = ?2 THEN to_id ELSE from_id END FROM "\(link.tableName)"
-                        WHERE sharing_group = ?1 AND role = 'same_as' AND (from_id = ?2 OR to_id = ?2) ORDER BY id
+                        WHERE sharing_group = ?1 AND role = 'same_as' AND (from_id = ?2 OR to_id = ?2) ORDER BY id LIMIT ?3
                         """),
-                arguments: [start.group, next])
-            for other in others where !cluster.contains(other) {
+                arguments: [start.group, next, Self.clusterLimit])
+            for other in others where !members.contains(other) {
                 guard let held = try summary(of: other, db: db), held.kind == start.kind, held.group == start.group else { continue }
+                members.insert(other)
                 cluster.append(other)
                 queue.append(other)
+                if cluster.count >= Self.clusterLimit { break search }
             }
         }
         return cluster

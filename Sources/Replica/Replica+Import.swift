@@ -89,6 +89,10 @@ extension Replica {
                 }
                 guard let row = next else { break }
                 report.rows += 1
+                if let problem = row.problem {
+                    report.refused.append(ImportReport.Refused(row: row.number, field: nil, reason: problem))
+                    continue
+                }
                 let writes = row.fields.map { FieldWrite($0.field, $0.value) }
                 let sets = row.lists.keys.sorted().map { SetEdit($0, add: row.lists[$0]!) }
                 do {
@@ -120,7 +124,11 @@ extension Replica {
                                 ImportReport.Skipped(row: row.number, reason: "likely the same subject as row \(earlier.row) (\(earlier.reason))", matches: []))
                             continue
                         }
-                        let likely = try possibleMatches(kind: kind, values: values, excluding: [], db: db).filter { $0.strength != .name }
+                        // Only the target group's records: one of another group is no reason to
+                        // keep the row from this group.
+                        let likely = try possibleMatches(kind: kind, values: values, excluding: [], db: db).filter {
+                            $0.strength != .name && $0.group == group
+                        }
                         if let best = likely.first {
                             report.skipped.append(
                                 ImportReport.Skipped(
@@ -169,12 +177,14 @@ extension Replica {
     /// row's fields and list entries in a fixed order, so the same row of the same file in
     /// the same group is known again, whatever order its columns came in.
     static func importDigest(kind: RecordKind, group: GroupID, writes: [FieldWrite], sets: [SetEdit]) -> Data {
-        var text = "pccc import row 1\u{0}\(kind.rawValue)\u{0}\(group.rawValue)"
-        for write in writes.sorted(by: { $0.field < $1.field }) { text += "\u{0}\(write.field)=\(write.value ?? "")" }
+        // Each part is written with its length first, so no value can pass for a boundary.
+        var parts = ["pccc import row 2", kind.rawValue, group.rawValue]
+        for write in writes.sorted(by: { $0.field < $1.field }) { parts += ["field", write.field, write.value ?? ""] }
         for edit in sets.sorted(by: { $0.field < $1.field }) {
-            text += "\u{0}\(edit.field)=" + Set(edit.add).sorted().joined(separator: "\u{1}")
+            let entries = Set(edit.add).sorted()
+            parts += ["list", edit.field, String(entries.count)] + entries
         }
-        return Data(SHA256.hash(data: Data(text.utf8)))
+        return Data(SHA256.hash(data: Data(parts.map { "\($0.utf8.count):\($0)" }.joined().utf8)))
     }
 }
 

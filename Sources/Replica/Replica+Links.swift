@@ -21,6 +21,9 @@ public struct LinkedRecord: Equatable, Sendable {
 }
 
 extension Replica {
+    /// The most links a record's page shows.
+    public static let linksShownLimit = 200
+
     /// The records linked to `id`, both ways, through links of its own group whose other end is
     /// live in that group too: a link a member made across groups, or to a record since
     /// erased, shows nothing.
@@ -36,9 +39,9 @@ extension Replica {
                 db,
                 sql: """
                     SELECT id, from_id, to_id, role, source FROM "\(linkKind.tableName)"
-                    WHERE sharing_group = ?1 AND (from_id = ?2 OR to_id = ?2) ORDER BY id
+                    WHERE sharing_group = ?1 AND (from_id = ?2 OR to_id = ?2) ORDER BY id LIMIT ?3
                     """,
-                arguments: [group, id.description]
+                arguments: [group, id.description, Self.linksShownLimit]
             )
             return try rows.compactMap { row -> LinkedRecord? in
                 let from: String = row["from_id"]

@@ -215,7 +215,7 @@ extension Replica {
             guard !writes.isEmpty || !sets.isEmpty else { throw ReplicaError(.invalid, "the update of \(id) sets no field") }
             try validate(writes, kind: kind, isCreate: false, byNode: byNode)
             try validate(sets, kind: kind, isCreate: false)
-            let elements = try elementWrites(for: sets, of: id, db: db)
+            let elements = try elementWrites(for: sets, of: id, kind: kind, db: db)
             guard !writes.isEmpty || !elements.isEmpty else {
                 throw ReplicaError(.invalid, "the update of \(id) changes nothing: its lists already hold every entry it adds")
             }
@@ -267,24 +267,39 @@ extension Replica {
     /// The element writes of list edits to a held record: a new tag for each value added that
     /// the list does not hold yet, and a removal of every tag this node holds with a value
     /// removed; a value removed that the list does not hold is refused.
-    private func elementWrites(for edits: [SetEdit], of id: RecordID, db: Database) throws -> [FieldWrite] {
+    ///
+    /// An edit whose writes to one list would pass the bound one change counts (a value held
+    /// under very many tags), or that leaves a list more entries than its column shows, is
+    /// refused rather than applied in part.
+    private func elementWrites(for edits: [SetEdit], of id: RecordID, kind: KindSchema, db: Database) throws -> [FieldWrite] {
         var writes: [FieldWrite] = []
         for edit in edits {
             let live = try Row.fetchAll(
-                db, sql: "SELECT tag, value FROM set_element WHERE record_id = ? AND field = ? AND value IS NOT NULL",
-                arguments: [id.description, edit.field])
-            let held = Set(live.map { $0["value"] as String })
+                db, sql: "SELECT tag, value FROM set_element WHERE kind = ? AND record_id = ? AND field = ? AND value IS NOT NULL",
+                arguments: [kind.kind.rawValue, id.description, edit.field])
+            var held = Set(live.map { $0["value"] as String })
+            var fieldWrites: [FieldWrite] = []
             for value in Self.distinct(edit.remove) {
-                guard held.contains(value) else {
+                guard held.remove(value) != nil else {
                     throw ReplicaError(.invalid, "\(edit.field) of \(id) holds no entry \"\(value)\"", field: edit.field)
                 }
                 for row in live where row["value"] as String == value {
-                    writes.append(FieldWrite(SetElementKey(field: edit.field, tag: row["tag"]).writeField, nil))
+                    fieldWrites.append(FieldWrite(SetElementKey(field: edit.field, tag: row["tag"]).writeField, nil))
                 }
             }
-            for value in Self.distinct(edit.add) where !held.contains(value) {
-                writes.append(FieldWrite(SetElementKey(field: edit.field, tag: SetElementKey.randomTag()).writeField, value))
+            for value in Self.distinct(edit.add) where held.insert(value).inserted {
+                fieldWrites.append(FieldWrite(SetElementKey(field: edit.field, tag: SetElementKey.randomTag()).writeField, value))
             }
+            guard fieldWrites.count <= ChangeApplier.maxElementWritesPerChange else {
+                throw ReplicaError(
+                    .invalid, "this edit of \(edit.field) writes \(fieldWrites.count) entries, more than one change holds; remove fewer at a time",
+                    field: edit.field)
+            }
+            guard held.count <= ChangeApplier.maxShownElements else {
+                throw ReplicaError(
+                    .invalid, "a list holds at most \(ChangeApplier.maxShownElements) entries; remove some of \(edit.field) first", field: edit.field)
+            }
+            writes += fieldWrites
         }
         return writes
     }

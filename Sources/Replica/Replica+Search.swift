@@ -64,6 +64,9 @@ extension Replica {
         }
     }
 
+    /// The most linked records a search brings in after one record it found.
+    static let linksFollowedPerHit = 20
+
     /// `hits`, each followed by the records linked to it that no hit shows yet.
     func followLinks(from hits: [SearchHit], db: Database) throws -> [SearchHit] {
         var shown = Set(hits.flatMap { [$0.id] + $0.sameAs })
@@ -71,7 +74,7 @@ extension Replica {
         for hit in hits {
             result.append(hit)
             guard let id = RecordID(hit.id) else { continue }
-            for link in try linkedRecords(of: id, db: db) where shown.insert(link.otherID.description).inserted {
+            for link in try linkedRecords(of: id, db: db).prefix(Self.linksFollowedPerHit) where shown.insert(link.otherID.description).inserted {
                 guard let held = try ChangeApplier.heldRecord(anyKindID: link.otherID.description, tables: tables, db: db) else { continue }
                 var linked = SearchHit(kind: link.otherKind, id: link.otherID.description, group: held.group, label: link.otherLabel)
                 linked.linkedFrom = (hit.id, link.role)

@@ -334,33 +334,38 @@ enum ReplicaSchema {
             // Each element ever written to a field that merges as a set (docs/PROTOCOL.md §5.7):
             // its tag, its value, NULL once removed (kept, so a late copy of the addition stays
             // removed), and the stamp of the write that set it. The record's column holds the
-            // live values, distinct and sorted, as one JSON array.
+            // live values, distinct and sorted, as one JSON array; `set_element_by_value` finds
+            // the first of them without reading the rest.
             // `match_key`: the strong identifiers duplicates are found by, derived like the name
-            // index; the identifiers records held before this migration are keyed here, without
-            // spaces and dashes and with ASCII letters in capitals. `import_row`: the digest of
-            // each row `pccc record import` created a record from, so running it again creates
-            // nothing twice.
+            // index, with each record's kind, group and origin; the identifiers records held
+            // before this migration are keyed here, without spaces and dashes and with ASCII
+            // letters in capitals. `import_row`: the digest of each row `pccc record import`
+            // created a record from, so running it again creates nothing twice.
             try db.execute(
                 sql: """
                     CREATE TABLE set_element (
-                        record_id TEXT NOT NULL, field TEXT NOT NULL, tag TEXT NOT NULL, value TEXT,
+                        kind TEXT NOT NULL, record_id TEXT NOT NULL, field TEXT NOT NULL, tag TEXT NOT NULL, value TEXT,
                         hlc INTEGER NOT NULL, origin TEXT NOT NULL,
-                        PRIMARY KEY (record_id, field, tag)) WITHOUT ROWID;
-                    CREATE TABLE match_key (key TEXT NOT NULL, record_id TEXT NOT NULL, PRIMARY KEY (key, record_id)) WITHOUT ROWID;
+                        PRIMARY KEY (kind, record_id, field, tag)) WITHOUT ROWID;
+                    CREATE INDEX set_element_by_value ON set_element (kind, record_id, field, value);
+                    CREATE TABLE match_key (
+                        key TEXT NOT NULL, kind TEXT NOT NULL, record_id TEXT NOT NULL, sharing_group TEXT NOT NULL, origin TEXT NOT NULL,
+                        PRIMARY KEY (key, kind, record_id)) WITHOUT ROWID;
                     CREATE INDEX match_key_by_record ON match_key (record_id);
+                    CREATE INDEX match_key_by_origin ON match_key (origin, key);
                     CREATE TABLE import_row (key BLOB PRIMARY KEY, record_id TEXT NOT NULL) WITHOUT ROWID;
                     CREATE INDEX import_row_by_record ON import_row (record_id);
-                    INSERT OR IGNORE INTO match_key (key, record_id)
-                        SELECT 'doc:' || upper(replace(replace(number, ' ', ''), '-', '')), id FROM document
+                    INSERT OR IGNORE INTO match_key (key, kind, record_id, sharing_group, origin)
+                        SELECT 'doc:' || upper(replace(replace(number, ' ', ''), '-', '')), 'document', id, sharing_group, origin FROM document
                         WHERE replace(replace(number, ' ', ''), '-', '') != '';
-                    INSERT OR IGNORE INTO match_key (key, record_id)
-                        SELECT 'plate:' || upper(replace(replace(plate, ' ', ''), '-', '')), id FROM vehicle
+                    INSERT OR IGNORE INTO match_key (key, kind, record_id, sharing_group, origin)
+                        SELECT 'plate:' || upper(replace(replace(plate, ' ', ''), '-', '')), 'vehicle', id, sharing_group, origin FROM vehicle
                         WHERE replace(replace(plate, ' ', ''), '-', '') != '';
-                    INSERT OR IGNORE INTO match_key (key, record_id)
-                        SELECT 'vin:' || upper(replace(replace(vin, ' ', ''), '-', '')), id FROM vehicle
+                    INSERT OR IGNORE INTO match_key (key, kind, record_id, sharing_group, origin)
+                        SELECT 'vin:' || upper(replace(replace(vin, ' ', ''), '-', '')), 'vehicle', id, sharing_group, origin FROM vehicle
                         WHERE replace(replace(vin, ' ', ''), '-', '') != '';
-                    INSERT OR IGNORE INTO match_key (key, record_id)
-                        SELECT 'serial:' || upper(replace(replace(serial, ' ', ''), '-', '')), id FROM firearm
+                    INSERT OR IGNORE INTO match_key (key, kind, record_id, sharing_group, origin)
+                        SELECT 'serial:' || upper(replace(replace(serial, ' ', ''), '-', '')), 'firearm', id, sharing_group, origin FROM firearm
                         WHERE replace(replace(serial, ' ', ''), '-', '') != '';
                     PRAGMA user_version = 20;
                     """

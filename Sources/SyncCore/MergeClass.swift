@@ -105,11 +105,12 @@ public enum MergeRule {
             return current.stamp < incoming.stamp
         case .set:
             // One element's write: a removal (nil) stands for good, so a re-sent addition never
-            // revives what a writer removed; of two additions under one tag, the earlier.
+            // revives what a writer removed; of two additions under one tag, the one with the
+            // smaller stamp, whatever their values, so the order they arrive in decides nothing.
             guard let current else { return true }
-            guard let held = current.value else { return false }
+            guard current.value != nil else { return false }
             guard incoming.value != nil else { return true }
-            return held != incoming.value && incoming.stamp < current.stamp
+            return incoming.stamp < current.stamp
         case .max(let order):
             guard let incomingRank = rank(incoming.value, in: order) else { return false }
             guard let current else { return true }

@@ -34,7 +34,7 @@ import Testing
         ("17-purposes", "c0ccc0786474bf1c2fa17e95b68c81f584e4a45f806bc27f8a476719f449c540"),
         ("18-os-accounts", "406bb65bfe8129cce584e9de3c27a470204a22a576596c93ab12bea3818a8f10"),
         ("19-audit-heads-fork-tips-session-limits", "ccc84bf772b8f110a3f76738c50ace35007066e534f11a0dbb5f1563f141159f"),
-        ("20-set-elements", "3d4bb08b313619fb2a934e844fe4b4719697e93fb524b625cc1bad7fce1d8ccd"),
+        ("20-set-elements-match-keys", "213d46a1b30913a170d1c93f00e641c048b080e78ed22b96197fa2d3c0f44d30"),
     ]
 
     static func schemaHash(_ db: Database) throws -> String {

@@ -266,6 +266,8 @@ struct ConvergenceScenario {
                         operation: .update([
                             FieldWrite("names", "[\"current|Forged\"]"), FieldWrite("names#BAD", "current|Forged"), FieldWrite("names#ffff", nil),
                             FieldWrite("markers#aa01", "not_a_marker"),
+                            // One tag written again and again, with clocks in any order.
+                            FieldWrite("names#t1", ["alias|One", "alias|Two"].randomElement(using: &rng)!),
                         ]))
                 ),
                 (
