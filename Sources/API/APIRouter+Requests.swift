@@ -39,11 +39,12 @@ extension APIRouter {
             let actor = try context.actor(request)
             let id = try recordID(context)
             let me = storage.replica.configuration.nodeID
-            let (found, now, held) = try await storage.run { replica in
-                let (found, now) = try replica.consultRequest(id, auditedAs: actor)
-                return (found, now, try replica.holder(of: id))
+            let (found, now, matches, held) = try await storage.run { replica in
+                let (found, now, matches) = try replica.consultRequest(id, auditedAs: actor)
+                return (found, now, matches, try replica.holder(of: id))
             }
             var json = found.json(me: me, now: now)
+            json.subjectMatches = matches.map(\.json)
             json.holder = held?.holder
             json.heldSince = held.map { Timestamps.iso8601(milliseconds: $0.since) }
             return try JSONBody.response(json)

@@ -233,9 +233,12 @@ public struct RequestJSON: Codable, Sendable, Equatable {
     public var holder: String?
     /// Since when, ISO 8601.
     public var heldSince: String?
+    /// Shown with one request only: what this centre holds that may be its subjects.
+    public var subjectMatches: [SubjectMatchesJSON]?
 
     enum CodingKeys: String, CodingKey {
         case id, group, from, to, urgency, status, question, form, answer, subjects, direction, overdue, entries, holder
+        case subjectMatches = "subject_matches"
         case urgencyClass = "urgency_class"
         case receivedAt = "received_at"
         case dueAt = "due_at"
@@ -538,6 +541,19 @@ extension ImportReport {
             skipped: skipped.map { .init(row: $0.row, reason: $0.reason, matches: $0.matches) },
             refused: refused.map { .init(row: $0.row, field: $0.field, reason: $0.reason) })
     }
+}
+
+/// `{subject, matches}`: the held records that may be the same as one subject of a request.
+public struct SubjectMatchesJSON: Codable, Sendable, Equatable {
+    /// The subject's id.
+    public var subject: String
+    /// The possible matches, strongest first.
+    public var matches: [PossibleMatchJSON]
+}
+
+extension SubjectMatches {
+    /// As JSON.
+    public var json: SubjectMatchesJSON { SubjectMatchesJSON(subject: subject, matches: matches.map(\.json)) }
 }
 
 /// `{key, first, second}`: two records of two centres that share a strong identifier.

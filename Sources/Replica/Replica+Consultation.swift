@@ -78,12 +78,17 @@ extension Replica {
 
     /// One request to or from this node with its thread, after acknowledging any just
     /// received, logged as a consultation; also returns the time it was judged at.
-    public func consultRequest(_ id: RecordID, auditedAs actor: AuditActor) throws -> (request: RequestSummary, now: UInt64) {
+    public func consultRequest(_ id: RecordID, auditedAs actor: AuditActor) throws -> (
+        request: RequestSummary, now: UInt64, subjectMatches: [SubjectMatches]
+    ) {
         try requirePurpose(of: actor, for: "consult")
         try acknowledgeReceivedRequests()
         let request = try heldRequest(id)
-        try recordAudit(AuditEvent(user: actor.user, action: "consult", recordIDs: [id.description], purpose: actor.purpose))
-        return (request, configuration.wallClock())
+        // What this node holds that may be the request's subjects: shown with it, so logged with it.
+        let matches = try writer.read { db in try subjectMatches(ofRequest: id.description, db: db) }
+        let shown = matches.flatMap { $0.matches.map(\.id.description) }
+        try recordAudit(AuditEvent(user: actor.user, action: "consult", recordIDs: [id.description] + shown, purpose: actor.purpose))
+        return (request, configuration.wallClock(), matches)
     }
 
     /// `auditEntries`, itself logged: reading the log is a consultation of personal data.

@@ -43,6 +43,14 @@ public struct PossibleMatch: Equatable, Sendable {
     public let label: String
 }
 
+/// The held records that may be the same subject as one subject of a request.
+public struct SubjectMatches: Equatable, Sendable {
+    /// The request's subject.
+    public let subject: String
+    /// The held records that may be the same subject, strongest first.
+    public let matches: [PossibleMatch]
+}
+
 /// Two records made at two centres that share a strong identifier, neither marked the same
 /// subject as the other nor different from it.
 public struct PossibleDuplicate: Equatable, Sendable {
@@ -150,6 +158,27 @@ extension Replica {
                     label: Self.label(kind: held.kind, row: row)))
         }
         return Array(matches.sorted { ($0.strength, $0.id.description) < ($1.strength, $1.id.description) }.prefix(Self.possibleMatchLimit))
+    }
+
+    /// The most subjects of one request checked: a request names few, and one naming many
+    /// costs no more than these.
+    static let subjectsChecked = 20
+
+    /// The possible matches of each subject of request `requestID` that this node holds: what
+    /// the requested centre holds of the persons and things it is asked about, besides the
+    /// subjects themselves.
+    func subjectMatches(ofRequest requestID: String, db: Database) throws -> [SubjectMatches] {
+        guard let listed = try String.fetchOne(db.cachedStatement(sql: "SELECT subject_ids FROM request WHERE id = ?"), arguments: [requestID]) else {
+            return []
+        }
+        let subjects = listed.split(separator: ",").map(String.init).prefix(Self.subjectsChecked)
+        var found: [SubjectMatches] = []
+        for subject in subjects {
+            guard let id = RecordID(subject), try ChangeApplier.heldRecord(anyKindID: subject, tables: tables, db: db) != nil else { continue }
+            let matches = try possibleMatches(of: id, db: db).filter { !subjects.contains($0.id.description) }
+            if !matches.isEmpty { found.append(SubjectMatches(subject: subject, matches: matches)) }
+        }
+        return found
     }
 
     /// The possible duplicates among the records held: pairs made at two centres, in one

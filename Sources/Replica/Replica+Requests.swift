@@ -251,6 +251,7 @@ extension Replica {
                     for item in chunk {
                         guard try Self.stillPending(item.noted, in: item.table, db: db) else { throw AcknowledgedMeanwhile() }
                         try Self.markAcknowledged([item.noted], in: item.table, db: db)
+                        if item.table == .request { try self.checkSubjects(ofArrived: item.noted, db: db) }
                     }
                 }
                 do {
@@ -273,6 +274,19 @@ extension Replica {
             }
         }
         return acknowledged
+    }
+
+    /// The duplicate check a request's arrival makes: each of its subjects against the records
+    /// held, logged as a system check when it found any.
+    private func checkSubjects(ofArrived requestID: String, db: Database) throws {
+        let found = try subjectMatches(ofRequest: requestID, db: db)
+        guard !found.isEmpty else { return }
+        let shown = found.flatMap { [$0.subject] + $0.matches.map(\.id.description) }
+        try appendAudit(
+            AuditEvent(
+                user: "system", action: "duplicate_check", recordIDs: [requestID] + shown,
+                detail: "at the arrival of request \(requestID): \(found.count) subjects with possible matches"),
+            now: configuration.wallClock(), db: db)
     }
 
     /// One receipt to acknowledge: the row noting it, and what the acknowledgement writes.

@@ -69,10 +69,12 @@ struct RequestCommand: ParsableCommand {
         func run() throws {
             let requestID = try parseID(id)
             let session = try staff.open()
-            let (request, now) = try session.replica.consultRequest(requestID, auditedAs: session.actor)
+            let (request, now, matches) = try session.replica.consultRequest(requestID, auditedAs: session.actor)
             let me = session.replica.configuration.nodeID
             if json {
-                try printJSON(request.json(me: me, now: now))
+                var object = request.json(me: me, now: now)
+                object.subjectMatches = matches.map(\.json)
+                try printJSON(object)
                 return
             }
             print("request \(request.id) from \(request.from) to \(request.to), \(request.thread.urgencyClass), \(request.status)")
@@ -80,6 +82,11 @@ struct RequestCommand: ParsableCommand {
             print("  question: \(request.question)")
             for field in request.form.keys.sorted() { print("  \(field): \(request.form[field]!)") }
             if !request.subjectIDs.isEmpty { print("  subjects: \(request.subjectIDs.joined(separator: ", "))") }
+            for subject in matches {
+                for match in subject.matches {
+                    print("  subject \(subject.subject) may be \(RecordCommand.Add.line(match)) (\(match.strength), \(match.reason))")
+                }
+            }
             for entry in request.thread.entries {
                 var line = "  \(Timestamps.iso8601(milliseconds: entry.at))  \(entry.author)  \(entry.step.rawValue)"
                 if let access = entry.access { line += " \(access)" }

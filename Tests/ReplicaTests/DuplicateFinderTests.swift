@@ -163,6 +163,26 @@ import Testing
         #expect(try region.digests().count == 1)
     }
 
+    @Test func aRequestsArrivalChecksItsSubjectsAgainstWhatTheRequestedCentreHolds() throws {
+        let region = try TestRegion(nodes: ["a", "b"], groups: ["region": ["a", "b"], "b-only": ["b"]])
+        let subject = try region["a"].create(
+            .person, in: "region", [FieldWrite("family_name", "Shehu")], sets: [SetEdit("national_ids", add: ["MK:1503985450019"])])
+        let held = try region["b"].create(
+            .person, in: "b-only", [FieldWrite("family_name", "Шеху")], sets: [SetEdit("national_ids", add: ["RS:150398 5450019"])])
+        let request = try region["a"].sendRequest(
+            to: "b", form: .filled("Known to you?", subjects: [subject.description]), auditedAs: AuditActor(user: "officer"))
+        try region["b"].pullChecked(from: region["a"])
+        #expect(try region["b"].acknowledgeReceivedRequests() == 1)
+        let logged = try #require(try region["b"].auditEntries(user: "system").last).event
+        #expect(logged.action == "duplicate_check" && logged.recordIDs == [request.description, subject.description, held.description])
+        #expect(logged.detail == "at the arrival of request \(request): 1 subjects with possible matches")
+        let (_, _, matches) = try region["b"].consultRequest(request, auditedAs: Self.ana)
+        #expect(matches.map(\.subject) == [subject.description] && matches.first?.matches.map(\.id) == [held])
+        #expect(matches.first?.matches.first?.strength == .identifier)
+        // The requesting centre holds nothing else of the subject.
+        #expect(try region["a"].consultRequest(request, auditedAs: Self.ana).subjectMatches.isEmpty)
+    }
+
     @Test func aNotSameDecisionTakesThePairOffAndTheCheckAtSaveIsLoggedAsTheSystems() throws {
         let region = try TestRegion(nodes: ["a", "b"])
         let mine = try region["a"].create(.vehicle, in: "region", [FieldWrite("plate", "SK 123-AB")])

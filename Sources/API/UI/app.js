@@ -1034,7 +1034,11 @@ async function renderRequest(id) {
           fact("Due", time(request.due_at)),
           deadline,
           request.paused_since ? fact("Paused since", time(request.paused_since)) : null,
-          fact("Subjects", request.subjects.length ? request.subjects.map((s) => [recordLink(s), " "]) : h("span", { class: "muted" }, "none")))),
+          fact("Subjects", request.subjects.length ? request.subjects.map((s) => [recordLink(s), " "]) : h("span", { class: "muted" }, "none")),
+          // What this centre holds that may be the same as a subject, strongest first.
+          (request.subject_matches || []).length === 0 ? null : fact("Held here",
+            h("ul", { id: "subject-matches" }, request.subject_matches.flatMap((subject) => subject.matches.map((match) =>
+              h("li", {}, recordLink(match.id, match.label), h("span", { class: "muted" }, ` (${match.reason}; owned by ${match.origin})`)))))))),
         h("section", { class: "card" }, h("h2", {}, "Thread"), threadTable(request))),
       h("section", { class: "card", id: "request-actions" }, h("h2", {}, "Actions"), requestActions(request))),
     h("section", { class: "card" }, h("h2", {}, "The request (Art. 4)"),
