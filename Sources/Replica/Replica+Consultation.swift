@@ -78,7 +78,9 @@ extension Replica {
 
     /// One request to or from this node with its thread, after acknowledging any just
     /// received, logged as a consultation; also returns the time it was judged at.
-    public func consultRequest(_ id: RecordID, auditedAs actor: AuditActor) throws -> (
+    public func consultRequest(
+        _ id: RecordID, auditedAs actor: AuditActor
+    ) throws -> (
         request: RequestSummary, now: UInt64, subjectMatches: [SubjectMatches]
     ) {
         try requirePurpose(of: actor, for: "consult")
