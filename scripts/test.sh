@@ -28,6 +28,7 @@ echo "== benchmark smoke run (debug build; real figures come from -c release)"
 .build/debug/pccc-bench schema --changes 2000
 .build/debug/pccc-bench report --requests 2000
 .build/debug/pccc-bench sign-in --runs 3
+.build/debug/pccc-bench duplicates --persons 2000 --checks 20 --import 1000
 # The chaos harness and the crash loop keep five and two nodes busy for minutes; they run on
 # their own afterwards, so the rest of the suite's timeouts do not share two cores with them.
 heavy="ChaosTests|CrashLoopTests"
