@@ -41,8 +41,8 @@ extension RecordSchema {
               - {name: national_ids, merge: set, format: national_id, search: identifier}
               - {name: birth_country, format: country}
               - {name: markers, merge: set, allowed: [armed, violent, escaped, suicide_risk, public_health_risk, terrorism]}
-              # Directive (EU) 2016/680 Art. 6.
-              - {name: category, allowed: [suspect, convicted, victim, witness, contact, associate]}
+              # Directive (EU) 2016/680 Art. 6: every new person says which kind of data subject it is.
+              - {name: category, required: true, allowed: [suspect, convicted, victim, witness, contact, associate]}
           document:
             fields:
               - {name: holder, search: name}

@@ -134,7 +134,7 @@ public struct TombstoneJSON: Codable, Sendable, Equatable {
     }
 }
 
-/// `{kind, id, group, origin, label, changed_at}`: one line of a listing.
+/// `{kind, id, group, origin, label, changed_at, same_as}`: one line of a listing.
 public struct RecordSummaryJSON: Codable, Sendable, Equatable {
     /// Its kind.
     public var kind: RecordKind
@@ -148,10 +148,13 @@ public struct RecordSummaryJSON: Codable, Sendable, Equatable {
     public var label: String
     /// When a field last changed, ISO 8601.
     public var changedAt: String
+    /// The other records of its cluster: the same subject, recorded at other centres.
+    public var sameAs: [String]
 
     enum CodingKeys: String, CodingKey {
         case kind, id, group, origin, label
         case changedAt = "changed_at"
+        case sameAs = "same_as"
     }
 }
 
@@ -452,7 +455,8 @@ extension TombstoneSnapshot {
 extension RecordSummary {
     /// The listing line as JSON.
     public var json: RecordSummaryJSON {
-        RecordSummaryJSON(kind: kind, id: id, group: group, origin: origin, label: label, changedAt: Timestamps.iso8601(milliseconds: lastChangedAt))
+        RecordSummaryJSON(
+            kind: kind, id: id, group: group, origin: origin, label: label, changedAt: Timestamps.iso8601(milliseconds: lastChangedAt), sameAs: sameAs)
     }
 }
 

@@ -41,7 +41,8 @@ extension Replica {
     /// `list`, logged with every record listed; `detail` says which filters were asked for.
     public func list(_ filter: RecordFilter, auditedAs actor: AuditActor, detail: String) throws -> [RecordSummary] {
         let records = try list(filter)
-        try recordAudit(AuditEvent(user: actor.user, action: "list", recordIDs: records.map(\.id), purpose: actor.purpose, detail: detail))
+        try recordAudit(
+            AuditEvent(user: actor.user, action: "list", recordIDs: records.flatMap { [$0.id] + $0.sameAs }, purpose: actor.purpose, detail: detail))
         return records
     }
 

@@ -57,6 +57,9 @@ public struct RecordSummary: Equatable, Sendable {
     public let label: String
     /// When its latest field write happened (Unix milliseconds).
     public let lastChangedAt: UInt64
+    /// The other records `same_as` links join to it: a cluster is listed once, at its most
+    /// recently changed record.
+    public var sameAs: [String] = []
 }
 
 extension Replica {
@@ -104,7 +107,12 @@ extension Replica {
                     )
                 }
             }
-            return Array(summaries.sorted { ($0.lastChangedAt, $0.id) > ($1.lastChangedAt, $1.id) }.prefix(filter.limit))
+            let listed = Array(summaries.sorted { ($0.lastChangedAt, $0.id) > ($1.lastChangedAt, $1.id) }.prefix(filter.limit))
+            return try showingClustersOnce(listed, id: \.id, db: db).map { summary, others in
+                var summary = summary
+                summary.sameAs = others
+                return summary
+            }
         }
     }
 

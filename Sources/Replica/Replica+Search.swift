@@ -87,16 +87,25 @@ extension Replica {
     /// Shows each cluster of records `same_as` links join once, at its first hit, naming the
     /// cluster's other records.
     func collapseClusters(_ hits: [SearchHit], db: Database) throws -> [SearchHit] {
+        try showingClustersOnce(hits, id: \.id, db: db).map { hit, others in
+            var hit = hit
+            hit.sameAs = others
+            return hit
+        }
+    }
+
+    /// `items` with each cluster of records `same_as` links join shown once, at its first
+    /// item, with the cluster's other records: what search and listings show.
+    func showingClustersOnce<Item>(_ items: [Item], id: (Item) -> String, db: Database) throws -> [(item: Item, others: [String])] {
         guard let link = tables.schema[.link],
             try Bool.fetchOne(db.cachedStatement(sql: "SELECT EXISTS (SELECT 1 FROM \"\(link.tableName)\" WHERE role = 'same_as')")) == true
-        else { return hits }
-        var shown: [SearchHit] = []
+        else { return items.map { ($0, []) } }
+        var shown: [(item: Item, others: [String])] = []
         var clustered = Set<String>()
-        for var hit in hits where !clustered.contains(hit.id) {
-            let cluster = try sameSubjectCluster(of: hit.id, db: db)
+        for item in items where !clustered.contains(id(item)) {
+            let cluster = try sameSubjectCluster(of: id(item), db: db)
             clustered.formUnion(cluster)
-            hit.sameAs = cluster.filter { $0 != hit.id }
-            shown.append(hit)
+            shown.append((item, cluster.filter { $0 != id(item) }))
         }
         return shown
     }

@@ -54,6 +54,7 @@ func personFields(_ index: Int) -> [FieldWrite] {
         FieldWrite("nationality", ["MK", "RS", "ME", "AL"][index % 4]),
         FieldWrite("alert", ["wanted", "missing", "suspect", "none"][index % 4]),
         FieldWrite("reason", "case \(index * 7919 % 100_000)"),
+        FieldWrite("category", ["suspect", "witness", "victim", "contact"][index % 4]),
     ]
 }
 

@@ -130,7 +130,8 @@ struct DemoRegion {
         let trajkovski = try mk.create(
             .person, in: "region",
             [
-                FieldWrite("family_name", "Трајковски"), FieldWrite("given_name", "Никола"), FieldWrite("birth_date", "1979-11-02"),
+                FieldWrite("category", "suspect"), FieldWrite("family_name", "Трајковски"), FieldWrite("given_name", "Никола"),
+                FieldWrite("birth_date", "1979-11-02"),
                 FieldWrite("nationality", "MK"), FieldWrite("alert", "wanted"), FieldWrite("reason", "fraud, Skopje court order"),
                 FieldWrite("handling_code", "H1"),
             ],
@@ -144,7 +145,8 @@ struct DemoRegion {
         _ = try rs.create(
             .person, in: "region",
             [
-                FieldWrite("family_name", "Ђорђевић"), FieldWrite("given_name", "Марко"), FieldWrite("birth_date", "1984-03-07"),
+                FieldWrite("category", "suspect"), FieldWrite("family_name", "Ђорђевић"), FieldWrite("given_name", "Марко"),
+                FieldWrite("birth_date", "1984-03-07"),
                 FieldWrite("nationality", "RS"), FieldWrite("alert", "suspect"), FieldWrite("reason", "armed robbery, Vranje"),
             ],
             auditedAs: staff
@@ -156,14 +158,20 @@ struct DemoRegion {
         )
         _ = try me.create(
             .person, in: "me-al",
-            [FieldWrite("family_name", "Vujović"), FieldWrite("given_name", "Milica"), FieldWrite("alert", "missing"), FieldWrite("nationality", "ME")],
+            [
+                FieldWrite("category", "suspect"), FieldWrite("family_name", "Vujović"), FieldWrite("given_name", "Milica"), FieldWrite("alert", "missing"),
+                FieldWrite("nationality", "ME"),
+            ],
             auditedAs: staff
         )
         _ = try me.create(
             .firearm, in: "region", [FieldWrite("serial", "ZT-99-0815"), FieldWrite("make", "Zastava"), FieldWrite("status", "stolen")], auditedAs: staff)
         _ = try al.create(
             .person, in: "region",
-            [FieldWrite("family_name", "Hoxha"), FieldWrite("given_name", "Arbën"), FieldWrite("alert", "wanted"), FieldWrite("nationality", "AL")],
+            [
+                FieldWrite("category", "suspect"), FieldWrite("family_name", "Hoxha"), FieldWrite("given_name", "Arbën"), FieldWrite("alert", "wanted"),
+                FieldWrite("nationality", "AL"),
+            ],
             auditedAs: staff
         )
         let form = RequestForm(

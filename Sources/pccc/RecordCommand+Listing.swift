@@ -45,9 +45,10 @@ extension RecordCommand {
             }
             if records.isEmpty { print("no record matches") }
             for record in records {
+                let cluster = record.sameAs.isEmpty ? "" : "  (also recorded as \(record.sameAs.joined(separator: ", ")))"
                 print(
                     "\(record.kind.rawValue)  \(record.id)  \(record.group)  \(record.origin)  "
-                        + "\(Timestamps.iso8601(milliseconds: record.lastChangedAt))  \(record.label)"
+                        + "\(Timestamps.iso8601(milliseconds: record.lastChangedAt))  \(record.label)\(cluster)"
                 )
             }
         }

@@ -269,24 +269,27 @@ import Topology
     @Test func recordsAreCreatedReadChangedAnnotatedAndErased() async throws {
         try await Self.withAPI { _, _, bob, _ in
             let created = try await bob.object(
-                .post, "/api/records", ["kind": "person", "group": "region", "fields": ["family_name": "Ђорђевић", "alert": "wanted"]],
+                .post, "/api/records", ["kind": "person", "group": "region", "fields": ["category": "suspect", "family_name": "Ђорђевић", "alert": "wanted"]],
                 expect: .created
             )
             let id = try #require(created["id"] as? String)
             #expect(
                 try await bob.error(
-                    .post, "/api/records", ["kind": "person", "group": "region", "fields": ["birth_date": "07.03.1984"]], .unprocessableContent
+                    .post, "/api/records", ["kind": "person", "group": "region", "fields": ["category": "suspect", "birth_date": "07.03.1984"]],
+                    .unprocessableContent
                 ) == Refusal("invalid", field: "birth_date")
             )
             #expect(
-                try await bob.error(.post, "/api/records", ["kind": "person", "group": "nowhere", "fields": ["family_name": "X"]], .forbidden)
+                try await bob.error(
+                    .post, "/api/records", ["kind": "person", "group": "nowhere", "fields": ["category": "suspect", "family_name": "X"]], .forbidden)
                     == Refusal("not_member")
             )
             #expect(try await bob.error(.post, "/api/records", ["kind": "hit", "group": "region"], .badRequest) == Refusal("bad_request", field: "kind"))
             #expect(try await bob.error(.post, "/api/records", ["kind": "person"], .badRequest) == Refusal("bad_request", field: "group"))
             #expect(try await bob.error(.post, "/api/records", ["kind": "person", "group": ""], .badRequest) == Refusal("bad_request", field: "group"))
             #expect(
-                try await bob.error(.post, "/api/records", ["kind": "person", "group": "region", "fields": ["family_name": 7]], .badRequest)
+                try await bob.error(
+                    .post, "/api/records", ["kind": "person", "group": "region", "fields": ["category": "suspect", "family_name": 7]], .badRequest)
                     == Refusal("bad_request", field: "fields")
             )
             #expect(try await bob.error(.post, "/api/records", ["kind": 7, "group": "region"], .badRequest) == Refusal("bad_request", field: "kind"))
@@ -381,7 +384,8 @@ import Topology
     @Test func onlyTheOwnerErasesOthersAskItAndAWorkflowStepOfTheOtherCentreIsForbidden() async throws {
         try await Self.withAPI { fixture, _, bob, _ in
             // b's record and b's erasure request for one of a's, as they would arrive from b.
-            let mine = try await bob.object(.post, "/api/records", ["kind": "person", "group": "region", "fields": ["family_name": "Ours"]], expect: .created)
+            let mine = try await bob.object(
+                .post, "/api/records", ["kind": "person", "group": "region", "fields": ["category": "suspect", "family_name": "Ours"]], expect: .created)
             let mineID = try #require(mine["id"] as? String)
             let now = fixture.replica.configuration.wallClock()
             let theirs = RecordID.make(milliseconds: now, boundTo: RecordBinding(origin: "b", group: "region", kind: "person"))
@@ -438,8 +442,9 @@ import Topology
     @Test func everyConsultationNeedsThePurposeTheRuleAsksAndOnlyAnAdminSetsTheRule() async throws {
         try await Self.withAPI { fixture, ana, bob, _ in
             let id = try #require(
-                try await bob.object(.post, "/api/records", ["kind": "person", "group": "region", "fields": ["family_name": "Hoxha"]], expect: .created)[
-                    "id"] as? String)
+                try await bob.object(
+                    .post, "/api/records", ["kind": "person", "group": "region", "fields": ["category": "suspect", "family_name": "Hoxha"]], expect: .created)[
+                        "id"] as? String)
             let consultations = [
                 "/api/records/\(id)", "/api/records", "/api/search?q=hoxha", "/api/export?group=region&format=json", "/api/requests",
                 "/api/handover", "/api/reviews",
@@ -509,8 +514,9 @@ import Topology
 
     @Test func usersAuditAndExportFollowTheRoles() async throws {
         try await Self.withAPI { _, ana, bob, _ in
-            let id = try await bob.object(.post, "/api/records", ["kind": "person", "group": "region", "fields": ["family_name": "Hoxha"]], expect: .created)[
-                "id"]
+            let id = try await bob.object(
+                .post, "/api/records", ["kind": "person", "group": "region", "fields": ["category": "suspect", "family_name": "Hoxha"]], expect: .created)[
+                    "id"]
             let (exported, csv) = try await bob.client.execute(
                 uri: "/api/export?group=region&format=csv", method: .get,
                 headers: [.authorization: "Bearer \(bob.token!)", HTTPField.Name("PCCC-Purpose")!: "hand-over 9"]
@@ -571,7 +577,7 @@ import Topology
             #expect(status.peers.map(\.peer) == ["b"] && status.peers.first?.connected == false)
             #expect(status.groups.map(\.group) == ["ab", "region"])
             let before = status.version
-            let hoxha = try fixture.replica.create(.person, in: "region", [FieldWrite("family_name", "Hoxha")])
+            let hoxha = try fixture.replica.create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Hoxha")])
             let after = try #require(try await ana.object(.get, "/api/status")["version"] as? Int)
 
             // A live view's revision moves with the record and its hits, and reading it is not a
@@ -639,7 +645,8 @@ import Topology
             #expect(try await ana.list("/api/records?kind=boat").compactMap { $0["id"] as? String } == [id])
             #expect(try await ana.list("/api/search?q=ST44&kind=boat").compactMap { $0["id"] as? String } == [id])
             let refused = try await ana.error(
-                .post, "/api/records", ["kind": "person", "group": "region", "fields": ["family_name": "X", "eye_colour": "red"]], .unprocessableContent)
+                .post, "/api/records", ["kind": "person", "group": "region", "fields": ["category": "suspect", "family_name": "X", "eye_colour": "red"]],
+                .unprocessableContent)
             #expect(refused == Refusal("invalid", field: "eye_colour"))
         }
         try await Self.withAPI { _, ana, _, _ in
@@ -653,14 +660,17 @@ import Topology
             let first = try await bob.object(
                 .post, "/api/records",
                 [
-                    "kind": "person", "group": "region", "fields": ["family_name": "Petrović", "given_name": "Marko"],
+                    "kind": "person", "group": "region", "fields": ["category": "suspect", "family_name": "Petrović", "given_name": "Marko"],
                     "add": ["names": ["alias|Petrovic|Marko"], "national_ids": ["RS:0101990710008"]],
                 ], expect: .created)
             let id = try #require(first["id"] as? String)
             #expect((first["possible_matches"] as? [Any])?.isEmpty == true)
             let second = try await bob.object(
                 .post, "/api/records",
-                ["kind": "person", "group": "region", "fields": ["family_name": "Petrovic"], "add": ["national_ids": ["RS:0101-990710008"]]],
+                [
+                    "kind": "person", "group": "region", "fields": ["category": "suspect", "family_name": "Petrovic"],
+                    "add": ["national_ids": ["RS:0101-990710008"]],
+                ],
                 expect: .created)
             let matches = try #require(second["possible_matches"] as? [[String: Any]])
             #expect(matches.count == 1 && matches.first?["id"] as? String == id && matches.first?["strength"] as? String == "identifier")
@@ -673,7 +683,8 @@ import Topology
                     == Refusal("invalid", field: "names"))
             #expect(
                 try await bob.error(
-                    .post, "/api/records", ["kind": "person", "group": "region", "fields": ["family_name": "X", "names": "current|X"]], .unprocessableContent)
+                    .post, "/api/records", ["kind": "person", "group": "region", "fields": ["category": "suspect", "family_name": "X", "names": "current|X"]],
+                    .unprocessableContent)
                     == Refusal("invalid", field: "names"))
             _ = try await bob.object(
                 .post, "/api/records", ["kind": "link", "group": "region", "fields": ["from_id": twin, "to_id": id, "role": "same_as"]], expect: .created)
@@ -684,7 +695,7 @@ import Topology
             #expect(found.count == 1 && Set([found[0].id] + found[0].sameAs) == [id, twin], "one cluster: \(found)")
             #expect(try await bob.list("/api/duplicates").isEmpty, "both records are this centre's own")
 
-            let csv = "family_name,birth_date,national_ids\nHoxha,1980-05-01,\nGashi,1980-13-01,\nKrasniqi,,RS:0101990710008\n"
+            let csv = "family_name,birth_date,national_ids,category\nHoxha,1980-05-01,,suspect\nGashi,1980-13-01,,suspect\nKrasniqi,,RS:0101990710008,suspect\n"
             func importing(_ query: String, _ body: String) async throws -> (HTTPResponse.Status, [String: Any]?) {
                 try await bob.client.execute(
                     uri: "/api/import?" + query, method: .post,

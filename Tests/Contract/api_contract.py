@@ -217,12 +217,12 @@ def walk(contract, demo):
     Client(contract, a.base + "/", issued["token"]).refused(401, "unauthenticated", "GET", "/api/me")
 
     person = a.expect(201, "POST", "/api/records", {"kind": "person", "group": shared,
-                                                     "fields": {"family_name": "Стојановски", "given_name": "Ана", "alert": "wanted"}})["id"]
-    a.refused(422, "invalid", "POST", "/api/records", {"kind": "person", "group": shared, "fields": {"birth_date": "07.03.1984"}},
+                                                     "fields": {"category": "suspect", "family_name": "Стојановски", "given_name": "Ана", "alert": "wanted"}})["id"]
+    a.refused(422, "invalid", "POST", "/api/records", {"kind": "person", "group": shared, "fields": {"category": "suspect", "birth_date": "07.03.1984"}},
               field="birth_date")
     a.refused(400, "bad_request", "POST", "/api/records", {"kind": "person"}, field="group")
     a.refused(400, "bad_request", "POST", "/api/records", raw=b"not json")
-    a.refused(403, "not_member", "POST", "/api/records", {"kind": "person", "group": "no-such-group", "fields": {"family_name": "X"}})
+    a.refused(403, "not_member", "POST", "/api/records", {"kind": "person", "group": "no-such-group", "fields": {"category": "suspect", "family_name": "X"}})
     a.refused(413, "too_large", "POST", "/api/records", raw=b" " * (2 << 20))
     a.expect(204, "PATCH", f"/api/records/{person}", {"set": {"given_name": "Ана Марија"}, "clear": ["alert"]})
     a.refused(422, "invalid", "PATCH", f"/api/records/{person}", {"set": {"sex": "sometimes"}}, field="sex")
@@ -244,9 +244,9 @@ def walk(contract, demo):
     a.refused(404, "not_found", "GET", f"/api/records/{uuid.uuid4()}")
     a.refused(400, "bad_request", "GET", "/api/records/not-an-id", field="id")
     a.expect(200, "GET", "/api/search?q=stojanovski")
-    listed = a.expect(201, "POST", "/api/records", {"kind": "person", "group": shared, "fields": {"family_name": "Stojanovski"},
+    listed = a.expect(201, "POST", "/api/records", {"kind": "person", "group": shared, "fields": {"category": "suspect", "family_name": "Stojanovski"},
                                                     "add": {"names": ["alias|Stojanovska|Ana"], "national_ids": ["MK:1503985450019"]}})
-    twin = a.expect(201, "POST", "/api/records", {"kind": "person", "group": shared, "fields": {"family_name": "Stojanovska"},
+    twin = a.expect(201, "POST", "/api/records", {"kind": "person", "group": shared, "fields": {"category": "suspect", "family_name": "Stojanovska"},
                                                   "add": {"national_ids": ["MK:150398-5450019"]}})
     check([match["id"] for match in twin["possible_matches"]] == [listed["id"]], f"the twin's possible matches read {twin}")
     a.expect(204, "PATCH", f"/api/records/{listed['id']}", {"add": {"markers": ["armed"]}, "remove": {"names": ["alias|Stojanovska|Ana"]}})
@@ -257,9 +257,9 @@ def walk(contract, demo):
     check([link["id"] for link in linked["links"]] == [twin["id"]], f"the link is missing: {linked['links']}")
     a.expect(200, "GET", "/api/duplicates")
     imported = a.expect(200, "POST", f"/api/import?group={shared}&format=csv",
-                        raw="family_name,birth_date\nTrajkovski,1977-07-07\nBad,1977-13-01\n".encode(), content_type="text/csv")
+                        raw="family_name,birth_date,category\nTrajkovski,1977-07-07,witness\nBad,1977-13-01,witness\n".encode(), content_type="text/csv")
     check(imported["created"] == 1 and [row["row"] for row in imported["refused"]] == [3], f"the import's report reads {imported}")
-    a.expect(200, "POST", f"/api/import?group={shared}&format=json", body=[{"family_name": "Ristovski", "names": ["current|Ristovski"]}])
+    a.expect(200, "POST", f"/api/import?group={shared}&format=json", body=[{"family_name": "Ristovski", "category": "contact", "names": ["current|Ristovski"]}])
     a.refused(422, "invalid", "POST", f"/api/import?group={shared}&format=csv", raw=b"family_name,colour\nX,red\n", content_type="text/csv",
               field="colour")
     a.refused(400, "bad_request", "POST", f"/api/import?group={shared}&format=xml", raw=b"x", content_type="text/csv", field="format")

@@ -65,7 +65,8 @@ do {
     let person = try a.create(
         .person, in: "region",
         [
-            FieldWrite("family_name", "Đorđević"), FieldWrite("given_name", "Ljubiša"), FieldWrite("birth_date", "1979-03-14"),
+            FieldWrite("category", "suspect"), FieldWrite("family_name", "Đorđević"), FieldWrite("given_name", "Ljubiša"),
+            FieldWrite("birth_date", "1979-03-14"),
             FieldWrite("nationality", "RS"), FieldWrite("sex", "M"), FieldWrite("alert", "wanted"), FieldWrite("handling_code", "H1"),
         ])
     _ = try a.create(.vehicle, in: "a-r", [FieldWrite("plate", "SK 123-AB"), FieldWrite("vin", "WVWZZZ1JZXW000001"), FieldWrite("alert", "stolen")])
@@ -73,7 +74,7 @@ do {
     _ = try a.create(.document, in: "region", [FieldWrite("doc_type", "passport"), FieldWrite("number", "P1234567"), FieldWrite("status", "stolen")])
     _ = try a.create(.firearm, in: "region", [FieldWrite("serial", "CZ-75-0042"), FieldWrite("make", "CZ"), FieldWrite("calibre", "9mm")])
     _ = try b.pull(from: a)
-    let own = try b.create(.person, in: "region", [FieldWrite("family_name", "Ωμέγα"), FieldWrite("given_name", "Nikos")])
+    let own = try b.create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Ωμέγα"), FieldWrite("given_name", "Nikos")])
     _ = try b.logHit(on: person, place: "Tabanovce", outcome: "stopped", checkedAt: nil, auditedAs: clerk)
     _ = try b.addNote(to: person, text: "seen with a grey van", auditedAs: clerk)
     let form = RequestForm(

@@ -56,7 +56,7 @@ import Testing
     static func startWriter(_ region: LiveRegion, at node: String) throws -> ChildProcess {
         let script = """
             trap 'exit 0' TERM
-            n=0; while :; do n=$((n+1)); "$0" record add person --data "$1" --group region --set family_name="Writer $n" || exit 1; done
+            n=0; while :; do n=$((n+1)); "$0" record add person --data "$1" --group region --set category=suspect --set family_name="Writer $n" || exit 1; done
             """
         return try ChildProcess.start("/bin/sh", ["-c", script, try PCCCExecutable.url.path, region.folder(node)])
     }

@@ -15,7 +15,8 @@ import Testing
         try region.waitUntil("a–b session", seconds: 10) { try region.isConnected("b", to: "a") }
 
         let ahead = try PCCCExecutable.run(
-            ["record", "add", "person", "--data", region.folder("a"), "--group", "region", "--set", "family_name=FromTheFuture"], environment: hourAhead
+            ["record", "add", "person", "--set", "category=suspect", "--data", region.folder("a"), "--group", "region", "--set", "family_name=FromTheFuture"],
+            environment: hourAhead
         )
         #expect(ahead.status == 0, "\(ahead.error)")
         let id = ahead.output.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -37,7 +37,9 @@ import Testing
             while !stop.withLockedValue({ $0 }) {
                 batch += 1
                 try? sourceReplica.transact(in: "region") { transaction in
-                    for index in 0..<Self.recordsPerBatch { transaction.create(.person, [FieldWrite("family_name", "LoopA \(batch)-\(index)")]) }
+                    for index in 0..<Self.recordsPerBatch {
+                        transaction.create(.person, [FieldWrite("category", "suspect"), FieldWrite("family_name", "LoopA \(batch)-\(index)")])
+                    }
                 }
                 // About 100 batches a second: b keeps applying, yet catches up at the end.
                 usleep(10_000)
@@ -50,7 +52,8 @@ import Testing
             while !stop.withLockedValue({ $0 }) {
                 count += 1
                 let result = try? PCCCExecutable.run([
-                    "record", "add", "person", "--data", region.folder("b"), "--group", "region", "--set", "family_name=LoopB \(count)",
+                    "record", "add", "person", "--set", "category=suspect", "--data", region.folder("b"), "--group", "region", "--set",
+                    "family_name=LoopB \(count)",
                 ])
                 if let result, result.status == 0 {
                     let id = result.output.trimmingCharacters(in: .whitespacesAndNewlines)

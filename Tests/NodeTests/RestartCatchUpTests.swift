@@ -18,7 +18,7 @@ import Testing
         do {
             let source = try region.openReplica("a")
             for index in 0..<Self.batchCount {
-                _ = try source.create(.person, in: "region", [FieldWrite("family_name", "Person \(index)")])
+                _ = try source.create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Person \(index)")])
             }
         }
         try region.start("a")

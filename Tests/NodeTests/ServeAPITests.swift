@@ -19,7 +19,8 @@ import Testing
         #expect(try region.http("b", "GET", "/api/me", token: tokenA).status == 401, "a token of node a means nothing at node b")
 
         let created = try region.http(
-            "a", "POST", "/api/records", token: tokenA, json: ["kind": "person", "group": "region", "fields": ["family_name": "Трајковски"]]
+            "a", "POST", "/api/records", token: tokenA,
+            json: ["kind": "person", "group": "region", "fields": ["category": "suspect", "family_name": "Трајковски"]]
         )
         #expect(created.status == 201, "\(created.body)")
         let id = try #require((created.json as? [String: Any])?["id"] as? String)

@@ -86,7 +86,7 @@ import WireProtocol
 
     @Test func aBatchWrittenAtOneEngineReachesTheOtherBeforeAndDuringTheSession() async throws {
         let (a, b) = try Self.sides()
-        let first = try a.replica.create(.person, in: "g", [FieldWrite("family_name", "Марковић")])
+        let first = try a.replica.create(.person, in: "g", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Марковић")])
         try await a.engine.prepare()
         try await b.engine.prepare()
         try await Self.whileRunning(a.engine, b.engine) {
@@ -105,7 +105,7 @@ import WireProtocol
             #expect(copy.values["family_name"] == "Марковић")
 
             // Live push: a's head watch notices the write when its clock lets it poll again.
-            let second = try a.replica.create(.person, in: "g", [FieldWrite("family_name", "Ђорђевић")])
+            let second = try a.replica.create(.person, in: "g", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Ђорђевић")])
             try await Self.poll("b to hold a's second batch", step: { a.clock.advance(milliseconds: a.engine.configuration.headPollMilliseconds) }) {
                 try Self.holds(b.replica, seq: 2, of: "a")
             }
@@ -186,7 +186,7 @@ import WireProtocol
         var configuration = SyncEngine.Configuration(nodeID: "a")
         configuration.clock = a.clock
         let engineA = SyncEngine(configuration: configuration, storage: faulty, logger: Logger(label: "sync-engine-test") { _ in SwiftLogNoOpLogHandler() })
-        _ = try a.replica.create(.person, in: "g", [FieldWrite("family_name", "Марковић")])
+        _ = try a.replica.create(.person, in: "g", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Марковић")])
         try await engineA.prepare()
         try await b.engine.prepare()
         try await Self.whileRunning(engineA, b.engine) {

@@ -4,7 +4,8 @@ import Testing
 
 @Suite struct RecordValidationTests {
     @Test func validWritesPass() throws {
-        try RecordValidation.check([FieldWrite("family_name", "Hoxha"), FieldWrite("alert", "missing")], kind: .person, isCreate: true)
+        try RecordValidation.check(
+            [FieldWrite("category", "witness"), FieldWrite("family_name", "Hoxha"), FieldWrite("alert", "missing")], kind: .person, isCreate: true)
     }
 
     @Test(arguments: [

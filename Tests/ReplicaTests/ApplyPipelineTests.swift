@@ -11,7 +11,7 @@ import Testing
 
     init() throws {
         region = try TestRegion(nodes: ["sender", "receiver", "outsider"], groups: ["region": ["sender", "receiver"], "other": ["sender", "outsider"]])
-        _ = try region["sender"].create(.person, in: "region", [FieldWrite("family_name", "Test")])
+        _ = try region["sender"].create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Test")])
         batch = try region["sender"].batches(of: StreamID(origin: "sender", group: "region"), after: 0)[0]
     }
 
@@ -23,7 +23,7 @@ import Testing
     }
 
     @Test func aGapIsRefusedUntilTheMissingBatchArrives() throws {
-        _ = try region["sender"].create(.person, in: "region", [FieldWrite("family_name", "Second")])
+        _ = try region["sender"].create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Second")])
         let second = try region["sender"].batches(of: StreamID(origin: "sender", group: "region"), after: 1)[0]
         guard case .rejected(let rejection) = try region["receiver"].apply(envelope: second.envelope) else {
             Issue.record("a gap was accepted")
@@ -61,7 +61,9 @@ import Testing
         // quarantine keeps per origin: each of the fork's continues the quarantined batch,
         // proves nothing more and takes no place of its own.
         let length = region["receiver"].configuration.maxQuarantinedPerOrigin + 4
-        for index in 2...length { _ = try region["sender"].create(.person, in: "region", [FieldWrite("family_name", "Region \(index)")]) }
+        for index in 2...length {
+            _ = try region["sender"].create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Region \(index)")])
+        }
         for batch in try region["sender"].batches(of: StreamID(origin: "sender", group: "region"), after: 1) {
             #expect(try region["receiver"].apply(envelope: batch.envelope) == .applied(changes: 1))
         }
@@ -103,7 +105,7 @@ import Testing
 
     @Test func aBatchFarAheadOfTheLocalClockIsHeldBack() throws {
         region.clocks["sender"]!.advance(by: 3_600_000)
-        _ = try region["sender"].create(.person, in: "region", [FieldWrite("family_name", "Future")])
+        _ = try region["sender"].create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Future")])
         let summary = try region["receiver"].pull(from: region["sender"])
         #expect(summary.applied == 1 && summary.refused.count == 1)
         let positions = try region["receiver"].streamPositions()

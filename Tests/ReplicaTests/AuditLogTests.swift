@@ -22,7 +22,7 @@ import Testing
             let replica = region["a"]
             try replica.addUser("ana", role: .admin, addedBy: nil)
             let ana = AuditActor(user: "ana", purpose: "case 2026/117")
-            let id = try replica.create(.person, in: "region", [FieldWrite("family_name", "Zzmarkerovic")], auditedAs: ana)
+            let id = try replica.create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Zzmarkerovic")], auditedAs: ana)
             try replica.update(id, [FieldWrite("alert", "wanted")], auditedAs: AuditActor(user: "ana"))
             try replica.recordAudit(AuditEvent(user: "ana", action: "consult", recordIDs: [id.description], purpose: "case 2026/117"))
             try replica.recordAudit(AuditEvent(user: "ana", action: "search", recordIDs: [id.description], purpose: "case 2026/117", detail: "zzmark"))
@@ -198,7 +198,7 @@ import Testing
         #expect(entries.map(\.seq) == [1, 2, 3, 4, 5, 6])
         #expect(entries.allSatisfy { $0.event.user == "ana" })
         #expect(entries[1].event.purpose == "case 2026/117" && entries[2].event.purpose == nil)
-        #expect(entries[1].event.detail == "person in group region: family_name")
+        #expect(entries[1].event.detail == "person in group region: category, family_name")
         #expect(entries[2].event.detail == "person: set alert")
         #expect(entries[5].event.detail == "person, reason court_order")
         #expect(Set(entries[1...].map(\.event.recordIDs)).count == 1)

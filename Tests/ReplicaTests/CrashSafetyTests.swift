@@ -43,7 +43,8 @@ import Testing
         for batch in 0..<Self.batchCount {
             try source.transact(in: "region") { transaction in
                 for index in 0..<Self.recordsPerBatch {
-                    transaction.create(.person, [FieldWrite("family_name", "Crash \(batch)-\(index)"), FieldWrite("alert", "wanted")])
+                    transaction.create(
+                        .person, [FieldWrite("category", "suspect"), FieldWrite("family_name", "Crash \(batch)-\(index)"), FieldWrite("alert", "wanted")])
                 }
             }
         }

@@ -66,7 +66,11 @@ import Testing
                 let forename = Self.forenames[(index / Self.surnames.count) % Self.forenames.count]
                 let born = String(format: "19%02d-%02d-%02d", 50 + index % 50, index % 12 + 1, index % 28 + 1)
                 let id = transaction.create(
-                    .person, [FieldWrite("family_name", surname), FieldWrite("given_name", forename), FieldWrite("birth_date", born)],
+                    .person,
+                    [
+                        FieldWrite("category", "suspect"), FieldWrite("family_name", surname), FieldWrite("given_name", forename),
+                        FieldWrite("birth_date", born),
+                    ],
                     sets: index % 3 == 0 ? [SetEdit("national_ids", add: ["RS:" + Self.jmbg(index)])] : [])
                 originals.append((id, surname, forename, born))
             }
@@ -78,7 +82,9 @@ import Testing
         for index in 0..<120 {
             let original = originals[index * 3 + Int.random(in: 0..<3, using: &rng)]
             let spelling = [Self.cyrillic, Self.ascii, { $0 }][index % 3]
-            var fields = [FieldWrite("family_name", spelling(original.surname)), FieldWrite("given_name", spelling(original.forename))]
+            var fields = [
+                FieldWrite("category", "suspect"), FieldWrite("family_name", spelling(original.surname)), FieldWrite("given_name", spelling(original.forename)),
+            ]
             var sets: [SetEdit] = []
             if index % 4 == 0 {
                 sets.append(SetEdit("birth_dates", add: [String(original.born.prefix(4))]))
@@ -99,7 +105,10 @@ import Testing
             namesakes.append(
                 try region["rs"].create(
                     .person, in: "region",
-                    [FieldWrite("family_name", original.surname), FieldWrite("given_name", original.forename), FieldWrite("birth_date", "2001-01-01")]))
+                    [
+                        FieldWrite("category", "suspect"), FieldWrite("family_name", original.surname), FieldWrite("given_name", original.forename),
+                        FieldWrite("birth_date", "2001-01-01"),
+                    ]))
         }
         var found = 0
         var shown = 0
@@ -139,10 +148,11 @@ import Testing
         let region = try TestRegion(nodes: ["a", "b", "c"])
         // Cut off from each other, a and b record the same wanted person.
         let atA = try region["a"].create(
-            .person, in: "region", [FieldWrite("family_name", "Krasniqi"), FieldWrite("given_name", "Arben"), FieldWrite("alert", "wanted")],
+            .person, in: "region",
+            [FieldWrite("category", "suspect"), FieldWrite("family_name", "Krasniqi"), FieldWrite("given_name", "Arben"), FieldWrite("alert", "wanted")],
             sets: [SetEdit("national_ids", add: ["RS:1503985450019"])])
         let atB = try region["b"].create(
-            .person, in: "region", [FieldWrite("family_name", "Красниqи"), FieldWrite("given_name", "Арбен")],
+            .person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Красниqи"), FieldWrite("given_name", "Арбен")],
             sets: [SetEdit("national_ids", add: ["RS:150398-5450019"])])
         #expect(try region["a"].possibleDuplicates(auditedAs: Self.ana).isEmpty, "a holds no other record yet")
         try region.syncAll()
@@ -160,15 +170,21 @@ import Testing
         let hits = try region["c"].search("Krasniqi")
         #expect(hits.count == 1 && Set([hits[0].id] + hits[0].sameAs) == [atA.description, atB.description], "one cluster at c: \(hits)")
         #expect(try region["c"].live(atA)?.origin == "a" && region["c"].live(atB)?.origin == "b")
+        var persons = RecordFilter()
+        persons.kinds = [.person]
+        let listed = try region["c"].list(persons)
+        #expect(listed.count == 1 && Set([listed[0].id] + listed[0].sameAs) == [atA.description, atB.description], "one cluster listed: \(listed)")
         #expect(try region.digests().count == 1)
     }
 
     @Test func aRequestsArrivalChecksItsSubjectsAgainstWhatTheRequestedCentreHolds() throws {
         let region = try TestRegion(nodes: ["a", "b"], groups: ["region": ["a", "b"], "b-only": ["b"]])
         let subject = try region["a"].create(
-            .person, in: "region", [FieldWrite("family_name", "Shehu")], sets: [SetEdit("national_ids", add: ["MK:1503985450019"])])
+            .person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Shehu")],
+            sets: [SetEdit("national_ids", add: ["MK:1503985450019"])])
         let held = try region["b"].create(
-            .person, in: "b-only", [FieldWrite("family_name", "Шеху")], sets: [SetEdit("national_ids", add: ["RS:150398 5450019"])])
+            .person, in: "b-only", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Шеху")],
+            sets: [SetEdit("national_ids", add: ["RS:150398 5450019"])])
         let request = try region["a"].sendRequest(
             to: "b", form: .filled("Known to you?", subjects: [subject.description]), auditedAs: AuditActor(user: "officer"))
         try region["b"].pullChecked(from: region["a"])
@@ -198,7 +214,7 @@ import Testing
             .link, in: "region", [FieldWrite("from_id", mine.description), FieldWrite("to_id", theirs.description), FieldWrite("role", "not_same")])
         #expect(try region["a"].possibleDuplicates(auditedAs: Self.ana).isEmpty)
         #expect(throws: ReplicaError(.invalid, "a same_as link joins two records of one kind, not a vehicle and a person", field: "to_id")) {
-            let person = try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Owner")])
+            let person = try region["a"].create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Owner")])
             _ = try region["a"].create(
                 .link, in: "region", [FieldWrite("from_id", mine.description), FieldWrite("to_id", person.description), FieldWrite("role", "same_as")])
         }

@@ -15,7 +15,8 @@ import Testing
         let folder = try TemporaryDirectory()
         let region = try TestRegion(nodes: ["origin", "relay", "newcomer"], directory: folder.url)
         let origin = region["origin"]
-        let person = try origin.create(.person, in: "region", [FieldWrite("family_name", Self.secrets[0]), FieldWrite("given_name", "Ana")])
+        let person = try origin.create(
+            .person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", Self.secrets[0]), FieldWrite("given_name", "Ana")])
         try origin.update(person, [FieldWrite("aliases", Self.secrets[1]), FieldWrite("birth_place", Self.secrets[2])])
         try region["relay"].pullChecked(from: origin)
         _ = try region["relay"].append(.note, [FieldWrite("record_id", person.description), FieldWrite("text", Self.secrets[4])])

@@ -93,7 +93,7 @@ import Testing
         #expect(refusal { try a.takeRequest(centres.standard, auditedAs: AuditActor(user: "dan")) } == .invalid)
         #expect(try a.handover(auditedAs: AuditActor(user: "dan", purpose: "shift handover")).items.isEmpty)
         // A record that is not a request, or not there, is refused too.
-        let person = try b.create(.person, in: "region", [FieldWrite("family_name", "Hoxha")])
+        let person = try b.create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Hoxha")])
         #expect(refusal { try b.takeRequest(person, auditedAs: bob) } == .invalid)
         #expect(try b.holder(of: centres.standard) == nil, "nothing refused left a holder")
     }

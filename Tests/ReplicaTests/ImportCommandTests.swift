@@ -18,7 +18,7 @@ import Testing
     @Test func aListWithBadRowsDuplicatesAndRowsAlreadyHeldIsReportedRowByRow() throws {
         let node = try Node()
         let held = try node.succeed([
-            "record", "add", "person", "--group", "region", "--set", "family_name=Petrović", "--set", "given_name=Marko",
+            "record", "add", "person", "--set", "category=suspect", "--group", "region", "--set", "family_name=Petrović", "--set", "given_name=Marko",
             "--add", "national_ids=RS:0101990710008",
         ])
         let file = node.directory.path("list.csv")
@@ -77,9 +77,9 @@ import Testing
         let node = try Node()
         let file = node.directory.path("big.csv")
         let rows = 30_000
-        var text = "family_name,given_name,birth_date,national_ids\n"
+        var text = "family_name,given_name,birth_date,national_ids,category\n"
         for index in 0..<rows {
-            text += "Imported \(index),Given \(index % 89),19\(50 + index % 50)-0\(1 + index % 9)-1\(index % 10),\n"
+            text += "Imported \(index),Given \(index % 89),19\(50 + index % 50)-0\(1 + index % 9)-1\(index % 10),,suspect\n"
         }
         try text.write(toFile: file, atomically: true, encoding: .utf8)
         let run = try PCCCExecutable.start(

@@ -13,8 +13,10 @@ import Testing
 
     @Test func listFiltersByKindGroupAlertStatusOriginAndChangeTime() throws {
         let region = try Self.region()
-        let wanted = try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Hoxha"), FieldWrite("alert", "wanted")])
-        let missing = try region["a"].create(.person, in: "ab", [FieldWrite("family_name", "Marković"), FieldWrite("alert", "missing")])
+        let wanted = try region["a"].create(
+            .person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Hoxha"), FieldWrite("alert", "wanted")])
+        let missing = try region["a"].create(
+            .person, in: "ab", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Marković"), FieldWrite("alert", "missing")])
         let stolenCar = try region["a"].create(.vehicle, in: "region", [FieldWrite("plate", "SK 123 AB"), FieldWrite("alert", "stolen")])
         region.clocks["b"]!.advance(by: 60_000)
         let stolenPassport = try region["b"].create(
@@ -50,9 +52,9 @@ import Testing
 
     @Test func exportHoldsEveryLiveRecordOfTheGroupWithHitsAndNotesAndNoErasedOne() throws {
         let region = try Self.region()
-        let kept = try region["a"].create(.person, in: "ab", [FieldWrite("family_name", "Krasniqi")])
-        let erased = try region["a"].create(.person, in: "ab", [FieldWrite("family_name", "Zzgone")])
-        let elsewhere = try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Other")])
+        let kept = try region["a"].create(.person, in: "ab", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Krasniqi")])
+        let erased = try region["a"].create(.person, in: "ab", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Zzgone")])
+        let elsewhere = try region["a"].create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Other")])
         let hit = try region["a"].append(.hit, [FieldWrite("record_id", kept.description), FieldWrite("place", "Tabanovce")])
         try region["a"].erase(erased, reason: "court_order")
         let exported = try region["a"].records(inGroup: "ab")

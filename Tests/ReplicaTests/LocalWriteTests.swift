@@ -11,10 +11,10 @@ import Testing
         let region = try TestRegion(nodes: ["aa-one"])
         let replica = region["aa-one"]
         let first = try replica.transact(in: "region") { transaction in
-            transaction.create(.person, [FieldWrite("family_name", "One")])
+            transaction.create(.person, [FieldWrite("category", "suspect"), FieldWrite("family_name", "One")])
             transaction.create(.vehicle, [FieldWrite("plate", "SK-1")])
         }
-        let second = try replica.transact(in: "region") { $0.create(.person, [FieldWrite("family_name", "Two")]) }
+        let second = try replica.transact(in: "region") { $0.create(.person, [FieldWrite("category", "suspect"), FieldWrite("family_name", "Two")]) }
         #expect(first.header.seq == 1 && first.header.changeCount == 2 && first.header.prevHash == BatchHeader.zeroHash)
         #expect(second.header.seq == 2 && second.header.prevHash == first.header.hash)
         #expect(second.header.hlcMin > first.header.hlcMax, "HLCs keep rising across transactions")
@@ -31,15 +31,15 @@ import Testing
         #expect(throws: ReplicaError.self) {
             try replica.transact(in: "region") { transaction in
                 for index in 0..<200 {
-                    transaction.create(.person, [FieldWrite("family_name", "Person \(index) \(UUID())")])
+                    transaction.create(.person, [FieldWrite("category", "suspect"), FieldWrite("family_name", "Person \(index) \(UUID())")])
                 }
             }
         }
         #expect(throws: ReplicaError(.notMember, "this node is not a member of group private")) {
-            _ = try replica.create(.person, in: "private", [FieldWrite("family_name", "X")])
+            _ = try replica.create(.person, in: "private", [FieldWrite("category", "suspect"), FieldWrite("family_name", "X")])
         }
         #expect(throws: ReplicaError(.invalid, "field alert cannot be \"armed\"; allowed values are wanted, missing, suspect, none", field: "alert")) {
-            _ = try replica.create(.person, in: "region", [FieldWrite("family_name", "X"), FieldWrite("alert", "armed")])
+            _ = try replica.create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "X"), FieldWrite("alert", "armed")])
         }
         let unknown = RecordID.make(milliseconds: 7)
         #expect(throws: ReplicaError(.notFound, "no record has id \(unknown)")) { try replica.update(unknown, [FieldWrite("given_name", "Y")]) }
@@ -50,7 +50,7 @@ import Testing
         #expect(try replica.digest() == digest)
         #expect(try replica.streamPositions().isEmpty)
 
-        let id = try replica.create(.person, in: "region", [FieldWrite("family_name", "Z")])
+        let id = try replica.create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Z")])
         #expect(throws: ReplicaError(.invalid, "the erasure reason must be a code of 1 to 64 lowercase letters, digits, '_' or '-'", field: "reason")) {
             try replica.erase(id, reason: "Because I said so")
         }

@@ -8,7 +8,7 @@ import Testing
 @Suite(.ownThread) struct MergeRuleScenarioTests {
     @Test func concurrentLWWWritesWithEqualHLCResolveByOriginID() throws {
         let region = try TestRegion(nodes: ["aa-one", "bb-two"])
-        let id = try region["aa-one"].create(.person, in: "region", [FieldWrite("family_name", "Original")])
+        let id = try region["aa-one"].create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Original")])
         try region.syncAll()
         // Same wall clock, same HLC state: both writes get the identical HLC reading.
         region.clocks["aa-one"]!.set(1_900_000_000_000)
@@ -47,7 +47,8 @@ import Testing
 
     @Test func ownerFieldWrittenByNonOwnerIsIgnoredEverywhere() throws {
         let region = try TestRegion(nodes: ["owner", "other"])
-        let id = try region["owner"].create(.person, in: "region", [FieldWrite("family_name", "Kovač"), FieldWrite("handling_code", "H2")])
+        let id = try region["owner"].create(
+            .person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Kovač"), FieldWrite("handling_code", "H2")])
         try region.syncAll()
         region.clocks["other"]!.advance(by: 60_000)
         try region["other"].update(id, [FieldWrite("handling_code", "H0"), FieldWrite("given_name", "Ivan")])
@@ -74,7 +75,7 @@ import Testing
 
     @Test func writeAfterErasureIsDropped() throws {
         let region = try TestRegion(nodes: ["aa-one", "bb-two"])
-        let id = try region["aa-one"].create(.person, in: "region", [FieldWrite("family_name", "Erased")])
+        let id = try region["aa-one"].create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Erased")])
         try region.syncAll()
         try region["aa-one"].erase(id, reason: "court_order")
         // bb-two has not heard of the erasure and writes later by the clock.
@@ -96,7 +97,7 @@ import Testing
 
     @Test func anErasureByAnyoneButTheOwnerIsIgnoredWhereverItArrivesFirst() throws {
         let region = try TestRegion(nodes: ["origin", "relay", "late"])
-        let id = try region["origin"].create(.person, in: "region", [FieldWrite("family_name", "Early")])
+        let id = try region["origin"].create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Early")])
         try region["relay"].pullChecked(from: region["origin"])
         #expect(throws: ReplicaError.self, "the relay's staff cannot erase another centre's record") {
             try region["relay"].erase(id, reason: "retention_expired")
@@ -126,7 +127,8 @@ import Testing
 
     @Test func updateThatArrivesBeforeTheCreateWaitsForIt() throws {
         let region = try TestRegion(nodes: ["origin", "editor", "late"])
-        let id = try region["origin"].create(.person, in: "region", [FieldWrite("family_name", "Novak"), FieldWrite("handling_code", "H1")])
+        let id = try region["origin"].create(
+            .person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Novak"), FieldWrite("handling_code", "H1")])
         try region["editor"].pullChecked(from: region["origin"])
         try region["editor"].update(id, [FieldWrite("given_name", "Jan"), FieldWrite("handling_code", "H0")])
         for batch in try region["editor"].batches(of: StreamID(origin: "editor", group: "region"), after: 0) {
@@ -143,7 +145,7 @@ import Testing
 
     @Test func erasingARecordDropsItsHitsAndNotesInAnyOrder() throws {
         let region = try TestRegion(nodes: ["aa-one", "bb-two", "cc-three"])
-        let person = try region["aa-one"].create(.person, in: "region", [FieldWrite("family_name", "Hit")])
+        let person = try region["aa-one"].create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Hit")])
         try region.syncAll()
         let hit = try region["bb-two"].append(.hit, [FieldWrite("record_id", person.description), FieldWrite("place", "Border crossing 7")])
         try region["aa-one"].erase(person, reason: "court_order")
@@ -159,7 +161,7 @@ import Testing
 
     @Test func appendOnlyRowsCannotBeChanged() throws {
         let region = try TestRegion(nodes: ["aa-one"])
-        let person = try region["aa-one"].create(.person, in: "region", [FieldWrite("family_name", "X")])
+        let person = try region["aa-one"].create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "X")])
         let note = try region["aa-one"].append(.note, [FieldWrite("record_id", person.description), FieldWrite("text", "seen")])
         #expect(throws: ReplicaError.self) { try region["aa-one"].update(note, [FieldWrite("text", "changed")]) }
         #expect(try region["aa-one"].live(note)!.values["text"] == "seen")

@@ -24,7 +24,7 @@ import Testing
                         transaction.create(
                             .person,
                             [
-                                FieldWrite("family_name", "\(Self.families[index % Self.families.count]) \(index)"),
+                                FieldWrite("category", "suspect"), FieldWrite("family_name", "\(Self.families[index % Self.families.count]) \(index)"),
                                 FieldWrite("given_name", "Given\(index)"), FieldWrite("alert", "none"),
                             ]))
                     if index % 3 == 0 { vehicles.append(transaction.create(.vehicle, [FieldWrite("plate", "SK \(index)-AB")])) }

@@ -35,7 +35,7 @@ import Testing
         for (left, right) in Self.samePerson {
             for (stored, searched) in [(left, right), (right, left)] {
                 let replica = try Self.replica()
-                let id = try replica.create(.person, in: "g", [FieldWrite("family_name", stored)])
+                let id = try replica.create(.person, in: "g", [FieldWrite("category", "suspect"), FieldWrite("family_name", stored)])
                 let hits = try replica.search(searched)
                 #expect(hits.map(\.id) == [id.description], "searching \(searched) must find \(stored)")
             }
@@ -46,7 +46,7 @@ import Testing
         for (left, right) in Self.differentPeople {
             for (stored, searched) in [(left, right), (right, left)] {
                 let replica = try Self.replica()
-                _ = try replica.create(.person, in: "g", [FieldWrite("family_name", stored)])
+                _ = try replica.create(.person, in: "g", [FieldWrite("category", "suspect"), FieldWrite("family_name", stored)])
                 #expect(try replica.search(searched).isEmpty, "\(searched) must not find \(stored)")
             }
         }
@@ -54,8 +54,10 @@ import Testing
 
     @Test func prefixesMatchAndCloserMatchesRankFirst() throws {
         let replica = try Self.replica()
-        let marko = try replica.create(.person, in: "g", [FieldWrite("family_name", "Марковић"), FieldWrite("given_name", "Марко")])
-        let other = try replica.create(.person, in: "g", [FieldWrite("family_name", "Markovski"), FieldWrite("given_name", "Ana")])
+        let marko = try replica.create(
+            .person, in: "g", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Марковић"), FieldWrite("given_name", "Марко")])
+        let other = try replica.create(
+            .person, in: "g", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Markovski"), FieldWrite("given_name", "Ana")])
         #expect(Set(try replica.search("mark").map(\.id)) == [marko.description, other.description])
         #expect(try replica.search("Marko Markovic").map(\.id) == [marko.description], "every word must match")
         #expect(try replica.search("marko").first?.id == marko.description, "the record matching twice ranks first")
@@ -76,7 +78,7 @@ import Testing
 
     @Test func anErasedRecordIsNotFound() throws {
         let replica = try Self.replica()
-        let id = try replica.create(.person, in: "g", [FieldWrite("family_name", "Ђорђевић")])
+        let id = try replica.create(.person, in: "g", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Ђорђевић")])
         try replica.erase(id, reason: "court_order")
         #expect(try replica.search("Dordevic").isEmpty)
     }

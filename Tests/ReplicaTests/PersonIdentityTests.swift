@@ -61,13 +61,22 @@ import Testing
             "aliases is not a list of person; its lists are names, birth_dates, nationalities, national_ids, markers"
         ),
         ([], [SetEdit("names", remove: ["current|Hoxha"])], "names", "a new person has no names entry to remove"),
+        ([FieldWrite("category", nil)], [], "category", "field category is required and cannot be cleared"),
     ]
+
+    @Test func aNewPersonNeedsItsCategory() throws {
+        let region = try TestRegion(nodes: ["a"])
+        #expect(throws: ReplicaError(.invalid, "field category is required for a new person", field: "category")) {
+            _ = try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Hoxha")])
+        }
+    }
 
     @Test(arguments: 0..<refusals.count) func eachNewFieldOfAPersonIsRefusedWithOneSentence(_ index: Int) throws {
         let (fields, sets, field, reason) = Self.refusals[index]
         let region = try TestRegion(nodes: ["a"])
         #expect(throws: ReplicaError(.invalid, reason, field: field)) {
-            _ = try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Hoxha")] + fields, sets: sets)
+            let category = fields.contains { $0.field == "category" } ? [] : [FieldWrite("category", "suspect")]
+            _ = try region["a"].create(.person, in: "region", category + [FieldWrite("family_name", "Hoxha")] + fields, sets: sets)
         }
         #expect(try region["a"].streamPositions().isEmpty, "a refused write leaves no batch")
     }
@@ -105,7 +114,8 @@ import Testing
     @Test func concurrentAdditionsAtTwoNodesBothSurvive() throws {
         let region = try TestRegion(nodes: ["a", "b", "c"])
         let id = try region["a"].create(
-            .person, in: "region", [FieldWrite("family_name", "Petrović")], sets: [SetEdit("names", add: ["current|Petrović|Marko"])])
+            .person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Petrović")],
+            sets: [SetEdit("names", add: ["current|Petrović|Marko"])])
         try region.syncAll()
         try region["a"].update(id, [], sets: [SetEdit("names", add: ["alias|Petrovic|Marko"])])
         try region["b"].update(id, [], sets: [SetEdit("names", add: ["alias|Петровић|Марко"])])
@@ -120,7 +130,8 @@ import Testing
     @Test func aRemovalRemovesOnlyWhatItsWriterSaw() throws {
         let region = try TestRegion(nodes: ["a", "b"])
         let id = try region["a"].create(
-            .person, in: "region", [FieldWrite("family_name", "Hoxha")], sets: [SetEdit("names", add: ["alias|Hoxa", "alias|Hodža"])])
+            .person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Hoxha")],
+            sets: [SetEdit("names", add: ["alias|Hoxa", "alias|Hodža"])])
         try region.syncAll()
         // Concurrently: a removes an alias it saw; b removes the other, and adds it back as a new
         // entry along with another; the same value added at a meanwhile is a second entry.
@@ -152,7 +163,8 @@ import Testing
 
     @Test func aRemovedEntryStaysRemovedWhateverOrderItsWritesArriveIn() throws {
         let region = try TestRegion(nodes: ["a", "b", "c"])
-        let id = try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Kovač")], sets: [SetEdit("markers", add: ["armed"])])
+        let id = try region["a"].create(
+            .person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Kovač")], sets: [SetEdit("markers", add: ["armed"])])
         try region["b"].pullChecked(from: region["a"])
         try region["b"].update(id, [], sets: [SetEdit("markers", remove: ["armed"])])
         // c hears of the removal first (b relays a's create with it), then of the addition again.
@@ -165,8 +177,9 @@ import Testing
 
     @Test func aHostileMembersListWritesAreIgnoredAlikeAndBounded() throws {
         let region = try TestRegion(nodes: ["a", "m"], groups: ["region": ["a", "m"], "a-only": ["a"]])
-        let id = try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Gashi")], sets: [SetEdit("names", add: ["current|Gashi"])])
-        let hidden = try region["a"].create(.person, in: "a-only", [FieldWrite("family_name", "Hidden")])
+        let id = try region["a"].create(
+            .person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Gashi")], sets: [SetEdit("names", add: ["current|Gashi"])])
+        let hidden = try region["a"].create(.person, in: "a-only", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Hidden")])
         try region.syncAll()
         let hlc = region.hlc("m", counter: 9)
         let flood = (0..<300).map { FieldWrite("names#f\(String($0, radix: 16))", "alias|Flood \($0)") }
@@ -211,7 +224,7 @@ import Testing
 
     @Test func oneTagWrittenTwiceSettlesOnTheSmallerStampWhateverTheOrder() throws {
         let region = try TestRegion(nodes: ["a", "m", "x", "y"])
-        let id = try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Berisha")])
+        let id = try region["a"].create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Berisha")])
         try region["x"].pullChecked(from: region["a"])
         // m writes one tag three times, its stream's HLCs out of order: v1 late, v1 early, v2 between.
         let base = region.hlc("m")
@@ -235,7 +248,7 @@ import Testing
     @Test func searchFindsAnyNameOfTheListAndAnyDateOfBirth() throws {
         let region = try TestRegion(nodes: ["a", "b"])
         let id = try region["a"].create(
-            .person, in: "region", [FieldWrite("family_name", "Petrović")],
+            .person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Petrović")],
             sets: [
                 SetEdit("names", add: ["current|Petrović|Marko", "birth|Jovanović|Marko"]), SetEdit("birth_dates", add: ["1984-03-07", "1983"]),
                 SetEdit("national_ids", add: ["RS:0101990710008"]),
@@ -254,7 +267,7 @@ import Testing
 
     @Test func aLinkShowsOnBothRecordsAndOnlyWithinItsGroup() throws {
         let region = try TestRegion(nodes: ["a", "b", "m"], groups: ["region": ["a", "b", "m"], "ab": ["a", "b"]])
-        let person = try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Krasniqi")])
+        let person = try region["a"].create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Krasniqi")])
         let car = try region["a"].create(.vehicle, in: "region", [FieldWrite("plate", "PR 123 AB")])
         let secret = try region["a"].create(.vehicle, in: "ab", [FieldWrite("plate", "SECRET 1")])
         try region.syncAll()

@@ -32,7 +32,7 @@ import Testing
         let source = try Replica(
             path: folder.path("source/replica.sqlite"), configuration: ReplicaConfiguration(nodeID: "source", signingKey: keys["source"]!, roster: roster))
         for index in 0..<3 {
-            _ = try source.create(.person, in: "region", [FieldWrite("family_name", "Pulled \(index)")])
+            _ = try source.create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Pulled \(index)")])
         }
 
         // The copy a courier carries: its private key and topology are not on it.
@@ -60,7 +60,7 @@ import Testing
             configuration: ReplicaConfiguration(
                 nodeID: "source", signingKey: forger, roster: Roster(network: "pull-net", signingKeys: ["source": forger.publicKey], groups: roster.groups)))
         for index in 0..<4 {
-            _ = try forged.create(.person, in: "region", [FieldWrite("family_name", "Forged \(index)")])
+            _ = try forged.create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Forged \(index)")])
         }
         let refused = try PCCCExecutable.run(["pull", "--data", folder.path("target"), "--from", folder.path("forged")])
         #expect(refused.status != 0)

@@ -130,7 +130,7 @@ import Testing
     @Test func entriesFromACentreTheStepDoesNotBelongToAreIgnoredEverywhere() throws {
         let region = try Self.region(["a", "b", "c", "m"])
         let id = try Self.delivered(region, actor: staff)
-        let person = try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Petrović")])
+        let person = try region["a"].create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Petrović")])
         try region.syncAll()
         func entry(_ counter: UInt16, on parent: RecordID, _ writes: [FieldWrite], by node: NodeID = "m") -> Change {
             let hlc = region.hlc(node, counter: counter)

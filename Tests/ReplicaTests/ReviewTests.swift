@@ -23,10 +23,10 @@ import Testing
     @Test func recordsFallDueByKindAndAClosedRequestBringsItsOwnAndItsSubjectsForward() throws {
         let region = try Self.region()
         setClocks(region, "2026-01-10T09:00:00+01:00")
-        let person = try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Petrović")])
+        let person = try region["a"].create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Petrović")])
         let firearm = try region["a"].create(.firearm, in: "region", [FieldWrite("serial", "ZT-1")])
-        let other = try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Other")])
-        let theirs = try region["b"].create(.person, in: "region", [FieldWrite("family_name", "Theirs")])
+        let other = try region["a"].create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Other")])
+        let theirs = try region["b"].create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Theirs")])
         try region.syncAll()
         #expect(try region["a"].reviewsDue(now: Self.ms("2027-01-10T08:59:59+01:00")).isEmpty, "nothing is due before its period")
         let dueAYearOn = try region["a"].reviewsDue(now: Self.ms("2027-01-10T09:00:00+01:00"))
@@ -62,7 +62,7 @@ import Testing
     @Test func aClosureAfterAKeepBringsTheReviewForwardAndItsCapStays() throws {
         let region = try Self.region()
         setClocks(region, "2026-01-10T09:00:00+01:00")
-        let person = try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Petrović")])
+        let person = try region["a"].create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Petrović")])
         let open = try region["a"].sendRequest(to: "b", form: .filled("Still wanted?"), auditedAs: staff)
         #expect(try region["a"].reviewsDue(now: Self.ms("2026-07-10T09:00:00+02:00")).map(\.id) == [open.description], "open for six months")
         try region["a"].keep(person, until: "2026-12-01", reason: "ongoing case", auditedAs: staff)
@@ -86,7 +86,7 @@ import Testing
     @Test func theOwnerKeepsUntilADateWithinThePeriodOrErasesAndOthersCannot() throws {
         let region = try Self.region()
         setClocks(region, "2026-01-10T09:00:00+01:00")
-        let person = try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Petrović")])
+        let person = try region["a"].create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Petrović")])
         try region.syncAll()
         setClocks(region, "2027-01-11T09:00:00+01:00")
         #expect(try region["a"].listReviewsDue(auditedAs: staff).reviews.map(\.id) == [person.description])

@@ -54,7 +54,10 @@ import Testing
         // value, and a record of the new kind; b and c know none of them.
         let person = try a.create(
             .person, in: "region",
-            [FieldWrite("family_name", "Marković"), FieldWrite("eye_colour", "green"), FieldWrite("photo_ref", "p-17"), FieldWrite("alert", "deported")])
+            [
+                FieldWrite("category", "suspect"), FieldWrite("family_name", "Marković"), FieldWrite("eye_colour", "green"), FieldWrite("photo_ref", "p-17"),
+                FieldWrite("alert", "deported"),
+            ])
         let boat = try a.create("boat", in: "region", [FieldWrite("hull_number", "ST-44 12"), FieldWrite("boat_name", "Galeb"), FieldWrite("flag", "ME")])
         // b, on the built-in schema, writes the same person meanwhile: its write must stand.
         try region["b"].pullChecked(from: a)
@@ -90,7 +93,7 @@ import Testing
         let folder = try TemporaryDirectory()
         let region = try TestRegion(nodes: ["a", "b"], directory: folder.url)
         let a = try Self.reopen(region, "a", in: folder, schema: try Self.grown())
-        _ = try a.create(.person, in: "region", [FieldWrite("family_name", "Hoxha")])
+        _ = try a.create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Hoxha")])
         try region["b"].pullChecked(from: a)
         #expect(try region["b"].digest() == a.digest(), "an unset region field is outside the digest")
         #expect(try region["b"].schemaBacklog().isEmpty)
@@ -101,7 +104,8 @@ import Testing
         let region = try TestRegion(nodes: ["a", "b"], directory: folder.url)
         let grown = try Self.grown()
         let a = try Self.reopen(region, "a", in: folder, schema: grown)
-        let person = try a.create(.person, in: "region", [FieldWrite("family_name", "Berisha"), FieldWrite("eye_colour", "brown")])
+        let person = try a.create(
+            .person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Berisha"), FieldWrite("eye_colour", "brown")])
         try a.erase(try a.create("boat", in: "region", [FieldWrite("hull_number", "X1")]), reason: "entered_in_error")
         try region["b"].pullChecked(from: a)
         let grownB = try Self.reopen(region, "b", in: folder, schema: grown)
@@ -167,7 +171,7 @@ import Testing
         let region = try TestRegion(nodes: ["a", "b", "c"], directory: folder.url)
         let a = try Self.reopen(region, "a", in: folder, schema: grown)
         let c = try Self.reopen(region, "c", in: folder, schema: grown)
-        let person = try a.create(.person, in: "region", [FieldWrite("family_name", "Hoxha")])
+        let person = try a.create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Hoxha")])
         try c.pullChecked(from: a)
         try c.update(person, [FieldWrite("eye_colour", "green")])
         // b meets c's update first: the person is not held, and eye_colour is not known.
@@ -235,7 +239,17 @@ import Testing
         let grown = try Self.grown()
         let region = try TestRegion(nodes: ["a", "b"], directory: folder.url)
         let a = try Self.reopen(region, "a", in: folder, schema: grown)
-        _ = try a.create(.person, in: "region", [FieldWrite("family_name", "Gashi"), FieldWrite("eye_colour", "blue")])
+        // A person as that release's peers wrote it: fields of version 1 and one the region added
+        // (a create of this release would carry the category, a field of version 3, which b,
+        // opened below with this release's schema, would stamp though that release could not).
+        let made = try region.signed(
+            by: "a",
+            [
+                Change(
+                    kind: "person", recordID: RecordID.make(milliseconds: 1, boundTo: RecordBinding(origin: "a", group: "region", kind: "person")),
+                    hlc: region.hlc("a"), operation: .create([FieldWrite("family_name", "Gashi"), FieldWrite("eye_colour", "blue")]))
+            ])
+        guard case .applied = try a.apply(envelope: made.envelope) else { throw ScenarioFailure("a did not take its batch") }
         try region["b"].pullChecked(from: a)
         // What b's file looks like after the release before this one stored the batch.
         let queue = try DatabaseQueue(path: folder.path("b.sqlite"), configuration: SQLiteLibrary.configuration())

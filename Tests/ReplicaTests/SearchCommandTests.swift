@@ -9,7 +9,9 @@ import Testing
             .appendingPathComponent("Topology/sample-region.yaml").path
         let data = directory.path("mk")
         #expect(try PCCCExecutable.run(["init", "--data", data, "--node", "mk-tabanovce", "--topology", topology]).status == 0)
-        let added = try PCCCExecutable.run(["record", "add", "person", "--data", data, "--group", "region", "--set", "family_name=Ђорђевић"])
+        let added = try PCCCExecutable.run([
+            "record", "add", "person", "--set", "category=suspect", "--data", data, "--group", "region", "--set", "family_name=Ђорђевић",
+        ])
         let id = added.output.trimmingCharacters(in: .whitespacesAndNewlines)
         let found = try PCCCExecutable.run(["search", "Dordevic", "--data", data, "--json", "--purpose", "test"])
         #expect(found.status == 0)

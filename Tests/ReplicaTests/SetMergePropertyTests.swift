@@ -35,7 +35,7 @@ import Testing
         var rng = SplitMix64(seed: seed)
         let nodes: [NodeID] = ["a", "b", "c"]
         let region = try TestRegion(nodes: nodes)
-        let id = try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Hoxha")])
+        let id = try region["a"].create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Hoxha")])
         try region.syncAll()
         var operations: [Operation] = []
         var known: [NodeID: Set<Int>] = Dictionary(uniqueKeysWithValues: nodes.map { ($0, []) })

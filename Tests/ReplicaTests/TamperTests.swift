@@ -10,7 +10,7 @@ import Testing
         let region = try TestRegion(nodes: ["sender", "receiver"])
         let batch = try region["sender"].transact(in: "region") { transaction in
             for index in 0..<5 {
-                transaction.create(.person, [FieldWrite("family_name", "Person \(index)"), FieldWrite("alert", "wanted")])
+                transaction.create(.person, [FieldWrite("category", "suspect"), FieldWrite("family_name", "Person \(index)"), FieldWrite("alert", "wanted")])
             }
         }
         let envelope = batch.envelope
@@ -37,8 +37,12 @@ import Testing
 
     @Test func aPayloadSwappedUnderAValidSignatureFailsTheMerkleCheck() throws {
         let region = try TestRegion(nodes: ["sender", "receiver"])
-        let original = try region["sender"].transact(in: "region") { $0.create(.person, [FieldWrite("family_name", "Real")]) }
-        let other = try region["sender"].transact(in: "region") { $0.create(.person, [FieldWrite("family_name", "Swapped")]) }
+        let original = try region["sender"].transact(in: "region") {
+            $0.create(.person, [FieldWrite("category", "suspect"), FieldWrite("family_name", "Real")])
+        }
+        let other = try region["sender"].transact(in: "region") {
+            $0.create(.person, [FieldWrite("category", "suspect"), FieldWrite("family_name", "Swapped")])
+        }
         let spliced = SignedBatch(header: original.header, signature: original.signature, payload: other.payload, rawLength: other.rawLength)
         #expect(
             try region["receiver"].apply(envelope: spliced.envelope)

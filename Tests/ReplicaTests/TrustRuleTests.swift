@@ -45,7 +45,8 @@ import Testing
 
     @Test func aMemberOutsideTheGroupCannotEraseChangeOrAnnotateItsRecord() throws {
         let region = try TestRegion(nodes: ["a", "b", "c", "m"], groups: Self.groups)
-        let p = try region["a"].create(.person, in: "ab", [FieldWrite("family_name", "Protected"), FieldWrite("alert", "wanted")])
+        let p = try region["a"].create(
+            .person, in: "ab", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Protected"), FieldWrite("alert", "wanted")])
         try spread(region)
         let hlc = region.hlc("m", counter: 9)
         let forged = try region.signed(
@@ -91,7 +92,7 @@ import Testing
     @Test func anIdIsOneRecordOfOneKindMadeByOneStream() throws {
         let region = try TestRegion(nodes: ["a", "b", "c", "m"], groups: Self.groups)
         let request = try region["a"].sendRequest(to: "b", form: .filled("Owner?"), group: "region", auditedAs: ana)
-        let person = try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Original")])
+        let person = try region["a"].create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Original")])
         try spread(region)
         let hlc = region.hlc("m", counter: 3)
         let forged = try region.signed(
@@ -193,7 +194,7 @@ import Testing
 
     @Test func onlyTheOwnerErasesAndOthersAskIt() throws {
         let region = try TestRegion(nodes: ["a", "b", "c", "m"], groups: Self.groups)
-        let p = try region["a"].create(.person, in: "ab", [FieldWrite("family_name", "Kept")])
+        let p = try region["a"].create(.person, in: "ab", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Kept")])
         try spread(region)
         #expect(throws: ReplicaError.self, "b's staff cannot erase a's record") { try region["b"].erase(p, reason: "court_order") }
         let forged = try region.signed(
@@ -221,7 +222,7 @@ import Testing
 
     @Test func aNoteAboutAHitGoesWithTheErasedRecordInEitherOrder() throws {
         let region = try TestRegion(nodes: ["a", "b", "c", "m"], groups: Self.groups)
-        let p = try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Seen")])
+        let p = try region["a"].create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Seen")])
         try spread(region)
         let hit = try region["b"].append(.hit, [FieldWrite("record_id", p.description), FieldWrite("place", "Gate 3")])
         try spread(region)
@@ -277,7 +278,7 @@ import Testing
         #expect(try region["b"].apply(envelope: flood.envelope) == .applied(changes: 80))
         #expect(try region["b"].alarms().contains { $0.code == "orphans_full" && $0.subject == "m" })
         // Another origin's orphans still wait: m's flood took only m's share.
-        let p = try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Late")])
+        let p = try region["a"].create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Late")])
         try region["c"].pullChecked(from: region["a"])
         try region["c"].update(p, [FieldWrite("given_name", "Waited")])
         for batch in try region["c"].batches(of: StreamID(origin: "c", group: "region"), after: 0) { _ = try region["b"].apply(envelope: batch.envelope) }
@@ -288,7 +289,7 @@ import Testing
     @Test func aQuarantinedForkIsRedactedWhenItsRecordIsErased() throws {
         let folder = try TemporaryDirectory()
         let region = try TestRegion(nodes: ["a", "b", "c", "m"], groups: Self.groups, directory: folder.url)
-        let p = try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Plain")])
+        let p = try region["a"].create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Plain")])
         try region["b"].pullChecked(from: region["a"])
         // Another seq 1 of a's stream, signed with a's key: a fork, kept at b as evidence.
         let fork = try SignedBatch.make(
@@ -309,7 +310,7 @@ import Testing
 
     @Test func aRedactionNoErasureExplainsRaisesTheAlarmAndAFullCopyRepairsIt() throws {
         let region = try TestRegion(nodes: ["a", "b", "c", "m"], groups: Self.groups)
-        let p = try region["a"].create(.person, in: "region", [FieldWrite("family_name", "Censored")])
+        let p = try region["a"].create(.person, in: "region", [FieldWrite("category", "suspect"), FieldWrite("family_name", "Censored")])
         let original = try #require(try region["a"].batches(of: StreamID(origin: "a", group: "region"), after: 0).first)
         // m relays a's batch with P's leaf in its redacted form: the signature still verifies.
         let censored = original.replacingLeaves(try original.verifiedLeaves().map(\.redacted))

@@ -48,7 +48,8 @@ final class ChaosLane: @unchecked Sendable {
         guard roll >= 40, let target = ledger.target(using: &generator) else {
             let fields = ["family_name": "Fam\(tag)", "given_name": "Giv\(tag)"]
             let result = try run(
-                ["record", "add", "person", "--group", "region"] + fields.sorted { $0.key < $1.key }.flatMap { ["--set", "\($0.key)=\($0.value)"] })
+                ["record", "add", "person", "--set", "category=suspect", "--group", "region"]
+                    + fields.sorted { $0.key < $1.key }.flatMap { ["--set", "\($0.key)=\($0.value)"] })
             guard let result else { return false }
             ledger.created(result, at: node, fields, uncertain: lastUncertain)
             return true

@@ -268,9 +268,12 @@ final class LiveRegion: @unchecked Sendable {
         return result.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    /// Adds a record at `node`; returns its id.
+    /// Adds a record at `node`; returns its id. A person without a category is a suspect, as
+    /// schema version 3 requires one.
     func addRecord(at node: String, kind: String = "person", group: String, _ fields: [String: String]) throws -> String {
-        try pccc(
+        var fields = fields
+        if kind == "person", fields["category"] == nil { fields["category"] = "suspect" }
+        return try pccc(
             ["record", "add", kind, "--data", folder(node), "--group", group]
                 + fields.sorted(by: { $0.key < $1.key }).flatMap { ["--set", "\($0.key)=\($0.value)"] })
     }

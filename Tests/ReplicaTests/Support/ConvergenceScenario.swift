@@ -107,7 +107,11 @@ struct ConvergenceScenario {
                 for _ in 0..<Int.random(in: 1...3, using: &rng) {
                     if Bool.random(using: &rng) {
                         let id = transaction.create(
-                            .person, [FieldWrite("family_name", Self.name(&rng)), FieldWrite("alert", "wanted"), FieldWrite("handling_code", "H1")],
+                            .person,
+                            [
+                                FieldWrite("category", "suspect"), FieldWrite("family_name", Self.name(&rng)), FieldWrite("alert", "wanted"),
+                                FieldWrite("handling_code", "H1"),
+                            ],
                             sets: Bool.random(using: &rng) ? [SetEdit("names", add: ["current|" + Self.name(&rng)])] : []
                         )
                         ids.append((id, "person"))
