@@ -139,8 +139,8 @@ waitfor 60 "listening line" 'grep -q "^node $node listening on port [0-9]" "$tmp
 waitfor 60 "API line" 'grep -q "^api listening on http://127.0.0.1:[0-9]" "$tmp/out"'
 api=$(sed -n 's|^api listening on \(http://127.0.0.1:[0-9]*\)$|\1|p' "$tmp/out")
 echo "  ok: $(head -1 "$tmp/out"); $api"
-waitfor 30 "pccc status saying serving" '"$root/usr/local/bin/pccc" status --data "$state/pccc/$node" 2>/dev/null | grep -qx "node $node: serving, record schema version 2"'
-echo "  ok: pccc status: node $node: serving, record schema version 2"
+waitfor 30 "pccc status saying serving" '"$root/usr/local/bin/pccc" status --data "$state/pccc/$node" 2>/dev/null | grep -qx "node $node: serving, record schema version 3"'
+echo "  ok: pccc status: node $node: serving, record schema version 3"
 curl -fsS --max-time 10 "$api/" >"$tmp/index.html" || fail "GET / failed: $(cat "$tmp/err")"
 cmp -s "$tmp/index.html" "$root/usr/local/lib/pccc/pccc-sync_API.resources/UI/index.html" || fail "GET / is not the installed index.html"
 curl -fsS --max-time 10 "$api/metrics" | grep -q '^pccc_' || fail "GET /metrics has no pccc_ metric"

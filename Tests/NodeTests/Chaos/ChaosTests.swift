@@ -199,11 +199,11 @@ import Testing
         // peer grew shows the older version until its session is back.
         var heard: [String] = []
         do {
-            try region.waitUntil("every node heard by its peers as schema=3", seconds: 90, every: 0.5) {
+            try region.waitUntil("every node heard by its peers as schema=4", seconds: 90, every: 0.5) {
                 heard = try names.flatMap { node in
                     try region.statusList(at: node, "peers").compactMap { peer -> String? in
                         let software = peer["software"] as? String ?? "none"
-                        return software.contains("schema=3") ? nil : "\(node) last heard \(peer["peer"] ?? "?") as \(software)"
+                        return software.contains("schema=4") ? nil : "\(node) last heard \(peer["peer"] ?? "?") as \(software)"
                     }
                 }
                 return heard.isEmpty
