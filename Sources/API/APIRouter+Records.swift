@@ -22,12 +22,7 @@ extension APIRouter {
                 kind = parsed.kind
             }
             let limit = try limit(request) ?? 50
-            let followLinks: Bool
-            switch request.uri.queryParameters.get("follow_links") {
-            case nil, "false": followLinks = false
-            case "true": followLinks = true
-            case let other?: throw APIError.badRequest("follow_links must be true or false, not \(other)", field: "follow_links")
-            }
+            let followLinks = try flag(request, "follow_links")
             let hits = try await storage.run { [kind] in try $0.search(text, kind: kind, limit: limit, followLinks: followLinks, auditedAs: actor) }
             return try JSONBody.response(hits.map(\.json))
         }
@@ -42,12 +37,7 @@ extension APIRouter {
             guard let format = ImportFileReader.Format(rawValue: formatName) else {
                 throw APIError.badRequest("format must be csv or json, not \(formatName)", field: "format")
             }
-            let createDuplicates: Bool
-            switch request.uri.queryParameters.get("create_duplicates") {
-            case nil, "false": createDuplicates = false
-            case "true": createDuplicates = true
-            case let other?: throw APIError.badRequest("create_duplicates must be true or false, not \(other)", field: "create_duplicates")
-            }
+            let createDuplicates = try flag(request, "create_duplicates")
             let file: ByteBuffer
             do {
                 file = try await request.body.collect(upTo: Self.maxImportBytes)
@@ -186,6 +176,15 @@ extension APIRouter {
     static func recordID(_ text: String) throws -> RecordID {
         guard let id = RecordID(text) else { throw APIError.badRequest("\(text) is not a record id", field: "id") }
         return id
+    }
+
+    /// A `true` or `false` query parameter; false when absent.
+    static func flag(_ request: Request, _ name: String) throws -> Bool {
+        switch request.uri.queryParameters.get(name) {
+        case nil, "false": return false
+        case "true": return true
+        case let other?: throw APIError.badRequest("\(name) must be true or false, not \(other)", field: name)
+        }
     }
 
     static func query(_ request: Request, _ name: String) throws -> String {

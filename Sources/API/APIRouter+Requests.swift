@@ -15,12 +15,7 @@ extension APIRouter {
             case "outgoing": direction = .outgoing
             case let other?: throw APIError.badRequest("direction must be incoming or outgoing, not \(other)", field: "direction")
             }
-            let overdueOnly: Bool
-            switch request.uri.queryParameters.get("overdue") {
-            case nil, "false": overdueOnly = false
-            case "true": overdueOnly = true
-            case let other?: throw APIError.badRequest("overdue must be true or false, not \(other)", field: "overdue")
-            }
+            let overdueOnly = try flag(request, "overdue")
             let me = storage.replica.configuration.nodeID
             let (requests, now) = try await storage.run {
                 try $0.listRequests(direction, overdueOnly: overdueOnly, auditedAs: actor, detail: "api: requests")

@@ -76,12 +76,7 @@ extension APIRouter {
         api.get("tokens") { request, context in
             let actor = try context.actor(request)
             let user = request.uri.queryParameters.get("user").map { String($0) }
-            let all: Bool
-            switch request.uri.queryParameters.get("all") {
-            case nil, "false": all = false
-            case "true": all = true
-            case let other?: throw APIError.badRequest("all must be true or false, not \(other)", field: "all")
-            }
+            let all = try flag(request, "all")
             let tokens = try await storage.run { try $0.apiTokens(of: all ? nil : user ?? actor.user, by: actor) }
             return try JSONBody.response(tokens.map(\.json))
         }

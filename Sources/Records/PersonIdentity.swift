@@ -32,8 +32,10 @@ public enum PersonIdentity {
     }
 
     /// Why `text` is not a name element, as the end of a sentence, or nil.
+    private static let nameShape = "must be TYPE|SURNAME or TYPE|SURNAME|FORENAMES with TYPE one of \(nameTypes.joined(separator: ", "))"
+
     static func nameProblem(_ text: String) -> String? {
-        let shape = "must be TYPE|SURNAME or TYPE|SURNAME|FORENAMES with TYPE one of \(nameTypes.joined(separator: ", "))"
+        let shape = nameShape
         let parts = text.split(separator: "|", omittingEmptySubsequences: false)
         guard parts.count == 2 || parts.count == 3, nameTypes.contains(String(parts[0])) else { return shape }
         for part in parts.dropFirst() {
@@ -106,8 +108,6 @@ public enum PersonIdentity {
             number = String(text[text.index(after: colon)...])
         }
 
-        /// The number with spaces and dashes dropped, as duplicates are matched.
-        public var compactNumber: String { String(number.filter { $0 != " " && $0 != "-" }) }
     }
 
     /// Why `text` is not an identification element, as the end of a sentence, or nil.

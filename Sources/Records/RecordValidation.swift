@@ -62,6 +62,9 @@ public enum RecordValidation {
 extension RecordValidation {
     /// The most entries one write adds to or removes from one list.
     public static let maxSetEditEntries = 256
+    /// The longest list entry, in UTF-8 bytes: what a node keeps of another's too
+    /// (docs/PROTOCOL.md §5.7).
+    public static let maxEntryBytes = 1024
 
     /// Validates the additions and removals of a create or update of `kind`: each names a list
     /// of the kind once, adds entries of its shape and allowed values, and removes only on an
@@ -85,8 +88,8 @@ extension RecordValidation {
             }
             for value in edit.add + edit.remove {
                 guard !value.isEmpty else { throw RecordValidationError(field: edit.field, "an entry of \(edit.field) cannot be empty") }
-                guard value.utf8.count <= 1024 else {
-                    throw RecordValidationError(field: edit.field, "an entry of \(edit.field) is longer than 1024 bytes")
+                guard value.utf8.count <= maxEntryBytes else {
+                    throw RecordValidationError(field: edit.field, "an entry of \(edit.field) is longer than \(maxEntryBytes) bytes")
                 }
             }
             for value in edit.add {

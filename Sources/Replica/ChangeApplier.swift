@@ -274,7 +274,7 @@ struct ChangeApplier {
             for field in kind.fields { binder.bind(values[field.name]) }
         }
         guard db.changesCount > 0 else { return false }
-        if !kind.setFields.isEmpty, try mergeElements(writes, kind: kind, id: id, stamp: stamp) {
+        if !kind.setFields.isEmpty, try mergeElements(writes, kind: kind, id: id, stamp: stamp) == true {
             // The sets' columns were written after the insert; the index reads the row.
             try reindexNames(kind: kind, id: id)
             if Self.writesKeyedField(writes, of: kind) { try rekey(kind: kind, id: id) }
@@ -294,16 +294,15 @@ struct ChangeApplier {
     /// The most writes one change makes to the elements of one set field; the rest are
     /// ignored, alike everywhere, so no change makes a node rewrite a set without bound.
     static let maxElementWritesPerChange = 256
-    /// The longest element value kept, in UTF-8 bytes; a longer one is ignored, alike everywhere.
-    static let maxElementBytes = 1024
     /// The most values a set's column shows: the first in bytewise order, so a set any member
     /// can grow never makes its column, its index keys or its rewrite unbounded.
     static let maxShownElements = 256
 
     /// Merges a change's writes to set elements (`FIELD#TAG`) into `set_element` by the set
-    /// rule, then rewrites each changed set's column and each set's field clock. Returns
-    /// whether a searchable set changed.
-    private func mergeElements(_ writes: [FieldWrite], kind: KindSchema, id: String, stamp: WriteStamp) throws -> Bool {
+    /// rule, then rewrites each changed set's column and each set's field clock. Returns nil
+    /// when no element write counted (the row is untouched), else whether a searchable set
+    /// changed.
+    private func mergeElements(_ writes: [FieldWrite], kind: KindSchema, id: String, stamp: WriteStamp) throws -> Bool? {
         var writesPerField: [String: Int] = [:]
         var met = Set<String>()
         var changed = Set<String>()
@@ -312,7 +311,7 @@ struct ChangeApplier {
             // Every well-formed write counts towards the bound, whatever the schema allows yet,
             // so the writes that count are the same at every node and after a schema grows.
             writesPerField[key.field, default: 0] += 1
-            guard writesPerField[key.field]! <= Self.maxElementWritesPerChange, (write.value?.utf8.count ?? 0) <= Self.maxElementBytes,
+            guard writesPerField[key.field]! <= Self.maxElementWritesPerChange, (write.value?.utf8.count ?? 0) <= RecordValidation.maxEntryBytes,
                 Self.isAllowed(write.value, spec)
             else { continue }
             met.insert(key.field)
@@ -330,7 +329,8 @@ struct ChangeApplier {
             ).execute(arguments: [kind.kind.rawValue, id, key.field, key.tag, write.value, Int64(bitPattern: stamp.hlc.rawValue), stamp.origin])
             changed.insert(key.field)
         }
-        guard !met.isEmpty,
+        guard !met.isEmpty else { return nil }
+        guard
             let row = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, field_clocks FROM \"\(kind.tableName)\" WHERE id = ?"), arguments: [id])
         else { return false }
         // A set's clock (its provenance) is the greatest stamp of an element write of it met,
@@ -383,18 +383,21 @@ struct ChangeApplier {
                 winners.append(write)
             }
         }
-        if !kind.setFields.isEmpty, try mergeElements(writes, kind: kind, id: id, stamp: stamp) {
-            try reindexNames(kind: kind, id: id)
-        }
-        if !winners.isEmpty { try store(winners, kind: kind, id: id, stamp: stamp, clocks: clocks) }
+        let setsChanged = kind.setFields.isEmpty ? nil : try mergeElements(writes, kind: kind, id: id, stamp: stamp)
+        if setsChanged == true { try reindexNames(kind: kind, id: id) }
+        if !winners.isEmpty { try store(winners, kind: kind, id: id, stamp: stamp, clocks: clocks, rewrittenBySets: setsChanged != nil) }
         // The match keys are read back from the row, once every write landed.
         if Self.writesKeyedField(writes, of: kind) { try rekey(kind: kind, id: id) }
     }
 
     /// Writes the plain fields that won into the record's row, with their clocks.
-    private func store(_ winners: [FieldWrite], kind: KindSchema, id: String, stamp: WriteStamp, clocks held: FieldClocks) throws {
+    private func store(
+        _ winners: [FieldWrite], kind: KindSchema, id: String, stamp: WriteStamp, clocks held: FieldClocks, rewrittenBySets: Bool
+    )
+        throws
+    {
         var clocks = held
-        if !kind.setFields.isEmpty {
+        if rewrittenBySets {
             // The sets' merge rewrote the row's clocks: merge the plain writes into those.
             guard let fresh = try Row.fetchOne(db.cachedStatement(sql: "SELECT id, field_clocks FROM \"\(kind.tableName)\" WHERE id = ?"), arguments: [id])
             else { return }

@@ -34,28 +34,26 @@ extension Replica {
     /// ``linkedRecords(of:)`` in the caller's transaction.
     func linkedRecords(of id: RecordID, db: Database) throws -> [LinkedRecord] {
         guard let linkKind = tables.schema[.link], let (_, group) = try? locate(id, db: db) else { return [] }
-        do {
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT id, from_id, to_id, role, source FROM "\(linkKind.tableName)"
-                    WHERE sharing_group = ?1 AND (from_id = ?2 OR to_id = ?2) ORDER BY id LIMIT ?3
-                    """,
-                arguments: [group, id.description, Self.linksShownLimit]
-            )
-            return try rows.compactMap { row -> LinkedRecord? in
-                let from: String = row["from_id"]
-                let isOutgoing = from == id.description
-                let otherText: String = isOutgoing ? row["to_id"] : from
-                guard let linkID = RecordID(row["id"] as String), let otherID = RecordID(otherText), otherID != id,
-                    let other = try ChangeApplier.heldRecord(anyKindID: otherText, tables: tables, db: db), other.group == group,
-                    !other.kind.isAppendOnly,
-                    let otherRow = try Row.fetchOne(db, sql: "SELECT * FROM \"\(other.kind.tableName)\" WHERE id = ?", arguments: [otherText])
-                else { return nil }
-                return LinkedRecord(
-                    linkID: linkID, role: row["role"] ?? "?", source: row["source"], isOutgoing: isOutgoing, otherKind: other.kind.kind,
-                    otherID: otherID, otherLabel: Self.label(kind: other.kind, row: otherRow))
-            }
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT id, from_id, to_id, role, source FROM "\(linkKind.tableName)"
+                WHERE sharing_group = ?1 AND (from_id = ?2 OR to_id = ?2) ORDER BY id LIMIT ?3
+                """,
+            arguments: [group, id.description, Self.linksShownLimit]
+        )
+        return try rows.compactMap { row -> LinkedRecord? in
+            let from: String = row["from_id"]
+            let isOutgoing = from == id.description
+            let otherText: String = isOutgoing ? row["to_id"] : from
+            guard let linkID = RecordID(row["id"] as String), let otherID = RecordID(otherText), otherID != id,
+                let other = try ChangeApplier.heldRecord(anyKindID: otherText, tables: tables, db: db), other.group == group,
+                !other.kind.isAppendOnly,
+                let otherRow = try Row.fetchOne(db, sql: "SELECT * FROM \"\(other.kind.tableName)\" WHERE id = ?", arguments: [otherText])
+            else { return nil }
+            return LinkedRecord(
+                linkID: linkID, role: row["role"] ?? "?", source: row["source"], isOutgoing: isOutgoing, otherKind: other.kind.kind,
+                otherID: otherID, otherLabel: Self.label(kind: other.kind, row: otherRow))
         }
     }
 }

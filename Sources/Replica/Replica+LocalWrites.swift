@@ -155,8 +155,7 @@ extension Replica {
     /// The fields of writes as the audit log names them: a list once, however many of its
     /// entries were written.
     private static func auditedFields(_ writes: [FieldWrite]) -> [String] {
-        var seen = Set<String>()
-        return writes.map { SetElementKey($0.field)?.field ?? $0.field }.filter { seen.insert($0).inserted }
+        distinct(writes.map { SetElementKey($0.field)?.field ?? $0.field })
     }
 
     /// The group of the live record `id`, or why there is none.

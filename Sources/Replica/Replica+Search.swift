@@ -75,8 +75,8 @@ extension Replica {
             result.append(hit)
             guard let id = RecordID(hit.id) else { continue }
             for link in try linkedRecords(of: id, db: db).prefix(Self.linksFollowedPerHit) where shown.insert(link.otherID.description).inserted {
-                guard let held = try ChangeApplier.heldRecord(anyKindID: link.otherID.description, tables: tables, db: db) else { continue }
-                var linked = SearchHit(kind: link.otherKind, id: link.otherID.description, group: held.group, label: link.otherLabel)
+                // A link shows only while its other end is live in the hit's group.
+                var linked = SearchHit(kind: link.otherKind, id: link.otherID.description, group: hit.group, label: link.otherLabel)
                 linked.linkedFrom = (hit.id, link.role)
                 result.append(linked)
             }

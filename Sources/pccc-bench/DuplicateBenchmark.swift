@@ -79,7 +79,7 @@ func duplicateBenchmark(_ options: DuplicateBenchOptions) throws {
             found, (options.checks + 1) / 2))
 
     // record import of M persons from CSV, against the plain insert of the same rows.
-    var csv = "family_name,given_name,birth_date,nationality,alert,reason\n"
+    var csv = personFields(0).map(\.field).joined(separator: ",") + "\n"
     for index in 0..<options.imported {
         csv +=
             personFields(index).map { field -> String in
