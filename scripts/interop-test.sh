@@ -48,9 +48,16 @@ for node in old new; do
     "$old" init --data "$work/$node" --node "$node" --topology "$work/topology.yaml" --ca "$work/ca/ca.pem" \
         --cert "$work/issued/$node.pem" --key "$work/issued/$node.key" --signing-key "$work/issued/$node.signing" --admin interop >/dev/null
 done
-# The earlier release names its user with --user; this one acts as the OS account the command
-# runs for, which the upgrade mapped to the user of the same name (sudo's variables stand in).
-as_interop() { if [ "$1" = "$old" ]; then "$@" --user interop; else SUDO_USER=interop SUDO_UID=4242 "$@"; fi; }
+# A release before OS accounts names its user with --user, and this one acts as the OS account
+# the command runs for, which the upgrade mapped to the user of the same name (sudo's variables
+# stand in). A release with OS accounts mapped the admin to the account that ran init: this one.
+old_takes_user=false
+"$old" record add --help 2>/dev/null | grep -q -- '--user' && old_takes_user=true
+as_interop() {
+    if ! $old_takes_user; then "$@"
+    elif [ "$1" = "$old" ]; then "$@" --user interop
+    else SUDO_USER=interop SUDO_UID=4242 "$@"; fi
+}
 # A person of this release carries the data-subject category of schema version 3, which an
 # earlier release applies without that field (docs/PROTOCOL.md §5.11), so their digests would
 # differ by design: this release writes vehicles, which both schemas know whole.
@@ -70,8 +77,8 @@ for i in 1 2 3; do add "$old" old "Old during $i"; add "$new" new "New during $i
 for attempt in $(seq 1 300); do
     a=$("$old" digest --data "$work/old"); b=$("$new" digest --data "$work/new")
     if [ "$a" = "$b" ]; then
-        count=$(as_interop "$new" record list --data "$work/new" --purpose interop --kind person --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
-        [ "$count" = 8 ] || { echo "interop FAILED: equal digests but $count persons, not 8" >&2; exit 1; }
+        count=$(as_interop "$new" record list --data "$work/new" --purpose interop --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+        [ "$count" = 8 ] || { echo "interop FAILED: equal digests but $count records, not 8" >&2; exit 1; }
         echo "interop: old ($old) and new (this build): equal digests ($a) after $((attempt / 10)).$((attempt % 10)) s, 8 records at both"
         grep -h "established" "$work/old.log" "$work/new.log" | sed 's/^/  /' | head -4
         exit 0
